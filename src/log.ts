@@ -1,0 +1,56 @@
+/**
+ * The runtime's logger: pino on stderr. pino is loaded only when a message at an enabled
+ * level is first written, so the default run (level warn, nothing to say) does not pay
+ * for loading it on every container start.
+ */
+import { createRequire } from 'node:module';
+import type { Logger as PinoLogger } from 'pino';
+
+export type LogLevel = 'trace' | 'debug' | 'info' | 'warn' | 'error' | 'fatal' | 'silent';
+export type LogFormat = 'json' | 'pretty';
+
+const order: Record<LogLevel, number> = { trace: 10, debug: 20, info: 30, warn: 40, error: 50, fatal: 60, silent: Infinity };
+
+export interface Logger {
+  readonly level: LogLevel;
+  enabled(level: LogLevel): boolean;
+  trace(fields: object, msg: string): void;
+  debug(fields: object, msg: string): void;
+  info(fields: object, msg: string): void;
+  warn(fields: object, msg: string): void;
+  error(fields: object, msg: string): void;
+  child(bindings: object): Logger;
+}
+
+const require = createRequire(import.meta.url);
+
+function createPino(level: LogLevel, format: LogFormat): PinoLogger {
+  const pino = require('pino') as typeof import('pino');
+  if (format === 'pretty') {
+    // Synchronous pretty stream: logs must interleave correctly with the container's own output.
+    const pretty = require('pino-pretty') as { default: (options: object) => NodeJS.WritableStream };
+    return pino.default({ level, base: undefined }, pretty.default({ destination: 2, sync: true, colorize: process.stderr.isTTY, ignore: 'pid,hostname' }));
+  }
+  return pino.default({ level, base: undefined }, pino.destination({ dest: 2, sync: true }));
+}
+
+export function createLogger(level: LogLevel = 'warn', format: LogFormat = 'json', bindings: object = {}): Logger {
+  let real: PinoLogger | undefined;
+  const get = (): PinoLogger => (real ??= Object.keys(bindings).length ? createPino(level, format).child(bindings) : createPino(level, format));
+  const at = (l: LogLevel) => (fields: object, msg: string) => {
+    if (order[l] >= order[level]) get()[l as 'info'](fields, msg);
+  };
+  return {
+    level,
+    enabled: (l) => order[l] >= order[level],
+    trace: at('trace'),
+    debug: at('debug'),
+    info: at('info'),
+    warn: at('warn'),
+    error: at('error'),
+    child: (more) => createLogger(level, format, { ...bindings, ...more }),
+  };
+}
+
+/** A logger that drops everything, for tests and library callers who pass none. */
+export const silentLogger: Logger = createLogger('silent');

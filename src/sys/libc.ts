@@ -1,0 +1,36 @@
+/**
+ * The one place that loads koffi and libc. Every other file in src/sys declares the
+ * functions it needs from `libc` and turns failures into SysError with `check`.
+ * Nothing outside src/sys imports koffi.
+ */
+import koffi from 'koffi';
+import { SysError } from './sys-error.js';
+
+export { koffi };
+export const libc = koffi.load('libc.so.6');
+
+/** Raw syscall(2) for calls glibc does not wrap (pivot_root, openat2). Variadic: pass type, value pairs. */
+export const rawSyscall = libc.func('long syscall(long number, ...)');
+
+/** x86_64 syscall numbers used through rawSyscall. */
+export const SYS = {
+  pivot_root: 155,
+  seccomp: 317,
+  close_range: 436,
+  openat2: 437,
+} as const;
+
+/**
+ * Read errno right after a call that returned -1 and throw a SysError.
+ * Must be called synchronously after the call, before any other FFI call.
+ */
+export function check<T extends number | bigint>(ret: T, syscall: string, detail = ''): T {
+  if (ret === -1 || ret === -1n) throw new SysError(syscall, koffi.errno(), detail);
+  return ret;
+}
+
+/** Same, for calls that return a negated errno instead of setting errno. */
+export function checkNeg(ret: number, syscall: string, detail = ''): number {
+  if (ret < 0) throw new SysError(syscall, -ret, detail);
+  return ret;
+}
