@@ -25,8 +25,21 @@ export const SYS = {
  * Must be called synchronously after the call, before any other FFI call.
  */
 export function check<T extends number | bigint>(ret: T, syscall: string, detail = ''): T {
-  if (ret === -1 || ret === -1n) throw new SysError(syscall, koffi.errno(), detail);
+  const failed = ret === -1 || ret === -1n;
+  const errno = failed ? koffi.errno() : 0;
+  tracer?.(syscall, detail, failed ? -errno : Number(ret));
+  if (failed) throw new SysError(syscall, errno, detail);
   return ret;
+}
+
+/**
+ * --debug: called after every checked call with its name, arguments and result
+ * (a negative errno on failure). One hook for the whole boundary, so nothing is missed.
+ */
+export type SyscallTracer = (syscall: string, detail: string, result: number) => void;
+let tracer: SyscallTracer | null = null;
+export function setSyscallTracer(fn: SyscallTracer | null): void {
+  tracer = fn;
 }
 
 /** Same, for calls that return a negated errno instead of setting errno. */

@@ -1,0 +1,37 @@
+/**
+ * The init's end of the sync socket: blocking reads and writes, because the init is a
+ * straight-line program with nothing else to do while it waits for the parent.
+ */
+import { readSync, writeSync } from 'node:fs';
+import type { InitMessage, InitPlan } from './protocol.js';
+
+export class InitChannel {
+  private buffered = '';
+
+  constructor(private readonly fd: number) {}
+
+  send(message: InitMessage): void {
+    const data = Buffer.from(`${JSON.stringify(message)}\n`);
+    for (let off = 0; off < data.length; ) off += writeSync(this.fd, data, off);
+  }
+
+  /** Read the plan (one line). EOF first means the parent died: the init has nothing to do. */
+  readPlan(): InitPlan {
+    const chunk = Buffer.alloc(64 * 1024);
+    while (!this.buffered.includes('\n')) {
+      let n: number;
+      try {
+        n = readSync(this.fd, chunk, 0, chunk.length, null);
+      } catch (err) {
+        if ((err as NodeJS.ErrnoException).code === 'EAGAIN') {
+          Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 5);
+          continue;
+        }
+        throw err;
+      }
+      if (n === 0) process.exit(1); // the parent is gone before sending the plan
+      this.buffered += chunk.toString('utf8', 0, n);
+    }
+    return JSON.parse(this.buffered.slice(0, this.buffered.indexOf('\n'))) as InitPlan;
+  }
+}

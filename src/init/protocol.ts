@@ -1,0 +1,48 @@
+/**
+ * What the parent and the container's init say to each other over the sync socket
+ * (fd 3 in the init). One JSON object per line.
+ *
+ *   init   -> parent  {t:"ready"}          the init is alive and will die with the parent (PDEATHSIG set)
+ *   parent -> init    the InitPlan          everything the init needs; nothing else is read after it
+ *   init   -> parent  {t:"trace",...}      --debug only: each setup step and syscall
+ *   init   -> parent  {t:"exec"}           the last message before execve; then the socket closes
+ *                                          (close-on-exec), which tells the parent exec succeeded
+ *   init   -> parent  {t:"error",...}      a setup step failed; the init exits after sending it
+ */
+import type { MountStep } from '../mounts/plan.js';
+import type { SecurityPlan } from '../security/index.js';
+
+/** The fd number of the sync socket in the init (stdio index 3 of the spawned child). */
+export const SYNC_FD = 3;
+
+export interface InitPlan {
+  containerId: string;
+  rootfs: {
+    /** The cached, read-only image tree (overlay lower layer). */
+    lower: string;
+    upper: string;
+    work: string;
+    /** Where the overlay is mounted, then pivot_root'ed into. */
+    merged: string;
+    readOnly: boolean;
+  };
+  /** cgroup.procs of the container's group, joined before anything else; null when running without a group. */
+  cgroupProcsFile: string | null;
+  hostname: string;
+  mounts: MountStep[];
+  process: {
+    args: string[];
+    env: string[];
+    cwd: string;
+    /** As given to -u: "1000", "1000:1000", "name", "name:group"; resolved inside the container. */
+    user: string | null;
+  };
+  security: SecurityPlan | null;
+  debug: boolean;
+}
+
+export type InitMessage =
+  | { t: 'ready' }
+  | { t: 'trace'; step: string; detail?: string }
+  | { t: 'exec'; path: string }
+  | { t: 'error'; step: string | undefined; message: string; hint: string | undefined; exitCode: number };

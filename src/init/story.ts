@@ -1,0 +1,173 @@
+/**
+ * The container's init: what runs as PID 1 of the new PID namespace, from its start
+ * until it becomes the user's command through execve. Each step below is named; a
+ * failing step reports its name to the parent, which prints it and exits 125.
+ *
+ * The parent already unshared the mount, UTS, IPC, network and PID namespaces for us
+ * (see namespaces/spawn-init.ts); the cgroup namespace is unshared here, after joining
+ * the container's group, so that the group appears as "/" inside.
+ */
+import { accessSync, constants, existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { asTsboxError, TsboxError } from '../errors.js';
+import { applyMountStep, describeMountStep } from '../mounts/apply.js';
+import { overlayOptions } from '../mounts/plan.js';
+import { applySecurityPlan } from '../security/apply.js';
+import { clearCloexec, cloexecFrom } from '../sys/fd.js';
+import { setSyscallTracer } from '../sys/libc.js';
+import { mount, MNT_DETACH, MS, pivotRoot, umount2 } from '../sys/mount.js';
+import { CLONE, sethostname, unshare } from '../sys/namespaces.js';
+import { linkUp } from '../sys/net.js';
+import { execve, PR, prctl } from '../sys/process.js';
+import { SysError } from '../sys/sys-error.js';
+import { InitChannel } from './channel.js';
+import { execErrorExitCode, resolveCommand, type CommandFs } from './command.js';
+import { switchUser } from './credentials.js';
+import { SYNC_FD, type InitPlan } from './protocol.js';
+import { resolveUser, type ResolvedUser } from './users.js';
+
+const SIGKILL = 9;
+
+export function runInit(): never {
+  const channel = new InitChannel(SYNC_FD);
+  let current = 'start init';
+  const step = <T>(name: string, fn: () => T): T => {
+    current = name;
+    return fn();
+  };
+  try {
+    // If tsbox dies (even by SIGKILL), the kernel kills us, and with us, as PID 1, the whole container.
+    prctl(PR.SET_PDEATHSIG, SIGKILL);
+    channel.send({ t: 'ready' });
+    const plan = channel.readPlan();
+    if (plan.debug) {
+      setSyscallTracer((syscall, detail, result) => channel.send({ t: 'trace', step: current, detail: `${syscall}(${detail}) = ${result}` }));
+    }
+
+    // The container's first instruction must already be accounted to its cgroup.
+    if (plan.cgroupProcsFile) step('join cgroup', () => writeFileSync(plan.cgroupProcsFile!, '0'));
+    step('unshare cgroup namespace', () => unshare(CLONE.NEWCGROUP));
+
+    // Nothing we mount from here on may propagate back to the host.
+    step('make mounts private', () => mount(null, '/', null, MS.REC | MS.PRIVATE));
+    const root = plan.rootfs.merged;
+    step('mount rootfs', () => mount('overlay', root, 'overlay', 0, overlayOptions(plan.rootfs.lower, plan.rootfs.upper, plan.rootfs.work)));
+    for (const m of plan.mounts) step(describeMountStep(m), () => applyMountStep(root, m));
+
+    step('pivot_root', () => pivotInto(root));
+    if (plan.rootfs.readOnly) step('make root read-only', () => mount(null, '/', null, MS.REMOUNT | MS.BIND | MS.RDONLY));
+    step('set hostname', () => sethostname(plan.hostname));
+    step('bring up loopback', () => linkUp('lo'));
+
+    const user = step('resolve user', () => resolveUser(plan.process.user, readOptional('/etc/passwd'), readOptional('/etc/group')));
+    const env = withHome(plan.process.env, user);
+    step('set working directory', () => enterWorkingDirectory(plan.process.cwd));
+    const path = step('find command', () => resolveCommandAs(plan.process.args[0]!, env, user));
+
+    // Credentials, capabilities, no_new_privs and seccomp, in that order; seccomp last
+    // so that everything before it may still use the syscalls it forbids.
+    step('apply security', () => (plan.security ? applySecurityPlan(plan.security, { uid: user.uid, gid: user.gid, additionalGids: user.additionalGids }) : switchUser(user)));
+
+    current = 'exec';
+    // Node marks fds 0-2 close-on-exec; the command needs them. Every other fd, including
+    // this sync socket, closes at execve: the parent reads that EOF as "exec succeeded".
+    for (const fd of [0, 1, 2]) clearCloexec(fd);
+    cloexecFrom(3);
+    channel.send({ t: 'exec', path });
+    try {
+      execve(path, plan.process.args, env);
+    } catch (err) {
+      if (err instanceof SysError) {
+        throw new TsboxError(`cannot execute ${path}: ${err.code === 'ENOENT' ? 'no such file or directory (or its interpreter is missing)' : err.message}`, {
+          exitCode: execErrorExitCode(err.code),
+        });
+      }
+      throw err;
+    }
+  } catch (err) {
+    const e = asTsboxError(err).inStep(current);
+    try {
+      channel.send({ t: 'error', step: e.step, message: e.message, hint: e.hint, exitCode: e.exitCode });
+    } catch {
+      // The parent is gone; nobody is left to tell.
+    }
+    process.exit(e.exitCode);
+  }
+}
+
+/**
+ * pivot_root(".", "."): the old root ends up mounted on top of the new one; detaching
+ * it leaves no path back to the host's filesystem (no put_old directory needed).
+ */
+function pivotInto(root: string): void {
+  process.chdir(root);
+  pivotRoot('.', '.');
+  umount2('.', MNT_DETACH);
+  process.chdir('/');
+}
+
+function readOptional(path: string): string | null {
+  try {
+    return readFileSync(path, 'utf8');
+  } catch {
+    return null;
+  }
+}
+
+function withHome(env: string[], user: ResolvedUser): string[] {
+  return env.some((e) => e.startsWith('HOME=')) ? env : [...env, `HOME=${user.home}`];
+}
+
+function enterWorkingDirectory(cwd: string): void {
+  if (existsSync(cwd)) {
+    if (!statSync(cwd).isDirectory()) {
+      throw new TsboxError(`working directory ${cwd} is not a directory in the container`, { hint: 'Pass a directory to -w/--workdir.' });
+    }
+  } else {
+    mkdirSync(cwd, { recursive: true, mode: 0o755 });
+  }
+  process.chdir(cwd);
+  // CVE-2024-21626: a cwd reached through a leaked fd (e.g. -w /proc/self/fd/N) lies outside
+  // the new root; getcwd() then no longer returns an absolute path inside it.
+  const real = process.cwd();
+  if (!real.startsWith('/') || real.startsWith('/proc/')) {
+    throw new TsboxError(`working directory ${cwd} resolves outside the container's root`, { hint: 'Use a directory inside the image.' });
+  }
+}
+
+const containerFs: CommandFs = {
+  kind(path) {
+    try {
+      return statSync(path).isDirectory() ? 'dir' : 'file';
+    } catch {
+      return 'missing';
+    }
+  },
+  executable(path) {
+    try {
+      accessSync(path, constants.X_OK);
+      return true;
+    } catch {
+      return false;
+    }
+  },
+};
+
+/**
+ * The init still runs as root here, and access(X_OK) is always true for root on a file with
+ * any x bit; a non-root user needs the bits that apply to it, which is what execve will check.
+ */
+function resolveCommandAs(name: string, env: string[], user: ResolvedUser): string {
+  if (user.uid === 0) return resolveCommand(name, env, containerFs);
+  return resolveCommand(name, env, {
+    kind: containerFs.kind,
+    executable(path) {
+      try {
+        const st = statSync(path);
+        const bits = st.uid === user.uid ? 0o100 : st.gid === user.gid || user.additionalGids.includes(st.gid) ? 0o010 : 0o001;
+        return (st.mode & bits) !== 0;
+      } catch {
+        return false;
+      }
+    },
+  });
+}

@@ -1,0 +1,106 @@
+/**
+ * The container's mount plan: the list of mount operations the init performs inside
+ * the new root, in order. Pure: the parent computes it from the run spec, the init
+ * executes it (mounts/apply.ts). Flags and options follow docker's defaults so that
+ * software behaves in tsbox as it does under docker or podman.
+ */
+import { MS } from '../sys/mount.js';
+
+/** A step of the plan. Targets are container paths ("/dev/pts"), resolved inside the root at apply time. */
+export type MountStep =
+  | { op: 'mount'; fstype: string; source: string; target: string; flags: number; data?: string; create: 'dir' | 'file' }
+  | { op: 'bind'; source: string; target: string; readOnly: boolean; create: 'dir' | 'file' }
+  | { op: 'mknod'; target: string; major: number; minor: number; mode: number }
+  | { op: 'symlink'; target: string; linkTo: string };
+
+export interface Volume {
+  /** Host path, absolute. */
+  source: string;
+  /** Container path, absolute. */
+  target: string;
+  readOnly: boolean;
+  /** Whether the host source is a directory (decides what to create as the mount point). */
+  sourceIsDir: boolean;
+}
+
+export interface TmpfsMount {
+  target: string;
+  /** Mount flags and options after parsing "--tmpfs /x:size=64m,noexec". */
+  flags: number;
+  data: string;
+}
+
+export interface MountPlanInput {
+  /** Host paths of the generated /etc files (hostname, hosts, resolv.conf). */
+  etcFiles: { hostname: string; hosts: string; resolvConf: string };
+  volumes: readonly Volume[];
+  tmpfs: readonly TmpfsMount[];
+  /** Mount a cgroup2 view at /sys/fs/cgroup (the container has its own cgroup namespace). */
+  cgroup2: boolean;
+}
+
+const NOSUID_NODEV_NOEXEC = MS.NOSUID | MS.NODEV | MS.NOEXEC;
+
+/** The character devices every container gets: docker's standard set. */
+export const STANDARD_DEVICES = [
+  { name: 'null', major: 1, minor: 3 },
+  { name: 'zero', major: 1, minor: 5 },
+  { name: 'full', major: 1, minor: 7 },
+  { name: 'random', major: 1, minor: 8 },
+  { name: 'urandom', major: 1, minor: 9 },
+  { name: 'tty', major: 5, minor: 0 },
+] as const;
+
+const S_IFCHR = 0o020000;
+
+export function planMounts(input: MountPlanInput): MountStep[] {
+  const steps: MountStep[] = [];
+
+  // /proc from inside the new PID namespace: it shows only the container's processes.
+  steps.push({ op: 'mount', fstype: 'proc', source: 'proc', target: '/proc', flags: NOSUID_NODEV_NOEXEC, create: 'dir' });
+
+  // /dev is a fresh tmpfs holding only the standard nodes, never the host's devices.
+  steps.push({ op: 'mount', fstype: 'tmpfs', source: 'tmpfs', target: '/dev', flags: MS.NOSUID | MS.STRICTATIME, data: 'mode=755,size=65536k', create: 'dir' });
+  for (const dev of STANDARD_DEVICES) {
+    steps.push({ op: 'mknod', target: `/dev/${dev.name}`, major: dev.major, minor: dev.minor, mode: S_IFCHR | 0o666 });
+  }
+  // A devpts instance of the container's own: its ptys are not the host's.
+  steps.push({ op: 'mount', fstype: 'devpts', source: 'devpts', target: '/dev/pts', flags: MS.NOSUID | MS.NOEXEC, data: 'newinstance,ptmxmode=0666,mode=0620,gid=5', create: 'dir' });
+  steps.push({ op: 'symlink', target: '/dev/ptmx', linkTo: 'pts/ptmx' });
+  steps.push({ op: 'mount', fstype: 'tmpfs', source: 'shm', target: '/dev/shm', flags: NOSUID_NODEV_NOEXEC, data: 'mode=1777,size=65536k', create: 'dir' });
+  steps.push({ op: 'mount', fstype: 'mqueue', source: 'mqueue', target: '/dev/mqueue', flags: NOSUID_NODEV_NOEXEC, create: 'dir' });
+  steps.push({ op: 'symlink', target: '/dev/fd', linkTo: '/proc/self/fd' });
+  steps.push({ op: 'symlink', target: '/dev/stdin', linkTo: '/proc/self/fd/0' });
+  steps.push({ op: 'symlink', target: '/dev/stdout', linkTo: '/proc/self/fd/1' });
+  steps.push({ op: 'symlink', target: '/dev/stderr', linkTo: '/proc/self/fd/2' });
+
+  // /sys read-only: the container may look at the kernel's view, not change it.
+  steps.push({ op: 'mount', fstype: 'sysfs', source: 'sysfs', target: '/sys', flags: NOSUID_NODEV_NOEXEC | MS.RDONLY, create: 'dir' });
+  if (input.cgroup2) {
+    // Mounted from inside the container's cgroup namespace, this shows its own group as the root.
+    steps.push({ op: 'mount', fstype: 'cgroup2', source: 'cgroup2', target: '/sys/fs/cgroup', flags: NOSUID_NODEV_NOEXEC | MS.RDONLY, create: 'dir' });
+  }
+
+  // Identity files: bind-mounted, so the image's own /etc stays untouched in the cache.
+  steps.push({ op: 'bind', source: input.etcFiles.hostname, target: '/etc/hostname', readOnly: false, create: 'file' });
+  steps.push({ op: 'bind', source: input.etcFiles.hosts, target: '/etc/hosts', readOnly: false, create: 'file' });
+  steps.push({ op: 'bind', source: input.etcFiles.resolvConf, target: '/etc/resolv.conf', readOnly: false, create: 'file' });
+
+  // The user's mounts come last, so they can cover anything above (as with docker).
+  for (const v of input.volumes) {
+    steps.push({ op: 'bind', source: v.source, target: v.target, readOnly: v.readOnly, create: v.sourceIsDir ? 'dir' : 'file' });
+  }
+  for (const t of input.tmpfs) {
+    steps.push({ op: 'mount', fstype: 'tmpfs', source: 'tmpfs', target: t.target, flags: t.flags, data: t.data, create: 'dir' });
+  }
+  return steps;
+}
+
+/** Escape a path for overlayfs options, where ',' separates options and ':' separates lower layers. */
+export function escapeOverlayPath(path: string): string {
+  return path.replace(/[\\,:]/g, (c) => `\\${c}`);
+}
+
+export function overlayOptions(lower: string, upper: string, work: string): string {
+  return `lowerdir=${escapeOverlayPath(lower)},upperdir=${escapeOverlayPath(upper)},workdir=${escapeOverlayPath(work)}`;
+}

@@ -1,0 +1,54 @@
+/**
+ * The options of a run, as the programmatic API and the CLI give them. zod checks their
+ * shape; run-spec.ts then turns them into one validated RunSpec before anything is touched.
+ */
+import { z } from 'zod';
+
+const stdioChoice = z.union([z.literal('inherit'), z.literal('ignore'), z.number().int().min(0)]);
+
+export const runOptionsSchema = z
+  .object({
+    /** Tar archive (plain or gzip), "-" for stdin, or a directory. */
+    rootfs: z.string().min(1, 'the rootfs path is empty'),
+    /** Command and arguments; empty means /bin/sh. */
+    command: z.array(z.string()).default([]),
+    /** State root (cache, containers); default $TSBOX_ROOT or /var/lib/tsbox. */
+    root: z.string().min(1).optional(),
+    readOnly: z.boolean().default(false),
+    hostname: z.string().optional(),
+    env: z.array(z.string()).default([]),
+    envFiles: z.array(z.string()).default([]),
+    workdir: z.string().optional(),
+    user: z.string().optional(),
+    volumes: z.array(z.string()).default([]),
+    tmpfs: z.array(z.string()).default([]),
+    maxRootfsSize: z.union([z.string(), z.number().int().positive()]).optional(),
+    logLevel: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']).default('warn'),
+    logFormat: z.enum(['json', 'pretty']).default('json'),
+    debug: z.boolean().default(false),
+    stdin: stdioChoice.default('inherit'),
+    stdout: stdioChoice.default('inherit'),
+    stderr: stdioChoice.default('inherit'),
+  })
+  .strict();
+
+export type RunOptions = z.input<typeof runOptionsSchema>;
+export type ParsedRunOptions = z.output<typeof runOptionsSchema>;
+
+/** Flag names for error messages: the API field "readOnly" is "--read-only" on the CLI. */
+export const FLAG_NAMES: Record<string, string> = {
+  rootfs: 'ROOTFS',
+  command: 'COMMAND',
+  root: '--root',
+  readOnly: '--read-only',
+  hostname: '--hostname',
+  env: '-e/--env',
+  envFiles: '--env-file',
+  workdir: '-w/--workdir',
+  user: '-u/--user',
+  volumes: '-v/--volume',
+  tmpfs: '--tmpfs',
+  maxRootfsSize: '--max-rootfs-size',
+  logLevel: '--log-level',
+  logFormat: '--log-format',
+};
