@@ -247,7 +247,9 @@ function dockerAction(action: SeccompAction): { action: DockerAction; errnoRet?:
 /**
  * A SeccompProfile written in docker's format, e.g. to show or save tsbox's default profile.
  * Consecutive rules with the same action and conditions share one entry. Values above 2^53 cannot
- * be written exactly as JSON numbers; tsbox's own profiles have none.
+ * be written exactly as JSON numbers; tsbox's own profiles have none. The format cannot say up
+ * to which syscall the profile was reviewed: read back, the ENOSYS boundary is the highest
+ * syscall it names.
  */
 export function seccompProfileToDocker(profile: SeccompProfile): DockerProfile {
   type Entry = NonNullable<DockerProfile['syscalls']>[number];
