@@ -4,7 +4,7 @@
  * the root (secureJoin), so a symlink in the image can never redirect a mount or a
  * created file onto the host.
  */
-import { mkdirSync, readlinkSync, symlinkSync, writeFileSync, lstatSync } from 'node:fs';
+import { chmodSync, lstatSync, mkdirSync, readlinkSync, symlinkSync, writeFileSync } from 'node:fs';
 import { posix } from 'node:path';
 import { TsboxError } from '../errors.js';
 import { mknod } from '../sys/devices.js';
@@ -67,6 +67,7 @@ export function applyMountStep(root: string, step: MountStep): void {
       return;
     case 'mknod':
       mknod(target, step.mode, step.major, step.minor);
+      chmodSync(target, step.mode & 0o7777); // mknod's mode is filtered by the umask
       return;
     case 'symlink':
       symlinkSync(step.linkTo, target);

@@ -1,0 +1,23 @@
+/**
+ * The programmatic API: `import { run } from 'tsbox'`. The CLI is a thin layer over it.
+ */
+import { createLogger, type Logger } from './log.js';
+import { runContainer, type RunResult } from './runtime/run.js';
+import { buildRunSpec } from './spec/run-spec.js';
+import type { RunOptions } from './spec/schema.js';
+
+export type { RunOptions } from './spec/schema.js';
+export type { RunResult } from './runtime/run.js';
+export type { RunSpec } from './spec/run-spec.js';
+export { TsboxError, UsageError, CommandError } from './errors.js';
+
+/**
+ * Run a container to completion. Resolves with the command's exit status (128+N when a
+ * signal N ended it) and, where the host has a cgroup v2 hierarchy, its resource use.
+ * Rejects with a TsboxError (with .step, .hint, .exitCode) when tsbox itself fails.
+ */
+export async function run(options: RunOptions, logger?: Logger): Promise<RunResult> {
+  const spec = await buildRunSpec(options);
+  const log = logger ?? createLogger(spec.log.level, spec.log.format, { container: spec.shortId });
+  return runContainer(spec, log);
+}

@@ -1,0 +1,72 @@
+/**
+ * Starting the container's init in new namespaces, from a multithreaded Node process.
+ *
+ * Node cannot fork safely and clone(CLONE_NEWUSER) fails in any multithreaded process,
+ * but unshare() of the other namespaces works on the main thread: it moves only the
+ * calling thread, and a child spawned right after is born in them (for CLONE_NEWPID, as
+ * PID 1 of the new namespace). The main thread then returns to the host's namespaces
+ * with setns() on fds taken before. Three rules make this safe:
+ *  - unshare, spawn and setns happen in one synchronous stretch: nothing else may run
+ *    on this thread while it sits in the container's namespaces;
+ *  - libuv's thread pool must already be running: after unshare(CLONE_NEWPID) no thread
+ *    can be created until we setns back, and Node aborts if the pool starts then;
+ *  - the cgroup namespace is not unshared here but by the init itself, after it joined
+ *    the container's cgroup, so that the group is "/" inside.
+ */
+import { spawn, type ChildProcess, type StdioOptions } from 'node:child_process';
+import { closeSync, openSync } from 'node:fs';
+import { access } from 'node:fs/promises';
+import { fileURLToPath } from 'node:url';
+import { TsboxError } from '../errors.js';
+import { CLONE, setns, unshare } from '../sys/namespaces.js';
+
+/** The namespaces the init is born in, with the /proc/self/ns name that returns us from each. */
+const NAMESPACES = [
+  { flag: CLONE.NEWNS, file: 'mnt' },
+  { flag: CLONE.NEWUTS, file: 'uts' },
+  { flag: CLONE.NEWIPC, file: 'ipc' },
+  { flag: CLONE.NEWNET, file: 'net' },
+  { flag: CLONE.NEWPID, file: 'pid_for_children' },
+] as const;
+
+export const INIT_NAMESPACE_FLAGS = NAMESPACES.reduce((flags, ns) => flags | ns.flag, 0);
+
+const initScript = fileURLToPath(new URL('../init/main.js', import.meta.url));
+
+export type StdioChoice = 'inherit' | 'ignore' | number;
+
+export async function spawnInitInNamespaces(stdio: [StdioChoice, StdioChoice, StdioChoice]): Promise<ChildProcess> {
+  // Any fs call on the pool starts libuv's threads now, while we still may create them.
+  await access('/');
+
+  const homeFds = NAMESPACES.map((ns) => openSync(`/proc/self/ns/${ns.file}`, 'r'));
+  let child: ChildProcess;
+  try {
+    unshare(INIT_NAMESPACE_FLAGS);
+    try {
+      child = spawn(process.execPath, [initScript], {
+        stdio: [...stdio, 'pipe'] as StdioOptions,
+        // A session of its own: the terminal's Ctrl-C reaches tsbox, which forwards it once,
+        // and the container has no controlling terminal it could push input into (TIOCSTI).
+        detached: true,
+        env: {},
+      });
+    } finally {
+      returnHome(homeFds);
+    }
+  } finally {
+    for (const fd of homeFds) closeSync(fd);
+  }
+  return child;
+}
+
+function returnHome(fds: number[]): void {
+  NAMESPACES.forEach((ns, i) => {
+    try {
+      setns(fds[i]!, 0, `/proc/self/ns/${ns.file}`);
+    } catch (err) {
+      // Staying in the container's namespaces would make every later step wrong; stop here.
+      throw new TsboxError(`cannot return to the host's ${ns.file} namespace: ${(err as Error).message}`, { step: 'spawn init' });
+    }
+  });
+}

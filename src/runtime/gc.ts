@@ -1,0 +1,78 @@
+/**
+ * Reclaiming what killed runs left behind. A tsbox killed with SIGKILL cannot clean up;
+ * its container died with it (the init's PDEATHSIG), and every mount lived only in the
+ * container's own mount namespace, so what remains is its directory and its cgroup.
+ * Every tsbox command calls this first; `tsbox gc` calls it alone.
+ */
+import { closeSync, openSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { rm } from 'node:fs/promises';
+import { join } from 'node:path';
+import { openContainerCgroup } from '../cgroups/index.js';
+import { gcImageTemps } from '../image/index.js';
+import type { Logger } from '../log.js';
+import { tryFlock } from '../sys/fd.js';
+import type { OwnerRecord } from './container-dir.js';
+import { containersDir } from './paths.js';
+
+export interface GcReport {
+  containers: string[];
+  imageTemps: number;
+}
+
+export async function reclaimDeadRuns(root: string, log: Logger): Promise<GcReport> {
+  const report: GcReport = { containers: [], imageTemps: 0 };
+  let entries: string[];
+  try {
+    entries = readdirSync(containersDir(root));
+  } catch {
+    entries = [];
+  }
+  for (const name of entries) {
+    const dir = join(containersDir(root), name);
+    const lockFd = openLock(join(dir, 'lock'));
+    if (lockFd === 'missing') {
+      // Either a run is creating it right now (mkdir, then lock, microseconds apart) or its
+      // owner was killed in between; only an old one is ours, and it holds nothing else.
+      if (ageMs(dir) > LOCKLESS_GRACE_MS) await rm(dir, { recursive: true, force: true });
+      continue;
+    }
+    try {
+      if (!tryFlock(lockFd, true)) continue; // its owner is alive
+      const owner = readOwner(join(dir, 'owner.json'));
+      if (owner?.cgroup) await openContainerCgroup(owner.cgroup, log).destroy();
+      await rm(dir, { recursive: true, force: true });
+      report.containers.push(name);
+      log.info({ container: name }, 'reclaimed the leftovers of a killed run');
+    } finally {
+      closeSync(lockFd);
+    }
+  }
+  report.imageTemps = await gcImageTemps(root, log);
+  return report;
+}
+
+const LOCKLESS_GRACE_MS = 30_000;
+
+function ageMs(path: string): number {
+  try {
+    return Date.now() - statSync(path).mtimeMs;
+  } catch {
+    return 0;
+  }
+}
+
+function openLock(path: string): number | 'missing' {
+  try {
+    return openSync(path, 'r');
+  } catch {
+    return 'missing';
+  }
+}
+
+function readOwner(path: string): OwnerRecord | null {
+  try {
+    return JSON.parse(readFileSync(path, 'utf8')) as OwnerRecord;
+  } catch {
+    return null;
+  }
+}

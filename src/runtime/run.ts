@@ -1,0 +1,139 @@
+/**
+ * The parent's story of a run: what tsbox does from a validated spec to the container's
+ * exit status. Every acquired resource registers its release on the cleanup stack the
+ * moment it exists, so an error at any step (or Ctrl-C during setup) unwinds exactly
+ * what was done, in reverse.
+ *
+ *   reclaim   leftovers of runs whose tsbox was killed (SIGKILL leaves no chance to clean)
+ *   dir       the run's directory, locked while we live
+ *   init      spawned early into new namespaces: Node's start-up overlaps the rootfs work
+ *   rootfs    extracted (or found in the cache) as the overlay's lower layer
+ *   cgroup    the container's group, joined by the init before it does anything else
+ *   plan      sent to the init: mounts, pivot_root, identity, credentials, command
+ *   exec      the init becomes the command; from here, signals are forwarded to it
+ *   wait      exit status (128+N for a signal), resource stats, then cleanup
+ */
+import { writeFile } from 'node:fs/promises';
+import { readFileSync } from 'node:fs';
+import { constants as osConstants } from 'node:os';
+import { createContainerCgroup, type CgroupStats, type ContainerCgroup } from '../cgroups/index.js';
+import { asTsboxError, TsboxError } from '../errors.js';
+import { prepareImage } from '../image/index.js';
+import type { InitPlan } from '../init/protocol.js';
+import type { Logger } from '../log.js';
+import { hostnameFile, hostsFile, resolvConfFile } from '../mounts/etc-files.js';
+import { planMounts } from '../mounts/plan.js';
+import { spawnInitInNamespaces } from '../namespaces/spawn-init.js';
+import type { RunSpec } from '../spec/run-spec.js';
+import { CleanupStack } from './cleanup.js';
+import { createContainerDir } from './container-dir.js';
+import { reclaimDeadRuns } from './gc.js';
+import { InitConnection } from './init-connection.js';
+import { containerPaths } from './paths.js';
+import { forwardSignals } from './signals.js';
+
+export interface RunResult {
+  id: string;
+  /** The command's exit status, or 128+N when it was killed by signal N. */
+  exitCode: number;
+  /** The signal that ended the command, if any. */
+  signal: NodeJS.Signals | null;
+  stats: CgroupStats | null;
+  wallMs: number;
+}
+
+export async function runContainer(spec: RunSpec, log: Logger): Promise<RunResult> {
+  const started = performance.now();
+  const cleanup = new CleanupStack(log);
+  let result: RunResult | undefined;
+  let failure: unknown;
+  try {
+    result = await startAndWait(spec, log, cleanup, started);
+  } catch (err) {
+    failure = err;
+  }
+  const cleanupErrors = await cleanup.unwind();
+  if (failure !== undefined) {
+    const e = asTsboxError(failure);
+    for (const c of cleanupErrors) log.error({ err: c.message }, 'cleanup after a failed run also failed');
+    throw e;
+  }
+  if (cleanupErrors.length > 0) {
+    throw new TsboxError(cleanupErrors.map((e) => e.message).join('; '), { step: 'cleanup', hint: 'Run `tsbox gc` to retry.' });
+  }
+  return result!;
+}
+
+async function startAndWait(spec: RunSpec, log: Logger, cleanup: CleanupStack, started: number): Promise<RunResult> {
+  // Setup may be interrupted (Ctrl-C, SIGTERM): stop setting up, unwind, and exit 128+N.
+  const interrupts = forwardSignals(log);
+  cleanup.defer('signal handlers', () => interrupts.stop());
+
+  const step = async <T>(name: string, fn: () => T | Promise<T>): Promise<T> => {
+    log.debug({ step: name }, name);
+    try {
+      return await fn();
+    } catch (err) {
+      interrupts.check(); // an interrupted step fails because we stopped it: say so instead
+      throw asTsboxError(err).inStep(name);
+    }
+  };
+
+  await step('reclaim dead runs', () => reclaimDeadRuns(spec.root, log));
+
+  const paths = containerPaths(spec.root, spec.shortId);
+  const dir = await step('create container directory', () => createContainerDir(spec.root, paths));
+  cleanup.defer('container directory', () => dir.remove());
+
+  const init = await step('spawn init', async () => new InitConnection(await spawnInitInNamespaces(spec.stdio), (m) => log.debug({ step: m.step, init: true }, m.detail ?? m.step)));
+  cleanup.defer('init process', async () => {
+    if (init.child.exitCode === null && init.child.signalCode === null) init.child.kill('SIGKILL');
+    await init.exited;
+  });
+  interrupts.onInterrupt(() => init.child.kill('SIGKILL'));
+
+  const image = await step('prepare rootfs', () => prepareImage(spec.rootfs.source, { root: spec.root, maxRootfsSize: spec.rootfs.maxSize, log }));
+  interrupts.check();
+
+  await step('write /etc files', () => Promise.all([
+    writeFile(paths.etc.hostname, hostnameFile(spec.hostname)),
+    writeFile(paths.etc.hosts, hostsFile(spec.hostname)),
+    writeFile(paths.etc.resolvConf, resolvConfFile(readOptional('/etc/resolv.conf'))),
+  ]));
+
+  const cgroup: ContainerCgroup | null = await step('create cgroup', () => createContainerCgroup({ id: spec.shortId, limits: {}, log }));
+  if (cgroup) cleanup.defer('cgroup', () => cgroup.destroy());
+  await dir.recordOwner({ id: spec.id, pid: process.pid, cgroup: cgroup?.path ?? null });
+  interrupts.check();
+
+  const plan: InitPlan = {
+    containerId: spec.id,
+    rootfs: { lower: image.treeDir, upper: paths.upper, work: paths.work, merged: paths.merged, readOnly: spec.rootfs.readOnly },
+    cgroupProcsFile: cgroup?.procsFile ?? null,
+    hostname: spec.hostname,
+    mounts: planMounts({ etcFiles: paths.etc, volumes: spec.volumes, tmpfs: spec.tmpfs, cgroup2: cgroup !== null }),
+    process: spec.process,
+    security: null,
+    debug: spec.debug,
+  };
+  await step('start init', () => init.expectReady());
+  init.send(plan);
+  await step('set up container', () => init.expectExec());
+  interrupts.check();
+
+  // The command runs: from now on signals go to it instead of aborting the run.
+  interrupts.forwardTo(init.child);
+  log.debug({ pid: init.pid }, 'container started');
+  const exit = await init.exited;
+  const stats = cgroup ? cgroup.readStats() : null;
+  const exitCode = exit.code ?? 128 + (osConstants.signals[exit.signal!] ?? 0);
+  return { id: spec.id, exitCode, signal: exit.signal, stats, wallMs: performance.now() - started };
+}
+
+function readOptional(path: string): string | null {
+  try {
+    return readFileSync(path, 'utf8');
+  } catch {
+    return null;
+  }
+}

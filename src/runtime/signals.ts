@@ -1,0 +1,52 @@
+/**
+ * Signals sent to tsbox. Before the container's command runs, they abort the setup
+ * (which then unwinds); once it runs, they are forwarded to it, as docker does for
+ * SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1 and SIGUSR2.
+ */
+import type { ChildProcess } from 'node:child_process';
+import { constants } from 'node:os';
+import { TsboxError } from '../errors.js';
+import type { Logger } from '../log.js';
+
+export const FORWARDED_SIGNALS = ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGQUIT', 'SIGUSR1', 'SIGUSR2'] as const;
+
+export interface SignalRouting {
+  /** Called once when the first signal arrives during setup. */
+  onInterrupt(fn: () => void): void;
+  /** Throws if a signal interrupted the setup. */
+  check(): void;
+  forwardTo(child: ChildProcess): void;
+  stop(): void;
+}
+
+export function forwardSignals(log: Logger): SignalRouting {
+  let target: ChildProcess | null = null;
+  let interrupted: NodeJS.Signals | null = null;
+  let onInterrupt: (() => void) | null = null;
+  const handler = (signal: NodeJS.Signals) => {
+    if (target) {
+      log.debug({ signal }, 'forwarding signal to the container');
+      target.kill(signal);
+      return;
+    }
+    if (interrupted === null) {
+      interrupted = signal;
+      onInterrupt?.();
+    }
+  };
+  for (const s of FORWARDED_SIGNALS) process.on(s, handler);
+  return {
+    onInterrupt: (fn) => (onInterrupt = fn),
+    check() {
+      if (interrupted) {
+        throw new TsboxError(`interrupted by ${interrupted} during setup`, { step: 'setup', exitCode: 128 + constants.signals[interrupted] });
+      }
+    },
+    forwardTo(child) {
+      target = child;
+    },
+    stop() {
+      for (const s of FORWARDED_SIGNALS) process.off(s, handler);
+    },
+  };
+}

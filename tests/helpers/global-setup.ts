@@ -1,0 +1,34 @@
+/**
+ * Once per test run: a private state root and a busybox rootfs tarball for the
+ * integration tests, and the leak check. The run fails if, after all tests, the host
+ * has a mount, cgroup, link, netns or state entry of tsbox's that it did not have before.
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+import type { TestProject } from 'vitest/node';
+import { buildRootfsFromHost } from '../../src/image/from-host.js';
+import { leaksBetween, snapshotHost, type HostState } from './host-state.js';
+
+let workDir: string;
+let root: string;
+let before: HostState;
+
+export async function setup(project: TestProject): Promise<void> {
+  workDir = mkdtempSync('/var/tmp/tsbox-test-');
+  root = join(workDir, 'root');
+  const rootfsTar = join(workDir, 'busybox.tar');
+  await buildRootfsFromHost(rootfsTar, {});
+  project.provide('tsboxRoot', root);
+  project.provide('rootfsTar', rootfsTar);
+  project.provide('workDir', workDir);
+  before = snapshotHost(root);
+}
+
+export async function teardown(): Promise<void> {
+  const after = snapshotHost(root);
+  const leaks = leaksBetween(before, after);
+  rmSync(workDir, { recursive: true, force: true });
+  if (leaks.length > 0) {
+    throw new Error(`tsbox left resources on the host after the test run:\n  ${leaks.join('\n  ')}`);
+  }
+}

@@ -1,0 +1,64 @@
+/**
+ * What tsbox could leave on the host: mounts, cgroups, network links, named network
+ * namespaces, and the entries of its state root. The suite takes a snapshot before and
+ * after and fails if anything was added.
+ */
+import { execFileSync } from 'node:child_process';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+
+export interface HostState {
+  mounts: string[];
+  cgroups: string[];
+  links: string[];
+  netns: string[];
+  stateEntries: string[];
+}
+
+function walkCgroups(dir: string, depth: number, out: string[]): void {
+  if (depth === 0) return;
+  let names: string[];
+  try {
+    names = readdirSync(dir, { withFileTypes: true }).filter((d) => d.isDirectory()).map((d) => d.name);
+  } catch {
+    return;
+  }
+  for (const n of names) {
+    const p = join(dir, n);
+    if (p.includes('tsbox')) out.push(p);
+    walkCgroups(p, depth - 1, out);
+  }
+}
+
+export function snapshotHost(root: string): HostState {
+  const mounts = readFileSync('/proc/self/mountinfo', 'utf8').split('\n')
+    .map((l) => l.split(' ')[4] ?? '')
+    .filter((m) => m.includes('tsbox') || m.startsWith(root));
+  const cgroups: string[] = [];
+  for (const base of ['/sys/fs/cgroup/unified', '/sys/fs/cgroup']) walkCgroups(base, 3, cgroups);
+  const links = execFileSync('ip', ['-o', 'link', 'show'], { encoding: 'utf8' }).split('\n')
+    .map((l) => l.split(': ')[1]?.split('@')[0] ?? '')
+    .filter((n) => /^(tsbox|tsb)/.test(n));
+  const netns = existsSync('/run/netns') ? readdirSync('/run/netns').filter((n) => n.includes('tsbox')) : [];
+  const stateEntries: string[] = [];
+  for (const sub of ['containers', 'rootfs']) {
+    const dir = join(root, sub);
+    if (!existsSync(dir)) continue;
+    for (const name of readdirSync(dir)) {
+      // Complete cache entries are meant to stay; anything else (temporaries, containers) is a leak.
+      if (sub === 'rootfs' && /^[0-9a-f]{64}$/.test(name)) continue;
+      if (sub === 'rootfs' && name === 'index.json') continue;
+      stateEntries.push(join(sub, name));
+    }
+  }
+  return { mounts, cgroups: [...new Set(cgroups)], links, netns, stateEntries };
+}
+
+/** What `after` has that `before` did not, one line per leaked thing. */
+export function leaksBetween(before: HostState, after: HostState): string[] {
+  const leaks: string[] = [];
+  for (const key of Object.keys(after) as (keyof HostState)[]) {
+    for (const item of after[key]) if (!before[key].includes(item)) leaks.push(`${key}: ${item}`);
+  }
+  return leaks;
+}
