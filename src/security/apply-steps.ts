@@ -3,7 +3,8 @@
  * user) and the order of the calls. The calls go through a SecuritySys, so that tests can
  * record them; apply.ts passes the real one.
  */
-import { capabilityNumber } from './capabilities.js';
+import { TsboxError } from '../errors.js';
+import { capabilityName, capabilityNumber } from './capabilities.js';
 import type { CapabilitySets, SecurityPlan } from './plan.js';
 
 export interface Credentials {
@@ -21,6 +22,7 @@ export interface CapabilityMasks {
 /** What the steps need from the kernel: one method per call. */
 export interface SecuritySys {
   capLastCap(): number;
+  capget(): CapabilityMasks;
   capbsetDrop(cap: number): void;
   setKeepCaps(keep: boolean): void;
   setgroups(gids: readonly number[]): void;
@@ -44,19 +46,22 @@ export interface ResolvedCapabilities {
 }
 
 /**
- * Capability bits for the process that will exec, given its user and the kernel's
- * cap_last_cap. Bits the kernel does not know are left out.
+ * Capability bits for the process that will exec, given its user, the kernel's
+ * cap_last_cap and the permitted set tsbox itself holds. Bits the kernel does not know are
+ * left out.
  *
- * Root (uid 0) gets the plan's effective/permitted/inheritable sets ('all' = every bit).
+ * Root (uid 0) gets the plan's effective/permitted/inheritable sets. 'all' (--privileged)
+ * means every bit the kernel knows that tsbox holds: a process can never gain more (tsbox
+ * itself may run with a reduced bounding set).
  * Any other user gets, as in docker, no effective, permitted or inheritable capabilities:
  * the bounding set still limits what setuid/file-capability binaries could gain (and
  * no_new_privs, on by default, stops those too). The only way to give a non-root user a
  * capability is the plan's ambient set, which is then raised in all four sets.
  */
-export function resolveCapabilities(caps: CapabilitySets | 'all', uid: number, lastCap: number): ResolvedCapabilities {
+export function resolveCapabilities(caps: CapabilitySets | 'all', uid: number, lastCap: number, held: bigint): ResolvedCapabilities {
   const known = (bits: number[]) => bits.filter((b) => b <= lastCap);
   if (caps === 'all') {
-    const all = Array.from({ length: lastCap + 1 }, (_, i) => i);
+    const all = Array.from({ length: lastCap + 1 }, (_, i) => i).filter((b) => (held >> BigInt(b)) & 1n);
     const mask = toMask(all);
     return uid === 0
       ? { bounding: all, masks: { effective: mask, permitted: mask, inheritable: 0n }, ambient: [] }
@@ -91,7 +96,13 @@ export function resolveCapabilities(caps: CapabilitySets | 'all', uid: number, l
  */
 export function runSecuritySteps(plan: SecurityPlan, creds: Credentials, sys: SecuritySys): void {
   const lastCap = sys.capLastCap();
-  const caps = resolveCapabilities(plan.capabilities, creds.uid, lastCap);
+  const held = sys.capget().permitted;
+  const caps = resolveCapabilities(plan.capabilities, creds.uid, lastCap, held);
+  const missing = caps.masks.permitted & ~held;
+  if (missing) {
+    const names = toBitList(missing).map(capabilityName).join(', ');
+    throw new TsboxError(`capabilities not available to tsbox itself: ${names}`, { hint: 'Run tsbox with these capabilities, or --cap-drop them.' });
+  }
   const filter = plan.seccomp ? Buffer.from(plan.seccomp.filter, 'base64') : null;
   const loadFilter = () => filter && sys.seccompSetFilter(filter, (plan.seccomp!.flags | SECCOMP_FILTER_FLAG_TSYNC) >>> 0);
 
@@ -116,6 +127,12 @@ function toBits(names: readonly string[]): number[] {
     if (bit === undefined) throw new Error(`security plan names unknown capability ${name}`);
     return bit;
   });
+}
+
+function toBitList(mask: bigint): number[] {
+  const bits: number[] = [];
+  for (let b = 0; mask >> BigInt(b); b++) if ((mask >> BigInt(b)) & 1n) bits.push(b);
+  return bits;
 }
 
 function toMask(bits: readonly number[]): bigint {

@@ -3,12 +3,13 @@
  * system calls. The order and the decisions live in apply-steps.ts.
  */
 import { setgid, setgroups, setuid } from '../sys/process.js';
-import { ambientClearAll, ambientRaise, capbsetDrop, capLastCap, capset, seccompSetFilter, setKeepCaps, setNoNewPrivs } from '../sys/security.js';
+import { ambientClearAll, ambientRaise, capbsetDrop, capget, capLastCap, capset, seccompSetFilter, setKeepCaps, setNoNewPrivs } from '../sys/security.js';
 import { runSecuritySteps, type Credentials, type SecuritySys } from './apply-steps.js';
 import type { SecurityPlan } from './plan.js';
 
 export const linuxSecuritySys: SecuritySys = {
   capLastCap,
+  capget,
   capbsetDrop,
   setKeepCaps,
   setgroups,

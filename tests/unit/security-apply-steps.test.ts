@@ -7,7 +7,7 @@ const plan = (over: Partial<SecurityOptions> = {}): SecurityPlan =>
   buildSecurityPlan({ capAdd: [], capDrop: [], privileged: false, noNewPrivileges: true, seccomp: { kind: 'default' }, ...over }, host);
 
 /** Records every call; can be told to fail one. */
-function recorder(lastCap = 40, failOn?: string) {
+function recorder(lastCap = 40, failOn?: string, held = (1n << BigInt(lastCap + 1)) - 1n) {
   const calls: string[] = [];
   const masks: CapabilityMasks[] = [];
   const filters: { bytes: number; flags: number }[] = [];
@@ -17,6 +17,7 @@ function recorder(lastCap = 40, failOn?: string) {
   };
   const sys: SecuritySys = {
     capLastCap: () => lastCap,
+    capget: () => ({ effective: held, permitted: held, inheritable: 0n }),
     capbsetDrop: rec('capbsetDrop'),
     setKeepCaps: rec('setKeepCaps'),
     setgroups: rec('setgroups'),
@@ -88,6 +89,20 @@ describe('runSecuritySteps', () => {
     expect(r.filters).toHaveLength(0);
   });
 
+  it('privileged: only what tsbox itself holds', () => {
+    const held = ((1n << 41n) - 1n) & ~(1n << 24n);
+    const r = recorder(40, undefined, held);
+    runSecuritySteps(plan({ privileged: true }), { uid: 0, gid: 0, additionalGids: [] }, r.sys);
+    expect(r.masks).toEqual([{ effective: held, permitted: held, inheritable: 0n }]);
+    expect(r.calls).toEqual(expect.arrayContaining(['capbsetDrop(24)']));
+  });
+
+  it('refuses, before any change, capabilities tsbox does not hold', () => {
+    const r = recorder(40, undefined, ((1n << 41n) - 1n) & ~(1n << 12n));
+    expect(() => runSecuritySteps(plan({ capAdd: ['NET_ADMIN'] }), { uid: 0, gid: 0, additionalGids: [] }, r.sys)).toThrow('capabilities not available to tsbox itself: CAP_NET_ADMIN');
+    expect(r.calls).toEqual([]);
+  });
+
   it('stops at the first failing call', () => {
     const r = recorder(40, 'setuid');
     expect(() => runSecuritySteps(plan(), { uid: 1000, gid: 1000, additionalGids: [] }, r.sys)).toThrow('setuid failed');
@@ -97,26 +112,27 @@ describe('runSecuritySteps', () => {
 });
 
 describe('resolveCapabilities', () => {
+  const ALL = (1n << 64n) - 1n;
   const sets = { bounding: ['CAP_CHOWN', 'CAP_NET_RAW', 'CAP_CHECKPOINT_RESTORE'], effective: ['CAP_CHOWN', 'CAP_NET_RAW', 'CAP_CHECKPOINT_RESTORE'], permitted: ['CAP_CHOWN', 'CAP_NET_RAW', 'CAP_CHECKPOINT_RESTORE'], inheritable: [], ambient: [] };
 
   it('leaves out bits the running kernel does not know', () => {
-    const r = resolveCapabilities(sets, 0, 39);
+    const r = resolveCapabilities(sets, 0, 39, ALL);
     expect(r.bounding).toEqual([0, 13]);
     expect(r.masks.effective).toBe((1n << 0n) | (1n << 13n));
   });
 
   it('raises ambient capabilities for a non-root user in all sets', () => {
-    const r = resolveCapabilities({ ...sets, ambient: ['CAP_NET_RAW'] }, 1000, 40);
+    const r = resolveCapabilities({ ...sets, ambient: ['CAP_NET_RAW'] }, 1000, 40, ALL);
     expect(r.ambient).toEqual([13]);
     expect(r.masks).toEqual({ effective: 1n << 13n, permitted: 1n << 13n, inheritable: 1n << 13n });
   });
 
   it('ignores ambient capabilities outside the bounding set', () => {
-    expect(resolveCapabilities({ ...sets, ambient: ['CAP_SYS_ADMIN'] }, 1000, 40).ambient).toEqual([]);
+    expect(resolveCapabilities({ ...sets, ambient: ['CAP_SYS_ADMIN'] }, 1000, 40, ALL).ambient).toEqual([]);
   });
 
   it('privileged non-root: bounding all, nothing effective', () => {
-    const r = resolveCapabilities('all', 1000, 40);
+    const r = resolveCapabilities('all', 1000, 40, ALL);
     expect(r.bounding).toHaveLength(41);
     expect(r.masks.effective).toBe(0n);
   });
