@@ -1,6 +1,8 @@
 /**
  * The programmatic API: `import { run } from 'tsbox'`. The CLI is a thin layer over it.
  */
+import { writeFile } from 'node:fs/promises';
+import { statsRecord } from './cgroups/index.js';
 import { createLogger, type Logger } from './log.js';
 import { runContainer, type RunResult } from './runtime/run.js';
 import { buildRunSpec } from './spec/run-spec.js';
@@ -19,5 +21,10 @@ export { TsboxError, UsageError, CommandError } from './errors.js';
 export async function run(options: RunOptions, logger?: Logger): Promise<RunResult> {
   const spec = await buildRunSpec(options);
   const log = logger ?? createLogger(spec.log.level, spec.log.format, { container: spec.shortId });
-  return runContainer(spec, log);
+  const result = await runContainer(spec, log);
+  if (spec.report.statsFile) {
+    const record = { id: result.id, exitCode: result.exitCode, oomKilled: result.oomKilled, ...(result.stats ? statsRecord(result.stats, result.wallMs) : { wallMs: Math.round(result.wallMs) }) };
+    await writeFile(spec.report.statsFile, `${JSON.stringify(record, null, 2)}\n`);
+  }
+  return result;
 }

@@ -72,6 +72,26 @@ export function applyMountStep(root: string, step: MountStep): void {
     case 'symlink':
       symlinkSync(step.linkTo, target);
       return;
+    case 'mask': {
+      const kind = existingKind(target);
+      if (kind === 'missing') return;
+      if (kind === 'dir') mount('tmpfs', target, 'tmpfs', MS.RDONLY | MS.NOSUID | MS.NODEV | MS.NOEXEC, 'size=0,mode=555');
+      else mount('/dev/null', target, null, MS.BIND);
+      return;
+    }
+    case 'readonly':
+      if (existingKind(target) === 'missing') return;
+      mount(target, target, null, MS.BIND | MS.REC);
+      mount(null, target, null, MS.REMOUNT | MS.BIND | MS.RDONLY | MS.NOSUID | MS.NODEV | MS.NOEXEC);
+      return;
+  }
+}
+
+function existingKind(path: string): 'dir' | 'file' | 'missing' {
+  try {
+    return lstatSync(path).isDirectory() ? 'dir' : 'file';
+  } catch {
+    return 'missing';
   }
 }
 
@@ -81,5 +101,7 @@ export function describeMountStep(step: MountStep): string {
     case 'bind': return `bind ${step.source} on ${step.target}${step.readOnly ? ' (ro)' : ''}`;
     case 'mknod': return `mknod ${step.target}`;
     case 'symlink': return `symlink ${step.target} -> ${step.linkTo}`;
+    case 'mask': return `mask ${step.target}`;
+    case 'readonly': return `make ${step.target} read-only`;
   }
 }

@@ -11,7 +11,11 @@ export type MountStep =
   | { op: 'mount'; fstype: string; source: string; target: string; flags: number; data?: string; create: 'dir' | 'file' }
   | { op: 'bind'; source: string; target: string; readOnly: boolean; create: 'dir' | 'file' }
   | { op: 'mknod'; target: string; major: number; minor: number; mode: number }
-  | { op: 'symlink'; target: string; linkTo: string };
+  | { op: 'symlink'; target: string; linkTo: string }
+  /** Hide a path: /dev/null over a file, an empty read-only tmpfs over a directory; skipped if absent. */
+  | { op: 'mask'; target: string }
+  /** Make an existing path read-only (bind it on itself, remount read-only); skipped if absent. */
+  | { op: 'readonly'; target: string };
 
 export interface Volume {
   /** Host path, absolute. */
@@ -37,7 +41,19 @@ export interface MountPlanInput {
   tmpfs: readonly TmpfsMount[];
   /** Mount a cgroup2 view at /sys/fs/cgroup (the container has its own cgroup namespace). */
   cgroup2: boolean;
+  /** --privileged: /sys and the cgroup view writable, nothing masked. */
+  privileged: boolean;
 }
+
+/**
+ * Kernel interfaces a container has no business reading (they leak host details or
+ * timing side channels) or writing: docker's and podman's default lists.
+ */
+export const MASKED_PATHS = [
+  '/proc/acpi', '/proc/asound', '/proc/interrupts', '/proc/kcore', '/proc/keys', '/proc/latency_stats',
+  '/proc/sched_debug', '/proc/scsi', '/proc/timer_list', '/proc/timer_stats', '/sys/firmware', '/sys/devices/virtual/powercap',
+];
+export const READONLY_PATHS = ['/proc/bus', '/proc/fs', '/proc/irq', '/proc/sys', '/proc/sysrq-trigger'];
 
 const NOSUID_NODEV_NOEXEC = MS.NOSUID | MS.NODEV | MS.NOEXEC;
 
@@ -75,10 +91,15 @@ export function planMounts(input: MountPlanInput): MountStep[] {
   steps.push({ op: 'symlink', target: '/dev/stderr', linkTo: '/proc/self/fd/2' });
 
   // /sys read-only: the container may look at the kernel's view, not change it.
-  steps.push({ op: 'mount', fstype: 'sysfs', source: 'sysfs', target: '/sys', flags: NOSUID_NODEV_NOEXEC | MS.RDONLY, create: 'dir' });
+  const sysRo = input.privileged ? 0 : MS.RDONLY;
+  steps.push({ op: 'mount', fstype: 'sysfs', source: 'sysfs', target: '/sys', flags: NOSUID_NODEV_NOEXEC | sysRo, create: 'dir' });
   if (input.cgroup2) {
     // Mounted from inside the container's cgroup namespace, this shows its own group as the root.
-    steps.push({ op: 'mount', fstype: 'cgroup2', source: 'cgroup2', target: '/sys/fs/cgroup', flags: NOSUID_NODEV_NOEXEC | MS.RDONLY, create: 'dir' });
+    steps.push({ op: 'mount', fstype: 'cgroup2', source: 'cgroup2', target: '/sys/fs/cgroup', flags: NOSUID_NODEV_NOEXEC | sysRo, create: 'dir' });
+  }
+  if (!input.privileged) {
+    for (const target of MASKED_PATHS) steps.push({ op: 'mask', target });
+    for (const target of READONLY_PATHS) steps.push({ op: 'readonly', target });
   }
 
   // Identity files: bind-mounted, so the image's own /etc stays untouched in the cache.

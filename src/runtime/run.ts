@@ -24,6 +24,7 @@ import type { Logger } from '../log.js';
 import { hostnameFile, hostsFile, resolvConfFile } from '../mounts/etc-files.js';
 import { planMounts } from '../mounts/plan.js';
 import { spawnInitInNamespaces } from '../namespaces/spawn-init.js';
+import { describeSecurityPlan } from '../security/index.js';
 import type { RunSpec } from '../spec/run-spec.js';
 import { CleanupStack } from './cleanup.js';
 import { createContainerDir } from './container-dir.js';
@@ -38,6 +39,9 @@ export interface RunResult {
   exitCode: number;
   /** The signal that ended the command, if any. */
   signal: NodeJS.Signals | null;
+  /** The kernel's OOM killer killed something in the container (memory.events oom_kill). */
+  oomKilled: boolean;
+  /** Resource use read from the container's cgroup just before it was removed. */
   stats: CgroupStats | null;
   wallMs: number;
 }
@@ -79,6 +83,7 @@ async function startAndWait(spec: RunSpec, log: Logger, cleanup: CleanupStack, s
     }
   };
 
+  if (log.enabled('debug')) log.debug({ security: describeSecurityPlan(spec.security), limits: spec.cgroup.limits }, 'run spec');
   await step('reclaim dead runs', () => reclaimDeadRuns(spec.root, log));
 
   const paths = containerPaths(spec.root, spec.shortId);
@@ -101,7 +106,7 @@ async function startAndWait(spec: RunSpec, log: Logger, cleanup: CleanupStack, s
     writeFile(paths.etc.resolvConf, resolvConfFile(readOptional('/etc/resolv.conf'))),
   ]));
 
-  const cgroup: ContainerCgroup | null = await step('create cgroup', () => createContainerCgroup({ id: spec.shortId, limits: {}, log }));
+  const cgroup: ContainerCgroup | null = await step('create cgroup', () => createContainerCgroup({ id: spec.shortId, parent: spec.cgroup.parent, limits: spec.cgroup.limits, log }));
   if (cgroup) cleanup.defer('cgroup', () => cgroup.destroy());
   await dir.recordOwner({ id: spec.id, pid: process.pid, cgroup: cgroup?.path ?? null });
   interrupts.check();
@@ -111,9 +116,9 @@ async function startAndWait(spec: RunSpec, log: Logger, cleanup: CleanupStack, s
     rootfs: { lower: image.treeDir, upper: paths.upper, work: paths.work, merged: paths.merged, readOnly: spec.rootfs.readOnly },
     cgroupProcsFile: cgroup?.procsFile ?? null,
     hostname: spec.hostname,
-    mounts: planMounts({ etcFiles: paths.etc, volumes: spec.volumes, tmpfs: spec.tmpfs, cgroup2: cgroup !== null }),
+    mounts: planMounts({ etcFiles: paths.etc, volumes: spec.volumes, tmpfs: spec.tmpfs, cgroup2: cgroup !== null, privileged: spec.privileged }),
     process: spec.process,
-    security: null,
+    security: spec.security,
     debug: spec.debug,
   };
   await step('start init', () => init.expectReady());
@@ -125,9 +130,11 @@ async function startAndWait(spec: RunSpec, log: Logger, cleanup: CleanupStack, s
   interrupts.forwardTo(init.child);
   log.debug({ pid: init.pid }, 'container started');
   const exit = await init.exited;
+  const wallMs = performance.now() - started;
   const stats = cgroup ? cgroup.readStats() : null;
+  const oomKilled = cgroup ? cgroup.oomKilled() : false;
   const exitCode = exit.code ?? 128 + (osConstants.signals[exit.signal!] ?? 0);
-  return { id: spec.id, exitCode, signal: exit.signal, stats, wallMs: performance.now() - started };
+  return { id: spec.id, exitCode, signal: exit.signal, oomKilled, stats, wallMs };
 }
 
 function readOptional(path: string): string | null {

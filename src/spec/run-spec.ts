@@ -7,7 +7,9 @@ import { readFile, stat } from 'node:fs/promises';
 import { isAbsolute, posix, resolve } from 'node:path';
 import { ZodError } from 'zod';
 import { UsageError } from '../errors.js';
+import { parseCgroupLimits, parseCgroupParent, type CgroupLimits } from '../cgroups/index.js';
 import { checkUserSpec } from '../init/users.js';
+import { buildSecurityPlan, parseSecurityOpts, type SecurityPlan } from '../security/index.js';
 import type { LogFormat, LogLevel } from '../log.js';
 import type { TmpfsMount, Volume } from '../mounts/plan.js';
 import { checkHostname, mergeEnv, parseEnvAssignment, parseEnvFile, parseTmpfs, parseVolume } from './parse.js';
@@ -30,6 +32,10 @@ export interface RunSpec {
   process: { args: string[]; env: string[]; cwd: string; user: string | null };
   volumes: Volume[];
   tmpfs: TmpfsMount[];
+  security: SecurityPlan;
+  privileged: boolean;
+  cgroup: { parent: string | undefined; limits: CgroupLimits };
+  report: { stats: boolean; statsFile: string | null };
   log: { level: LogLevel; format: LogFormat };
   debug: boolean;
   stdio: [StdioChoice, StdioChoice, StdioChoice];
@@ -83,6 +89,28 @@ export async function buildRunSpec(options: RunOptions, hostEnv: NodeJS.ProcessE
   const maxSize = o.maxRootfsSize === undefined ? DEFAULT_MAX_ROOTFS_SIZE
     : typeof o.maxRootfsSize === 'number' ? o.maxRootfsSize : parseSize(o.maxRootfsSize, '--max-rootfs-size');
 
+  const overrides = parseSecurityOpts(o.securityOpt);
+  const security = buildSecurityPlan({
+    capAdd: o.capAdd,
+    capDrop: o.capDrop,
+    privileged: o.privileged,
+    noNewPrivileges: overrides.noNewPrivileges ?? true,
+    seccomp: overrides.seccomp ?? { kind: o.privileged ? 'unconfined' : 'default' },
+  });
+  if (o.cgroupParent !== undefined) parseCgroupParent(o.cgroupParent);
+  const limits = parseCgroupLimits({
+    memory: o.memory,
+    memorySwap: o.memorySwap,
+    memoryReservation: o.memoryReservation,
+    cpus: o.cpus,
+    cpuWeight: o.cpuWeight,
+    cpuShares: o.cpuShares,
+    cpusetCpus: o.cpusetCpus,
+    pidsLimit: o.pidsLimit,
+    deviceReadBps: o.deviceReadBps,
+    deviceWriteBps: o.deviceWriteBps,
+  });
+
   return {
     id,
     shortId,
@@ -92,6 +120,10 @@ export async function buildRunSpec(options: RunOptions, hostEnv: NodeJS.ProcessE
     process: { args, env, cwd: posix.normalize(cwd), user: o.user ?? null },
     volumes,
     tmpfs,
+    security,
+    privileged: o.privileged,
+    cgroup: { parent: o.cgroupParent, limits },
+    report: { stats: o.stats, statsFile: o.statsFile === undefined ? null : resolve(o.statsFile) },
     log: { level: o.debug ? 'debug' : o.logLevel, format: o.logFormat },
     debug: o.debug,
     // stdin feeds the rootfs archive with "-": the container then reads from nothing.

@@ -7,6 +7,7 @@ const base = {
   volumes: [],
   tmpfs: [],
   cgroup2: true,
+  privileged: false,
 };
 
 describe('the mount plan', () => {
@@ -52,6 +53,18 @@ describe('the mount plan', () => {
       { op: 'bind', source: '/host/f', target: '/etc/f', readOnly: false, create: 'file' },
       { op: 'mount', fstype: 'tmpfs', source: 'tmpfs', target: '/scratch', flags: MS.NOSUID, data: 'size=1m', create: 'dir' },
     ]);
+  });
+
+  it('masks and write-protects docker\'s kernel paths, unless privileged', () => {
+    const steps = planMounts(base);
+    expect(steps.filter((s) => s.op === 'mask').map((s) => s.target)).toContain('/proc/kcore');
+    expect(steps.filter((s) => s.op === 'readonly').map((s) => s.target)).toEqual(['/proc/bus', '/proc/fs', '/proc/irq', '/proc/sys', '/proc/sysrq-trigger']);
+    const procIndex = steps.findIndex((s) => s.target === '/proc');
+    const firstMask = steps.findIndex((s) => s.op === 'mask');
+    expect(firstMask).toBeGreaterThan(procIndex);
+    const privileged = planMounts({ ...base, privileged: true });
+    expect(privileged.some((s) => s.op === 'mask' || s.op === 'readonly')).toBe(false);
+    expect(((privileged.find((s) => s.target === '/sys') as { flags: number }).flags & MS.RDONLY)).toBe(0);
   });
 
   it('escapes overlay option separators in paths', () => {

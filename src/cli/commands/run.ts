@@ -1,7 +1,9 @@
 /** tsbox run [OPTIONS] ROOTFS [COMMAND [ARG...]] */
 import { Command } from 'commander';
 import { run } from '../../index.js';
+import { formatStatsLine } from '../../cgroups/index.js';
 import { addCommonOptions, collect, type CommonOptions } from '../options.js';
+import { writeLine } from '../render-error.js';
 
 interface RunFlags extends CommonOptions {
   env?: string[];
@@ -13,6 +15,23 @@ interface RunFlags extends CommonOptions {
   hostname?: string;
   readOnly: boolean;
   maxRootfsSize?: string;
+  capAdd?: string[];
+  capDrop?: string[];
+  privileged: boolean;
+  securityOpt?: string[];
+  cgroupParent?: string;
+  memory?: string;
+  memorySwap?: string;
+  memoryReservation?: string;
+  cpus?: string;
+  cpuWeight?: string;
+  cpuShares?: string;
+  cpusetCpus?: string;
+  pidsLimit?: string;
+  deviceReadBps?: string[];
+  deviceWriteBps?: string[];
+  stats: boolean;
+  statsFile?: string;
 }
 
 export function runCommand(): Command {
@@ -29,6 +48,23 @@ export function runCommand(): Command {
     .option('--hostname <name>', 'container host name (default: the short container id)')
     .option('--read-only', 'mount the container\'s root filesystem read-only', false)
     .option('--max-rootfs-size <size>', 'refuse archives that extract to more than this (default 64g)')
+    .option('--cap-add <cap>', 'add a capability (CAP_NET_ADMIN, net_admin, ALL)', collect)
+    .option('--cap-drop <cap>', 'drop a capability (or ALL)', collect)
+    .option('--privileged', 'all capabilities, no seccomp, nothing masked, writable /sys', false)
+    .option('--security-opt <opt>', 'no-new-privileges=false, seccomp=unconfined or seccomp=PROFILE.json (docker format)', collect)
+    .option('-m, --memory <size>', 'memory limit (memory.max), e.g. 512m')
+    .option('--memory-swap <size>', 'memory plus swap limit, -1 for unlimited swap')
+    .option('--memory-reservation <size>', 'memory soft limit (memory.low)')
+    .option('--cpus <n>', 'CPU limit in CPUs, e.g. 1.5 (cpu.max)')
+    .option('--cpu-weight <n>', 'relative CPU weight 1-10000 (cpu.weight)')
+    .option('-c, --cpu-shares <n>', 'relative CPU shares 2-262144, mapped to cpu.weight')
+    .option('--cpuset-cpus <list>', 'CPUs allowed, e.g. 0-1 or 0,2')
+    .option('--pids-limit <n>', 'maximum number of processes (pids.max), -1 for unlimited')
+    .option('--device-read-bps <dev:rate>', 'read rate limit of a block device, e.g. /dev/vda:10m', collect)
+    .option('--device-write-bps <dev:rate>', 'write rate limit of a block device', collect)
+    .option('--cgroup-parent <path>', 'parent cgroup, relative to the cgroup2 mount (default tsbox)')
+    .option('--stats', 'print a one-line resource summary when the container exits', false)
+    .option('--stats-file <file>', 'write the resource summary as JSON')
     .option('-i, --interactive', 'keep stdin open (always on; accepted for docker habits)')
     .option('--rm', 'remove the container when it exits (always on; accepted for docker habits)')
     .passThroughOptions()
@@ -49,7 +85,29 @@ export function runCommand(): Command {
         logLevel: flags.logLevel,
         logFormat: flags.logFormat,
         debug: flags.debug,
+        capAdd: flags.capAdd ?? [],
+        capDrop: flags.capDrop ?? [],
+        privileged: flags.privileged,
+        securityOpt: flags.securityOpt ?? [],
+        cgroupParent: flags.cgroupParent,
+        memory: flags.memory,
+        memorySwap: flags.memorySwap,
+        memoryReservation: flags.memoryReservation,
+        cpus: flags.cpus,
+        cpuWeight: flags.cpuWeight,
+        cpuShares: flags.cpuShares,
+        cpusetCpus: flags.cpusetCpus,
+        pidsLimit: flags.pidsLimit,
+        deviceReadBps: flags.deviceReadBps ?? [],
+        deviceWriteBps: flags.deviceWriteBps ?? [],
+        stats: flags.stats,
+        statsFile: flags.statsFile,
       });
+      if (result.oomKilled) {
+        const limit = flags.memory ? ` (memory limit ${flags.memory})` : '';
+        writeLine(2, `tsbox: the container was killed by the kernel's OOM killer${limit}. Raise --memory, or make the job use less memory.`);
+      }
+      if (flags.stats && result.stats) writeLine(2, `tsbox: ${formatStatsLine(result.stats, result.wallMs)}`);
       process.exitCode = result.exitCode;
     });
   return addCommonOptions(cmd);
