@@ -1,0 +1,191 @@
+/**
+ * ROOTFS → a read-only lower tree. A directory is used as it is. An archive goes through
+ * the content-addressed cache:
+ * 1. index hit (same path and stat as a previous run) and a sound entry: use it, the
+ *    archive is not even opened;
+ * 2. otherwise take the archive's lock (one extractor per archive; the others wait and
+ *    then find it in the index), extract into a temp dir while hashing, write the marker,
+ *    rename the temp dir to <hex>, record the stat → digest in the index.
+ * stdin (and other non-regular files) cannot be indexed: it is extracted every time, and
+ * the result joins the cache under its digest.
+ */
+import { promises as fs } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { UsageError } from '../errors.js';
+import type { Logger } from '../log.js';
+import { archiveLockPath, cacheDir, digestHex, entryDir, indexLockPath, statKey, TREE_NAME } from './cache-layout.js';
+import { lookupDigest, readIndex, withRecord, writeIndex } from './cache-index.js';
+import { inspectEntry, touchEntry, writeMarker } from './cache-entry.js';
+import { extractArchive } from './extract.js';
+import { readArchiveFile } from './archive-hash.js';
+import { lockFile, unlock } from './locks.js';
+import { reserveTempDir } from './temp-dirs.js';
+
+export interface ImageOptions {
+  /** tsbox state root, e.g. /var/lib/tsbox. */
+  root: string;
+  /** Limit on the bytes of extracted file content. */
+  maxRootfsSize: number;
+  log: Logger;
+  /** Where "-" reads from; process.stdin by default. */
+  stdin?: NodeJS.ReadableStream;
+}
+
+export interface PreparedImage {
+  /** Absolute path of the read-only lower tree. */
+  treeDir: string;
+  /** "sha256:<hex>" of the archive, null for a directory. */
+  digest: string | null;
+  source: 'directory' | 'cache' | 'extracted';
+}
+
+/** Default for --max-rootfs-size: generous, only there to stop bombs. */
+export const DEFAULT_MAX_ROOTFS_SIZE = 64 * 1024 ** 3;
+
+/**
+ * Seams for tests: how the archive is opened. The default reads the file; a test passes a
+ * counting opener to prove a cached run never reads the archive.
+ */
+export interface PrepareDeps {
+  openArchive(path: string): AsyncIterable<Buffer | string>;
+}
+
+const defaultDeps: PrepareDeps = {
+  openArchive: (path) => readArchiveFile(path),
+};
+
+export async function prepareImage(source: string, opts: ImageOptions, deps: PrepareDeps = defaultDeps): Promise<PreparedImage> {
+  if (source === '-') return extractStream(opts.stdin ?? process.stdin, '-', opts);
+
+  const path = resolve(source);
+  let st;
+  try {
+    st = await fs.stat(path, { bigint: true });
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    throw new UsageError(`rootfs ${source}: ${code === 'ENOENT' ? 'no such file or directory' : (err as Error).message}`, {
+      step: 'prepare rootfs',
+      hint: 'ROOTFS is a tar or tar.gz archive, a directory, or - for an archive on stdin.',
+    });
+  }
+  if (st.isDirectory()) return { treeDir: path, digest: null, source: 'directory' };
+  if (!st.isFile()) return extractStream(deps.openArchive(path), path, opts); // a fifo, /dev/stdin...
+
+  await fs.mkdir(join(cacheDir(opts.root), '.locks'), { recursive: true, mode: 0o700 });
+  const key = statKey(path, st);
+  const cached = await fromIndex(path, key, opts);
+  if (cached !== null) return cached;
+
+  const lock = await lockFile(archiveLockPath(opts.root, key), () =>
+    opts.log.info({ archive: path }, 'another tsbox is extracting this archive; waiting for it'),
+  );
+  try {
+    // The process we waited for has probably just extracted and indexed it.
+    const again = await fromIndex(path, key, opts);
+    if (again !== null) return again;
+    const prepared = await extractStream(deps.openArchive(path), path, opts, Number(st.size));
+    await recordInIndex(opts.root, path, key, prepared.digest!);
+    return prepared;
+  } finally {
+    unlock(lock);
+  }
+}
+
+async function fromIndex(path: string, key: string, opts: ImageOptions): Promise<PreparedImage | null> {
+  const digest = lookupDigest(await readIndex(opts.root), path, key);
+  const hex = digest === null ? null : digestHex(digest);
+  if (hex === null) return null;
+  const entry = await inspectEntry(opts.root, hex);
+  if (!entry.ok) {
+    if (entry.exists) opts.log.warn({ digest, dir: entryDir(opts.root, hex) }, 'cache entry is damaged (bad or missing marker); extracting again');
+    return null;
+  }
+  await touchEntry(opts.root, hex);
+  opts.log.debug({ digest, archive: path }, 'rootfs from cache');
+  return { treeDir: entry.treeDir, digest: entry.marker.digest, source: 'cache' };
+}
+
+/** Extract into a fresh temp dir and publish it as the entry for its digest. */
+async function extractStream(input: AsyncIterable<Buffer | string>, sourceName: string, opts: ImageOptions, archiveBytes: number | null = null): Promise<PreparedImage> {
+  await fs.mkdir(join(cacheDir(opts.root), '.locks'), { recursive: true, mode: 0o700 });
+  const temp = await reserveTempDir(opts.root);
+  try {
+    await fs.mkdir(temp.path, { mode: 0o700 });
+    const tree = join(temp.path, TREE_NAME);
+    await fs.mkdir(tree, { mode: 0o755 });
+    const started = Date.now();
+    const result = await extractArchive(input, tree, { maxBytes: opts.maxRootfsSize, archiveBytes });
+    const hex = digestHex(result.digest)!;
+    await writeMarker(temp.path, {
+      digest: result.digest,
+      contentBytes: result.contentBytes,
+      entries: result.entries,
+      source: sourceName,
+      extractedAt: new Date().toISOString(),
+    });
+    await publish(temp.path, opts.root, hex, opts.log);
+    opts.log.info(
+      { digest: result.digest, archive: sourceName, entries: result.entries, bytes: result.contentBytes, ms: Date.now() - started },
+      'extracted rootfs archive',
+    );
+    return { treeDir: join(entryDir(opts.root, hex), TREE_NAME), digest: result.digest, source: 'extracted' };
+  } finally {
+    await temp.release();
+  }
+}
+
+/**
+ * rename(temp → <hex>). If <hex> is already there, a sound entry wins (same digest, same
+ * content: ours is dropped with the temp dir); a broken one is moved away first.
+ */
+async function publish(tempPath: string, root: string, hex: string, log: Logger): Promise<void> {
+  const target = entryDir(root, hex);
+  for (let attempt = 0; ; attempt++) {
+    try {
+      await fs.rename(tempPath, target);
+      return;
+    } catch (err) {
+      const code = (err as NodeJS.ErrnoException).code;
+      if ((code !== 'ENOTEMPTY' && code !== 'EEXIST' && code !== 'ENOTDIR') || attempt >= 3) throw err;
+    }
+    if ((await inspectEntry(root, hex)).ok) return;
+    log.warn({ dir: target }, 'replacing a damaged cache entry');
+    await discardEntryDir(root, hex);
+  }
+}
+
+/** Move an entry out of the way in one rename (so nobody sees it half-deleted), then delete it. */
+export async function discardEntryDir(root: string, hex: string): Promise<boolean> {
+  const trash = await reserveTempDir(root);
+  try {
+    await fs.rename(entryDir(root, hex), trash.path);
+    return true;
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return false;
+    throw err;
+  } finally {
+    await trash.release();
+  }
+}
+
+async function recordInIndex(root: string, path: string, key: string, digest: string): Promise<void> {
+  const lock = await lockFile(indexLockPath(root));
+  try {
+    const index = await readIndex(root);
+    await writeIndex(root, withRecord(index, path, { key, digest }));
+  } finally {
+    unlock(lock);
+  }
+}
+
+/** Drop every index record that points at `digest` (after the entry was removed). */
+export async function forgetDigest(root: string, digest: string): Promise<void> {
+  const lock = await lockFile(indexLockPath(root));
+  try {
+    const index = await readIndex(root);
+    const archives = Object.fromEntries(Object.entries(index.archives).filter(([, r]) => r.digest !== digest));
+    await writeIndex(root, { version: 1, archives });
+  } finally {
+    unlock(lock);
+  }
+}

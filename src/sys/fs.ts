@@ -1,0 +1,198 @@
+/**
+ * Filesystem syscalls for rootfs extraction: path resolution confined to a tree
+ * (openat2 RESOLVE_IN_ROOT) and the *at() calls that act on one final component.
+ * Every function throws SysError on failure; nothing here decides policy.
+ */
+import { check, libc, rawSyscall, SYS } from './libc.js';
+import { SysError } from './sys-error.js';
+
+/** open(2) flags (x86_64). */
+export const O = {
+  RDONLY: 0,
+  WRONLY: 0o1,
+  RDWR: 0o2,
+  CREAT: 0o100,
+  EXCL: 0o200,
+  TRUNC: 0o1000,
+  DIRECTORY: 0o200000,
+  NOFOLLOW: 0o400000,
+  CLOEXEC: 0o2000000,
+  PATH: 0o10000000,
+} as const;
+
+/** openat2 resolve flags (linux/openat2.h). */
+export const RESOLVE = {
+  NO_XDEV: 0x01,
+  NO_MAGICLINKS: 0x02,
+  NO_SYMLINKS: 0x04,
+  BENEATH: 0x08,
+  IN_ROOT: 0x10,
+} as const;
+
+export const AT = {
+  FDCWD: -100,
+  SYMLINK_NOFOLLOW: 0x100,
+  REMOVEDIR: 0x200,
+  EMPTY_PATH: 0x1000,
+} as const;
+
+/** File type bits of st_mode / mknod mode. */
+export const S_IF = { FIFO: 0o010000, CHR: 0o020000, DIR: 0o040000, BLK: 0o060000, REG: 0o100000, LNK: 0o120000 } as const;
+
+/** utimensat: leave this timestamp unchanged / set it to now. */
+export const UTIME_NOW = (1 << 30) - 1;
+export const UTIME_OMIT = (1 << 30) - 2;
+
+const ENOSYS = 38;
+
+const openatFn = libc.func('int openat(int dirfd, const char *path, int flags, uint32_t mode)');
+const closeFn = libc.func('int close(int fd)');
+const mkdiratFn = libc.func('int mkdirat(int dirfd, const char *path, uint32_t mode)');
+const mknodatFn = libc.func('int mknodat(int dirfd, const char *path, uint32_t mode, uint64_t dev)');
+const symlinkatFn = libc.func('int symlinkat(const char *target, int dirfd, const char *path)');
+const linkatFn = libc.func('int linkat(int olddirfd, const char *oldpath, int newdirfd, const char *newpath, int flags)');
+const unlinkatFn = libc.func('int unlinkat(int dirfd, const char *path, int flags)');
+const fchownFn = libc.func('int fchown(int fd, uint32_t uid, uint32_t gid)');
+const fchownatFn = libc.func('int fchownat(int dirfd, const char *path, uint32_t uid, uint32_t gid, int flags)');
+const fchmodFn = libc.func('int fchmod(int fd, uint32_t mode)');
+const fchmodatFn = libc.func('int fchmodat(int dirfd, const char *path, uint32_t mode, int flags)');
+const utimensatFn = libc.func('int utimensat(int dirfd, const char *path, const void *times, int flags)');
+const futimensFn = libc.func('int futimens(int fd, const void *times)');
+const fsetxattrFn = libc.func('int fsetxattr(int fd, const char *name, const void *value, size_t size, int flags)');
+const lsetxattrFn = libc.func('int lsetxattr(const char *path, const char *name, const void *value, size_t size, int flags)');
+const readlinkatFn = libc.func('long readlinkat(int dirfd, const char *path, _Out_ uint8_t *buf, size_t size)');
+const writeFn = libc.func('long write(int fd, const void *buf, size_t count)');
+
+/**
+ * TEST-ONLY fault injection: TSBOX_TEST_NO_OPENAT2=1 makes openat2 fail with ENOSYS as on
+ * kernels older than 5.6, so tests can prove the userspace fallback resolves paths exactly
+ * like the kernel does. Read once, at load time; never set it in production.
+ */
+const openat2Disabled = process.env.TSBOX_TEST_NO_OPENAT2 === '1';
+
+// struct open_how { __u64 flags; __u64 mode; __u64 resolve; }, reused for every call.
+const openHow = Buffer.alloc(24);
+
+/**
+ * openat2(2). Throws SysError ENOSYS when the kernel lacks it (or the test switch says so);
+ * callers fall back to a userspace walk.
+ */
+export function openat2(dirfd: number, path: string, flags: number, mode: number, resolve: number): number {
+  if (openat2Disabled) throw new SysError('openat2', ENOSYS, path);
+  openHow.writeBigUInt64LE(BigInt(flags), 0);
+  openHow.writeBigUInt64LE(BigInt(mode), 8);
+  openHow.writeBigUInt64LE(BigInt(resolve), 16);
+  const ret = Number(rawSyscall(SYS.openat2, 'int', dirfd, 'const char *', path, 'void *', openHow, 'size_t', 24) as number | bigint);
+  return check(ret, 'openat2', path);
+}
+
+export function openat(dirfd: number, path: string, flags: number, mode = 0): number {
+  return check(openatFn(dirfd, path, flags | O.CLOEXEC, mode) as number, 'openat', path);
+}
+
+export function close(fd: number): void {
+  check(closeFn(fd) as number, 'close', `fd ${fd}`);
+}
+
+export function mkdirat(dirfd: number, name: string, mode: number): void {
+  check(mkdiratFn(dirfd, name, mode) as number, 'mkdirat', name);
+}
+
+/** glibc's makedev(): the 64-bit dev_t of a major/minor pair. */
+export function deviceNumber(major: number, minor: number): bigint {
+  const ma = BigInt(major);
+  const mi = BigInt(minor);
+  return ((ma & 0xfffn) << 8n) | ((ma & ~0xfffn) << 32n) | (mi & 0xffn) | ((mi & ~0xffn) << 12n);
+}
+
+/** mode includes the S_IF* type bits. */
+export function mknodat(dirfd: number, name: string, mode: number, major: number, minor: number): void {
+  check(mknodatFn(dirfd, name, mode, deviceNumber(major, minor)) as number, 'mknodat', `${name}, ${major}:${minor}`);
+}
+
+export function symlinkat(target: string, dirfd: number, name: string): void {
+  check(symlinkatFn(target, dirfd, name) as number, 'symlinkat', `${name} -> ${target}`);
+}
+
+/** flags 0: a symlink as old name is linked itself, never followed. */
+export function linkat(olddirfd: number, oldname: string, newdirfd: number, newname: string): void {
+  check(linkatFn(olddirfd, oldname, newdirfd, newname, 0) as number, 'linkat', `${newname} => ${oldname}`);
+}
+
+export function unlinkat(dirfd: number, name: string, flags = 0): void {
+  check(unlinkatFn(dirfd, name, flags) as number, 'unlinkat', name);
+}
+
+export function fchown(fd: number, uid: number, gid: number): void {
+  check(fchownFn(fd, uid, gid) as number, 'fchown', `fd ${fd}, ${uid}:${gid}`);
+}
+
+export function fchownat(dirfd: number, name: string, uid: number, gid: number, flags: number): void {
+  check(fchownatFn(dirfd, name, uid, gid, flags) as number, 'fchownat', `${name}, ${uid}:${gid}`);
+}
+
+export function fchmod(fd: number, mode: number): void {
+  check(fchmodFn(fd, mode) as number, 'fchmod', `fd ${fd}, 0${mode.toString(8)}`);
+}
+
+/** Follows a symlink as last component (Linux has no lchmod); call it only on names just created. */
+export function fchmodat(dirfd: number, name: string, mode: number): void {
+  check(fchmodatFn(dirfd, name, mode, 0) as number, 'fchmodat', `${name}, 0${mode.toString(8)}`);
+}
+
+/** A point in time for utimensat: whole seconds plus nanoseconds (or UTIME_NOW/UTIME_OMIT in nsec). */
+export interface Timespec {
+  sec: number;
+  nsec: number;
+}
+
+function timesBuffer(atime: Timespec, mtime: Timespec): Buffer {
+  const buf = Buffer.alloc(32);
+  buf.writeBigInt64LE(BigInt(atime.sec), 0);
+  buf.writeBigInt64LE(BigInt(atime.nsec), 8);
+  buf.writeBigInt64LE(BigInt(mtime.sec), 16);
+  buf.writeBigInt64LE(BigInt(mtime.nsec), 24);
+  return buf;
+}
+
+export function futimens(fd: number, atime: Timespec, mtime: Timespec): void {
+  check(futimensFn(fd, timesBuffer(atime, mtime)) as number, 'futimens', `fd ${fd}`);
+}
+
+/** Always AT_SYMLINK_NOFOLLOW: a symlink gets its own times. */
+export function utimensatNoFollow(dirfd: number, name: string, atime: Timespec, mtime: Timespec): void {
+  check(utimensatFn(dirfd, name, timesBuffer(atime, mtime), AT.SYMLINK_NOFOLLOW) as number, 'utimensat', name);
+}
+
+export function fsetxattr(fd: number, name: string, value: Buffer): void {
+  check(fsetxattrFn(fd, name, value, value.length, 0) as number, 'fsetxattr', name);
+}
+
+/**
+ * Set an xattr on `name` inside the directory `dirfd` without following a symlink there:
+ * the path goes through /proc/self/fd (the directory we hold), lsetxattr does not follow
+ * the final component. For symlinks, devices and fifos, which cannot be opened for fsetxattr.
+ */
+export function setxattrAt(dirfd: number, name: string, attr: string, value: Buffer): void {
+  check(lsetxattrFn(`/proc/self/fd/${dirfd}/${name}`, attr, value, value.length, 0) as number, 'lsetxattr', `${name}, ${attr}`);
+}
+
+const linkBuf = Buffer.alloc(4096);
+
+/** The target of symlink `name` in `dirfd`; SysError EINVAL if it is not a symlink. */
+export function readlinkat(dirfd: number, name: string): string {
+  const n = Number(readlinkatFn(dirfd, name, linkBuf, linkBuf.length) as number | bigint);
+  check(n, 'readlinkat', name);
+  return linkBuf.toString('utf8', 0, n);
+}
+
+/** write(2) the whole buffer, looping over short writes. */
+export function writeAll(fd: number, data: Uint8Array): void {
+  let off = 0;
+  while (off < data.length) {
+    const chunk = off === 0 ? data : data.subarray(off);
+    const n = Number(writeFn(fd, chunk, chunk.length) as number | bigint);
+    check(n, 'write', `fd ${fd}`);
+    off += n;
+  }
+}
