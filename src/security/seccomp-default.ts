@@ -7,11 +7,12 @@
  *   keyctl, add_key, request_key (the keyring is not namespaced), bpf, perf_event_open,
  *   userfaultfd and io_uring_* (favourite exploit primitives), kexec_*, *_module, reboot,
  *   swapon/swapoff, acct, quotactl, lookup_dcookie, kcmp, pidfd_getfd, process_madvise,
- *   mount and the new mount API, umount2, unshare, setns, pivot_root, chroot, open_by_handle_at,
+ *   mount and the new mount API, umount2, unshare, setns, pivot_root, open_by_handle_at,
  *   statmount/listmount/listns, lsm_*, uselib, ustat, sysfs, _sysctl, vm86-era leftovers,
  *   socket(AF_VSOCK), personality() other than the harmless values, clone() with CLONE_NEW*.
  * Several of these are allowed again when the container holds the capability that guards
- * them in the kernel anyway (see BY_CAPABILITY), as docker does.
+ * them in the kernel anyway (see BY_CAPABILITY), as docker does; chroot is allowed only
+ * with CAP_SYS_CHROOT (in the default set).
  *
  * Decisions that differ from, or go beyond, docker's profile:
  *   - io_uring_* are denied (docker allowed them until 2023);

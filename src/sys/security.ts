@@ -86,9 +86,24 @@ export function setNoNewPrivs(): void {
   check(prctl(PR.SET_NO_NEW_PRIVS, 1), 'prctl', 'PR_SET_NO_NEW_PRIVS');
 }
 
-/** The highest capability number the running kernel knows. */
+const PR_CAPBSET_READ = 23;
+
+/**
+ * The highest capability number the running kernel knows: /proc/sys/kernel/cap_last_cap,
+ * or, where no /proc is mounted (the init runs after pivot_root), the last number
+ * PR_CAPBSET_READ accepts (it answers EINVAL past the end).
+ */
 export function capLastCap(): number {
-  return Number.parseInt(readFileSync('/proc/sys/kernel/cap_last_cap', 'utf8').trim(), 10);
+  try {
+    const n = Number.parseInt(readFileSync('/proc/sys/kernel/cap_last_cap', 'utf8').trim(), 10);
+    if (Number.isInteger(n) && n >= 0 && n < 64) return n;
+  } catch {
+    // Fall through to asking prctl.
+  }
+  let cap = 0;
+  while (cap < 64 && prctl(PR_CAPBSET_READ, cap) >= 0) cap++;
+  if (cap === 0) throw new SysError('prctl', koffi.errno(), 'PR_CAPBSET_READ 0');
+  return cap - 1;
 }
 
 /**
