@@ -8,5 +8,5 @@ export { buildSecurityPlan, describeSecurityPlan } from './plan.js';
 export type { CapabilitySets, HostFacts, SeccompPlan, SecurityOptions, SecurityPlan } from './plan.js';
 export { applySecurityPlan } from './apply.js';
 export type { Credentials } from './apply-steps.js';
-export { parseSecurityOpts } from './security-opt.js';
+export { parseSecurityOpts, type SecurityOptOverrides } from './security-opt.js';
 export { compileSeccomp } from './seccomp-compile.js';
