@@ -47,7 +47,8 @@ export function snapshotHost(root: string): HostState {
     for (const name of readdirSync(dir)) {
       // Complete cache entries are meant to stay; anything else (temporaries, containers) is a leak.
       if (sub === 'rootfs' && /^[0-9a-f]{64}$/.test(name)) continue;
-      if (sub === 'rootfs' && name === 'index.json') continue;
+      // The cache's index and its lock files are permanent parts of the cache.
+      if (sub === 'rootfs' && ['index.json', '.index.lock', '.locks'].includes(name)) continue;
       stateEntries.push(join(sub, name));
     }
   }
