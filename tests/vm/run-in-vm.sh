@@ -10,7 +10,9 @@
 #     same paths; a fresh tmpfs covers each directory in TSBOX_VM_WRITABLE (host content hidden);
 #   - cgroup2 is mounted at /sys/fs/cgroup with all controllers;
 #   - SCRIPT runs with /bin/sh as root, in the caller's working directory, with the caller's
-#     PATH, and TSBOX_VM_RESULTS naming a writable directory whose files come back to the host.
+#     PATH, and TSBOX_VM_RESULTS naming a writable directory whose files come back to the host;
+#     TSBOX_VM_INPUT names the copy of the host's $TSBOX_VM_INPUT (if given), and
+#     TSBOX_VM_BUSYBOX a static busybox (insmod, ip...; the host may lack them).
 #
 # On the host: the script's output (stdout and stderr together) is printed on stdout; its
 # files in TSBOX_VM_RESULTS are copied to $TSBOX_VM_RESULTS on the host if that is set (else to
@@ -19,6 +21,9 @@
 #
 # Environment (host side):
 #   TSBOX_VM_RESULTS   host directory to receive the results (created if missing)
+#   TSBOX_VM_INPUT     host directory copied into the VM, named by $TSBOX_VM_INPUT inside
+#                      (for files the script needs that live where the VM has a tmpfs, or
+#                      that are built for the run, like a bundled node script)
 #   TSBOX_VM_CACHE     where the initramfs is built and kept (default /var/tmp/tsbox-vm)
 #   TSBOX_VM_KERNEL    kernel image (default: the newest /boot/vmlinuz-6.1*)
 #   TSBOX_VM_TIMEOUT   seconds before the VM is killed (default 600; --timeout overrides)
@@ -180,12 +185,18 @@ cleanup() { rm -rf "$job"; }
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 cp "$script" "$job/script.sh"
-mkdir -p "$job/results"
+mkdir -p "$job/results" "$job/input"
+if [ -n "${TSBOX_VM_INPUT:-}" ]; then
+  [ -d "$TSBOX_VM_INPUT" ] || die "TSBOX_VM_INPUT=$TSBOX_VM_INPUT is not a directory"
+  cp -a "$TSBOX_VM_INPUT/." "$job/input/"
+fi
 quote() { printf "'%s'" "$(printf '%s' "$1" | sed "s/'/'\\\\''/g")"; }
 {
   echo "export PATH=$(quote "$PATH")"
   echo "export HOME=/root"
   echo "export TSBOX_VM_RESULTS=/run/tsbox-vm/job/results"
+  echo "export TSBOX_VM_INPUT=/run/tsbox-vm/job/input"
+  echo "export TSBOX_VM_BUSYBOX=/run/tsbox-vm/busybox"
   echo "export TSBOX_VM_CWD=$(quote "$(pwd)")"
   printf 'set --'
   for a in "$@"; do printf ' %s' "$(quote "$a")"; done
