@@ -67,20 +67,35 @@ export function createArchiveHasher(expectedBytes: number | null): ArchiveHasher
 
 /**
  * Read a file in 1 MiB chunks, each in its own SharedArrayBuffer so the hashing worker
- * can read it in place. A fresh buffer per chunk: the tar parser may still hold slices of
- * earlier ones.
+ * can read it in place (a fresh buffer per chunk: the tar parser may still hold slices of
+ * earlier ones). The next reads are issued before a chunk is handed out, so the disk and
+ * the thread pool work while the main thread extracts.
  */
-export async function* readArchiveFile(path: string, chunkSize = 1024 * 1024): AsyncGenerator<Buffer> {
+export async function* readArchiveFile(path: string, chunkSize = 1024 * 1024, readAhead = 3): AsyncGenerator<Buffer> {
   const { open } = await import('node:fs/promises');
   const fh = await open(path, 'r');
+  let position = 0;
+  const readNext = async (): Promise<Buffer> => {
+    const buf = Buffer.from(new SharedArrayBuffer(chunkSize));
+    const at = position;
+    position += chunkSize;
+    const { bytesRead } = await fh.read(buf, 0, chunkSize, at);
+    return bytesRead === chunkSize ? buf : buf.subarray(0, bytesRead);
+  };
+  const pending: Array<Promise<Buffer>> = [];
   try {
     for (;;) {
-      const buf = Buffer.from(new SharedArrayBuffer(chunkSize));
-      const { bytesRead } = await fh.read(buf, 0, chunkSize, null);
-      if (bytesRead === 0) return;
-      yield bytesRead === chunkSize ? buf : buf.subarray(0, bytesRead);
+      while (pending.length < readAhead) {
+        const p = readNext();
+        p.catch(() => {}); // awaited in order below
+        pending.push(p);
+      }
+      const chunk = await pending.shift()!;
+      if (chunk.length === 0) return;
+      yield chunk;
     }
   } finally {
+    await Promise.allSettled(pending);
     await fh.close();
   }
 }

@@ -196,3 +196,21 @@ export function writeAll(fd: number, data: Uint8Array): void {
     off += n;
   }
 }
+
+const lgetxattrFn = libc.func('long lgetxattr(const char *path, const char *name, _Out_ uint8_t *value, size_t size)');
+const llistxattrFn = libc.func('long llistxattr(const char *path, _Out_ uint8_t *list, size_t size)');
+const xattrBuf = Buffer.alloc(65536);
+
+/** Names of the extended attributes of `path` itself (a symlink is not followed). */
+export function llistxattr(path: string): string[] {
+  const n = Number(llistxattrFn(path, xattrBuf, xattrBuf.length) as number | bigint);
+  check(n, 'llistxattr', path);
+  return xattrBuf.toString('utf8', 0, n).split('\0').filter(Boolean);
+}
+
+/** The value of one extended attribute of `path` itself. */
+export function lgetxattr(path: string, name: string): Buffer {
+  const n = Number(lgetxattrFn(path, name, xattrBuf, xattrBuf.length) as number | bigint);
+  check(n, 'lgetxattr', `${path}, ${name}`);
+  return Buffer.from(xattrBuf.subarray(0, n));
+}
