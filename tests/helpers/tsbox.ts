@@ -34,7 +34,7 @@ export function rootfsTar(): string {
 
 export function tsbox(args: string[], opts: TsboxRunOptions = {}): Promise<TsboxResult> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [TSBOX_BIN, ...args], {
+    const child = spawn(TSBOX_BIN, args, {
       env: { ...process.env, TSBOX_ROOT: opts.root ?? testRoot(), ...opts.env },
       stdio: ['pipe', 'pipe', 'pipe'],
     });

@@ -206,21 +206,24 @@ quote() { printf "'%s'" "$(printf '%s' "$1" | sed "s/'/'\\\\''/g")"; }
 writable=$(echo "${TSBOX_VM_WRITABLE:-/tmp /run /var/tmp /var/lib /root}" | tr ' ' ',')
 
 # Software emulation on purpose: /dev/kvm here is PVM, and a stock kernel hangs under it.
+# qemu runs in the background so that an interrupted harness can stop it (timeout passes
+# the signal on to qemu) instead of leaving a VM behind.
 started=$(date +%s%N)
-set +e
-if [ "${TSBOX_VM_VERBOSE:-}" = 1 ]; then
-  out_filter() { tee "$job/console.log" >&2; }
-else
-  out_filter() { cat >"$job/console.log"; }
-fi
 timeout --kill-after=10 "$timeout_s" qemu-system-x86_64 \
   -machine pc -cpu max -m "${TSBOX_VM_MEMORY:-2G}" -smp "${TSBOX_VM_SMP:-2}" \
-  -nographic -no-reboot \
+  -nographic -no-reboot -nic none \
   -kernel "$kernel" -initrd "$initramfs" \
   -append "console=ttyS0 quiet panic=-1 tsbox.writable=$writable" \
   -virtfs local,path=/,mount_tag=hostroot,security_model=passthrough,readonly=on,multidevs=remap,id=hostroot \
   -virtfs "local,path=$job,mount_tag=job,security_model=passthrough,id=job" \
-  </dev/null 2>&1 | out_filter
+  </dev/null >"$job/console.log" 2>&1 &
+vm_pid=$!
+trap 'kill "$vm_pid" 2>/dev/null; wait "$vm_pid"; exit 130' INT TERM
+if [ "${TSBOX_VM_VERBOSE:-}" = 1 ]; then
+  tail -n +1 -f --pid="$vm_pid" "$job/console.log" >&2 &
+fi
+set +e
+wait "$vm_pid"
 set -e
 elapsed_ms=$((($(date +%s%N) - started) / 1000000))
 
