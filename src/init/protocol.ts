@@ -26,8 +26,6 @@ export interface InitPlan {
     merged: string;
     readOnly: boolean;
   };
-  /** cgroup.procs of the container's group, joined before anything else; null when running without a group. */
-  cgroupProcsFile: string | null;
   hostname: string;
   mounts: MountStep[];
   process: {

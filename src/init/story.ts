@@ -4,10 +4,10 @@
  * failing step reports its name to the parent, which prints it and exits 125.
  *
  * The parent already unshared the mount, UTS, IPC, network and PID namespaces for us
- * (see namespaces/spawn-init.ts); the cgroup namespace is unshared here, after joining
- * the container's group, so that the group appears as "/" inside.
+ * (see namespaces/spawn-init.ts) and moved us into the container's cgroup; the cgroup
+ * namespace is unshared here, so that the group appears as "/" inside.
  */
-import { accessSync, constants, existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { accessSync, constants, existsSync, mkdirSync, readFileSync, statSync } from 'node:fs';
 import { asTsboxError, TsboxError } from '../errors.js';
 import { applyMountStep, describeMountStep } from '../mounts/apply.js';
 import { overlayOptions } from '../mounts/plan.js';
@@ -43,8 +43,8 @@ export function runInit(): never {
       setSyscallTracer((syscall, detail, result) => channel.send({ t: 'trace', step: current, detail: `${syscall}(${detail}) = ${result}` }));
     }
 
-    // The container's first instruction must already be accounted to its cgroup.
-    if (plan.cgroupProcsFile) step('join cgroup', () => writeFileSync(plan.cgroupProcsFile!, '0'));
+    // The parent moved us into the container's cgroup before sending the plan; a cgroup
+    // namespace made now shows that group as "/" inside.
     step('unshare cgroup namespace', () => unshare(CLONE.NEWCGROUP));
 
     // Nothing we mount from here on may propagate back to the host.

@@ -14,7 +14,7 @@
  *    the container's cgroup, so that the group is "/" inside.
  */
 import { spawn, type ChildProcess, type StdioOptions } from 'node:child_process';
-import { closeSync, openSync } from 'node:fs';
+import { closeSync, existsSync, openSync } from 'node:fs';
 import { access } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import { TsboxError } from '../errors.js';
@@ -31,7 +31,12 @@ const NAMESPACES = [
 
 export const INIT_NAMESPACE_FLAGS = NAMESPACES.reduce((flags, ns) => flags | ns.flag, 0);
 
-const initScript = fileURLToPath(new URL('../init/main.js', import.meta.url));
+/**
+ * The init program: the single-file bundle beside the bundled CLI (dist/init.mjs, fast to
+ * load), or tsc's per-file output when tsbox is used as a library from dist/.
+ */
+const bundledInit = fileURLToPath(new URL('./init.mjs', import.meta.url));
+const initScript = existsSync(bundledInit) ? bundledInit : fileURLToPath(new URL('../init/main.js', import.meta.url));
 
 export type StdioChoice = 'inherit' | 'ignore' | number;
 

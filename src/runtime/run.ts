@@ -6,9 +6,10 @@
  *
  *   reclaim   leftovers of runs whose tsbox was killed (SIGKILL leaves no chance to clean)
  *   dir       the run's directory, locked while we live
- *   init      spawned early into new namespaces: Node's start-up overlaps the rootfs work
+ *   cgroup    the container's group; limits the host cannot enforce are refused here
+ *   init      spawned early into new namespaces and moved into the group: Node's start-up
+ *             and the cgroup move overlap the rootfs work
  *   rootfs    extracted (or found in the cache) as the overlay's lower layer
- *   cgroup    the container's group, joined by the init before it does anything else
  *   plan      sent to the init: mounts, pivot_root, identity, credentials, command
  *   exec      the init becomes the command; from here, signals are forwarded to it
  *   wait      exit status (128+N for a signal), resource stats, then cleanup
@@ -90,12 +91,23 @@ async function startAndWait(spec: RunSpec, log: Logger, cleanup: CleanupStack, s
   const dir = await step('create container directory', () => createContainerDir(spec.root, paths));
   cleanup.defer('container directory', () => dir.remove());
 
+  // Before any process starts: a limit this host cannot enforce is refused here.
+  const cgroup: ContainerCgroup | null = await step('create cgroup', () => createContainerCgroup({ id: spec.shortId, parent: spec.cgroup.parent, limits: spec.cgroup.limits, log }));
+  if (cgroup) cleanup.defer('cgroup', () => cgroup.destroy());
+  await dir.recordOwner({ id: spec.id, pid: process.pid, cgroup: cgroup?.path ?? null });
+
   const init = await step('spawn init', async () => new InitConnection(await spawnInitInNamespaces(spec.stdio), (m) => log.debug({ step: m.step, init: true }, m.detail ?? m.step)));
   cleanup.defer('init process', async () => {
     if (init.child.exitCode === null && init.child.signalCode === null) init.child.kill('SIGKILL');
     await init.exited;
   });
   interrupts.onInterrupt(() => init.child.kill('SIGKILL'));
+
+  // Moving a process between cgroups waits for an RCU grace period (~10-20 ms): do it on
+  // libuv's pool while the init boots and the rootfs is prepared. It completes before the
+  // plan is sent, so the container's first instruction already runs inside its group.
+  const joinedCgroup = cgroup ? step('move init into cgroup', () => writeFile(cgroup.procsFile, String(init.pid))) : Promise.resolve();
+  joinedCgroup.catch(() => {}); // awaited below; do not let an early failure go unhandled
 
   const image = await step('prepare rootfs', () => prepareImage(spec.rootfs.source, { root: spec.root, maxRootfsSize: spec.rootfs.maxSize, log }));
   interrupts.check();
@@ -106,15 +118,12 @@ async function startAndWait(spec: RunSpec, log: Logger, cleanup: CleanupStack, s
     writeFile(paths.etc.resolvConf, resolvConfFile(readOptional('/etc/resolv.conf'))),
   ]));
 
-  const cgroup: ContainerCgroup | null = await step('create cgroup', () => createContainerCgroup({ id: spec.shortId, parent: spec.cgroup.parent, limits: spec.cgroup.limits, log }));
-  if (cgroup) cleanup.defer('cgroup', () => cgroup.destroy());
-  await dir.recordOwner({ id: spec.id, pid: process.pid, cgroup: cgroup?.path ?? null });
+  await joinedCgroup;
   interrupts.check();
 
   const plan: InitPlan = {
     containerId: spec.id,
     rootfs: { lower: image.treeDir, upper: paths.upper, work: paths.work, merged: paths.merged, readOnly: spec.rootfs.readOnly },
-    cgroupProcsFile: cgroup?.procsFile ?? null,
     hostname: spec.hostname,
     mounts: planMounts({ etcFiles: paths.etc, volumes: spec.volumes, tmpfs: spec.tmpfs, cgroup2: cgroup !== null, privileged: spec.privileged }),
     process: spec.process,
