@@ -16,8 +16,9 @@ export type EntryPath = readonly string[];
 
 export class UnsafeNameError extends Error {}
 
-/** Bytes the kernel accepts in one component (NAME_MAX). */
+/** Bytes the kernel accepts in one component (NAME_MAX) and in a path (PATH_MAX, with its NUL). */
 const NAME_MAX = 255;
+const PATH_MAX = 4096;
 
 export function normalizeEntryName(name: string): EntryPath {
   if (name.includes('\0')) throw new UnsafeNameError('name contains a NUL byte');
@@ -28,6 +29,8 @@ export function normalizeEntryName(name: string): EntryPath {
     if (Buffer.byteLength(part) > NAME_MAX) throw new UnsafeNameError(`a component is longer than ${NAME_MAX} bytes`);
     parts.push(part);
   }
+  // The kernel would refuse it anyway (ENAMETOOLONG); say so in words.
+  if (Buffer.byteLength(parts.join('/')) >= PATH_MAX) throw new UnsafeNameError(`name is longer than PATH_MAX (${PATH_MAX} bytes)`);
   return parts;
 }
 

@@ -109,6 +109,9 @@ async function runWith(
   };
 
   extract.on('entry', (header: StreamHeader, stream, next) => {
+    // On failure tar-stream destroys the entry's stream with the same error it reports on
+    // the extractor; that one is handled there.
+    stream.on('error', () => {});
     let plan: EntryPlan;
     try {
       plan = planEntry(header, pax.take());

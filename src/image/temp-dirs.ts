@@ -14,6 +14,7 @@ import { join } from 'node:path';
 import type { Logger } from '../log.js';
 import { cacheDir, LOCK_SUFFIX, TEMP_PREFIX, tempDirOfLock } from './cache-layout.js';
 import { tryLockFile, unlock, type HeldLock } from './locks.js';
+import { removeTree } from './remove-tree.js';
 
 export interface TempDir {
   /** The directory's path; the caller may create it (mkdir) or rename something onto it. */
@@ -44,7 +45,7 @@ export async function reserveTempDir(root: string): Promise<TempDir> {
       path,
       async release() {
         try {
-          await fs.rm(path, { recursive: true, force: true });
+          await removeTree(path);
           unlinkSync(held.path);
         } finally {
           unlock(held);
@@ -78,7 +79,7 @@ export async function gcImageTemps(root: string, log: Logger): Promise<number> {
       }
       if (lock === null) continue; // alive
       try {
-        await fs.rm(join(base, dir), { recursive: true, force: true });
+        await removeTree(join(base, dir));
         unlinkSync(lock.path);
       } finally {
         unlock(lock);
@@ -91,7 +92,7 @@ export async function gcImageTemps(root: string, log: Logger): Promise<number> {
         await fs.access(join(base, name + LOCK_SUFFIX));
         continue;
       } catch {
-        await fs.rm(join(base, name), { recursive: true, force: true });
+        await removeTree(join(base, name));
         log.info({ dir: join(base, name) }, 'removed an orphaned rootfs temp directory');
         removed++;
       }

@@ -227,9 +227,12 @@ export class TreeWriter {
     }
   }
 
-  /** Unlink whatever is at `name` (an empty directory too); never recurse into a tree. */
+  /**
+   * Unlink whatever is at `name` (an empty directory too); never recurse into a tree. Then
+   * drop the cached directory fds: one of them may have been reached through this name.
+   * `parent` may be one of them, so the caller fetches its parent again afterwards.
+   */
   private removeExisting(parent: number, name: string, path: EntryPath): void {
-    this.dropDirCache();
     try {
       unlinkat(parent, name, 0);
     } catch (err) {
@@ -242,6 +245,8 @@ export class TreeWriter {
         }
         throw err2;
       }
+    } finally {
+      this.dropDirCache();
     }
   }
 

@@ -40,7 +40,8 @@ export function tarHeader(e: TarEntry, dataLength: number): Buffer {
   octal(h, 108, 8, e.uid ?? 0);
   octal(h, 116, 8, e.gid ?? 0);
   if (e.negativeSize) {
-    h.fill(0xff, 124, 136);
+    h.fill(0xff, 124, 136); // a negative base-256 number
+    h[135] = 0xfe;
   } else {
     octal(h, 124, 12, e.size ?? dataLength);
   }
@@ -78,8 +79,12 @@ export function paxData(records: Array<[string, Buffer | string]>): Buffer {
 export function tarEntry(e: TarEntry): Buffer {
   const data = e.data === undefined ? Buffer.alloc(0) : Buffer.from(e.data);
   const out: Buffer[] = [];
-  if (e.pax) {
-    const pax = paxData(e.pax);
+  // Names that do not fit the header go into PAX records, as tar does.
+  const records = [...(e.pax ?? [])];
+  if (!e.gnuLongNames && Buffer.byteLength(e.name) > 100 && !records.some(([k]) => k === 'path')) records.push(['path', e.name]);
+  if (!e.gnuLongNames && e.linkname !== undefined && Buffer.byteLength(e.linkname) > 100) records.push(['linkpath', e.linkname]);
+  if (records.length > 0) {
+    const pax = paxData(records);
     out.push(tarHeader({ name: 'PaxHeader', type: 'x' }, pax.length), padded(pax));
   }
   let name = e.name;

@@ -28,6 +28,8 @@ describe('normalizeEntryName', () => {
     expect(() => normalizeEntryName('a\0b')).toThrow(/NUL/);
     expect(() => normalizeEntryName('x'.repeat(256))).toThrow(/longer than 255/);
     expect(normalizeEntryName('x'.repeat(255))).toHaveLength(1);
+    expect(() => normalizeEntryName('dd/'.repeat(1400))).toThrow(/PATH_MAX/);
+    expect(normalizeEntryName('dd/'.repeat(1300))).toHaveLength(1300);
   });
 
   it('joins for display', () => {
