@@ -4,7 +4,7 @@
  * hand back a handle for joining, stats and teardown. Everything created is removed again
  * when a later step fails.
  */
-import { join } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 import { TsboxError, UsageError } from '../errors.js';
 import type { Logger } from '../log.js';
 import { decideCgroup } from './availability.js';
@@ -96,22 +96,30 @@ export async function createContainerCgroup(opts: CreateCgroupOptions): Promise<
     // Each ancestor must delegate the controllers to its children, from the mount down.
     // The parent group only ever holds container groups, never processes, so enabling
     // controllers in its subtree_control respects the no-internal-processes rule.
-    let dir = mount;
-    for (const segment of segments) {
-      enableControllers(fs, dir, controllers);
-      dir = join(dir, segment);
-      if (mkdirIfMissing(fs, dir)) created.push(dir);
-    }
-    enableControllers(fs, dir, controllers);
-
-    const path = join(dir, opts.id);
-    try {
-      fs.mkdir(path);
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code === 'EEXIST') {
-        throw new TsboxError(`a cgroup for container ${opts.id} already exists at ${path}`, { hint: 'A run with the same id is alive, or a killed one left it: `tsbox gc` removes leftovers.' });
+    // A concurrent run may remove the shared parent when it empties (see removeEmptyParent)
+    // between our mkdir of the parent and of the group: then make the chain again.
+    let path = '';
+    for (let attempt = 1; ; attempt++) {
+      let dir = mount;
+      for (const segment of segments) {
+        enableControllers(fs, dir, controllers);
+        dir = join(dir, segment);
+        if (mkdirIfMissing(fs, dir)) created.push(dir);
       }
-      throw new TsboxError(`cannot create cgroup ${path}: ${describeFsError(err)}`, { cause: err });
+      enableControllers(fs, dir, controllers);
+
+      path = join(dir, opts.id);
+      try {
+        fs.mkdir(path);
+        break;
+      } catch (err) {
+        const code = (err as NodeJS.ErrnoException).code;
+        if (code === 'ENOENT' && attempt < 5) continue;
+        if (code === 'EEXIST') {
+          throw new TsboxError(`a cgroup for container ${opts.id} already exists at ${path}`, { hint: 'A run with the same id is alive, or a killed one left it: `tsbox gc` removes leftovers.' });
+        }
+        throw new TsboxError(`cannot create cgroup ${path}: ${describeFsError(err)}`, { cause: err });
+      }
     }
     created.push(path);
 
@@ -175,6 +183,23 @@ function writeHint(file: string): string | undefined {
   if (file === 'memory.swap.max') return 'The kernel has no swap accounting here (memory.swap.max needs CONFIG_MEMCG_SWAP and swapaccount); run without --memory-swap.';
   if (file === 'io.max') return 'io limits need a whole disk whose queue supports throttling.';
   return undefined;
+}
+
+/**
+ * Remove tsbox's default parent group once its last container group is gone, so that no
+ * tsbox cgroup outlives the runs. A parent that still has children, or that a concurrent
+ * run is about to use, stays (rmdir fails with EBUSY; creation retries on ENOENT). Parents
+ * chosen with --cgroup-parent belong to the user and are never removed.
+ */
+export function removeEmptyDefaultParent(groupPath: string, log: Logger, fs: CgroupFs = nodeCgroupFs): void {
+  const parent = dirname(groupPath);
+  if (basename(parent) !== DEFAULT_CGROUP_PARENT) return;
+  try {
+    fs.rmdir(parent);
+    log.debug({ cgroup: parent }, 'removed the empty parent cgroup');
+  } catch {
+    // Still in use by another container: it removes the parent when it ends.
+  }
 }
 
 /** A handle on an existing group, e.g. one a killed run left behind (see runtime/gc.ts). */

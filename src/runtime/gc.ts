@@ -7,7 +7,7 @@
 import { closeSync, openSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import { openContainerCgroup } from '../cgroups/index.js';
+import { openContainerCgroup, removeEmptyDefaultParent } from '../cgroups/index.js';
 import { gcImageTemps } from '../image/index.js';
 import type { Logger } from '../log.js';
 import { tryFlock } from '../sys/fd.js';
@@ -39,7 +39,10 @@ export async function reclaimDeadRuns(root: string, log: Logger): Promise<GcRepo
     try {
       if (!tryFlock(lockFd, true)) continue; // its owner is alive
       const owner = readOwner(join(dir, 'owner.json'));
-      if (owner?.cgroup) await openContainerCgroup(owner.cgroup, log).destroy();
+      if (owner?.cgroup) {
+        await openContainerCgroup(owner.cgroup, log).destroy();
+        removeEmptyDefaultParent(owner.cgroup, log);
+      }
       await rm(dir, { recursive: true, force: true });
       report.containers.push(name);
       log.info({ container: name }, 'reclaimed the leftovers of a killed run');

@@ -17,7 +17,7 @@
 import { writeFile } from 'node:fs/promises';
 import { readFileSync } from 'node:fs';
 import { constants as osConstants } from 'node:os';
-import { createContainerCgroup, type CgroupStats, type ContainerCgroup } from '../cgroups/index.js';
+import { createContainerCgroup, removeEmptyDefaultParent, type CgroupStats, type ContainerCgroup } from '../cgroups/index.js';
 import { asTsboxError, TsboxError } from '../errors.js';
 import { prepareImage } from '../image/index.js';
 import type { InitPlan } from '../init/protocol.js';
@@ -93,7 +93,10 @@ async function startAndWait(spec: RunSpec, log: Logger, cleanup: CleanupStack, s
 
   // Before any process starts: a limit this host cannot enforce is refused here.
   const cgroup: ContainerCgroup | null = await step('create cgroup', () => createContainerCgroup({ id: spec.shortId, parent: spec.cgroup.parent, limits: spec.cgroup.limits, log }));
-  if (cgroup) cleanup.defer('cgroup', () => cgroup.destroy());
+  if (cgroup) cleanup.defer('cgroup', async () => {
+    await cgroup.destroy();
+    removeEmptyDefaultParent(cgroup.path, log);
+  });
   await dir.recordOwner({ id: spec.id, pid: process.pid, cgroup: cgroup?.path ?? null });
 
   const init = await step('spawn init', async () => new InitConnection(await spawnInitInNamespaces(spec.stdio), (m) => log.debug({ step: m.step, init: true }, m.detail ?? m.step)));
