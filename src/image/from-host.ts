@@ -37,19 +37,23 @@ export async function buildRootfsFromHost(outPath: string, opts: FromHostOptions
 
   const pack = tar.pack();
   const temp = `${outPath}.tmp-${process.pid}-${randomBytes(4).toString('hex')}`;
-  const writing = opts.gzip
-    ? pipeline(pack, createGzip(), createWriteStream(temp, { mode: 0o644 }))
-    : pipeline(pack, createWriteStream(temp, { mode: 0o644 }));
+  let writing: Promise<void> | null = null;
   try {
+    // Opened before packing, so an unwritable destination fails first, with its own error.
+    const out = await fs.open(temp, 'wx', 0o644);
+    const file = createWriteStream('', { fd: out });
+    writing = opts.gzip ? pipeline(pack, createGzip(), file) : pipeline(pack, file);
+    writing.catch(() => {}); // awaited below; a failure also stops addEntry
     for (const entry of entries) await addEntry(pack, entry, mtime);
     pack.finalize();
     await writing;
     await fs.rename(temp, outPath);
   } catch (err) {
     pack.destroy();
-    await writing.catch(() => {});
+    // The stream's own error (EIO, ENOSPC) says more than the packer's "destroyed".
+    const cause = writing === null ? err : await writing.then(() => err, (e: unknown) => e);
     await fs.rm(temp, { force: true });
-    throw new TsboxError(`building a rootfs from the host: ${(err as Error).message}`, { step: 'rootfs from-host', cause: err });
+    throw new TsboxError(`building a rootfs from the host: ${(cause as Error).message}`, { step: 'rootfs from-host', cause });
   }
   return { kind: host.kind, entries: entries.length };
 }
