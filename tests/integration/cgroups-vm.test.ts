@@ -105,4 +105,50 @@ describe.skipIf(skipReason !== null)('cgroup v2 in a VM', () => {
   it('leaves nothing under the parent group after destroy', () => {
     expect(observed<{ parentChildren: string[] }>('cgroups', 'after-destroy').parentChildren).toEqual([]);
   });
+
+  describe('tsbox run with limits', () => {
+    type Exit = { status: number; stderr: string };
+    type Report = { exitCode: number; oomKilled: boolean; wallMs: number; cpuUserUs: number; cpuSystemUs: number; memoryPeakBytes: number | null };
+
+    it('reports an OOM kill under --memory 64m: exit 137 and one line naming the limit', () => {
+      const oom = observed<Exit>('run-limits', 'oom');
+      expect(oom.status).toBe(137);
+      expect(oom.stderr.trim()).toBe("tsbox: the container was killed by the kernel's OOM killer (memory limit 64m). Raise --memory, or make the job use less memory.");
+    });
+
+    it('stops a fork bomb under --pids-limit 64, and the machine stays responsive', () => {
+      const bomb = observed<Exit>('run-limits', 'forkbomb');
+      // The shell gives up when fork fails: the limit, not tsbox (125), ended it.
+      expect(bomb.status).not.toBe(125);
+      expect(bomb.stderr).toMatch(/can't fork|Resource temporarily unavailable/i);
+      expect(observed<number>('run-limits', 'forkbomb-seconds')).toBeLessThan(30);
+    });
+
+    it('holds a busy loop to half a CPU under --cpus 0.5 (50% +-10%)', () => {
+      // "uptime0 uptime1 usage0 usage1", read inside the container around the 3 s loop.
+      const [up0, up1, u0, u1] = observed<string>('run-limits', 'cpu').trim().split(' ').map(Number) as [number, number, number, number];
+      const share = (u1 - u0) / 1e6 / (up1 - up0);
+      expect(share).toBeGreaterThan(0.4);
+      expect(share).toBeLessThan(0.6);
+    });
+
+    it('applies memory.swap.max and cpuset, seen from inside the container\'s own cgroup namespace', () => {
+      const inside = observed<string>('run-limits', 'inside').split('\n');
+      expect(inside).toContain('0::/');
+      expect(inside).toContain(String(64 * MiB));
+      expect(inside).toContain(String(32 * MiB));
+      expect(inside[inside.length - 1]).toBe('0');
+    });
+
+    it('reports a plausible peak memory for a 100 MiB allocation', () => {
+      const mem = observed<Report>('run-limits', 'memory');
+      expect(mem.exitCode).toBe(0);
+      expect(mem.memoryPeakBytes).not.toBeNull();
+      expect(mem.memoryPeakBytes!).toBeGreaterThanOrEqual(100 * MiB);
+    });
+
+    it('leaves no cgroup behind', () => {
+      expect(observed<string>('run-limits', 'cgroups-left').trim()).toBe('');
+    });
+  });
 });
