@@ -4,7 +4,8 @@
 import { writeFile } from 'node:fs/promises';
 import { statsRecord } from './cgroups/index.js';
 import { createLogger, type Logger } from './log.js';
-import { runContainer, type RunResult } from './runtime/run.js';
+import { runTracked } from './runtime/lifecycle.js';
+import type { RunResult } from './runtime/run.js';
 import { buildRunSpec } from './spec/run-spec.js';
 import type { RunOptions } from './spec/schema.js';
 
@@ -12,6 +13,13 @@ export type { RunOptions } from './spec/schema.js';
 export type { RunResult } from './runtime/run.js';
 export type { RunSpec } from './spec/run-spec.js';
 export { TsboxError, UsageError, CommandError } from './errors.js';
+
+/** Start a container in the background (-d): resolves with its id once its command runs. */
+export async function runDetached(options: RunOptions): Promise<{ id: string; pid: number }> {
+  const spec = await buildRunSpec({ ...options, detach: true });
+  const { startDetached } = await import('./runtime/detach.js');
+  return startDetached(spec);
+}
 
 /**
  * Run a container to completion. Resolves with the command's exit status (128+N when a
@@ -21,7 +29,7 @@ export { TsboxError, UsageError, CommandError } from './errors.js';
 export async function run(options: RunOptions, logger?: Logger): Promise<RunResult> {
   const spec = await buildRunSpec(options);
   const log = logger ?? createLogger(spec.log.level, spec.log.format, { container: spec.shortId });
-  const result = await runContainer(spec, log);
+  const result = await runTracked(spec, log);
   if (spec.report.statsFile) {
     const record = { id: result.id, exitCode: result.exitCode, oomKilled: result.oomKilled, ...(result.stats ? statsRecord(result.stats, result.wallMs) : { wallMs: Math.round(result.wallMs) }) };
     await writeFile(spec.report.statsFile, `${JSON.stringify(record, null, 2)}\n`);

@@ -7,6 +7,14 @@ import { UsageError } from '../errors.js';
 import { gcCommand } from './commands/gc.js';
 import { rootfsCommand } from './commands/rootfs.js';
 import { runCommand } from './commands/run.js';
+import { psCommand } from './commands/ps.js';
+import { inspectCommand } from './commands/inspect.js';
+import { logsCommand } from './commands/logs.js';
+import { stopCommand } from './commands/stop.js';
+import { killCommand } from './commands/kill.js';
+import { rmCommand } from './commands/rm.js';
+import { waitCommand } from './commands/wait.js';
+import { monitorCommand } from './commands/monitor.js';
 import { reportError, writeLine } from './render-error.js';
 
 export function buildProgram(): Command {
@@ -15,7 +23,8 @@ export function buildProgram(): Command {
     .version(process.env.npm_package_version ?? '0.1.0')
     .enablePositionalOptions()
     .showSuggestionAfterError(true);
-  for (const cmd of [runCommand(), gcCommand(), rootfsCommand()]) program.addCommand(cmd);
+  for (const cmd of [runCommand(), psCommand(), inspectCommand(), logsCommand(), stopCommand(), killCommand(), rmCommand(), waitCommand(), gcCommand(), rootfsCommand()]) program.addCommand(cmd);
+  program.addCommand(monitorCommand(), { hidden: true });
   // Commander's own usage errors become our one-line, exit-125 errors.
   const configure = (cmd: Command) => {
     cmd.exitOverride().configureOutput({

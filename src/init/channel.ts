@@ -3,7 +3,7 @@
  * straight-line program with nothing else to do while it waits for the parent.
  */
 import { readSync, writeSync } from 'node:fs';
-import type { InitMessage, InitPlan } from './protocol.js';
+import type { InitMessage, InitPlan, ParentMessage } from './protocol.js';
 
 export class InitChannel {
   private buffered = '';
@@ -17,6 +17,15 @@ export class InitChannel {
 
   /** Read the plan (one line). EOF first means the parent died: the init has nothing to do. */
   readPlan(): InitPlan {
+    return JSON.parse(this.readLine()) as InitPlan;
+  }
+
+  /** A message after the plan (the pty, with -t). */
+  readMessage(): ParentMessage {
+    return JSON.parse(this.readLine()) as ParentMessage;
+  }
+
+  private readLine(): string {
     const chunk = Buffer.alloc(64 * 1024);
     while (!this.buffered.includes('\n')) {
       let n: number;
@@ -32,6 +41,9 @@ export class InitChannel {
       if (n === 0) process.exit(1); // the parent is gone before sending the plan
       this.buffered += chunk.toString('utf8', 0, n);
     }
-    return JSON.parse(this.buffered.slice(0, this.buffered.indexOf('\n'))) as InitPlan;
+    const nl = this.buffered.indexOf('\n');
+    const line = this.buffered.slice(0, nl);
+    this.buffered = this.buffered.slice(nl + 1);
+    return line;
   }
 }

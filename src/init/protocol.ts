@@ -5,6 +5,7 @@
  *   init   -> parent  {t:"ready"}          the init is alive and will die with the parent (PDEATHSIG set)
  *   parent -> init    the InitPlan          everything the init needs; nothing else is read after it
  *   init   -> parent  {t:"trace",...}      --debug only: each setup step and syscall
+ *   init   -> parent  {t:"pty-request"}    -t only, once /dev/pts is mounted; the parent answers {t:"pty",index}
  *   init   -> parent  {t:"exec"}           the last message before execve; then the socket closes
  *                                          (close-on-exec), which tells the parent exec succeeded
  *   init   -> parent  {t:"error",...}      a setup step failed; the init exits after sending it
@@ -37,10 +38,18 @@ export interface InitPlan {
   };
   security: SecurityPlan | null;
   debug: boolean;
+  /** -t: ask the parent for a pty in the container's devpts and make it the command's terminal. */
+  tty?: boolean;
+  /** --init: stay PID 1, run the command as a child, forward signals, reap zombies. */
+  init?: boolean;
 }
+
+/** Parent -> init after the plan, only with tty: the pty the parent opened (slave /dev/pts/<index>). */
+export type ParentMessage = { t: 'pty'; index: number };
 
 export type InitMessage =
   | { t: 'ready' }
   | { t: 'trace'; step: string; detail?: string }
   | { t: 'exec'; path: string }
+  | { t: 'pty-request' }
   | { t: 'error'; step: string | undefined; message: string; hint: string | undefined; exitCode: number };

@@ -23,6 +23,8 @@ import { InitChannel } from './channel.js';
 import { execErrorExitCode, resolveCommand, type CommandFs } from './command.js';
 import { switchUser } from './credentials.js';
 import { SYNC_FD, type InitPlan } from './protocol.js';
+import { hideInitFromContainer, startAndReap } from './reaper.js';
+import { attachTerminal } from './terminal.js';
 import { resolveUser, type ResolvedUser } from './users.js';
 
 const SIGKILL = 9;
@@ -57,6 +59,7 @@ export function runInit(): never {
     if (plan.rootfs.readOnly) step('make root read-only', () => mount(null, '/', null, MS.REMOUNT | MS.BIND | MS.RDONLY));
     step('set hostname', () => sethostname(plan.hostname));
     step('bring up loopback', () => linkUp('lo'));
+    if (plan.tty) step('attach terminal', () => attachTerminal(channel));
 
     const user = step('resolve user', () => resolveUser(plan.process.user, readOptional('/etc/passwd'), readOptional('/etc/group')));
     const env = withHome(plan.process.env, user);
@@ -74,6 +77,10 @@ export function runInit(): never {
     cloexecFrom(3);
     channel.send({ t: 'exec', path });
     try {
+      if (plan.init) {
+        hideInitFromContainer();
+        return startAndReap(path, plan.process.args, env, plan.tty === true, SYNC_FD) as never;
+      }
       execve(path, plan.process.args, env);
     } catch (err) {
       if (err instanceof SysError) {

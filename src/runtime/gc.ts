@@ -13,14 +13,18 @@ import type { Logger } from '../log.js';
 import { tryFlock } from '../sys/fd.js';
 import type { OwnerRecord } from './container-dir.js';
 import { containersDir } from './paths.js';
+import { DEFAULT_ROOT } from '../spec/run-spec.js';
+import { StateStore, stateDirFor } from './state/store.js';
 
 export interface GcReport {
   containers: string[];
   imageTemps: number;
+  /** Records of ephemeral runs whose owner died (kept records are marked exited instead). */
+  records: string[];
 }
 
 export async function reclaimDeadRuns(root: string, log: Logger): Promise<GcReport> {
-  const report: GcReport = { containers: [], imageTemps: 0 };
+  const report: GcReport = { containers: [], imageTemps: 0, records: [] };
   let entries: string[];
   try {
     entries = readdirSync(containersDir(root));
@@ -51,6 +55,7 @@ export async function reclaimDeadRuns(root: string, log: Logger): Promise<GcRepo
     }
   }
   report.imageTemps = await gcImageTemps(root, log);
+  report.records = new StateStore(stateDirFor(root, DEFAULT_ROOT)).reclaim();
   return report;
 }
 

@@ -4,7 +4,7 @@
 import type { ChildProcess } from 'node:child_process';
 import type { Readable, Writable } from 'node:stream';
 import { TsboxError } from '../errors.js';
-import type { InitMessage, InitPlan } from '../init/protocol.js';
+import type { InitMessage, InitPlan, ParentMessage } from '../init/protocol.js';
 
 export interface InitExit {
   code: number | null;
@@ -60,15 +60,17 @@ export class InitConnection {
     if (m?.t !== 'ready') throw await this.unexpected(m, 'start init');
   }
 
-  send(plan: InitPlan): void {
+  send(plan: InitPlan | ParentMessage): void {
     this.socket.write(`${JSON.stringify(plan)}\n`);
   }
 
   /** Resolves once the init has handed over to the user's command; throws the init's error otherwise. */
   async expectExec(): Promise<void> {
     const m = await this.next();
-    if (m?.t === 'exec' && (await this.next()) === null) return;
-    throw await this.unexpected(m, 'exec');
+    if (m?.t !== 'exec') throw await this.unexpected(m, 'exec');
+    // With --init, starting the command can still fail after this message.
+    const after = await this.next();
+    if (after !== null) throw await this.unexpected(after, 'exec');
   }
 
   private async unexpected(m: InitMessage | null, step: string): Promise<TsboxError> {

@@ -33,6 +33,7 @@ import { reclaimDeadRuns } from './gc.js';
 import { InitConnection } from './init-connection.js';
 import { containerPaths } from './paths.js';
 import { forwardSignals } from './signals.js';
+import { drainAfterExit, openContainerTerminal } from './terminal.js';
 
 export interface RunResult {
   id: string;
@@ -47,13 +48,25 @@ export interface RunResult {
   wallMs: number;
 }
 
-export async function runContainer(spec: RunSpec, log: Logger): Promise<RunResult> {
+/** What the container's record (runtime/lifecycle.ts) learns from the run once it started. */
+export interface StartedContainer {
+  pid: number;
+  cgroup: string | null;
+  imageDigest: string | null;
+}
+
+export interface RunHooks {
+  /** Called once the command runs (after exec). */
+  onStarted?: (started: StartedContainer) => void;
+}
+
+export async function runContainer(spec: RunSpec, log: Logger, hooks: RunHooks = {}): Promise<RunResult> {
   const started = performance.now();
   const cleanup = new CleanupStack(log);
   let result: RunResult | undefined;
   let failure: unknown;
   try {
-    result = await startAndWait(spec, log, cleanup, started);
+    result = await startAndWait(spec, log, cleanup, started, hooks);
   } catch (err) {
     failure = err;
   }
@@ -69,7 +82,7 @@ export async function runContainer(spec: RunSpec, log: Logger): Promise<RunResul
   return result!;
 }
 
-async function startAndWait(spec: RunSpec, log: Logger, cleanup: CleanupStack, started: number): Promise<RunResult> {
+async function startAndWait(spec: RunSpec, log: Logger, cleanup: CleanupStack, started: number, hooks: RunHooks): Promise<RunResult> {
   // Setup may be interrupted (Ctrl-C, SIGTERM): stop setting up, unwind, and exit 128+N.
   const interrupts = forwardSignals(log);
   cleanup.defer('signal handlers', () => interrupts.stop());
@@ -132,16 +145,24 @@ async function startAndWait(spec: RunSpec, log: Logger, cleanup: CleanupStack, s
     process: spec.process,
     security: spec.security,
     debug: spec.debug,
+    tty: spec.tty,
+    init: spec.init,
   };
   await step('start init', () => init.expectReady());
   init.send(plan);
+  // -t: the init asks for the pty once the container's devpts is mounted (see runtime/terminal.ts).
+  const terminal = spec.tty ? await step('allocate terminal', () => openContainerTerminal(init)) : null;
+  if (terminal) cleanup.defer('terminal', () => terminal.close());
   await step('set up container', () => init.expectExec());
   interrupts.check();
 
   // The command runs: from now on signals go to it instead of aborting the run.
   interrupts.forwardTo(init.child);
   log.debug({ pid: init.pid }, 'container started');
+  hooks.onStarted?.({ pid: init.pid, cgroup: cgroup?.path ?? null, imageDigest: image.digest });
+  const relayed = terminal?.relay();
   const exit = await init.exited;
+  if (relayed) await drainAfterExit(relayed);
   const wallMs = performance.now() - started;
   const stats = cgroup ? cgroup.readStats() : null;
   const oomKilled = cgroup ? cgroup.oomKilled() : false;

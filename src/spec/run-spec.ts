@@ -15,6 +15,8 @@ import type { TmpfsMount, Volume } from '../mounts/plan.js';
 import { checkHostname, mergeEnv, parseEnvAssignment, parseEnvFile, parseTmpfs, parseVolume } from './parse.js';
 import { FLAG_NAMES, runOptionsSchema, type ParsedRunOptions, type RunOptions } from './schema.js';
 import { parseSize } from './units.js';
+import { checkName } from '../runtime/state/record.js';
+import { stateDirFor } from '../runtime/state/store.js';
 
 export const DEFAULT_ROOT = '/var/lib/tsbox';
 export const DEFAULT_PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
@@ -39,6 +41,14 @@ export interface RunSpec {
   log: { level: LogLevel; format: LogFormat };
   debug: boolean;
   stdio: [StdioChoice, StdioChoice, StdioChoice];
+  /** Where the container's record lives (runtime/state/store.ts). */
+  stateDir: string;
+  name: string | null;
+  detach: boolean;
+  /** Keep the record after exit, until `tsbox rm`: -d or --name (as docker without --rm). */
+  keep: boolean;
+  tty: boolean;
+  init: boolean;
 }
 
 /** The state root: --root, else $TSBOX_ROOT, else /var/lib/tsbox. Two roots never share state. */
@@ -111,10 +121,14 @@ export async function buildRunSpec(options: RunOptions, hostEnv: NodeJS.ProcessE
     deviceWriteBps: o.deviceWriteBps,
   });
 
+  if (o.name !== undefined) checkName(o.name);
+  if (o.tty && o.detach) throw new UsageError('-t and -d cannot be combined: a detached container has no terminal to attach', { hint: 'Drop -t, and use tsbox logs to read its output.' });
+  const root = resolveRoot(o.root, hostEnv);
+
   return {
     id,
     shortId,
-    root: resolveRoot(o.root, hostEnv),
+    root,
     rootfs: { source: o.rootfs === '-' ? '-' : resolve(o.rootfs), readOnly: o.readOnly, maxSize },
     hostname,
     process: { args, env, cwd: posix.normalize(cwd), user: o.user ?? null },
@@ -127,7 +141,14 @@ export async function buildRunSpec(options: RunOptions, hostEnv: NodeJS.ProcessE
     log: { level: o.debug ? 'debug' : o.logLevel, format: o.logFormat },
     debug: o.debug,
     // stdin feeds the rootfs archive with "-": the container then reads from nothing.
-    stdio: [o.rootfs === '-' ? 'ignore' : o.stdin, o.stdout, o.stderr],
+    // With -t the init makes the pty its stdio; a detached container's stdio is set by its monitor.
+    stdio: o.tty ? ['ignore', 'ignore', 'ignore'] : [o.rootfs === '-' ? 'ignore' : o.stdin, o.stdout, o.stderr],
+    stateDir: stateDirFor(root, DEFAULT_ROOT),
+    name: o.name ?? null,
+    detach: o.detach,
+    keep: o.detach || o.name !== undefined,
+    tty: o.tty,
+    init: o.init,
   };
 }
 

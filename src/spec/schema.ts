@@ -46,6 +46,11 @@ export const runOptionsSchema = z
     /** Print a one-line resource summary at exit; write it as JSON to statsFile. */
     stats: z.boolean().default(false),
     statsFile: z.string().optional(),
+    // Lifecycle (runtime/lifecycle.ts): a name, background runs, a terminal, an init.
+    name: z.string().optional(),
+    detach: z.boolean().default(false),
+    tty: z.boolean().default(false),
+    init: z.boolean().default(false),
     stdin: stdioChoice.default('inherit'),
     stdout: stdioChoice.default('inherit'),
     stderr: stdioChoice.default('inherit'),
@@ -87,4 +92,8 @@ export const FLAG_NAMES: Record<string, string> = {
   deviceReadBps: '--device-read-bps',
   deviceWriteBps: '--device-write-bps',
   statsFile: '--stats-file',
+  name: '--name',
+  detach: '-d/--detach',
+  tty: '-t/--tty',
+  init: '--init',
 };

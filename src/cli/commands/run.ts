@@ -1,6 +1,7 @@
 /** tsbox run [OPTIONS] ROOTFS [COMMAND [ARG...]] */
 import { Command } from 'commander';
-import { run } from '../../index.js';
+import { run, runDetached } from '../../index.js';
+import { decideTty } from '../tty-choice.js';
 import { formatStatsLine } from '../../cgroups/index.js';
 import { addCommonOptions, collect, type CommonOptions } from '../options.js';
 import { writeLine } from '../render-error.js';
@@ -32,6 +33,10 @@ interface RunFlags extends CommonOptions {
   deviceWriteBps?: string[];
   stats: boolean;
   statsFile?: string;
+  name?: string;
+  detach: boolean;
+  tty?: boolean;
+  init: boolean;
 }
 
 export function runCommand(): Command {
@@ -66,10 +71,15 @@ export function runCommand(): Command {
     .option('--stats', 'print a one-line resource summary when the container exits', false)
     .option('--stats-file <file>', 'write the resource summary as JSON')
     .option('-i, --interactive', 'keep stdin open (always on; accepted for docker habits)')
-    .option('--rm', 'remove the container when it exits (always on; accepted for docker habits)')
+    .option('--rm', 'remove the container when it exits (the default without -d and --name; accepted for docker habits)')
+    .option('--name <name>', 'name the container; it is then kept after it exits, for logs, inspect and rm')
+    .option('-d, --detach', 'run in the background: print the id; output goes to tsbox logs', false)
+    .option('-t, --tty', 'allocate a terminal (the default when stdin is one)')
+    .option('--no-tty', 'do not allocate a terminal even when stdin is one')
+    .option('--init', 'keep tsbox\'s init as PID 1: it reaps zombies and forwards signals', false)
     .passThroughOptions()
     .action(async (rootfs: string, command: string[], flags: RunFlags) => {
-      const result = await run({
+      const options = {
         rootfs,
         command,
         root: flags.root,
@@ -102,7 +112,17 @@ export function runCommand(): Command {
         deviceWriteBps: flags.deviceWriteBps ?? [],
         stats: flags.stats,
         statsFile: flags.statsFile,
-      });
+        name: flags.name,
+        detach: flags.detach,
+        tty: decideTty({ flag: flags.tty, stdinIsTty: process.stdin.isTTY === true, stdoutIsTty: process.stdout.isTTY === true, detach: flags.detach, rootfsFromStdin: rootfs === '-' }),
+        init: flags.init,
+      };
+      if (flags.detach) {
+        const started = await runDetached(options);
+        writeLine(1, started.id);
+        return;
+      }
+      const result = await run(options);
       if (result.oomKilled) {
         const limit = flags.memory ? ` (memory limit ${flags.memory})` : '';
         writeLine(2, `tsbox: the container was killed by the kernel's OOM killer${limit}. Raise --memory, or make the job use less memory.`);

@@ -1,0 +1,101 @@
+/**
+ * `tsbox run -d`: the front end creates the record (so a taken name fails here, with exit
+ * 125) and the log files, starts a monitor, and returns once the monitor reports that
+ * the command runs, or why it could not start.
+ *
+ * The monitor is tsbox itself (a hidden `__monitor` command) in a session of its own: it
+ * runs the ordinary run story with the container's stdio on the log files, so everything
+ * a foreground run guarantees holds (the init's PDEATHSIG ties the container to it; if it
+ * is SIGKILLed, the container dies with it and gc reclaims both). It inherits the
+ * record's owner lock: the flock belongs to the open file, shared across the fork.
+ *
+ *   monitor fds: 0 /dev/null, 1 /dev/null, 2 monitor.log, 3 IPC, 4 owner.lock, 5 stdout.log, 6 stderr.log
+ */
+import { spawn } from 'node:child_process';
+import { closeSync, existsSync, openSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { asTsboxError, TsboxError } from '../errors.js';
+import type { Logger } from '../log.js';
+import type { RunSpec } from '../spec/run-spec.js';
+import { createEntry, runTracked } from './lifecycle.js';
+import { StateStore } from './state/store.js';
+
+export const MONITOR_FDS = { lock: 4, stdout: 5, stderr: 6 } as const;
+
+type MonitorReply = { t: 'started'; pid: number } | { t: 'error'; message: string; step?: string; hint?: string; exitCode: number };
+
+export async function startDetached(spec: RunSpec): Promise<{ id: string; pid: number }> {
+  const entry = createEntry(spec);
+  const fds: number[] = [];
+  try {
+    const open = (path: string) => {
+      const fd = openSync(path, 'a', 0o600);
+      fds.push(fd);
+      return fd;
+    };
+    const monitorLog = open(entry.paths.monitorLog);
+    const out = open(entry.paths.stdout);
+    const err = open(entry.paths.stderr);
+    const child = spawn(process.execPath, [cliScript(), '__monitor'], {
+      detached: true,
+      stdio: ['ignore', 'ignore', monitorLog, 'ipc', entry.lockFd, out, err],
+      env: {},
+    });
+    const reply = await new Promise<MonitorReply>((resolve) => {
+      child.once('message', (m) => resolve(m as MonitorReply));
+      child.once('exit', (code, signal) => resolve({ t: 'error', message: `the container's monitor exited (${signal ?? `status ${code}`}) before the container started; see ${entry.paths.monitorLog}`, exitCode: 125 }));
+      child.once('error', (e) => resolve({ t: 'error', message: `cannot start the container's monitor: ${e.message}`, exitCode: 125 }));
+      child.send({ spec });
+    });
+    if (reply.t === 'error') {
+      entry.remove();
+      throw new TsboxError(reply.message, { step: reply.step, hint: reply.hint, exitCode: reply.exitCode });
+    }
+    if (child.connected) child.disconnect();
+    child.unref();
+    entry.release();
+    return { id: spec.id, pid: reply.pid };
+  } catch (err) {
+    try {
+      entry.remove();
+    } catch {
+      // already gone
+    }
+    throw err;
+  } finally {
+    for (const fd of fds) closeSync(fd);
+  }
+}
+
+/** The monitor's side (`tsbox __monitor`): run the container, report its start, record its end. */
+export async function runMonitor(createLog: (spec: RunSpec) => Logger): Promise<number> {
+  const message = await new Promise<{ spec: RunSpec }>((resolve) => process.once('message', (m) => resolve(m as { spec: RunSpec })));
+  const spec: RunSpec = { ...message.spec, stdio: ['ignore', MONITOR_FDS.stdout, MONITOR_FDS.stderr] };
+  const log = createLog(spec);
+  const entry = new StateStore(spec.stateDir).adopt(spec.shortId, MONITOR_FDS.lock);
+  const report = (reply: MonitorReply) =>
+    new Promise<void>((resolve) => {
+      if (!process.connected) return resolve();
+      process.send!(reply, () => {
+        process.disconnect();
+        resolve();
+      });
+    });
+  try {
+    await runTracked(spec, log, { entry, onStarted: (pid) => void report({ t: 'started', pid }) });
+  } catch (err) {
+    const e = asTsboxError(err);
+    log.error({ step: e.step, err: e.message }, 'the container failed');
+    await report({ t: 'error', message: e.message, step: e.step, hint: e.hint, exitCode: e.exitCode });
+  }
+  return 0;
+}
+
+/** bin/tsbox, from the bundle (dist/tsbox.mjs) or from tsc's output (dist/runtime/detach.js). */
+function cliScript(): string {
+  for (const rel of ['../bin/tsbox', '../../bin/tsbox']) {
+    const path = fileURLToPath(new URL(rel, import.meta.url));
+    if (existsSync(path)) return path;
+  }
+  throw new TsboxError('cannot find bin/tsbox to start the container monitor');
+}

@@ -1,0 +1,83 @@
+/**
+ * A run with a record: what `ps`, `inspect`, `exec`, `stop`... see of it. The record is
+ * created before anything else (so a taken name fails first), follows the run (running
+ * with its pid, exited with its status), and is removed at the end of an ephemeral run,
+ * or kept (-d, --name) until `tsbox rm`. A failed start leaves no record: nothing ran.
+ */
+import { writeFileSync } from 'node:fs';
+import type { Logger } from '../log.js';
+import type { RunSpec } from '../spec/run-spec.js';
+import { runContainer, type RunResult } from './run.js';
+import type { ContainerRecord } from './state/record.js';
+import { StateStore, type OwnedEntry } from './state/store.js';
+
+export interface TrackedRunOptions {
+  /** The record, when another process created it (a detached container's front end). */
+  entry?: OwnedEntry;
+  onStarted?: (pid: number) => void;
+}
+
+export function newRecord(spec: RunSpec): ContainerRecord {
+  return {
+    version: 1,
+    id: spec.id,
+    shortId: spec.shortId,
+    name: spec.name,
+    command: spec.process.args,
+    rootfs: spec.rootfs.source,
+    imageDigest: null,
+    created: new Date().toISOString(),
+    startedAt: null,
+    finishedAt: null,
+    status: 'created',
+    pid: null,
+    ownerPid: process.pid,
+    exitCode: null,
+    oomKilled: false,
+    error: null,
+    detached: spec.detach,
+    keep: spec.keep,
+    tty: spec.tty,
+    init: spec.init,
+    cgroup: null,
+  };
+}
+
+/** Create the record and write the spec beside it (exec and inspect read it). */
+export function createEntry(spec: RunSpec): OwnedEntry {
+  const entry = new StateStore(spec.stateDir).create(newRecord(spec));
+  try {
+    writeFileSync(entry.paths.spec, JSON.stringify(spec), { mode: 0o600 });
+  } catch (err) {
+    entry.remove();
+    throw err;
+  }
+  return entry;
+}
+
+export async function runTracked(spec: RunSpec, log: Logger, opts: TrackedRunOptions = {}): Promise<RunResult> {
+  const entry = opts.entry ?? createEntry(spec);
+  let result: RunResult;
+  try {
+    result = await runContainer(spec, log, {
+      onStarted: (s) => {
+        entry.update({ status: 'running', pid: s.pid, ownerPid: process.pid, startedAt: new Date().toISOString(), cgroup: s.cgroup, imageDigest: s.imageDigest });
+        opts.onStarted?.(s.pid);
+      },
+    });
+  } catch (err) {
+    try {
+      entry.remove();
+    } catch (e) {
+      log.error({ err: (e as Error).message }, 'could not remove the record of a failed run');
+    }
+    throw err;
+  }
+  if (spec.keep) {
+    entry.update({ status: 'exited', pid: null, exitCode: result.exitCode, oomKilled: result.oomKilled, finishedAt: new Date().toISOString() });
+    entry.release();
+  } else {
+    entry.remove();
+  }
+  return result;
+}

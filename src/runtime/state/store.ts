@@ -1,0 +1,243 @@
+/**
+ * The container records on disk, one directory per container:
+ *
+ *   <state dir>/lock                      global: creating, naming, updating and removing records
+ *   <state dir>/containers/<short id>/
+ *     state.json                          the ContainerRecord, replaced atomically (temp + rename)
+ *     owner.lock                          flock held by the process that waits for the container
+ *     stdout.log, stderr.log              a detached container's output
+ *     spec.json                           the RunSpec, for exec and inspect
+ *
+ * The state dir is /run/tsbox for the default root (it is about processes, gone at reboot
+ * with them) and <root>/run for any other, so two roots never share state.
+ *
+ * Readers need no lock (rename is atomic); every read-modify-write takes the global lock,
+ * so concurrent tsbox commands never lose an update or give one name to two containers.
+ * A free owner.lock on a record that is not "exited" means its owner died (SIGKILL): the
+ * container died with it (PDEATHSIG), and the next reader records that.
+ */
+import { closeSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { TsboxError, UsageError } from '../../errors.js';
+import { tryFlock, unflock } from '../../sys/fd.js';
+import { markOwnerGone, nameTaken, resolveRef, type ContainerRecord } from './record.js';
+
+export const DEFAULT_STATE_DIR = '/run/tsbox';
+
+export function stateDirFor(root: string, defaultRoot: string): string {
+  return root === defaultRoot ? DEFAULT_STATE_DIR : join(root, 'run');
+}
+
+export interface EntryPaths {
+  dir: string;
+  state: string;
+  ownerLock: string;
+  stdout: string;
+  stderr: string;
+  spec: string;
+  monitorLog: string;
+}
+
+/** A record created by this process, whose owner lock it holds. */
+export interface OwnedEntry {
+  readonly paths: EntryPaths;
+  /** The fd of owner.lock (to hand to a monitor: the flock belongs to the open file). */
+  readonly lockFd: number;
+  record(): ContainerRecord;
+  update(patch: Partial<ContainerRecord>): ContainerRecord;
+  /** Remove the record (ephemeral runs, failed starts) and release the lock. */
+  remove(): void;
+  /** Keep the record, release the lock. */
+  release(): void;
+}
+
+const LOCK_TIMEOUT_MS = 10_000;
+
+export class StateStore {
+  constructor(readonly dir: string) {}
+
+  get containersDir(): string {
+    return join(this.dir, 'containers');
+  }
+
+  paths(shortId: string): EntryPaths {
+    const dir = join(this.containersDir, shortId);
+    return {
+      dir,
+      state: join(dir, 'state.json'),
+      ownerLock: join(dir, 'owner.lock'),
+      stdout: join(dir, 'stdout.log'),
+      stderr: join(dir, 'stderr.log'),
+      spec: join(dir, 'spec.json'),
+      monitorLog: join(dir, 'monitor.log'),
+    };
+  }
+
+  /** Run fn holding the global lock. Synchronous on purpose: critical sections are a few file operations. */
+  withLock<T>(fn: () => T): T {
+    mkdirSync(this.containersDir, { recursive: true, mode: 0o700 });
+    const fd = openSync(join(this.dir, 'lock'), 'a', 0o600);
+    try {
+      const deadline = Date.now() + LOCK_TIMEOUT_MS;
+      while (!tryFlock(fd, true)) {
+        if (Date.now() > deadline) throw new TsboxError(`the state lock ${join(this.dir, 'lock')} is held for more than ${LOCK_TIMEOUT_MS / 1000} s`, { hint: 'Another tsbox command is stuck; find it with fuser.' });
+        sleepMs(5);
+      }
+      return fn();
+    } finally {
+      closeSync(fd); // releases the flock
+    }
+  }
+
+  /** Create the record of a new container, reserving its name; this process holds its owner lock. */
+  create(record: ContainerRecord): OwnedEntry {
+    const paths = this.paths(record.shortId);
+    const lockFd = this.withLock(() => {
+      if (record.name !== null && nameTaken(record.name, this.listRaw())) {
+        throw new UsageError(`the container name '${record.name}' is already in use`, { hint: `Remove it first (tsbox rm ${record.name}), or choose another name.` });
+      }
+      mkdirSync(paths.dir, { mode: 0o700 });
+      const fd = openSync(paths.ownerLock, 'wx', 0o600);
+      if (!tryFlock(fd, true)) throw new TsboxError(`cannot lock ${paths.ownerLock}`);
+      writeAtomic(paths.state, record);
+      return fd;
+    });
+    let closed = false;
+    const close = () => {
+      if (!closed) closeSync(lockFd);
+      closed = true;
+    };
+    return {
+      paths,
+      lockFd,
+      record: () => this.read(record.shortId) ?? record,
+      update: (patch) => this.update(record.shortId, patch),
+      remove: () => {
+        this.withLock(() => rmSync(paths.dir, { recursive: true, force: true }));
+        close();
+      },
+      release: close,
+    };
+  }
+
+  /** Adopt a record created by another process that handed us its owner lock fd (the monitor). */
+  adopt(shortId: string, lockFd: number): OwnedEntry {
+    const paths = this.paths(shortId);
+    let closed = false;
+    const close = () => {
+      if (!closed) closeSync(lockFd);
+      closed = true;
+    };
+    return {
+      paths,
+      lockFd,
+      record: () => this.read(shortId)!,
+      update: (patch) => this.update(shortId, patch),
+      remove: () => {
+        this.withLock(() => rmSync(paths.dir, { recursive: true, force: true }));
+        close();
+      },
+      release: close,
+    };
+  }
+
+  update(shortId: string, patch: Partial<ContainerRecord>): ContainerRecord {
+    return this.withLock(() => {
+      const current = this.read(shortId);
+      if (!current) throw new TsboxError(`the record of container ${shortId} disappeared`);
+      const next = { ...current, ...patch };
+      writeAtomic(this.paths(shortId).state, next);
+      return next;
+    });
+  }
+
+  read(shortId: string): ContainerRecord | null {
+    try {
+      return JSON.parse(readFileSync(this.paths(shortId).state, 'utf8')) as ContainerRecord;
+    } catch {
+      return null;
+    }
+  }
+
+  /** Every record, with the deaths of killed owners recorded. */
+  list(): ContainerRecord[] {
+    const records = this.listRaw();
+    if (records.every((r) => r.status === 'exited' || this.ownerAlive(r.shortId))) return records;
+    return this.withLock(() => this.listRaw().map((r) => this.reconcile(r)));
+  }
+
+  /** A record by name, id or unique id prefix. */
+  resolve(ref: string): ContainerRecord {
+    return resolveRef(ref, this.list());
+  }
+
+  /** Delete a record whose container is not running. */
+  remove(shortId: string): void {
+    this.withLock(() => {
+      const r = this.read(shortId);
+      if (r && this.reconcile(r).status !== 'exited') throw new UsageError(`container ${r.name ?? r.shortId} is running`, { hint: 'Stop it first, or use rm -f.' });
+      rmSync(this.paths(shortId).dir, { recursive: true, force: true });
+    });
+  }
+
+  /** Is the process that waits for this container alive (holding owner.lock)? */
+  ownerAlive(shortId: string): boolean {
+    let fd: number;
+    try {
+      fd = openSync(this.paths(shortId).ownerLock, 'r');
+    } catch {
+      return false;
+    }
+    try {
+      if (!tryFlock(fd, false)) return true;
+      unflock(fd);
+      return false;
+    } finally {
+      closeSync(fd);
+    }
+  }
+
+  /** Reclaim records of owners that died: mark kept ones exited, delete ephemeral ones. Returns the ids deleted. */
+  reclaim(): string[] {
+    const removed: string[] = [];
+    this.withLock(() => {
+      for (const r of this.listRaw()) {
+        if (r.status === 'exited' || this.ownerAlive(r.shortId)) continue;
+        if (r.keep) this.reconcile(r);
+        else {
+          rmSync(this.paths(r.shortId).dir, { recursive: true, force: true });
+          removed.push(r.shortId);
+        }
+      }
+    });
+    return removed;
+  }
+
+  /** Under the global lock only. */
+  private reconcile(r: ContainerRecord): ContainerRecord {
+    if (r.status === 'exited' || this.ownerAlive(r.shortId)) return r;
+    const next = markOwnerGone(r, new Date());
+    writeAtomic(this.paths(r.shortId).state, next);
+    return next;
+  }
+
+  private listRaw(): ContainerRecord[] {
+    let names: string[];
+    try {
+      names = readdirSync(this.containersDir);
+    } catch {
+      return [];
+    }
+    return names.map((n) => this.read(n)).filter((r): r is ContainerRecord => r !== null).sort((a, b) => b.created.localeCompare(a.created));
+  }
+}
+
+export function writeAtomic(path: string, value: unknown): void {
+  const temp = `${path}.${process.pid}.tmp`;
+  writeFileSync(temp, `${JSON.stringify(value, null, 2)}\n`, { mode: 0o600 });
+  renameSync(temp, path);
+}
+
+export function sleepMs(ms: number): void {
+  Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
+}
