@@ -26,6 +26,9 @@ import { SYNC_FD, type InitPlan } from './protocol.js';
 import { hideInitFromContainer, startAndReap } from './reaper.js';
 import { attachTerminal } from './terminal.js';
 import { resolveUser, type ResolvedUser } from './users.js';
+import { finishMounts } from '../mounts/apply.js';
+import { assertProcfs } from '../mounts/verify-proc.js';
+import { enterWorkingDirectoryInRoot } from './workdir.js';
 
 const SIGKILL = 9;
 
@@ -39,6 +42,9 @@ export function runInit(): never {
   try {
     // If tsbox dies (even by SIGKILL), the kernel kills us, and with us, as PID 1, the whole container.
     prctl(PR.SET_PDEATHSIG, SIGKILL);
+    // CVE-2019-5736: until execve we are the host's node binary. Non-dumpable, our
+    // /proc/PID/exe, fd/ and mem are out of reach of any process of the container.
+    prctl(PR.SET_DUMPABLE, 0);
     channel.send({ t: 'ready' });
     const plan = channel.readPlan();
     if (plan.debug) {
@@ -54,9 +60,12 @@ export function runInit(): never {
     const root = plan.rootfs.merged;
     step('mount rootfs', () => mount('overlay', root, 'overlay', 0, overlayOptions(plan.rootfs.lower, plan.rootfs.upper, plan.rootfs.work)));
     for (const m of plan.mounts) step(describeMountStep(m), () => applyMountStep(root, m));
+    finishMounts();
 
     step('pivot_root', () => pivotInto(root));
     if (plan.rootfs.readOnly) step('make root read-only', () => mount(null, '/', null, MS.REMOUNT | MS.BIND | MS.RDONLY));
+    // CVE-2019-16884: whatever the image or a volume did, /proc must be a real procfs.
+    step('verify /proc', () => assertProcfs('/proc'));
     step('set hostname', () => sethostname(plan.hostname));
     step('bring up loopback', () => linkUp('lo'));
     if (plan.tty) step('attach terminal', () => attachTerminal(channel));
@@ -124,21 +133,9 @@ function withHome(env: string[], user: ResolvedUser): string[] {
   return env.some((e) => e.startsWith('HOME=')) ? env : [...env, `HOME=${user.home}`];
 }
 
+/** Resolved and created inside the new root (CVE-2024-21626): see workdir.ts. */
 function enterWorkingDirectory(cwd: string): void {
-  if (existsSync(cwd)) {
-    if (!statSync(cwd).isDirectory()) {
-      throw new TsboxError(`working directory ${cwd} is not a directory in the container`, { hint: 'Pass a directory to -w/--workdir.' });
-    }
-  } else {
-    mkdirSync(cwd, { recursive: true, mode: 0o755 });
-  }
-  process.chdir(cwd);
-  // CVE-2024-21626: a cwd reached through a leaked fd (e.g. -w /proc/self/fd/N) lies outside
-  // the new root; getcwd() then no longer returns an absolute path inside it.
-  const real = process.cwd();
-  if (!real.startsWith('/') || real.startsWith('/proc/')) {
-    throw new TsboxError(`working directory ${cwd} resolves outside the container's root`, { hint: 'Use a directory inside the image.' });
-  }
+  enterWorkingDirectoryInRoot(cwd);
 }
 
 const containerFs: CommandFs = {

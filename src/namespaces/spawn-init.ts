@@ -19,6 +19,7 @@ import { access } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import { TsboxError } from '../errors.js';
 import { CLONE, setns, unshare } from '../sys/namespaces.js';
+import { bindHostBinaryReadOnly } from './host-binary.js';
 
 /** The namespaces the init is born in, with the /proc/self/ns name that returns us from each. */
 const NAMESPACES = [
@@ -49,12 +50,16 @@ export async function spawnInitInNamespaces(stdio: [StdioChoice, StdioChoice, St
   try {
     unshare(INIT_NAMESPACE_FLAGS);
     try {
+      // CVE-2019-5736: the init's /proc/PID/exe must point at a read-only node.
+      bindHostBinaryReadOnly(process.execPath);
       child = spawn(process.execPath, [initScript], {
         stdio: [...stdio, 'pipe'] as StdioOptions,
         // A session of its own: the terminal's Ctrl-C reaches tsbox, which forwards it once,
         // and the container has no controlling terminal it could push input into (TIOCSTI).
         detached: true,
-        env: {},
+        // Only the test switch that makes openat2 fail (sys/fs.ts) crosses over, so the
+        // suite can prove the init's userspace fallback too.
+        env: process.env.TSBOX_TEST_NO_OPENAT2 === '1' ? { TSBOX_TEST_NO_OPENAT2: '1' } : {},
       });
     } finally {
       returnHome(homeFds);
