@@ -28,6 +28,7 @@ export interface ContainerTerminal {
 const DEFAULT_SIZE: WindowSize = { rows: 24, cols: 80 };
 /** After the command exits, output still buffered in the pty gets this long to arrive. */
 const DRAIN_MS = 500;
+const HANGUP_GRACE_MS = 2000;
 
 export async function openContainerTerminal(init: InitConnection): Promise<ContainerTerminal> {
   const request = await init.next();
@@ -75,11 +76,24 @@ export async function openContainerTerminal(init: InitConnection): Promise<Conta
       const onExit = () => {
         if (hostIsTty) stdin.setRawMode(false);
       };
+      // The user's terminal went away (hangup): hang up the container's terminal too, as
+      // closing an xterm does; its shell reads EIO and exits. PID 1 ignores SIGHUP without
+      // a handler, so a command that never reads is killed after a grace period.
+      const onHangup = () => {
+        master$.destroy();
+        setTimeout(() => init.child.kill('SIGKILL'), HANGUP_GRACE_MS).unref();
+      };
+      const onOutputError = () => {}; // EIO once the terminal is gone: the output has nowhere to go
       stdin.on('data', onInput);
+      stdin.on('end', onHangup);
+      stdin.on('error', onHangup);
+      process.stdout.on('error', onOutputError);
       process.on('SIGWINCH', onResize);
       process.on('exit', onExit);
       restore = () => {
         stdin.off('data', onInput);
+        stdin.off('end', onHangup);
+        stdin.off('error', onHangup);
         stdin.pause();
         process.off('SIGWINCH', onResize);
         process.off('exit', onExit);

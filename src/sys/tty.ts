@@ -14,7 +14,7 @@ const O_NOCTTY = 0o400;
 const O_CLOEXEC = 0o2000000;
 
 const winsize = koffi.struct('tsbox_winsize', { ws_row: 'uint16', ws_col: 'uint16', ws_xpixel: 'uint16', ws_ypixel: 'uint16' });
-const openFn = libc.func('int open(const char *path, int flags, ...)');
+const openFn = libc.func('int open(const char *path, int flags)');
 const ioctlIntIn = libc.func('ioctl', 'int', ['int', 'unsigned long', 'int *']);
 const ioctlIntOut = libc.func('ioctl', 'int', ['int', 'unsigned long', koffi.out(koffi.pointer('uint32'))]);
 const ioctlArg = libc.func('ioctl', 'int', ['int', 'unsigned long', 'unsigned long']);
@@ -33,7 +33,7 @@ export interface WindowSize {
  * numbered from 0 and invisible to the host's /dev/pts).
  */
 export function openPtyMaster(ptmxPath: string): number {
-  return check(openFn(ptmxPath, 'int', O_RDWR | O_NOCTTY | O_CLOEXEC) as number, 'open', ptmxPath);
+  return check(openFn(ptmxPath, O_RDWR | O_NOCTTY | O_CLOEXEC) as number, 'open', ptmxPath);
 }
 
 /** unlockpt() and ptsname() in one: the slave's number in its devpts instance. */

@@ -1,0 +1,85 @@
+/**
+ * -t against a real terminal: tsbox runs in a tmux pane (its own tmux server, killed after),
+ * keys are sent with send-keys and the screen read with capture-pane.
+ */
+import { execFileSync, spawnSync } from 'node:child_process';
+import { afterEach, describe, expect, it } from 'vitest';
+import { rootfsTar, testRoot, TSBOX_BIN } from '../helpers/tsbox.js';
+
+const hasTmux = spawnSync('tmux', ['-V']).status === 0;
+const socket = `tsbox-tty-${process.pid}`;
+const tmux = (...args: string[]) => execFileSync('tmux', ['-L', socket, ...args], { encoding: 'utf8' });
+
+afterEach(() => {
+  spawnSync('tmux', ['-L', socket, 'kill-server']);
+});
+
+async function screenShows(pattern: RegExp, timeoutMs = 10_000): Promise<string> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const screen = tmux('capture-pane', '-p');
+    if (pattern.test(screen)) return screen;
+    if (Date.now() > deadline) throw new Error(`the screen never showed ${pattern}:\n${screen}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+describe.skipIf(!hasTmux)('interactive shell in a terminal (needs tmux)', () => {
+  it('tty is /dev/pts/0, stty size matches, Ctrl-C reaches the foreground process, Ctrl-D ends the shell, the terminal is restored', async () => {
+    // After tsbox exits, the pane's shell prints the exit status and whether the terminal is canonical again.
+    const command = `TSBOX_ROOT=${testRoot()} ${TSBOX_BIN} run ${rootfsTar()} /bin/sh; echo EXIT=$?; stty -a | grep -o -- '-\\?icanon\\b' | sed 's/^/MODE=/'; sleep 60`;
+    tmux('new-session', '-d', '-x', '100', '-y', '30', 'sh', '-c', command);
+    tmux('set-option', '-g', 'status', 'off');
+    await screenShows(/^\/ #/m);
+    const [rows, cols] = tmux('display', '-p', '#{pane_height} #{pane_width}').trim().split(' ');
+    tmux('send-keys', 'tty; stty size; echo pid=$$', 'Enter');
+    const screen = await screenShows(/pid=1/);
+    expect(screen).toMatch(/^\/dev\/pts\/0$/m);
+    expect(screen).toMatch(new RegExp(`^${rows} ${cols}$`, 'm'));
+
+    tmux('send-keys', 'sleep 50', 'Enter');
+    await new Promise((r) => setTimeout(r, 300));
+    tmux('send-keys', 'C-c');
+    tmux('send-keys', 'echo rc=$?', 'Enter');
+    await screenShows(/^rc=130$/m);
+
+    tmux('resize-window', '-x', '90', '-y', '20');
+    await new Promise((r) => setTimeout(r, 300));
+    tmux('send-keys', 'stty size', 'Enter');
+    await screenShows(/^20 90$/m);
+
+    tmux('send-keys', 'C-d');
+    const end = await screenShows(/MODE=/);
+    expect(end).toMatch(/^EXIT=0$/m);
+    expect(end).toMatch(/^MODE=icanon$/m);
+  });
+
+  it('job control: Ctrl-Z stops the foreground job, fg resumes it', async () => {
+    const command = `TSBOX_ROOT=${testRoot()} ${TSBOX_BIN} run -it ${rootfsTar()} /bin/sh; echo EXIT=$?; sleep 60`;
+    tmux('new-session', '-d', '-x', '100', '-y', '30', 'sh', '-c', command);
+    await screenShows(/^\/ #/m);
+    tmux('send-keys', 'sleep 30', 'Enter');
+    await new Promise((r) => setTimeout(r, 300));
+    tmux('send-keys', 'C-z');
+    await screenShows(/Stopped/i);
+    tmux('send-keys', 'fg', 'Enter');
+    await new Promise((r) => setTimeout(r, 300));
+    tmux('send-keys', 'C-c');
+    tmux('send-keys', 'jobs; echo jobs-done; exit 3', 'Enter');
+    const end = await screenShows(/^EXIT=3$/m);
+    expect(end).not.toMatch(/Stopped\s+sleep 30\njobs-done/);
+  });
+
+  it('--init with a terminal: the command gets the foreground, Ctrl-C reaches it', async () => {
+    const command = `TSBOX_ROOT=${testRoot()} ${TSBOX_BIN} run -t --init ${rootfsTar()} /bin/sh; echo EXIT=$?; sleep 60`;
+    tmux('new-session', '-d', '-x', '100', '-y', '30', 'sh', '-c', command);
+    await screenShows(/^\/ #/m);
+    tmux('send-keys', 'echo pid=$$; sleep 50', 'Enter');
+    await screenShows(/pid=\d+/);
+    tmux('send-keys', 'C-c');
+    tmux('send-keys', 'echo rc=$?', 'Enter');
+    await screenShows(/^rc=130$/m);
+    tmux('send-keys', 'exit 4', 'Enter');
+    await screenShows(/^EXIT=4$/m);
+  });
+});

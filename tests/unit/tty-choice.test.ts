@@ -1,0 +1,23 @@
+import { describe, expect, it } from 'vitest';
+import { decideTty, type TtyFacts } from '../../src/cli/tty-choice.js';
+
+const atTerminal: TtyFacts = { flag: undefined, stdinIsTty: true, stdoutIsTty: true, detach: false, rootfsFromStdin: false };
+
+describe('decideTty', () => {
+  it('allocates a terminal by default when the user sits at one', () => {
+    expect(decideTty(atTerminal)).toBe(true);
+    expect(decideTty({ ...atTerminal, stdinIsTty: false })).toBe(false);
+    expect(decideTty({ ...atTerminal, stdoutIsTty: false })).toBe(false);
+    expect(decideTty({ ...atTerminal, detach: true })).toBe(false);
+    expect(decideTty({ ...atTerminal, rootfsFromStdin: true })).toBe(false);
+  });
+  it('--no-tty turns it off, -t forces it', () => {
+    expect(decideTty({ ...atTerminal, flag: false })).toBe(false);
+    expect(decideTty({ ...atTerminal, flag: true, stdoutIsTty: false })).toBe(true);
+  });
+  it('-t without a terminal on stdin, with -d or with a rootfs on stdin is an error', () => {
+    expect(() => decideTty({ ...atTerminal, flag: true, stdinIsTty: false })).toThrow(/-t needs a terminal on stdin/);
+    expect(() => decideTty({ ...atTerminal, flag: true, detach: true })).toThrow(/cannot be combined/);
+    expect(() => decideTty({ ...atTerminal, flag: true, rootfsFromStdin: true })).toThrow(/stdin/);
+  });
+});
