@@ -17,7 +17,7 @@ import { setSyscallTracer } from '../sys/libc.js';
 import { mount, MNT_DETACH, MS, pivotRoot, umount2 } from '../sys/mount.js';
 import { CLONE, sethostname, unshare } from '../sys/namespaces.js';
 import { linkUp } from '../sys/net.js';
-import { execve, PR, prctl } from '../sys/process.js';
+import { execve, PR, prctl, resetSignalsForExec } from '../sys/process.js';
 import { SysError } from '../sys/sys-error.js';
 import { InitChannel } from './channel.js';
 import { execErrorExitCode, resolveCommand, type CommandFs } from './command.js';
@@ -90,6 +90,7 @@ export function runInit(): never {
         hideInitFromContainer();
         return startAndReap(path, plan.process.args, env, plan.tty === true, SYNC_FD) as never;
       }
+      resetSignalsForExec();
       execve(path, plan.process.args, env);
     } catch (err) {
       if (err instanceof SysError) {

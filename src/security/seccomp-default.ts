@@ -57,6 +57,8 @@ const ALWAYS: Record<string, readonly string[]> = {
     'futex', 'futex_waitv', 'futex_wake', 'futex_wait', 'futex_requeue',
   ],
   memory: [
+    // getrandom: docker allows it; without it glibc programs and OpenSSL (node) abort at start.
+    'getrandom',
     'brk', 'madvise', 'membarrier', 'memfd_create', 'memfd_secret', 'mincore', 'mlock', 'mlock2',
     'mlockall', 'mmap', 'mprotect', 'mremap', 'msync', 'munlock', 'munlockall', 'munmap', 'pkey_alloc',
     'pkey_free', 'pkey_mprotect', 'remap_file_pages', 'map_shadow_stack', 'mseal',

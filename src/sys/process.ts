@@ -63,3 +63,22 @@ export function chdir(path: string): void {
 export function umask(mask: number): number {
   return umaskFn(mask) as number;
 }
+
+const signalFn = libc.func('void *signal(int sig, void *handler)');
+const sigprocmaskFn = libc.func('int sigprocmask(int how, const void *set, void *oldset)');
+const SIG_SETMASK = 2;
+const SIGSET_BYTES = 128; // glibc's sigset_t
+const SIGNAL_MAX = 31; // standard signals; real-time ones Node leaves alone
+
+/**
+ * Give the next program the signal state a fresh process has. Node ignores SIGPIPE and
+ * SIGXFSZ, and execve keeps ignored signals ignored: without this, `yes | head -1` in the
+ * container would see EPIPE errors instead of dying quietly of SIGPIPE.
+ */
+export function resetSignalsForExec(): void {
+  for (let sig = 1; sig <= SIGNAL_MAX; sig++) {
+    if (sig === 9 || sig === 19) continue; // SIGKILL and SIGSTOP cannot be changed
+    signalFn(sig, null);
+  }
+  check(sigprocmaskFn(SIG_SETMASK, Buffer.alloc(SIGSET_BYTES), null), 'sigprocmask', 'SIG_SETMASK, empty');
+}

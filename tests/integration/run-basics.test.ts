@@ -246,3 +246,12 @@ describe('signals', () => {
     });
   }
 });
+
+describe('signal state', () => {
+  it('starts the command with no signal ignored or blocked (Node ignores SIGPIPE)', async () => {
+    const r = await sh('grep -E "^Sig(Ign|Blk)" /proc/self/status; yes | head -1');
+    expect(r.stdout).toMatch(/^SigBlk:\s+0+$/m);
+    expect(r.stdout).toMatch(/^SigIgn:\s+0+$/m);
+    expect(r.stderr).toBe(''); // yes dies of SIGPIPE quietly instead of reporting EPIPE
+  });
+});
