@@ -19,3 +19,5 @@ const common = {
 
 await build({ ...common, entryPoints: ['src/cli/main.ts'], outfile: 'dist/tsbox.mjs' });
 await build({ ...common, entryPoints: ['src/init/main.ts'], outfile: 'dist/init.mjs' });
+// tsbox exec's process: its own file, so neither program loads the other's code.
+await build({ ...common, entryPoints: ['src/init/exec-main.ts'], outfile: 'dist/exec-init.mjs' });

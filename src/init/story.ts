@@ -122,7 +122,7 @@ function pivotInto(root: string): void {
   process.chdir('/');
 }
 
-function readOptional(path: string): string | null {
+export function readOptional(path: string): string | null {
   try {
     return readFileSync(path, 'utf8');
   } catch {
@@ -130,7 +130,7 @@ function readOptional(path: string): string | null {
   }
 }
 
-function withHome(env: string[], user: ResolvedUser): string[] {
+export function withHome(env: string[], user: ResolvedUser): string[] {
   return env.some((e) => e.startsWith('HOME=')) ? env : [...env, `HOME=${user.home}`];
 }
 
@@ -161,7 +161,7 @@ const containerFs: CommandFs = {
  * The init still runs as root here, and access(X_OK) is always true for root on a file with
  * any x bit; a non-root user needs the bits that apply to it, which is what execve will check.
  */
-function resolveCommandAs(name: string, env: string[], user: ResolvedUser): string {
+export function resolveCommandAs(name: string, env: string[], user: ResolvedUser): string {
   if (user.uid === 0) return resolveCommand(name, env, containerFs);
   return resolveCommand(name, env, {
     kind: containerFs.kind,

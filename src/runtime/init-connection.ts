@@ -4,6 +4,7 @@
 import type { ChildProcess } from 'node:child_process';
 import type { Readable, Writable } from 'node:stream';
 import { TsboxError } from '../errors.js';
+import type { ExecPlan } from '../init/exec-protocol.js';
 import type { InitMessage, InitPlan, ParentMessage } from '../init/protocol.js';
 
 export interface InitExit {
@@ -60,7 +61,7 @@ export class InitConnection {
     if (m?.t !== 'ready') throw await this.unexpected(m, 'start init');
   }
 
-  send(plan: InitPlan | ParentMessage): void {
+  send(plan: InitPlan | ExecPlan | ParentMessage): void {
     this.socket.write(`${JSON.stringify(plan)}\n`);
   }
 

@@ -2,6 +2,8 @@ import { check, libc } from './libc.js';
 
 /** clone(2) namespace flags. */
 export const CLONE = {
+  /** unshare only: give this thread an fs_struct (root, cwd) of its own, which setns(CLONE_NEWNS) requires. */
+  FS: 0x00000200,
   NEWNS: 0x00020000,
   NEWCGROUP: 0x02000000,
   NEWUTS: 0x04000000,

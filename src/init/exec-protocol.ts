@@ -1,0 +1,25 @@
+/**
+ * `tsbox exec`: what the parent sends the exec-init (the Node process that joins a running
+ * container and becomes the exec'd command). The messages back are the init's own
+ * (protocol.ts): ready, trace, pty-request, exec, error.
+ *
+ *   exec-init fds: 0-2 stdio (or the pty), 3 sync socket, 4 the container's mount namespace
+ */
+import type { SecurityPlan } from '../security/index.js';
+
+/** The container's mount namespace, opened by the parent from /proc/<container pid>/ns/mnt. */
+export const MNT_NS_FD = 4;
+
+export interface ExecPlan {
+  process: {
+    args: string[];
+    env: string[];
+    cwd: string;
+    /** As given to -u (or the container's own user); resolved inside the container. */
+    user: string | null;
+  };
+  /** The container's plan, as applied to its own process. */
+  security: SecurityPlan | null;
+  tty: boolean;
+  debug: boolean;
+}

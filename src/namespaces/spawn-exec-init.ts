@@ -1,0 +1,90 @@
+/**
+ * `tsbox exec`, the parent's side of joining a running container: spawn the exec-init
+ * into the container's namespaces, with the same rules as spawn-init.ts (one synchronous
+ * stretch on the main thread, libuv's pool already running, setns back before anything
+ * else runs).
+ *
+ * The mount namespace is the exception: the exec-init must start from the host's files
+ * (node, its bundle, koffi), so it joins the container's mount namespace itself, through
+ * the fd passed as its fd 4. Meanwhile it lives in a private mount namespace made here,
+ * where node is a read-only bind of itself: its /proc/PID/exe cannot be opened for writing
+ * from the container (CVE-2019-5736), exactly as for the container's init.
+ */
+import { spawn, type ChildProcess, type StdioOptions } from 'node:child_process';
+import { closeSync, existsSync, openSync } from 'node:fs';
+import { access } from 'node:fs/promises';
+import { fileURLToPath } from 'node:url';
+import { TsboxError } from '../errors.js';
+import { CLONE, setns, unshare } from '../sys/namespaces.js';
+import { bindHostBinaryReadOnly } from './host-binary.js';
+import type { StdioChoice } from './spawn-init.js';
+
+/** Joined here, with the /proc/self/ns name that returns us from each. pid: for the child only. */
+const JOINED = [
+  { file: 'uts', home: 'uts' },
+  { file: 'ipc', home: 'ipc' },
+  { file: 'net', home: 'net' },
+  { file: 'pid', home: 'pid_for_children' },
+  { file: 'cgroup', home: 'cgroup' },
+] as const;
+
+const bundled = fileURLToPath(new URL('./exec-init.mjs', import.meta.url));
+const execInitScript = existsSync(bundled) ? bundled : fileURLToPath(new URL('../init/exec-main.js', import.meta.url));
+
+/**
+ * Spawn the exec-init in the namespaces of the process `pid`. `stillOurs` is asked after
+ * the namespace files are open: the pid may have been reused between reading the record
+ * and opening them, and the fds pin whatever they refer to.
+ */
+export async function spawnExecInit(pid: number, stdio: [StdioChoice, StdioChoice, StdioChoice], stillOurs: () => boolean): Promise<ChildProcess> {
+  await access('/'); // start libuv's threads now: none may start inside the container's PID namespace
+
+  const opened: number[] = [];
+  const open = (path: string) => {
+    const fd = openSync(path, 'r');
+    opened.push(fd);
+    return fd;
+  };
+  try {
+    let targets: number[];
+    let mntFd: number;
+    try {
+      targets = JOINED.map((ns) => open(`/proc/${pid}/ns/${ns.file}`));
+      mntFd = open(`/proc/${pid}/ns/mnt`);
+    } catch (err) {
+      throw new TsboxError(`cannot open the namespaces of the container's process ${pid}: ${(err as Error).message}`, { step: 'join namespaces', hint: 'The container has probably just exited.' });
+    }
+    if (!stillOurs()) throw new TsboxError('the container exited while joining it', { step: 'join namespaces' });
+    const homeMnt = open('/proc/self/ns/mnt');
+    const homes = JOINED.map((ns) => open(`/proc/self/ns/${ns.home}`));
+
+    let child: ChildProcess;
+    unshare(CLONE.NEWNS);
+    try {
+      bindHostBinaryReadOnly(process.execPath);
+      JOINED.forEach((ns, i) => setns(targets[i]!, 0, `/proc/${pid}/ns/${ns.file}`));
+      child = spawn(process.execPath, [execInitScript], {
+        stdio: [...stdio, 'pipe', mntFd] as StdioOptions,
+        // A session of its own, as the container's init: TIOCSCTTY for -t, and the user's
+        // Ctrl-C reaches tsbox (which forwards it) rather than the whole group.
+        detached: true,
+        env: process.env.TSBOX_TEST_NO_OPENAT2 === '1' ? { TSBOX_TEST_NO_OPENAT2: '1' } : {},
+      });
+    } finally {
+      returnHome([homeMnt, ...homes], ['mnt', ...JOINED.map((ns) => ns.home)]);
+    }
+    return child;
+  } finally {
+    for (const fd of opened) closeSync(fd);
+  }
+}
+
+function returnHome(fds: number[], names: string[]): void {
+  fds.forEach((fd, i) => {
+    try {
+      setns(fd, 0, `/proc/self/ns/${names[i]}`);
+    } catch (err) {
+      throw new TsboxError(`cannot return to the host's ${names[i]} namespace: ${(err as Error).message}`, { step: 'join namespaces' });
+    }
+  });
+}

@@ -1,0 +1,78 @@
+/**
+ * `tsbox exec`: a new process in a running container. The container's record says where
+ * it runs (pid, cgroup) and its spec how its process was set up; the exec-init joins it
+ * (namespaces/spawn-exec-init.ts, init/exec-story.ts) and becomes the command. Returns the
+ * command's exit status (128+N for a signal N), or throws a TsboxError (125, or 126/127
+ * when the command cannot be found or run).
+ */
+import { writeFileSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { constants as osConstants } from 'node:os';
+import { TsboxError, UsageError } from '../errors.js';
+import type { Logger } from '../log.js';
+import { spawnExecInit } from '../namespaces/spawn-exec-init.js';
+import type { RunSpec } from '../spec/run-spec.js';
+import { isRunning, label } from './control.js';
+import { planExec, type ExecFlags } from './exec-plan.js';
+import { InitConnection } from './init-connection.js';
+import { forwardSignals } from './signals.js';
+import type { StateStore } from './state/store.js';
+import { drainAfterExit, openContainerTerminal, type ContainerTerminal } from './terminal.js';
+
+export async function execInContainer(store: StateStore, ref: string, flags: ExecFlags, log: Logger): Promise<number> {
+  const record = store.resolve(ref);
+  if (!isRunning(store, record)) {
+    throw new UsageError(`container ${label(record)} is not running`, { hint: record.status === 'created' ? 'It is still starting; try again.' : "See 'tsbox ps -a'." });
+  }
+  let spec: RunSpec;
+  try {
+    spec = JSON.parse(readFileSync(store.paths(record.shortId).spec, 'utf8')) as RunSpec;
+  } catch (err) {
+    throw new TsboxError(`cannot read the spec of container ${label(record)}: ${(err as Error).message}`);
+  }
+  const plan = planExec(spec, flags, process.env);
+
+  const interrupts = forwardSignals(log);
+  let init: InitConnection | null = null;
+  let terminal: ContainerTerminal | null = null;
+  try {
+    const stillOurs = () => {
+      const now = store.read(record.shortId);
+      return now !== null && now.pid === record.pid && isRunning(store, now);
+    };
+    const stdio = flags.tty ? (['ignore', 'ignore', 'ignore'] as const) : (['inherit', 'inherit', 'inherit'] as const);
+    const child = await spawnExecInit(record.pid!, [...stdio], stillOurs);
+    init = new InitConnection(child, (m) => log.debug({ step: m.step, exec: true }, m.detail ?? m.step));
+    const started = init;
+    interrupts.onInterrupt(() => started.child.kill('SIGKILL'));
+    // Into the container's cgroup before it runs a single instruction of the command: its
+    // limits (memory, pids) apply to the exec too, and stats count it.
+    if (record.cgroup) {
+      try {
+        writeFileSync(join(record.cgroup, 'cgroup.procs'), String(init.pid));
+      } catch (err) {
+        throw new TsboxError(`cannot move the exec into the container's cgroup ${record.cgroup}: ${(err as Error).message}`, { step: 'join cgroup' });
+      }
+    }
+    await init.expectReady();
+    interrupts.check();
+    init.send(plan);
+    if (plan.tty) terminal = await openContainerTerminal(init);
+    await init.expectExec();
+    interrupts.check();
+    interrupts.forwardTo(init.child);
+    const relayed = terminal?.relay();
+    const exit = await init.exited;
+    if (relayed) await drainAfterExit(relayed);
+    return exit.code ?? 128 + (osConstants.signals[exit.signal!] ?? 0);
+  } catch (err) {
+    if (init && init.child.exitCode === null && init.child.signalCode === null) {
+      init.child.kill('SIGKILL');
+      await init.exited;
+    }
+    throw err;
+  } finally {
+    terminal?.close();
+    interrupts.stop();
+  }
+}
