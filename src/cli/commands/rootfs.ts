@@ -3,6 +3,7 @@ import { Command } from 'commander';
 import { resolve } from 'node:path';
 import { buildRootfsFromHost } from '../../image/from-host.js';
 import { writeLine } from '../render-error.js';
+import { addCacheCommands } from './rootfs-cache.js';
 
 export function rootfsCommand(): Command {
   const rootfs = new Command('rootfs').description('build and manage root filesystems');
@@ -15,5 +16,6 @@ export function rootfsCommand(): Command {
       const info = await buildRootfsFromHost(path, { gzip: /\.(tgz|gz)$/.test(path) });
       writeLine(1, `wrote ${path}: ${info.entries} entries, from the host's ${info.kind === 'busybox' ? 'busybox' : '/bin/sh and its libraries'}`);
     });
+  addCacheCommands(rootfs);
   return rootfs;
 }
