@@ -22,7 +22,8 @@ export function enterWorkingDirectoryInRoot(cwd: string): void {
       fd = root.ensure(cwd, 'dir');
     } catch (err) {
       const e = err instanceof TsboxError ? err : new TsboxError((err as Error).message, { cause: err });
-      throw new TsboxError(`working directory ${cwd}: ${e.message}`, { hint: e.hint ?? 'Pass a directory inside the image to -w/--workdir.', cause: err });
+      // The resolver's message already names the path; the hint is about -w, not mount points.
+      throw new TsboxError(e.message, { hint: 'Pass a directory inside the image to -w/--workdir.', cause: err });
     }
     try {
       process.chdir(fdTarget(fd));

@@ -63,7 +63,7 @@ describe('bad input is refused with one line and exit 125', () => {
     await expectRefused(['run', '-u', 'ghost', tar(), 'true'], /user 'ghost' not found in the container's \/etc\/passwd/);
     await expectRefused(['run', '-u', 'root:ghosts', tar(), 'true'], /group 'ghosts' not found/);
     await expectRefused(['run', '-w', 'relative', tar(), 'true'], /invalid -w 'relative': the working directory must be an absolute path/);
-    await expectRefused(['run', '-w', '/etc/passwd', tar(), 'true'], /working directory \/etc\/passwd is not a directory/);
+    await expectRefused(['run', '-w', '/etc/passwd', tar(), 'true'], /set working directory: \/etc\/passwd is a file in the container, not a directory\. Pass a directory inside the image to -w\/--workdir\./);
   });
 
   it('sizes, limits, security options and log settings', async () => {
