@@ -1,7 +1,8 @@
 /**
  * Once per test run: a private state root and a busybox rootfs tarball for the
- * integration tests, and the leak check. The run fails if, after all tests, the host
- * has a mount, cgroup, link, netns or state entry of tsbox's that it did not have before.
+ * integration tests, and the host snapshot the leak check (tests/integration/
+ * zz-leak-check.test.ts, run last) compares against. The teardown checks once more and
+ * reports, but only a failing test fails a vitest run.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
@@ -22,6 +23,7 @@ export async function setup(project: TestProject): Promise<void> {
   project.provide('rootfsTar', rootfsTar);
   project.provide('workDir', workDir);
   before = snapshotHost(root);
+  project.provide('hostStateBefore', before);
 }
 
 export async function teardown(): Promise<void> {

@@ -41,7 +41,7 @@ export function snapshotHost(root: string): HostState {
     .filter((n) => /^(tsbox|tsb)/.test(n));
   const netns = existsSync('/run/netns') ? readdirSync('/run/netns').filter((n) => n.includes('tsbox')) : [];
   const stateEntries: string[] = [];
-  for (const sub of ['containers', 'rootfs']) {
+  for (const sub of ['containers', 'rootfs', 'run']) {
     const dir = join(root, sub);
     if (!existsSync(dir)) continue;
     for (const name of readdirSync(dir)) {

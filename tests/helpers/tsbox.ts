@@ -68,5 +68,6 @@ declare module 'vitest' {
     tsboxRoot: string;
     rootfsTar: string;
     workDir: string;
+    hostStateBefore: import('./host-state.js').HostState;
   }
 }
