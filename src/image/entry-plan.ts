@@ -7,7 +7,7 @@ import { normalizeEntryName, UnsafeNameError, type EntryPath } from './entry-pat
 import { paxText, PaxFormatError, type PaxRecords } from './pax.js';
 import type { Timespec } from '../sys/fs.js';
 
-/** The fields of a parsed tar header we use (tar-stream's Header, long names applied). */
+/** The fields of a parsed tar header we use (see tar-header.ts; long names applied). */
 export interface RawHeader {
   name: string;
   type: string | null;
@@ -15,7 +15,8 @@ export interface RawHeader {
   uid: number;
   gid: number;
   size: number;
-  mtime: Date;
+  /** Whole seconds since the epoch. */
+  mtime: number;
   linkname: string | null;
   devmajor: number;
   devminor: number;
@@ -87,7 +88,7 @@ function plan(header: RawHeader, pax: PaxRecords): EntryPlan {
   if (!Number.isInteger(header.mode) || header.mode < 0) throw new BadEntryError(`invalid mode ${header.mode}`);
   const uid = paxInteger(pax, 'uid', 0, MAX_ID) ?? checkId(header.uid, 'uid');
   const gid = paxInteger(pax, 'gid', 0, MAX_ID) ?? checkId(header.gid, 'gid');
-  const mtime = paxTime(pax, 'mtime') ?? dateToTimespec(header.mtime);
+  const mtime = paxTime(pax, 'mtime') ?? secondsToTimespec(header.mtime);
   const atime = paxTime(pax, 'atime') ?? null;
 
   const linkname = paxText(pax, 'linkpath') ?? header.linkname ?? '';
@@ -172,10 +173,9 @@ function paxTime(pax: PaxRecords, key: string): Timespec | undefined {
   return t;
 }
 
-function dateToTimespec(d: Date): Timespec {
-  const ms = d.getTime();
-  if (!Number.isFinite(ms)) throw new BadEntryError('invalid mtime');
-  return { sec: Math.floor(ms / 1000), nsec: 0 };
+function secondsToTimespec(sec: number): Timespec {
+  if (!Number.isSafeInteger(sec)) throw new BadEntryError('invalid mtime');
+  return { sec, nsec: 0 };
 }
 
 function xattrsOf(pax: PaxRecords): Array<[string, Buffer]> {

@@ -16,21 +16,22 @@
  * the tree (see tree-writer.ts and resolve-in-root.ts) and that a broken or hostile
  * archive fails with one clear line.
  *
- * Everything per entry is synchronous FFI on the main thread: the data of an entry is
- * already in memory when its handler runs, and a handful of direct syscalls is far
- * cheaper than a round trip through the libuv thread pool for each. Reading the input
- * and gunzip run off the main thread (libuv, zlib's thread), with backpressure.
+ * The tar bytes go through our own reader (tar-reader.ts), parsed in place from large
+ * read buffers: per-entry stream objects cost more than the syscalls of the entry.
+ * Hashing runs on a worker thread for big archives, gunzip on zlib's thread.
  */
 import { createGunzip, type Gunzip } from 'node:zlib';
-import tar from 'tar-stream';
 import { TsboxError } from '../errors.js';
-import { close, O, openat, writeAll, AT } from '../sys/fs.js';
+import { AT, close, O, openat, writeAll } from '../sys/fs.js';
 import { SysError } from '../sys/sys-error.js';
-import { sniffArchive, SNIFF_BYTES } from './archive-format.js';
-import { createArchiveHasher } from './archive-hash.js';
+import { sniffArchive, SNIFF_BYTES, type ArchiveFormat } from './archive-format.js';
+import { createArchiveHasher, type ArchiveHasher } from './archive-hash.js';
+import { releaseChunk } from './chunk-pool.js';
 import { entryError, RootfsError } from './errors.js';
-import { BadEntryError, planEntry, type EntryPlan, type RawHeader } from './entry-plan.js';
-import { parsePaxRecords, PaxFormatError, type PaxRecords } from './pax.js';
+import { BadEntryError, planEntry, type EntryPlan } from './entry-plan.js';
+import { PaxFormatError, type PaxRecords } from './pax.js';
+import { TarFormatError, type TarHeader } from './tar-header.js';
+import { TarReader, type TarSink } from './tar-reader.js';
 import { RefusedEntryError, TreeWriter } from './tree-writer.js';
 
 export interface ExtractOptions {
@@ -49,9 +50,6 @@ export interface ExtractResult {
   format: 'tar' | 'gzip';
 }
 
-/** tar-stream's header plus the data offset it sets (not in its types). */
-type StreamHeader = RawHeader & { byteOffset?: number };
-
 export async function extractArchive(input: AsyncIterable<Buffer | string>, treeDir: string, opts: ExtractOptions): Promise<ExtractResult> {
   const rootFd = openat(AT.FDCWD, treeDir, O.RDONLY | O.DIRECTORY | O.NOFOLLOW);
   const writer = new TreeWriter(rootFd);
@@ -69,206 +67,181 @@ export async function extractArchive(input: AsyncIterable<Buffer | string>, tree
 
 async function run(input: AsyncIterable<Buffer | string>, writer: TreeWriter, opts: ExtractOptions): Promise<ExtractResult> {
   const hash = createArchiveHasher(opts.archiveBytes ?? null);
+  const sink = new ExtractSink(writer, opts.maxBytes);
   try {
-    return await runWith(hash, input, writer, opts);
+    const format = await feed(input, hash, new TarReader(sink));
+    return { digest: await hash.digest(), contentBytes: sink.contentBytes, entries: sink.entries, format };
   } catch (err) {
     hash.abort();
+    sink.abandon();
     throw err;
   }
 }
 
-async function runWith(
-  hash: ReturnType<typeof createArchiveHasher>,
-  input: AsyncIterable<Buffer | string>,
-  writer: TreeWriter,
-  opts: ExtractOptions,
-): Promise<ExtractResult> {
-  const extract = tar.extract();
-  const pax = capturePax(extract);
-
-  let failure: unknown = null;
-  let contentBytes = 0;
-  let entries = 0;
-  let tarBytes = 0;
-  let endOfLastEntry = 0;
-  let openFd = -1;
-  let gunzip: Gunzip | null = null;
-
-  const fail = (err: unknown): void => {
-    failure ??= err;
-    if (openFd >= 0) {
-      try {
-        close(openFd);
-      } catch {
-        // already failing; the first error is the one to report
-      }
-      openFd = -1;
-    }
-    (gunzip as Gunzip | null)?.destroy();
-    extract.destroy(err as Error);
-  };
-
-  extract.on('entry', (header: StreamHeader, stream, next) => {
-    // On failure tar-stream destroys the entry's stream with the same error it reports on
-    // the extractor; that one is handled there.
-    stream.on('error', () => {});
-    let plan: EntryPlan;
-    try {
-      plan = planEntry(header, pax.take());
-      entries++;
-      endOfLastEntry = (header.byteOffset ?? 0) + Math.ceil(header.size / 512) * 512;
-      if (plan.kind !== 'file') {
-        writer.create(plan);
-        stream.on('end', () => next());
-        stream.resume();
-        return;
-      }
-      if (contentBytes + plan.size > opts.maxBytes) {
-        throw new RootfsError(`rootfs archive expands to more than ${opts.maxBytes} bytes (at ${JSON.stringify(plan.name)})`, {
-          hint: 'Raise --max-rootfs-size if the image is really that large.',
-        });
-      }
-      contentBytes += plan.size;
-      openFd = writer.createFile(plan);
-    } catch (err) {
-      fail(withEntry(err, header.name));
-      return;
-    }
-    const fd = openFd;
-    let written = 0;
-    stream.on('data', (data: unknown) => {
-      const chunk = data as Buffer;
-      if (failure !== null) return;
-      try {
-        written += chunk.length;
-        writeAll(fd, chunk);
-      } catch (err) {
-        fail(withEntry(err, plan.name));
-      }
-    });
-    stream.on('end', () => {
-      if (failure !== null) return;
-      openFd = -1;
-      try {
-        if (written !== plan.size) throw new Error(`expected ${plan.size} bytes of data, got ${written}`);
-        writer.finishFile(fd, plan);
-      } catch (err) {
-        fail(withEntry(err, plan.name));
-        return;
-      }
-      next();
-    });
-  });
-
-  const finished = new Promise<void>((resolve, reject) => {
-    extract.on('finish', resolve);
-    extract.on('error', (err: Error) => reject(failure ?? err));
-    extract.on('close', () => (failure !== null ? reject(failure) : undefined));
-  });
-  finished.catch(() => {}); // observed below; avoid an unhandled rejection while reading
-
-  // streamx's types make end()'s data argument required; it is optional at runtime.
-  const endTar = (): void => void (extract as unknown as { end(): void }).end();
-
-  // The sink for raw tar bytes; counts them for the end-of-archive check.
-  const toTar = (chunk: Buffer): boolean => {
-    tarBytes += chunk.length;
-    return extract.write(chunk);
-  };
-
+/**
+ * Read the input, hash every byte, and push the tar bytes (gunzipped when the magic says
+ * gzip) through the reader. Plain tar is parsed straight from the read chunks, on this
+ * thread; gunzip runs on zlib's thread, with backpressure.
+ */
+async function feed(input: AsyncIterable<Buffer | string>, hash: ArchiveHasher, reader: TarReader): Promise<ArchiveFormat> {
   let head: Buffer[] = [];
   let headBytes = 0;
-  let format: 'tar' | 'gzip' | null = null;
+  let format: ArchiveFormat | null = null;
+  let gunzip: Gunzip | null = null;
+  let gzipDone: Promise<void> | null = null;
 
-  const feed = async (chunk: Buffer): Promise<void> => {
-    if (gunzip !== null) {
-      if (!gunzip.write(chunk)) await drained(gunzip, finished);
-    } else if (!toTar(chunk)) {
-      await drained(extract, finished);
-    }
-  };
-
-  const decide = (): void => {
-    const headBuf = Buffer.concat(head);
+  const decide = (headBuf: Buffer): void => {
     const sniffed = sniffArchive(headBuf);
     if ('unsupported' in sniffed) throw new RootfsError(`rootfs archive: ${sniffed.unsupported}`);
     format = sniffed.format;
-    if (format === 'gzip') {
-      const gz = createGunzip({ chunkSize: 256 * 1024 });
-      gz.on('data', (out: Buffer) => {
-        if (!toTar(out)) {
-          gz.pause();
-          extract.once('drain', () => gz.resume());
-        }
-      });
-      gz.on('end', () => endTar());
-      gz.on('error', (err) => fail(new RootfsError(`rootfs archive: gzip data is corrupt or truncated (${err.message})`)));
-      gunzip = gz;
-    }
+    if (format === 'gzip') [gunzip, gzipDone] = startGunzip(reader);
   };
 
-  for await (const raw of input) {
-    if (failure !== null) break;
-    const chunk = typeof raw === 'string' ? Buffer.from(raw) : raw;
-    hash.update(chunk);
-    if (format === null) {
-      head.push(chunk);
-      headBytes += chunk.length;
-      if (headBytes < SNIFF_BYTES) continue;
-      decide();
-      const all = Buffer.concat(head);
-      head = [];
-      await feed(all);
-    } else {
-      await feed(chunk);
+  const consume = async (chunk: Buffer): Promise<void> => {
+    if (gunzip === null) {
+      reader.push(chunk);
+      releaseChunk(chunk);
+      return;
     }
-  }
-  if (failure !== null) throw failure;
-  if (format === null) {
-    decide(); // a short input: sniffing reports it
-    await feed(Buffer.concat(head));
-  }
-  if (gunzip !== null) (gunzip as Gunzip).end();
-  else endTar();
-  await finished;
-  if (failure !== null) throw failure;
-  // tar marks its end with zero blocks; without them the archive was cut at an entry boundary.
-  if (tarBytes - endOfLastEntry < 512) throw new RootfsError('rootfs archive is truncated (no end-of-archive marker)');
+    // zlib reads the chunk later, on its thread: it goes back to the pool only then.
+    const gz: Gunzip = gunzip;
+    const accepted = gz.write(chunk, () => releaseChunk(chunk));
+    if (!accepted) await Promise.race([new Promise<void>((resolve) => gz.once('drain', resolve)), gzipDone]);
+  };
 
-  return { digest: await hash.digest(), contentBytes, entries, format: format ?? 'tar' };
+  try {
+    for await (const raw of input) {
+      const chunk = typeof raw === 'string' ? Buffer.from(raw) : raw;
+      hash.update(chunk);
+      if (format === null) {
+        head.push(chunk);
+        headBytes += chunk.length;
+        if (headBytes < SNIFF_BYTES) continue;
+        const parts = head;
+        head = [];
+        const all = parts.length === 1 ? chunk : Buffer.concat(parts);
+        if (all !== chunk) for (const c of parts) releaseChunk(c); // copied
+        decide(all);
+        await consume(all);
+      } else {
+        await consume(chunk);
+      }
+    }
+    if (format === null) {
+      const all = Buffer.concat(head);
+      decide(all); // a short input: sniffing reports it
+      await consume(all);
+    }
+    if (gunzip !== null) {
+      (gunzip as Gunzip).end();
+      await gzipDone;
+    }
+    reader.end();
+  } catch (err) {
+    (gunzip as Gunzip | null)?.destroy();
+    throw err;
+  }
+  return format ?? 'tar';
 }
 
-/** Wait until `stream` can take more, or the extraction fails. */
-function drained(stream: { once(event: 'drain', fn: () => void): unknown }, failed: Promise<void>): Promise<void> {
-  return Promise.race([new Promise<void>((resolve) => stream.once('drain', resolve)), failed]);
+/** A gunzip whose output goes into the reader; the promise settles when it has all gone through. */
+function startGunzip(reader: TarReader): [Gunzip, Promise<void>] {
+  const gz = createGunzip({ chunkSize: 256 * 1024 });
+  const done = new Promise<void>((resolve, reject) => {
+    gz.on('data', (out: Buffer) => {
+      try {
+        reader.push(out);
+      } catch (err) {
+        gz.destroy();
+        reject(err);
+      }
+    });
+    gz.on('end', resolve);
+    gz.on('error', (err) => reject(new RootfsError(`rootfs archive: gzip data is corrupt or truncated (${err.message})`)));
+  });
+  done.catch(() => {}); // observed by the caller; avoid an unhandled rejection meanwhile
+  return [gz, done];
 }
 
 /**
- * tar-stream decodes PAX values as UTF-8 strings, which corrupts binary xattr values. It
- * has no option for raw values, so the raw PAX header bytes are taken where tar-stream
- * decodes them (its _decodeLongHeader, v3) and parsed here. A unit test round-trips every
- * byte value through an xattr and fails if this hook stops seeing them.
+ * Executes members as the reader finds them: plan (pure checks), then the tree writer.
+ * Everything is synchronous FFI on this thread: a handful of direct syscalls per entry is
+ * far cheaper than a round trip through the libuv thread pool for each.
  */
-function capturePax(extract: tar.Extract): { take(): PaxRecords } {
-  type Internals = { _header: { type: string } | null; _decodeLongHeader: (buf: Buffer) => void };
-  const internals = extract as unknown as Internals;
-  const original = internals._decodeLongHeader;
-  if (typeof original !== 'function') throw new Error('tar-stream internals changed: _decodeLongHeader is missing');
-  let global: PaxRecords = new Map();
-  let local: PaxRecords | null = null;
-  internals._decodeLongHeader = function (this: Internals, buf: Buffer): void {
-    const type = this._header?.type;
-    if (type === 'pax-header') local = parsePaxRecords(buf);
-    else if (type === 'pax-global-header') global = new Map([...global, ...parsePaxRecords(buf)]);
-    original.call(this, buf);
-  };
-  return {
-    take(): PaxRecords {
-      const records = local === null ? global : global.size === 0 ? local : new Map([...global, ...(local as PaxRecords)]);
-      local = null;
-      return records;
-    },
-  };
+class ExtractSink implements TarSink {
+  contentBytes = 0;
+  entries = 0;
+  private plan: EntryPlan | null = null;
+  private fd = -1;
+
+  constructor(
+    private readonly writer: TreeWriter,
+    private readonly maxBytes: number,
+  ) {}
+
+  entry(header: TarHeader, pax: PaxRecords): void {
+    let plan: EntryPlan;
+    try {
+      plan = planEntry(header, pax);
+    } catch (err) {
+      throw withEntry(err, displayName(header, pax));
+    }
+    this.entries++;
+    try {
+      if (plan.kind !== 'file') {
+        this.writer.create(plan);
+        return;
+      }
+      if (this.contentBytes + plan.size > this.maxBytes) {
+        throw new RootfsError(`rootfs archive expands to more than ${this.maxBytes} bytes (at ${JSON.stringify(plan.name)})`, {
+          hint: 'Raise --max-rootfs-size if the image is really that large.',
+        });
+      }
+      this.contentBytes += plan.size;
+      this.fd = this.writer.createFile(plan);
+      this.plan = plan;
+    } catch (err) {
+      throw withEntry(err, plan.name);
+    }
+  }
+
+  data(bytes: Uint8Array): void {
+    if (this.fd < 0) return; // data of a member that is not a regular file: skipped
+    try {
+      writeAll(this.fd, bytes);
+    } catch (err) {
+      throw withEntry(err, this.plan!.name);
+    }
+  }
+
+  entryEnd(): void {
+    if (this.fd < 0) return;
+    const fd = this.fd;
+    const plan = this.plan!;
+    this.fd = -1;
+    this.plan = null;
+    try {
+      this.writer.finishFile(fd, plan);
+    } catch (err) {
+      throw withEntry(err, plan.name);
+    }
+  }
+
+  /** Close the file being written, if any (on failure). */
+  abandon(): void {
+    if (this.fd < 0) return;
+    try {
+      close(this.fd);
+    } catch {
+      // already failing; the first error is the one to report
+    }
+    this.fd = -1;
+  }
+}
+
+/** The member's name for messages: the PAX path when there is one, even a malformed one. */
+function displayName(header: TarHeader, pax: PaxRecords): string {
+  return pax.get('path')?.toString('utf8') ?? header.name;
 }
 
 function withEntry(err: unknown, name: string): unknown {
@@ -281,7 +254,7 @@ function isNoSpace(err: unknown): boolean {
   return err instanceof SysError && (err.code === 'ENOSPC' || err.code === 'EDQUOT');
 }
 
-/** Every failure becomes one line; tar-stream's own messages are reworded. */
+/** Every failure becomes one line. */
 function describeFailure(err: unknown, treeDir: string): TsboxError {
   if (err instanceof RootfsError) return err;
   if (isNoSpace(err)) {
@@ -292,15 +265,12 @@ function describeFailure(err: unknown, treeDir: string): TsboxError {
     });
   }
   if (err instanceof PaxFormatError) return new RootfsError(`rootfs archive: malformed PAX header: ${err.message}`, { cause: err });
+  if (err instanceof TarFormatError) {
+    if (err.kind === 'corrupt') return new RootfsError(`rootfs archive is corrupt: ${err.message}`, { cause: err });
+    if (err.kind === 'truncated') return new RootfsError(`rootfs archive is truncated${err.message ? ` (${err.message})` : ''}`, { cause: err });
+    return new RootfsError(`rootfs archive: ${err.message}`, { cause: err });
+  }
   if (err instanceof TsboxError) return err;
   const message = err instanceof Error ? err.message : String(err);
-  const known: Array<[RegExp, string]> = [
-    [/^Invalid tar header\. Maybe/, 'rootfs archive is corrupt: a tar header has a bad checksum'],
-    [/^Invalid tar header: unknown format/, 'rootfs archive is corrupt: a tar header is not in ustar, GNU or PAX format'],
-    [/^Invalid header$/, 'rootfs archive is corrupt: a tar header has an invalid size'],
-    [/^Unexpected end of data$/, 'rootfs archive is truncated'],
-    [/^Header exceeds max size$/, 'rootfs archive: an extended header is larger than 4 MiB'],
-  ];
-  for (const [pattern, text] of known) if (pattern.test(message)) return new RootfsError(text, { cause: err });
   return new TsboxError(`extracting the rootfs archive: ${message}`, { step: 'prepare rootfs', cause: err });
 }

@@ -3,7 +3,7 @@ import { BadEntryError, parsePaxTime, planEntry, type RawHeader } from '../../sr
 import type { PaxRecords } from '../../src/image/pax.js';
 
 function header(over: Partial<RawHeader> = {}): RawHeader {
-  return { name: 'a', type: 'file', mode: 0o644, uid: 0, gid: 0, size: 0, mtime: new Date(1_600_000_000_000), linkname: null, devmajor: 0, devminor: 0, ...over };
+  return { name: 'a', type: 'file', mode: 0o644, uid: 0, gid: 0, size: 0, mtime: 1_600_000_000, linkname: null, devmajor: 0, devminor: 0, ...over };
 }
 const pax = (records: Record<string, string | Buffer> = {}): PaxRecords => new Map(Object.entries(records).map(([k, v]) => [k, Buffer.from(v)]));
 
