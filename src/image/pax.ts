@@ -13,6 +13,7 @@ const SPACE = 0x20;
 const NEWLINE = 0x0a;
 const EQUALS = 0x3d;
 
+/** `buf` must not be reused afterwards: the values are views into it. */
 export function parsePaxRecords(buf: Uint8Array): PaxRecords {
   const records: PaxRecords = new Map();
   let pos = 0;
@@ -29,7 +30,8 @@ export function parsePaxRecords(buf: Uint8Array): PaxRecords {
     if (eq === -1 || eq >= end - 1 || eq === space + 1) throw new PaxFormatError(`PAX record at byte ${pos} has no key=value`);
     const keyBytes = buf.subarray(space + 1, eq);
     if (keyBytes.includes(0)) throw new PaxFormatError(`PAX record at byte ${pos} has a NUL byte in its key`);
-    records.set(Buffer.from(keyBytes).toString('utf8'), Buffer.from(buf.subarray(eq + 1, end - 1)));
+    // A view, not a copy: callers hand over a buffer of their own (never a reused one).
+    records.set(Buffer.from(keyBytes.buffer, keyBytes.byteOffset, keyBytes.length).toString('utf8'), Buffer.from(buf.buffer, buf.byteOffset + eq + 1, end - 1 - (eq + 1)));
     pos = end;
   }
   return records;

@@ -115,19 +115,25 @@ function matches(buf: Uint8Array, off: number, magic: number[]): boolean {
 }
 
 function checkChecksum(buf: Uint8Array, off: number): void {
+  // The stored checksum counts its own 8 bytes as spaces.
   let unsigned = 8 * SPACE;
-  let signed = 8 * SPACE;
-  for (let i = off; i < off + BLOCK; i++) {
-    if (i === off + 148) {
-      i += 7;
-      continue;
-    }
-    const b = buf[i]!;
-    unsigned += b;
-    signed += b < 128 ? b : b - 256;
-  }
+  for (let i = off; i < off + 148; i++) unsigned += buf[i]!;
+  for (let i = off + 156; i < off + BLOCK; i++) unsigned += buf[i]!;
   const stored = numeric(buf, off + 148, 8, false);
-  if (stored === null || (stored !== unsigned && stored !== signed)) throw new TarFormatError('corrupt', 'a tar header has a bad checksum');
+  if (stored !== null && stored === unsigned) return;
+  if (stored !== null && stored === signedSum(buf, off)) return;
+  throw new TarFormatError('corrupt', 'a tar header has a bad checksum');
+}
+
+/** The checksum some old tars computed, with bytes as signed chars. */
+function signedSum(buf: Uint8Array, off: number): number {
+  let sum = 8 * SPACE;
+  for (let i = off; i < off + BLOCK; i++) {
+    if (i >= off + 148 && i < off + 156) continue;
+    const b = buf[i]!;
+    sum += b < 128 ? b : b - 256;
+  }
+  return sum;
 }
 
 function field(buf: Uint8Array, off: number, len: number, what: string): number {

@@ -146,13 +146,22 @@ export interface Timespec {
   nsec: number;
 }
 
+// struct timespec[2], reused for every call (the calls are synchronous).
+const times = Buffer.alloc(32);
+
+/** A 64-bit little-endian integer from a safe JS integer, without a BigInt. */
+function putInt64(buf: Buffer, off: number, value: number): void {
+  const high = Math.floor(value / 2 ** 32);
+  buf.writeUInt32LE(value - high * 2 ** 32, off);
+  buf.writeInt32LE(high, off + 4);
+}
+
 function timesBuffer(atime: Timespec, mtime: Timespec): Buffer {
-  const buf = Buffer.alloc(32);
-  buf.writeBigInt64LE(BigInt(atime.sec), 0);
-  buf.writeBigInt64LE(BigInt(atime.nsec), 8);
-  buf.writeBigInt64LE(BigInt(mtime.sec), 16);
-  buf.writeBigInt64LE(BigInt(mtime.nsec), 24);
-  return buf;
+  putInt64(times, 0, atime.sec);
+  putInt64(times, 8, atime.nsec);
+  putInt64(times, 16, mtime.sec);
+  putInt64(times, 24, mtime.nsec);
+  return times;
 }
 
 export function futimens(fd: number, atime: Timespec, mtime: Timespec): void {
