@@ -11,7 +11,7 @@ export { decideCgroup } from './availability.js';
 export type { CgroupHostFacts } from './availability.js';
 export { parseCpuStat, parseMemoryEvents, parseIoStat, parseFlatKeyed, formatStatsLine, statsRecord } from './stats.js';
 export type { CgroupStats, CpuStat, MemoryEvents, IoStat } from './stats.js';
-export { createContainerCgroup, openContainerCgroup, parseCgroupParent, removeEmptyDefaultParent, DEFAULT_CGROUP_PARENT } from './manager.js';
+export { createContainerCgroup, openContainerCgroup, parseCgroupParent, plannedCgroupPath, removeEmptyDefaultParent, DEFAULT_CGROUP_PARENT } from './manager.js';
 export type { ContainerCgroup, CreateCgroupOptions } from './manager.js';
 export { gcCgroups } from './gc.js';
 export type { GcCgroupsOptions } from './gc.js';

@@ -66,6 +66,16 @@ function readControllers(fs: CgroupFs, dir: string): Set<string> {
   }
 }
 
+/**
+ * Where createContainerCgroup will put the group of container `id`, or null when there is
+ * no cgroup2 mount. A run records this before creating the group, so that if tsbox is
+ * killed between the mkdir and recording the result, gc still knows which group to remove.
+ */
+export function plannedCgroupPath(id: string, parent: string | undefined, fs: CgroupFs = nodeCgroupFs): string | null {
+  const mount = findCgroup2Mount(fs.mountinfo());
+  return mount === null ? null : join(mount, ...parseCgroupParent(parent ?? DEFAULT_CGROUP_PARENT), id);
+}
+
 export async function createContainerCgroup(opts: CreateCgroupOptions): Promise<ContainerCgroup | null> {
   const fs = opts.fs ?? nodeCgroupFs;
   const { log, limits } = opts;

@@ -17,7 +17,7 @@
 import { writeFile } from 'node:fs/promises';
 import { readFileSync } from 'node:fs';
 import { constants as osConstants } from 'node:os';
-import { createContainerCgroup, removeEmptyDefaultParent, type CgroupStats, type ContainerCgroup } from '../cgroups/index.js';
+import { createContainerCgroup, plannedCgroupPath, removeEmptyDefaultParent, type CgroupStats, type ContainerCgroup } from '../cgroups/index.js';
 import { asTsboxError, TsboxError } from '../errors.js';
 import { prepareImage } from '../image/index.js';
 import type { InitPlan } from '../init/protocol.js';
@@ -104,6 +104,15 @@ async function startAndWait(spec: RunSpec, log: Logger, cleanup: CleanupStack, s
   const dir = await step('create container directory', () => createContainerDir(spec.root, paths));
   cleanup.defer('container directory', () => dir.remove());
 
+  // Record the group we are about to create first: a tsbox killed between its mkdir and the
+  // record below would otherwise leave a group gc cannot find (tests/integration/faults.test.ts).
+  let planned: string | null = null;
+  try {
+    planned = plannedCgroupPath(spec.shortId, spec.cgroup.parent);
+  } catch {
+    // an invalid --cgroup-parent fails in the step below, with the step's name
+  }
+  await dir.recordOwner({ id: spec.id, pid: process.pid, cgroup: planned });
   // Before any process starts: a limit this host cannot enforce is refused here.
   const cgroup: ContainerCgroup | null = await step('create cgroup', () => createContainerCgroup({ id: spec.shortId, parent: spec.cgroup.parent, limits: spec.cgroup.limits, log }));
   if (cgroup) cleanup.defer('cgroup', async () => {
