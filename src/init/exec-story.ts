@@ -21,16 +21,15 @@
  * synchronous (libuv's pool threads still see the host's root) and load no module.
  */
 import { closeSync, statSync } from 'node:fs';
-import { asTsboxError, TsboxError } from '../errors.js';
+import { TsboxError } from '../errors.js';
 import { assertProcfs } from '../mounts/verify-proc.js';
 import { applySecurityPlan } from '../security/apply.js';
 import { clearCloexec, cloexecFrom } from '../sys/fd.js';
 import { setSyscallTracer } from '../sys/libc.js';
 import { CLONE, setns, unshare } from '../sys/namespaces.js';
-import { execve, PR, prctl, resetSignalsForExec } from '../sys/process.js';
-import { SysError } from '../sys/sys-error.js';
+import { PR, prctl } from '../sys/process.js';
+import { execCommand, reportAndExit } from './handover.js';
 import { InitChannel } from './channel.js';
-import { execErrorExitCode } from './command.js';
 import { switchUser } from './credentials.js';
 import { MNT_NS_FD, type ExecPlan } from './exec-protocol.js';
 import { SYNC_FD } from './protocol.js';
@@ -82,25 +81,9 @@ export function runExecInit(): never {
     for (const fd of [0, 1, 2]) clearCloexec(fd);
     cloexecFrom(3); // the sync socket closes at execve: the parent reads that as success
     channel.send({ t: 'exec', path });
-    try {
-      resetSignalsForExec();
-      execve(path, plan.process.args, env);
-    } catch (err) {
-      if (err instanceof SysError) {
-        throw new TsboxError(`cannot execute ${path}: ${err.code === 'ENOENT' ? 'no such file or directory (or its interpreter is missing)' : err.message}`, {
-          exitCode: execErrorExitCode(err.code),
-        });
-      }
-      throw err;
-    }
+    execCommand(path, plan.process.args, env);
   } catch (err) {
-    const e = asTsboxError(err).inStep(current);
-    try {
-      channel.send({ t: 'error', step: e.step, message: e.message, hint: e.hint, exitCode: e.exitCode });
-    } catch {
-      // the parent is gone
-    }
-    process.exit(e.exitCode);
+    reportAndExit(channel, err, current);
   }
 }
 

@@ -7,8 +7,7 @@
  * (see namespaces/spawn-init.ts) and moved us into the container's cgroup; the cgroup
  * namespace is unshared here, so that the group appears as "/" inside.
  */
-import { accessSync, constants, existsSync, mkdirSync, readFileSync, statSync } from 'node:fs';
-import { asTsboxError, TsboxError } from '../errors.js';
+import { accessSync, constants, readFileSync, statSync } from 'node:fs';
 import { applyMountStep, describeMountStep } from '../mounts/apply.js';
 import { overlayOptions } from '../mounts/plan.js';
 import { applySecurityPlan } from '../security/apply.js';
@@ -17,12 +16,12 @@ import { setSyscallTracer } from '../sys/libc.js';
 import { mount, MNT_DETACH, MS, pivotRoot, umount2 } from '../sys/mount.js';
 import { CLONE, sethostname, unshare } from '../sys/namespaces.js';
 import { linkUp } from '../sys/net.js';
-import { execve, PR, prctl, resetSignalsForExec } from '../sys/process.js';
-import { SysError } from '../sys/sys-error.js';
+import { PR, prctl } from '../sys/process.js';
+import { execCommand, reportAndExit } from './handover.js';
 import { InitChannel } from './channel.js';
-import { execErrorExitCode, resolveCommand, type CommandFs } from './command.js';
+import { resolveCommand, type CommandFs } from './command.js';
 import { switchUser } from './credentials.js';
-import { SYNC_FD, type InitPlan } from './protocol.js';
+import { SYNC_FD } from './protocol.js';
 import { hideInitFromContainer, startAndReap } from './reaper.js';
 import { attachTerminal } from './terminal.js';
 import { resolveUser, type ResolvedUser } from './users.js';
@@ -85,29 +84,13 @@ export function runInit(): never {
     for (const fd of [0, 1, 2]) clearCloexec(fd);
     cloexecFrom(3);
     channel.send({ t: 'exec', path });
-    try {
-      if (plan.init) {
-        hideInitFromContainer();
-        return startAndReap(path, plan.process.args, env, plan.tty === true, SYNC_FD) as never;
-      }
-      resetSignalsForExec();
-      execve(path, plan.process.args, env);
-    } catch (err) {
-      if (err instanceof SysError) {
-        throw new TsboxError(`cannot execute ${path}: ${err.code === 'ENOENT' ? 'no such file or directory (or its interpreter is missing)' : err.message}`, {
-          exitCode: execErrorExitCode(err.code),
-        });
-      }
-      throw err;
+    if (plan.init) {
+      hideInitFromContainer();
+      return startAndReap(path, plan.process.args, env, plan.tty === true, SYNC_FD) as never;
     }
+    execCommand(path, plan.process.args, env);
   } catch (err) {
-    const e = asTsboxError(err).inStep(current);
-    try {
-      channel.send({ t: 'error', step: e.step, message: e.message, hint: e.hint, exitCode: e.exitCode });
-    } catch {
-      // The parent is gone; nobody is left to tell.
-    }
-    process.exit(e.exitCode);
+    reportAndExit(channel, err, current);
   }
 }
 
