@@ -2,11 +2,12 @@
 import { Command } from 'commander';
 import { run, runDetached } from '../../index.js';
 import { decideTty } from '../tty-choice.js';
-import { formatStatsLine } from '../../cgroups/index.js';
+import { formatStatsLine, type CgroupLimitFlags } from '../../cgroups/index.js';
 import { addCommonOptions, collect, type CommonOptions } from '../options.js';
 import { writeLine } from '../render-error.js';
 
-interface RunFlags extends CommonOptions {
+/** Commander's parsed flags; the resource flags keep the names the cgroups module parses. */
+interface RunFlags extends CommonOptions, CgroupLimitFlags {
   env?: string[];
   envFile?: string[];
   workdir?: string;
@@ -21,16 +22,6 @@ interface RunFlags extends CommonOptions {
   privileged: boolean;
   securityOpt?: string[];
   cgroupParent?: string;
-  memory?: string;
-  memorySwap?: string;
-  memoryReservation?: string;
-  cpus?: string;
-  cpuWeight?: string;
-  cpuShares?: string;
-  cpusetCpus?: string;
-  pidsLimit?: string;
-  deviceReadBps?: string[];
-  deviceWriteBps?: string[];
   stats: boolean;
   statsFile?: string;
   name?: string;
