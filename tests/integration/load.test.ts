@@ -140,9 +140,10 @@ describe('200 sequential runs', () => {
     const newCgroups = allCgroups().filter((c) => !before.cgroups.has(c));
     expect(cgroupsNamed(ids)).toEqual([]);
     expect(newCgroups.filter((c) => ids.some((id) => c.includes(id)))).toEqual([]);
-    // A run that leaked even one open file (or a process holding some) would add 200+.
+    // A run that leaked even one open file (or a process holding some) would add 200+; the
+    // margin is for other processes on this machine.
     const files = await openFiles();
-    expect(files - before.files, `open files ${before.files} -> ${files}`).toBeLessThan(100);
+    expect(files - before.files, `open files ${before.files} -> ${files}`).toBeLessThan(150);
     expect(duBytes(join(root, 'rootfs'))).toBe(before.cacheBytes);
     expect(readdirSync(join(root, 'rootfs')).sort()).toEqual(before.cacheNames);
     expect(readdirSync(join(root, 'containers'))).toEqual([]);
