@@ -41,8 +41,19 @@ export interface MountPlanInput {
   tmpfs: readonly TmpfsMount[];
   /** Mount a cgroup2 view at /sys/fs/cgroup (the container has its own cgroup namespace). */
   cgroup2: boolean;
-  /** --privileged: /sys and the cgroup view writable, nothing masked. */
+  /** --privileged: /sys and the cgroup view writable, nothing masked, the host's devices. */
   privileged: boolean;
+  /** With --privileged: the host's device nodes (from listHostDevices), recreated in /dev. */
+  hostDevices?: readonly HostDevice[];
+}
+
+export interface HostDevice {
+  /** Name directly under /dev, e.g. "vda" or "kvm". */
+  name: string;
+  /** st_mode: file type bits (char or block) and permissions. */
+  mode: number;
+  major: number;
+  minor: number;
 }
 
 /**
@@ -69,6 +80,9 @@ export const STANDARD_DEVICES = [
 
 const S_IFCHR = 0o020000;
 
+/** Host devices a privileged container still does not get: its terminal and pty multiplexer are its own. */
+const HOST_DEVICES_NOT_SHARED = new Set(['console', 'ptmx', 'tty']);
+
 export function planMounts(input: MountPlanInput): MountStep[] {
   const steps: MountStep[] = [];
 
@@ -79,6 +93,15 @@ export function planMounts(input: MountPlanInput): MountStep[] {
   steps.push({ op: 'mount', fstype: 'tmpfs', source: 'tmpfs', target: '/dev', flags: MS.NOSUID | MS.STRICTATIME, data: 'mode=755,size=65536k', create: 'dir' });
   for (const dev of STANDARD_DEVICES) {
     steps.push({ op: 'mknod', target: `/dev/${dev.name}`, major: dev.major, minor: dev.minor, mode: S_IFCHR | 0o666 });
+  }
+  if (input.privileged) {
+    // As docker does: new nodes for the host's devices in the container's own /dev, not a
+    // bind of the host's /dev (that would also share its shm and let writes land in it).
+    const standard = new Set<string>(STANDARD_DEVICES.map((d) => d.name));
+    for (const dev of input.hostDevices ?? []) {
+      if (standard.has(dev.name) || HOST_DEVICES_NOT_SHARED.has(dev.name)) continue;
+      steps.push({ op: 'mknod', target: `/dev/${dev.name}`, major: dev.major, minor: dev.minor, mode: dev.mode });
+    }
   }
   // A devpts instance of the container's own: its ptys are not the host's.
   steps.push({ op: 'mount', fstype: 'devpts', source: 'devpts', target: '/dev/pts', flags: MS.NOSUID | MS.NOEXEC, data: 'newinstance,ptmxmode=0666,mode=0620,gid=5', create: 'dir' });

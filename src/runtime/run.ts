@@ -33,6 +33,7 @@ import { reclaimDeadRuns } from './gc.js';
 import { InitConnection } from './init-connection.js';
 import { containerPaths } from './paths.js';
 import { forwardSignals } from './signals.js';
+import { listHostDevices } from './host-devices.js';
 import { drainAfterExit, openContainerTerminal } from './terminal.js';
 
 export interface RunResult {
@@ -150,7 +151,7 @@ async function startAndWait(spec: RunSpec, log: Logger, cleanup: CleanupStack, s
     containerId: spec.id,
     rootfs: { lower: image.treeDir, upper: paths.upper, work: paths.work, merged: paths.merged, readOnly: spec.rootfs.readOnly },
     hostname: spec.hostname,
-    mounts: planMounts({ etcFiles: paths.etc, volumes: spec.volumes, tmpfs: spec.tmpfs, cgroup2: cgroup !== null, privileged: spec.privileged }),
+    mounts: planMounts({ etcFiles: paths.etc, volumes: spec.volumes, tmpfs: spec.tmpfs, cgroup2: cgroup !== null, privileged: spec.privileged, hostDevices: spec.privileged ? listHostDevices() : [] }),
     process: spec.process,
     security: spec.security,
     debug: spec.debug,

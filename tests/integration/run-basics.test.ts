@@ -255,3 +255,15 @@ describe('signal state', () => {
     expect(r.stderr).toBe(''); // yes dies of SIGPIPE quietly instead of reporting EPIPE
   });
 });
+
+describe('--privileged', () => {
+  it('gets the host\'s device nodes in its own /dev; an unprivileged container does not', async () => {
+    const { listHostDevices } = await import('../../src/runtime/host-devices.js');
+    const dev = listHostDevices().find((d) => !['null', 'zero', 'full', 'random', 'urandom', 'tty', 'console', 'ptmx'].includes(d.name));
+    expect(dev, 'this host has no device beyond the standard ones').toBeDefined();
+    const privileged = await sh(`stat -c "%t:%T" /dev/${dev!.name}`, ['--privileged']);
+    expect(privileged.stdout.trim()).toBe(`${dev!.major.toString(16)}:${dev!.minor.toString(16)}`);
+    const plain = await sh(`test -e /dev/${dev!.name} && echo present || echo absent`);
+    expect(plain.stdout.trim()).toBe('absent');
+  });
+});

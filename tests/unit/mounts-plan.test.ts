@@ -67,6 +67,23 @@ describe('the mount plan', () => {
     expect(((privileged.find((s) => s.target === '/sys') as { flags: number }).flags & MS.RDONLY)).toBe(0);
   });
 
+  it('recreates the host\'s devices in /dev only when privileged, never its terminal', () => {
+    const hostDevices = [
+      { name: 'vda', mode: 0o060600, major: 254, minor: 0 },
+      { name: 'kvm', mode: 0o020660, major: 10, minor: 232 },
+      { name: 'console', mode: 0o020600, major: 5, minor: 1 },
+      { name: 'null', mode: 0o020666, major: 1, minor: 3 },
+    ];
+    const privileged = planMounts({ ...base, privileged: true, hostDevices }).filter((s) => s.op === 'mknod');
+    expect(privileged.filter((s) => ['/dev/vda', '/dev/kvm'].includes(s.target))).toEqual([
+      { op: 'mknod', target: '/dev/vda', major: 254, minor: 0, mode: 0o060600 },
+      { op: 'mknod', target: '/dev/kvm', major: 10, minor: 232, mode: 0o020660 },
+    ]);
+    expect(privileged.filter((s) => s.target === '/dev/console')).toEqual([]);
+    expect(privileged.filter((s) => s.target === '/dev/null')).toHaveLength(1); // the standard one, once
+    expect(planMounts({ ...base, hostDevices }).some((s) => s.target === '/dev/vda')).toBe(false);
+  });
+
   it('escapes overlay option separators in paths', () => {
     expect(escapeOverlayPath('/a,b:c\\d')).toBe('/a\\,b\\:c\\\\d');
     expect(overlayOptions('/l', '/u', '/w')).toBe('lowerdir=/l,upperdir=/u,workdir=/w');
