@@ -41,7 +41,8 @@ export function snapshotHost(root: string): HostState {
     .filter((n) => /^(tsbox|tsb)/.test(n));
   const netns = existsSync('/run/netns') ? readdirSync('/run/netns').filter((n) => n.includes('tsbox')) : [];
   const stateEntries: string[] = [];
-  for (const sub of ['containers', 'rootfs', 'run']) {
+  // run/ (container records) keeps its global lock and records directory; the records are what may leak.
+  for (const sub of ['containers', 'rootfs', 'run/containers']) {
     const dir = join(root, sub);
     if (!existsSync(dir)) continue;
     for (const name of readdirSync(dir)) {
