@@ -6,18 +6,14 @@
  *   exec-init fds: 0-2 stdio (or the pty), 3 sync socket, 4 the container's mount namespace
  */
 import type { SecurityPlan } from '../security/index.js';
+import type { ProcessPlan } from './protocol.js';
 
 /** The container's mount namespace, opened by the parent from /proc/<container pid>/ns/mnt. */
 export const MNT_NS_FD = 4;
 
 export interface ExecPlan {
-  process: {
-    args: string[];
-    env: string[];
-    cwd: string;
-    /** As given to -u (or the container's own user); resolved inside the container. */
-    user: string | null;
-  };
+  /** user: as given to -u, or the container's own user. */
+  process: ProcessPlan;
   /** The container's plan, as applied to its own process. */
   security: SecurityPlan | null;
   tty: boolean;

@@ -16,6 +16,15 @@ import type { SecurityPlan } from '../security/index.js';
 /** The fd number of the sync socket in the init (stdio index 3 of the spawned child). */
 export const SYNC_FD = 3;
 
+/** The command to become, as the parent decided it; shared by the container's init and exec's. */
+export interface ProcessPlan {
+  args: string[];
+  env: string[];
+  cwd: string;
+  /** As given to -u: "1000", "1000:1000", "name", "name:group"; resolved inside the container. */
+  user: string | null;
+}
+
 export interface InitPlan {
   containerId: string;
   rootfs: {
@@ -29,13 +38,7 @@ export interface InitPlan {
   };
   hostname: string;
   mounts: MountStep[];
-  process: {
-    args: string[];
-    env: string[];
-    cwd: string;
-    /** As given to -u: "1000", "1000:1000", "name", "name:group"; resolved inside the container. */
-    user: string | null;
-  };
+  process: ProcessPlan;
   security: SecurityPlan | null;
   debug: boolean;
   /** -t: ask the parent for a pty in the container's devpts and make it the command's terminal. */
