@@ -102,26 +102,16 @@ export class StateStore {
       writeAtomic(paths.state, record);
       return fd;
     });
-    let closed = false;
-    const close = () => {
-      if (!closed) closeSync(lockFd);
-      closed = true;
-    };
-    return {
-      paths,
-      lockFd,
-      record: () => this.read(record.shortId) ?? record,
-      update: (patch) => this.update(record.shortId, patch),
-      remove: () => {
-        this.withLock(() => rmSync(paths.dir, { recursive: true, force: true }));
-        close();
-      },
-      release: close,
-    };
+    return this.owned(record.shortId, lockFd, record);
   }
 
   /** Adopt a record created by another process that handed us its owner lock fd (the monitor). */
   adopt(shortId: string, lockFd: number): OwnedEntry {
+    return this.owned(shortId, lockFd);
+  }
+
+  /** A record held through its owner lock: the lock is released once, by remove or release. */
+  private owned(shortId: string, lockFd: number, created?: ContainerRecord): OwnedEntry {
     const paths = this.paths(shortId);
     let closed = false;
     const close = () => {
@@ -131,7 +121,7 @@ export class StateStore {
     return {
       paths,
       lockFd,
-      record: () => this.read(shortId)!,
+      record: () => this.read(shortId) ?? created!,
       update: (patch) => this.update(shortId, patch),
       remove: () => {
         this.withLock(() => rmSync(paths.dir, { recursive: true, force: true }));
