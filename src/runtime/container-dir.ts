@@ -3,7 +3,8 @@
  * concurrent `tsbox gc` (or the next tsbox command) can tell a live run from the
  * leftovers of a killed one.
  */
-import { closeSync, openSync } from 'node:fs';
+import { closeSync, openSync, renameSync } from 'node:fs';
+import { basename, join } from 'node:path';
 import { mkdir, rm, writeFile } from 'node:fs/promises';
 import { tryFlock } from '../sys/fd.js';
 import { TsboxError } from '../errors.js';
@@ -24,13 +25,24 @@ export interface ContainerDir {
 
 export async function createContainerDir(root: string, paths: ContainerPaths): Promise<ContainerDir> {
   await mkdir(containersDir(root), { recursive: true, mode: 0o700 });
-  await mkdir(paths.dir, { mode: 0o700 });
-  const lockFd = openSync(paths.lock, 'wx', 0o600);
+  // Built under a hidden name and renamed into place with its lock already held: a
+  // concurrent gc must never see the run's directory with a lock it can take (it would
+  // take it between our open and our flock, judge the owner dead, and remove the live run).
+  const building = join(containersDir(root), `.new-${basename(paths.dir)}`);
+  await mkdir(building, { mode: 0o700 });
+  const lockFd = openSync(join(building, basename(paths.lock)), 'wx', 0o600);
   if (!tryFlock(lockFd, true)) {
     closeSync(lockFd);
-    throw new TsboxError(`container directory ${paths.dir} is locked by another process`);
+    throw new TsboxError(`container directory ${building} is locked by another process`);
   }
-  await Promise.all([paths.upper, paths.work, paths.merged].map((d) => mkdir(d, { mode: 0o755 })));
+  try {
+    await Promise.all([paths.upper, paths.work, paths.merged].map((d) => mkdir(join(building, basename(d)), { mode: 0o755 })));
+    renameSync(building, paths.dir);
+  } catch (err) {
+    closeSync(lockFd);
+    await rm(building, { recursive: true, force: true });
+    throw err;
+  }
   return {
     paths,
     recordOwner: (record) => writeFile(paths.owner, JSON.stringify(record)),

@@ -33,10 +33,13 @@ export async function reclaimDeadRuns(root: string, log: Logger): Promise<GcRepo
   }
   for (const name of entries) {
     const dir = join(containersDir(root), name);
+    // A run still building its directory (containers/.new-<id>, see container-dir.ts) is
+    // not ours to judge until it is old enough that its creator must have died.
+    if (name.startsWith('.') && ageMs(dir) <= LOCKLESS_GRACE_MS) continue;
     const lockFd = openLock(join(dir, 'lock'));
     if (lockFd === 'missing') {
-      // Either a run is creating it right now (mkdir, then lock, microseconds apart) or its
-      // owner was killed in between; only an old one is ours, and it holds nothing else.
+      // Only an old .new-<id> whose creator was killed between mkdir and creating the lock
+      // gets here (a published directory always has its lock); it holds nothing else.
       if (ageMs(dir) > LOCKLESS_GRACE_MS) await rm(dir, { recursive: true, force: true });
       continue;
     }
