@@ -7,7 +7,8 @@ import { execFileSync } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { createReadStream, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
+import { cgroupDirs } from './host-state.js';
 import { setTimeout as sleep } from 'node:timers/promises';
 
 /** What a --root holds besides the permanent parts of the cache (index, locks). */
@@ -52,45 +53,25 @@ export function cgroup2Mount(): string {
 /** Every cgroup directory under the cgroup2 mount (to depth 4) whose name is one of `ids`. */
 export function cgroupsNamed(ids: Iterable<string>): string[] {
   const wanted = new Set(ids);
-  const found: string[] = [];
-  const walk = (dir: string, depth: number) => {
-    if (depth === 0) return;
-    let names: string[];
-    try {
-      names = readdirSync(dir, { withFileTypes: true }).filter((d) => d.isDirectory()).map((d) => d.name);
-    } catch {
-      return;
-    }
-    for (const n of names) {
-      if (wanted.has(n)) found.push(join(dir, n));
-      walk(join(dir, n), depth - 1);
-    }
-  };
-  walk(cgroup2Mount(), 4);
-  return found;
+  return allCgroups().filter((p) => wanted.has(basename(p)));
 }
 
 /** All cgroup directories under the cgroup2 mount (to depth 4). */
 export function allCgroups(): string[] {
-  const out: string[] = [];
-  const walk = (dir: string, depth: number) => {
-    if (depth === 0) return;
-    let names: string[];
-    try {
-      names = readdirSync(dir, { withFileTypes: true }).filter((d) => d.isDirectory()).map((d) => d.name);
-    } catch {
-      return;
-    }
-    for (const n of names) {
-      out.push(join(dir, n));
-      walk(join(dir, n), depth - 1);
-    }
-  };
-  walk(cgroup2Mount(), 4);
-  return out;
+  return cgroupDirs(cgroup2Mount(), 4);
 }
 
-/** The cgroup a run recorded in its owner.json (what gc uses to reclaim it). */
+/**
+ * What runs `ids` under `root` left behind, by kind; every list is empty when nothing was
+ * left (compare with NOTHING_LEFT, so a failure names the kind).
+ */
+export function leftBehind(root: string, ids: Iterable<string>): Record<'containers' | 'records' | 'temps' | 'cgroups' | 'mounts', string[]> {
+  const state = rootState(root);
+  return { containers: state.containers, records: state.records, temps: state.temps, cgroups: cgroupsNamed(ids), mounts: hostMountsMentioning(root) };
+}
+
+export const NOTHING_LEFT = { containers: [], records: [], temps: [], cgroups: [], mounts: [] };
+
 export function ownerCgroup(root: string, id: string): string | null {
   try {
     return (JSON.parse(readFileSync(join(root, 'containers', id, 'owner.json'), 'utf8')) as { cgroup: string | null }).cgroup;

@@ -15,27 +15,31 @@ export interface HostState {
   stateEntries: string[];
 }
 
-function walkCgroups(dir: string, depth: number, out: string[]): void {
-  if (depth === 0) return;
-  let names: string[];
-  try {
-    names = readdirSync(dir, { withFileTypes: true }).filter((d) => d.isDirectory()).map((d) => d.name);
-  } catch {
-    return;
-  }
-  for (const n of names) {
-    const p = join(dir, n);
-    if (p.includes('tsbox')) out.push(p);
-    walkCgroups(p, depth - 1, out);
-  }
+/** Every cgroup directory below `base`, down to `depth` levels (the suites' one tree walk). */
+export function cgroupDirs(base: string, depth: number): string[] {
+  const out: string[] = [];
+  const walk = (dir: string, left: number) => {
+    if (left === 0) return;
+    let names: string[];
+    try {
+      names = readdirSync(dir, { withFileTypes: true }).filter((d) => d.isDirectory()).map((d) => d.name);
+    } catch {
+      return;
+    }
+    for (const n of names) {
+      out.push(join(dir, n));
+      walk(join(dir, n), left - 1);
+    }
+  };
+  walk(base, depth);
+  return out;
 }
 
 export function snapshotHost(root: string): HostState {
   const mounts = readFileSync('/proc/self/mountinfo', 'utf8').split('\n')
     .map((l) => l.split(' ')[4] ?? '')
     .filter((m) => m.includes('tsbox') || m.startsWith(root));
-  const cgroups: string[] = [];
-  for (const base of ['/sys/fs/cgroup/unified', '/sys/fs/cgroup']) walkCgroups(base, 3, cgroups);
+  const cgroups = ['/sys/fs/cgroup/unified', '/sys/fs/cgroup'].flatMap((base) => cgroupDirs(base, 3)).filter((p) => p.includes('tsbox'));
   const links = execFileSync('ip', ['-o', 'link', 'show'], { encoding: 'utf8' }).split('\n')
     .map((l) => l.split(': ')[1]?.split('@')[0] ?? '')
     .filter((n) => /^(tsbox|tsb)/.test(n));

@@ -16,7 +16,7 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, 
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, inject, it } from 'vitest';
 import {
-  alive, buildDataRootfs, cgroupsNamed, childPids, comm, descendants, hostMountsMentioning, idsInLog, ownerCgroup,
+  alive, buildDataRootfs, cgroupsNamed, childPids, comm, descendants, hostMountsMentioning, idsInLog, leftBehind, NOTHING_LEFT, ownerCgroup,
   rootState, stderrMatch, waitFor, type BuiltRootfs,
 } from '../helpers/faults.js';
 import { rootfsTar, TSBOX_BIN, tsbox, type TsboxResult } from '../helpers/tsbox.js';
@@ -67,12 +67,7 @@ function freshRoot(name: string): string {
 /** Nothing of the runs `ids` is left: directories, records, partial extractions, cgroups, mounts. */
 function expectClean(root: string, ids: Iterable<string>): void {
   ids = new Set([...ids, ...(seenIds.get(root) ?? [])]);
-  const state = rootState(root);
-  expect(state.containers, 'container directories').toEqual([]);
-  expect(state.records, 'container records').toEqual([]);
-  expect(state.temps, 'partial extractions').toEqual([]);
-  expect(cgroupsNamed(ids), 'cgroups').toEqual([]);
-  expect(hostMountsMentioning(root), 'mounts').toEqual([]);
+  expect(leftBehind(root, ids)).toEqual(NOTHING_LEFT);
 }
 
 /** The entry is published under the archive's digest, with a sound marker and a real tree. */
