@@ -14,6 +14,8 @@ import { applySecurityPlan } from '../security/apply.js';
 import { clearCloexec, cloexecFrom } from '../sys/fd.js';
 import { setSyscallTracer } from '../sys/libc.js';
 import { mount, MNT_DETACH, MS, pivotRoot, umount2 } from '../sys/mount.js';
+import { SysError } from '../sys/sys-error.js';
+import type { InitPlan } from './protocol.js';
 import { CLONE, sethostname, unshare } from '../sys/namespaces.js';
 import { linkUp } from '../sys/net.js';
 import { PR, prctl } from '../sys/process.js';
@@ -57,7 +59,7 @@ export function runInit(): never {
     // Nothing we mount from here on may propagate back to the host.
     step('make mounts private', () => mount(null, '/', null, MS.REC | MS.PRIVATE));
     const root = plan.rootfs.merged;
-    step('mount rootfs', () => mount('overlay', root, 'overlay', 0, overlayOptions(plan.rootfs.lower, plan.rootfs.upper, plan.rootfs.work)));
+    step('mount rootfs', () => mountRootOverlay(plan.rootfs));
     for (const m of plan.mounts) step(describeMountStep(m), () => applyMountStep(root, m));
     finishMounts();
 
@@ -91,6 +93,16 @@ export function runInit(): never {
     execCommand(path, plan.process.args, env);
   } catch (err) {
     reportAndExit(channel, err, current);
+  }
+}
+
+/** A kernel older than 5.10 does not know `volatile` (EINVAL): mount without it. */
+function mountRootOverlay(rootfs: InitPlan['rootfs']): void {
+  try {
+    mount('overlay', rootfs.merged, 'overlay', 0, overlayOptions(rootfs.lower, rootfs.upper, rootfs.work));
+  } catch (err) {
+    if (!(err instanceof SysError) || err.code !== 'EINVAL') throw err;
+    mount('overlay', rootfs.merged, 'overlay', 0, overlayOptions(rootfs.lower, rootfs.upper, rootfs.work, { volatile: false }));
   }
 }
 

@@ -145,6 +145,14 @@ export function escapeOverlayPath(path: string): string {
   return path.replace(/[\\,:]/g, (c) => `\\${c}`);
 }
 
-export function overlayOptions(lower: string, upper: string, work: string): string {
-  return `lowerdir=${escapeOverlayPath(lower)},upperdir=${escapeOverlayPath(upper)},workdir=${escapeOverlayPath(work)}`;
+/**
+ * `volatile` (Linux 5.10+) skips the sync of the upper layer's filesystem when the overlay
+ * goes away. A container's upper layer is never mounted again (runs are ephemeral, kept
+ * containers are not restarted), so there is nothing to make durable; without it, the
+ * teardown waits for the host filesystem's journal (about 1 ms per directory removed on
+ * ext4 with discard, ~9 ms per run here).
+ */
+export function overlayOptions(lower: string, upper: string, work: string, opts: { volatile: boolean } = { volatile: true }): string {
+  const base = `lowerdir=${escapeOverlayPath(lower)},upperdir=${escapeOverlayPath(upper)},workdir=${escapeOverlayPath(work)}`;
+  return opts.volatile ? `${base},volatile` : base;
 }

@@ -133,6 +133,8 @@ describe('filesystem', () => {
     expect(r.stdout).toMatch(/No such file/);
     // The only root is the overlay; nothing of the host's tree is mounted.
     expect(r.stdout).toMatch(/ \/ \/ .* - overlay overlay /);
+    // The upper layer is thrown away after the run: no sync of the host's disk at teardown.
+    expect(r.stdout).toMatch(/ \/ \/ .* - overlay overlay .*\bvolatile\b/);
     const mountPoints = r.stdout.split('\n').filter((l) => / - /.test(l)).map((l) => l.split(' ')[4]);
     expect(mountPoints.length).toBeGreaterThan(5);
     for (const m of mountPoints) expect(m).not.toMatch(/^\/(var|work|home|run)\b/);

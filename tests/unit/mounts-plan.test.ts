@@ -86,6 +86,7 @@ describe('the mount plan', () => {
 
   it('escapes overlay option separators in paths', () => {
     expect(escapeOverlayPath('/a,b:c\\d')).toBe('/a\\,b\\:c\\\\d');
-    expect(overlayOptions('/l', '/u', '/w')).toBe('lowerdir=/l,upperdir=/u,workdir=/w');
+    expect(overlayOptions('/l', '/u', '/w')).toBe('lowerdir=/l,upperdir=/u,workdir=/w,volatile');
+    expect(overlayOptions('/l', '/u', '/w', { volatile: false })).toBe('lowerdir=/l,upperdir=/u,workdir=/w');
   });
 });
