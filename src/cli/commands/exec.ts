@@ -5,6 +5,9 @@ import { execInContainer } from '../../runtime/exec.js';
 import { storeFor } from '../container-args.js';
 import { addCommonOptions, collect, type CommonOptions } from '../options.js';
 import { decideTty } from '../tty-choice.js';
+// isatty(), not process.stdout.isTTY: creating Node's stdio streams makes a pipe non-blocking,
+// and the container shares that pipe (its writes would fail with EAGAIN).
+import { isatty } from 'node:tty';
 
 interface ExecCliFlags extends CommonOptions {
   env?: string[];
@@ -27,7 +30,7 @@ export function execCommand(): Command {
     .passThroughOptions()
     .action(async (ref: string, command: string[], flags: ExecCliFlags) => {
       const log = createLogger(flags.debug ? 'debug' : flags.logLevel, flags.logFormat);
-      const tty = decideTty({ flag: flags.tty, stdinIsTty: process.stdin.isTTY === true, stdoutIsTty: process.stdout.isTTY === true, detach: false, rootfsFromStdin: false });
+      const tty = decideTty({ flag: flags.tty, stdinIsTty: isatty(0), stdoutIsTty: isatty(1), detach: false, rootfsFromStdin: false });
       process.exitCode = await execInContainer(storeFor(flags.root), ref, { command, env: flags.env ?? [], workdir: flags.workdir, user: flags.user, tty, debug: flags.debug }, log);
     });
   return addCommonOptions(cmd);

@@ -2,6 +2,9 @@
 import { Command } from 'commander';
 import { run, runDetached } from '../../index.js';
 import { decideTty } from '../tty-choice.js';
+// isatty(), not process.stdout.isTTY: creating Node's stdio streams makes a pipe non-blocking,
+// and the container shares that pipe (its writes would fail with EAGAIN).
+import { isatty } from 'node:tty';
 import { formatStatsLine, type CgroupLimitFlags } from '../../cgroups/index.js';
 import { addCommonOptions, collect, type CommonOptions } from '../options.js';
 import { writeLine } from '../render-error.js';
@@ -105,7 +108,7 @@ export function runCommand(): Command {
         statsFile: flags.statsFile,
         name: flags.name,
         detach: flags.detach,
-        tty: decideTty({ flag: flags.tty, stdinIsTty: process.stdin.isTTY === true, stdoutIsTty: process.stdout.isTTY === true, detach: flags.detach, rootfsFromStdin: rootfs === '-' }),
+        tty: decideTty({ flag: flags.tty, stdinIsTty: isatty(0), stdoutIsTty: isatty(1), detach: flags.detach, rootfsFromStdin: rootfs === '-' }),
         init: flags.init,
       };
       if (flags.detach) {
