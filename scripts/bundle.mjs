@@ -1,23 +1,44 @@
-// Bundles the two programs that run on every container start, the CLI and the
-// container's init, into one file each. Node 20 loads an ES module graph of many small
-// files slowly (zod's ESM build alone costs ~30 ms); one file per program cuts tsbox's
-// start-up by tens of milliseconds. koffi (a native addon) and pino (loaded lazily, only
-// when logging) stay external. tsc's per-file output in dist/ remains the library API.
+// Bundles tsbox's programs (src/boot/programs.ts): the CLI, the container's init and the
+// exec-init, one CommonJS file each, plus dist/start.cjs that loads them with V8's code
+// cache. Node 20 loads an ES module graph of many small files slowly (zod's ESM build
+// alone costs ~30 ms) and has no code cache for ES modules; one CommonJS file per program
+// and a cache written here cut each start by tens of milliseconds. koffi (a native addon)
+// and pino (loaded lazily, only when logging) stay external. tsc's per-file output in
+// dist/ remains the library API.
+import { execFileSync } from 'node:child_process';
+import { rmSync } from 'node:fs';
 import { build } from 'esbuild';
 
 const common = {
   bundle: true,
   platform: 'node',
-  format: 'esm',
+  format: 'cjs',
   target: 'node20',
   external: ['koffi', 'pino', 'pino-pretty'],
-  // CommonJS dependencies bundled into an ES module still call require() for built-ins.
-  banner: { js: "import { createRequire as __tsboxCreateRequire } from 'node:module'; const require = __tsboxCreateRequire(import.meta.url);" },
+  // The sources are ES modules; in a CommonJS bundle import.meta.url is the bundle's own URL.
+  define: { 'import.meta.url': '__tsboxBundleUrl' },
+  banner: { js: "var __tsboxBundleUrl = require('node:url').pathToFileURL(__filename).href;" },
   legalComments: 'none',
   logLevel: 'warning',
 };
 
-await build({ ...common, entryPoints: ['src/cli/main.ts'], outfile: 'dist/tsbox.mjs' });
-await build({ ...common, entryPoints: ['src/init/main.ts'], outfile: 'dist/init.mjs' });
-// tsbox exec's process: its own file, so neither program loads the other's code.
-await build({ ...common, entryPoints: ['src/init/exec-main.ts'], outfile: 'dist/exec-init.mjs' });
+const programs = {
+  tsbox: 'src/cli/main.ts',
+  init: 'src/init/main.ts',
+  // tsbox exec's process: its own file, so neither program loads the other's code.
+  'exec-init': 'src/init/exec-main.ts',
+};
+
+// Bundles of the earlier ES module layout, if this tree was built before.
+for (const old of ['tsbox.mjs', 'init.mjs', 'exec-init.mjs']) rmSync(`dist/${old}`, { force: true });
+
+await build({ ...common, entryPoints: ['src/boot/start.ts'], outfile: 'dist/start.cjs' });
+for (const [name, entry] of Object.entries(programs)) {
+  await build({ ...common, entryPoints: [entry], outfile: `dist/${name}.cjs` });
+}
+
+// The code cache comes from a node started exactly as tsbox starts its programs: V8
+// rejects a cache made under other flags.
+for (const name of Object.keys(programs)) {
+  execFileSync(process.execPath, ['-e', `require('./dist/start.cjs').buildCodeCache(${JSON.stringify(name)})`], { stdio: 'inherit', env: {} });
+}

@@ -1,7 +1,5 @@
 /**
- * Entry point of the container's init process. Kept tiny on purpose: every module this
- * file pulls in is loaded on every container start.
+ * The container's init program (dist/init.cjs), started by dist/start.cjs. Kept tiny on
+ * purpose: every module this file pulls in is loaded on every container start.
  */
-import { runInit } from './story.js';
-
-runInit();
+export { runInit as start } from './story.js';

@@ -11,9 +11,9 @@
  * from the container (CVE-2019-5736), exactly as for the container's init.
  */
 import { spawn, type ChildProcess, type StdioOptions } from 'node:child_process';
-import { closeSync, existsSync, openSync } from 'node:fs';
+import { closeSync, openSync } from 'node:fs';
 import { access } from 'node:fs/promises';
-import { fileURLToPath } from 'node:url';
+import { programArgs } from '../boot/locate.js';
 import { TsboxError } from '../errors.js';
 import { CLONE, setns, unshare } from '../sys/namespaces.js';
 import { bindHostBinaryReadOnly } from './host-binary.js';
@@ -28,8 +28,6 @@ const JOINED = [
   { file: 'cgroup', home: 'cgroup' },
 ] as const;
 
-const bundled = fileURLToPath(new URL('./exec-init.mjs', import.meta.url));
-const execInitScript = existsSync(bundled) ? bundled : fileURLToPath(new URL('../init/exec-main.js', import.meta.url));
 
 /**
  * Spawn the exec-init in the namespaces of the process `pid`. `stillOurs` is asked after
@@ -38,6 +36,7 @@ const execInitScript = existsSync(bundled) ? bundled : fileURLToPath(new URL('..
  */
 export async function spawnExecInit(pid: number, stdio: [StdioChoice, StdioChoice, StdioChoice], stillOurs: () => boolean): Promise<ChildProcess> {
   await access('/'); // start libuv's threads now: none may start inside the container's PID namespace
+  const execInitArgs = programArgs('exec-init');
 
   const opened: number[] = [];
   const open = (path: string) => {
@@ -63,7 +62,7 @@ export async function spawnExecInit(pid: number, stdio: [StdioChoice, StdioChoic
     try {
       bindHostBinaryReadOnly(process.execPath);
       JOINED.forEach((ns, i) => setns(targets[i]!, 0, `/proc/${pid}/ns/${ns.file}`));
-      child = spawn(process.execPath, [execInitScript], {
+      child = spawn(process.execPath, execInitArgs, {
         stdio: [...stdio, 'pipe', mntFd] as StdioOptions,
         // A session of its own, as the container's init: TIOCSCTTY for -t, and the user's
         // Ctrl-C reaches tsbox (which forwards it) rather than the whole group.

@@ -14,9 +14,9 @@
  *    the container's cgroup, so that the group is "/" inside.
  */
 import { spawn, type ChildProcess, type StdioOptions } from 'node:child_process';
-import { closeSync, existsSync, openSync } from 'node:fs';
+import { closeSync, openSync } from 'node:fs';
 import { access } from 'node:fs/promises';
-import { fileURLToPath } from 'node:url';
+import { programArgs } from '../boot/locate.js';
 import { TsboxError } from '../errors.js';
 import { CLONE, setns, unshare } from '../sys/namespaces.js';
 import { bindHostBinaryReadOnly } from './host-binary.js';
@@ -32,19 +32,13 @@ const NAMESPACES = [
 
 export const INIT_NAMESPACE_FLAGS = NAMESPACES.reduce((flags, ns) => flags | ns.flag, 0);
 
-/**
- * The init program: the single-file bundle beside the bundled CLI (dist/init.mjs, fast to
- * load), or tsc's per-file output when tsbox is used as a library from dist/.
- */
-const bundledInit = fileURLToPath(new URL('./init.mjs', import.meta.url));
-const initScript = existsSync(bundledInit) ? bundledInit : fileURLToPath(new URL('../init/main.js', import.meta.url));
-
 export type StdioChoice = 'inherit' | 'ignore' | number;
 
 export async function spawnInitInNamespaces(stdio: [StdioChoice, StdioChoice, StdioChoice]): Promise<ChildProcess> {
   // Any fs call on the pool starts libuv's threads now, while we still may create them.
   await access('/');
 
+  const initArgs = programArgs('init'); // before unshare: it may need to look on disk
   const homeFds = NAMESPACES.map((ns) => openSync(`/proc/self/ns/${ns.file}`, 'r'));
   let child: ChildProcess;
   try {
@@ -52,7 +46,7 @@ export async function spawnInitInNamespaces(stdio: [StdioChoice, StdioChoice, St
     try {
       // CVE-2019-5736: the init's /proc/PID/exe must point at a read-only node.
       bindHostBinaryReadOnly(process.execPath);
-      child = spawn(process.execPath, [initScript], {
+      child = spawn(process.execPath, initArgs, {
         stdio: [...stdio, 'pipe'] as StdioOptions,
         // A session of its own: the terminal's Ctrl-C reaches tsbox, which forwards it once,
         // and the container has no controlling terminal it could push input into (TIOCSTI).

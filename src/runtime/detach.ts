@@ -91,7 +91,7 @@ export async function runMonitor(createLog: (spec: RunSpec) => Logger): Promise<
   return 0;
 }
 
-/** bin/tsbox, from the bundle (dist/tsbox.mjs) or from tsc's output (dist/runtime/detach.js). */
+/** bin/tsbox, from the bundle (dist/tsbox.cjs) or from tsc's output (dist/runtime/detach.js). */
 function cliScript(): string {
   for (const rel of ['../bin/tsbox', '../../bin/tsbox']) {
     const path = fileURLToPath(new URL(rel, import.meta.url));

@@ -4,11 +4,12 @@
  * moment it exists, so an error at any step (or Ctrl-C during setup) unwinds exactly
  * what was done, in reverse.
  *
- *   reclaim   leftovers of runs whose tsbox was killed (SIGKILL leaves no chance to clean)
  *   dir       the run's directory, locked while we live
  *   cgroup    the container's group; limits the host cannot enforce are refused here
- *   init      spawned early into new namespaces and moved into the group: Node's start-up
- *             and the cgroup move overlap the rootfs work
+ *   init      spawned into new namespaces (by the CLI before it even loaded, see
+ *             namespaces/early-init.ts) and moved into the group: Node's start-up and the
+ *             cgroup move (an RCU grace period) overlap the work below
+ *   reclaim   leftovers of runs whose tsbox was killed (SIGKILL leaves no chance to clean)
  *   rootfs    extracted (or found in the cache) as the overlay's lower layer
  *   plan      sent to the init: mounts, pivot_root, identity, credentials, command
  *   exec      the init becomes the command; from here, signals are forwarded to it
@@ -24,6 +25,7 @@ import type { InitPlan } from '../init/protocol.js';
 import type { Logger } from '../log.js';
 import { hostnameFile, hostsFile, resolvConfFile } from '../mounts/etc-files.js';
 import { planMounts } from '../mounts/plan.js';
+import { takeEarlyInit } from '../namespaces/early-init.js';
 import { spawnInitInNamespaces } from '../namespaces/spawn-init.js';
 import { describeSecurityPlan } from '../security/index.js';
 import type { RunSpec } from '../spec/run-spec.js';
@@ -99,7 +101,6 @@ async function startAndWait(spec: RunSpec, log: Logger, cleanup: CleanupStack, s
   };
 
   if (log.enabled('debug')) log.debug({ security: describeSecurityPlan(spec.security), limits: spec.cgroup.limits }, 'run spec');
-  await step('reclaim dead runs', () => reclaimDeadRuns(spec.root, log));
 
   const paths = containerPaths(spec.root, spec.shortId);
   const dir = await step('create container directory', () => createContainerDir(spec.root, paths));
@@ -122,7 +123,7 @@ async function startAndWait(spec: RunSpec, log: Logger, cleanup: CleanupStack, s
   });
   await dir.recordOwner({ id: spec.id, pid: process.pid, cgroup: cgroup?.path ?? null });
 
-  const init = await step('spawn init', async () => new InitConnection(await spawnInitInNamespaces(spec.stdio), (m) => log.debug({ step: m.step, init: true }, m.detail ?? m.step)));
+  const init = await step('spawn init', async () => new InitConnection(takeEarlyInit(spec.stdio) ?? (await spawnInitInNamespaces(spec.stdio)), (m) => log.debug({ step: m.step, init: true }, m.detail ?? m.step)));
   cleanup.defer('init process', async () => {
     if (init.child.exitCode === null && init.child.signalCode === null) init.child.kill('SIGKILL');
     await init.exited;
@@ -134,6 +135,9 @@ async function startAndWait(spec: RunSpec, log: Logger, cleanup: CleanupStack, s
   // plan is sent, so the container's first instruction already runs inside its group.
   const joinedCgroup = cgroup ? step('move init into cgroup', () => writeFile(cgroup.procsFile, String(init.pid))) : Promise.resolve();
   joinedCgroup.catch(() => {}); // awaited below; do not let an early failure go unhandled
+
+  // While the init moves: reclaim what killed runs left (their directories, groups, records).
+  await step('reclaim dead runs', () => reclaimDeadRuns(spec.root, log));
 
   const image = await step('prepare rootfs', () => prepareImage(spec.rootfs.source, { root: spec.root, maxRootfsSize: spec.rootfs.maxSize, log }));
   interrupts.check();

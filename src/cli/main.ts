@@ -1,0 +1,24 @@
+/**
+ * The CLI program (dist/tsbox.cjs), started by bin/tsbox through dist/start.cjs.
+ *
+ * `tsbox run` spawns the container's init before anything else: a Node process takes
+ * ~20 ms to boot, about as long as tsbox needs to load and validate its command line, so
+ * the two overlap. The rest of the CLI is imported afterwards (in the bundle, its modules
+ * are evaluated only then). An init that the run does not use is killed before exit.
+ */
+import { isatty } from 'node:tty';
+import { discardEarlyInit, spawnInitEarly, wantsEarlyInit } from '../namespaces/early-init.js';
+
+export async function start(): Promise<never> {
+  const early = wantsEarlyInit(process.argv.slice(2), isatty(0));
+  if (early) await spawnInitEarly(early);
+  const { main } = await import('./program.js');
+  const code = await main(process.argv);
+  await discardEarlyInit();
+  process.exit(code);
+}
+
+/** For the build's code cache (scripts/bundle.mjs): evaluate the lazily imported part too. */
+export async function prepareCodeCache(): Promise<void> {
+  await import('./program.js');
+}
