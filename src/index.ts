@@ -6,6 +6,7 @@ import { statsRecord } from './cgroups/index.js';
 import { createLogger, type Logger } from './log.js';
 import { runTracked } from './runtime/lifecycle.js';
 import type { RunResult } from './runtime/run.js';
+import type { RunSpec } from './spec/run-spec.js';
 import { buildRunSpec } from './spec/run-spec.js';
 import type { RunOptions } from './spec/schema.js';
 
@@ -27,7 +28,11 @@ export async function runDetached(options: RunOptions): Promise<{ id: string; pi
  * Rejects with a TsboxError (with .step, .hint, .exitCode) when tsbox itself fails.
  */
 export async function run(options: RunOptions, logger?: Logger): Promise<RunResult> {
-  const spec = await buildRunSpec(options);
+  return runWithSpec(await buildRunSpec(options), logger);
+}
+
+/** Run a container from a spec made by buildRunSpec (what the CLI does). */
+export async function runWithSpec(spec: RunSpec, logger?: Logger): Promise<RunResult> {
   const log = logger ?? createLogger(spec.log.level, spec.log.format, { container: spec.shortId });
   const result = await runTracked(spec, log);
   if (spec.report.statsFile) {

@@ -3,7 +3,7 @@
  * tests can give it an in-memory double (which can be told to fail) instead of needing root.
  * Errors are Node's own (err.code is the errno name).
  */
-import { accessSync, closeSync, constants, existsSync, mkdirSync, openSync, readdirSync, readFileSync, rmdirSync, writeSync } from 'node:fs';
+import { accessSync, closeSync, constants, existsSync, mkdirSync, openSync, readdirSync, readFileSync, rmdirSync, statSync, writeSync } from 'node:fs';
 
 export interface CgroupFs {
   read(path: string): string;
@@ -17,6 +17,8 @@ export interface CgroupFs {
   listDirs(path: string): string[];
   isWritable(path: string): boolean;
   kill(pid: number, signal: NodeJS.Signals): void;
+  /** When a group was made (its directory's mtime). */
+  mtimeMs(path: string): number;
   /** /proc/self/mountinfo */
   mountinfo(): string;
   /** /proc/self/cgroup */
@@ -50,6 +52,7 @@ export const nodeCgroupFs: CgroupFs = {
     }
   },
   kill: (pid, signal) => process.kill(pid, signal),
+  mtimeMs: (path) => statSync(path).mtimeMs,
   mountinfo: () => readFileSync('/proc/self/mountinfo', 'utf8'),
   selfCgroup: () => readFileSync('/proc/self/cgroup', 'utf8'),
 };

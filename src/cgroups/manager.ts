@@ -39,6 +39,11 @@ export interface CreateCgroupOptions {
   log: Logger;
   /** The file operations; tests pass a double. */
   fs?: CgroupFs;
+  /**
+   * A group that already exists at exactly the path this one gets, made for an init spawned
+   * before the spec was known (cgroups/early-group.ts): it is used instead of a new one.
+   */
+  adopt?: string;
 }
 
 const NAME = /^[A-Za-z0-9][A-Za-z0-9_.-]*$/;
@@ -119,6 +124,7 @@ export async function createContainerCgroup(opts: CreateCgroupOptions): Promise<
       enableControllers(fs, dir, controllers);
 
       path = join(dir, opts.id);
+      if (opts.adopt === path && fs.exists(path)) break;
       try {
         fs.mkdir(path);
         break;

@@ -1,10 +1,13 @@
 /**
  * The init spawned at the very start of `tsbox run`, before the CLI is even loaded (see
- * cli/main.ts). Its stdio is guessed from the command line; the run takes it only if the
- * validated spec wants exactly that stdio, and otherwise spawns its own. Either way an
- * early init that is not taken is killed and reaped: it holds nothing but its namespaces.
+ * cli/main.ts), with the container's id chosen then and its cgroup made and joined then
+ * (cgroups/early-group.ts). Its stdio is guessed from the command line; the run takes it
+ * only if the validated spec wants exactly that stdio, and otherwise spawns its own.
+ * Either way an early init that is not taken is killed and reaped, and its group removed.
  */
 import type { ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { createEarlyGroup, removeEarlyGroup, type EarlyGroup } from '../cgroups/early-group.js';
 import { spawnInitInNamespaces, type StdioChoice } from './spawn-init.js';
 
 export type Stdio = [StdioChoice, StdioChoice, StdioChoice];
@@ -25,32 +28,55 @@ export function wantsEarlyInit(args: string[], stdinIsTty: boolean): Stdio | nul
   return stdinIsTty && !args.includes('--no-tty') ? TERMINAL : INHERITED;
 }
 
+export interface EarlyInit {
+  child: ChildProcess;
+  stdio: Stdio;
+  /** The container id chosen with it (64 hex digits); the group is named by its first 12. */
+  id: string;
+  group: EarlyGroup | null;
+}
+
 /** Holds at most one spawned init until a run takes it or the CLI discards it. */
 export class EarlyInitSlot {
-  private held: { child: ChildProcess; stdio: Stdio } | null = null;
+  private held: EarlyInit | null = null;
 
-  put(child: ChildProcess, stdio: Stdio): void {
-    this.held = { child, stdio };
+  constructor(private readonly removeGroup: (group: EarlyGroup) => void = removeEarlyGroup) {}
+
+  put(early: EarlyInit): void {
+    this.held = early;
   }
 
-  /** The held init, if it is alive and has the stdio the run needs; any other is killed. */
-  take(stdio: Stdio): ChildProcess | null {
+  get id(): string | undefined {
+    return this.held?.id;
+  }
+
+  /**
+   * What the run gets: the init, if it is alive and has the stdio the run needs (one that
+   * does not fit is killed), and the group made for it, which the run adopts or removes.
+   */
+  take(stdio: Stdio): { init: ChildProcess | null; group: EarlyGroup | null } | null {
     const held = this.held;
     this.held = null;
     if (!held) return null;
-    if (isAlive(held.child) && held.stdio.every((s, i) => s === stdio[i])) return held.child;
-    if (isAlive(held.child)) held.child.kill('SIGKILL');
-    return null;
+    if (isAlive(held.child) && held.stdio.every((s, i) => s === stdio[i])) return { init: held.child, group: held.group };
+    void this.kill({ ...held, group: null });
+    return { init: null, group: held.group };
   }
 
-  /** Kill and reap an init no run took (bad input, a different stdio). */
+  /** Kill and reap an init no run took (bad input, a different stdio), and remove its group. */
   async discard(): Promise<void> {
     const held = this.held;
     this.held = null;
-    if (!held || !isAlive(held.child)) return;
-    const exited = new Promise((resolve) => held.child.once('exit', resolve));
-    held.child.kill('SIGKILL');
-    await exited;
+    if (held) await this.kill(held);
+  }
+
+  private async kill(early: EarlyInit): Promise<void> {
+    if (isAlive(early.child)) {
+      const exited = new Promise((resolve) => early.child.once('exit', resolve));
+      early.child.kill('SIGKILL');
+      await exited;
+    }
+    if (early.group) this.removeGroup(early.group);
   }
 }
 
@@ -59,12 +85,17 @@ const isAlive = (child: ChildProcess): boolean => child.exitCode === null && chi
 const slot = new EarlyInitSlot();
 
 export async function spawnInitEarly(stdio: Stdio): Promise<void> {
+  let child: ChildProcess;
   try {
-    slot.put(await spawnInitInNamespaces(stdio), stdio);
+    child = await spawnInitInNamespaces(stdio);
   } catch {
-    // the run spawns its own init, and reports a failure with its step
+    return; // the run spawns its own init, and reports a failure with its step
   }
+  const id = randomBytes(32).toString('hex');
+  slot.put({ child, stdio, id, group: createEarlyGroup(id.slice(0, 12), child.pid!) });
 }
 
-export const takeEarlyInit = (stdio: Stdio): ChildProcess | null => slot.take(stdio);
+/** The id of the container the early init is for, to build the run's spec with. */
+export const earlyContainerId = (): string | undefined => slot.id;
+export const takeEarlyInit = (stdio: Stdio): ReturnType<EarlyInitSlot['take']> => slot.take(stdio);
 export const discardEarlyInit = (): Promise<void> => slot.discard();

@@ -8,6 +8,7 @@ import { closeSync, openSync, readdirSync, readFileSync, statSync } from 'node:f
 import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { openContainerCgroup, removeEmptyDefaultParent } from '../cgroups/index.js';
+import { removeStaleEmptyGroups } from '../cgroups/early-group.js';
 import { gcImageTemps } from '../image/index.js';
 import type { Logger } from '../log.js';
 import { tryFlock } from '../sys/fd.js';
@@ -21,10 +22,12 @@ export interface GcReport {
   imageTemps: number;
   /** Records of ephemeral runs whose owner died (kept records are marked exited instead). */
   records: string[];
+  /** Empty groups under the default cgroup parent that no run recorded (cgroups/early-group.ts). */
+  emptyCgroups: string[];
 }
 
 export async function reclaimDeadRuns(root: string, log: Logger): Promise<GcReport> {
-  const report: GcReport = { containers: [], imageTemps: 0, records: [] };
+  const report: GcReport = { containers: [], imageTemps: 0, records: [], emptyCgroups: [] };
   let entries: string[];
   try {
     entries = readdirSync(containersDir(root));
@@ -59,6 +62,8 @@ export async function reclaimDeadRuns(root: string, log: Logger): Promise<GcRepo
   }
   report.imageTemps = await gcImageTemps(root, log);
   report.records = new StateStore(stateDirFor(root, DEFAULT_ROOT)).reclaim();
+  // A tsbox killed right after it made its init's group, before its run recorded it.
+  report.emptyCgroups = removeStaleEmptyGroups(LOCKLESS_GRACE_MS, Date.now());
   return report;
 }
 

@@ -19,9 +19,10 @@ import { writeFile } from 'node:fs/promises';
 import { readFileSync } from 'node:fs';
 import { constants as osConstants } from 'node:os';
 import { createContainerCgroup, plannedCgroupPath, removeEmptyDefaultParent, type CgroupStats, type ContainerCgroup } from '../cgroups/index.js';
+import { removeEarlyGroup } from '../cgroups/early-group.js';
 import { asTsboxError, TsboxError } from '../errors.js';
 import { prepareImage } from '../image/index.js';
-import type { InitPlan } from '../init/protocol.js';
+import type { InitMessage, InitPlan } from '../init/protocol.js';
 import type { Logger } from '../log.js';
 import { hostnameFile, hostsFile, resolvConfFile } from '../mounts/etc-files.js';
 import { planMounts } from '../mounts/plan.js';
@@ -115,25 +116,37 @@ async function startAndWait(spec: RunSpec, log: Logger, cleanup: CleanupStack, s
     // an invalid --cgroup-parent fails in the step below, with the step's name
   }
   await dir.recordOwner({ id: spec.id, pid: process.pid, cgroup: planned });
+
+  // The CLI may have spawned the init already, and made and joined a group for it under the
+  // container's id (namespaces/early-init.ts): the run adopts both when they fit its spec.
+  const early = takeEarlyInit(spec.stdio);
+  const earlyGroup = early?.group ?? null;
+  if (earlyGroup) cleanup.defer('early cgroup', () => removeEarlyGroup(earlyGroup));
+  const traceInit = (m: Extract<InitMessage, { t: 'trace' }>) => log.debug({ step: m.step, init: true }, m.detail ?? m.step);
+  const earlyInit = early?.init ? new InitConnection(early.init, traceInit) : null;
+  if (earlyInit) deferInitRelease(cleanup, earlyInit);
+
   // Before any process starts: a limit this host cannot enforce is refused here.
-  const cgroup: ContainerCgroup | null = await step('create cgroup', () => createContainerCgroup({ id: spec.shortId, parent: spec.cgroup.parent, limits: spec.cgroup.limits, log }));
+  const cgroup: ContainerCgroup | null = await step('create cgroup', () => createContainerCgroup({ id: spec.shortId, parent: spec.cgroup.parent, limits: spec.cgroup.limits, log, adopt: earlyGroup?.path }));
   if (cgroup) cleanup.defer('cgroup', async () => {
     await cgroup.destroy();
     removeEmptyDefaultParent(cgroup.path, log);
   });
   await dir.recordOwner({ id: spec.id, pid: process.pid, cgroup: cgroup?.path ?? null });
 
-  const init = await step('spawn init', async () => new InitConnection(takeEarlyInit(spec.stdio) ?? (await spawnInitInNamespaces(spec.stdio)), (m) => log.debug({ step: m.step, init: true }, m.detail ?? m.step)));
-  cleanup.defer('init process', async () => {
-    if (init.child.exitCode === null && init.child.signalCode === null) init.child.kill('SIGKILL');
-    await init.exited;
-  });
+  const init = earlyInit ?? (await step('spawn init', async () => new InitConnection(await spawnInitInNamespaces(spec.stdio), traceInit)));
+  if (init !== earlyInit) deferInitRelease(cleanup, init);
   interrupts.onInterrupt(() => init.child.kill('SIGKILL'));
 
-  // Moving a process between cgroups waits for an RCU grace period (~10-20 ms): do it on
-  // libuv's pool while the init boots and the rootfs is prepared. It completes before the
-  // plan is sent, so the container's first instruction already runs inside its group.
-  const joinedCgroup = cgroup ? step('move init into cgroup', () => writeFile(cgroup.procsFile, String(init.pid))) : Promise.resolve();
+  // Moving a process between cgroups waits for an RCU grace period (~15 ms): the early init
+  // started that move before the CLI was loaded; otherwise do it on libuv's pool while the
+  // init boots and the rootfs is prepared. It completes before the plan is sent, so the
+  // container's first instruction already runs inside its group.
+  const joinedEarly = init === earlyInit && earlyGroup !== null && cgroup?.path === earlyGroup.path ? earlyGroup.joined : Promise.resolve(false);
+  const joinedCgroup = cgroup ? step('move init into cgroup', async () => {
+    if (!(await joinedEarly)) await writeFile(cgroup.procsFile, String(init.pid));
+    log.debug({ pid: init.pid }, 'init moved into cgroup');
+  }) : Promise.resolve();
   joinedCgroup.catch(() => {}); // awaited below; do not let an early failure go unhandled
 
   // While the init moves: reclaim what killed runs left (their directories, groups, records).
@@ -163,6 +176,7 @@ async function startAndWait(spec: RunSpec, log: Logger, cleanup: CleanupStack, s
     init: spec.init,
   };
   await step('start init', () => init.expectReady());
+  log.debug({ pid: init.pid }, 'init ready');
   init.send(plan);
   // -t: the init asks for the pty once the container's devpts is mounted (see runtime/terminal.ts).
   const terminal = spec.tty ? await step('allocate terminal', () => openContainerTerminal(init)) : null;
@@ -182,6 +196,14 @@ async function startAndWait(spec: RunSpec, log: Logger, cleanup: CleanupStack, s
   const oomKilled = cgroup ? cgroup.oomKilled() : false;
   const exitCode = exit.code ?? 128 + (osConstants.signals[exit.signal!] ?? 0);
   return { id: spec.id, exitCode, signal: exit.signal, oomKilled, stats, wallMs };
+}
+
+/** Kill the init if it still runs (setup failed, or tsbox was interrupted), and reap it. */
+function deferInitRelease(cleanup: CleanupStack, init: InitConnection): void {
+  cleanup.defer('init process', async () => {
+    if (init.child.exitCode === null && init.child.signalCode === null) init.child.kill('SIGKILL');
+    await init.exited;
+  });
 }
 
 function readOptional(path: string): string | null {

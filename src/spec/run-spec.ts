@@ -6,7 +6,7 @@ import { randomBytes } from 'node:crypto';
 import { readFile, stat } from 'node:fs/promises';
 import { isAbsolute, posix, resolve } from 'node:path';
 import { ZodError } from 'zod';
-import { UsageError } from '../errors.js';
+import { TsboxError, UsageError } from '../errors.js';
 import { parseCgroupLimits, parseCgroupParent, type CgroupLimits } from '../cgroups/index.js';
 import { checkUserSpec } from '../init/users.js';
 import { buildSecurityPlan, parseSecurityOpts, type SecurityPlan } from '../security/index.js';
@@ -73,9 +73,14 @@ export function zodToUsageError(err: ZodError): UsageError {
   return new UsageError(message, { hint: 'See tsbox run --help.' });
 }
 
-export async function buildRunSpec(options: RunOptions, hostEnv: NodeJS.ProcessEnv = process.env): Promise<RunSpec> {
+/**
+ * `chosen.id`: the id tsbox's CLI picked when it started the container's init before
+ * parsing its command line (namespaces/early-init.ts); random otherwise.
+ */
+export async function buildRunSpec(options: RunOptions, hostEnv: NodeJS.ProcessEnv = process.env, chosen: { id?: string } = {}): Promise<RunSpec> {
   const o = parseRunOptions(options);
-  const id = randomBytes(32).toString('hex');
+  if (chosen.id !== undefined && !/^[0-9a-f]{64}$/.test(chosen.id)) throw new TsboxError(`invalid container id '${chosen.id}': expected 64 hex digits`);
+  const id = chosen.id ?? randomBytes(32).toString('hex');
   const shortId = id.slice(0, 12);
   const hostname = o.hostname === undefined ? shortId : checkHostname(o.hostname);
 

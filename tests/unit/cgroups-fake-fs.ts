@@ -23,6 +23,7 @@ function errno(code: string, op: string, path: string): NodeJS.ErrnoException {
 }
 
 interface Group {
+  created: number;
   subtree: Set<string>;
   values: Map<string, string>;
   pids: Set<number>;
@@ -49,12 +50,14 @@ export class FakeCgroupFs implements CgroupFs {
   /** Pids that survive this many SIGKILLs / cgroup.kill before dying (slow exit). */
   readonly stubborn = new Map<number, number>();
   selfCgroupText = '0::/\n';
+  /** The fake clock: mkdir stamps each group with it (mtimeMs). */
+  now = 0;
   private readonly opts: FakeOptions;
 
   constructor(opts: FakeOptions = {}) {
     this.opts = opts;
     this.mount = opts.mount ?? '/sys/fs/cgroup';
-    this.groups.set(this.mount, { subtree: new Set(), values: new Map(), pids: new Set([1]), isRoot: true });
+    this.groups.set(this.mount, { created: 0, subtree: new Set(), values: new Map(), pids: new Set([1]), isRoot: true });
   }
 
   private controllersOf(path: string): Set<string> {
@@ -128,7 +131,7 @@ export class FakeCgroupFs implements CgroupFs {
     if (failure) throw errno(failure, 'mkdir', path);
     if (this.groups.has(path)) throw errno('EEXIST', 'mkdir', path);
     if (!this.groups.has(posix.dirname(path))) throw errno('ENOENT', 'mkdir', path);
-    this.groups.set(path, { subtree: new Set(), values: new Map(), pids: new Set(), isRoot: false });
+    this.groups.set(path, { created: this.now, subtree: new Set(), values: new Map(), pids: new Set(), isRoot: false });
   }
 
   rmdir(path: string): void {
@@ -165,6 +168,12 @@ export class FakeCgroupFs implements CgroupFs {
       return;
     }
     group.pids.delete(pid);
+  }
+
+  mtimeMs(path: string): number {
+    const g = this.groups.get(path);
+    if (!g) throw errno('ENOENT', 'stat', path);
+    return g.created;
   }
 
   mountinfo(): string {

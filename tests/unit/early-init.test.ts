@@ -35,40 +35,55 @@ class FakeChild extends EventEmitter {
 
 const asChild = (f: FakeChild) => f as unknown as ChildProcess;
 
+const INHERITED = ['inherit', 'inherit', 'inherit'] as ['inherit', 'inherit', 'inherit'];
+const GROUP = { path: '/sys/fs/cgroup/tsbox/abc', joined: Promise.resolve(true) };
+
+function slotWith(child: FakeChild) {
+  const removed: string[] = [];
+  const slot = new EarlyInitSlot((g) => removed.push(g.path));
+  slot.put({ child: asChild(child), stdio: INHERITED, id: 'a'.repeat(64), group: GROUP });
+  return { slot, removed };
+}
+
+const tick = () => new Promise((resolve) => setImmediate(resolve));
+
 describe('EarlyInitSlot', () => {
-  it('hands over a live init with the same stdio, once', () => {
-    const slot = new EarlyInitSlot();
+  it('hands over a live init with the same stdio, and its group, once', () => {
     const child = new FakeChild();
-    slot.put(asChild(child), ['inherit', 'inherit', 'inherit']);
-    expect(slot.take(['inherit', 'inherit', 'inherit'])).toBe(child);
-    expect(slot.take(['inherit', 'inherit', 'inherit'])).toBeNull();
+    const { slot, removed } = slotWith(child);
+    expect(slot.id).toBe('a'.repeat(64));
+    expect(slot.take(INHERITED)).toEqual({ init: child, group: GROUP });
+    expect(slot.take(INHERITED)).toBeNull();
+    expect(slot.id).toBeUndefined();
     expect(child.killed).toEqual([]);
+    expect(removed).toEqual([]); // the run owns the group now
   });
 
-  it('kills an init with other stdio instead of handing it over', () => {
-    const slot = new EarlyInitSlot();
+  it('kills an init with other stdio instead of handing it over; the run still gets the group', async () => {
     const child = new FakeChild();
-    slot.put(asChild(child), ['inherit', 'inherit', 'inherit']);
-    expect(slot.take(['ignore', 'ignore', 'ignore'])).toBeNull();
+    const { slot, removed } = slotWith(child);
+    expect(slot.take(['ignore', 'ignore', 'ignore'])).toEqual({ init: null, group: GROUP });
     expect(child.killed).toEqual(['SIGKILL']);
+    await tick();
+    expect(removed).toEqual([]); // the run adopts or removes it
   });
 
   it('does not hand over an init that already died', () => {
-    const slot = new EarlyInitSlot();
     const child = new FakeChild();
     child.exitCode = 1;
-    slot.put(asChild(child), ['inherit', 'inherit', 'inherit']);
-    expect(slot.take(['inherit', 'inherit', 'inherit'])).toBeNull();
+    const { slot } = slotWith(child);
+    expect(slot.take(INHERITED)).toEqual({ init: null, group: GROUP });
     expect(child.killed).toEqual([]);
   });
 
-  it('discard kills an untaken init and waits for its exit', async () => {
-    const slot = new EarlyInitSlot();
+  it('discard kills an untaken init, waits for its exit, then removes its group', async () => {
     const child = new FakeChild();
-    slot.put(asChild(child), ['inherit', 'inherit', 'inherit']);
+    const { slot, removed } = slotWith(child);
     await slot.discard();
     expect(child.killed).toEqual(['SIGKILL']);
     expect(child.signalCode).toBe('SIGKILL');
+    expect(removed).toEqual(['/sys/fs/cgroup/tsbox/abc']);
     await slot.discard(); // nothing held: no-op
+    expect(removed).toHaveLength(1);
   });
 });

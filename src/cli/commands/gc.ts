@@ -12,7 +12,7 @@ export function gcCommand(): Command {
     .action(async (flags: CommonOptions) => {
       const log = createLogger(flags.debug ? 'debug' : flags.logLevel, flags.logFormat);
       const report = await reclaimDeadRuns(resolveRoot(flags.root), log);
-      writeLine(1, `reclaimed ${report.containers.length} container(s), ${report.imageTemps} partial extraction(s)`);
+      writeLine(1, `reclaimed ${report.containers.length} container(s), ${report.imageTemps} partial extraction(s)` + (report.emptyCgroups.length > 0 ? `, ${report.emptyCgroups.length} empty cgroup(s)` : ''));
     });
   return addCommonOptions(cmd);
 }

@@ -1,6 +1,8 @@
 /** tsbox run [OPTIONS] ROOTFS [COMMAND [ARG...]] */
 import { Command } from 'commander';
-import { run, runDetached } from '../../index.js';
+import { runDetached, runWithSpec } from '../../index.js';
+import { earlyContainerId } from '../../namespaces/early-init.js';
+import { buildRunSpec } from '../../spec/run-spec.js';
 import { decideTty } from '../tty-choice.js';
 // isatty(), not process.stdout.isTTY: creating Node's stdio streams makes a pipe non-blocking,
 // and the container shares that pipe (its writes would fail with EAGAIN).
@@ -116,7 +118,7 @@ export function runCommand(): Command {
         writeLine(1, started.id);
         return;
       }
-      const result = await run(options);
+      const result = await runWithSpec(await buildRunSpec(options, process.env, { id: earlyContainerId() }));
       if (result.oomKilled) {
         const limit = flags.memory ? ` (memory limit ${flags.memory})` : '';
         writeLine(2, `tsbox: the container was killed by the kernel's OOM killer${limit}. Raise --memory, or make the job use less memory.`);
