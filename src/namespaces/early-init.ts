@@ -18,12 +18,12 @@ const TERMINAL: Stdio = ['ignore', 'ignore', 'ignore'];
 
 /**
  * The stdio a foreground `tsbox run` will most likely ask for, or null when an early init
- * would be wasted or would hide steps: not `run`, detached (-d), --help, or --debug (which
- * logs every syscall of the spawn). A wrong guess costs an unused process, never a wrong run.
+ * would be wasted: not `run`, detached (-d), --help. A wrong guess costs an unused process,
+ * never a wrong run.
  */
 export function wantsEarlyInit(args: string[], stdinIsTty: boolean): Stdio | null {
   if (args[0] !== 'run') return null;
-  const skip = args.some((a) => a === '--detach' || a === '--debug' || a === '--help' || a === '-h' || /^-[a-zA-Z]*d[a-zA-Z]*$/.test(a));
+  const skip = args.some((a) => a === '--detach' || a === '--help' || a === '-h' || /^-[a-zA-Z]*d[a-zA-Z]*$/.test(a));
   if (skip) return null;
   return stdinIsTty && !args.includes('--no-tty') ? TERMINAL : INHERITED;
 }

@@ -124,7 +124,11 @@ async function startAndWait(spec: RunSpec, log: Logger, cleanup: CleanupStack, s
   if (earlyGroup) cleanup.defer('early cgroup', () => removeEarlyGroup(earlyGroup));
   const traceInit = (m: Extract<InitMessage, { t: 'trace' }>) => log.debug({ step: m.step, init: true }, m.detail ?? m.step);
   const earlyInit = early?.init ? new InitConnection(early.init, traceInit) : null;
-  if (earlyInit) deferInitRelease(cleanup, earlyInit);
+  if (earlyInit) {
+    deferInitRelease(cleanup, earlyInit);
+    // Its unshare and spawn ran before there was a logger: say what they did.
+    log.debug({ step: 'spawn init', pid: earlyInit.pid, namespaces: 'mnt uts ipc net pid', cgroup: earlyGroup?.path ?? null }, 'init spawned at start-up, before the command line was read');
+  }
 
   // Before any process starts: a limit this host cannot enforce is refused here.
   const cgroup: ContainerCgroup | null = await step('create cgroup', () => createContainerCgroup({ id: spec.shortId, parent: spec.cgroup.parent, limits: spec.cgroup.limits, log, adopt: earlyGroup?.path }));

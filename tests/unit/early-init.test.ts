@@ -10,10 +10,11 @@ describe('wantsEarlyInit', () => {
     expect(wantsEarlyInit(['run', '--no-tty', 'r.tar', 'sh'], true)).toEqual(['inherit', 'inherit', 'inherit']);
   });
 
-  it('does not for other commands, -d, --help or --debug', () => {
+  it('does not for other commands, -d or --help', () => {
     expect(wantsEarlyInit(['ps'], false)).toBeNull();
     expect(wantsEarlyInit([], false)).toBeNull();
-    for (const flag of ['-d', '--detach', '-dit', '-itd', '--debug', '--help', '-h']) {
+    expect(wantsEarlyInit(['run', '--debug', 'r.tar'], false)).toEqual(['inherit', 'inherit', 'inherit']);
+    for (const flag of ['-d', '--detach', '-dit', '-itd', '--help', '-h']) {
       expect(wantsEarlyInit(['run', flag, 'r.tar'], false), flag).toBeNull();
     }
   });
