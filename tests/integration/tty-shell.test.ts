@@ -3,7 +3,9 @@
  * keys are sent with send-keys and the screen read with capture-pane.
  */
 import { execFileSync, spawnSync } from 'node:child_process';
-import { afterEach, describe, expect, it } from 'vitest';
+import { rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterEach, describe, expect, inject, it } from 'vitest';
 import { rootfsTar, testRoot, TSBOX_BIN } from '../helpers/tsbox.js';
 
 const hasTmux = spawnSync('tmux', ['-V']).status === 0;
@@ -52,6 +54,27 @@ describe.skipIf(!hasTmux)('interactive shell in a terminal (needs tmux)', () => 
     const end = await screenShows(/MODE=/);
     expect(end).toMatch(/^EXIT=0$/m);
     expect(end).toMatch(/^MODE=icanon$/m);
+  });
+
+  it('stdin decides: a terminal on stdin gets a pty even when stdout is a file; a pipe on stdin or --no-tty gets none', async () => {
+    const out = join(inject('workDir'), `tty-default-${process.pid}.txt`);
+    const run = `TSBOX_ROOT=${testRoot()} ${TSBOX_BIN} run`;
+    const command = [
+      `${run} ${rootfsTar()} tty > ${out}; echo A=$?; tr -d '\\r' < ${out} | sed 's/^/FILE=/'`,
+      `echo | ${run} ${rootfsTar()} tty; echo B=$?`,
+      `${run} --no-tty ${rootfsTar()} tty; echo C=$?`,
+      'sleep 60',
+    ].join('; ');
+    try {
+      tmux('new-session', '-d', '-x', '100', '-y', '30', 'sh', '-c', command);
+      const screen = await screenShows(/^C=\d+$/m);
+      expect(screen).toMatch(/^A=0$/m);
+      expect(screen).toMatch(/^FILE=\/dev\/pts\/0$/m);
+      expect(screen).toMatch(/^not a tty\nB=1$/m);
+      expect(screen).toMatch(/^not a tty\nC=1$/m);
+    } finally {
+      rmSync(out, { force: true });
+    }
   });
 
   it('job control: Ctrl-Z stops the foreground job, fg resumes it', async () => {

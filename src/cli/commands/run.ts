@@ -105,7 +105,7 @@ export function runCommand(): Command {
         statsFile: flags.statsFile,
         name: flags.name,
         detach: flags.detach,
-        tty: decideTty({ flag: flags.tty, stdinIsTty: process.stdin.isTTY === true, stdoutIsTty: process.stdout.isTTY === true, detach: flags.detach, rootfsFromStdin: rootfs === '-' }),
+        tty: decideTty({ flag: flags.tty, stdinIsTty: process.stdin.isTTY === true, detach: flags.detach, rootfsFromStdin: rootfs === '-' }),
         init: flags.init,
       };
       if (flags.detach) {
