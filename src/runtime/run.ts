@@ -35,6 +35,7 @@ import { containerPaths } from './paths.js';
 import { forwardSignals } from './signals.js';
 import { listHostDevices } from './host-devices.js';
 import { drainAfterExit, openContainerTerminal } from './terminal.js';
+import { openOutputLog, OUTPUT_DRAIN_MS, type OutputLogPaths } from './output-log.js';
 
 export interface RunResult {
   id: string;
@@ -59,6 +60,8 @@ export interface StartedContainer {
 export interface RunHooks {
   /** Called once the command runs (after exec). */
   onStarted?: (started: StartedContainer) => void;
+  /** A named foreground run: record the output into these logs too (see output-log.ts). */
+  outputLog?: OutputLogPaths;
 }
 
 export async function runContainer(spec: RunSpec, log: Logger, hooks: RunHooks = {}): Promise<RunResult> {
@@ -122,12 +125,17 @@ async function startAndWait(spec: RunSpec, log: Logger, cleanup: CleanupStack, s
   });
   await dir.recordOwner({ id: spec.id, pid: process.pid, cgroup: cgroup?.path ?? null });
 
-  const init = await step('spawn init', async () => new InitConnection(await spawnInitInNamespaces(spec.stdio), (m) => log.debug({ step: m.step, init: true }, m.detail ?? m.step)));
+  // --name without -d: the output goes where it always does, and into the container's logs.
+  const outputLog = hooks.outputLog ? await step('open output log', () => openOutputLog(hooks.outputLog!, spec.stdio, spec.tty)) : null;
+  if (outputLog) cleanup.defer('output log', () => outputLog.close());
+
+  const init = await step('spawn init', async () => new InitConnection(await spawnInitInNamespaces(outputLog?.stdio ?? spec.stdio), (m) => log.debug({ step: m.step, init: true }, m.detail ?? m.step)));
   cleanup.defer('init process', async () => {
     if (init.child.exitCode === null && init.child.signalCode === null) init.child.kill('SIGKILL');
     await init.exited;
   });
   interrupts.onInterrupt(() => init.child.kill('SIGKILL'));
+  const copied = outputLog?.start();
 
   // Moving a process between cgroups waits for an RCU grace period (~10-20 ms): do it on
   // libuv's pool while the init boots and the rootfs is prepared. It completes before the
@@ -170,9 +178,11 @@ async function startAndWait(spec: RunSpec, log: Logger, cleanup: CleanupStack, s
   interrupts.forwardTo(init.child);
   log.debug({ pid: init.pid }, 'container started');
   hooks.onStarted?.({ pid: init.pid, cgroup: cgroup?.path ?? null, imageDigest: image.digest });
-  const relayed = terminal?.relay();
+  const relayed = terminal?.relay(outputLog ? (data) => outputLog.record(data) : undefined);
   const exit = await init.exited;
   if (relayed) await drainAfterExit(relayed);
+  // The pipes close when the last process of the container is gone, right after its PID 1.
+  if (copied) await drainAfterExit(copied, OUTPUT_DRAIN_MS);
   const wallMs = performance.now() - started;
   const stats = cgroup ? cgroup.readStats() : null;
   const oomKilled = cgroup ? cgroup.oomKilled() : false;
