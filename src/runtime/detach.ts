@@ -3,9 +3,9 @@
  * 125) and the log files, starts a monitor, and returns once the monitor reports that
  * the command runs, or why it could not start.
  *
- * The monitor is tsbox itself (a hidden `__monitor` command) in a session of its own: it
- * runs the ordinary run story with the container's stdio on the log files, so everything
- * a foreground run guarantees holds (the init's PDEATHSIG ties the container to it; if it
+ * The monitor is a Node program of its own (runtime/monitor-main.ts), in a session of its
+ * own: it runs the ordinary run story with the container's stdio on the log files, so
+ * everything a foreground run guarantees holds (the init's PDEATHSIG ties the container to it; if it
  * is SIGKILLed, the container dies with it and gc reclaims both). It inherits the
  * record's owner lock: the flock belongs to the open file, shared across the fork.
  *
@@ -18,6 +18,7 @@ import { asTsboxError, TsboxError } from '../errors.js';
 import type { Logger } from '../log.js';
 import type { RunSpec } from '../spec/run-spec.js';
 import { createEntry, runTracked } from './lifecycle.js';
+import { settleMonitorMemory, MONITOR_NODE_FLAGS } from './monitor-memory.js';
 import { StateStore } from './state/store.js';
 
 export const MONITOR_FDS = { lock: 4, stdout: 5, stderr: 6 } as const;
@@ -36,9 +37,11 @@ export async function startDetached(spec: RunSpec): Promise<{ id: string; pid: n
     const monitorLog = open(entry.paths.monitorLog);
     const out = open(entry.paths.stdout);
     const err = open(entry.paths.stderr);
-    const child = spawn(process.execPath, [cliScript(), '__monitor'], {
+    const child = spawn(process.execPath, [...MONITOR_NODE_FLAGS, monitorScript()], {
       detached: true,
       stdio: ['ignore', 'ignore', monitorLog, 'ipc', entry.lockFd, out, err],
+      // Nothing of the user's environment: NODE_OPTIONS or NODE_EXTRA_CA_CERTS (a CA bundle
+      // parsed at start-up, several MB) would cost every monitor for the container's life.
       env: {},
     });
     const reply = await new Promise<MonitorReply>((resolve) => {
@@ -67,7 +70,7 @@ export async function startDetached(spec: RunSpec): Promise<{ id: string; pid: n
   }
 }
 
-/** The monitor's side (`tsbox __monitor`): run the container, report its start, record its end. */
+/** The monitor's side (monitor-main.ts): run the container, report its start, record its end. */
 export async function runMonitor(createLog: (spec: RunSpec) => Logger): Promise<number> {
   const message = await new Promise<{ spec: RunSpec }>((resolve) => process.once('message', (m) => resolve(m as { spec: RunSpec })));
   const spec: RunSpec = { ...message.spec, stdio: ['ignore', MONITOR_FDS.stdout, MONITOR_FDS.stderr] };
@@ -82,7 +85,7 @@ export async function runMonitor(createLog: (spec: RunSpec) => Logger): Promise<
       });
     });
   try {
-    await runTracked(spec, log, { entry, onStarted: (pid) => void report({ t: 'started', pid }) });
+    await runTracked(spec, log, { entry, onStarted: (pid) => void report({ t: 'started', pid }).then(() => settleMonitorMemory(log)) });
   } catch (err) {
     const e = asTsboxError(err);
     log.error({ step: e.step, err: e.message }, 'the container failed');
@@ -91,11 +94,14 @@ export async function runMonitor(createLog: (spec: RunSpec) => Logger): Promise<
   return 0;
 }
 
-/** bin/tsbox, from the bundle (dist/tsbox.mjs) or from tsc's output (dist/runtime/detach.js). */
-function cliScript(): string {
-  for (const rel of ['../bin/tsbox', '../../bin/tsbox']) {
+/**
+ * The monitor's program: its own bundle beside the bundled CLI (dist/monitor.mjs), or tsc's
+ * per-file output (dist/runtime/monitor-main.js) when there is no such bundle.
+ */
+function monitorScript(): string {
+  for (const rel of ['./monitor.mjs', './monitor-main.js', './runtime/monitor-main.js']) {
     const path = fileURLToPath(new URL(rel, import.meta.url));
     if (existsSync(path)) return path;
   }
-  throw new TsboxError('cannot find bin/tsbox to start the container monitor');
+  throw new TsboxError('cannot find the container monitor\'s program (dist/runtime/monitor-main.js); run npm run build');
 }
