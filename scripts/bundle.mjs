@@ -27,6 +27,8 @@ const programs = {
   init: 'src/init/main.ts',
   // tsbox exec's process: its own file, so neither program loads the other's code.
   'exec-init': 'src/init/exec-main.ts',
+  // A detached container's monitor: resident for the container's life, so it loads no CLI.
+  monitor: 'src/runtime/monitor-main.ts',
 };
 
 // Bundles of the earlier ES module layout, if this tree was built before.
@@ -38,7 +40,9 @@ for (const [name, entry] of Object.entries(programs)) {
 }
 
 // The code cache comes from a node started exactly as tsbox starts its programs: V8
-// rejects a cache made under other flags.
+// rejects a cache made under other flags (src/boot/programs.ts, PROGRAM_NODE_FLAGS).
+const start = (await import('../dist/start.cjs')).default;
 for (const name of Object.keys(programs)) {
-  execFileSync(process.execPath, ['-e', `require('./dist/start.cjs').buildCodeCache(${JSON.stringify(name)})`], { stdio: 'inherit', env: {} });
+  const flags = start.programNodeFlags(name);
+  execFileSync(process.execPath, [...flags, '-e', `require('./dist/start.cjs').buildCodeCache(${JSON.stringify(name)})`], { stdio: 'inherit', env: {} });
 }

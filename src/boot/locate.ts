@@ -5,14 +5,14 @@
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { TsboxError } from '../errors.js';
-import type { ProgramName } from './programs.js';
+import { PROGRAM_NODE_FLAGS, type ProgramName } from './programs.js';
 
 let startScript: string | undefined;
 
-/** node's arguments that start program `name` (the init or the exec-init). */
+/** node's arguments that start program `name` (the init, the exec-init, the monitor). */
 export function programArgs(name: Exclude<ProgramName, 'tsbox'>): string[] {
   startScript ??= locateStartScript();
-  return [startScript, name];
+  return [...PROGRAM_NODE_FLAGS[name], startScript, name];
 }
 
 function locateStartScript(): string {
@@ -20,5 +20,5 @@ function locateStartScript(): string {
     const path = fileURLToPath(new URL(rel, import.meta.url));
     if (existsSync(path)) return path;
   }
-  throw new TsboxError('cannot find dist/start.cjs, which starts the container init', { hint: "Run 'npm run build'." });
+  throw new TsboxError("cannot find dist/start.cjs, which starts tsbox's init and monitor programs", { hint: "Run 'npm run build'." });
 }

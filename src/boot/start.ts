@@ -1,11 +1,11 @@
 /**
  * How every tsbox program starts (bundled as dist/start.cjs): bin/tsbox calls
- * startProgram('tsbox'); tsbox spawns its init as `node dist/start.cjs init` and the
- * exec-init as `node dist/start.cjs exec-init`.
+ * startProgram('tsbox'); tsbox spawns the others as `node [flags] dist/start.cjs NAME`
+ * (boot/locate.ts).
  */
 import { dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { loadProgram, PROGRAMS, writeCodeCache, type ProgramName } from './programs.js';
+import { loadProgram, PROGRAM_NODE_FLAGS, PROGRAMS, writeCodeCache, type ProgramName } from './programs.js';
 
 /** dist/, where this file's bundle sits beside the programs' bundles. */
 const distDir = dirname(fileURLToPath(import.meta.url));
@@ -17,6 +17,11 @@ export function startProgram(name: string): unknown {
 
 export function codeCacheState(name: ProgramName): string {
   return loadProgram(distDir, name).codeCache;
+}
+
+/** For the build: the flags to start node with when making `name`'s code cache. */
+export function programNodeFlags(name: ProgramName): readonly string[] {
+  return PROGRAM_NODE_FLAGS[name];
 }
 
 export function buildCodeCache(name: ProgramName): Promise<number> {

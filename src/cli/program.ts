@@ -14,7 +14,6 @@ import { stopCommand } from './commands/stop.js';
 import { killCommand } from './commands/kill.js';
 import { rmCommand } from './commands/rm.js';
 import { waitCommand } from './commands/wait.js';
-import { monitorCommand } from './commands/monitor.js';
 import { execCommand } from './commands/exec.js';
 import { statsCommand } from './commands/stats.js';
 import { pruneCommand } from './commands/prune.js';
@@ -27,7 +26,6 @@ export function buildProgram(): Command {
     .enablePositionalOptions()
     .showSuggestionAfterError(true);
   for (const cmd of [runCommand(), psCommand(), inspectCommand(), logsCommand(), stopCommand(), killCommand(), rmCommand(), waitCommand(), execCommand(), statsCommand(), pruneCommand(), gcCommand(), rootfsCommand()]) program.addCommand(cmd);
-  program.addCommand(monitorCommand(), { hidden: true });
   // Commander's own usage errors become our one-line, exit-125 errors.
   const configure = (cmd: Command) => {
     cmd.exitOverride().configureOutput({

@@ -1,6 +1,11 @@
 /**
- * Whether `tsbox run` allocates a terminal: docker's -t, but on by default when the user
- * sits at a terminal, so that the plain `tsbox run rootfs.tar /bin/sh` is a proper shell.
+ * Whether `tsbox run` allocates a terminal: docker's -t, but on by default when stdin is a
+ * terminal, so that the plain `tsbox run rootfs.tar /bin/sh` is a proper interactive shell.
+ *
+ * stdin decides, not stdout: someone typing at a terminal gets a terminal, wherever the
+ * output goes (`tsbox run r.tar sh > log` is still a shell with line editing and job
+ * control, as `docker run -it ... > log` is). A pipe or file on stdin means a script feeds
+ * the command: it gets plain pipes, byte for byte, with stderr apart from stdout.
  */
 import { UsageError } from '../errors.js';
 
@@ -8,7 +13,6 @@ export interface TtyFacts {
   /** true: -t; false: --no-tty; undefined: neither. */
   flag: boolean | undefined;
   stdinIsTty: boolean;
-  stdoutIsTty: boolean;
   detach: boolean;
   rootfsFromStdin: boolean;
 }
@@ -21,6 +25,6 @@ export function decideTty(f: TtyFacts): boolean {
     if (f.rootfsFromStdin) throw new UsageError('-t cannot be used with a rootfs read from stdin ("-")', { hint: 'Give the rootfs as a file.' });
     return true;
   }
-  // By default only when both ends are a terminal: `tsbox run ... > out.txt` keeps plain pipes.
-  return f.stdinIsTty && f.stdoutIsTty && !f.detach && !f.rootfsFromStdin;
+  // A detached container has nobody at its terminal; a rootfs read from stdin uses stdin up.
+  return f.stdinIsTty && !f.detach && !f.rootfsFromStdin;
 }

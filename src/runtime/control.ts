@@ -91,7 +91,7 @@ export interface LogOptions {
   tail: number | null;
 }
 
-/** Print a detached container's stdout and stderr logs; with follow, until it exits. */
+/** Print a kept container's stdout and stderr logs; with follow, until it exits. */
 export async function printLogs(store: StateStore, r: ContainerRecord, opts: LogOptions): Promise<void> {
   const paths = store.paths(r.shortId);
   const files = [

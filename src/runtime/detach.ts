@@ -3,21 +3,22 @@
  * 125) and the log files, starts a monitor, and returns once the monitor reports that
  * the command runs, or why it could not start.
  *
- * The monitor is tsbox itself (a hidden `__monitor` command) in a session of its own: it
- * runs the ordinary run story with the container's stdio on the log files, so everything
- * a foreground run guarantees holds (the init's PDEATHSIG ties the container to it; if it
+ * The monitor is a Node program of its own (runtime/monitor-main.ts), in a session of its
+ * own: it runs the ordinary run story with the container's stdio on the log files, so
+ * everything a foreground run guarantees holds (the init's PDEATHSIG ties the container to it; if it
  * is SIGKILLed, the container dies with it and gc reclaims both). It inherits the
  * record's owner lock: the flock belongs to the open file, shared across the fork.
  *
  *   monitor fds: 0 /dev/null, 1 /dev/null, 2 monitor.log, 3 IPC, 4 owner.lock, 5 stdout.log, 6 stderr.log
  */
 import { spawn } from 'node:child_process';
-import { closeSync, existsSync, openSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
+import { closeSync, openSync } from 'node:fs';
+import { programArgs } from '../boot/locate.js';
 import { asTsboxError, TsboxError } from '../errors.js';
 import type { Logger } from '../log.js';
 import type { RunSpec } from '../spec/run-spec.js';
 import { createEntry, runTracked } from './lifecycle.js';
+import { settleMonitorMemory } from './monitor-memory.js';
 import { StateStore } from './state/store.js';
 
 export const MONITOR_FDS = { lock: 4, stdout: 5, stderr: 6 } as const;
@@ -36,9 +37,11 @@ export async function startDetached(spec: RunSpec): Promise<{ id: string; pid: n
     const monitorLog = open(entry.paths.monitorLog);
     const out = open(entry.paths.stdout);
     const err = open(entry.paths.stderr);
-    const child = spawn(process.execPath, [cliScript(), '__monitor'], {
+    const child = spawn(process.execPath, programArgs('monitor'), {
       detached: true,
       stdio: ['ignore', 'ignore', monitorLog, 'ipc', entry.lockFd, out, err],
+      // Nothing of the user's environment: NODE_OPTIONS or NODE_EXTRA_CA_CERTS (a CA bundle
+      // parsed at start-up, several MB) would cost every monitor for the container's life.
       env: {},
     });
     const reply = await new Promise<MonitorReply>((resolve) => {
@@ -67,7 +70,7 @@ export async function startDetached(spec: RunSpec): Promise<{ id: string; pid: n
   }
 }
 
-/** The monitor's side (`tsbox __monitor`): run the container, report its start, record its end. */
+/** The monitor's side (monitor-main.ts): run the container, report its start, record its end. */
 export async function runMonitor(createLog: (spec: RunSpec) => Logger): Promise<number> {
   const message = await new Promise<{ spec: RunSpec }>((resolve) => process.once('message', (m) => resolve(m as { spec: RunSpec })));
   const spec: RunSpec = { ...message.spec, stdio: ['ignore', MONITOR_FDS.stdout, MONITOR_FDS.stderr] };
@@ -82,20 +85,11 @@ export async function runMonitor(createLog: (spec: RunSpec) => Logger): Promise<
       });
     });
   try {
-    await runTracked(spec, log, { entry, onStarted: (pid) => void report({ t: 'started', pid }) });
+    await runTracked(spec, log, { entry, onStarted: (pid) => void report({ t: 'started', pid }).then(() => settleMonitorMemory(log)) });
   } catch (err) {
     const e = asTsboxError(err);
     log.error({ step: e.step, err: e.message }, 'the container failed');
     await report({ t: 'error', message: e.message, step: e.step, hint: e.hint, exitCode: e.exitCode });
   }
   return 0;
-}
-
-/** bin/tsbox, from the bundle (dist/tsbox.cjs) or from tsc's output (dist/runtime/detach.js). */
-function cliScript(): string {
-  for (const rel of ['../bin/tsbox', '../../bin/tsbox']) {
-    const path = fileURLToPath(new URL(rel, import.meta.url));
-    if (existsSync(path)) return path;
-  }
-  throw new TsboxError('cannot find bin/tsbox to start the container monitor');
 }

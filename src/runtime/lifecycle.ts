@@ -60,6 +60,8 @@ export async function runTracked(spec: RunSpec, log: Logger, opts: TrackedRunOpt
   let result: RunResult;
   try {
     result = await runContainer(spec, log, {
+      // A named foreground run keeps its output for `tsbox logs`; a detached one writes its logs directly.
+      outputLog: spec.keep && !spec.detach ? entry.paths : undefined,
       onStarted: (s) => {
         entry.update({ status: 'running', pid: s.pid, ownerPid: process.pid, startedAt: new Date().toISOString(), cgroup: s.cgroup, imageDigest: s.imageDigest });
         opts.onStarted?.(s.pid);

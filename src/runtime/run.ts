@@ -38,6 +38,7 @@ import { containerPaths } from './paths.js';
 import { forwardSignals } from './signals.js';
 import { listHostDevices } from './host-devices.js';
 import { drainAfterExit, openContainerTerminal } from './terminal.js';
+import { openOutputLog, OUTPUT_DRAIN_MS, type OutputLogPaths } from './output-log.js';
 
 export interface RunResult {
   id: string;
@@ -62,6 +63,8 @@ export interface StartedContainer {
 export interface RunHooks {
   /** Called once the command runs (after exec). */
   onStarted?: (started: StartedContainer) => void;
+  /** A named foreground run: record the output into these logs too (see output-log.ts). */
+  outputLog?: OutputLogPaths;
 }
 
 export async function runContainer(spec: RunSpec, log: Logger, hooks: RunHooks = {}): Promise<RunResult> {
@@ -117,9 +120,14 @@ async function startAndWait(spec: RunSpec, log: Logger, cleanup: CleanupStack, s
   }
   await dir.recordOwner({ id: spec.id, pid: process.pid, cgroup: planned });
 
+  // --name without -d: the output goes where it always does, and into the container's logs.
+  const outputLog = hooks.outputLog ? await step('open output log', () => openOutputLog(hooks.outputLog!, spec.stdio, spec.tty)) : null;
+  if (outputLog) cleanup.defer('output log', () => outputLog.close());
+  const initStdio = outputLog?.stdio ?? spec.stdio;
+
   // The CLI may have spawned the init already, and made and joined a group for it under the
   // container's id (namespaces/early-init.ts): the run adopts both when they fit its spec.
-  const early = takeEarlyInit(spec.stdio);
+  const early = takeEarlyInit(initStdio);
   const earlyGroup = early?.group ?? null;
   if (earlyGroup) cleanup.defer('early cgroup', () => removeEarlyGroup(earlyGroup));
   const traceInit = (m: Extract<InitMessage, { t: 'trace' }>) => log.debug({ step: m.step, init: true }, m.detail ?? m.step);
@@ -138,9 +146,10 @@ async function startAndWait(spec: RunSpec, log: Logger, cleanup: CleanupStack, s
   });
   await dir.recordOwner({ id: spec.id, pid: process.pid, cgroup: cgroup?.path ?? null });
 
-  const init = earlyInit ?? (await step('spawn init', async () => new InitConnection(await spawnInitInNamespaces(spec.stdio), traceInit)));
+  const init = earlyInit ?? (await step('spawn init', async () => new InitConnection(await spawnInitInNamespaces(initStdio), traceInit)));
   if (init !== earlyInit) deferInitRelease(cleanup, init);
   interrupts.onInterrupt(() => init.child.kill('SIGKILL'));
+  const copied = outputLog?.start();
 
   // Moving a process between cgroups waits for an RCU grace period (~15 ms): the early init
   // started that move before the CLI was loaded; otherwise do it on libuv's pool while the
@@ -192,9 +201,11 @@ async function startAndWait(spec: RunSpec, log: Logger, cleanup: CleanupStack, s
   interrupts.forwardTo(init.child);
   log.debug({ pid: init.pid }, 'container started');
   hooks.onStarted?.({ pid: init.pid, cgroup: cgroup?.path ?? null, imageDigest: image.digest });
-  const relayed = terminal?.relay();
+  const relayed = terminal?.relay(outputLog ? (data) => outputLog.record(data) : undefined);
   const exit = await init.exited;
   if (relayed) await drainAfterExit(relayed);
+  // The pipes close when the last process of the container is gone, right after its PID 1.
+  if (copied) await drainAfterExit(copied, OUTPUT_DRAIN_MS);
   const wallMs = performance.now() - started;
   const stats = cgroup ? cgroup.readStats() : null;
   const oomKilled = cgroup ? cgroup.oomKilled() : false;

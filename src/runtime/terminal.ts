@@ -19,8 +19,11 @@ import { getWindowSize, openPtyMaster, setWindowSize, unlockPty, type WindowSize
 import type { InitConnection } from './init-connection.js';
 
 export interface ContainerTerminal {
-  /** Raw mode on, bytes both ways, SIGWINCH forwarded; resolves when the container side hangs up. */
-  relay(): Promise<void>;
+  /**
+   * Raw mode on, bytes both ways, SIGWINCH forwarded; resolves when the container side hangs
+   * up. `record` also gets every chunk shown to the user (a named run's log).
+   */
+  relay(record?: (data: Buffer) => void): Promise<void>;
   /** Restore the user's terminal and close the master. Idempotent. */
   close(): void;
 }
@@ -57,7 +60,7 @@ export async function openContainerTerminal(init: InitConnection): Promise<Conta
     else closeSync(master);
   };
 
-  const relay = () =>
+  const relay = (record?: (data: Buffer) => void) =>
     new Promise<void>((resolve) => {
       // A tty stream on the master: libuv reads and writes it without blocking the loop.
       const master$ = new tty.ReadStream(master);
@@ -99,7 +102,10 @@ export async function openContainerTerminal(init: InitConnection): Promise<Conta
         process.off('exit', onExit);
         onExit();
       };
-      master$.on('data', (data: Buffer) => process.stdout.write(data));
+      master$.on('data', (data: Buffer) => {
+        record?.(data);
+        process.stdout.write(data);
+      });
       // EIO on the master: every holder of the slave closed it, i.e. the container ended.
       const done = () => resolve();
       master$.on('end', done);
@@ -110,9 +116,9 @@ export async function openContainerTerminal(init: InitConnection): Promise<Conta
   return { relay, close };
 }
 
-/** Resolves when the relay finished, or DRAIN_MS after the container exited, whichever first. */
-export async function drainAfterExit(relayed: Promise<void>): Promise<void> {
-  await Promise.race([relayed, new Promise((r) => setTimeout(r, DRAIN_MS).unref())]);
+/** Resolves when the relay finished, or `ms` after the container exited, whichever first. */
+export async function drainAfterExit(relayed: Promise<void>, ms = DRAIN_MS): Promise<void> {
+  await Promise.race([relayed, new Promise((r) => setTimeout(r, ms).unref())]);
 }
 
 function hostWindowSize(): WindowSize {

@@ -140,18 +140,38 @@ describe('foreground containers', () => {
     expect(plain.code).toBe(4);
     expect(stateEntries().length).toBe(before);
 
-    const named = await tsbox(['run', '--name', `${P}h`, rootfsTar(), 'sh', '-c', 'echo hi; exit 5']);
-    expect(named).toMatchObject({ code: 5, stdout: 'hi\n' });
+    const named = await tsbox(['run', '--name', `${P}h`, rootfsTar(), 'sh', '-c', 'echo out; echo err >&2; exit 5']);
+    expect(named).toMatchObject({ code: 5, stdout: 'out\n', stderr: 'err\n' });
     const [rec] = mine(await psJson());
     expect(rec).toMatchObject({ name: `${P}h`, status: 'exited', exitCode: 5, detached: false });
+    expect(await tsbox(['logs', `${P}h`])).toMatchObject({ code: 0, stdout: 'out\n', stderr: 'err\n' });
     expect(await ok(['wait', `${P}h`])).toBe('5\n');
     await ok(['rm', `${P}h`]);
     expect(stateEntries().length).toBe(before);
+    expect(runtimeDirs()).not.toContain(rec!.shortId);
+  });
+
+  it('with --name, the output reaches the user as it comes, and a signal to tsbox still reaches the command', async () => {
+    let seen = '';
+    let tsboxProcess: import('node:child_process').ChildProcess | undefined;
+    const run = tsbox(['run', '--name', `${P}sig`, rootfsTar(), 'sh', '-c', 'trap "echo got-term; exit 9" TERM; echo ready; while true; do sleep 0.1; done'], {
+      onSpawn: (child) => {
+        tsboxProcess = child;
+        child.stdout!.on('data', (d: Buffer) => (seen += d.toString()));
+      },
+    });
+    await waitFor(() => seen.includes('ready')); // passed through while the command still runs
+    expect((await tsbox(['logs', `${P}sig`])).stdout).toBe('ready\n');
+    tsboxProcess!.kill('SIGTERM');
+    expect(await run).toMatchObject({ code: 9, stdout: 'ready\ngot-term\n' });
+    expect((await tsbox(['logs', `${P}sig`])).stdout).toBe('ready\ngot-term\n');
+    await ok(['rm', `${P}sig`]);
   });
 
   it('a running foreground container is listed and can be stopped from another tsbox', async () => {
     const run = tsbox(['run', '--name', `${P}i`, rootfsTar(), 'sleep', '60']);
-    await waitFor(async () => mine(await psJson(false)).length === 1);
+    // ps lists it from the start ("created"); kill needs it running.
+    await waitFor(async () => mine(await psJson(false)).some((r) => r.status === 'running'));
     await ok(['kill', `${P}i`]);
     expect((await run).code).toBe(137);
     await ok(['rm', `${P}i`]);

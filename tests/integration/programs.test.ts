@@ -4,6 +4,7 @@
  * time, so the suite fails when the build writes one that V8 will not take.
  */
 import { execFileSync } from 'node:child_process';
+import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { rootfsTar, tsbox } from '../helpers/tsbox.js';
@@ -11,10 +12,12 @@ import { rootfsTar, tsbox } from '../helpers/tsbox.js';
 const startScript = fileURLToPath(new URL('../../dist/start.cjs', import.meta.url));
 
 describe('programs', () => {
-  for (const program of ['tsbox', 'init', 'exec-init']) {
+  const start = createRequire(import.meta.url)(startScript) as { programNodeFlags(name: string): string[] };
+  for (const program of ['tsbox', 'init', 'exec-init', 'monitor']) {
     it(`${program}: V8 accepts the code cache written by the build`, () => {
-      // As tsbox starts its programs: node without flags or NODE_OPTIONS.
-      const state = execFileSync(process.execPath, ['-e', `process.stdout.write(require(${JSON.stringify(startScript)}).codeCacheState(${JSON.stringify(program)}))`], { env: { PATH: process.env.PATH ?? '' } }).toString();
+      // As tsbox starts its programs: node with the program's own flags, no NODE_OPTIONS.
+      const flags = start.programNodeFlags(program);
+      const state = execFileSync(process.execPath, [...flags, '-e', `process.stdout.write(require(${JSON.stringify(startScript)}).codeCacheState(${JSON.stringify(program)}))`], { env: { PATH: process.env.PATH ?? '' } }).toString();
       expect(state).toBe('accepted');
     });
   }

@@ -3,7 +3,9 @@
  * keys are sent with send-keys and the screen read with capture-pane.
  */
 import { execFileSync, spawnSync } from 'node:child_process';
-import { afterEach, describe, expect, it } from 'vitest';
+import { rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterEach, describe, expect, inject, it } from 'vitest';
 import { rootfsTar, testRoot, TSBOX_BIN } from '../helpers/tsbox.js';
 
 const hasTmux = spawnSync('tmux', ['-V']).status === 0;
@@ -54,6 +56,43 @@ describe.skipIf(!hasTmux)('interactive shell in a terminal (needs tmux)', () => 
     expect(end).toMatch(/^MODE=icanon$/m);
   });
 
+  it('stdin decides: a terminal on stdin gets a pty even when stdout is a file; a pipe on stdin or --no-tty gets none', async () => {
+    const out = join(inject('workDir'), `tty-default-${process.pid}.txt`);
+    const run = `TSBOX_ROOT=${testRoot()} ${TSBOX_BIN} run`;
+    const command = [
+      `${run} ${rootfsTar()} tty > ${out}; echo A=$?; tr -d '\\r' < ${out} | sed 's/^/FILE=/'`,
+      `echo | ${run} ${rootfsTar()} tty; echo B=$?`,
+      `${run} --no-tty ${rootfsTar()} tty; echo C=$?`,
+      'sleep 60',
+    ].join('; ');
+    try {
+      tmux('new-session', '-d', '-x', '100', '-y', '30', 'sh', '-c', command);
+      const screen = await screenShows(/^C=\d+$/m);
+      expect(screen).toMatch(/^A=0$/m);
+      expect(screen).toMatch(/^FILE=\/dev\/pts\/0$/m);
+      expect(screen).toMatch(/^not a tty\nB=1$/m);
+      expect(screen).toMatch(/^not a tty\nC=1$/m);
+    } finally {
+      rmSync(out, { force: true });
+    }
+  });
+
+  it('--name with a terminal: the output is shown and kept for tsbox logs; rm leaves nothing', async () => {
+    const name = `tty-log-${process.pid}`;
+    const tsbox = `TSBOX_ROOT=${testRoot()} ${TSBOX_BIN}`;
+    const command = [
+      `${tsbox} run -t --name ${name} ${rootfsTar()} sh -c 'echo out; echo err >&2; exit 6'; echo A=$?`,
+      `${tsbox} logs ${name} | tr -d '\\r' | sed 's/^/LOG=/'`,
+      `${tsbox} rm ${name}; ${tsbox} ps -a | grep -c ${name} | sed 's/^/LEFT=/'`,
+      'sleep 60',
+    ].join('; ');
+    tmux('new-session', '-d', '-x', '100', '-y', '30', 'sh', '-c', command);
+    const screen = await screenShows(/^LEFT=\d+$/m);
+    expect(screen).toMatch(/^out\nerr\nA=6$/m);
+    expect(screen).toMatch(/^LOG=out\nLOG=err$/m);
+    expect(screen).toMatch(/^LEFT=0$/m);
+  });
+
   it('job control: Ctrl-Z stops the foreground job, fg resumes it', async () => {
     const command = `TSBOX_ROOT=${testRoot()} ${TSBOX_BIN} run -it ${rootfsTar()} /bin/sh; echo EXIT=$?; sleep 60`;
     tmux('new-session', '-d', '-x', '100', '-y', '30', 'sh', '-c', command);
@@ -76,6 +115,7 @@ describe.skipIf(!hasTmux)('interactive shell in a terminal (needs tmux)', () => 
     await screenShows(/^\/ #/m);
     tmux('send-keys', 'echo pid=$$; sleep 50', 'Enter');
     await screenShows(/pid=\d+/);
+    await new Promise((r) => setTimeout(r, 300)); // let sleep start: a Ctrl-C before it reaches the shell instead
     tmux('send-keys', 'C-c');
     tmux('send-keys', 'echo rc=$?', 'Enter');
     await screenShows(/^rc=130$/m);

@@ -6,7 +6,7 @@ import { addCommonOptions, type CommonOptions } from '../options.js';
 
 export function logsCommand(): Command {
   const cmd = new Command('logs')
-    .description('print the output of a detached container (kept in its state directory)')
+    .description('print the output of a detached or named container (kept in its state directory)')
     .argument('<container>', 'name, id or unique id prefix')
     .option('-f, --follow', 'keep printing new output until the container exits', false)
     .option('-n, --tail <lines>', 'only the last lines of each stream')

@@ -110,7 +110,7 @@ export function runCommand(): Command {
         statsFile: flags.statsFile,
         name: flags.name,
         detach: flags.detach,
-        tty: decideTty({ flag: flags.tty, stdinIsTty: isatty(0), stdoutIsTty: isatty(1), detach: flags.detach, rootfsFromStdin: rootfs === '-' }),
+        tty: decideTty({ flag: flags.tty, stdinIsTty: isatty(0), detach: flags.detach, rootfsFromStdin: rootfs === '-' }),
         init: flags.init,
       };
       if (flags.detach) {

@@ -5,7 +5,7 @@
  *   <state dir>/containers/<short id>/
  *     state.json                          the ContainerRecord, replaced atomically (temp + rename)
  *     owner.lock                          flock held by the process that waits for the container
- *     stdout.log, stderr.log              a detached container's output
+ *     stdout.log, stderr.log              a detached or named container's output
  *     spec.json                           the RunSpec, for exec and inspect
  *
  * The state dir is /run/tsbox for the default root (it is about processes, gone at reboot

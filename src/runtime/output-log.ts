@@ -1,0 +1,134 @@
+/**
+ * The output of a named foreground run (`--name` without -d), kept for `tsbox logs` in
+ * the same stdout.log and stderr.log a detached container writes, while the user still
+ * sees it as it comes.
+ *
+ * Without a terminal, the container's stdout and stderr are the write ends of two pipes
+ * (real pipes, as with a plain run: /dev/stdout opens, and a closed reader means EPIPE)
+ * and tsbox copies each chunk the moment it is read: into the log, then to where the
+ * output would have gone (tsbox's own stdout and stderr). The container can never be
+ * more than a pipe's buffer ahead of the user. When the user's end closes (`| head`), we
+ * stop reading, so the container's next write fails with EPIPE as it would have directly.
+ * With a terminal, the relay (terminal.ts) hands us what it shows the user, which goes to
+ * stdout.log, as docker's logs do for -t.
+ *
+ * Unnamed runs do none of this: their stdio is passed straight through.
+ */
+import { closeSync, openSync, write, writeSync } from 'node:fs';
+import { Socket } from 'node:net';
+import type { StdioChoice } from '../spec/run-spec.js';
+import { pipe } from '../sys/fd.js';
+
+export interface OutputLogPaths {
+  stdout: string;
+  stderr: string;
+}
+
+export interface OutputLog {
+  /** The stdio to start the init with. */
+  readonly stdio: [StdioChoice, StdioChoice, StdioChoice];
+  /** After the init started: drop our write ends and copy until the container's side closes. */
+  start(): Promise<void>;
+  /** With a terminal: what the user saw, appended to stdout.log. */
+  record(data: Buffer): void;
+  /** Stop copying and close every fd. Idempotent. */
+  close(): void;
+}
+
+/**
+ * How long the copy may go on after the container's PID 1 exited. The rest of its processes
+ * die with it, closing the pipes at once; only a process outside the container that was
+ * handed the pipe (through a unix socket on a volume) could keep it open.
+ */
+export const OUTPUT_DRAIN_MS = 2000;
+
+/** After EAGAIN on a non-blocking destination, try again this much later. */
+const RETRY_MS = 2;
+
+export function openOutputLog(paths: OutputLogPaths, stdio: [StdioChoice, StdioChoice, StdioChoice], tty: boolean): OutputLog {
+  const fds: number[] = [];
+  const keep = (fd: number) => (fds.push(fd), fd);
+  const close = () => {
+    for (const fd of fds.splice(0)) closeFd(fd);
+    for (const s of sources) s.destroy();
+  };
+  const sources: Socket[] = [];
+  try {
+    const logs = [keep(openSync(paths.stdout, 'a', 0o600)), keep(openSync(paths.stderr, 'a', 0o600))] as const;
+    if (tty) {
+      // The init gives the pty to the command; nothing to copy here.
+      return { stdio, start: async () => {}, record: (data) => writeAll(logs[0], data), close };
+    }
+    const pipes = [pipe(), pipe()];
+    for (const [r, w] of pipes) keep(r), keep(w);
+    const streams = [1, 2].map((n, i) => ({ read: pipes[i]![0], write: pipes[i]![1], log: logs[i]!, dest: destination(stdio[n]!, n) }));
+    return {
+      stdio: [stdio[0], streams[0]!.write, streams[1]!.write],
+      start: async () => {
+        for (const s of streams) {
+          closeFd(s.write);
+          fds.splice(fds.indexOf(s.write), 1);
+          fds.splice(fds.indexOf(s.read), 1); // the socket owns it now
+          const source = new Socket({ fd: s.read, readable: true, writable: false });
+          sources.push(source);
+        }
+        await Promise.all(streams.map((s, i) => copy(sources[i]!, s.log, s.dest)));
+      },
+      record: () => {},
+      close,
+    };
+  } catch (err) {
+    close();
+    throw err;
+  }
+}
+
+/** Where a stream would have gone without the log: an fd of ours, or nowhere. */
+function destination(choice: StdioChoice, fd: number): number | null {
+  if (choice === 'inherit') return fd;
+  return typeof choice === 'number' ? choice : null;
+}
+
+async function copy(source: Socket, log: number, dest: number | null): Promise<void> {
+  try {
+    for await (const chunk of source as AsyncIterable<Buffer>) {
+      writeAll(log, chunk);
+      if (dest === null) continue;
+      try {
+        await writeAllAsync(dest, chunk);
+      } catch (err) {
+        dest = null;
+        // The reader went away: stop reading, so the container sees EPIPE as it would have.
+        if ((err as NodeJS.ErrnoException).code === 'EPIPE') return void source.destroy();
+      }
+    }
+  } catch {
+    // destroyed by close(): the run is over
+  }
+}
+
+/** The log is a regular file: a synchronous append is quick and keeps chunks in order. */
+function writeAll(fd: number, data: Buffer): void {
+  for (let off = 0; off < data.length; ) off += writeSync(fd, data, off);
+}
+
+/** The user's stdout may be a slow pipe or terminal: write without blocking the event loop. */
+async function writeAllAsync(fd: number, data: Buffer): Promise<void> {
+  for (let off = 0; off < data.length; ) {
+    off += await new Promise<number>((resolve, reject) =>
+      write(fd, data, off, data.length - off, null, (err, n) => {
+        if (!err) return resolve(n);
+        if (err.code === 'EAGAIN') return void setTimeout(() => resolve(0), RETRY_MS);
+        reject(err);
+      }),
+    );
+  }
+}
+
+function closeFd(fd: number): void {
+  try {
+    closeSync(fd);
+  } catch {
+    // already closed
+  }
+}
