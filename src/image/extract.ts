@@ -18,15 +18,16 @@
  *
  * The tar bytes go through our own reader (tar-reader.ts), parsed in place from large
  * read buffers: per-entry stream objects cost more than the syscalls of the entry.
- * Hashing runs on a worker thread for big archives, gunzip on zlib's thread.
+ * A file's reader hashes what it reads (on a worker thread for big archives, see
+ * archive-hash.ts); other inputs are hashed here. Gunzip runs on zlib's thread.
  */
 import { createGunzip, type Gunzip } from 'node:zlib';
 import { TsboxError } from '../errors.js';
 import { AT, close, O, openat, writeAll } from '../sys/fs.js';
 import { SysError } from '../sys/sys-error.js';
 import { sniffArchive, SNIFF_BYTES, type ArchiveFormat } from './archive-format.js';
-import { createArchiveHasher, type ArchiveHasher } from './archive-hash.js';
-import { releaseChunk } from './chunk-pool.js';
+import { createInlineHasher, isHashedArchive, type InlineHasher } from './archive-hash.js';
+import { releaseChunk } from './chunk-ring.js';
 import { entryError, RootfsError } from './errors.js';
 import { BadEntryError, planEntry, type EntryPlan } from './entry-plan.js';
 import { PaxFormatError, type PaxRecords } from './pax.js';
@@ -37,8 +38,6 @@ import { RefusedEntryError, TreeWriter } from './tree-writer.js';
 export interface ExtractOptions {
   /** Limit on the bytes of regular file content (gzip bombs, runaway archives). */
   maxBytes: number;
-  /** The archive's size when known (a regular file): big ones are hashed on a worker thread. */
-  archiveBytes?: number | null;
 }
 
 export interface ExtractResult {
@@ -66,24 +65,25 @@ export async function extractArchive(input: AsyncIterable<Buffer | string>, tree
 }
 
 async function run(input: AsyncIterable<Buffer | string>, writer: TreeWriter, opts: ExtractOptions): Promise<ExtractResult> {
-  const hash = createArchiveHasher(opts.archiveBytes ?? null);
+  const hashed = isHashedArchive(input) ? input : null;
+  const inline = hashed === null ? createInlineHasher() : null;
   const sink = new ExtractSink(writer, opts.maxBytes);
   try {
-    const format = await feed(input, hash, new TarReader(sink));
-    return { digest: await hash.digest(), contentBytes: sink.contentBytes, entries: sink.entries, format };
+    const format = await feed(input, inline, new TarReader(sink));
+    return { digest: inline?.digest() ?? (await hashed!.digest()), contentBytes: sink.contentBytes, entries: sink.entries, format };
   } catch (err) {
-    hash.abort();
+    hashed?.abort();
     sink.abandon();
     throw err;
   }
 }
 
 /**
- * Read the input, hash every byte, and push the tar bytes (gunzipped when the magic says
+ * Read the input, hash every byte (unless the input does), and push the tar bytes (gunzipped when the magic says
  * gzip) through the reader. Plain tar is parsed straight from the read chunks, on this
  * thread; gunzip runs on zlib's thread, with backpressure.
  */
-async function feed(input: AsyncIterable<Buffer | string>, hash: ArchiveHasher, reader: TarReader): Promise<ArchiveFormat> {
+async function feed(input: AsyncIterable<Buffer | string>, hash: InlineHasher | null, reader: TarReader): Promise<ArchiveFormat> {
   let head: Buffer[] = [];
   let headBytes = 0;
   let format: ArchiveFormat | null = null;
@@ -112,7 +112,7 @@ async function feed(input: AsyncIterable<Buffer | string>, hash: ArchiveHasher, 
   try {
     for await (const raw of input) {
       const chunk = typeof raw === 'string' ? Buffer.from(raw) : raw;
-      hash.update(chunk);
+      hash?.update(chunk);
       if (format === null) {
         head.push(chunk);
         headBytes += chunk.length;
