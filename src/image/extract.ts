@@ -24,6 +24,7 @@
 import { createGunzip, type Gunzip } from 'node:zlib';
 import { TsboxError } from '../errors.js';
 import { AT, close, O, openat, writeAll } from '../sys/fs.js';
+import { currentUmask } from '../sys/process.js';
 import { SysError } from '../sys/sys-error.js';
 import { sniffArchive, SNIFF_BYTES, type ArchiveFormat } from './archive-format.js';
 import { createInlineHasher, isHashedArchive, type InlineHasher } from './archive-hash.js';
@@ -33,7 +34,7 @@ import { BadEntryError, planEntry, type EntryPlan } from './entry-plan.js';
 import { PaxFormatError, type PaxRecords } from './pax.js';
 import { TarFormatError, type TarHeader } from './tar-header.js';
 import { TarReader, type TarSink } from './tar-reader.js';
-import { RefusedEntryError, TreeWriter } from './tree-writer.js';
+import { RefusedEntryError, TreeWriter, type OpenFile } from './tree-writer.js';
 
 export interface ExtractOptions {
   /** Limit on the bytes of regular file content (gzip bombs, runaway archives). */
@@ -51,7 +52,7 @@ export interface ExtractResult {
 
 export async function extractArchive(input: AsyncIterable<Buffer | string>, treeDir: string, opts: ExtractOptions): Promise<ExtractResult> {
   const rootFd = openat(AT.FDCWD, treeDir, O.RDONLY | O.DIRECTORY | O.NOFOLLOW);
-  const writer = new TreeWriter(rootFd);
+  const writer = new TreeWriter(rootFd, { uid: process.geteuid!(), gid: process.getegid!(), umask: currentUmask() });
   try {
     const result = await run(input, writer, opts);
     writer.finish();
@@ -172,7 +173,7 @@ class ExtractSink implements TarSink {
   contentBytes = 0;
   entries = 0;
   private plan: EntryPlan | null = null;
-  private fd = -1;
+  private file: OpenFile | null = null;
 
   constructor(
     private readonly writer: TreeWriter,
@@ -198,7 +199,7 @@ class ExtractSink implements TarSink {
         });
       }
       this.contentBytes += plan.size;
-      this.fd = this.writer.createFile(plan);
+      this.file = this.writer.createFile(plan);
       this.plan = plan;
     } catch (err) {
       throw withEntry(err, plan.name);
@@ -206,22 +207,22 @@ class ExtractSink implements TarSink {
   }
 
   data(bytes: Uint8Array): void {
-    if (this.fd < 0) return; // data of a member that is not a regular file: skipped
+    if (this.file === null) return; // data of a member that is not a regular file: skipped
     try {
-      writeAll(this.fd, bytes);
+      writeAll(this.file.fd, bytes);
     } catch (err) {
       throw withEntry(err, this.plan!.name);
     }
   }
 
   entryEnd(): void {
-    if (this.fd < 0) return;
-    const fd = this.fd;
+    if (this.file === null) return;
+    const file = this.file;
     const plan = this.plan!;
-    this.fd = -1;
+    this.file = null;
     this.plan = null;
     try {
-      this.writer.finishFile(fd, plan);
+      this.writer.finishFile(file, plan);
     } catch (err) {
       throw withEntry(err, plan.name);
     }
@@ -229,13 +230,13 @@ class ExtractSink implements TarSink {
 
   /** Close the file being written, if any (on failure). */
   abandon(): void {
-    if (this.fd < 0) return;
+    if (this.file === null) return;
     try {
-      close(this.fd);
+      close(this.file.fd);
     } catch {
       // already failing; the first error is the one to report
     }
-    this.fd = -1;
+    this.file = null;
   }
 }
 

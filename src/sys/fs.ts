@@ -3,6 +3,7 @@
  * (openat2 RESOLVE_IN_ROOT) and the *at() calls that act on one final component.
  * Every function throws SysError on failure; nothing here decides policy.
  */
+import { fstatSync } from 'node:fs';
 import { check, libc, rawSyscall, SYS } from './libc.js';
 import { SysError } from './sys-error.js';
 
@@ -222,4 +223,15 @@ export function lgetxattr(path: string, name: string): Buffer {
   const n = Number(lgetxattrFn(path, name, xattrBuf, xattrBuf.length) as number | bigint);
   check(n, 'lgetxattr', `${path}, ${name}`);
   return Buffer.from(xattrBuf.subarray(0, n));
+}
+
+/** Mode (type and permission bits) and owner of an open fd (O_PATH fds too). */
+export function fstatOwner(fd: number): { mode: number; uid: number; gid: number } {
+  try {
+    const st = fstatSync(fd);
+    return { mode: st.mode, uid: st.uid, gid: st.gid };
+  } catch (err) {
+    const e = err as NodeJS.ErrnoException;
+    throw new SysError('fstat', e.errno === undefined ? 0 : -e.errno, `fd ${fd}`);
+  }
 }
