@@ -54,9 +54,7 @@ export async function extractArchive(input: AsyncIterable<Buffer | string>, tree
   const rootFd = openat(AT.FDCWD, treeDir, O.RDONLY | O.DIRECTORY | O.NOFOLLOW);
   const writer = new TreeWriter(rootFd, { uid: process.geteuid!(), gid: process.getegid!(), umask: currentUmask() });
   try {
-    const result = await run(input, writer, opts);
-    writer.finish();
-    return result;
+    return await run(input, writer, opts);
   } catch (err) {
     writer.abandon();
     throw describeFailure(err, treeDir);
@@ -71,6 +69,8 @@ async function run(input: AsyncIterable<Buffer | string>, writer: TreeWriter, op
   const sink = new ExtractSink(writer, opts.maxBytes);
   try {
     const format = await feed(input, inline, new TarReader(sink));
+    // Directory times first: the hashing worker may still be finishing meanwhile.
+    writer.finish();
     return { digest: inline?.digest() ?? (await hashed!.digest()), contentBytes: sink.contentBytes, entries: sink.entries, format };
   } catch (err) {
     hashed?.abort();
@@ -80,8 +80,8 @@ async function run(input: AsyncIterable<Buffer | string>, writer: TreeWriter, op
 }
 
 /**
- * Read the input, hash every byte (unless the input does), and push the tar bytes (gunzipped when the magic says
- * gzip) through the reader. Plain tar is parsed straight from the read chunks, on this
+ * Read the input, hash every byte (unless the input does it), and push the tar bytes
+ * (gunzipped when the magic says gzip) through the reader. Plain tar is parsed straight from the read chunks, on this
  * thread; gunzip runs on zlib's thread, with backpressure.
  */
 async function feed(input: AsyncIterable<Buffer | string>, hash: InlineHasher | null, reader: TarReader): Promise<ArchiveFormat> {
