@@ -1,112 +1,169 @@
 /**
- * sha256 of the archive bytes, computed while they are extracted. For big archives the
- * hashing runs on a worker thread: at ~1.8 GB/s it would otherwise cost the main thread
- * as much as all the extraction syscalls together. Chunks read into SharedArrayBuffers
- * (see readArchiveFile) reach the worker without a copy, and go back to their pool when
- * hashed (chunk-pool.ts); other chunks are copied once.
+ * sha256 of the archive bytes, computed as they are read for extraction: one read of the
+ * archive, and the digest ready when the last chunk has been extracted.
+ *
+ * readArchiveFile reads the file into a ring of shared slots (chunk-ring.ts). For big
+ * archives a worker thread hashes the slots while the main thread extracts them: at
+ * ~2 GB/s sha256 alone costs as much as all the extraction syscalls together, so it must
+ * run on another core. The worker is fed and reports back through shared memory only,
+ * and it is started before the first read, so its start-up overlaps the extraction.
  * Small archives are hashed inline: starting a worker costs more than hashing them.
+ *
+ * Other inputs (stdin, a fifo) are hashed inline by the extractor (createInlineHasher).
  */
 import { createHash } from 'node:crypto';
-import { closeSync, openSync, readSync } from 'node:fs';
+import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
 import { Worker } from 'node:worker_threads';
-import { ChunkPool, hashTicket } from './chunk-pool.js';
+import { ChunkRing, CTL, HasherStalledError, STATE } from './chunk-ring.js';
 
-export interface ArchiveHasher {
-  update(chunk: Buffer): void;
-  /** "sha256:<hex>". */
+/** An archive input that hashes every byte it yields. */
+export interface HashedArchive extends AsyncIterable<Buffer> {
+  /** "sha256:<hex>" of all the bytes yielded; call once the iteration is over. */
   digest(): Promise<string>;
-  /** Stop the worker, if any, without a result (on failure). */
+  /** Stop hashing without a result (on failure). */
   abort(): void;
+}
+
+export interface InlineHasher {
+  update(chunk: Buffer): void;
+  digest(): string;
 }
 
 /** Archives at least this big are hashed off the main thread. */
 export const WORKER_HASH_MIN_BYTES = 32 * 1024 * 1024;
 
-// Plain JS so it runs the same from compiled output and from sources under a test runner.
-const workerSource = `
-const { parentPort } = require('node:worker_threads');
-const hash = require('node:crypto').createHash('sha256');
-const buffers = new Map();
-parentPort.on('message', (m) => {
-  if (m === null) return parentPort.postMessage(hash.digest('hex'));
-  if (m.buffer) buffers.set(m.id, { buffer: m.buffer, progress: m.progress });
-  const { buffer, progress } = buffers.get(m.id);
-  hash.update(new Uint8Array(buffer, m.offset, m.length));
-  if (progress) {
-    Atomics.store(progress, 0, m.seq);
-    Atomics.notify(progress, 0);
-  } else {
-    buffers.delete(m.id);
-  }
-});
-`;
+export function isHashedArchive(input: AsyncIterable<unknown>): input is HashedArchive {
+  return typeof (input as Partial<HashedArchive>).digest === 'function';
+}
 
-export function createArchiveHasher(expectedBytes: number | null): ArchiveHasher {
-  if (expectedBytes === null || expectedBytes < WORKER_HASH_MIN_BYTES) {
-    const hash = createHash('sha256');
-    return {
-      update: (chunk) => void hash.update(chunk),
-      digest: async () => `sha256:${hash.digest('hex')}`,
-      abort: () => {},
-    };
-  }
-  const worker = new Worker(workerSource, { eval: true });
-  worker.unref();
-  const sent = new WeakMap<ArrayBufferLike, number>();
-  let nextId = 1;
+export function createInlineHasher(): InlineHasher {
+  const hash = createHash('sha256');
+  return { update: (chunk) => void hash.update(chunk), digest: () => `sha256:${hash.digest('hex')}` };
+}
+
+/**
+ * Read a file in chunks from a ChunkRing; the consumer calls releaseChunk on each chunk
+ * when done with it (in order). Reads are synchronous: from the page cache a 1 MiB read
+ * takes ~50 µs, less than a round trip through the thread pool, and the kernel's
+ * readahead keeps a cold file streaming.
+ */
+export interface ReadOptions {
+  chunkSize?: number;
+  /** Ring slots: enough to keep reading while the worker starts (~20 ms of reading). */
+  slots?: number;
+  /** Files at least this big are hashed on a worker thread (tests lower it). */
+  workerMinBytes?: number;
+}
+
+export function readArchiveFile(path: string, { chunkSize = 1024 * 1024, slots = 64, workerMinBytes = WORKER_HASH_MIN_BYTES }: ReadOptions = {}): HashedArchive {
+  let hasher: RingHasher | InlineHasher | null = null;
   return {
-    update(chunk) {
-      let shared = chunk;
-      if (!(chunk.buffer instanceof SharedArrayBuffer)) {
-        shared = Buffer.from(new SharedArrayBuffer(chunk.length));
-        chunk.copy(shared);
+    async *[Symbol.asyncIterator]() {
+      const fd = openSync(path, 'r');
+      try {
+        const ring = new ChunkRing(chunkSize, slots);
+        const ringHasher = fstatSync(fd).size >= workerMinBytes ? new RingHasher(ring) : null;
+        const inline = ringHasher === null ? createInlineHasher() : null;
+        hasher = ringHasher ?? inline;
+        for (let position = 0; ; ) {
+          const slot = await ring.take(ringHasher !== null);
+          const n = readSync(fd, slot, 0, chunkSize, position);
+          if (n === 0) break;
+          position += n;
+          const chunk = ring.filled(n, ringHasher !== null);
+          inline?.update(chunk);
+          yield chunk;
+        }
+        ring.end();
+      } finally {
+        closeSync(fd);
       }
-      // A pooled buffer comes back many times: the worker keeps it after the first, as
-      // sending a SharedArrayBuffer costs far more than sending its number.
-      const ticket = hashTicket(shared);
-      const known = ticket !== null && sent.has(shared.buffer);
-      const id = sent.get(shared.buffer) ?? nextId++;
-      if (ticket !== null) sent.set(shared.buffer, id);
-      const offset = shared.byteOffset;
-      const length = shared.length;
-      if (known) worker.postMessage({ id, offset, length, seq: ticket.seq });
-      else worker.postMessage({ id, buffer: shared.buffer, progress: ticket?.progress, offset, length, seq: ticket?.seq });
     },
-    digest() {
-      return new Promise<string>((resolve, reject) => {
-        worker.once('message', (hex: string) => {
-          void worker.terminate();
-          resolve(`sha256:${hex}`);
-        });
-        worker.once('error', reject);
-        worker.postMessage(null);
-      });
+    async digest() {
+      if (hasher === null) throw new Error('readArchiveFile: digest() before reading');
+      return hasher.digest();
     },
     abort() {
-      void worker.terminate();
+      if (hasher instanceof RingHasher) hasher.abort();
     },
   };
 }
 
-/**
- * Read a file in chunks from a ChunkPool: each chunk may be reused once the consumer has
- * called releaseChunk on it and the hasher is done with it (a consumer that does not
- * release just gets fresh buffers). Reads are synchronous: from the page cache a 1 MiB
- * read takes ~50 µs, less than a round trip through the thread pool, and the kernel's
- * readahead keeps a cold file streaming.
- */
-export async function* readArchiveFile(path: string, chunkSize = 1024 * 1024, maxChunks = 64): AsyncGenerator<Buffer> {
-  const pool = new ChunkPool(chunkSize, maxChunks);
-  const fd = openSync(path, 'r');
-  try {
-    for (let position = 0; ; ) {
-      const buf = pool.take();
-      const n = readSync(fd, buf, 0, chunkSize, position);
-      if (n === 0) return;
-      position += n;
-      yield n === chunkSize ? buf : buf.subarray(0, n);
+// Plain JS so it runs the same from compiled output and from sources under a test runner.
+// It hashes published chunks in order, reports each one done, and sleeps on EVENTS.
+const workerSource = `
+const { workerData } = require('node:worker_threads');
+const { arena, ctlBuffer, chunkSize, slots, CTL, STATE } = workerData;
+const ctl = new Int32Array(ctlBuffer);
+const hash = require('node:crypto').createHash('sha256');
+try {
+  for (let seq = 0; ; ) {
+    const events = Atomics.load(ctl, CTL.EVENTS);
+    const published = Atomics.load(ctl, CTL.PUBLISHED);
+    for (; seq < published; seq++) {
+      const slot = seq % slots;
+      hash.update(new Uint8Array(arena, slot * chunkSize, Atomics.load(ctl, CTL.LENGTHS + slot)));
+      Atomics.store(ctl, CTL.HASHED, seq + 1);
+      Atomics.notify(ctl, CTL.HASHED);
     }
-  } finally {
-    closeSync(fd);
+    if (Atomics.load(ctl, CTL.STATE) === STATE.ENDED && Atomics.load(ctl, CTL.PUBLISHED) === seq) break;
+    if (Atomics.load(ctl, CTL.PUBLISHED) === seq) Atomics.wait(ctl, CTL.EVENTS, events);
+  }
+  new Uint8Array(ctlBuffer, CTL.DIGEST * 4, 32).set(hash.digest());
+  Atomics.store(ctl, CTL.STATE, STATE.DONE);
+} catch {
+  Atomics.store(ctl, CTL.STATE, STATE.FAILED);
+}
+Atomics.notify(ctl, CTL.STATE);
+Atomics.notify(ctl, CTL.HASHED);
+`;
+
+/** Waiting this long for the worker's digest without progress: it is gone. */
+const DIGEST_STALL_MS = 30_000;
+
+/** The worker side of a ChunkRing. */
+class RingHasher {
+  private readonly worker: Worker;
+
+  constructor(private readonly ring: ChunkRing) {
+    this.worker = new Worker(workerSource, {
+      eval: true,
+      workerData: { arena: ring.arena, ctlBuffer: ring.ctl.buffer, chunkSize: ring.chunkSize, slots: ring.slots, CTL, STATE },
+    });
+    this.worker.unref();
+    // A worker that cannot start never sets FAILED itself; the stall timeouts catch it.
+    this.worker.on('error', () => {
+      Atomics.store(ring.ctl, CTL.STATE, STATE.FAILED);
+      Atomics.notify(ring.ctl, CTL.HASHED);
+    });
+  }
+
+  /**
+   * The worker is at most one ring behind (~30 ms of hashing): wait for it synchronously.
+   * (Atomics.waitAsync would not keep the process alive while it waits.)
+   */
+  digest(): string {
+    const ctl = this.ring.ctl;
+    let hashed = Atomics.load(ctl, CTL.HASHED);
+    let since = Date.now();
+    for (;;) {
+      const state = Atomics.load(ctl, CTL.STATE);
+      if (state === STATE.DONE) break;
+      if (state === STATE.FAILED) throw new HasherStalledError('the archive hashing thread failed');
+      Atomics.wait(ctl, CTL.STATE, state, 100);
+      const now = Atomics.load(ctl, CTL.HASHED);
+      if (now !== hashed) {
+        hashed = now;
+        since = Date.now();
+      } else if (Date.now() - since > DIGEST_STALL_MS) {
+        throw new HasherStalledError('the archive hashing thread stopped making progress');
+      }
+    }
+    void this.worker.terminate();
+    return `sha256:${Buffer.from(ctl.buffer, CTL.DIGEST * 4, 32).toString('hex')}`;
+  }
+
+  abort(): void {
+    void this.worker.terminate();
   }
 }

@@ -19,6 +19,8 @@ export class UnsafeNameError extends Error {}
 /** Bytes the kernel accepts in one component (NAME_MAX) and in a path (PATH_MAX, with its NUL). */
 const NAME_MAX = 255;
 const PATH_MAX = 4096;
+/** UTF-8 takes at most 3 bytes per UTF-16 code unit: strings this short need no byte count. */
+const MAX_BYTES_PER_UNIT = 3;
 
 export function normalizeEntryName(name: string): EntryPath {
   if (name.includes('\0')) throw new UnsafeNameError('name contains a NUL byte');
@@ -26,11 +28,15 @@ export function normalizeEntryName(name: string): EntryPath {
   for (const part of name.split('/')) {
     if (part === '' || part === '.') continue;
     if (part === '..') throw new UnsafeNameError('name contains a ".." component');
-    if (Buffer.byteLength(part) > NAME_MAX) throw new UnsafeNameError(`a component is longer than ${NAME_MAX} bytes`);
+    if (part.length * MAX_BYTES_PER_UNIT > NAME_MAX && Buffer.byteLength(part) > NAME_MAX) {
+      throw new UnsafeNameError(`a component is longer than ${NAME_MAX} bytes`);
+    }
     parts.push(part);
   }
   // The kernel would refuse it anyway (ENAMETOOLONG); say so in words.
-  if (Buffer.byteLength(parts.join('/')) >= PATH_MAX) throw new UnsafeNameError(`name is longer than PATH_MAX (${PATH_MAX} bytes)`);
+  if (name.length * MAX_BYTES_PER_UNIT >= PATH_MAX && Buffer.byteLength(parts.join('/')) >= PATH_MAX) {
+    throw new UnsafeNameError(`name is longer than PATH_MAX (${PATH_MAX} bytes)`);
+  }
   return parts;
 }
 

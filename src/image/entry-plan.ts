@@ -78,7 +78,7 @@ export function planEntry(header: RawHeader, pax: PaxRecords): EntryPlan {
 function plan(header: RawHeader, pax: PaxRecords): EntryPlan {
   const kind = header.type === null ? undefined : kinds[header.type];
   if (kind === undefined) throw new BadEntryError(`unsupported entry type ${header.type === null ? '(unknown typeflag)' : header.type}`);
-  if ([...pax.keys()].some((k) => k.startsWith('GNU.sparse.'))) throw new BadEntryError('sparse files are not supported');
+  for (const key of pax.keys()) if (key.startsWith('GNU.sparse.')) throw new BadEntryError('sparse files are not supported');
 
   const name = paxText(pax, 'path') ?? header.name;
   const path = normalizeEntryName(name);

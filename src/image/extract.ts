@@ -18,27 +18,27 @@
  *
  * The tar bytes go through our own reader (tar-reader.ts), parsed in place from large
  * read buffers: per-entry stream objects cost more than the syscalls of the entry.
- * Hashing runs on a worker thread for big archives, gunzip on zlib's thread.
+ * A file's reader hashes what it reads (on a worker thread for big archives, see
+ * archive-hash.ts); other inputs are hashed here. Gunzip runs on zlib's thread.
  */
 import { createGunzip, type Gunzip } from 'node:zlib';
 import { TsboxError } from '../errors.js';
 import { AT, close, O, openat, writeAll } from '../sys/fs.js';
+import { currentUmask } from '../sys/process.js';
 import { SysError } from '../sys/sys-error.js';
 import { sniffArchive, SNIFF_BYTES, type ArchiveFormat } from './archive-format.js';
-import { createArchiveHasher, type ArchiveHasher } from './archive-hash.js';
-import { releaseChunk } from './chunk-pool.js';
+import { createInlineHasher, isHashedArchive, type InlineHasher } from './archive-hash.js';
+import { releaseChunk } from './chunk-ring.js';
 import { entryError, RootfsError } from './errors.js';
 import { BadEntryError, planEntry, type EntryPlan } from './entry-plan.js';
 import { PaxFormatError, type PaxRecords } from './pax.js';
 import { TarFormatError, type TarHeader } from './tar-header.js';
 import { TarReader, type TarSink } from './tar-reader.js';
-import { RefusedEntryError, TreeWriter } from './tree-writer.js';
+import { RefusedEntryError, TreeWriter, type OpenFile } from './tree-writer.js';
 
 export interface ExtractOptions {
   /** Limit on the bytes of regular file content (gzip bombs, runaway archives). */
   maxBytes: number;
-  /** The archive's size when known (a regular file): big ones are hashed on a worker thread. */
-  archiveBytes?: number | null;
 }
 
 export interface ExtractResult {
@@ -52,11 +52,9 @@ export interface ExtractResult {
 
 export async function extractArchive(input: AsyncIterable<Buffer | string>, treeDir: string, opts: ExtractOptions): Promise<ExtractResult> {
   const rootFd = openat(AT.FDCWD, treeDir, O.RDONLY | O.DIRECTORY | O.NOFOLLOW);
-  const writer = new TreeWriter(rootFd);
+  const writer = new TreeWriter(rootFd, { uid: process.geteuid!(), gid: process.getegid!(), umask: currentUmask() });
   try {
-    const result = await run(input, writer, opts);
-    writer.finish();
-    return result;
+    return await run(input, writer, opts);
   } catch (err) {
     writer.abandon();
     throw describeFailure(err, treeDir);
@@ -66,24 +64,27 @@ export async function extractArchive(input: AsyncIterable<Buffer | string>, tree
 }
 
 async function run(input: AsyncIterable<Buffer | string>, writer: TreeWriter, opts: ExtractOptions): Promise<ExtractResult> {
-  const hash = createArchiveHasher(opts.archiveBytes ?? null);
+  const hashed = isHashedArchive(input) ? input : null;
+  const inline = hashed === null ? createInlineHasher() : null;
   const sink = new ExtractSink(writer, opts.maxBytes);
   try {
-    const format = await feed(input, hash, new TarReader(sink));
-    return { digest: await hash.digest(), contentBytes: sink.contentBytes, entries: sink.entries, format };
+    const format = await feed(input, inline, new TarReader(sink));
+    // Directory times first: the hashing worker may still be finishing meanwhile.
+    writer.finish();
+    return { digest: inline?.digest() ?? (await hashed!.digest()), contentBytes: sink.contentBytes, entries: sink.entries, format };
   } catch (err) {
-    hash.abort();
+    hashed?.abort();
     sink.abandon();
     throw err;
   }
 }
 
 /**
- * Read the input, hash every byte, and push the tar bytes (gunzipped when the magic says
- * gzip) through the reader. Plain tar is parsed straight from the read chunks, on this
+ * Read the input, hash every byte (unless the input does it), and push the tar bytes
+ * (gunzipped when the magic says gzip) through the reader. Plain tar is parsed straight from the read chunks, on this
  * thread; gunzip runs on zlib's thread, with backpressure.
  */
-async function feed(input: AsyncIterable<Buffer | string>, hash: ArchiveHasher, reader: TarReader): Promise<ArchiveFormat> {
+async function feed(input: AsyncIterable<Buffer | string>, hash: InlineHasher | null, reader: TarReader): Promise<ArchiveFormat> {
   let head: Buffer[] = [];
   let headBytes = 0;
   let format: ArchiveFormat | null = null;
@@ -112,7 +113,7 @@ async function feed(input: AsyncIterable<Buffer | string>, hash: ArchiveHasher, 
   try {
     for await (const raw of input) {
       const chunk = typeof raw === 'string' ? Buffer.from(raw) : raw;
-      hash.update(chunk);
+      hash?.update(chunk);
       if (format === null) {
         head.push(chunk);
         headBytes += chunk.length;
@@ -172,7 +173,7 @@ class ExtractSink implements TarSink {
   contentBytes = 0;
   entries = 0;
   private plan: EntryPlan | null = null;
-  private fd = -1;
+  private file: OpenFile | null = null;
 
   constructor(
     private readonly writer: TreeWriter,
@@ -198,7 +199,7 @@ class ExtractSink implements TarSink {
         });
       }
       this.contentBytes += plan.size;
-      this.fd = this.writer.createFile(plan);
+      this.file = this.writer.createFile(plan);
       this.plan = plan;
     } catch (err) {
       throw withEntry(err, plan.name);
@@ -206,22 +207,22 @@ class ExtractSink implements TarSink {
   }
 
   data(bytes: Uint8Array): void {
-    if (this.fd < 0) return; // data of a member that is not a regular file: skipped
+    if (this.file === null) return; // data of a member that is not a regular file: skipped
     try {
-      writeAll(this.fd, bytes);
+      writeAll(this.file.fd, bytes);
     } catch (err) {
       throw withEntry(err, this.plan!.name);
     }
   }
 
   entryEnd(): void {
-    if (this.fd < 0) return;
-    const fd = this.fd;
+    if (this.file === null) return;
+    const file = this.file;
     const plan = this.plan!;
-    this.fd = -1;
+    this.file = null;
     this.plan = null;
     try {
-      this.writer.finishFile(fd, plan);
+      this.writer.finishFile(file, plan);
     } catch (err) {
       throw withEntry(err, plan.name);
     }
@@ -229,13 +230,13 @@ class ExtractSink implements TarSink {
 
   /** Close the file being written, if any (on failure). */
   abandon(): void {
-    if (this.fd < 0) return;
+    if (this.file === null) return;
     try {
-      close(this.fd);
+      close(this.file.fd);
     } catch {
       // already failing; the first error is the one to report
     }
-    this.fd = -1;
+    this.file = null;
   }
 }
 

@@ -16,25 +16,40 @@ const EQUALS = 0x3d;
 /** `buf` must not be reused afterwards: the values are views into it. */
 export function parsePaxRecords(buf: Uint8Array): PaxRecords {
   const records: PaxRecords = new Map();
+  const bytes = Buffer.from(buf.buffer, buf.byteOffset, buf.length);
   let pos = 0;
-  while (pos < buf.length) {
+  while (pos < bytes.length) {
     // Some writers pad the header data with NULs after the last record.
-    if (buf[pos] === 0 && buf.subarray(pos).every((b) => b === 0)) break;
-    const space = buf.indexOf(SPACE, pos);
-    const lenText = space === -1 ? '' : Buffer.from(buf.subarray(pos, space)).toString('latin1');
-    if (!/^[1-9][0-9]{0,9}$/.test(lenText)) throw new PaxFormatError(`bad PAX record length at byte ${pos}`);
-    const end = pos + parseInt(lenText, 10);
-    if (end > buf.length || end <= space + 1) throw new PaxFormatError(`PAX record at byte ${pos} overruns the header`);
-    if (buf[end - 1] !== NEWLINE) throw new PaxFormatError(`PAX record at byte ${pos} does not end with a newline`);
-    const eq = buf.indexOf(EQUALS, space + 1);
+    if (bytes[pos] === 0 && bytes.subarray(pos).every((b) => b === 0)) break;
+    // "<len> ": 1 to 10 decimal digits, no leading zero.
+    let length = 0;
+    let space = pos;
+    for (; space < bytes.length && space - pos <= 10; space++) {
+      const c = bytes[space]!;
+      if (c < 0x30 || c > 0x39 || (c === 0x30 && space === pos)) break;
+      length = length * 10 + (c - 0x30);
+    }
+    if (space === pos || space - pos > 10 || bytes[space] !== SPACE) throw new PaxFormatError(`bad PAX record length at byte ${pos}`);
+    const end = pos + length;
+    if (end > bytes.length || end <= space + 1) throw new PaxFormatError(`PAX record at byte ${pos} overruns the header`);
+    if (bytes[end - 1] !== NEWLINE) throw new PaxFormatError(`PAX record at byte ${pos} does not end with a newline`);
+    const eq = bytes.indexOf(EQUALS, space + 1);
     if (eq === -1 || eq >= end - 1 || eq === space + 1) throw new PaxFormatError(`PAX record at byte ${pos} has no key=value`);
-    const keyBytes = buf.subarray(space + 1, eq);
-    if (keyBytes.includes(0)) throw new PaxFormatError(`PAX record at byte ${pos} has a NUL byte in its key`);
-    // A view, not a copy: callers hand over a buffer of their own (never a reused one).
-    records.set(Buffer.from(keyBytes.buffer, keyBytes.byteOffset, keyBytes.length).toString('utf8'), Buffer.from(buf.buffer, buf.byteOffset + eq + 1, end - 1 - (eq + 1)));
+    records.set(keyText(bytes, space + 1, eq, pos), bytes.subarray(eq + 1, end - 1));
     pos = end;
   }
   return records;
+}
+
+/** A record's key: almost always short ASCII ("mtime", "SCHILY.xattr.user.x"), decoded without a decoder. */
+function keyText(bytes: Buffer, start: number, end: number, pos: number): string {
+  let ascii = true;
+  for (let i = start; i < end; i++) {
+    const c = bytes[i]!;
+    if (c === 0) throw new PaxFormatError(`PAX record at byte ${pos} has a NUL byte in its key`);
+    if (c >= 0x80) ascii = false;
+  }
+  return bytes.toString(ascii ? 'latin1' : 'utf8', start, end);
 }
 
 /** A text value (path, size, mtime...): NUL bytes are not allowed in them. */

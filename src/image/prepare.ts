@@ -43,8 +43,9 @@ export interface PreparedImage {
 export const DEFAULT_MAX_ROOTFS_SIZE = 64 * 1024 ** 3;
 
 /**
- * Seams for tests: how the archive is opened. The default reads the file; a test passes a
- * counting opener to prove a cached run never reads the archive.
+ * Seams for tests: how the archive is opened. The default reads the file (and hashes it
+ * as it reads, see archive-hash.ts); a test passes a counting opener to prove a cached run
+ * never reads the archive. A plain iterable is hashed by the extractor.
  */
 export interface PrepareDeps {
   openArchive(path: string): AsyncIterable<Buffer | string>;
@@ -83,7 +84,7 @@ export async function prepareImage(source: string, opts: ImageOptions, deps: Pre
     // The process we waited for has probably just extracted and indexed it.
     const again = await fromIndex(path, key, opts);
     if (again !== null) return again;
-    const prepared = await extractStream(deps.openArchive(path), path, opts, Number(st.size));
+    const prepared = await extractStream(deps.openArchive(path), path, opts);
     await recordInIndex(opts.root, path, key, prepared.digest!);
     return prepared;
   } finally {
@@ -106,7 +107,7 @@ async function fromIndex(path: string, key: string, opts: ImageOptions): Promise
 }
 
 /** Extract into a fresh temp dir and publish it as the entry for its digest. */
-async function extractStream(input: AsyncIterable<Buffer | string>, sourceName: string, opts: ImageOptions, archiveBytes: number | null = null): Promise<PreparedImage> {
+async function extractStream(input: AsyncIterable<Buffer | string>, sourceName: string, opts: ImageOptions): Promise<PreparedImage> {
   await fs.mkdir(join(cacheDir(opts.root), '.locks'), { recursive: true, mode: 0o700 });
   const temp = await reserveTempDir(opts.root);
   try {
@@ -114,7 +115,7 @@ async function extractStream(input: AsyncIterable<Buffer | string>, sourceName: 
     const tree = join(temp.path, TREE_NAME);
     await fs.mkdir(tree, { mode: 0o755 });
     const started = Date.now();
-    const result = await extractArchive(input, tree, { maxBytes: opts.maxRootfsSize, archiveBytes });
+    const result = await extractArchive(input, tree, { maxBytes: opts.maxRootfsSize });
     const hex = digestHex(result.digest)!;
     await writeMarker(temp.path, {
       digest: result.digest,

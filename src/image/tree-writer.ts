@@ -6,9 +6,16 @@
  * unlinked before it is replaced, so a symlink or hard link planted by an earlier entry
  * is replaced, never written through.
  *
- * Parent directory fds are cached (most entries share their parent with the previous
- * one). A cached fd stays correct as long as no component of its path is replaced, and
- * replacing anything goes through `removeExisting`, which drops the whole cache.
+ * Parent directory fds are cached (dir-cache.ts). A cached fd stays correct as long as no
+ * component of its path is replaced, and replacing anything goes through
+ * `removeExisting`, which drops the whole cache.
+ *
+ * Owner and mode are set only when the kernel did not already give the node the planned
+ * ones: a node is created with the planned mode when the umask leaves it whole and it
+ * has no setuid/setgid/sticky bit (those are set after the owner, which clears them), and
+ * it belongs to its creator unless its directory is setgid. Most rootfs entries are
+ * root's with a plain mode, so most files cost no fchown/fchmod, as they would change
+ * nothing.
  */
 import {
   AT,
@@ -33,47 +40,76 @@ import {
   type Timespec,
 } from '../sys/fs.js';
 import { SysError } from '../sys/sys-error.js';
+import { DirCache, setgidOf, type CachedDir } from './dir-cache.js';
 import { joinEntryPath, type EntryPath } from './entry-path.js';
 import type { EntryPlan } from './entry-plan.js';
 import { InRootResolver } from './resolve-in-root.js';
 
 const NOW: Timespec = { sec: 0, nsec: UTIME_NOW };
-const MAX_CACHED_DIRS = 128;
 
 function isErrno(err: unknown, ...codes: string[]): boolean {
   return err instanceof SysError && codes.includes(err.code);
 }
 
+/** Who creates the nodes: what they get from the kernel before any chown or chmod. */
+export interface Creator {
+  /** The owner of new nodes (the fsuid). */
+  uid: number;
+  /** Their group, unless their directory is setgid (the fsgid). */
+  gid: number;
+  /** Bits open() and mkdir() clear; null when unknown (then every mode is set explicitly). */
+  umask: number | null;
+}
+
+/** A regular file being written. */
+export interface OpenFile {
+  fd: number;
+  /** Created with the planned owner and mode already: no fchown/fchmod needed. */
+  asPlanned: boolean;
+}
+
 export class TreeWriter {
   private readonly resolver: InRootResolver;
-  private readonly dirFds = new Map<string, number>();
+  private readonly dirs: DirCache;
   /** Directory times are set last: creating their contents would change them again. */
   private readonly dirTimes = new Map<string, { path: EntryPath; atime: Timespec; mtime: Timespec }>();
 
   /** rootFd: the tree's root, opened O_RDONLY|O_DIRECTORY (it gets the "./" entry's metadata). */
-  constructor(private readonly rootFd: number) {
+  constructor(
+    private readonly rootFd: number,
+    private readonly creator: Creator,
+  ) {
     this.resolver = new InRootResolver(rootFd);
+    this.dirs = new DirCache(rootFd);
   }
 
-  /** Create a regular file and return its fd for the data; finishFile applies metadata. */
-  createFile(plan: EntryPlan): number {
+  /** Create a regular file for its data; finishFile applies the rest of the metadata. */
+  createFile(plan: EntryPlan): OpenFile {
     const [parent, name] = this.parentOf(plan.path);
     const flags = O.WRONLY | O.CREAT | O.EXCL | O.NOFOLLOW;
     this.dirTimes.delete(joinEntryPath(plan.path));
     try {
-      return openat(parent, name, flags, 0o600);
+      return this.openNew(parent, name, flags, plan);
     } catch (err) {
       if (!isErrno(err, 'EEXIST')) throw err;
       this.removeExisting(parent, name, plan.path);
-      return openat(this.parentOf(plan.path)[0], name, flags, 0o600);
+      return this.openNew(this.parentOf(plan.path)[0], name, flags, plan);
     }
   }
 
+  private openNew(parent: CachedDir, name: string, flags: number, plan: EntryPlan): OpenFile {
+    const asPlanned = this.createdAsPlanned(plan, parent);
+    return { fd: openat(parent.fd, name, flags, asPlanned ? plan.mode : 0o600), asPlanned };
+  }
+
   /** Owner before mode (chown clears setuid/setgid), xattrs after both (chown drops capabilities). */
-  finishFile(fd: number, plan: EntryPlan): void {
+  finishFile(file: OpenFile, plan: EntryPlan): void {
+    const fd = file.fd;
     try {
-      fchown(fd, plan.uid, plan.gid);
-      fchmod(fd, plan.mode);
+      if (!file.asPlanned) {
+        fchown(fd, plan.uid, plan.gid);
+        fchmod(fd, plan.mode);
+      }
       for (const [attr, value] of plan.xattrs) fsetxattr(fd, attr, value);
       futimens(fd, plan.atime ?? NOW, plan.mtime);
     } finally {
@@ -101,72 +137,89 @@ export class TreeWriter {
     }
   }
 
-  /** Set the directory times recorded on the way, then release every fd. */
+  /**
+   * Set the directory times recorded on the way, then release every fd. Directories are
+   * looked up, never created: one removed by a later entry is skipped.
+   */
   finish(): void {
-    this.dropDirCache();
     for (const { path, atime, mtime } of this.dirTimes.values()) {
       if (path.length === 0) {
         futimens(this.rootFd, atime, mtime);
         continue;
       }
-      let parent: number;
+      let parent: CachedDir;
       try {
-        parent = this.resolver.openDir(path.slice(0, -1));
+        parent = this.dirFd(path.slice(0, -1), false);
       } catch (err) {
-        if (isErrno(err, 'ENOENT')) continue; // removed by a later entry
+        if (isErrno(err, 'ENOENT')) continue;
         throw err;
       }
       try {
-        utimensatNoFollow(parent, path[path.length - 1]!, atime, mtime);
+        utimensatNoFollow(parent.fd, path[path.length - 1]!, atime, mtime);
       } catch (err) {
         if (!isErrno(err, 'ENOENT')) throw err;
-      } finally {
-        close(parent);
       }
     }
     this.dirTimes.clear();
+    this.dirs.clear();
   }
 
   /** Release cached fds without finishing (on failure). */
   abandon(): void {
-    this.dropDirCache();
+    this.dirs.clear();
+  }
+
+  /** True when a node created now in `parent` gets the planned owner from the kernel. */
+  private ownedAsPlanned(plan: EntryPlan, parent: CachedDir): boolean {
+    return plan.uid === this.creator.uid && plan.gid === this.creator.gid && !this.dirs.isSetgid(parent);
+  }
+
+  /** True when a node created now in `parent` with plan.mode gets the planned owner and mode. */
+  private createdAsPlanned(plan: EntryPlan, parent: CachedDir): boolean {
+    const umask = this.creator.umask;
+    return umask !== null && (plan.mode & ~0o777) === 0 && (plan.mode & umask) === 0 && this.ownedAsPlanned(plan, parent);
   }
 
   private directory(plan: EntryPlan): void {
     const key = joinEntryPath(plan.path);
     if (plan.path.length === 0) {
       this.applyDirMetadata(this.rootFd, plan);
+      this.dirs.forgetModes(); // the root may be cached under other names (a symlink to "/")
+      this.dirs.root.setgid = setgidOf(plan.mode);
     } else {
       const [parent, name] = this.parentOf(plan.path);
-      const fd = this.makeDir(parent, name, plan.path);
+      const asPlanned = plan.xattrs.length === 0 && this.createdAsPlanned(plan, parent);
+      const made = this.makeDir(parent, name, plan.path, asPlanned ? plan.mode : 0o700);
       // Cached parent fds are O_PATH; this one can also take fchown/fchmod/fsetxattr.
-      const old = this.dirFds.get(key);
-      if (old !== undefined) {
-        close(old);
-        this.dirFds.delete(key);
+      const dir = this.dirs.set(key, made.fd, null);
+      if (!made.created || !asPlanned) {
+        this.applyDirMetadata(made.fd, plan);
+        // A directory that was already there may be cached under other names too.
+        if (!made.created) this.dirs.forgetModes();
       }
-      this.cacheDir(key, fd);
-      this.applyDirMetadata(fd, plan);
+      dir.setgid = setgidOf(plan.mode);
     }
     this.dirTimes.delete(key); // re-inserted last: a directory repeated later wins
     this.dirTimes.set(key, { path: plan.path, atime: plan.atime ?? NOW, mtime: plan.mtime });
   }
 
   /** mkdir, or keep a directory that is already there; anything else in the way is replaced. */
-  private makeDir(parent: number, name: string, path: EntryPath): number {
+  private makeDir(parent: CachedDir, name: string, path: EntryPath, mode: number): { fd: number; created: boolean } {
+    let created = true;
     try {
-      mkdirat(parent, name, 0o700);
+      mkdirat(parent.fd, name, mode);
     } catch (err) {
       if (!isErrno(err, 'EEXIST')) throw err;
+      created = false;
     }
     try {
-      return openat(parent, name, O.RDONLY | O.DIRECTORY | O.NOFOLLOW);
+      return { fd: openat(parent.fd, name, O.RDONLY | O.DIRECTORY | O.NOFOLLOW), created };
     } catch (err) {
       if (!isErrno(err, 'ENOTDIR', 'ELOOP')) throw err;
       this.removeExisting(parent, name, path);
       const newParent = this.parentOf(path)[0];
-      mkdirat(newParent, name, 0o700);
-      return openat(newParent, name, O.RDONLY | O.DIRECTORY | O.NOFOLLOW);
+      mkdirat(newParent.fd, name, mode);
+      return { fd: openat(newParent.fd, name, O.RDONLY | O.DIRECTORY | O.NOFOLLOW), created: true };
     }
   }
 
@@ -180,22 +233,21 @@ export class TreeWriter {
   private special(plan: EntryPlan, make: (parent: number, name: string) => void): void {
     let [parent, name] = this.parentOf(plan.path);
     try {
-      make(parent, name);
+      make(parent.fd, name);
     } catch (err) {
       if (!isErrno(err, 'EEXIST')) throw err;
       this.removeExisting(parent, name, plan.path);
       parent = this.parentOf(plan.path)[0];
-      make(parent, name);
+      make(parent.fd, name);
     }
     this.dirTimes.delete(joinEntryPath(plan.path));
-    fchownat(parent, name, plan.uid, plan.gid, AT.SYMLINK_NOFOLLOW);
+    if (!this.ownedAsPlanned(plan, parent)) fchownat(parent.fd, name, plan.uid, plan.gid, AT.SYMLINK_NOFOLLOW);
     // Linux cannot chmod a symlink (its mode is always 0777); the node was just created
     // by us, so fchmodat on the name reaches it and nothing else.
-    if (plan.kind !== 'symlink') fchmodat(parent, name, plan.mode);
-    for (const [attr, value] of plan.xattrs) setxattrAt(parent, name, attr, value);
-    utimensatNoFollow(parent, name, plan.atime ?? NOW, plan.mtime);
+    if (plan.kind !== 'symlink') fchmodat(parent.fd, name, plan.mode);
+    for (const [attr, value] of plan.xattrs) setxattrAt(parent.fd, name, attr, value);
+    utimensatNoFollow(parent.fd, name, plan.atime ?? NOW, plan.mtime);
   }
-
   /**
    * A hard link's target must be a member already extracted, reached through real
    * directories only: no symlink on the way (not even one inside the tree), so a link can
@@ -214,12 +266,12 @@ export class TreeWriter {
       const targetName = target[target.length - 1]!;
       let [parent, name] = this.parentOf(plan.path);
       try {
-        linkat(targetParent, targetName, parent, name);
+        linkat(targetParent, targetName, parent.fd, name);
       } catch (err) {
         if (!isErrno(err, 'EEXIST')) throw err;
         this.removeExisting(parent, name, plan.path);
         parent = this.parentOf(plan.path)[0];
-        linkat(targetParent, targetName, parent, name);
+        linkat(targetParent, targetName, parent.fd, name);
       }
       this.dirTimes.delete(joinEntryPath(plan.path));
     } finally {
@@ -232,13 +284,13 @@ export class TreeWriter {
    * drop the cached directory fds: one of them may have been reached through this name.
    * `parent` may be one of them, so the caller fetches its parent again afterwards.
    */
-  private removeExisting(parent: number, name: string, path: EntryPath): void {
+  private removeExisting(parent: CachedDir, name: string, path: EntryPath): void {
     try {
-      unlinkat(parent, name, 0);
+      unlinkat(parent.fd, name, 0);
     } catch (err) {
       if (!isErrno(err, 'EISDIR')) throw err;
       try {
-        unlinkat(parent, name, AT.REMOVEDIR);
+        unlinkat(parent.fd, name, AT.REMOVEDIR);
       } catch (err2) {
         if (isErrno(err2, 'ENOTEMPTY', 'EEXIST')) {
           throw new RefusedEntryError(`cannot replace the non-empty directory ${JSON.stringify(joinEntryPath(path))} with another type`);
@@ -246,46 +298,36 @@ export class TreeWriter {
         throw err2;
       }
     } finally {
-      this.dropDirCache();
+      this.dirs.clear();
     }
   }
 
-  /** The fd of the entry's parent directory (created, mode 0755, if missing) and the final name. */
-  private parentOf(path: EntryPath): [number, string] {
-    return [this.dirFd(path.slice(0, -1)), path[path.length - 1]!];
+  /** The entry's parent directory (created, mode 0755, if missing) and the final name. */
+  private parentOf(path: EntryPath): [CachedDir, string] {
+    return [this.dirFd(path.slice(0, -1), true), path[path.length - 1]!];
   }
 
-  private dirFd(path: EntryPath): number {
-    if (path.length === 0) return this.rootFd;
+  /** The directory at `path`, cached; missing ones are created (as tar does) when `create`, else ENOENT. */
+  private dirFd(path: EntryPath, create: boolean): CachedDir {
+    if (path.length === 0) return this.dirs.root;
     const key = path.join('/');
-    const cached = this.dirFds.get(key);
+    const cached = this.dirs.get(key);
     if (cached !== undefined) return cached;
     let fd: number;
     try {
       fd = this.resolver.openDir(path);
     } catch (err) {
-      if (!isErrno(err, 'ENOENT')) throw err;
+      if (!create || !isErrno(err, 'ENOENT')) throw err;
       // Archives may omit directory entries; create the missing parents as tar does.
-      const parent = this.dirFd(path.slice(0, -1));
+      const parent = this.dirFd(path.slice(0, -1), true);
       try {
-        mkdirat(parent, path[path.length - 1]!, 0o755);
+        mkdirat(parent.fd, path[path.length - 1]!, 0o755);
       } catch (err2) {
         if (!isErrno(err2, 'EEXIST')) throw err2;
       }
       fd = this.resolver.openDir(path);
     }
-    this.cacheDir(key, fd);
-    return fd;
-  }
-
-  private cacheDir(key: string, fd: number): void {
-    if (this.dirFds.size >= MAX_CACHED_DIRS) this.dropDirCache();
-    this.dirFds.set(key, fd);
-  }
-
-  private dropDirCache(): void {
-    for (const fd of this.dirFds.values()) close(fd);
-    this.dirFds.clear();
+    return this.dirs.set(key, fd, null);
   }
 }
 

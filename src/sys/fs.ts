@@ -3,7 +3,8 @@
  * (openat2 RESOLVE_IN_ROOT) and the *at() calls that act on one final component.
  * Every function throws SysError on failure; nothing here decides policy.
  */
-import { check, libc, rawSyscall, SYS } from './libc.js';
+import { fstatSync } from 'node:fs';
+import { check, libc, rawSyscall, SYS, tracing } from './libc.js';
 import { SysError } from './sys-error.js';
 
 /** open(2) flags (x86_64). */
@@ -91,7 +92,8 @@ export function openat(dirfd: number, path: string, flags: number, mode = 0): nu
 }
 
 export function close(fd: number): void {
-  check(closeFn(fd) as number, 'close', `fd ${fd}`);
+  const ret = closeFn(fd) as number;
+  if (ret === -1 || tracing()) check(ret, 'close', `fd ${fd}`);
 }
 
 export function mkdirat(dirfd: number, name: string, mode: number): void {
@@ -111,7 +113,8 @@ export function mknodat(dirfd: number, name: string, mode: number, major: number
 }
 
 export function symlinkat(target: string, dirfd: number, name: string): void {
-  check(symlinkatFn(target, dirfd, name) as number, 'symlinkat', `${name} -> ${target}`);
+  const ret = symlinkatFn(target, dirfd, name) as number;
+  if (ret === -1 || tracing()) check(ret, 'symlinkat', `${name} -> ${target}`);
 }
 
 /** flags 0: a symlink as old name is linked itself, never followed. */
@@ -124,20 +127,24 @@ export function unlinkat(dirfd: number, name: string, flags = 0): void {
 }
 
 export function fchown(fd: number, uid: number, gid: number): void {
-  check(fchownFn(fd, uid, gid) as number, 'fchown', `fd ${fd}, ${uid}:${gid}`);
+  const ret = fchownFn(fd, uid, gid) as number;
+  if (ret === -1 || tracing()) check(ret, 'fchown', `fd ${fd}, ${uid}:${gid}`);
 }
 
 export function fchownat(dirfd: number, name: string, uid: number, gid: number, flags: number): void {
-  check(fchownatFn(dirfd, name, uid, gid, flags) as number, 'fchownat', `${name}, ${uid}:${gid}`);
+  const ret = fchownatFn(dirfd, name, uid, gid, flags) as number;
+  if (ret === -1 || tracing()) check(ret, 'fchownat', `${name}, ${uid}:${gid}`);
 }
 
 export function fchmod(fd: number, mode: number): void {
-  check(fchmodFn(fd, mode) as number, 'fchmod', `fd ${fd}, 0${mode.toString(8)}`);
+  const ret = fchmodFn(fd, mode) as number;
+  if (ret === -1 || tracing()) check(ret, 'fchmod', `fd ${fd}, 0${mode.toString(8)}`);
 }
 
 /** Follows a symlink as last component (Linux has no lchmod); call it only on names just created. */
 export function fchmodat(dirfd: number, name: string, mode: number): void {
-  check(fchmodatFn(dirfd, name, mode, 0) as number, 'fchmodat', `${name}, 0${mode.toString(8)}`);
+  const ret = fchmodatFn(dirfd, name, mode, 0) as number;
+  if (ret === -1 || tracing()) check(ret, 'fchmodat', `${name}, 0${mode.toString(8)}`);
 }
 
 /** A point in time for utimensat: whole seconds plus nanoseconds (or UTIME_NOW/UTIME_OMIT in nsec). */
@@ -165,7 +172,8 @@ function timesBuffer(atime: Timespec, mtime: Timespec): Buffer {
 }
 
 export function futimens(fd: number, atime: Timespec, mtime: Timespec): void {
-  check(futimensFn(fd, timesBuffer(atime, mtime)) as number, 'futimens', `fd ${fd}`);
+  const ret = futimensFn(fd, timesBuffer(atime, mtime)) as number;
+  if (ret === -1 || tracing()) check(ret, 'futimens', `fd ${fd}`);
 }
 
 /** Always AT_SYMLINK_NOFOLLOW: a symlink gets its own times. */
@@ -201,7 +209,7 @@ export function writeAll(fd: number, data: Uint8Array): void {
   while (off < data.length) {
     const chunk = off === 0 ? data : data.subarray(off);
     const n = Number(writeFn(fd, chunk, chunk.length) as number | bigint);
-    check(n, 'write', `fd ${fd}`);
+    if (n === -1 || tracing()) check(n, 'write', `fd ${fd}`);
     off += n;
   }
 }
@@ -222,4 +230,15 @@ export function lgetxattr(path: string, name: string): Buffer {
   const n = Number(lgetxattrFn(path, name, xattrBuf, xattrBuf.length) as number | bigint);
   check(n, 'lgetxattr', `${path}, ${name}`);
   return Buffer.from(xattrBuf.subarray(0, n));
+}
+
+/** Mode (type and permission bits) and owner of an open fd (O_PATH fds too). */
+export function fstatOwner(fd: number): { mode: number; uid: number; gid: number } {
+  try {
+    const st = fstatSync(fd);
+    return { mode: st.mode, uid: st.uid, gid: st.gid };
+  } catch (err) {
+    const e = err as NodeJS.ErrnoException;
+    throw new SysError('fstat', e.errno === undefined ? 0 : -e.errno, `fd ${fd}`);
+  }
 }

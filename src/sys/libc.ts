@@ -42,6 +42,14 @@ export function setSyscallTracer(fn: SyscallTracer | null): void {
   tracer = fn;
 }
 
+/**
+ * For calls made thousands of times (extraction): `if (ret === -1 || tracing()) check(...)`
+ * builds the detail string only when it is shown.
+ */
+export function tracing(): boolean {
+  return tracer !== null;
+}
+
 /** Same, for calls that return a negated errno instead of setting errno. */
 export function checkNeg(ret: number, syscall: string, detail = ''): number {
   if (ret < 0) throw new SysError(syscall, -ret, detail);

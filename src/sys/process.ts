@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { check, libc } from './libc.js';
 
 const prctlFn = libc.func('int prctl(int option, unsigned long a2, unsigned long a3, unsigned long a4, unsigned long a5)');
@@ -81,4 +82,17 @@ export function resetSignalsForExec(): void {
     signalFn(sig, null);
   }
   check(sigprocmaskFn(SIG_SETMASK, Buffer.alloc(SIGSET_BYTES), null), 'sigprocmask', 'SIG_SETMASK, empty');
+}
+
+/**
+ * The process's umask, without changing it (umask(2) can only set it): the "Umask:" line
+ * of /proc/self/status (Linux 4.7+). null when it cannot be read.
+ */
+export function currentUmask(): number | null {
+  try {
+    const m = /^Umask:\s*([0-7]+)$/m.exec(readFileSync('/proc/self/status', 'latin1'));
+    return m ? parseInt(m[1]!, 8) : null;
+  } catch {
+    return null;
+  }
 }

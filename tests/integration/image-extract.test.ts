@@ -63,6 +63,15 @@ function fidelityEntries(): TarEntry[] {
     { name: `${longDir}/${'g'.repeat(120)}`, mode: 0o644, data: 'gnu long name', mtime: t + 28, gnuLongNames: true },
     { name: `${longDir}/link-${'h'.repeat(110)}`, type: '2', linkname: `/${longName}/../${'i'.repeat(120)}`, mtime: t + 29, gnuLongNames: true },
     { name: 'empty', mode: 0o644, data: '', mtime: t + 30 },
+    // Modes the umask would cut, and a setgid directory whose new nodes take its group:
+    // the extractor must still set what the archive says, as tar does.
+    { name: 'shared/', type: '5', mode: 0o775, mtime: t + 31 },
+    { name: 'shared/group-writable', mode: 0o664, data: 'g', mtime: t + 31 },
+    { name: 'srv/', type: '5', mode: 0o2775, gid: 50, mtime: t + 32 },
+    { name: 'srv/plain', mode: 0o644, data: 'p', mtime: t + 32 },
+    { name: 'srv/sub/', type: '5', mode: 0o755, mtime: t + 32 },
+    { name: 'srv/sub/deeper', mode: 0o644, data: 'd', mtime: t + 32 },
+    { name: 'srv/link', type: '2', linkname: 'plain', mtime: t + 32 },
   ];
 }
 
