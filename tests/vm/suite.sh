@@ -21,7 +21,9 @@ failed=0
 for name in $names; do
   echo "=== case $name"
   started=$(date +%s%N)
-  sh "$cases_dir/$name.sh"
+  # Cases are batch jobs: not the VM's console on stdin, or every tsbox run in them would
+  # get a terminal (tsbox allocates one whenever stdin is one).
+  sh "$cases_dir/$name.sh" </dev/null
   status=$?
   vm_record "$name" exit "{\"status\":$status,\"ms\":$((($(date +%s%N) - started) / 1000000))}"
   echo "=== case $name: exit $status"
