@@ -6,8 +6,10 @@
 #   tests/vm/run-in-vm.sh [--timeout SECONDS] SCRIPT [ARG...]
 #
 # Inside the VM:
-#   - the host's / is mounted read-only (virtio-9p), so /work/main and its dist/ are at the
-#     same paths; a fresh tmpfs covers each directory in TSBOX_VM_WRITABLE (host content hidden);
+#   - the host's / is mounted read-only (virtio-9p), so the project and its dist/ are at the
+#     same paths; a fresh tmpfs covers each directory in TSBOX_VM_WRITABLE (host content
+#     hidden), and the project directory is shared once more on top, read-only, so that a
+#     checkout under /tmp or /root is visible too;
 #   - cgroup2 is mounted at /sys/fs/cgroup with all controllers;
 #   - SCRIPT runs with /bin/sh as root, in the caller's working directory, with the caller's
 #     PATH, and TSBOX_VM_RESULTS naming a writable directory whose files come back to the host;
@@ -33,6 +35,7 @@
 set -eu
 
 here=$(cd "$(dirname "$0")" && pwd)
+project=$(cd "$here/../.." && pwd)
 timeout_s=${TSBOX_VM_TIMEOUT:-600}
 if [ "${1:-}" = "--timeout" ]; then
   timeout_s=$2
@@ -127,8 +130,12 @@ for m in $(cat /modules/order); do
   insmod "/modules/$m.ko" || fail "insmod $m"
 done
 writable=""
+project=""
 for arg in $(cat /proc/cmdline); do
-  case "$arg" in tsbox.writable=*) writable=$(echo "${arg#tsbox.writable=}" | tr ',' ' ') ;; esac
+  case "$arg" in
+    tsbox.writable=*) writable=$(echo "${arg#tsbox.writable=}" | tr ',' ' ') ;;
+    tsbox.project=*) project=${arg#tsbox.project=} ;;
+  esac
 done
 # cache=loose: the host root does not change under a test run, and it makes node start fast.
 mount -t 9p -o trans=virtio,version=9p2000.L,ro,msize=262144,cache=loose hostroot /newroot || fail "mount host root"
@@ -139,6 +146,11 @@ for d in $writable; do
   [ -d "/newroot$d" ] || mkdir -p "/newroot$d" || fail "$d is missing on the host and its parent is read-only"
   mount -t tmpfs -o "mode=$mode" tmpfs "/newroot$d" || fail "tmpfs on $d"
 done
+# The project again, where a tmpfs above may have hidden it (a checkout under /tmp or /root).
+if [ -n "$project" ]; then
+  mkdir -p "/newroot$project" || fail "cannot make the mount point $project"
+  mount -t 9p -o trans=virtio,version=9p2000.L,ro,msize=262144,cache=loose project "/newroot$project" || fail "mount project share"
+fi
 mkdir -p /newroot/run/tsbox-vm/job || fail "/run must be in tsbox.writable"
 mount -t 9p -o trans=virtio,version=9p2000.L,msize=262144 job /newroot/run/tsbox-vm/job || fail "mount job share"
 cp /bin/busybox /stage2.sh /newroot/run/tsbox-vm/
@@ -204,6 +216,8 @@ quote() { printf "'%s'" "$(printf '%s' "$1" | sed "s/'/'\\\\''/g")"; }
 } >"$job/env"
 
 writable=$(echo "${TSBOX_VM_WRITABLE:-/tmp /run /var/tmp /var/lib /root}" | tr ' ' ',')
+# The kernel command line splits on blanks.
+case "$project" in *[[:space:]]*) die "the project's path has a blank in it ($project); the VM cannot be told it" ;; esac
 
 # Software emulation on purpose: /dev/kvm here is PVM, and a stock kernel hangs under it.
 # qemu runs in the background so that an interrupted harness can stop it (timeout passes
@@ -213,9 +227,10 @@ timeout --kill-after=10 "$timeout_s" qemu-system-x86_64 \
   -machine pc -cpu max -m "${TSBOX_VM_MEMORY:-2G}" -smp "${TSBOX_VM_SMP:-2}" \
   -nographic -no-reboot -nic none \
   -kernel "$kernel" -initrd "$initramfs" \
-  -append "console=ttyS0 quiet panic=-1 tsbox.writable=$writable" \
+  -append "console=ttyS0 quiet panic=-1 tsbox.writable=$writable tsbox.project=$project" \
   -virtfs local,path=/,mount_tag=hostroot,security_model=passthrough,readonly=on,multidevs=remap,id=hostroot \
   -virtfs "local,path=$job,mount_tag=job,security_model=passthrough,id=job" \
+  -virtfs "local,path=$project,mount_tag=project,security_model=passthrough,readonly=on,multidevs=remap,id=project" \
   </dev/null >"$job/console.log" 2>&1 &
 vm_pid=$!
 trap 'kill "$vm_pid" 2>/dev/null; wait "$vm_pid"; exit 130' INT TERM
