@@ -18,6 +18,7 @@ import { closeSync, openSync } from 'node:fs';
 import { access } from 'node:fs/promises';
 import { programArgs } from '../boot/locate.js';
 import { TsboxError } from '../errors.js';
+import { SysError } from '../sys/sys-error.js';
 import { CLONE, setns, unshare } from '../sys/namespaces.js';
 import { bindHostBinaryReadOnly } from './host-binary.js';
 
@@ -42,7 +43,12 @@ export async function spawnInitInNamespaces(stdio: [StdioChoice, StdioChoice, St
   const homeFds = NAMESPACES.map((ns) => openSync(`/proc/self/ns/${ns.file}`, 'r'));
   let child: ChildProcess;
   try {
-    unshare(INIT_NAMESPACE_FLAGS);
+    try {
+      unshare(INIT_NAMESPACE_FLAGS);
+    } catch (err) {
+      if (err instanceof SysError && err.code === 'EPERM') throw err.withHint('Creating namespaces needs root (CAP_SYS_ADMIN): run tsbox as root, e.g. with sudo.');
+      throw err;
+    }
     try {
       // CVE-2019-5736: the init's /proc/PID/exe must point at a read-only node.
       bindHostBinaryReadOnly(process.execPath);

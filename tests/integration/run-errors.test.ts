@@ -2,11 +2,12 @@
  * Bad input: one line on stderr that says what is wrong and how to fix it, exit status
  * 125, and nothing left behind (no container directory, no cgroup).
  */
-import { existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { chmodSync, chownSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { inject } from 'vitest';
-import { rootfsTar, testRoot, tsbox } from '../helpers/tsbox.js';
+import { rootfsTar, testRoot, tsbox, TSBOX_BIN } from '../helpers/tsbox.js';
 
 function cgroupChildren(): string[] {
   const parent = '/sys/fs/cgroup/unified/tsbox';
@@ -81,6 +82,28 @@ describe('bad input is refused with one line and exit 125', () => {
     if (controllers === null) ctx.skip();
     await expectRefused(['run', '--memory', '64m', tar(), 'true'], /memory controller is not available in cgroup v2 on this host \(it is bound to cgroup v1/);
     await expectRefused(['run', '--pids-limit', '64', tar(), 'true'], /pids controller is not available in cgroup v2/);
+  });
+
+  it('without root: says that namespaces need root, and how to get it', () => {
+    // A world-readable rootfs and a state root of nobody's own, so that the one thing missing is root.
+    const dir = mkdtempSync('/tmp/tsbox-nonroot-');
+    try {
+      chmodSync(dir, 0o755);
+      const tarCopy = join(dir, 'rootfs.tar');
+      copyFileSync(tar(), tarCopy);
+      chmodSync(tarCopy, 0o644);
+      const root = join(dir, 'root');
+      mkdirSync(root);
+      chownSync(root, 65534, 65534);
+      const r = spawnSync(TSBOX_BIN, ['run', tarCopy, 'true'], { uid: 65534, gid: 65534, env: { PATH: process.env.PATH ?? '', TSBOX_ROOT: root }, encoding: 'utf8' });
+      const lines = r.stderr.trim().split('\n');
+      expect(lines, r.stderr).toHaveLength(1);
+      expect(lines[0]).toMatch(/^tsbox: spawn init: unshare\(.*\): EPERM .*needs root .*run tsbox as root/);
+      expect(r.status).toBe(125);
+      expect(readdirSync(join(root, 'containers'))).toEqual([]);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('a rootfs directory that is empty runs nothing, with 127', async () => {
