@@ -6,21 +6,10 @@
 import { normalizeEntryName, UnsafeNameError, type EntryPath } from './entry-path.js';
 import { paxText, PaxFormatError, type PaxRecords } from './pax.js';
 import type { Timespec } from '../sys/fs.js';
+import type { TarHeader } from './tar-header.js';
 
-/** The fields of a parsed tar header we use (see tar-header.ts; long names applied). */
-export interface RawHeader {
-  name: string;
-  type: string | null;
-  mode: number;
-  uid: number;
-  gid: number;
-  size: number;
-  /** Whole seconds since the epoch. */
-  mtime: number;
-  linkname: string | null;
-  devmajor: number;
-  devminor: number;
-}
+/** A parsed tar header (tar-header.ts), long names applied; the raw typeflag byte is only for the reader's messages. */
+export type RawHeader = Omit<TarHeader, 'typeflag'>;
 
 export type EntryKind = 'file' | 'directory' | 'symlink' | 'hardlink' | 'char-device' | 'block-device' | 'fifo';
 
@@ -50,7 +39,7 @@ export interface EntryPlan {
 
 export class BadEntryError extends Error {}
 
-const kinds: Record<string, EntryKind> = {
+const kinds: Partial<Record<NonNullable<RawHeader['type']>, EntryKind>> = {
   file: 'file',
   'contiguous-file': 'file', // typeflag 7: a regular file on every system that matters
   directory: 'directory',
