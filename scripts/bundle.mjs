@@ -6,7 +6,6 @@
 // and pino (loaded lazily, only when logging) stay external. tsc's per-file output in
 // dist/ remains the library API.
 import { execFileSync } from 'node:child_process';
-import { rmSync } from 'node:fs';
 import { build } from 'esbuild';
 
 const common = {
@@ -30,9 +29,6 @@ const programs = {
   // A detached container's monitor: resident for the container's life, so it loads no CLI.
   monitor: 'src/runtime/monitor-main.ts',
 };
-
-// Bundles of the earlier ES module layout, if this tree was built before.
-for (const old of ['tsbox.mjs', 'init.mjs', 'exec-init.mjs']) rmSync(`dist/${old}`, { force: true });
 
 await build({ ...common, entryPoints: ['src/boot/start.ts'], outfile: 'dist/start.cjs' });
 for (const [name, entry] of Object.entries(programs)) {

@@ -5,8 +5,8 @@
  *
  * The monitor is a Node program of its own (runtime/monitor-main.ts), in a session of its
  * own: it runs the ordinary run story with the container's stdio on the log files, so
- * everything a foreground run guarantees holds (the init's PDEATHSIG ties the container to it; if it
- * is SIGKILLed, the container dies with it and gc reclaims both). It inherits the
+ * everything a foreground run guarantees holds (the init's PDEATHSIG ties the container
+ * to it; if it is SIGKILLed, the container dies with it and gc reclaims both). It inherits the
  * record's owner lock: the flock belongs to the open file, shared across the fork.
  *
  *   monitor fds: 0 /dev/null, 1 /dev/null, 2 monitor.log, 3 IPC, 4 owner.lock, 5 stdout.log, 6 stderr.log
