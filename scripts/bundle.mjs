@@ -1,5 +1,5 @@
-// Bundles tsbox's programs (src/boot/programs.ts): the CLI, the container's init and the
-// exec-init, one CommonJS file each, plus dist/start.cjs that loads them with V8's code
+// Bundles tsbox's programs (src/boot/programs.ts): the CLI, the container's init, the
+// exec-init and a detached container's monitor, one CommonJS file each, plus dist/start.cjs that loads them with V8's code
 // cache. Node 20 loads an ES module graph of many small files slowly (zod's ESM build
 // alone costs ~30 ms) and has no code cache for ES modules; one CommonJS file per program
 // and a cache written here cut each start by tens of milliseconds. koffi (a native addon)

@@ -19,7 +19,7 @@ import { writeFile } from 'node:fs/promises';
 import { readFileSync } from 'node:fs';
 import { constants as osConstants } from 'node:os';
 import { createContainerCgroup, plannedCgroupPath, removeEmptyDefaultParent, type CgroupStats, type ContainerCgroup } from '../cgroups/index.js';
-import { removeEarlyGroup } from '../cgroups/early-group.js';
+import { removeEarlyGroup, type EarlyGroup } from '../cgroups/early-group.js';
 import { asTsboxError, TsboxError } from '../errors.js';
 import { prepareImage } from '../image/index.js';
 import type { InitMessage, InitPlan } from '../init/protocol.js';
@@ -125,18 +125,8 @@ async function startAndWait(spec: RunSpec, log: Logger, cleanup: CleanupStack, s
   if (outputLog) cleanup.defer('output log', () => outputLog.close());
   const initStdio = outputLog?.stdio ?? spec.stdio;
 
-  // The CLI may have spawned the init already, and made and joined a group for it under the
-  // container's id (namespaces/early-init.ts): the run adopts both when they fit its spec.
-  const early = takeEarlyInit(initStdio);
-  const earlyGroup = early?.group ?? null;
-  if (earlyGroup) cleanup.defer('early cgroup', () => removeEarlyGroup(earlyGroup));
   const traceInit = (m: Extract<InitMessage, { t: 'trace' }>) => log.debug({ step: m.step, init: true }, m.detail ?? m.step);
-  const earlyInit = early?.init ? new InitConnection(early.init, traceInit) : null;
-  if (earlyInit) {
-    deferInitRelease(cleanup, earlyInit);
-    // Its unshare and spawn ran before there was a logger: say what they did.
-    log.debug({ step: 'spawn init', pid: earlyInit.pid, namespaces: 'mnt uts ipc net pid', cgroup: earlyGroup?.path ?? null }, 'init spawned at start-up, before the command line was read');
-  }
+  const { init: earlyInit, group: earlyGroup } = takeStartupInit(initStdio, cleanup, log, traceInit);
 
   // Before any process starts: a limit this host cannot enforce is refused here.
   const cgroup: ContainerCgroup | null = await step('create cgroup', () => createContainerCgroup({ id: spec.shortId, parent: spec.cgroup.parent, limits: spec.cgroup.limits, log, adopt: earlyGroup?.path }));
@@ -211,6 +201,23 @@ async function startAndWait(spec: RunSpec, log: Logger, cleanup: CleanupStack, s
   const oomKilled = cgroup ? cgroup.oomKilled() : false;
   const exitCode = exit.code ?? 128 + (osConstants.signals[exit.signal!] ?? 0);
   return { id: spec.id, exitCode, signal: exit.signal, oomKilled, stats, wallMs };
+}
+
+/**
+ * The init the CLI spawned at start-up, with the group it made and joined for it under the
+ * container's id (namespaces/early-init.ts), when they fit this run; the group, taken either
+ * way, is removed at the end unless the run adopted it as the container's.
+ */
+function takeStartupInit(stdio: RunSpec['stdio'], cleanup: CleanupStack, log: Logger, trace: (m: Extract<InitMessage, { t: 'trace' }>) => void): { init: InitConnection | null; group: EarlyGroup | null } {
+  const early = takeEarlyInit(stdio);
+  const group = early?.group ?? null;
+  if (group) cleanup.defer('early cgroup', () => removeEarlyGroup(group));
+  if (!early?.init) return { init: null, group };
+  const init = new InitConnection(early.init, trace);
+  deferInitRelease(cleanup, init);
+  // Its unshare and spawn ran before there was a logger: say what they did.
+  log.debug({ step: 'spawn init', pid: init.pid, namespaces: 'mnt uts ipc net pid', cgroup: group?.path ?? null }, 'init spawned at start-up, before the command line was read');
+  return { init, group };
 }
 
 /** Kill the init if it still runs (setup failed, or tsbox was interrupted), and reap it. */
