@@ -10,6 +10,7 @@ import { isatty } from 'node:tty';
 import { formatStatsLine, type CgroupLimitFlags } from '../../cgroups/index.js';
 import { addCommonOptions, collect, type CommonOptions } from '../options.js';
 import { writeLine } from '../render-error.js';
+import { resolveVolumeSource } from '../host-paths.js';
 
 /** Commander's parsed flags; the resource flags keep the names the cgroups module parses. */
 interface RunFlags extends CommonOptions, CgroupLimitFlags {
@@ -44,7 +45,7 @@ export function runCommand(): Command {
     .option('--env-file <file>', 'read environment variables from a file, one NAME=VALUE per line', collect)
     .option('-w, --workdir <dir>', 'working directory inside the container (created if missing)')
     .option('-u, --user <user[:group]>', 'user to run as: UID[:GID] or a name from the image\'s /etc/passwd')
-    .option('-v, --volume <host:container[:ro]>', 'bind-mount a host path', collect)
+    .option('-v, --volume <host:container[:ro]>', 'bind-mount a host path (absolute, or relative starting with ".")', collect)
     .option('--tmpfs <path[:options]>', 'mount a tmpfs (default noexec,nosuid,nodev)', collect)
     .option('--hostname <name>', 'container host name (default: the short container id)')
     .option('--read-only', 'mount the container\'s root filesystem read-only', false)
@@ -83,7 +84,7 @@ export function runCommand(): Command {
         envFiles: flags.envFile ?? [],
         workdir: flags.workdir,
         user: flags.user,
-        volumes: flags.volume ?? [],
+        volumes: (flags.volume ?? []).map((v) => resolveVolumeSource(v)),
         tmpfs: flags.tmpfs ?? [],
         hostname: flags.hostname,
         readOnly: flags.readOnly,
