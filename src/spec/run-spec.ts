@@ -17,6 +17,7 @@ import { FLAG_NAMES, runOptionsSchema, type ParsedRunOptions, type RunOptions } 
 import { parseSize } from './units.js';
 import { checkName } from '../runtime/state/record.js';
 import { stateDirFor } from '../runtime/state/store.js';
+import { checkStatsFile } from '../runtime/stats-file.js';
 
 export const DEFAULT_ROOT = '/var/lib/tsbox';
 export const DEFAULT_PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
@@ -129,6 +130,8 @@ export async function buildRunSpec(options: RunOptions, hostEnv: NodeJS.ProcessE
   if (o.name !== undefined) checkName(o.name);
   if (o.tty && o.detach) throw new UsageError('-t and -d cannot be combined: a detached container has no terminal to attach', { hint: 'Drop -t, and use tsbox logs to read its output.' });
   const root = resolveRoot(o.root, hostEnv);
+  const statsFile = o.statsFile === undefined ? null : resolve(o.statsFile);
+  if (statsFile !== null) checkStatsFile(statsFile);
 
   return {
     id,
@@ -142,7 +145,7 @@ export async function buildRunSpec(options: RunOptions, hostEnv: NodeJS.ProcessE
     security,
     privileged: o.privileged,
     cgroup: { parent: o.cgroupParent, limits },
-    report: { stats: o.stats, statsFile: o.statsFile === undefined ? null : resolve(o.statsFile) },
+    report: { stats: o.stats, statsFile },
     log: { level: o.debug ? 'debug' : o.logLevel, format: o.logFormat },
     debug: o.debug,
     // stdin feeds the rootfs archive with "-": the container then reads from nothing.
