@@ -110,7 +110,10 @@ export async function buildRunSpec(options: RunOptions, hostEnv: NodeJS.ProcessE
     capAdd: o.capAdd,
     capDrop: o.capDrop,
     privileged: o.privileged,
-    noNewPrivileges: overrides.noNewPrivileges ?? true,
+    // Off unless asked, as in docker and podman: a non-root user in the container must be
+    // able to use setuid tools (sudo, su, ping). The bounding set and seccomp still cap
+    // what such a tool can gain; --security-opt no-new-privileges turns it on.
+    noNewPrivileges: overrides.noNewPrivileges ?? false,
     seccomp: overrides.seccomp ?? { kind: o.privileged ? 'unconfined' : 'default' },
   });
   if (o.cgroupParent !== undefined) parseCgroupParent(o.cgroupParent);

@@ -53,7 +53,7 @@ export function runCommand(): Command {
     .option('--cap-add <cap>', 'add a capability (CAP_NET_ADMIN, net_admin, ALL)', collect)
     .option('--cap-drop <cap>', 'drop a capability (or ALL)', collect)
     .option('--privileged', 'all capabilities, no seccomp, nothing masked, writable /sys', false)
-    .option('--security-opt <opt>', 'no-new-privileges=false, seccomp=unconfined or seccomp=PROFILE.json (docker format)', collect)
+    .option('--security-opt <opt>', 'no-new-privileges[=true|false] (default false, as docker), seccomp=unconfined or seccomp=PROFILE.json (docker format)', collect)
     .option('-m, --memory <size>', 'memory limit (memory.max), e.g. 512m')
     .option('--memory-swap <size>', 'memory plus swap limit, -1 for unlimited swap')
     .option('--memory-reservation <size>', 'memory soft limit (memory.low)')
