@@ -15,6 +15,7 @@ import type { TmpfsMount, Volume } from '../mounts/plan.js';
 import { checkHostname, mergeEnv, parseEnvAssignment, parseEnvFile, parseTmpfs, parseVolume } from './parse.js';
 import { FLAG_NAMES, runOptionsSchema, type ParsedRunOptions, type RunOptions } from './schema.js';
 import { parseSize } from './units.js';
+import { readOnlyTmpfsMounts } from './read-only-tmpfs.js';
 import { checkName } from '../runtime/state/record.js';
 import { stateDirFor } from '../runtime/state/store.js';
 import { checkStatsFile } from '../runtime/stats-file.js';
@@ -35,6 +36,8 @@ export interface RunSpec {
   process: { args: string[]; env: string[]; cwd: string; user: string | null };
   volumes: Volume[];
   tmpfs: TmpfsMount[];
+  /** The tmpfs mounts that come with --read-only (/tmp, /var/tmp, /run), planned before the user's mounts. */
+  readOnlyTmpfs: TmpfsMount[];
   security: SecurityPlan;
   privileged: boolean;
   cgroup: { parent: string | undefined; limits: CgroupLimits };
@@ -101,6 +104,7 @@ export async function buildRunSpec(options: RunOptions, hostEnv: NodeJS.ProcessE
   const volumes: Volume[] = [];
   for (const v of o.volumes.map(parseVolume)) volumes.push({ ...v, sourceIsDir: await hostSourceIsDir(v.source) });
   const tmpfs = o.tmpfs.map(parseTmpfs);
+  const readOnlyTmpfs = readOnlyTmpfsMounts({ readOnly: o.readOnly, readOnlyTmpfs: o.readOnlyTmpfs, userTargets: [...tmpfs.map((t) => t.target), ...volumes.map((v) => v.target)] });
 
   const maxSize = o.maxRootfsSize === undefined ? DEFAULT_MAX_ROOTFS_SIZE
     : typeof o.maxRootfsSize === 'number' ? o.maxRootfsSize : parseSize(o.maxRootfsSize, '--max-rootfs-size');
@@ -145,6 +149,7 @@ export async function buildRunSpec(options: RunOptions, hostEnv: NodeJS.ProcessE
     process: { args, env, cwd: posix.normalize(cwd), user: o.user ?? null },
     volumes,
     tmpfs,
+    readOnlyTmpfs,
     security,
     privileged: o.privileged,
     cgroup: { parent: o.cgroupParent, limits },

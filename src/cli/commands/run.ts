@@ -11,6 +11,7 @@ import { formatStatsLine, type CgroupLimitFlags } from '../../cgroups/index.js';
 import { addCommonOptions, collect, type CommonOptions } from '../options.js';
 import { writeLine } from '../render-error.js';
 import { resolveVolumeSource } from '../host-paths.js';
+import { parseReadOnlyTmpfsFlag } from '../../spec/read-only-tmpfs.js';
 
 /** Commander's parsed flags; the resource flags keep the names the cgroups module parses. */
 interface RunFlags extends CommonOptions, CgroupLimitFlags {
@@ -22,6 +23,7 @@ interface RunFlags extends CommonOptions, CgroupLimitFlags {
   tmpfs?: string[];
   hostname?: string;
   readOnly: boolean;
+  readOnlyTmpfs: boolean;
   maxRootfsSize?: string;
   capAdd?: string[];
   capDrop?: string[];
@@ -49,6 +51,7 @@ export function runCommand(): Command {
     .option('--tmpfs <path[:options]>', 'mount a tmpfs (default noexec,nosuid,nodev)', collect)
     .option('--hostname <name>', 'container host name (default: the short container id)')
     .option('--read-only', 'mount the container\'s root filesystem read-only', false)
+    .option('--read-only-tmpfs [bool]', 'with --read-only: a tmpfs on /tmp, /var/tmp and /run (default true; =false keeps them read-only)', parseReadOnlyTmpfsFlag, true)
     .option('--max-rootfs-size <size>', 'refuse archives that extract to more than this (default 64g)')
     .option('--cap-add <cap>', 'add a capability (CAP_NET_ADMIN, net_admin, ALL)', collect)
     .option('--cap-drop <cap>', 'drop a capability (or ALL)', collect)
@@ -88,6 +91,7 @@ export function runCommand(): Command {
         tmpfs: flags.tmpfs ?? [],
         hostname: flags.hostname,
         readOnly: flags.readOnly,
+        readOnlyTmpfs: flags.readOnlyTmpfs,
         maxRootfsSize: flags.maxRootfsSize,
         logLevel: flags.logLevel,
         logFormat: flags.logFormat,
