@@ -4,8 +4,10 @@
  * namespace, and setns back resets the working directory to `/`: before the fix ROOTFS
  * was looked up as /demo.tar and --stats-file wrote /rel.json.
  */
-import { spawn } from 'node:child_process';
-import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { execFile, spawn } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { inject } from 'vitest';
@@ -80,6 +82,22 @@ describe('relative paths resolve against the working directory of the caller', (
     }
     expect(existsSync(join(cwd, stateA, 'rootfs'))).toBe(true);
     expect(existsSync(join(cwd, stateB, 'rootfs'))).toBe(true);
+  });
+
+  it("the API leaves its caller's working directory where it was", async () => {
+    // A program that calls run() and then reads a file by a relative name: before the fix the
+    // run moved the whole process to /.
+    const api = fileURLToPath(new URL('../../dist/index.js', import.meta.url));
+    const script = `
+      const { run } = await import(${JSON.stringify(api)});
+      const codes = [];
+      for (let i = 0; i < 2; i++) codes.push((await run({ rootfs: 'demo.tar', command: ['true'], root: ${JSON.stringify(testRoot())} })).exitCode);
+      // process.cwd() is cached by Node and would not tell: ask the kernel, through '.'.
+      const { realpathSync, readFileSync } = await import('node:fs');
+      console.log(JSON.stringify({ codes, cwd: realpathSync('.'), env: readFileSync('vars.env', 'utf8') }));
+    `;
+    const { stdout } = await promisify(execFile)(process.execPath, ['--input-type=module', '-e', script], { cwd });
+    expect(JSON.parse(stdout)).toEqual({ codes: [0, 0], cwd: realpathSync(cwd), env: 'FROM_FILE=yes\n' });
   });
 
   it('a relative path that does not exist is named as typed, relative to the caller', async () => {
