@@ -22,7 +22,11 @@ export function keepCwd(): KeptCwd {
         fchdir(fd);
         // Node caches process.cwd() and forgets the cache only on its own chdir: chdir('.')
         // (a no-op for the kernel) makes the next process.cwd() ask the kernel again.
-        process.chdir('.');
+        try {
+          process.chdir('.');
+        } catch {
+          // the kernel's cwd is right already; only Node's cached name may be stale
+        }
       } finally {
         close(fd);
       }
