@@ -1,10 +1,10 @@
 /**
  * The programmatic API: `import { run } from 'tsbox'`. The CLI is a thin layer over it.
  */
-import { writeFile } from 'node:fs/promises';
 import { statsRecord } from './cgroups/index.js';
 import { createLogger, type Logger } from './log.js';
 import { runTracked } from './runtime/lifecycle.js';
+import { writeStatsFile } from './runtime/stats-file.js';
 import type { RunResult } from './runtime/run.js';
 import type { RunSpec } from './spec/run-spec.js';
 import { buildRunSpec } from './spec/run-spec.js';
@@ -37,7 +37,7 @@ export async function runWithSpec(spec: RunSpec, logger?: Logger): Promise<RunRe
   const result = await runTracked(spec, log);
   if (spec.report.statsFile) {
     const record = { id: result.id, exitCode: result.exitCode, oomKilled: result.oomKilled, ...(result.stats ? statsRecord(result.stats, result.wallMs) : { wallMs: Math.round(result.wallMs) }) };
-    await writeFile(spec.report.statsFile, `${JSON.stringify(record, null, 2)}\n`);
+    writeStatsFile(spec.report.statsFile, `${JSON.stringify(record, null, 2)}\n`);
   }
   return result;
 }

@@ -39,6 +39,8 @@ export interface MountPlanInput {
   etcFiles: { hostname: string; hosts: string; resolvConf: string };
   volumes: readonly Volume[];
   tmpfs: readonly TmpfsMount[];
+  /** tmpfs mounts of tsbox's own (--read-only's /tmp, /var/tmp, /run): before the user's, which may go inside them. */
+  baseTmpfs?: readonly TmpfsMount[];
   /** Mount a cgroup2 view at /sys/fs/cgroup (the container has its own cgroup namespace). */
   cgroup2: boolean;
   /** --privileged: /sys and the cgroup view writable, nothing masked, the host's devices. */
@@ -129,6 +131,10 @@ export function planMounts(input: MountPlanInput): MountStep[] {
   steps.push({ op: 'bind', source: input.etcFiles.hostname, target: '/etc/hostname', readOnly: false, create: 'file' });
   steps.push({ op: 'bind', source: input.etcFiles.hosts, target: '/etc/hosts', readOnly: false, create: 'file' });
   steps.push({ op: 'bind', source: input.etcFiles.resolvConf, target: '/etc/resolv.conf', readOnly: false, create: 'file' });
+
+  for (const t of input.baseTmpfs ?? []) {
+    steps.push({ op: 'mount', fstype: 'tmpfs', source: 'tmpfs', target: t.target, flags: t.flags, data: t.data, create: 'dir' });
+  }
 
   // The user's mounts come last, so they can cover anything above (as with docker).
   for (const v of input.volumes) {

@@ -21,6 +21,7 @@ import { TsboxError } from '../errors.js';
 import { SysError } from '../sys/sys-error.js';
 import { CLONE, setns, unshare } from '../sys/namespaces.js';
 import { bindHostBinaryReadOnly } from './host-binary.js';
+import { keepCwd } from './keep-cwd.js';
 
 /** The namespaces the init is born in, with the /proc/self/ns name that returns us from each. */
 const NAMESPACES = [
@@ -41,6 +42,8 @@ export async function spawnInitInNamespaces(stdio: [StdioChoice, StdioChoice, St
 
   const initArgs = programArgs('init'); // before unshare: it may need to look on disk
   const homeFds = NAMESPACES.map((ns) => openSync(`/proc/self/ns/${ns.file}`, 'r'));
+  // The setns back to the host's mount namespace moves us to `/`: keep the user's directory.
+  const cwd = keepCwd();
   let child: ChildProcess;
   try {
     try {
@@ -66,6 +69,7 @@ export async function spawnInitInNamespaces(stdio: [StdioChoice, StdioChoice, St
     }
   } finally {
     for (const fd of homeFds) closeSync(fd);
+    cwd.restore();
   }
   return child;
 }

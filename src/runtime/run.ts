@@ -171,7 +171,7 @@ async function startAndWait(spec: RunSpec, log: Logger, cleanup: CleanupStack, s
     containerId: spec.id,
     rootfs: { lower: image.treeDir, upper: paths.upper, work: paths.work, merged: paths.merged, readOnly: spec.rootfs.readOnly },
     hostname: spec.hostname,
-    mounts: planMounts({ etcFiles: paths.etc, volumes: spec.volumes, tmpfs: spec.tmpfs, cgroup2: cgroup !== null, privileged: spec.privileged, hostDevices: spec.privileged ? listHostDevices() : [] }),
+    mounts: planMounts({ etcFiles: paths.etc, volumes: spec.volumes, tmpfs: spec.tmpfs, baseTmpfs: spec.readOnlyTmpfs, cgroup2: cgroup !== null, privileged: spec.privileged, hostDevices: spec.privileged ? listHostDevices() : [] }),
     process: spec.process,
     security: spec.security,
     debug: spec.debug,

@@ -55,7 +55,7 @@ export interface ResolvedCapabilities {
  * itself may run with a reduced bounding set).
  * Any other user gets, as in docker, no effective, permitted or inheritable capabilities:
  * the bounding set still limits what setuid/file-capability binaries could gain (and
- * no_new_privs, on by default, stops those too). The only way to give a non-root user a
+ * no_new_privs, with --security-opt no-new-privileges, stops those too). The only way to give a non-root user a
  * capability is the plan's ambient set, which is then raised in all four sets.
  */
 export function resolveCapabilities(caps: CapabilitySets | 'all', uid: number, lastCap: number, held: bigint): ResolvedCapabilities {

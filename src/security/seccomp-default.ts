@@ -8,18 +8,25 @@
  *   userfaultfd and io_uring_* (favourite exploit primitives), kexec_*, *_module, reboot,
  *   swapon/swapoff, acct, quotactl, lookup_dcookie, kcmp, pidfd_getfd, process_madvise,
  *   mount and the new mount API, umount2, unshare, setns, pivot_root, open_by_handle_at,
- *   statmount/listmount/listns, lsm_*, uselib, ustat, sysfs, _sysctl, vm86-era leftovers,
- *   socket(AF_VSOCK), personality() other than the harmless values, clone() with CLONE_NEW*.
+ *   lsm_*, uselib, ustat, sysfs, _sysctl, vm86-era leftovers, socket(AF_VSOCK),
+ *   personality() other than the harmless values, clone() with CLONE_NEW*.
  * Several of these are allowed again when the container holds the capability that guards
  * them in the kernel anyway (see BY_CAPABILITY), as docker does; chroot is allowed only
  * with CAP_SYS_CHROOT (in the default set).
  *
- * Decisions that differ from, or go beyond, docker's profile:
- *   - io_uring_* are denied (docker allowed them until 2023);
- *   - syscalls added after docker's list are allowed when they are new forms of allowed
- *     ones (fchmodat2, *xattrat, file_getattr/file_setattr, futex_wake/wait/requeue,
- *     cachestat, map_shadow_stack, mseal), guarded like their old form (open_tree_attr),
- *     or left denied (statmount, listmount, listns, lsm_*);
+ * Checked against docker's profile as of its Linux 6.13 update (moby#50077, moby#50097):
+ *   - as docker: statmount and listmount (what /proc/self/mountinfo already shows, for the
+ *     container's own mount namespace), uretprobe (the kernel kills any caller that is not
+ *     its uprobe trampoline), mseal, *xattrat and the futex2 calls are allowed; lsm_* only
+ *     with CAP_SYS_ADMIN;
+ *   - calls docker's profile does not name and that are newer than every call it names
+ *     (file_getattr, file_setattr, listns) answer ENOSYS, which is what they get under
+ *     docker (runc answers ENOSYS past the newest call of a profile): programs then fall
+ *     back to the older interface (the FS_IOC_FSGETXATTR ioctl, /proc) as on an old kernel;
+ *   - differences kept on purpose: io_uring_* are denied (docker allowed them until 2023);
+ *     pivot_root and open_tree_attr are allowed with CAP_SYS_ADMIN (docker's profile does
+ *     not name them; with that capability the container may mount anyway); fchmodat2,
+ *     cachestat and map_shadow_stack are allowed, as new forms of allowed calls;
  *   - ptrace, process_vm_readv/writev are allowed as docker does on kernels >= 4.8, where
  *     seccomp is re-checked after a tracer changes the syscall; without CAP_SYS_PTRACE the
  *     kernel lets a process trace only its own user's processes in the container.
@@ -41,7 +48,7 @@ const ALWAYS: Record<string, readonly string[]> = {
     'readahead', 'readlink', 'readlinkat', 'readv', 'rename', 'renameat', 'renameat2', 'rmdir', 'sendfile',
     'splice', 'stat', 'statfs', 'statx', 'symlink', 'symlinkat', 'sync', 'sync_file_range', 'syncfs', 'tee',
     'truncate', 'umask', 'unlink', 'unlinkat', 'utime', 'utimensat', 'utimes', 'vmsplice', 'write', 'writev',
-    'cachestat', 'file_getattr', 'file_setattr',
+    'cachestat', 'statmount', 'listmount',
     'inotify_add_watch', 'inotify_init', 'inotify_init1', 'inotify_rm_watch',
   ],
   xattrs: [
@@ -69,7 +76,7 @@ const ALWAYS: Record<string, readonly string[]> = {
     'getpgid', 'getpgrp', 'getpid', 'getppid', 'getpriority', 'setpriority', 'getsid', 'setsid', 'setpgid',
     'gettid', 'getrlimit', 'setrlimit', 'prlimit64', 'getrusage', 'ioprio_get', 'ioprio_set', 'kill', 'tkill',
     'tgkill', 'pidfd_open', 'pidfd_send_signal', 'process_mrelease', 'prctl', 'rseq', 'restart_syscall',
-    'wait4', 'waitid', 'seccomp', 'landlock_add_rule', 'landlock_create_ruleset', 'landlock_restrict_self',
+    'wait4', 'waitid', 'seccomp', 'uretprobe', 'landlock_add_rule', 'landlock_create_ruleset', 'landlock_restrict_self',
     'sched_getaffinity', 'sched_getattr', 'sched_getparam', 'sched_get_priority_max',
     'sched_get_priority_min', 'sched_getscheduler', 'sched_rr_get_interval', 'sched_setaffinity',
     'sched_setattr', 'sched_setparam', 'sched_setscheduler', 'sched_yield',
@@ -98,6 +105,9 @@ const ALWAYS: Record<string, readonly string[]> = {
   system: ['sysinfo', 'uname'],
 };
 
+/** Newer than every call docker's profile names: ENOSYS, the answer they get under docker. */
+const UNKNOWN_TO_DOCKER = ['file_getattr', 'file_setattr', 'listns'];
+
 /** Allowed on kernels that re-run seccomp after a tracer rewrites the call (4.8+). */
 const TRACING = ['ptrace', 'process_vm_readv', 'process_vm_writev'];
 
@@ -107,6 +117,7 @@ const BY_CAPABILITY: ReadonlyArray<readonly [string, readonly string[]]> = [
     'bpf', 'clone', 'clone3', 'fanotify_init', 'fsconfig', 'fsmount', 'fsopen', 'fspick', 'lookup_dcookie',
     'mount', 'mount_setattr', 'move_mount', 'open_tree', 'open_tree_attr', 'perf_event_open', 'quotactl',
     'quotactl_fd', 'setdomainname', 'sethostname', 'setns', 'syslog', 'umount2', 'unshare',
+    'lsm_get_self_attr', 'lsm_set_self_attr', 'lsm_list_modules',
     // Not in docker's list at all; with CAP_SYS_ADMIN the container may mount anyway.
     'pivot_root',
   ]],
@@ -149,6 +160,8 @@ export function defaultSeccompProfile(caps: ReadonlySet<string>, kernel: KernelV
   for (const names of Object.values(ALWAYS)) for (const name of names) add(name, allow);
   if (kernel.major > 4 || (kernel.major === 4 && kernel.minor >= 8)) for (const name of TRACING) add(name, allow);
   for (const [cap, names] of BY_CAPABILITY) if (caps.has(cap)) for (const name of names) add(name, allow);
+
+  for (const name of UNKNOWN_TO_DOCKER) add(name, { kind: 'errno', errno: ERRNO.ENOSYS });
 
   for (const value of SAFE_PERSONALITIES) add('personality', allow, [{ arg: 0, op: 'eq', value: BigInt(value) }]);
   add('socket', allow, [{ arg: 0, op: 'ne', value: AF_VSOCK }]);

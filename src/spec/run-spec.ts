@@ -15,8 +15,10 @@ import type { TmpfsMount, Volume } from '../mounts/plan.js';
 import { checkHostname, mergeEnv, parseEnvAssignment, parseEnvFile, parseTmpfs, parseVolume } from './parse.js';
 import { FLAG_NAMES, runOptionsSchema, type ParsedRunOptions, type RunOptions } from './schema.js';
 import { parseSize } from './units.js';
+import { readOnlyTmpfsMounts } from './read-only-tmpfs.js';
 import { checkName } from '../runtime/state/record.js';
 import { stateDirFor } from '../runtime/state/store.js';
+import { checkStatsFile } from '../runtime/stats-file.js';
 
 export const DEFAULT_ROOT = '/var/lib/tsbox';
 export const DEFAULT_PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
@@ -34,6 +36,8 @@ export interface RunSpec {
   process: { args: string[]; env: string[]; cwd: string; user: string | null };
   volumes: Volume[];
   tmpfs: TmpfsMount[];
+  /** The tmpfs mounts that come with --read-only (/tmp, /var/tmp, /run), planned before the user's mounts. */
+  readOnlyTmpfs: TmpfsMount[];
   security: SecurityPlan;
   privileged: boolean;
   cgroup: { parent: string | undefined; limits: CgroupLimits };
@@ -100,6 +104,7 @@ export async function buildRunSpec(options: RunOptions, hostEnv: NodeJS.ProcessE
   const volumes: Volume[] = [];
   for (const v of o.volumes.map(parseVolume)) volumes.push({ ...v, sourceIsDir: await hostSourceIsDir(v.source) });
   const tmpfs = o.tmpfs.map(parseTmpfs);
+  const readOnlyTmpfs = readOnlyTmpfsMounts({ readOnly: o.readOnly, readOnlyTmpfs: o.readOnlyTmpfs, userTargets: [...tmpfs.map((t) => t.target), ...volumes.map((v) => v.target)] });
 
   const maxSize = o.maxRootfsSize === undefined ? DEFAULT_MAX_ROOTFS_SIZE
     : typeof o.maxRootfsSize === 'number' ? o.maxRootfsSize : parseSize(o.maxRootfsSize, '--max-rootfs-size');
@@ -109,7 +114,10 @@ export async function buildRunSpec(options: RunOptions, hostEnv: NodeJS.ProcessE
     capAdd: o.capAdd,
     capDrop: o.capDrop,
     privileged: o.privileged,
-    noNewPrivileges: overrides.noNewPrivileges ?? true,
+    // Off unless asked, as in docker and podman: a non-root user in the container must be
+    // able to use setuid tools (sudo, su, ping). The bounding set and seccomp still cap
+    // what such a tool can gain; --security-opt no-new-privileges turns it on.
+    noNewPrivileges: overrides.noNewPrivileges ?? false,
     seccomp: overrides.seccomp ?? { kind: o.privileged ? 'unconfined' : 'default' },
   });
   if (o.cgroupParent !== undefined) parseCgroupParent(o.cgroupParent);
@@ -129,6 +137,8 @@ export async function buildRunSpec(options: RunOptions, hostEnv: NodeJS.ProcessE
   if (o.name !== undefined) checkName(o.name);
   if (o.tty && o.detach) throw new UsageError('-t and -d cannot be combined: a detached container has no terminal to attach', { hint: 'Drop -t, and use tsbox logs to read its output.' });
   const root = resolveRoot(o.root, hostEnv);
+  const statsFile = o.statsFile === undefined ? null : resolve(o.statsFile);
+  if (statsFile !== null) checkStatsFile(statsFile);
 
   return {
     id,
@@ -139,10 +149,11 @@ export async function buildRunSpec(options: RunOptions, hostEnv: NodeJS.ProcessE
     process: { args, env, cwd: posix.normalize(cwd), user: o.user ?? null },
     volumes,
     tmpfs,
+    readOnlyTmpfs,
     security,
     privileged: o.privileged,
     cgroup: { parent: o.cgroupParent, limits },
-    report: { stats: o.stats, statsFile: o.statsFile === undefined ? null : resolve(o.statsFile) },
+    report: { stats: o.stats, statsFile },
     log: { level: o.debug ? 'debug' : o.logLevel, format: o.logFormat },
     debug: o.debug,
     // stdin feeds the rootfs archive with "-": the container then reads from nothing.

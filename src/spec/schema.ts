@@ -15,6 +15,8 @@ export const runOptionsSchema = z
     /** State root (cache, containers); default $TSBOX_ROOT or /var/lib/tsbox. */
     root: z.string().min(1).optional(),
     readOnly: z.boolean().default(false),
+    /** With readOnly: a tmpfs on /tmp, /var/tmp and /run (podman's --read-only-tmpfs). */
+    readOnlyTmpfs: z.boolean().default(true),
     hostname: z.string().optional(),
     env: z.array(z.string()).default([]),
     envFiles: z.array(z.string()).default([]),
@@ -66,6 +68,7 @@ export const FLAG_NAMES: Record<string, string> = {
   command: 'COMMAND',
   root: '--root',
   readOnly: '--read-only',
+  readOnlyTmpfs: '--read-only-tmpfs',
   hostname: '--hostname',
   env: '-e/--env',
   envFiles: '--env-file',

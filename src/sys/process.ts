@@ -10,6 +10,7 @@ const setsidFn = libc.func('int setsid()');
 const killFn = libc.func('int kill(int pid, int sig)');
 const getpidFn = libc.func('int getpid()');
 const chdirFn = libc.func('int chdir(const char *path)');
+const fchdirFn = libc.func('int fchdir(int fd)');
 const umaskFn = libc.func('uint32_t umask(uint32_t mask)');
 
 export const PR = {
@@ -59,6 +60,11 @@ export function getpid(): number {
 /** chdir through libc so it acts on this very process, as the next execve will see it. */
 export function chdir(path: string): void {
   check(chdirFn(path), 'chdir', path);
+}
+
+/** Back to the directory `fd` names (an O_PATH fd is enough). */
+export function fchdir(fd: number): void {
+  check(fchdirFn(fd), 'fchdir', `fd ${fd}`);
 }
 
 export function umask(mask: number): number {

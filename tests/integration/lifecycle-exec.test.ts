@@ -50,7 +50,7 @@ describe('tsbox exec', () => {
   });
 
   it("has the container's capabilities (not the default set), NoNewPrivs 1, Seccomp 2, and is in its cgroup", async () => {
-    const c = await detached('sec', ['--cap-drop', 'ALL', '--cap-add', 'NET_ADMIN', '--cap-add', 'CHOWN', rootfsTar(), 'sh', '-c', idle]);
+    const c = await detached('sec', ['--cap-drop', 'ALL', '--cap-add', 'NET_ADMIN', '--cap-add', 'CHOWN', '--security-opt', 'no-new-privileges', rootfsTar(), 'sh', '-c', idle]);
     const out = await ok(['exec', `${P}sec`, 'sh', '-c', 'cat /proc/self/status; echo ===; cat /proc/1/status; echo ===; cat /proc/self/cgroup; echo ===; cat /proc/1/cgroup']);
     const [mine, theirs, myCgroup, theirCgroup] = out.split('===\n');
     const m = statusFields(mine!);

@@ -15,6 +15,8 @@ import { MASKED_PATHS } from '../../src/mounts/plan.js';
 import { setxattrAt } from '../../src/sys/fs.js';
 import { rootfsWithSymlinks } from '../helpers/hostile-rootfs.js';
 import { KEYCTL_JOIN_SESSION_KEYRING, SYS_IOCTL, SYS_KEYCTL, syscallElf, TIOCSTI } from '../helpers/syscall-elf.js';
+
+const SYS_SETUID = 105;
 import { rootfsTar, sh, testRoot, TSBOX_BIN, tsbox } from '../helpers/tsbox.js';
 
 const EPERM = 1;
@@ -95,13 +97,14 @@ describe('capabilities (CVE-2022-29162)', () => {
       expect(r.stderr).toBe('');
       return BigInt(`0x${statusField(r.stdout, 'CapEff')}`);
     };
-    const noNnp = ['--security-opt', 'no-new-privileges=false'];
-    // +ei gives caps only through the process's inheritable set, which must be empty.
-    expect(await effAs1000('ei', noNnp)).toBe(0n);
-    // no_new_privs (the default) stops even +ep...
-    expect(await effAs1000('ep', [])).toBe(0n);
+    // +ei gives caps only through the process's inheritable set, which must be empty
+    // (no_new_privs is off by default, as in docker, and does not help here).
+    expect(await effAs1000('ei', [])).toBe(0n);
+    expect(await effAs1000('ei', ['--security-opt', 'no-new-privileges=false'])).toBe(0n);
+    // --security-opt no-new-privileges stops even +ep...
+    expect(await effAs1000('ep', ['--security-opt', 'no-new-privileges'])).toBe(0n);
     // ...which does work without it: the xattr is real, the probe can see a gain.
-    expect(await effAs1000('ep', noNnp)).toBe(BigInt(dacAndBind));
+    expect(await effAs1000('ep', [])).toBe(BigInt(dacAndBind));
   });
 
   it('--debug shows the capability sets and the number of seccomp rules', async () => {
@@ -113,10 +116,32 @@ describe('capabilities (CVE-2022-29162)', () => {
   });
 });
 
-describe('no_new_privs', () => {
-  it('is on by default, off only when asked', async () => {
-    expect(statusField((await sh('cat /proc/self/status')).stdout, 'NoNewPrivs')).toBe('1');
-    expect(statusField((await sh('cat /proc/self/status', ['--security-opt', 'no-new-privileges=false'])).stdout, 'NoNewPrivs')).toBe('0');
+describe('no_new_privs (issue 16.7: off by default, as in docker and podman)', () => {
+  const nnp = async (opts: string[]) => statusField((await sh('cat /proc/self/status', opts.flatMap((o) => ['--security-opt', o]))).stdout, 'NoNewPrivs');
+
+  it('is off by default, on with --security-opt no-new-privileges[=true]', async () => {
+    expect(await nnp([])).toBe('0');
+    expect(await nnp(['no-new-privileges'])).toBe('1');
+    expect(await nnp(['no-new-privileges=true'])).toBe('1');
+    expect(await nnp(['no-new-privileges=false'])).toBe('0');
+  });
+
+  it('a setuid-root program works for a non-root user by default, and not with no-new-privileges', async () => {
+    const dir = mkdtempSync(join(scratch, 'suid-'));
+    chmodSync(dir, 0o755); // nobody must reach the file
+    // The probe calls setuid(0) and exits with its errno: only a process whose effective
+    // uid became 0 may do that. (busybox will not do as a probe: it drops a setuid bit
+    // itself for every applet but su, passwd and a few others.)
+    writeFileSync(join(dir, 'setuid0'), syscallElf(SYS_SETUID, [0]), { mode: 0o755 });
+    // As the container's root, as a user of the image would: chmod u+s.
+    const made = await sh('chmod u+s /s/setuid0 && ls -l /s/setuid0', ['-v', `${dir}:/s`]);
+    expect(made.stdout).toMatch(/^-rwsr-xr-x\s+1 root\s+root/);
+    const asNobody = (extra: string[]) => tsbox(['run', '-u', '65534', '-v', `${dir}:/s:ro`, ...extra, rootfsTar(), '/s/setuid0']);
+    expect((await asNobody([])).code).toBe(0);
+    expect((await asNobody(['--security-opt', 'no-new-privileges'])).code).toBe(EPERM);
+    // Control: without the setuid bit, nobody cannot become root.
+    chmodSync(join(dir, 'setuid0'), 0o755);
+    expect((await asNobody([])).code).toBe(EPERM);
   });
 });
 

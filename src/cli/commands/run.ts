@@ -10,6 +10,8 @@ import { isatty } from 'node:tty';
 import { formatStatsLine, type CgroupLimitFlags } from '../../cgroups/index.js';
 import { addCommonOptions, collect, type CommonOptions } from '../options.js';
 import { writeLine } from '../render-error.js';
+import { resolveVolumeSource } from '../host-paths.js';
+import { parseReadOnlyTmpfsFlag } from '../../spec/read-only-tmpfs.js';
 
 /** Commander's parsed flags; the resource flags keep the names the cgroups module parses. */
 interface RunFlags extends CommonOptions, CgroupLimitFlags {
@@ -21,6 +23,7 @@ interface RunFlags extends CommonOptions, CgroupLimitFlags {
   tmpfs?: string[];
   hostname?: string;
   readOnly: boolean;
+  readOnlyTmpfs: boolean;
   maxRootfsSize?: string;
   capAdd?: string[];
   capDrop?: string[];
@@ -44,15 +47,16 @@ export function runCommand(): Command {
     .option('--env-file <file>', 'read environment variables from a file, one NAME=VALUE per line', collect)
     .option('-w, --workdir <dir>', 'working directory inside the container (created if missing)')
     .option('-u, --user <user[:group]>', 'user to run as: UID[:GID] or a name from the image\'s /etc/passwd')
-    .option('-v, --volume <host:container[:ro]>', 'bind-mount a host path', collect)
+    .option('-v, --volume <host:container[:ro]>', 'bind-mount a host path (absolute, or relative starting with ".")', collect)
     .option('--tmpfs <path[:options]>', 'mount a tmpfs (default noexec,nosuid,nodev)', collect)
     .option('--hostname <name>', 'container host name (default: the short container id)')
     .option('--read-only', 'mount the container\'s root filesystem read-only', false)
+    .option('--read-only-tmpfs [bool]', 'with --read-only: a tmpfs on /tmp, /var/tmp and /run (default true; =false keeps them read-only)', parseReadOnlyTmpfsFlag, true)
     .option('--max-rootfs-size <size>', 'refuse archives that extract to more than this (default 64g)')
     .option('--cap-add <cap>', 'add a capability (CAP_NET_ADMIN, net_admin, ALL)', collect)
     .option('--cap-drop <cap>', 'drop a capability (or ALL)', collect)
     .option('--privileged', 'all capabilities, no seccomp, nothing masked, writable /sys', false)
-    .option('--security-opt <opt>', 'no-new-privileges=false, seccomp=unconfined or seccomp=PROFILE.json (docker format)', collect)
+    .option('--security-opt <opt>', 'no-new-privileges[=true|false] (default false, as docker), seccomp=unconfined or seccomp=PROFILE.json (docker format)', collect)
     .option('-m, --memory <size>', 'memory limit (memory.max), e.g. 512m')
     .option('--memory-swap <size>', 'memory plus swap limit, -1 for unlimited swap')
     .option('--memory-reservation <size>', 'memory soft limit (memory.low)')
@@ -83,10 +87,11 @@ export function runCommand(): Command {
         envFiles: flags.envFile ?? [],
         workdir: flags.workdir,
         user: flags.user,
-        volumes: flags.volume ?? [],
+        volumes: (flags.volume ?? []).map((v) => resolveVolumeSource(v)),
         tmpfs: flags.tmpfs ?? [],
         hostname: flags.hostname,
         readOnly: flags.readOnly,
+        readOnlyTmpfs: flags.readOnlyTmpfs,
         maxRootfsSize: flags.maxRootfsSize,
         logLevel: flags.logLevel,
         logFormat: flags.logFormat,
