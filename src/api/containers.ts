@@ -15,8 +15,8 @@ import { describeStatus, tailLines, type ContainerRecord } from '../runtime/stat
 import { sampleCgroup } from '../runtime/stats.js';
 import { statsRow, type StatsRow, type StatsSample } from '../runtime/stats-table.js';
 import { apiKillSchema, apiLogsSchema, apiPsSchema, apiRmSchema, apiRootSchema, apiStatsSchema, apiStopSchema, apiWaitSchema, parseOptions } from './options.js';
+import type { KillOptions, LogsOptions, PsOptions, RmOptions, RootOptions, StatsOptions, StopOptions, WaitOptions } from './options.js';
 import { storeFor } from './store.js';
-import type { z } from 'zod';
 
 export type { ContainerRecord, ContainerDetails, StatsRow };
 
@@ -24,14 +24,14 @@ export type { ContainerRecord, ContainerDetails, StatsRow };
 export type ContainerSummary = ContainerRecord & { state: string };
 
 /** Containers of the state root: running ones, or all with `all: true`. */
-export async function ps(options?: z.input<typeof apiPsSchema>): Promise<ContainerSummary[]> {
+export async function ps(options?: PsOptions): Promise<ContainerSummary[]> {
   const o = parseOptions('ps', apiPsSchema, options);
   const now = new Date();
   return storeFor(o.root).list().filter((r) => o.all || r.status !== 'exited').map((r) => ({ ...r, state: describeStatus(r, now) }));
 }
 
 /** Everything tsbox knows about a container (what `tsbox inspect` prints). */
-export async function inspect(container: string, options?: z.input<typeof apiRootSchema>): Promise<ContainerDetails> {
+export async function inspect(container: string, options?: RootOptions): Promise<ContainerDetails> {
   const o = parseOptions('inspect', apiRootSchema, options);
   return inspectContainer(storeFor(o.root), container);
 }
@@ -42,7 +42,9 @@ export interface Logs<Out = string> {
 }
 
 /** The output a detached or named container wrote so far (all of it, or the last `tail` lines of each stream). */
-export async function logs<O extends z.input<typeof apiLogsSchema>>(container: string, options?: O): Promise<Logs<O extends { encoding: 'buffer' } ? Buffer : string>> {
+export async function logs(container: string, options: LogsOptions & { encoding: 'buffer' }): Promise<Logs<Buffer>>;
+export async function logs(container: string, options?: LogsOptions): Promise<Logs<string>>;
+export async function logs(container: string, options?: LogsOptions): Promise<Logs<string | Buffer>> {
   const o = parseOptions('logs', apiLogsSchema, options);
   const store = storeFor(o.root);
   const paths = store.paths(store.resolve(container).shortId);
@@ -51,18 +53,18 @@ export async function logs<O extends z.input<typeof apiLogsSchema>>(container: s
     const tailed = o.tail === undefined ? data : Buffer.from(tailLines(data.toString('utf8'), o.tail));
     return o.encoding === 'buffer' ? tailed : tailed.toString('utf8');
   };
-  return { stdout: await read(paths.stdout), stderr: await read(paths.stderr) } as Logs<O extends { encoding: 'buffer' } ? Buffer : string>;
+  return { stdout: await read(paths.stdout), stderr: await read(paths.stderr) };
 }
 
 /** docker stop: SIGTERM, then SIGKILL after `time` seconds (default 10). Resolves with the exited record. */
-export async function stop(container: string, options?: z.input<typeof apiStopSchema>): Promise<ContainerRecord> {
+export async function stop(container: string, options?: StopOptions): Promise<ContainerRecord> {
   const o = parseOptions('stop', apiStopSchema, options);
   const store = storeFor(o.root);
   return stopContainer(store, store.resolve(container), o.time);
 }
 
 /** Send a signal (default SIGKILL; a name like 'TERM' or 'SIGTERM', or a number) to the container's PID 1. */
-export async function kill(container: string, options?: z.input<typeof apiKillSchema>): Promise<void> {
+export async function kill(container: string, options?: KillOptions): Promise<void> {
   const o = parseOptions('kill', apiKillSchema, options);
   const store = storeFor(o.root);
   const signal = parseSignal(String(o.signal));
@@ -70,14 +72,14 @@ export async function kill(container: string, options?: z.input<typeof apiKillSc
 }
 
 /** Remove a stopped container's record and logs; `force: true` kills a running one first. */
-export async function rm(container: string, options?: z.input<typeof apiRmSchema>): Promise<void> {
+export async function rm(container: string, options?: RmOptions): Promise<void> {
   const o = parseOptions('rm', apiRmSchema, options);
   const store = storeFor(o.root);
   await removeContainer(store, store.resolve(container), o.force);
 }
 
 /** Resolve with the record once the container exited (exitCode, oomKilled...); null if `timeout` ms pass first. */
-export async function wait(container: string, options?: z.input<typeof apiWaitSchema>): Promise<ContainerRecord | null> {
+export async function wait(container: string, options?: WaitOptions): Promise<ContainerRecord | null> {
   const o = parseOptions('wait', apiWaitSchema, options);
   const store = storeFor(o.root);
   return waitForExit(store, store.resolve(container).shortId, o.timeout ?? Infinity);
@@ -87,7 +89,7 @@ export async function wait(container: string, options?: z.input<typeof apiWaitSc
  * One sample of CPU %, memory and pids of running containers (`tsbox stats --no-stream`):
  * the named ones, or all. CPU % is measured over `intervalMs` (default 500).
  */
-export async function stats(containers: string[] = [], options?: z.input<typeof apiStatsSchema>): Promise<StatsRow[]> {
+export async function stats(containers: string[] = [], options?: StatsOptions): Promise<StatsRow[]> {
   const o = parseOptions('stats', apiStatsSchema, options);
   const store = storeFor(o.root);
   const chosen = containers.map((ref) => {

@@ -11,7 +11,6 @@ import type { InitExit } from '../runtime/init-connection.js';
 import { makeHandle, stopSwitch, type ProcessHandle } from './handle.js';
 import { apiExecSchema, parseOptions, type ApiExecInput } from './options.js';
 import { endReason, statusOfFailure, type EndReason } from './outcome.js';
-import type { OutputOf } from './run.js';
 import { openPlumbing, type Plumbing } from './stdio.js';
 import { storeFor } from './store.js';
 import { z } from 'zod';
@@ -35,7 +34,9 @@ export type ExecProcess<Out = string> = ProcessHandle<ExecResult<Out>>;
 
 const commandSchema = z.array(z.string()).min(1, 'give a command to run').refine((c) => c[0] !== '', 'the command name is empty');
 
-export function exec<O extends ExecOptions>(container: string, command: string[], options?: O): ExecProcess<OutputOf<O>> {
+export function exec(container: string, command: string[], options: ExecOptions & { encoding: 'buffer' }): ExecProcess<Buffer>;
+export function exec(container: string, command: string[], options?: ExecOptions): ExecProcess<string>;
+export function exec(container: string, command: string[], options?: ExecOptions): ExecProcess<string | Buffer> {
   let parsed: ReturnType<typeof parseExec>;
   let plumbing: Plumbing;
   let id = '';
@@ -46,8 +47,7 @@ export function exec<O extends ExecOptions>(container: string, command: string[]
   } catch (err) {
     return makeHandle(Promise.reject(asTsboxError(err)), { id, stdout: null, stderr: null });
   }
-  const result = execToEnd(parsed, plumbing, id) as Promise<ExecResult<OutputOf<O>>>;
-  return makeHandle(result, { id, stdout: plumbing.stdout, stderr: plumbing.stderr });
+  return makeHandle(execToEnd(parsed, plumbing, id), { id, stdout: plumbing.stdout, stderr: plumbing.stderr });
 }
 
 function parseExec(container: unknown, command: unknown, options: unknown) {

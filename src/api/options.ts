@@ -94,3 +94,12 @@ export function parseOptions<S extends ZodTypeAny>(fn: string, schema: S, value:
     throw new UsageError(what, { step: fn, hint: 'See docs/api.md.' });
   }
 }
+
+export type RootOptions = z.input<typeof apiRootSchema>;
+export type PsOptions = z.input<typeof apiPsSchema>;
+export type StopOptions = z.input<typeof apiStopSchema>;
+export type KillOptions = z.input<typeof apiKillSchema>;
+export type RmOptions = z.input<typeof apiRmSchema>;
+export type WaitOptions = z.input<typeof apiWaitSchema>;
+export type LogsOptions = z.input<typeof apiLogsSchema>;
+export type StatsOptions = z.input<typeof apiStatsSchema>;

@@ -22,9 +22,6 @@ import { openPlumbing, type Plumbing } from './stdio.js';
 export type RunOptions = ApiRunInput;
 export type DetachedRunOptions = ApiDetachedInput;
 
-/** 'buffer' output is a string, or a Buffer with encoding: 'buffer'. */
-export type OutputOf<O> = O extends { encoding: 'buffer' } ? Buffer : string;
-
 export interface RunResult<Out = string> {
   id: string;
   name: string | null;
@@ -47,7 +44,9 @@ export interface RunResult<Out = string> {
 
 export type RunProcess<Out = string> = ProcessHandle<RunResult<Out>>;
 
-export function run<O extends RunOptions>(options: O): RunProcess<OutputOf<O>> {
+export function run(options: RunOptions & { encoding: 'buffer' }): RunProcess<Buffer>;
+export function run(options: RunOptions): RunProcess<string>;
+export function run(options: RunOptions): RunProcess<string | Buffer> {
   const id = randomBytes(32).toString('hex');
   let parsed: ApiRunParsed;
   let plumbing: Plumbing;
@@ -57,8 +56,7 @@ export function run<O extends RunOptions>(options: O): RunProcess<OutputOf<O>> {
   } catch (err) {
     return makeHandle(Promise.reject(asTsboxError(err)), { id, stdout: null, stderr: null });
   }
-  const result = runToEnd(parsed, plumbing, id) as Promise<RunResult<OutputOf<O>>>;
-  return makeHandle(result, { id, stdout: plumbing.stdout, stderr: plumbing.stderr });
+  return makeHandle(runToEnd(parsed, plumbing, id), { id, stdout: plumbing.stdout, stderr: plumbing.stderr });
 }
 
 /** Start a container in the background: resolves once its command runs. Its output goes to logs(). */
