@@ -93,16 +93,26 @@ function outputSide(mode: OutputMode, theirs: number[]): { choice: StdioChoice; 
   const [r, w] = pipe();
   theirs.push(w);
   const reader = new Socket({ fd: r, readable: true, writable: false });
-  if (mode === 'pipe') return { choice: w, reader, collected: none };
+  const ended = new Promise<void>((resolve) => {
+    reader.once('end', resolve);
+    reader.once('close', resolve);
+  });
+  // A caller that reads the stream sees all of it before the result: wait for its end (a
+  // process left behind may hold the pipe: not past the drain time). One that never
+  // started reading is not waited for; the rest stays in the stream, as with child_process.
+  const drained = async (): Promise<void> => {
+    if (reader.readableFlowing !== true) return;
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([ended, new Promise<void>((resolve) => (timer = setTimeout(resolve, OUTPUT_DRAIN_MS)))]);
+    clearTimeout(timer);
+  };
+  if (mode === 'pipe') return { choice: w, reader, collected: async () => (await drained(), null) };
   const chunks: Buffer[] = [];
   reader.on('data', (c: Buffer) => chunks.push(c));
-  const closed = new Promise<void>((resolve) => reader.once('close', resolve));
   // Read until EOF; but a process the command left behind (exec's `cmd &`) may hold the
   // pipe open for ever: after the drain time, keep what came.
   const collected = async (): Promise<Buffer> => {
-    let timer: NodeJS.Timeout | undefined;
-    await Promise.race([closed, new Promise<void>((resolve) => (timer = setTimeout(resolve, OUTPUT_DRAIN_MS)))]);
-    clearTimeout(timer);
+    await drained();
     reader.destroy();
     return Buffer.concat(chunks);
   };
