@@ -44,9 +44,11 @@ export interface Plumbing {
 export function openPlumbing(req: StdioRequest): Plumbing {
   const theirs: number[] = []; // the container's ends, closed by finish()
   const cleanups: (() => void)[] = [];
+  const readers: (Readable | null)[] = []; // destroyed only if opening fails half way
   try {
     const stdin = inputSide(req, theirs, cleanups);
     const out = outputSide(req.stdout, theirs);
+    readers.push(out.reader);
     const err = outputSide(req.stderr, theirs);
     let finished: Promise<{ stdout: Buffer | null; stderr: Buffer | null }> | null = null;
     return {
@@ -64,6 +66,7 @@ export function openPlumbing(req: StdioRequest): Plumbing {
   } catch (e) {
     for (const fd of theirs) closeQuietly(fd);
     for (const c of cleanups) c();
+    for (const r of readers) r?.destroy();
     throw e;
   }
 }

@@ -183,7 +183,7 @@ describe('the lifecycle: runDetached, ps, inspect, exec, stats, logs, stop, kill
   it('drives a detached container from start to removal, on the records the CLI sees', async () => {
     const name = `${P}svc`;
     const root = testRoot();
-    const { id, pid } = await api.runDetached({ ...base(), name, command: ['sh', '-c', 'echo up; echo warn >&2; trap "echo bye; exit 7" TERM; while true; do sleep 0.1; done'] });
+    const { id, pid } = await api.runDetached({ ...base(), name, command: ['sh', '-c', 'trap "echo bye; exit 7" TERM; echo up; echo warn >&2; while true; do sleep 0.1; done'] });
     expect(id).toMatch(/^[0-9a-f]{64}$/);
     expect(pid).toBeGreaterThan(0);
 
@@ -206,6 +206,7 @@ describe('the lifecycle: runDetached, ps, inspect, exec, stats, logs, stop, kill
     const [row] = await api.stats([name], { root, intervalMs: 100 });
     expect(row).toMatchObject({ id, name });
 
+    // Once 'warn' is logged, the shell's TERM trap is set (stop below relies on it).
     await until('the output to be logged', async () => (await api.logs(name, { root })).stderr === 'warn\n');
     expect(await api.logs(name, { root, tail: 1 })).toEqual({ stdout: 'up\n', stderr: 'warn\n' });
 
