@@ -83,6 +83,14 @@ describe('run(): stdio', () => {
     expect([...b.stdout!]).toEqual([0xff, 0x01]);
   });
 
+  it('runs containers side by side in one process, each with its own output and input', async () => {
+    const jobs = [1, 2, 3, 4].map((n) => api.run({ ...base(), command: ['sh', '-c', `read x; sleep 0.$n; echo "job ${n} $x"`], input: `in${n}\n`, stdout: 'buffer' }));
+    const results = await Promise.all(jobs);
+    expect(results.map((r) => r.stdout)).toEqual(['job 1 in1\n', 'job 2 in2\n', 'job 3 in3\n', 'job 4 in4\n']);
+    expect(new Set(results.map((r) => r.id)).size).toBe(4);
+    for (const r of results) expect(leftOf(r.id)).toEqual([]);
+  });
+
   it('gives the container real pipes: /dev/stdout and /dev/stderr open', async () => {
     const r = await api.run({ ...base(), command: ['sh', '-c', 'echo a > /dev/stdout; echo b > /dev/stderr'], stdout: 'buffer', stderr: 'buffer' });
     expect(r).toMatchObject({ exitCode: 0, stdout: 'a\n', stderr: 'b\n' });
