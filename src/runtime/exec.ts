@@ -11,15 +11,25 @@ import { constants as osConstants } from 'node:os';
 import { TsboxError, UsageError } from '../errors.js';
 import type { Logger } from '../log.js';
 import { spawnExecInit } from '../namespaces/spawn-exec-init.js';
-import type { RunSpec } from '../spec/run-spec.js';
+import type { RunSpec, StdioChoice } from '../spec/run-spec.js';
 import { isRunning, label } from './control.js';
 import { planExec, type ExecFlags } from './exec-plan.js';
-import { InitConnection } from './init-connection.js';
+import { InitConnection, type InitExit } from './init-connection.js';
 import { forwardSignals } from './signals.js';
 import type { StateStore } from './state/store.js';
 import { drainAfterExit, openContainerTerminal, type ContainerTerminal } from './terminal.js';
 
-export async function execInContainer(store: StateStore, ref: string, flags: ExecFlags, log: Logger): Promise<number> {
+/** What the programmatic API (src/api/exec.ts) sets beyond the CLI's flags. */
+export interface ExecIo {
+  /** The command's stdin, stdout, stderr (default: tsbox's own, or none with a terminal). */
+  stdio?: [StdioChoice, StdioChoice, StdioChoice];
+  /** Once aborted: stop before the command starts, or SIGKILL it (see RunHooks.abort). */
+  abort?: AbortSignal;
+  /** How the command ended: the status alone cannot tell 137 from a SIGKILL. */
+  onExit?: (exit: InitExit) => void;
+}
+
+export async function execInContainer(store: StateStore, ref: string, flags: ExecFlags, log: Logger, io: ExecIo = {}): Promise<number> {
   const record = store.resolve(ref);
   if (!isRunning(store, record)) {
     throw new UsageError(`container ${label(record)} is not running`, { hint: record.status === 'created' ? 'It is still starting; try again.' : "See 'tsbox ps -a'." });
@@ -33,6 +43,9 @@ export async function execInContainer(store: StateStore, ref: string, flags: Exe
   const plan = planExec(spec, flags, process.env);
 
   const interrupts = forwardSignals(log);
+  const onAbort = () => interrupts.deliver('SIGKILL');
+  io.abort?.addEventListener('abort', onAbort, { once: true });
+  if (io.abort?.aborted) onAbort();
   let init: InitConnection | null = null;
   let terminal: ContainerTerminal | null = null;
   try {
@@ -40,7 +53,8 @@ export async function execInContainer(store: StateStore, ref: string, flags: Exe
       const now = store.read(record.shortId);
       return now !== null && now.pid === record.pid && isRunning(store, now);
     };
-    const stdio = flags.tty ? (['ignore', 'ignore', 'ignore'] as const) : (['inherit', 'inherit', 'inherit'] as const);
+    const stdio = io.stdio ?? (flags.tty ? (['ignore', 'ignore', 'ignore'] as const) : (['inherit', 'inherit', 'inherit'] as const));
+    interrupts.check();
     const child = await spawnExecInit(record.pid!, [...stdio], stillOurs);
     init = new InitConnection(child, (m) => log.debug({ step: m.step, exec: true }, m.detail ?? m.step));
     const started = init;
@@ -64,6 +78,7 @@ export async function execInContainer(store: StateStore, ref: string, flags: Exe
     const relayed = terminal?.relay();
     const exit = await init.exited;
     if (relayed) await drainAfterExit(relayed);
+    io.onExit?.(exit);
     return exit.code ?? 128 + (osConstants.signals[exit.signal!] ?? 0);
   } catch (err) {
     if (init && init.child.exitCode === null && init.child.signalCode === null) {
@@ -74,5 +89,6 @@ export async function execInContainer(store: StateStore, ref: string, flags: Exe
   } finally {
     terminal?.close();
     interrupts.stop();
+    io.abort?.removeEventListener('abort', onAbort);
   }
 }

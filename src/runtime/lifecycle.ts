@@ -15,6 +15,8 @@ export interface TrackedRunOptions {
   /** The record, when another process created it (a detached container's front end). */
   entry?: OwnedEntry;
   onStarted?: (pid: number) => void;
+  /** Stop the run (the API's timeout and AbortSignal; see RunHooks.abort). */
+  abort?: AbortSignal;
 }
 
 export function newRecord(spec: RunSpec): ContainerRecord {
@@ -62,6 +64,7 @@ export async function runTracked(spec: RunSpec, log: Logger, opts: TrackedRunOpt
     result = await runContainer(spec, log, {
       // A named foreground run keeps its output for `tsbox logs`; a detached one writes its logs directly.
       outputLog: spec.keep && !spec.detach ? entry.paths : undefined,
+      abort: opts.abort,
       onStarted: (s) => {
         entry.update({ status: 'running', pid: s.pid, ownerPid: process.pid, startedAt: new Date().toISOString(), cgroup: s.cgroup, imageDigest: s.imageDigest });
         opts.onStarted?.(s.pid);

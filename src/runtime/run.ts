@@ -35,7 +35,7 @@ import { createContainerDir } from './container-dir.js';
 import { reclaimDeadRuns } from './gc.js';
 import { InitConnection } from './init-connection.js';
 import { containerPaths } from './paths.js';
-import { forwardSignals } from './signals.js';
+import { forwardSignals, type SignalRouting } from './signals.js';
 import { listHostDevices } from './host-devices.js';
 import { drainAfterExit, openContainerTerminal } from './terminal.js';
 import { openOutputLog, OUTPUT_DRAIN_MS, type OutputLogPaths } from './output-log.js';
@@ -65,6 +65,8 @@ export interface RunHooks {
   onStarted?: (started: StartedContainer) => void;
   /** A named foreground run: record the output into these logs too (see output-log.ts). */
   outputLog?: OutputLogPaths;
+  /** The API's timeout or AbortSignal: once aborted, the run stops as if tsbox got SIGKILL. */
+  abort?: AbortSignal;
 }
 
 export async function runContainer(spec: RunSpec, log: Logger, hooks: RunHooks = {}): Promise<RunResult> {
@@ -93,6 +95,7 @@ async function startAndWait(spec: RunSpec, log: Logger, cleanup: CleanupStack, s
   // Setup may be interrupted (Ctrl-C, SIGTERM): stop setting up, unwind, and exit 128+N.
   const interrupts = forwardSignals(log);
   cleanup.defer('signal handlers', () => interrupts.stop());
+  if (hooks.abort) stopOnAbort(hooks.abort, interrupts, cleanup);
 
   const step = async <T>(name: string, fn: () => T | Promise<T>): Promise<T> => {
     log.debug({ step: name }, name);
@@ -218,6 +221,14 @@ function takeStartupInit(stdio: RunSpec['stdio'], cleanup: CleanupStack, log: Lo
   // Its unshare and spawn ran before there was a logger: say what they did.
   log.debug({ step: 'spawn init', pid: init.pid, namespaces: 'mnt uts ipc net pid', cgroup: group?.path ?? null }, 'init spawned at start-up, before the command line was read');
   return { init, group };
+}
+
+/** Setup stops and unwinds (137), or the running command gets SIGKILL: nothing is left either way. */
+function stopOnAbort(abort: AbortSignal, interrupts: SignalRouting, cleanup: CleanupStack): void {
+  const onAbort = () => interrupts.deliver('SIGKILL');
+  if (abort.aborted) return onAbort();
+  abort.addEventListener('abort', onAbort, { once: true });
+  cleanup.defer('abort listener', () => abort.removeEventListener('abort', onAbort));
 }
 
 /** Kill the init if it still runs (setup failed, or tsbox was interrupted), and reap it. */

@@ -16,6 +16,11 @@ export interface SignalRouting {
   /** Throws if a signal interrupted the setup. */
   check(): void;
   forwardTo(child: ChildProcess): void;
+  /**
+   * Act as if tsbox had received `signal`: the programmatic API's timeout and AbortSignal
+   * (src/api/) stop a run through the same path as Ctrl-C, so setup unwinds the same way.
+   */
+  deliver(signal: NodeJS.Signals): void;
   stop(): void;
 }
 
@@ -45,6 +50,7 @@ export function forwardSignals(log: Logger): SignalRouting {
     forwardTo(child) {
       target = child;
     },
+    deliver: handler,
     stop() {
       for (const s of FORWARDED_SIGNALS) process.off(s, handler);
     },

@@ -151,4 +151,11 @@ describe.skipIf(skipReason !== null)('cgroup v2 in a VM', () => {
       expect(observed<string>('run-limits', 'cgroups-left').trim()).toBe('');
     });
   });
+
+  it('the API resolves an OOM-killed run with reason "oom" (tests/vm/cases/api-oom.sh)', () => {
+    const out = observed<string>('api', 'oom');
+    const r = JSON.parse(out) as { reason: string; exitCode: number; signal: string | null; oomKilled: boolean; oomKills: number | null };
+    expect(r).toMatchObject({ reason: 'oom', exitCode: 137, signal: 'SIGKILL', oomKilled: true });
+    expect(r.oomKills).toBeGreaterThanOrEqual(1);
+  });
 });

@@ -1,6 +1,6 @@
 /** tsbox run [OPTIONS] ROOTFS [COMMAND [ARG...]] */
 import { Command } from 'commander';
-import { runDetached, runWithSpec } from '../../index.js';
+import { runDetachedWithSpec, runWithSpec } from '../../runtime/run-and-report.js';
 import { earlyContainerId } from '../../namespaces/early-init.js';
 import { buildRunSpec } from '../../spec/run-spec.js';
 import { decideTty } from '../tty-choice.js';
@@ -119,7 +119,7 @@ export function runCommand(): Command {
         init: flags.init,
       };
       if (flags.detach) {
-        const started = await runDetached(options);
+        const started = await runDetachedWithSpec(await buildRunSpec(options));
         writeLine(1, started.id);
         return;
       }

@@ -1,0 +1,60 @@
+/**
+ * What `tsbox inspect` and the API's inspect() show of a container: its record, its state
+ * directory and logs, its live mounts, and its spec with the security plan spelled out.
+ */
+import { readFileSync } from 'node:fs';
+import { describeSecurityPlan } from '../security/index.js';
+import type { RunSpec } from '../spec/run-spec.js';
+import type { ContainerRecord } from './state/record.js';
+import type { StateStore } from './state/store.js';
+
+export interface MountInfo {
+  target: string;
+  type: string;
+  source: string;
+  options: string;
+}
+
+export interface ContainerDetails extends ContainerRecord {
+  stateDir: string;
+  logs: { stdout: string; stderr: string } | null;
+  mounts: MountInfo[];
+  spec: (Omit<RunSpec, 'security'> & { security: ReturnType<typeof describeSecurityPlan> }) | null;
+}
+
+export function inspectContainer(store: StateStore, ref: string): ContainerDetails {
+  const r = store.resolve(ref);
+  const paths = store.paths(r.shortId);
+  const spec = readJson<RunSpec>(paths.spec);
+  return {
+    ...r,
+    stateDir: paths.dir,
+    logs: r.detached ? { stdout: paths.stdout, stderr: paths.stderr } : null,
+    mounts: r.status === 'running' && r.pid ? liveMounts(r.pid) : [],
+    spec: spec ? { ...spec, security: describeSecurityPlan(spec.security) } : null,
+  };
+}
+
+function readJson<T>(path: string): T | null {
+  try {
+    return JSON.parse(readFileSync(path, 'utf8')) as T;
+  } catch {
+    return null;
+  }
+}
+
+/** What is mounted in the container, from its PID 1's mountinfo: target, type, source, options. */
+function liveMounts(pid: number): MountInfo[] {
+  let text: string;
+  try {
+    text = readFileSync(`/proc/${pid}/mountinfo`, 'utf8');
+  } catch {
+    return [];
+  }
+  return text.trim().split('\n').map((line) => {
+    const [left, right = ''] = line.split(' - ');
+    const f = left!.split(' ');
+    const [type = '', source = ''] = right.split(' ');
+    return { target: f[4] ?? '', type, source, options: f[5] ?? '' };
+  });
+}
