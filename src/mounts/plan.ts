@@ -4,12 +4,16 @@
  * executes it (mounts/apply.ts). Flags and options follow docker's defaults so that
  * software behaves in tsbox as it does under docker or podman.
  */
-import { MS } from '../sys/mount.js';
+import { MS } from '../sys/mount-flags.js';
 
 /** A step of the plan. Targets are container paths ("/dev/pts"), resolved inside the root at apply time. */
 export type MountStep =
   | { op: 'mount'; fstype: string; source: string; target: string; flags: number; data?: string; create: 'dir' | 'file' }
-  | { op: 'bind'; source: string; target: string; readOnly: boolean; create: 'dir' | 'file' }
+  /**
+   * A recursive bind. `flags`: further per-mount MS_* flags (MS_NOSUID, MS_NODEV, MS_NOEXEC),
+   * set with MS_RDONLY (readOnly) on every mount of the bind before it is attached.
+   */
+  | { op: 'bind'; source: string; target: string; readOnly: boolean; create: 'dir' | 'file'; flags?: number }
   | { op: 'mknod'; target: string; major: number; minor: number; mode: number }
   | { op: 'symlink'; target: string; linkTo: string }
   /** Hide a path: /dev/null over a file, an empty read-only tmpfs over a directory; skipped if absent. */

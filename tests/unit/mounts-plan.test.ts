@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { escapeOverlayPath, overlayOptions, planMounts, STANDARD_DEVICES } from '../../src/mounts/plan.js';
-import { MS } from '../../src/sys/mount.js';
+import { MS } from '../../src/sys/mount-flags.js';
 
 const base = {
   etcFiles: { hostname: '/s/hostname', hosts: '/s/hosts', resolvConf: '/s/resolv.conf' },
