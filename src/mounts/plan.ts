@@ -5,6 +5,7 @@
  * software behaves in tsbox as it does under docker or podman.
  */
 import { MS } from '../sys/mount-flags.js';
+import { STATIC_INIT_PATH } from './static-init.js';
 
 /** A step of the plan. Targets are container paths ("/dev/pts"), resolved inside the root at apply time. */
 export type MountStep =
@@ -49,6 +50,8 @@ export interface MountPlanInput {
   privileged: boolean;
   /** With --privileged: the host's device nodes (from listHostDevices), recreated in /dev. */
   hostDevices?: readonly HostDevice[];
+  /** --init: the host's static init binary (mounts/static-init.ts), bound read-only at /dev/init. */
+  staticInit?: string | null;
 }
 
 export interface HostDevice {
@@ -116,6 +119,10 @@ export function planMounts(input: MountPlanInput): MountStep[] {
   steps.push({ op: 'symlink', target: '/dev/stdin', linkTo: '/proc/self/fd/0' });
   steps.push({ op: 'symlink', target: '/dev/stdout', linkTo: '/proc/self/fd/1' });
   steps.push({ op: 'symlink', target: '/dev/stderr', linkTo: '/proc/self/fd/2' });
+  if (input.staticInit) {
+    // Before the user's mounts, like the rest of /dev; nosuid and nodev whatever the host file is.
+    steps.push({ op: 'bind', source: input.staticInit, target: STATIC_INIT_PATH, readOnly: true, create: 'file', flags: MS.NOSUID | MS.NODEV });
+  }
 
   // /sys read-only: the container may look at the kernel's view, not change it.
   const sysRo = input.privileged ? 0 : MS.RDONLY;
