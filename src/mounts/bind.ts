@@ -7,7 +7,8 @@
  * new mount; the fd of the target still names the directory under it (EINVAL), so the target
  * had to be resolved again, and a container that swapped a directory and a symlink in a
  * shared volume between the two resolutions had the remount land elsewhere (on /dev/shm, on
- * the container's root) while the `:ro` volume stayed writable (7 of 40 starts here).
+ * the container's root) while the `:ro` volume stayed writable (4 of 60 starts here, and the
+ * container wrote into the host directory; how often depends on the load).
  *
  *  - New mount API (Linux 5.12): open_tree(OPEN_TREE_CLONE|AT_RECURSIVE) makes the bind as a
  *    detached tree, mount_setattr(AT_RECURSIVE) sets the flags on every mount of it (so a

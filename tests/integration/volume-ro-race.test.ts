@@ -23,7 +23,7 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { rootfsTar, tsbox } from '../helpers/tsbox.js';
 
-const STARTS = 40;
+const STARTS = 60;
 const FLIPPER = fileURLToPath(new URL('../helpers/exchange-flipper.cjs', import.meta.url));
 const KOFFI = fileURLToPath(new URL('../../node_modules/koffi', import.meta.url));
 
