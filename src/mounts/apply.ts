@@ -111,10 +111,10 @@ function stagingIn(r: InRoot, kind: 'dir' | 'file'): BindStaging {
 }
 
 /** Bind `source` onto the target fd (closed after) with its flags set before it is attached. */
-function bindOntoFd(r: InRoot, source: { path: string } | { fd: number }, targetFd: number, flags: number): void {
+function bindOntoFd(r: InRoot, source: { path: string } | { fd: number }, targetFd: number, flags: number, sys: BindSys): void {
   try {
     const kind = linuxInRootSys.kind(targetFd) === 'dir' ? 'dir' : 'file';
-    bindOnto(linuxBindSys, source, targetFd, flags, () => stagingIn(r, kind));
+    bindOnto(sys, source, targetFd, flags, () => stagingIn(r, kind));
   } finally {
     linuxInRootSys.close(targetFd);
   }
@@ -124,7 +124,8 @@ function isMissing(err: unknown): boolean {
   return (err as { code?: string }).code === 'ENOENT';
 }
 
-export function applyMountStep(root: string, step: MountStep): void {
+/** `bindSys`: the calls binds are made with; a test passes one without the new mount API to run the fallback. */
+export function applyMountStep(root: string, step: MountStep, bindSys: BindSys = linuxBindSys): void {
   const r = resolverFor(root);
   const opts: InRootOptions = { noSymlinks: mustBeOrdinary(step.target) };
   switch (step.op) {
@@ -132,7 +133,7 @@ export function applyMountStep(root: string, step: MountStep): void {
       withFd(r.ensure(step.target, step.create, opts), (t) => mount(step.source, t, step.fstype, step.flags, step.data ?? null));
       return;
     case 'bind':
-      bindOntoFd(r, { path: step.source }, r.ensure(step.target, step.create, opts), bindMountFlags(step.readOnly, step.flags));
+      bindOntoFd(r, { path: step.source }, r.ensure(step.target, step.create, opts), bindMountFlags(step.readOnly, step.flags), bindSys);
       return;
     case 'mknod': {
       const { dirFd, name } = r.ensureParent(step.target, opts);
@@ -171,7 +172,7 @@ export function applyMountStep(root: string, step: MountStep): void {
       // then unlinked: the bind keeps it alive, nothing of it remains visible in /dev.
       const empty = r.ensure(MASK_SOURCE, 'file', { noSymlinks: true });
       try {
-        bindOntoFd(r, { fd: empty }, fd, MS.RDONLY | MS.NOSUID | MS.NOEXEC);
+        bindOntoFd(r, { fd: empty }, fd, MS.RDONLY | MS.NOSUID | MS.NOEXEC, bindSys);
       } finally {
         linuxInRootSys.close(empty);
         const { dirFd, name } = r.ensureParent(MASK_SOURCE, { noSymlinks: true });
@@ -192,7 +193,7 @@ export function applyMountStep(root: string, step: MountStep): void {
         throw err;
       }
       // A read-only bind of the path on itself, through the one fd.
-      bindOntoFd(r, { fd }, fd, MS.RDONLY | MS.NOSUID | MS.NODEV | MS.NOEXEC);
+      bindOntoFd(r, { fd }, fd, MS.RDONLY | MS.NOSUID | MS.NODEV | MS.NOEXEC, bindSys);
       return;
     }
   }
