@@ -43,7 +43,7 @@ export interface InitPlan {
   debug: boolean;
   /** -t: ask the parent for a pty in the container's devpts and make it the command's terminal. */
   tty?: boolean;
-  /** --init: stay PID 1, run the command as a child, forward signals, reap zombies. */
+  /** --init: exec the static init bound at /dev/init (mounts/static-init.ts), which runs the command. */
   init?: boolean;
 }
 

@@ -24,12 +24,12 @@ import { InitChannel } from './channel.js';
 import { resolveCommand, type CommandFs } from './command.js';
 import { switchUser } from './credentials.js';
 import { SYNC_FD } from './protocol.js';
-import { hideInitFromContainer, startAndReap } from './reaper.js';
 import { attachTerminal } from './terminal.js';
 import { resolveUser, type ResolvedUser } from './users.js';
 import { finishMounts } from '../mounts/apply.js';
 import { assertProcfs } from '../mounts/verify-proc.js';
 import { enterWorkingDirectoryInRoot } from './workdir.js';
+import { STATIC_INIT_PATH, staticInitArgv } from '../mounts/static-init.js';
 
 const SIGKILL = 9;
 
@@ -86,10 +86,9 @@ export function runInit(): never {
     for (const fd of [0, 1, 2]) clearCloexec(fd);
     cloexecFrom(3);
     channel.send({ t: 'exec', path });
-    if (plan.init) {
-      hideInitFromContainer();
-      return startAndReap(path, plan.process.args, env, plan.tty === true, SYNC_FD) as never;
-    }
+    // --init: tini (bound at /dev/init by the mount plan) becomes PID 1 and starts the command,
+    // found by the same PATH lookup as above ("find command" already gave 126/127).
+    if (plan.init) execCommand(STATIC_INIT_PATH, staticInitArgv(plan.process.args), env);
     execCommand(path, plan.process.args, env);
   } catch (err) {
     reportAndExit(channel, err, current);

@@ -6,12 +6,15 @@
  * RESOLVE_IN_ROOT, or the userspace resolver where openat2 is missing) and mount(2) is
  * given /proc/self/fd/N: a symlink in the image, or one swapped into a shared volume while
  * we work, can never redirect a mount, a device node or a created file onto the host
- * (CVE-2019-19921, CVE-2023-27561, CVE-2024-45310 class).
+ * (CVE-2019-19921, CVE-2023-27561, CVE-2024-45310 class). Each target is resolved once: binds
+ * get their read-only and other flags before they are attached (mounts/bind.ts), so no step
+ * resolves a path a second time to reach the mount it just made (issue #10.5).
  */
 import { readlinkSync } from 'node:fs';
-import { fchmodat, mknodat, symlinkat, unlinkat } from '../sys/fs.js';
+import { AT, fchmodat, mknodat, symlinkat, unlinkat } from '../sys/fs.js';
 import * as inRootSys from '../sys/in-root.js';
-import { mount, MS } from '../sys/mount.js';
+import { mount, mountSetattrTree, moveMountFd, MS, openTreeClone } from '../sys/mount.js';
+import { bindMountFlags, bindOnto, type BindStaging, type BindSys } from './bind.js';
 import { fdTarget, InRoot, type InRootOptions, type InRootSys } from './in-root.js';
 import type { MountStep } from './plan.js';
 import type { LinkReader } from './secure-join.js';
@@ -40,6 +43,14 @@ export const linuxInRootSys: InRootSys = {
   close: inRootSys.close,
 };
 
+export const linuxBindSys: BindSys = {
+  openTreeClone,
+  mountSetattrTree,
+  moveMountFd,
+  mount,
+  close: inRootSys.close,
+};
+
 /**
  * /proc, /sys and /dev are where the kernel's filesystems go: the image must have ordinary
  * directories there, never symlinks (as runc requires for proc and sysfs). Everything below
@@ -47,6 +58,8 @@ export const linuxInRootSys: InRootSys = {
  */
 /** Where the empty file that masks /proc files is made for a moment (the plan mounts /dev first). */
 const MASK_SOURCE = '/dev/.tsbox-mask';
+/** Where binds are staged on kernels without mount_setattr (mounts/bind.ts), in the same /dev tmpfs. */
+const BIND_STAGING = '/dev/.tsbox-bind';
 
 export function mustBeOrdinary(target: string): boolean {
   return ['/proc', '/sys', '/dev'].some((p) => target === p || target.startsWith(`${p}/`));
@@ -80,11 +93,39 @@ function withFd<T>(fd: number, fn: (target: string) => T): T {
   }
 }
 
+/** The staging point of mounts/bind.ts's fallback: made, reopened and removed inside our /dev. */
+function stagingIn(r: InRoot, kind: 'dir' | 'file'): BindStaging {
+  const opts = { noSymlinks: true };
+  return {
+    create: () => r.ensure(BIND_STAGING, kind, opts),
+    reopen: () => r.open(BIND_STAGING, opts),
+    remove: () => {
+      const { dirFd, name } = r.ensureParent(BIND_STAGING, opts);
+      try {
+        unlinkat(dirFd, name, kind === 'dir' ? AT.REMOVEDIR : 0);
+      } finally {
+        linuxInRootSys.close(dirFd);
+      }
+    },
+  };
+}
+
+/** Bind `source` onto the target fd (closed after) with its flags set before it is attached. */
+function bindOntoFd(r: InRoot, source: { path: string } | { fd: number }, targetFd: number, flags: number, sys: BindSys): void {
+  try {
+    const kind = linuxInRootSys.kind(targetFd) === 'dir' ? 'dir' : 'file';
+    bindOnto(sys, source, targetFd, flags, () => stagingIn(r, kind));
+  } finally {
+    linuxInRootSys.close(targetFd);
+  }
+}
+
 function isMissing(err: unknown): boolean {
   return (err as { code?: string }).code === 'ENOENT';
 }
 
-export function applyMountStep(root: string, step: MountStep): void {
+/** `bindSys`: the calls binds are made with; a test passes one without the new mount API to run the fallback. */
+export function applyMountStep(root: string, step: MountStep, bindSys: BindSys = linuxBindSys): void {
   const r = resolverFor(root);
   const opts: InRootOptions = { noSymlinks: mustBeOrdinary(step.target) };
   switch (step.op) {
@@ -92,9 +133,7 @@ export function applyMountStep(root: string, step: MountStep): void {
       withFd(r.ensure(step.target, step.create, opts), (t) => mount(step.source, t, step.fstype, step.flags, step.data ?? null));
       return;
     case 'bind':
-      withFd(r.ensure(step.target, step.create, opts), (t) => mount(step.source, t, null, MS.BIND | MS.REC));
-      // A bind mount takes MS_RDONLY only on a remount of itself: reopen to reach the new mount.
-      if (step.readOnly) withFd(r.open(step.target, opts), (t) => mount(null, t, null, MS.REMOUNT | MS.BIND | MS.RDONLY));
+      bindOntoFd(r, { path: step.source }, r.ensure(step.target, step.create, opts), bindMountFlags(step.readOnly, step.flags), bindSys);
       return;
     case 'mknod': {
       const { dirFd, name } = r.ensureParent(step.target, opts);
@@ -133,8 +172,7 @@ export function applyMountStep(root: string, step: MountStep): void {
       // then unlinked: the bind keeps it alive, nothing of it remains visible in /dev.
       const empty = r.ensure(MASK_SOURCE, 'file', { noSymlinks: true });
       try {
-        withFd(fd, (t) => mount(fdTarget(empty), t, null, MS.BIND));
-        withFd(r.open(step.target, opts), (t) => mount(null, t, null, MS.REMOUNT | MS.BIND | MS.RDONLY | MS.NOSUID | MS.NOEXEC));
+        bindOntoFd(r, { fd: empty }, fd, MS.RDONLY | MS.NOSUID | MS.NOEXEC, bindSys);
       } finally {
         linuxInRootSys.close(empty);
         const { dirFd, name } = r.ensureParent(MASK_SOURCE, { noSymlinks: true });
@@ -154,8 +192,8 @@ export function applyMountStep(root: string, step: MountStep): void {
         if (isMissing(err)) return;
         throw err;
       }
-      withFd(fd, (t) => mount(t, t, null, MS.BIND | MS.REC));
-      withFd(r.open(step.target, opts), (t) => mount(null, t, null, MS.REMOUNT | MS.BIND | MS.RDONLY | MS.NOSUID | MS.NODEV | MS.NOEXEC));
+      // A read-only bind of the path on itself, through the one fd.
+      bindOntoFd(r, { fd }, fd, MS.RDONLY | MS.NOSUID | MS.NODEV | MS.NOEXEC, bindSys);
       return;
     }
   }

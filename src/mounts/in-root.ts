@@ -51,6 +51,8 @@ export function fdTarget(fd: number): string {
   return `/proc/self/fd/${fd}`;
 }
 
+const OPENAT2_TRIES = 8;
+
 function errCode(err: unknown): string | undefined {
   return (err as { code?: string } | null)?.code;
 }
@@ -81,10 +83,13 @@ export class InRoot {
   /** An O_PATH fd of an existing container path; throws ENOENT-coded errors when it is missing. */
   open(containerPath: string, opts: InRootOptions = {}): number {
     const path = posix.normalize(`/${containerPath}`);
-    if (this.useOpenat2) {
+    // EAGAIN: a rename anywhere on the system raced the kernel's check that ".." stayed in
+    // the root; it asks to be called again. A few tries, then the error (a start refused).
+    for (let attempt = 1; this.useOpenat2; attempt++) {
       try {
         return this.sys.openat2InRoot(this.rootFd, path, opts.noSymlinks ?? false);
       } catch (err) {
+        if (errCode(err) === 'EAGAIN' && attempt < OPENAT2_TRIES) continue;
         if (errCode(err) !== 'ENOSYS') throw this.explain(err, path);
         this.useOpenat2 = false;
       }

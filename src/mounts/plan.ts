@@ -4,12 +4,17 @@
  * executes it (mounts/apply.ts). Flags and options follow docker's defaults so that
  * software behaves in tsbox as it does under docker or podman.
  */
-import { MS } from '../sys/mount.js';
+import { MS } from '../sys/mount-flags.js';
+import { STATIC_INIT_PATH } from './static-init.js';
 
 /** A step of the plan. Targets are container paths ("/dev/pts"), resolved inside the root at apply time. */
 export type MountStep =
   | { op: 'mount'; fstype: string; source: string; target: string; flags: number; data?: string; create: 'dir' | 'file' }
-  | { op: 'bind'; source: string; target: string; readOnly: boolean; create: 'dir' | 'file' }
+  /**
+   * A recursive bind. `flags`: further per-mount MS_* flags (MS_NOSUID, MS_NODEV, MS_NOEXEC),
+   * set with MS_RDONLY (readOnly) on every mount of the bind before it is attached.
+   */
+  | { op: 'bind'; source: string; target: string; readOnly: boolean; create: 'dir' | 'file'; flags?: number }
   | { op: 'mknod'; target: string; major: number; minor: number; mode: number }
   | { op: 'symlink'; target: string; linkTo: string }
   /** Hide a path: /dev/null over a file, an empty read-only tmpfs over a directory; skipped if absent. */
@@ -47,6 +52,8 @@ export interface MountPlanInput {
   privileged: boolean;
   /** With --privileged: the host's device nodes (from listHostDevices), recreated in /dev. */
   hostDevices?: readonly HostDevice[];
+  /** --init: the host's static init binary (mounts/static-init.ts), bound read-only at /dev/init. */
+  staticInit?: string | null;
 }
 
 export interface HostDevice {
@@ -114,6 +121,10 @@ export function planMounts(input: MountPlanInput): MountStep[] {
   steps.push({ op: 'symlink', target: '/dev/stdin', linkTo: '/proc/self/fd/0' });
   steps.push({ op: 'symlink', target: '/dev/stdout', linkTo: '/proc/self/fd/1' });
   steps.push({ op: 'symlink', target: '/dev/stderr', linkTo: '/proc/self/fd/2' });
+  if (input.staticInit) {
+    // Before the user's mounts, like the rest of /dev; nosuid and nodev whatever the host file is.
+    steps.push({ op: 'bind', source: input.staticInit, target: STATIC_INIT_PATH, readOnly: true, create: 'file', flags: MS.NOSUID | MS.NODEV });
+  }
 
   // /sys read-only: the container may look at the kernel's view, not change it.
   const sysRo = input.privileged ? 0 : MS.RDONLY;

@@ -69,7 +69,7 @@ export class InitConnection {
   async expectExec(): Promise<void> {
     const m = await this.next();
     if (m?.t !== 'exec') throw await this.unexpected(m, 'exec');
-    // With --init, starting the command can still fail after this message.
+    // execve itself (of the command, or of tini with --init) can still fail after this message.
     const after = await this.next();
     if (after !== null) throw await this.unexpected(after, 'exec');
   }

@@ -34,6 +34,7 @@ import { CleanupStack } from './cleanup.js';
 import { createContainerDir } from './container-dir.js';
 import { reclaimDeadRuns } from './gc.js';
 import { InitConnection } from './init-connection.js';
+import { STATIC_INIT_HOST_PATH } from '../mounts/static-init.js';
 import { containerPaths } from './paths.js';
 import { forwardSignals, type SignalRouting } from './signals.js';
 import { listHostDevices } from './host-devices.js';
@@ -174,7 +175,7 @@ async function startAndWait(spec: RunSpec, log: Logger, cleanup: CleanupStack, s
     containerId: spec.id,
     rootfs: { lower: image.treeDir, upper: paths.upper, work: paths.work, merged: paths.merged, readOnly: spec.rootfs.readOnly },
     hostname: spec.hostname,
-    mounts: planMounts({ etcFiles: paths.etc, volumes: spec.volumes, tmpfs: spec.tmpfs, baseTmpfs: spec.readOnlyTmpfs, cgroup2: cgroup !== null, privileged: spec.privileged, hostDevices: spec.privileged ? listHostDevices() : [] }),
+    mounts: planMounts({ etcFiles: paths.etc, volumes: spec.volumes, tmpfs: spec.tmpfs, baseTmpfs: spec.readOnlyTmpfs, cgroup2: cgroup !== null, privileged: spec.privileged, hostDevices: spec.privileged ? listHostDevices() : [], staticInit: spec.init ? STATIC_INIT_HOST_PATH : null }),
     process: spec.process,
     security: spec.security,
     debug: spec.debug,

@@ -4,7 +4,7 @@
  */
 import { posix } from 'node:path';
 import { UsageError } from '../errors.js';
-import { MS } from '../sys/mount.js';
+import { MS } from '../sys/mount-flags.js';
 import type { TmpfsMount } from '../mounts/plan.js';
 
 const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_.-]*$/;

@@ -9,6 +9,7 @@ import { ZodError } from 'zod';
 import { TsboxError, UsageError } from '../errors.js';
 import { parseCgroupLimits, parseCgroupParent, type CgroupLimits } from '../cgroups/index.js';
 import { checkUserSpec } from '../init/users.js';
+import { STATIC_INIT_HOST_PATH } from '../mounts/static-init.js';
 import { buildSecurityPlan, parseSecurityOpts, type SecurityPlan } from '../security/index.js';
 import type { LogFormat, LogLevel } from '../log.js';
 import type { TmpfsMount, Volume } from '../mounts/plan.js';
@@ -135,6 +136,7 @@ export async function buildRunSpec(options: RunOptions, hostEnv: NodeJS.ProcessE
   });
 
   if (o.name !== undefined) checkName(o.name);
+  if (o.init) await checkStaticInit(STATIC_INIT_HOST_PATH);
   if (o.tty && o.detach) throw new UsageError('-t and -d cannot be combined: a detached container has no terminal to attach', { hint: 'Drop -t, and use tsbox logs to read its output.' });
   const root = resolveRoot(o.root, hostEnv);
   const statsFile = o.statsFile === undefined ? null : resolve(o.statsFile);
@@ -175,6 +177,13 @@ async function readUserFile(path: string, flag: string): Promise<string> {
     const code = (err as NodeJS.ErrnoException).code;
     throw new UsageError(`cannot read ${flag} ${path}: ${code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'it is a directory' : code}`, { hint: `Check the path given to ${flag}.` });
   }
+}
+
+/** --init runs the host's static tini (mounts/static-init.ts): refuse early, with the package to install. */
+export async function checkStaticInit(path: string): Promise<void> {
+  const st = await stat(path).catch(() => null);
+  if (st?.isFile() && (st.mode & 0o111) !== 0) return;
+  throw new UsageError(`--init needs tini, and ${path} is not installed`, { hint: 'Install it (apt-get install tini), or run without --init.' });
 }
 
 async function hostSourceIsDir(source: string): Promise<boolean> {

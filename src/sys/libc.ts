@@ -18,6 +18,9 @@ export const SYS = {
   seccomp: 317,
   close_range: 436,
   openat2: 437,
+  open_tree: 428,
+  move_mount: 429,
+  mount_setattr: 442,
 } as const;
 
 /**

@@ -1,25 +1,8 @@
 import { check, libc, rawSyscall, SYS } from './libc.js';
+import { AT_EMPTY_PATH, AT_RECURSIVE, MOVE_MOUNT, MS, OPEN_TREE } from './mount-flags.js';
 
-/** mount(2) flags. */
-export const MS = {
-  RDONLY: 0x1,
-  NOSUID: 0x2,
-  NODEV: 0x4,
-  NOEXEC: 0x8,
-  REMOUNT: 0x20,
-  NOATIME: 0x400,
-  BIND: 0x1000,
-  MOVE: 0x2000,
-  REC: 0x4000,
-  SILENT: 0x8000,
-  PRIVATE: 0x40000,
-  SLAVE: 0x80000,
-  SHARED: 0x100000,
-  RELATIME: 0x200000,
-  STRICTATIME: 0x1000000,
-} as const;
-
-export const MNT_DETACH = 0x2;
+// The flags live in mount-flags.ts (no FFI); re-exported for the executors that also call mount(2).
+export { MNT_DETACH, MS } from './mount-flags.js';
 
 const mountFn = libc.func('int mount(const char *source, const char *target, const char *fstype, unsigned long flags, const char *data)');
 const umount2Fn = libc.func('int umount2(const char *target, int flags)');
@@ -44,4 +27,34 @@ export function umount2(target: string, flags: number): void {
 export function pivotRoot(newRoot: string, putOld: string): void {
   const ret = rawSyscall(SYS.pivot_root, 'const char *', newRoot, 'const char *', putOld) as number | bigint;
   check(Number(ret), 'pivot_root', `${newRoot}, ${putOld}`);
+}
+
+/**
+ * open_tree(OPEN_TREE_CLONE|AT_RECURSIVE): a detached copy of the mount tree at `path` (or at
+ * the fd itself, with an empty path), held by the returned fd: the bind that mount(MS_BIND|MS_REC)
+ * would make, not yet attached anywhere. Throws SysError ENOSYS before Linux 5.2.
+ */
+export function openTreeClone(dirFd: number, path: string): number {
+  const flags = OPEN_TREE.CLONE | OPEN_TREE.CLOEXEC | AT_RECURSIVE | (path === '' ? AT_EMPTY_PATH : 0);
+  const ret = rawSyscall(SYS.open_tree, 'int', dirFd, 'const char *', path, 'unsigned int', flags) as number | bigint;
+  return Number(check(Number(ret), 'open_tree', `${path === '' ? `fd ${dirFd}` : path}, OPEN_TREE_CLONE|AT_RECURSIVE`));
+}
+
+/**
+ * mount_setattr(fd, "", AT_EMPTY_PATH|AT_RECURSIVE): set MOUNT_ATTR_* bits on every mount of
+ * the tree the fd holds. Throws SysError ENOSYS before Linux 5.12.
+ */
+export function mountSetattrTree(fd: number, attrSet: number): void {
+  // struct mount_attr { __u64 attr_set, attr_clr, propagation, userns_fd; }
+  const attr = Buffer.alloc(32);
+  attr.writeBigUInt64LE(BigInt(attrSet), 0);
+  const ret = rawSyscall(SYS.mount_setattr, 'int', fd, 'const char *', '', 'unsigned int', AT_EMPTY_PATH | AT_RECURSIVE, 'void *', attr, 'size_t', 32) as number | bigint;
+  check(Number(ret), 'mount_setattr', `fd ${fd}, attr_set 0x${attrSet.toString(16)}, AT_RECURSIVE`);
+}
+
+/** move_mount(fromFd, "", toFd, ""): attach the tree held by fromFd on exactly what toFd refers to. */
+export function moveMountFd(fromFd: number, toFd: number): void {
+  const flags = MOVE_MOUNT.F_EMPTY_PATH | MOVE_MOUNT.T_EMPTY_PATH;
+  const ret = rawSyscall(SYS.move_mount, 'int', fromFd, 'const char *', '', 'int', toFd, 'const char *', '', 'unsigned int', flags) as number | bigint;
+  check(Number(ret), 'move_mount', `fd ${fromFd} onto fd ${toFd}`);
 }

@@ -3,10 +3,12 @@
  * wait, their errors, concurrent use, a killed monitor, and that nothing remains after rm.
  * Names carry a per-run prefix: another suite may run containers at the same time.
  */
+import { spawnSync } from 'node:child_process';
 import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { rootfsTar, testRoot, tsbox } from '../helpers/tsbox.js';
+import { STATIC_INIT_HOST_PATH } from '../../src/mounts/static-init.js';
+import { rootfsTar, testRoot, TSBOX_BIN, tsbox } from '../helpers/tsbox.js';
 
 const P = `lc${process.pid}-`;
 const loop = 'echo out; echo err >&2; trap "echo bye; exit 7" TERM; while true; do sleep 0.1; done';
@@ -210,13 +212,13 @@ describe('concurrent use and killed owners', () => {
 });
 
 describe('--init', () => {
-  it('keeps tsbox init as PID 1, reaps orphans, forwards signals and exits with the command status', async () => {
+  it('runs tini as PID 1, which reaps orphans, forwards signals and exits with the command status', async () => {
     const r = await tsbox(['run', '--init', rootfsTar(), 'sh', '-c', 'sh -c "sleep 0.2 & exit 0"; sleep 0.5; echo pid=$$; cat /proc/1/comm; ls /proc | grep -c "^[0-9]"; exit 6']);
     expect(r.stderr).toBe('');
     expect(r.code).toBe(6);
     const [pid, comm, count] = r.stdout.trim().split('\n');
     expect(pid).not.toBe('pid=1');
-    expect(comm).toBe('node');
+    expect(comm).toBe('init'); // tini, bound at /dev/init
     expect(Number(count)).toBeLessThanOrEqual(4); // init, sh, ls, grep: the orphaned sleep was reaped
     const notFound = await tsbox(['run', '--init', rootfsTar(), '/no/such']);
     expect(notFound.code).toBe(127);
@@ -227,6 +229,16 @@ describe('--init', () => {
     expect(Date.now() - started).toBeLessThan(5000);
     expect(await ok(['wait', `${P}init`])).toBe('143\n');
     await ok(['rm', `${P}init`]);
+  });
+
+  it('without tini on the host, --init is refused in one line naming the package (125), nothing left', () => {
+    // tini is hidden from this one command only: /dev/null bound over it in a private mount namespace.
+    const script = `mount --bind /dev/null ${STATIC_INIT_HOST_PATH} && exec ${TSBOX_BIN} run --init ${rootfsTar()} true`;
+    const before = [stateEntries(), runtimeDirs()];
+    const r = spawnSync('unshare', ['-m', 'sh', '-c', script], { env: { ...process.env, TSBOX_ROOT: testRoot() }, encoding: 'utf8', timeout: 30_000 });
+    expect(r.status).toBe(125);
+    expect(r.stderr.trim().split('\n')).toEqual([`tsbox: --init needs tini, and ${STATIC_INIT_HOST_PATH} is not installed. Install it (apt-get install tini), or run without --init.`]);
+    expect([stateEntries(), runtimeDirs()]).toEqual(before);
   });
 
   it('-t without a terminal on stdin is a clear error', async () => {

@@ -12,6 +12,7 @@ import { chmodSync, closeSync, existsSync, mkdirSync, mkdtempSync, openSync, rea
 import { dirname, join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, inject, it } from 'vitest';
 import { MASKED_PATHS } from '../../src/mounts/plan.js';
+import { STATIC_INIT_HOST_PATH } from '../../src/mounts/static-init.js';
 import { setxattrAt } from '../../src/sys/fs.js';
 import { rootfsWithSymlinks } from '../helpers/hostile-rootfs.js';
 import { KEYCTL_JOIN_SESSION_KEYRING, SYS_IOCTL, SYS_KEYCTL, syscallElf, TIOCSTI } from '../helpers/syscall-elf.js';
@@ -304,13 +305,32 @@ describe('the host binary (CVE-2019-5736)', () => {
     rmSync(dir, { recursive: true, force: true });
   });
 
-  it('with --init (node stays PID 1) no process of the container can open /proc/1/exe', async () => {
-    const before = sha256(process.execPath);
-    const r = await tsbox(['run', '--init', rootfsTar(), 'sh', '-c', 'for p in /proc/[0-9]*; do (: >> $p/exe) 2>/dev/null && echo "OPENED $p"; done; readlink /proc/1/exe || echo HIDDEN']);
-    expect(r.code).toBe(0);
+  it('with --init, PID 1 is tini: no process of the container can write it through /proc/1/exe', async () => {
+    const before = sha256(STATIC_INIT_HOST_PATH);
+    const script = 'readlink /proc/1/exe; (: > /proc/1/exe) 2>&1; for p in /proc/[0-9]*; do (: >> $p/exe) 2>/dev/null && echo "OPENED $p"; done; true';
+    const r = await tsbox(['run', '--init', rootfsTar(), 'sh', '-c', script]);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout.split('\n')[0]).toBe('/dev/init');
+    expect(r.stdout).toMatch(/Read-only file system/); // O_TRUNC: the mount is checked first (EROFS)
     expect(r.stdout).not.toMatch(/OPENED/);
-    expect(r.stdout).toMatch(/HIDDEN/); // non-dumpable: even its exe link is refused
-    expect(sha256(process.execPath)).toBe(before);
+    expect(sha256(STATIC_INIT_HOST_PATH)).toBe(before);
+  });
+
+  // #10.3: the Node init that --init used to keep as PID 1 had 7 threads, and capset had
+  // dropped the capabilities of one: the container could use the other 6 (it raced SIGUSR1
+  // to start the inspector, loaded a library and made a host device node from a pool thread).
+  it('with --init, every thread of PID 1 has exactly the container\'s capabilities, and PID 1 is not node', async () => {
+    for (const extra of [[], ['--cap-drop', 'ALL', '--cap-add', 'KILL']]) {
+      const script = 'cat /proc/1/comm; grep CapEff /proc/self/status; for t in /proc/1/task/*; do grep CapEff $t/status; done';
+      const r = await tsbox(['run', '--init', ...extra, rootfsTar(), 'sh', '-c', script]);
+      expect(r.code, r.stderr).toBe(0);
+      const [comm, self, ...threads] = r.stdout.trim().split('\n');
+      expect(comm).not.toBe('node');
+      expect(threads.length).toBeGreaterThan(0);
+      const expected = extra.length === 0 ? DEFAULT_CAPS : 1n << 5n; // CAP_KILL
+      expect(BigInt(`0x${self!.split(/\s+/)[1]}`)).toBe(expected);
+      for (const t of threads) expect(BigInt(`0x${t.split(/\s+/)[1]}`), r.stdout).toBe(expected);
+    }
   });
 });
 

@@ -50,6 +50,21 @@ function fakeSys(tree: Record<string, InRootKind>, links: Record<string, string>
 }
 
 describe('InRoot', () => {
+  it('calls openat2 again on EAGAIN (a rename raced its ".." check), and gives up after a few tries', () => {
+    const { sys } = fakeSys({ '/r': 'dir', '/r/vol': 'dir' }, {});
+    let failures = 3;
+    const inner = sys.openat2InRoot;
+    sys.openat2InRoot = (fd, path, ns) => {
+      if (failures-- > 0) throw errno('EAGAIN');
+      return inner(fd, path, ns);
+    };
+    const r = InRoot.open('/r', sys);
+    expect(r.open('/vol')).toBeGreaterThan(0);
+    failures = Infinity;
+    expect(() => r.open('/vol')).toThrow(/EAGAIN/);
+    expect(r.resolver).toBe('openat2'); // EAGAIN is no reason to leave the kernel's resolver
+  });
+
   it('opens through openat2 and creates missing parents relative to their parent fd', () => {
     const { sys, calls } = fakeSys({ '/r': 'dir', '/r/etc': 'dir' }, {});
     const r = InRoot.open('/r', sys);

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { escapeOverlayPath, overlayOptions, planMounts, STANDARD_DEVICES } from '../../src/mounts/plan.js';
-import { MS } from '../../src/sys/mount.js';
+import { MS } from '../../src/sys/mount-flags.js';
+import { STATIC_INIT_PATH, staticInitArgv } from '../../src/mounts/static-init.js';
 
 const base = {
   etcFiles: { hostname: '/s/hostname', hosts: '/s/hosts', resolvConf: '/s/resolv.conf' },
@@ -88,5 +89,25 @@ describe('the mount plan', () => {
     expect(escapeOverlayPath('/a,b:c\\d')).toBe('/a\\,b\\:c\\\\d');
     expect(overlayOptions('/l', '/u', '/w')).toBe('lowerdir=/l,upperdir=/u,workdir=/w,volatile');
     expect(overlayOptions('/l', '/u', '/w', { volatile: false })).toBe('lowerdir=/l,upperdir=/u,workdir=/w');
+  });
+});
+
+describe('--init (tini bound at /dev/init)', () => {
+  it('binds the static init read-only, nosuid, nodev, as a file, after /dev and before the user\'s mounts', () => {
+    const volumes = [{ source: '/h/dev', target: '/dev', readOnly: false, sourceIsDir: true }];
+    const steps = planMounts({ ...base, volumes, staticInit: '/usr/bin/tini-static' });
+    const at = steps.findIndex((s) => s.target === STATIC_INIT_PATH);
+    expect(steps[at]).toEqual({ op: 'bind', source: '/usr/bin/tini-static', target: '/dev/init', readOnly: true, create: 'file', flags: MS.NOSUID | MS.NODEV });
+    expect(at).toBeGreaterThan(steps.findIndex((s) => s.op === 'mount' && s.target === '/dev'));
+    expect(at).toBeLessThan(steps.findIndex((s) => s.op === 'bind' && s.source === '/h/dev'));
+  });
+
+  it('binds nothing without --init', () => {
+    expect(planMounts(base).some((s) => s.target === STATIC_INIT_PATH)).toBe(false);
+    expect(planMounts({ ...base, staticInit: null }).some((s) => s.target === STATIC_INIT_PATH)).toBe(false);
+  });
+
+  it('tini gets the command after "--", so a command that looks like an option stays the command', () => {
+    expect(staticInitArgv(['-s', 'x'])).toEqual(['/dev/init', '--', '-s', 'x']);
   });
 });

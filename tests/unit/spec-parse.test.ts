@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { UsageError } from '../../src/errors.js';
 import { checkHostname, mergeEnv, parseEnvAssignment, parseEnvFile, parseTmpfs, parseVolume } from '../../src/spec/parse.js';
 import { parseSize } from '../../src/spec/units.js';
-import { MS } from '../../src/sys/mount.js';
+import { MS } from '../../src/sys/mount-flags.js';
 
 describe('-e and --env-file', () => {
   it('takes NAME=VALUE as is and copies bare NAMEs from the host', () => {

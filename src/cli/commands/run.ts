@@ -76,7 +76,7 @@ export function runCommand(): Command {
     .option('-d, --detach', 'run in the background: print the id; output goes to tsbox logs', false)
     .option('-t, --tty', 'allocate a terminal (the default when stdin is one)')
     .option('--no-tty', 'do not allocate a terminal even when stdin is one')
-    .option('--init', 'keep tsbox\'s init as PID 1: it reaps zombies and forwards signals', false)
+    .option('--init', 'run a small init (tini) as PID 1: it reaps zombies and forwards signals', false)
     .passThroughOptions()
     .action(async (rootfs: string, command: string[], flags: RunFlags) => {
       const options = {
