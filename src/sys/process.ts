@@ -10,10 +10,12 @@ const setsidFn = libc.func('int setsid()');
 const killFn = libc.func('int kill(int pid, int sig)');
 const getpidFn = libc.func('int getpid()');
 const chdirFn = libc.func('int chdir(const char *path)');
+const fchdirFn = libc.func('int fchdir(int fd)');
 const umaskFn = libc.func('uint32_t umask(uint32_t mask)');
 
 export const PR = {
   SET_PDEATHSIG: 1,
+  GET_DUMPABLE: 3,
   SET_DUMPABLE: 4,
   SET_KEEPCAPS: 8,
   SET_NAME: 15,
@@ -59,6 +61,11 @@ export function getpid(): number {
 /** chdir through libc so it acts on this very process, as the next execve will see it. */
 export function chdir(path: string): void {
   check(chdirFn(path), 'chdir', path);
+}
+
+/** chdir to a directory fd, without a path the kernel would walk again (nor /proc/self/fd). */
+export function fchdir(fd: number): void {
+  check(fchdirFn(fd), 'fchdir', `fd ${fd}`);
 }
 
 export function umask(mask: number): number {

@@ -1,0 +1,129 @@
+/**
+ * `tsbox exec` must never put a privileged process within the container's reach (issue 10,
+ * findings 1 and 10). The attack, as a process of a default container would run it: watch
+ * /proc for new processes, record what each one is (name, capabilities), and send SIGUSR1
+ * to any that catches SIGUSR1 (a Node process: its default SIGUSR1 starts the inspector,
+ * listening on 127.0.0.1:9229 in the container's network namespace). If the inspector
+ * answers, ask it to evaluate JavaScript that writes a marker file on the host through the
+ * root of one of the process's other threads (/proc/self/task/TID/root: threads that never
+ * joined the container's mount namespace). The marker lives in a scratch directory.
+ */
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { rootfsTar, tsbox } from '../helpers/tsbox.js';
+
+const P = `ee${process.pid}-`;
+const started: string[] = [];
+let scratch: string;
+
+beforeAll(() => {
+  scratch = mkdtempSync(join(inject('workDir'), 'exec-escape-'));
+});
+
+afterAll(async () => {
+  if (started.length > 0) await tsbox(['rm', '-f', ...started]);
+  rmSync(scratch, { recursive: true, force: true });
+});
+
+async function detached(name: string, args: string[]): Promise<string> {
+  const full = `${P}${name}`;
+  started.push(full);
+  const r = await tsbox(['run', '-d', '--name', full, ...args]);
+  expect(r.stderr).toBe('');
+  expect(r.code).toBe(0);
+  return full;
+}
+
+async function logsUntil(name: string, done: (out: string) => boolean, what: string): Promise<string> {
+  for (let i = 0; i < 200; i++) {
+    const out = (await tsbox(['logs', name])).stdout;
+    if (done(out)) return out;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error(`gave up waiting for ${what}; logs:\n${(await tsbox(['logs', name])).stdout}`);
+}
+
+/** A masked WebSocket text frame, as printf octal escapes; mask bytes >= 0x80 keep every byte non-zero. */
+function wsFrame(payload: string): string {
+  const data = Buffer.from(payload);
+  if (data.length < 256 || data.length > 65535 || (data.length & 0xff) === 0) throw new Error('payload length must keep the frame free of NUL bytes');
+  const mask = [0x81, 0x82, 0x83, 0x84];
+  const bytes = [0x81, 0x80 | 126, data.length >> 8, data.length & 0xff, ...mask, ...data.map((b, i) => b ^ mask[i % 4]!)];
+  return bytes.map((b) => `\\${b.toString(8).padStart(3, '0')}`).join('');
+}
+
+function attacker(marker: string): string {
+  const js = `const fs=process.mainModule.require("fs");for(const t of fs.readdirSync("/proc/self/task")){if(t===String(process.pid))continue;try{fs.writeFileSync("/proc/self/task/"+t+"/root${marker}","escaped through thread "+t);break}catch(e){}}`;
+  const frame = wsFrame(JSON.stringify({ id: 1, method: 'Runtime.evaluate', params: { expression: js.padEnd(300, ' ') } }));
+  // Busybox ash: every test and kill below is a builtin, so the watcher keeps up with exec's start.
+  return `
+seen=" 1 $$ "
+attack() {
+  i=0
+  while [ $i -lt 100 ]; do
+    id=$(wget -q -T 1 -O - http://127.0.0.1:9229/json/list 2>/dev/null | sed -n 's|.*"webSocketDebuggerUrl": *"ws://[^/]*/\\([^"]*\\)".*|\\1|p' | head -n 1)
+    if [ -n "$id" ]; then
+      echo "inspector $1 $id"
+      { printf 'GET /%s HTTP/1.1\\r\\nHost: 127.0.0.1:9229\\r\\nUpgrade: websocket\\r\\nConnection: Upgrade\\r\\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\\r\\nSec-WebSocket-Version: 13\\r\\n\\r\\n' "$id"; sleep 0.3; printf '${frame}'; sleep 1; } | nc 127.0.0.1 9229 >/dev/null 2>&1
+      return
+    fi
+    i=$((i+1))
+  done
+}
+while read -r k v rest; do case $k in CapEff:) echo "own $v";; esac; done < /proc/$$/status
+echo ready
+while true; do
+  for d in /proc/[0-9]*; do
+    p=\${d#/proc/}
+    case "$seen" in *" $p "*) continue;; esac
+    seen="$seen$p "
+    # Until it exits or catches SIGUSR1: what it is (each change), and whether it is a Node to take over.
+    last=
+    n=0
+    while [ $n -lt 200 ]; do
+      # "command": a failed redirection (the process is gone) must not end the script.
+      command exec 3< $d/status 2>/dev/null || break
+      name=; cap=; cgt=0
+      while read -r k v rest; do
+        case $k in Name:) name=$v;; CapEff:) cap=$v;; SigCgt:) cgt=$v;; esac
+      done <&3
+      exec 3<&-
+      [ -n "$name" ] || break
+      [ "$last" = "$name $cap" ] || echo "seen $p $name $cap"
+      last="$name $cap"
+      case "$cgt" in *[2367abefABEF]??)
+        echo "usr1 $p"
+        kill -USR1 $p 2>/dev/null && attack $p
+        echo "done $p"
+        break;;
+      esac
+      n=$((n+1))
+    done
+  done
+done
+`;
+}
+
+describe('tsbox exec: the container cannot reach a privileged process (issue 10, finding 1)', () => {
+  it('a default container that watches /proc and sends SIGUSR1 gets no inspector and writes nothing on the host', async () => {
+    const marker = join(scratch, 'marker');
+    const name = await detached('usr1', [rootfsTar(), 'sh', '-c', attacker(marker)]);
+    await logsUntil(name, (o) => o.includes('ready'), 'the attacker to start');
+    const ownCaps = /^own ([0-9a-f]{16})$/m.exec((await tsbox(['logs', name])).stdout)![1]!;
+    const execs = [];
+    for (let i = 0; i < 5; i++) execs.push(await tsbox(['exec', name, 'sh', '-c', 'sleep 0.2; echo exec-ran']));
+    // Wait until the attacker finished every attempt it started.
+    const out = await logsUntil(name, (o) => [...o.matchAll(/^usr1 (\d+)$/gm)].every((m) => new RegExp(`^done ${m[1]}$`, 'm').test(o)), 'the attacker to finish');
+    expect(existsSync(marker), `the container wrote ${marker} on the host:\n${out}`).toBe(false);
+    expect(out).not.toMatch(/^inspector /m);
+    // Every process the container could see during the execs has the container's capabilities.
+    // One may still be named node: the command between posix_spawn and its execve, which
+    // already has the container's credentials, filter and a non-dumpable memory.
+    const seen = [...out.matchAll(/^seen (\d+) (\S+) (\S+)$/gm)].map((m) => ({ pid: m[1], name: m[2], cap: m[3] }));
+    expect(seen.length, out).toBeGreaterThan(5); // the watcher saw the execs' processes
+    for (const s of seen) expect(s.cap, `pid ${s.pid} (${s.name})`).toBe(ownCaps);
+    // The watcher may kill a command with its SIGUSR1 (138); nothing else may go wrong.
+    for (const r of execs) if (r.code !== 138) expect([r.code, r.stderr]).toEqual([0, '']);
+  }, 120_000);
+});
