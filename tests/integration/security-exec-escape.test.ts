@@ -54,7 +54,7 @@ function wsFrame(payload: string): string {
 }
 
 function attacker(marker: string): string {
-  const js = `const fs=process.mainModule.require("fs");for(const t of fs.readdirSync("/proc/self/task")){if(t===String(process.pid))continue;try{fs.writeFileSync("/proc/self/task/"+t+"/root${marker}","escaped through thread "+t);break}catch(e){}}`;
+  const js = `const fs=process.getBuiltinModule("fs");for(const t of fs.readdirSync("/proc/self/task")){if(t===String(process.pid))continue;try{fs.writeFileSync("/proc/self/task/"+t+"/root${marker}","escaped through thread "+t);break}catch(e){}}`;
   const frame = wsFrame(JSON.stringify({ id: 1, method: 'Runtime.evaluate', params: { expression: js.padEnd(300, ' ') } }));
   // Busybox ash: every test and kill below is a builtin, so the watcher keeps up with exec's start.
   return `
@@ -65,7 +65,7 @@ attack() {
     id=$(wget -q -T 1 -O - http://127.0.0.1:9229/json/list 2>/dev/null | sed -n 's|.*"webSocketDebuggerUrl": *"ws://[^/]*/\\([^"]*\\)".*|\\1|p' | head -n 1)
     if [ -n "$id" ]; then
       echo "inspector $1 $id"
-      { printf 'GET /%s HTTP/1.1\\r\\nHost: 127.0.0.1:9229\\r\\nUpgrade: websocket\\r\\nConnection: Upgrade\\r\\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\\r\\nSec-WebSocket-Version: 13\\r\\n\\r\\n' "$id"; sleep 0.3; printf '${frame}'; sleep 1; } | nc 127.0.0.1 9229 >/dev/null 2>&1
+      { printf 'GET /%s HTTP/1.1\\r\\nHost: 127.0.0.1:9229\\r\\nUpgrade: websocket\\r\\nConnection: Upgrade\\r\\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\\r\\nSec-WebSocket-Version: 13\\r\\n\\r\\n' "$id"; sleep 0.05; printf '${frame}'; sleep 1; } | nc 127.0.0.1 9229 >/dev/null 2>&1
       return
     fi
     i=$((i+1))
@@ -84,15 +84,16 @@ while true; do
     while [ $n -lt 200 ]; do
       # "command": a failed redirection (the process is gone) must not end the script.
       command exec 3< $d/status 2>/dev/null || break
-      name=; cap=; cgt=0
+      name=; cap=; cgt=0; threads=0
       while read -r k v rest; do
-        case $k in Name:) name=$v;; CapEff:) cap=$v;; SigCgt:) cgt=$v;; esac
+        case $k in Name:) name=$v;; CapEff:) cap=$v;; SigCgt:) cgt=$v;; Threads:) threads=$v;; esac
       done <&3
       exec 3<&-
       [ -n "$name" ] || break
       [ "$last" = "$name $cap" ] || echo "seen $p $name $cap"
       last="$name $cap"
-      case "$cgt" in *[2367abefABEF]??)
+      # Node catches SIGUSR1 once its inspector's watchdog runs; all 7 threads mean it is up.
+      [ "$threads" -ge 7 ] && case "$cgt" in *[2367abefABEF]??)
         echo "usr1 $p"
         kill -USR1 $p 2>/dev/null && attack $p
         echo "done $p"
@@ -117,6 +118,9 @@ describe('tsbox exec: the container cannot reach a privileged process (issue 10,
     const out = await logsUntil(name, (o) => [...o.matchAll(/^usr1 (\d+)$/gm)].every((m) => new RegExp(`^done ${m[1]}$`, 'm').test(o)), 'the attacker to finish');
     expect(existsSync(marker), `the container wrote ${marker} on the host:\n${out}`).toBe(false);
     expect(out).not.toMatch(/^inspector /m);
+    // A Node that got the signal says so on the exec's stderr, even when it execs before the
+    // attacker connects.
+    for (const r of execs) expect(r.stderr).not.toContain('Debugger listening');
     // Every process the container could see during the execs has the container's capabilities.
     // One may still be named node: the command between posix_spawn and its execve, which
     // already has the container's credentials, filter and a non-dumpable memory.
