@@ -8,7 +8,8 @@
  * root of one of the process's other threads (/proc/self/task/TID/root: threads that never
  * joined the container's mount namespace). The marker lives in a scratch directory.
  */
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdtempSync, rmSync, symlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { rootfsTar, tsbox } from '../helpers/tsbox.js';
@@ -130,4 +131,45 @@ describe('tsbox exec: the container cannot reach a privileged process (issue 10,
     // The watcher may kill a command with its SIGUSR1 (138); nothing else may go wrong.
     for (const r of execs) if (r.code !== 138) expect([r.code, r.stderr]).toEqual([0, '']);
   }, 120_000);
+});
+
+describe("the container's /etc/passwd and /etc/group are read only as regular files inside it (issue 10, finding 10)", () => {
+  const idle = 'echo ready; while true; do sleep 0.2; done';
+
+  it('a FIFO at /etc/passwd: exec ends at once with one clear line (it used to hang forever)', async () => {
+    const name = await detached('fifo', [rootfsTar(), 'sh', '-c', `rm /etc/passwd && mkfifo /etc/passwd && ${idle}`]);
+    await logsUntil(name, (o) => o.includes('ready'), 'the container to replace /etc/passwd');
+    const r = await tsbox(['exec', name, 'id'], { timeoutMs: 15_000 });
+    expect(r.code).toBe(125);
+    expect(r.stderr).toMatch(/^tsbox: resolve user: the container's \/etc\/passwd is not a regular file \(a FIFO\)\. /);
+    expect(r.stderr.trim().split('\n')).toHaveLength(1);
+  });
+
+  it("a link to /proc/self/fd/0 at /etc/passwd is not followed: exec's own stdin is never read as the user database", async () => {
+    const name = await detached('magic', [rootfsTar(), 'sh', '-c', `ln -sf /proc/self/fd/0 /etc/passwd && ${idle}`]);
+    await logsUntil(name, (o) => o.includes('ready'), 'the container to replace /etc/passwd');
+    const r = await tsbox(['exec', '-u', 'evil', name, 'id', '-u'], { input: 'evil:x:4242:4242::/:/bin/sh\n', timeoutMs: 15_000 });
+    expect(r.stdout).not.toContain('4242');
+    expect(r.code).toBe(125);
+    // The exec-init has no /proc/self in the container's /proc (it is not in its PID
+    // namespace): the link leads nowhere, and the user is not found.
+    expect(r.stderr).toMatch(/^tsbox: resolve user: user 'evil' not found in the container's \/etc\/passwd\. /);
+  });
+
+  it("tsbox run: the same link is refused as a magic link (the init's /proc/self exists)", async () => {
+    const etc = mkdtempSync(join(scratch, 'etc-'));
+    symlinkSync('/proc/self/fd/0', join(etc, 'passwd'));
+    const r = await tsbox(['run', '--rm', '-i', '-u', 'evil', '-v', `${etc}:/etc`, rootfsTar(), 'id', '-u'], { input: 'evil:x:4242:4242::/:/bin/sh\n', timeoutMs: 15_000 });
+    expect(r.stdout).not.toContain('4242');
+    expect(r.code).toBe(125);
+    expect(r.stderr).toMatch(/^tsbox: resolve user: cannot read the container's \/etc\/passwd: it is a link that leaves the container/);
+  });
+
+  it('tsbox run reads them the same way: a FIFO mounted over /etc/group ends the run at once', async () => {
+    const etc = mkdtempSync(join(scratch, 'etc-'));
+    execFileSync('mkfifo', [join(etc, 'group')]);
+    const r = await tsbox(['run', '--rm', '-v', `${etc}:/etc`, rootfsTar(), 'id'], { timeoutMs: 15_000 });
+    expect(r.code).toBe(125);
+    expect(r.stderr).toMatch(/^tsbox: resolve user: the container's \/etc\/group is not a regular file \(a FIFO\)\. /);
+  });
 });
