@@ -18,6 +18,9 @@ import { InitConnection } from './init-connection.js';
 import { forwardSignals } from './signals.js';
 import type { StateStore } from './state/store.js';
 import { drainAfterExit, openContainerTerminal, type ContainerTerminal } from './terminal.js';
+import { OUTPUT_DRAIN_MS } from './output-log.js';
+import { relayTerminals, type StdioRelay } from './stdio-relay.js';
+import { isatty } from 'node:tty';
 
 export async function execInContainer(store: StateStore, ref: string, flags: ExecFlags, log: Logger): Promise<number> {
   const record = store.resolve(ref);
@@ -35,13 +38,17 @@ export async function execInContainer(store: StateStore, ref: string, flags: Exe
   const interrupts = forwardSignals(log);
   let init: InitConnection | null = null;
   let terminal: ContainerTerminal | null = null;
+  let relay: StdioRelay | null = null;
   try {
     const stillOurs = () => {
       const now = store.read(record.shortId);
       return now !== null && now.pid === record.pid && isRunning(store, now);
     };
     const stdio = flags.tty ? (['ignore', 'ignore', 'ignore'] as const) : (['inherit', 'inherit', 'inherit'] as const);
-    const child = await spawnExecInit(record.pid!, [...stdio], stillOurs);
+    // Without a pty, the user's terminal is relayed through pipes, never handed to the container.
+    relay = flags.tty ? null : relayTerminals([...stdio], isatty);
+    const child = await spawnExecInit(record.pid!, relay?.stdio ?? [...stdio], stillOurs);
+    const relayedStdio = relay?.start();
     init = new InitConnection(child, (m) => log.debug({ step: m.step, exec: true }, m.detail ?? m.step));
     const started = init;
     interrupts.onInterrupt(() => started.child.kill('SIGKILL'));
@@ -64,6 +71,7 @@ export async function execInContainer(store: StateStore, ref: string, flags: Exe
     const relayed = terminal?.relay();
     const exit = await init.exited;
     if (relayed) await drainAfterExit(relayed);
+    if (relayedStdio) await drainAfterExit(relayedStdio, OUTPUT_DRAIN_MS);
     return exit.code ?? 128 + (osConstants.signals[exit.signal!] ?? 0);
   } catch (err) {
     if (init && init.child.exitCode === null && init.child.signalCode === null) {
@@ -73,6 +81,7 @@ export async function execInContainer(store: StateStore, ref: string, flags: Exe
     throw err;
   } finally {
     terminal?.close();
+    relay?.close();
     interrupts.stop();
   }
 }
