@@ -177,4 +177,32 @@ describe.skipIf(!hasTmux)('interactive shell in a terminal (needs tmux)', () => 
       await runTsbox(['rm', '-f', name]);
     }
   });
+
+  it('exec -it: the command leads its session on the container\'s pty; Ctrl-C, resize and the exit status work', async () => {
+    const name = `tty-exec-${process.pid}`;
+    const tsbox = `TSBOX_ROOT=${testRoot()} ${TSBOX_BIN}`;
+    const command = `${tsbox} run -d --name ${name} ${rootfsTar()} sleep 600 >/dev/null; ${tsbox} exec -it ${name} /bin/sh; echo EXIT=$?; sleep 60`;
+    try {
+      tmux('new-session', '-d', '-x', '100', '-y', '30', 'sh', '-c', command);
+      await screenShows(/^\/ #/m);
+      tmux('send-keys', 'tty; echo sid=$(cut -d" " -f6 /proc/$$/stat) pid=$$', 'Enter');
+      const screen = await screenShows(/sid=\d+ pid=\d+/);
+      expect(screen).toMatch(/^\/dev\/pts\/\d+$/m);
+      const [, sid, pid] = /sid=(\d+) pid=(\d+)/.exec(screen)!;
+      expect(sid).toBe(pid); // its own session, with the pty as its controlling terminal
+      tmux('send-keys', 'sleep 50', 'Enter');
+      await new Promise((r) => setTimeout(r, 300));
+      tmux('send-keys', 'C-c');
+      tmux('send-keys', 'echo rc=$?', 'Enter');
+      await screenShows(/^rc=130$/m);
+      tmux('resize-window', '-x', '90', '-y', '20');
+      await new Promise((r) => setTimeout(r, 300));
+      tmux('send-keys', 'stty size', 'Enter');
+      await screenShows(/^20 90$/m);
+      tmux('send-keys', 'exit 7', 'Enter');
+      await screenShows(/^EXIT=7$/m);
+    } finally {
+      await runTsbox(['rm', '-f', name]);
+    }
+  });
 });
