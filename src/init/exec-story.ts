@@ -45,9 +45,11 @@ import { closeSync, statSync } from 'node:fs';
 import { access } from 'node:fs/promises';
 import { constants } from 'node:os';
 import { TsboxError } from '../errors.js';
+import { linuxInRootSys } from '../mounts/apply.js';
 import { assertProcfs } from '../mounts/verify-proc.js';
 import { applySecurityPlan } from '../security/apply.js';
 import { clearCloexec, cloexecFrom } from '../sys/fd.js';
+import { AT, O, openat, readlinkat } from '../sys/fs.js';
 import { setSyscallTracer } from '../sys/libc.js';
 import { CLONE, setns, unshare } from '../sys/namespaces.js';
 import { kill, PR, prctl, setgid, setgroups, setuid } from '../sys/process.js';
@@ -91,6 +93,9 @@ export async function runExecInit(): Promise<void> {
       setSyscallTracer((syscall, detail, result) => channel.send({ t: 'trace', step: current, detail: `${syscall}(${detail}) = ${result}` }));
     }
 
+    // Without openat2, the in-root resolver checks its fds through /proc/self/fd; the
+    // container's /proc has no "self" for us (we are not in its PID namespace): keep ours.
+    const ownFds = step('open /proc/self/fd', () => openat(AT.FDCWD, '/proc/self/fd', O.PATH | O.DIRECTORY));
     step('join mount namespace', () => {
       unshare(CLONE.FS);
       setns(MNT_NS_FD, CLONE.NEWNS, "the container's mount namespace");
@@ -104,7 +109,10 @@ export async function runExecInit(): Promise<void> {
 
     const user = step('resolve user', () => resolveUser(plan.process.user, readEtcFile('/etc/passwd'), readEtcFile('/etc/group')));
     const env = withHome(plan.process.env, user);
-    step('set working directory', () => enterWorkingDirectoryInRoot(plan.process.cwd));
+    step('set working directory', () => {
+      enterWorkingDirectoryInRoot(plan.process.cwd, { ...linuxInRootSys, fdPath: (fd) => readlinkat(ownFds, String(fd)) });
+      closeSync(ownFds);
+    });
     const path = step('find command', () => resolveCommandAs(plan.process.args[0]!, env, user));
 
     step('join pid namespace', () => {

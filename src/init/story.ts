@@ -31,7 +31,7 @@ import { finishMounts } from '../mounts/apply.js';
 import { assertProcfs } from '../mounts/verify-proc.js';
 import { enterWorkingDirectoryInRoot } from './workdir.js';
 import { readContainerFile, type ContainerFileSys } from './container-file.js';
-import { hostLinkReader } from '../mounts/apply.js';
+import { hostLinkReader, linuxInRootSys } from '../mounts/apply.js';
 import { secureJoin } from '../mounts/secure-join.js';
 import { openDirPath, openReadInRoot, openReadNoFollow } from '../sys/in-root.js';
 
@@ -157,7 +157,7 @@ export function withHome(env: string[], user: ResolvedUser): string[] {
 
 /** Resolved and created inside the new root (CVE-2024-21626): see workdir.ts. */
 function enterWorkingDirectory(cwd: string): void {
-  enterWorkingDirectoryInRoot(cwd);
+  enterWorkingDirectoryInRoot(cwd, linuxInRootSys);
 }
 
 const containerFs: CommandFs = {

@@ -11,12 +11,11 @@
  * getcwd() is checked afterwards as a second line.
  */
 import { TsboxError } from '../errors.js';
-import { linuxInRootSys } from '../mounts/apply.js';
-import { InRoot } from '../mounts/in-root.js';
+import { InRoot, type InRootSys } from '../mounts/in-root.js';
 import { fchdir } from '../sys/process.js';
 
-export function enterWorkingDirectoryInRoot(cwd: string): void {
-  const root = InRoot.open('/', linuxInRootSys);
+export function enterWorkingDirectoryInRoot(cwd: string, sys: InRootSys): void {
+  const root = InRoot.open('/', sys);
   try {
     let fd: number;
     try {
@@ -32,7 +31,7 @@ export function enterWorkingDirectoryInRoot(cwd: string): void {
       fchdir(fd);
       process.chdir('.'); // Node caches its cwd; a chdir of its own clears that cache
     } finally {
-      linuxInRootSys.close(fd);
+      sys.close(fd);
     }
   } finally {
     root.close();
