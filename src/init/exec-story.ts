@@ -41,7 +41,7 @@
  * is installed: boot/start.ts installs one before any program runs, and we relay SIGUSR1 to
  * the command like the other signals. Only the host's root could send it to us anyway.
  */
-import { closeSync, statSync } from 'node:fs';
+import { closeSync, fstatSync, statSync } from 'node:fs';
 import { access } from 'node:fs/promises';
 import { constants } from 'node:os';
 import { TsboxError } from '../errors.js';
@@ -49,7 +49,8 @@ import { linuxInRootSys } from '../mounts/apply.js';
 import { assertProcfs } from '../mounts/verify-proc.js';
 import { applySecurityPlan } from '../security/apply.js';
 import { clearCloexec, cloexecFrom } from '../sys/fd.js';
-import { AT, O, openat, readlinkat } from '../sys/fs.js';
+import { AT, fchown, O, openat, readlinkat } from '../sys/fs.js';
+import { openDirPath, openTerminalInRoot } from '../sys/in-root.js';
 import { setSyscallTracer } from '../sys/libc.js';
 import { CLONE, setns, unshare } from '../sys/namespaces.js';
 import { kill, PR, prctl, setgid, setgroups, setuid } from '../sys/process.js';
@@ -69,6 +70,11 @@ const SIGTERM = 15;
 /** What tsbox exec forwards (runtime/signals.ts); SIGKILL and SIGSTOP cannot be caught. */
 const RELAYED = ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGQUIT', 'SIGUSR1', 'SIGUSR2'] as const;
 const REAP_POLL_MS = 250;
+/** UNIX98_PTY_SLAVE_MAJOR and the 7 majors after it (linux/major.h). */
+const PTY_SLAVE_MAJOR_FIRST = 136;
+const PTY_SLAVE_MAJOR_LAST = 143;
+/** fchown's "leave the group as it is" ((gid_t)-1). */
+const NO_CHANGE = 0xffffffff;
 
 export async function runExecInit(): Promise<void> {
   // libuv's pool, now: after setns(pid) this thread can start no thread.
@@ -105,7 +111,7 @@ export async function runExecInit(): Promise<void> {
     });
     step('verify /proc', () => assertProcfs('/proc'));
     step('verify root', () => verifySameRootAsContainer());
-    const pty = plan.tty ? step('allocate terminal', () => requestPty(channel)) : undefined;
+    const pty = plan.tty ? step('allocate terminal', () => openPtySlave(channel)) : undefined;
 
     const user = step('resolve user', () => resolveUser(plan.process.user, readEtcFile('/etc/passwd'), readEtcFile('/etc/group')));
     const env = withHome(plan.process.env, user);
@@ -114,6 +120,9 @@ export async function runExecInit(): Promise<void> {
       closeSync(ownFds);
     });
     const path = step('find command', () => resolveCommandAs(plan.process.args[0]!, env, user));
+    // The command opens the pty itself (to make it its controlling terminal), as its user:
+    // the pty is this exec's alone, so it becomes the user's, as login(1) does.
+    if (pty !== undefined) step('allocate terminal', () => fchown(pty, user.uid, NO_CHANGE));
 
     step('join pid namespace', () => {
       setns(PID_NS_FD, CLONE.NEWPID, "the container's PID namespace (for the command)");
@@ -126,7 +135,11 @@ export async function runExecInit(): Promise<void> {
     // socket included, stays with us.
     for (const fd of [0, 1, 2]) clearCloexec(fd);
     cloexecFrom(3);
-    command = spawnCommand(path, plan.process.args, env, pty);
+    // With -t, the child reopens the very pty we checked, through our fd (/proc/self/fd/N in
+    // the child: still open there until its execve), and we let go of it at once so that the
+    // pty hangs up when the command's side closes.
+    command = spawnCommand(path, plan.process.args, env, pty === undefined ? undefined : `/proc/self/fd/${pty}`);
+    if (pty !== undefined) closeSync(pty);
     channel.send({ t: 'exec', path });
     closeSync(SYNC_FD); // the parent reads EOF as "the command runs"
     // From now on, tsbox exec's death must take the command with it, not leave it orphaned.
@@ -150,12 +163,28 @@ function verifySameRootAsContainer(): void {
   if (process.cwd() !== '/') throw new TsboxError(`the working directory after joining the container is ${process.cwd()}, not /`);
 }
 
-/** -t: the parent opens the pty in the container's devpts and tells us its number. */
-function requestPty(channel: InitChannel): string {
+/**
+ * -t: the parent opens the pty in the container's devpts and tells us its number; we open
+ * the slave inside the root (no symlink on the way) and check that it is a pty slave.
+ */
+function openPtySlave(channel: InitChannel): number {
   channel.send({ t: 'pty-request' });
   const reply = channel.readMessage();
   if (reply.t !== 'pty') throw new Error(`expected the pty from the parent, got ${reply.t}`);
-  return `/dev/pts/${reply.index}`;
+  const root = openDirPath('/');
+  let fd: number;
+  try {
+    fd = openTerminalInRoot(root, `/dev/pts/${reply.index}`);
+  } finally {
+    closeSync(root);
+  }
+  const st = fstatSync(fd);
+  const major = Number(st.rdev) >> 8;
+  if (!st.isCharacterDevice() || major < PTY_SLAVE_MAJOR_FIRST || major > PTY_SLAVE_MAJOR_LAST) {
+    closeSync(fd);
+    throw new TsboxError(`/dev/pts/${reply.index} in the container is not the pty tsbox allocated`);
+  }
+  return fd;
 }
 
 /** The container's plan on this thread (the one posix_spawn clones from), then non-dumpable again. */
@@ -172,9 +201,9 @@ function dropPrivileges(plan: ExecPlan, user: ResolvedUser): void {
   if (prctl(PR.GET_DUMPABLE) !== 0) throw new TsboxError('the exec-init could not make itself non-dumpable');
 }
 
-function spawnCommand(path: string, args: string[], env: string[], pty: string | undefined): number {
+function spawnCommand(path: string, args: string[], env: string[], terminal: string | undefined): number {
   try {
-    return posixSpawn(path, args, env, { foregroundOnTerminal: false, newSession: true, terminal: pty });
+    return posixSpawn(path, args, env, { foregroundOnTerminal: false, newSession: true, terminal });
   } catch (err) {
     if (err instanceof SysError) {
       throw new TsboxError(`cannot execute ${path}: ${err.code === 'ENOENT' ? 'no such file or directory (or its interpreter is missing)' : err.message}`, {

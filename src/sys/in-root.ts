@@ -32,6 +32,14 @@ export function openReadNoFollow(hostPath: string): number {
 
 const READ_FLAGS = O.RDONLY | O.NONBLOCK | O.NOCTTY | O.CLOEXEC;
 
+/**
+ * A terminal of the container's devpts, read-write, confined to the root with no symlink at
+ * all on the way; never made our controlling terminal, never waiting on open.
+ */
+export function openTerminalInRoot(rootFd: number, path: string): number {
+  return openat2(rootFd, path, O.RDWR | O.NONBLOCK | O.NOCTTY | O.CLOEXEC, 0, RESOLVE.IN_ROOT | RESOLVE.NO_MAGICLINKS | RESOLVE.NO_SYMLINKS);
+}
+
 export function openPathNoFollow(hostPath: string): number {
   return openat(AT.FDCWD, hostPath, O.PATH | O.NOFOLLOW);
 }

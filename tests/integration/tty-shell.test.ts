@@ -178,10 +178,11 @@ describe.skipIf(!hasTmux)('interactive shell in a terminal (needs tmux)', () => 
     }
   });
 
-  it('exec -it: the command leads its session on the container\'s pty; Ctrl-C, resize and the exit status work', async () => {
+  it('exec -it: the command leads its session on the container\'s pty (as root and as another user); Ctrl-C, resize and the exit status work', async () => {
     const name = `tty-exec-${process.pid}`;
     const tsbox = `TSBOX_ROOT=${testRoot()} ${TSBOX_BIN}`;
-    const command = `${tsbox} run -d --name ${name} ${rootfsTar()} sleep 600 >/dev/null; ${tsbox} exec -it ${name} /bin/sh; echo EXIT=$?; sleep 60`;
+    const asNobody = `${tsbox} exec -it -u nobody ${name} sh -c 'echo nobody-tty=$(tty) sid=$(cut -d" " -f6 /proc/$$/stat) pid=$$'; echo EXIT2=$?`;
+    const command = `${tsbox} run -d --name ${name} ${rootfsTar()} sleep 600 >/dev/null; ${tsbox} exec -it ${name} /bin/sh; echo EXIT=$?; ${asNobody}; sleep 60`;
     try {
       tmux('new-session', '-d', '-x', '100', '-y', '30', 'sh', '-c', command);
       await screenShows(/^\/ #/m);
@@ -201,6 +202,12 @@ describe.skipIf(!hasTmux)('interactive shell in a terminal (needs tmux)', () => 
       await screenShows(/^20 90$/m);
       tmux('send-keys', 'exit 7', 'Enter');
       await screenShows(/^EXIT=7$/m);
+      // Another user: the pty becomes that user's, and still its controlling terminal.
+      const nobody = await screenShows(/^EXIT2=\d+$/m);
+      expect(nobody).toMatch(/^EXIT2=0$/m);
+      const m = /nobody-tty=(\S+) sid=(\d+) pid=(\d+)/.exec(nobody)!;
+      expect(m[1]).toMatch(/^\/dev\/pts\/\d+$/);
+      expect(m[2]).toBe(m[3]);
     } finally {
       await runTsbox(['rm', '-f', name]);
     }
