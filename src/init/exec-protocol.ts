@@ -22,3 +22,11 @@ export interface ExecPlan {
   tty: boolean;
   debug: boolean;
 }
+
+/**
+ * Sent by tsbox exec to the exec-init to end the exec for good: before the command exists
+ * its default action ends the exec-init; once the command runs, the exec-init kills it with
+ * SIGKILL and leaves with its status. (SIGKILL on the exec-init itself would orphan the
+ * command, which is not its child's child to the kernel.) Not one tsbox forwards.
+ */
+export const KILL_EXEC_SIGNAL = 'SIGPWR';

@@ -59,7 +59,7 @@ import { SysError } from '../sys/sys-error.js';
 import { execErrorExitCode } from './command.js';
 import { reportAndExit } from './handover.js';
 import { InitChannel } from './channel.js';
-import { MNT_NS_FD, PID_NS_FD, type ExecPlan } from './exec-protocol.js';
+import { KILL_EXEC_SIGNAL, MNT_NS_FD, PID_NS_FD, type ExecPlan } from './exec-protocol.js';
 import { SYNC_FD } from './protocol.js';
 import { readEtcFile, resolveCommandAs, withHome } from './story.js';
 import { resolveUser, type ResolvedUser } from './users.js';
@@ -85,7 +85,7 @@ export async function runExecInit(): Promise<void> {
     current = name;
     return fn();
   };
-  let command: number;
+  let command = 0;
   try {
     // Our memory and /proc entries stay out of reach (we are the host's node, as root).
     prctl(PR.SET_DUMPABLE, 0);
@@ -138,6 +138,8 @@ export async function runExecInit(): Promise<void> {
     // With -t, the child reopens the very pty we checked, through our fd (/proc/self/fd/N in
     // the child: still open there until its execve), and we let go of it at once so that the
     // pty hangs up when the command's side closes.
+    // Handled once this synchronous stretch ends, by which time the command exists.
+    process.on(KILL_EXEC_SIGNAL, () => killQuietly(command, SIGKILL));
     command = spawnCommand(path, plan.process.args, env, pty === undefined ? undefined : `/proc/self/fd/${pty}`);
     if (pty !== undefined) closeSync(pty);
     channel.send({ t: 'exec', path });
@@ -224,11 +226,7 @@ function relayAndReap(child: number, parent: number): void {
   for (const signal of RELAYED) {
     process.on(signal, () => {
       const orphaned = signal === 'SIGTERM' && process.ppid !== parent;
-      try {
-        kill(child, orphaned ? SIGKILL : constants.signals[signal]);
-      } catch {
-        // already gone; its status is on its way
-      }
+      killQuietly(child, orphaned ? SIGKILL : constants.signals[signal]);
     });
   }
   const reap = () => {
@@ -240,4 +238,13 @@ function relayAndReap(child: number, parent: number): void {
   // SIGCHLDs coalesce and may arrive before the listener: poll as well, cheaply.
   setInterval(reap, REAP_POLL_MS);
   reap();
+}
+
+function killQuietly(pid: number, signal: number): void {
+  if (pid <= 0) return; // never kill(0) or kill(-1): only the command
+  try {
+    kill(pid, signal);
+  } catch {
+    // already gone; its status is on its way
+  }
 }

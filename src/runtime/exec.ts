@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { constants as osConstants } from 'node:os';
 import { TsboxError, UsageError } from '../errors.js';
 import type { Logger } from '../log.js';
+import { KILL_EXEC_SIGNAL } from '../init/exec-protocol.js';
 import { spawnExecInit } from '../namespaces/spawn-exec-init.js';
 import type { RunSpec } from '../spec/run-spec.js';
 import { isRunning, label } from './control.js';
@@ -51,7 +52,7 @@ export async function execInContainer(store: StateStore, ref: string, flags: Exe
     const relayedStdio = relay?.start();
     init = new InitConnection(child, (m) => log.debug({ step: m.step, exec: true }, m.detail ?? m.step));
     const started = init;
-    interrupts.onInterrupt(() => started.child.kill('SIGKILL'));
+    interrupts.onInterrupt(() => started.child.kill(KILL_EXEC_SIGNAL));
     // Into the container's cgroup before it runs a single instruction of the command: its
     // limits (memory, pids) apply to the exec too, and stats count it.
     if (record.cgroup) {
@@ -64,7 +65,7 @@ export async function execInContainer(store: StateStore, ref: string, flags: Exe
     await init.expectReady();
     interrupts.check();
     init.send(plan);
-    if (plan.tty) terminal = await openContainerTerminal(init);
+    if (plan.tty) terminal = await openContainerTerminal(init, KILL_EXEC_SIGNAL);
     await init.expectExec();
     interrupts.check();
     interrupts.forwardTo(init.child);
@@ -75,7 +76,7 @@ export async function execInContainer(store: StateStore, ref: string, flags: Exe
     return exit.code ?? 128 + (osConstants.signals[exit.signal!] ?? 0);
   } catch (err) {
     if (init && init.child.exitCode === null && init.child.signalCode === null) {
-      init.child.kill('SIGKILL');
+      init.child.kill(KILL_EXEC_SIGNAL);
       await init.exited;
     }
     throw err;
