@@ -135,17 +135,22 @@ export async function runExecInit(): Promise<void> {
     // socket included, stays with us.
     for (const fd of [0, 1, 2]) clearCloexec(fd);
     cloexecFrom(3);
+    // Handled once this synchronous stretch ends, by which time the command exists.
+    process.on(KILL_EXEC_SIGNAL, () => killQuietly(command, SIGKILL));
     // With -t, the child reopens the very pty we checked, through our fd (/proc/self/fd/N in
     // the child: still open there until its execve), and we let go of it at once so that the
     // pty hangs up when the command's side closes.
-    // Handled once this synchronous stretch ends, by which time the command exists.
-    process.on(KILL_EXEC_SIGNAL, () => killQuietly(command, SIGKILL));
     command = spawnCommand(path, plan.process.args, env, pty === undefined ? undefined : `/proc/self/fd/${pty}`);
     if (pty !== undefined) closeSync(pty);
     channel.send({ t: 'exec', path });
     closeSync(SYNC_FD); // the parent reads EOF as "the command runs"
     // From now on, tsbox exec's death must take the command with it, not leave it orphaned.
-    prctl(PR.SET_PDEATHSIG, SIGTERM);
+    // (A seccomp profile may deny prctl to us now: the command runs either way.)
+    try {
+      prctl(PR.SET_PDEATHSIG, SIGTERM);
+    } catch {
+      // without it, a killed tsbox exec leaves the command running, as docker exec does
+    }
     relayAndReap(command, parent);
   } catch (err) {
     reportAndExit(channel, err, current);
