@@ -8,11 +8,11 @@
  * root of one of the process's other threads (/proc/self/task/TID/root: threads that never
  * joined the container's mount namespace). The marker lives in a scratch directory.
  */
-import { execFileSync } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync, symlinkSync } from 'node:fs';
+import { execFileSync, spawnSync } from 'node:child_process';
+import { closeSync, existsSync, mkdtempSync, openSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { rootfsTar, tsbox } from '../helpers/tsbox.js';
+import { rootfsTar, testRoot, tsbox, TSBOX_BIN } from '../helpers/tsbox.js';
 
 const P = `ee${process.pid}-`;
 const started: string[] = [];
@@ -133,6 +133,26 @@ describe('tsbox exec: the container cannot reach a privileged process (issue 10,
   }, 120_000);
 });
 
+/**
+ * stdin a host file (a blocking read, unlike a pipe tsbox may have made non-blocking): what a
+ * followed /proc/self/fd/0 would parse, as root, as the container's user database.
+ */
+function evilPasswd(): string {
+  const file = join(scratch, `evil-passwd-${Math.random().toString(36).slice(2)}`);
+  writeFileSync(file, 'evil:x:4242:4242::/:/bin/sh\n');
+  return file;
+}
+
+function withStdinFrom(file: string, argv: string[]): { code: number | null; stdout: string; stderr: string } {
+  const fd = openSync(file, 'r');
+  try {
+    const r = spawnSync(argv[0]!, argv.slice(1), { stdio: [fd, 'pipe', 'pipe'], encoding: 'utf8', timeout: 15_000, env: { ...process.env, TSBOX_ROOT: testRoot() } });
+    return { code: r.status, stdout: r.stdout, stderr: r.stderr };
+  } finally {
+    closeSync(fd);
+  }
+}
+
 describe("the container's /etc/passwd and /etc/group are read only as regular files inside it (issue 10, finding 10)", () => {
   const idle = 'echo ready; while true; do sleep 0.2; done';
 
@@ -148,7 +168,7 @@ describe("the container's /etc/passwd and /etc/group are read only as regular fi
   it("a link to /proc/self/fd/0 at /etc/passwd is not followed: exec's own stdin is never read as the user database", async () => {
     const name = await detached('magic', [rootfsTar(), 'sh', '-c', `ln -sf /proc/self/fd/0 /etc/passwd && ${idle}`]);
     await logsUntil(name, (o) => o.includes('ready'), 'the container to replace /etc/passwd');
-    const r = await tsbox(['exec', '-u', 'evil', name, 'id', '-u'], { input: 'evil:x:4242:4242::/:/bin/sh\n', timeoutMs: 15_000 });
+    const r = withStdinFrom(evilPasswd(), [TSBOX_BIN, 'exec', '-u', 'evil', name, 'id', '-u']);
     expect(r.stdout).not.toContain('4242');
     expect(r.code).toBe(125);
     // The exec-init has no /proc/self in the container's /proc (it is not in its PID
@@ -159,7 +179,7 @@ describe("the container's /etc/passwd and /etc/group are read only as regular fi
   it("tsbox run: the same link is refused as a magic link (the init's /proc/self exists)", async () => {
     const etc = mkdtempSync(join(scratch, 'etc-'));
     symlinkSync('/proc/self/fd/0', join(etc, 'passwd'));
-    const r = await tsbox(['run', '--rm', '-i', '-u', 'evil', '-v', `${etc}:/etc`, rootfsTar(), 'id', '-u'], { input: 'evil:x:4242:4242::/:/bin/sh\n', timeoutMs: 15_000 });
+    const r = withStdinFrom(evilPasswd(), [TSBOX_BIN, 'run', '--rm', '-i', '-u', 'evil', '-v', `${etc}:/etc`, rootfsTar(), 'id', '-u']);
     expect(r.stdout).not.toContain('4242');
     expect(r.code).toBe(125);
     expect(r.stderr).toMatch(/^tsbox: resolve user: cannot read the container's \/etc\/passwd: it is a link that leaves the container/);
