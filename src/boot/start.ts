@@ -12,7 +12,19 @@ const distDir = dirname(fileURLToPath(import.meta.url));
 
 export function startProgram(name: string): unknown {
   if (!(PROGRAMS as readonly string[]).includes(name)) throw new Error(`unknown tsbox program '${name}' (one of: ${PROGRAMS.join(', ')})`);
+  ignoreInspectorSignal();
   return loadProgram(distDir, name as ProgramName).exports.start();
+}
+
+/**
+ * Node starts its inspector (a debugger that evaluates any JavaScript sent to it, listening
+ * on 127.0.0.1:9229 of the process's network namespace) when it receives SIGUSR1, unless a
+ * listener for SIGUSR1 exists; Node 20 has no --disable-sigusr1. No tsbox program may ever
+ * be taken over that way: each installs a listener before anything else runs. Programs that
+ * forward SIGUSR1 (run, exec) add their own listener beside this one.
+ */
+function ignoreInspectorSignal(): void {
+  process.on('SIGUSR1', () => {});
 }
 
 export function codeCacheState(name: ProgramName): string {

@@ -10,7 +10,7 @@ import { isatty } from 'node:tty';
 import { discardEarlyInit, spawnInitEarly, wantsEarlyInit } from '../namespaces/early-init.js';
 
 export async function start(): Promise<never> {
-  const early = wantsEarlyInit(process.argv.slice(2), isatty(0));
+  const early = wantsEarlyInit(process.argv.slice(2), isatty(0), isatty(1) || isatty(2));
   if (early) await spawnInitEarly(early);
   const { main } = await import('./program.js');
   const code = await main(process.argv);

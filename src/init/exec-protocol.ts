@@ -3,13 +3,16 @@
  * container and becomes the exec'd command). The messages back are the init's own
  * (protocol.ts): ready, trace, pty-request, exec, error.
  *
- *   exec-init fds: 0-2 stdio (or the pty), 3 sync socket, 4 the container's mount namespace
+ *   exec-init fds: 0-2 stdio (the command's, without -t), 3 sync socket, 4 the container's
+ *   mount namespace, 5 the container's PID namespace
  */
 import type { SecurityPlan } from '../security/index.js';
 import type { ProcessPlan } from './protocol.js';
 
 /** The container's mount namespace, opened by the parent from /proc/<container pid>/ns/mnt. */
 export const MNT_NS_FD = 4;
+/** The container's PID namespace, where the command is born (the exec-init stays in the host's). */
+export const PID_NS_FD = 5;
 
 export interface ExecPlan {
   /** user: as given to -u, or the container's own user. */
@@ -19,3 +22,11 @@ export interface ExecPlan {
   tty: boolean;
   debug: boolean;
 }
+
+/**
+ * Sent by tsbox exec to the exec-init to end the exec for good: before the command exists
+ * its default action ends the exec-init; once the command runs, the exec-init kills it with
+ * SIGKILL and leaves with its status. (SIGKILL on the exec-init itself would orphan the
+ * command, which is not its child's child to the kernel.) Not one tsbox forwards.
+ */
+export const KILL_EXEC_SIGNAL = 'SIGPWR';

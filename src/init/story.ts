@@ -7,7 +7,7 @@
  * (see namespaces/spawn-init.ts) and moved us into the container's cgroup; the cgroup
  * namespace is unshared here, so that the group appears as "/" inside.
  */
-import { accessSync, constants, readFileSync, statSync } from 'node:fs';
+import { accessSync, closeSync, constants, fstatSync, readSync, statSync } from 'node:fs';
 import { applyMountStep, describeMountStep } from '../mounts/apply.js';
 import { overlayOptions } from '../mounts/plan.js';
 import { applySecurityPlan } from '../security/apply.js';
@@ -30,6 +30,10 @@ import { finishMounts } from '../mounts/apply.js';
 import { assertProcfs } from '../mounts/verify-proc.js';
 import { enterWorkingDirectoryInRoot } from './workdir.js';
 import { STATIC_INIT_PATH, staticInitArgv } from '../mounts/static-init.js';
+import { readContainerFile, type ContainerFileSys } from './container-file.js';
+import { hostLinkReader, linuxInRootSys } from '../mounts/apply.js';
+import { secureJoin } from '../mounts/secure-join.js';
+import { openDirPath, openReadInRoot, openReadNoFollow } from '../sys/in-root.js';
 
 const SIGKILL = 9;
 
@@ -71,7 +75,7 @@ export function runInit(): never {
     step('bring up loopback', () => linkUp('lo'));
     if (plan.tty) step('attach terminal', () => attachTerminal(channel));
 
-    const user = step('resolve user', () => resolveUser(plan.process.user, readOptional('/etc/passwd'), readOptional('/etc/group')));
+    const user = step('resolve user', () => resolveUser(plan.process.user, readEtcFile('/etc/passwd'), readEtcFile('/etc/group')));
     const env = withHome(plan.process.env, user);
     step('set working directory', () => enterWorkingDirectory(plan.process.cwd));
     const path = step('find command', () => resolveCommandAs(plan.process.args[0]!, env, user));
@@ -116,13 +120,35 @@ function pivotInto(root: string): void {
   process.chdir('/');
 }
 
-export function readOptional(path: string): string | null {
-  try {
-    return readFileSync(path, 'utf8');
-  } catch {
-    return null;
-  }
+/**
+ * The container's /etc/passwd or /etc/group, read while we are still host root: only as a
+ * regular file of bounded size inside the root (container-file.ts says why). null if missing.
+ */
+export function readEtcFile(path: string): string | null {
+  return readContainerFile(path, linuxContainerFileSys);
 }
+
+const linuxContainerFileSys: ContainerFileSys = {
+  openRead(path) {
+    const root = openDirPath('/');
+    try {
+      return openReadInRoot(root, path);
+    } catch (err) {
+      if ((err as SysError).code !== 'ENOSYS') throw err;
+      // Before Linux 5.6: links read as strings and resolved inside "/" (which is the
+      // container's root here), the last component opened without following it.
+      return openReadNoFollow(secureJoin('/', path, hostLinkReader));
+    } finally {
+      closeSync(root);
+    }
+  },
+  fstat(fd) {
+    const st = fstatSync(fd);
+    return { mode: st.mode, size: st.size };
+  },
+  read: (fd, buf, offset, length) => readSync(fd, buf, offset, length, null),
+  close: closeSync,
+};
 
 export function withHome(env: string[], user: ResolvedUser): string[] {
   return env.some((e) => e.startsWith('HOME=')) ? env : [...env, `HOME=${user.home}`];
@@ -130,7 +156,7 @@ export function withHome(env: string[], user: ResolvedUser): string[] {
 
 /** Resolved and created inside the new root (CVE-2024-21626): see workdir.ts. */
 function enterWorkingDirectory(cwd: string): void {
-  enterWorkingDirectoryInRoot(cwd);
+  enterWorkingDirectoryInRoot(cwd, linuxInRootSys);
 }
 
 const containerFs: CommandFs = {

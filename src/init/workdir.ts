@@ -11,11 +11,11 @@
  * getcwd() is checked afterwards as a second line.
  */
 import { TsboxError } from '../errors.js';
-import { linuxInRootSys } from '../mounts/apply.js';
-import { fdTarget, InRoot } from '../mounts/in-root.js';
+import { InRoot, type InRootSys } from '../mounts/in-root.js';
+import { fchdir } from '../sys/process.js';
 
-export function enterWorkingDirectoryInRoot(cwd: string): void {
-  const root = InRoot.open('/', linuxInRootSys);
+export function enterWorkingDirectoryInRoot(cwd: string, sys: InRootSys): void {
+  const root = InRoot.open('/', sys);
   try {
     let fd: number;
     try {
@@ -26,9 +26,12 @@ export function enterWorkingDirectoryInRoot(cwd: string): void {
       throw new TsboxError(e.message, { hint: 'Pass a directory inside the image to -w/--workdir.', cause: err });
     }
     try {
-      process.chdir(fdTarget(fd));
+      // fchdir, not chdir(/proc/self/fd/N): the exec-init lives outside the container's PID
+      // namespace, where the container's /proc has no "self" for it.
+      fchdir(fd);
+      process.chdir('.'); // Node caches its cwd; a chdir of its own clears that cache
     } finally {
-      linuxInRootSys.close(fd);
+      sys.close(fd);
     }
   } finally {
     root.close();

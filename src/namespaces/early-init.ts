@@ -21,11 +21,14 @@ const TERMINAL: Stdio = ['ignore', 'ignore', 'ignore'];
  * would be wasted: not `run`, detached (-d), --help. A wrong guess costs an unused process,
  * never a wrong run.
  */
-export function wantsEarlyInit(args: string[], stdinIsTty: boolean): Stdio | null {
+export function wantsEarlyInit(args: string[], stdinIsTty: boolean, outputIsTty = false): Stdio | null {
   if (args[0] !== 'run') return null;
   const skip = args.some((a) => a === '--detach' || a === '--help' || a === '-h' || /^-[a-zA-Z]*d[a-zA-Z]*$/.test(a));
   if (skip) return null;
-  return stdinIsTty && !args.includes('--no-tty') ? TERMINAL : INHERITED;
+  if (stdinIsTty && !args.includes('--no-tty')) return TERMINAL;
+  // Without a pty, a terminal among our stdio is relayed through pipes (runtime/stdio-relay.ts):
+  // an init inheriting it would not fit, and must not hold the user's terminal either.
+  return stdinIsTty || outputIsTty ? null : INHERITED;
 }
 
 export interface EarlyInit {

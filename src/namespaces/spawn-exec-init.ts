@@ -9,6 +9,12 @@
  * the fd passed as its fd 4. Meanwhile it lives in a private mount namespace made here,
  * where node is a read-only bind of itself: its /proc/PID/exe cannot be opened for writing
  * from the container (CVE-2019-5736), exactly as for the container's init.
+ *
+ * The PID namespace is not joined at all: the exec-init is a host process, as privileged
+ * as tsbox until it starts the command, and must never be visible to the container (a
+ * process there could signal it, e.g. SIGUSR1 to start Node's inspector). It gets the
+ * namespace as fd 5 and sets it only as where its child, the command, is born
+ * (init/exec-story.ts).
  */
 import { spawn, type ChildProcess, type StdioOptions } from 'node:child_process';
 import { closeSync, openSync } from 'node:fs';
@@ -19,12 +25,11 @@ import { CLONE, setns, unshare } from '../sys/namespaces.js';
 import { bindHostBinaryReadOnly } from './host-binary.js';
 import type { StdioChoice } from './spawn-init.js';
 
-/** Joined here, with the /proc/self/ns name that returns us from each. pid: for the child only. */
+/** Joined here, with the /proc/self/ns name that returns us from each. */
 const JOINED = [
   { file: 'uts', home: 'uts' },
   { file: 'ipc', home: 'ipc' },
   { file: 'net', home: 'net' },
-  { file: 'pid', home: 'pid_for_children' },
   { file: 'cgroup', home: 'cgroup' },
 ] as const;
 
@@ -47,9 +52,11 @@ export async function spawnExecInit(pid: number, stdio: [StdioChoice, StdioChoic
   try {
     let targets: number[];
     let mntFd: number;
+    let pidFd: number;
     try {
       targets = JOINED.map((ns) => open(`/proc/${pid}/ns/${ns.file}`));
       mntFd = open(`/proc/${pid}/ns/mnt`);
+      pidFd = open(`/proc/${pid}/ns/pid`);
     } catch (err) {
       throw new TsboxError(`cannot open the namespaces of the container's process ${pid}: ${(err as Error).message}`, { step: 'join namespaces', hint: 'The container has probably just exited.' });
     }
@@ -63,10 +70,12 @@ export async function spawnExecInit(pid: number, stdio: [StdioChoice, StdioChoic
       bindHostBinaryReadOnly(process.execPath);
       JOINED.forEach((ns, i) => setns(targets[i]!, 0, `/proc/${pid}/ns/${ns.file}`));
       child = spawn(process.execPath, execInitArgs, {
-        stdio: [...stdio, 'pipe', mntFd] as StdioOptions,
-        // A session of its own, as the container's init: TIOCSCTTY for -t, and the user's
-        // Ctrl-C reaches tsbox (which forwards it) rather than the whole group.
+        stdio: [...stdio, 'pipe', mntFd, pidFd] as StdioOptions,
+        // A session of its own, without a controlling terminal: the user's Ctrl-C reaches
+        // tsbox (which forwards it) rather than the whole group; the command takes a
+        // session of its own again, with the pty as its terminal for -t.
         detached: true,
+        // Nothing of the caller's environment (NODE_OPTIONS, ...) reaches a privileged node.
         env: process.env.TSBOX_TEST_NO_OPENAT2 === '1' ? { TSBOX_TEST_NO_OPENAT2: '1' } : {},
       });
     } finally {

@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { constants as osConstants } from 'node:os';
 import { TsboxError, UsageError } from '../errors.js';
 import type { Logger } from '../log.js';
+import { KILL_EXEC_SIGNAL } from '../init/exec-protocol.js';
 import { spawnExecInit } from '../namespaces/spawn-exec-init.js';
 import type { RunSpec, StdioChoice } from '../spec/run-spec.js';
 import { isRunning, label } from './control.js';
@@ -18,6 +19,9 @@ import { InitConnection, type InitExit } from './init-connection.js';
 import { forwardSignals } from './signals.js';
 import type { StateStore } from './state/store.js';
 import { drainAfterExit, openContainerTerminal, type ContainerTerminal } from './terminal.js';
+import { OUTPUT_DRAIN_MS } from './output-log.js';
+import { relayTerminals, type StdioRelay } from './stdio-relay.js';
+import { isatty } from 'node:tty';
 
 /** What the programmatic API (src/api/exec.ts) sets beyond the CLI's flags. */
 export interface ExecIo {
@@ -43,22 +47,27 @@ export async function execInContainer(store: StateStore, ref: string, flags: Exe
   const plan = planExec(spec, flags, process.env);
 
   const interrupts = forwardSignals(log);
-  const onAbort = () => interrupts.deliver('SIGKILL');
+  // The exec-init ends the command when it gets KILL_EXEC_SIGNAL; a SIGKILL to it would orphan the command.
+  const onAbort = () => interrupts.deliver(KILL_EXEC_SIGNAL);
   io.abort?.addEventListener('abort', onAbort, { once: true });
   if (io.abort?.aborted) onAbort();
   let init: InitConnection | null = null;
   let terminal: ContainerTerminal | null = null;
+  let relay: StdioRelay | null = null;
   try {
     const stillOurs = () => {
       const now = store.read(record.shortId);
       return now !== null && now.pid === record.pid && isRunning(store, now);
     };
     const stdio = io.stdio ?? (flags.tty ? (['ignore', 'ignore', 'ignore'] as const) : (['inherit', 'inherit', 'inherit'] as const));
+    // Without a pty, the user's terminal is relayed through pipes, never handed to the container.
+    relay = flags.tty ? null : relayTerminals([...stdio], isatty);
     interrupts.check();
-    const child = await spawnExecInit(record.pid!, [...stdio], stillOurs);
+    const child = await spawnExecInit(record.pid!, relay?.stdio ?? [...stdio], stillOurs);
+    const relayedStdio = relay?.start();
     init = new InitConnection(child, (m) => log.debug({ step: m.step, exec: true }, m.detail ?? m.step));
     const started = init;
-    interrupts.onInterrupt(() => started.child.kill('SIGKILL'));
+    interrupts.onInterrupt(() => started.child.kill(KILL_EXEC_SIGNAL));
     // Into the container's cgroup before it runs a single instruction of the command: its
     // limits (memory, pids) apply to the exec too, and stats count it.
     if (record.cgroup) {
@@ -71,23 +80,25 @@ export async function execInContainer(store: StateStore, ref: string, flags: Exe
     await init.expectReady();
     interrupts.check();
     init.send(plan);
-    if (plan.tty) terminal = await openContainerTerminal(init);
+    if (plan.tty) terminal = await openContainerTerminal(init, KILL_EXEC_SIGNAL);
     await init.expectExec();
     interrupts.check();
     interrupts.forwardTo(init.child);
     const relayed = terminal?.relay();
     const exit = await init.exited;
     if (relayed) await drainAfterExit(relayed);
+    if (relayedStdio) await drainAfterExit(relayedStdio, OUTPUT_DRAIN_MS);
     io.onExit?.(exit);
     return exit.code ?? 128 + (osConstants.signals[exit.signal!] ?? 0);
   } catch (err) {
     if (init && init.child.exitCode === null && init.child.signalCode === null) {
-      init.child.kill('SIGKILL');
+      init.child.kill(KILL_EXEC_SIGNAL);
       await init.exited;
     }
     throw err;
   } finally {
     terminal?.close();
+    relay?.close();
     interrupts.stop();
     io.abort?.removeEventListener('abort', onAbort);
   }

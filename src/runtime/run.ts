@@ -18,6 +18,7 @@
 import { writeFile } from 'node:fs/promises';
 import { readFileSync } from 'node:fs';
 import { constants as osConstants } from 'node:os';
+import { isatty } from 'node:tty';
 import { createContainerCgroup, plannedCgroupPath, removeEmptyDefaultParent, type CgroupStats, type ContainerCgroup } from '../cgroups/index.js';
 import { removeEarlyGroup, type EarlyGroup } from '../cgroups/early-group.js';
 import { asTsboxError, TsboxError } from '../errors.js';
@@ -40,6 +41,7 @@ import { forwardSignals, type SignalRouting } from './signals.js';
 import { listHostDevices } from './host-devices.js';
 import { drainAfterExit, openContainerTerminal } from './terminal.js';
 import { openOutputLog, OUTPUT_DRAIN_MS, type OutputLogPaths } from './output-log.js';
+import { relayTerminals } from './stdio-relay.js';
 
 export interface RunResult {
   id: string;
@@ -127,7 +129,10 @@ async function startAndWait(spec: RunSpec, log: Logger, cleanup: CleanupStack, s
   // --name without -d: the output goes where it always does, and into the container's logs.
   const outputLog = hooks.outputLog ? await step('open output log', () => openOutputLog(hooks.outputLog!, spec.stdio, spec.tty)) : null;
   if (outputLog) cleanup.defer('output log', () => outputLog.close());
-  const initStdio = outputLog?.stdio ?? spec.stdio;
+  // Without a pty, the user's terminal is relayed through pipes, never handed to the container.
+  const relay = spec.tty ? null : relayTerminals(outputLog?.stdio ?? spec.stdio, isatty);
+  if (relay) cleanup.defer('terminal relay', () => relay.close());
+  const initStdio = relay?.stdio ?? outputLog?.stdio ?? spec.stdio;
 
   const traceInit = (m: Extract<InitMessage, { t: 'trace' }>) => log.debug({ step: m.step, init: true }, m.detail ?? m.step);
   const { init: earlyInit, group: earlyGroup } = takeStartupInit(initStdio, cleanup, log, traceInit);
@@ -144,6 +149,7 @@ async function startAndWait(spec: RunSpec, log: Logger, cleanup: CleanupStack, s
   if (init !== earlyInit) deferInitRelease(cleanup, init);
   interrupts.onInterrupt(() => init.child.kill('SIGKILL'));
   const copied = outputLog?.start();
+  const relayedStdio = relay?.start();
 
   // Moving a process between cgroups waits for an RCU grace period (~15 ms): the early init
   // started that move before the CLI was loaded; otherwise do it on libuv's pool while the
@@ -200,6 +206,7 @@ async function startAndWait(spec: RunSpec, log: Logger, cleanup: CleanupStack, s
   if (relayed) await drainAfterExit(relayed);
   // The pipes close when the last process of the container is gone, right after its PID 1.
   if (copied) await drainAfterExit(copied, OUTPUT_DRAIN_MS);
+  if (relayedStdio) await drainAfterExit(relayedStdio, OUTPUT_DRAIN_MS);
   const wallMs = performance.now() - started;
   const stats = cgroup ? cgroup.readStats() : null;
   const oomKilled = cgroup ? cgroup.oomKilled() : false;

@@ -33,7 +33,8 @@ const DEFAULT_SIZE: WindowSize = { rows: 24, cols: 80 };
 const DRAIN_MS = 500;
 const HANGUP_GRACE_MS = 2000;
 
-export async function openContainerTerminal(init: InitConnection): Promise<ContainerTerminal> {
+/** killSignal: what ends the container's side for good when the user's terminal is gone. */
+export async function openContainerTerminal(init: InitConnection, killSignal: NodeJS.Signals = 'SIGKILL'): Promise<ContainerTerminal> {
   const request = await init.next();
   if (request?.t !== 'pty-request') {
     if (request?.t === 'error') throw new TsboxError(request.message, { step: request.step, hint: request.hint, exitCode: request.exitCode });
@@ -84,7 +85,7 @@ export async function openContainerTerminal(init: InitConnection): Promise<Conta
       // a handler, so a command that never reads is killed after a grace period.
       const onHangup = () => {
         master$.destroy();
-        setTimeout(() => init.child.kill('SIGKILL'), HANGUP_GRACE_MS).unref();
+        setTimeout(() => init.child.kill(killSignal), HANGUP_GRACE_MS).unref();
       };
       const onOutputError = () => {}; // EIO once the terminal is gone: the output has nowhere to go
       stdin.on('data', onInput);

@@ -38,6 +38,16 @@ export interface SecuritySys {
 /** Every thread gets the filter, not only the one calling execve (Node has several). */
 const SECCOMP_FILTER_FLAG_TSYNC = 1;
 
+export interface SecurityStepOptions {
+  /**
+   * 'all' (the container's init, which becomes the command by execve): the filter is
+   * synchronised onto every thread. 'calling' (the exec-init, which starts the command with
+   * posix_spawn from this thread and stays outside the container): the filter goes on the
+   * calling thread only; the child is cloned from it and inherits exactly its state.
+   */
+  threads: 'all' | 'calling';
+}
+
 export interface ResolvedCapabilities {
   /** Bits to keep in the bounding set; every other bit up to cap_last_cap is dropped. */
   bounding: number[];
@@ -94,7 +104,7 @@ export function resolveCapabilities(caps: CapabilitySets | 'all', uid: number, l
  * then the filter is loaded first (as runc does), and must allow the calls of steps 1-5
  * (the default profile does).
  */
-export function runSecuritySteps(plan: SecurityPlan, creds: Credentials, sys: SecuritySys): void {
+export function runSecuritySteps(plan: SecurityPlan, creds: Credentials, sys: SecuritySys, opts: SecurityStepOptions = { threads: 'all' }): void {
   const lastCap = sys.capLastCap();
   const held = sys.capget().permitted;
   const caps = resolveCapabilities(plan.capabilities, creds.uid, lastCap, held);
@@ -104,7 +114,8 @@ export function runSecuritySteps(plan: SecurityPlan, creds: Credentials, sys: Se
     throw new TsboxError(`capabilities not available to tsbox itself: ${names}`, { hint: 'Run tsbox with these capabilities, or --cap-drop them.' });
   }
   const filter = plan.seccomp ? Buffer.from(plan.seccomp.filter, 'base64') : null;
-  const loadFilter = () => filter && sys.seccompSetFilter(filter, (plan.seccomp!.flags | SECCOMP_FILTER_FLAG_TSYNC) >>> 0);
+  const tsync = opts.threads === 'all' ? SECCOMP_FILTER_FLAG_TSYNC : 0;
+  const loadFilter = () => filter && sys.seccompSetFilter(filter, (plan.seccomp!.flags | tsync) >>> 0);
 
   if (!plan.noNewPrivileges) loadFilter();
   for (let cap = 0; cap <= lastCap; cap++) if (!caps.bounding.includes(cap)) sys.capbsetDrop(cap);

@@ -4,7 +4,7 @@
  */
 import { setgid, setgroups, setuid } from '../sys/process.js';
 import { ambientClearAll, ambientRaise, capbsetDrop, capget, capLastCap, capset, seccompSetFilter, setKeepCaps, setNoNewPrivs } from '../sys/security.js';
-import { runSecuritySteps, type Credentials, type SecuritySys } from './apply-steps.js';
+import { runSecuritySteps, type Credentials, type SecurityStepOptions, type SecuritySys } from './apply-steps.js';
 import type { SecurityPlan } from './plan.js';
 
 export const linuxSecuritySys: SecuritySys = {
@@ -27,6 +27,6 @@ export const linuxSecuritySys: SecuritySys = {
  * execve: drop bounding set; keepcaps; setgroups/setgid/setuid; capset; ambient;
  * no_new_privs; seccomp (last).
  */
-export function applySecurityPlan(plan: SecurityPlan, creds: Credentials): void {
-  runSecuritySteps(plan, creds, linuxSecuritySys);
+export function applySecurityPlan(plan: SecurityPlan, creds: Credentials, opts?: SecurityStepOptions): void {
+  runSecuritySteps(plan, creds, linuxSecuritySys, opts);
 }

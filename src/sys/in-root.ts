@@ -17,6 +17,29 @@ export function openat2InRoot(rootFd: number, path: string, noSymlinks: boolean)
   return openat2(rootFd, path, O.PATH | O.CLOEXEC, 0, resolve);
 }
 
+/**
+ * A file to read, confined to the root like openat2InRoot. O_NONBLOCK: a FIFO opens at once
+ * instead of waiting for a writer; O_NOCTTY: a terminal never becomes ours.
+ */
+export function openReadInRoot(rootFd: number, path: string): number {
+  return openat2(rootFd, path, READ_FLAGS, 0, RESOLVE.IN_ROOT | RESOLVE.NO_MAGICLINKS);
+}
+
+/** Where openat2 is missing: the last component is never followed (the caller resolved the rest). */
+export function openReadNoFollow(hostPath: string): number {
+  return openat(AT.FDCWD, hostPath, READ_FLAGS | O.NOFOLLOW);
+}
+
+const READ_FLAGS = O.RDONLY | O.NONBLOCK | O.NOCTTY | O.CLOEXEC;
+
+/**
+ * A terminal of the container's devpts, read-write, confined to the root with no symlink at
+ * all on the way; never made our controlling terminal, never waiting on open.
+ */
+export function openTerminalInRoot(rootFd: number, path: string): number {
+  return openat2(rootFd, path, O.RDWR | O.NONBLOCK | O.NOCTTY | O.CLOEXEC, 0, RESOLVE.IN_ROOT | RESOLVE.NO_MAGICLINKS | RESOLVE.NO_SYMLINKS);
+}
+
 export function openPathNoFollow(hostPath: string): number {
   return openat(AT.FDCWD, hostPath, O.PATH | O.NOFOLLOW);
 }

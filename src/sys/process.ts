@@ -15,6 +15,7 @@ const umaskFn = libc.func('uint32_t umask(uint32_t mask)');
 
 export const PR = {
   SET_PDEATHSIG: 1,
+  GET_DUMPABLE: 3,
   SET_DUMPABLE: 4,
   SET_KEEPCAPS: 8,
   SET_NAME: 15,
@@ -62,7 +63,7 @@ export function chdir(path: string): void {
   check(chdirFn(path), 'chdir', path);
 }
 
-/** Back to the directory `fd` names (an O_PATH fd is enough). */
+/** chdir to a directory fd (an O_PATH fd is enough), without a path the kernel would walk again (nor /proc/self/fd). */
 export function fchdir(fd: number): void {
   check(fchdirFn(fd), 'fchdir', `fd ${fd}`);
 }

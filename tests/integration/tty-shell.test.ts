@@ -3,10 +3,10 @@
  * keys are sent with send-keys and the screen read with capture-pane.
  */
 import { execFileSync, spawnSync } from 'node:child_process';
-import { rmSync } from 'node:fs';
+import { readdirSync, readFileSync, readlinkSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, inject, it } from 'vitest';
-import { rootfsTar, testRoot, TSBOX_BIN } from '../helpers/tsbox.js';
+import { rootfsTar, testRoot, tsbox as runTsbox, TSBOX_BIN } from '../helpers/tsbox.js';
 
 const hasTmux = spawnSync('tmux', ['-V']).status === 0;
 const socket = `tsbox-tty-${process.pid}`;
@@ -25,6 +25,26 @@ async function screenShows(pattern: RegExp, timeoutMs = 10_000): Promise<string>
     await new Promise((r) => setTimeout(r, 100));
   }
 }
+
+/** The host pid of the process whose command line is exactly `args`, once it exists. */
+async function processRunning(args: string[], timeoutMs = 15_000): Promise<number> {
+  const want = `${args.join('\0')}\0`;
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    for (const entry of readdirSync('/proc')) {
+      if (!/^\d+$/.test(entry)) continue;
+      try {
+        if (readFileSync(`/proc/${entry}/cmdline`, 'utf8') === want) return Number(entry);
+      } catch {
+        // gone
+      }
+    }
+    if (Date.now() > deadline) throw new Error(`no process ${args.join(' ')} appeared`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+const stdioLinks = (pid: number) => [0, 1, 2].map((fd) => readlinkSync(`/proc/${pid}/fd/${fd}`));
 
 describe.skipIf(!hasTmux)('interactive shell in a terminal (needs tmux)', () => {
   it('tty is /dev/pts/0, stty size matches, Ctrl-C reaches the foreground process, Ctrl-D ends the shell, the terminal is restored', async () => {
@@ -121,5 +141,75 @@ describe.skipIf(!hasTmux)('interactive shell in a terminal (needs tmux)', () => 
     await screenShows(/^rc=130$/m);
     tmux('send-keys', 'exit 4', 'Enter');
     await screenShows(/^EXIT=4$/m);
+  });
+
+  it('without a pty the container gets pipes, never the user\'s terminal; tsbox relays both ways (issue 10, finding 4)', async () => {
+    const name = `tty-relay-${process.pid}`;
+    const tsbox = `TSBOX_ROOT=${testRoot()} ${TSBOX_BIN}`;
+    // Distinct, unlikely command lines to find the container's processes from the host.
+    const execSleep = ['sleep', String(40_000 + (process.pid % 10_000))];
+    const runSleep = ['sleep', String(50_000 + (process.pid % 10_000))];
+    const command = [
+      `${tsbox} run -d --name ${name} ${rootfsTar()} sleep 600 >/dev/null`,
+      // stdin a pipe (so no pty), stdout and stderr the terminal
+      `echo | ${tsbox} exec ${name} sh -c 'echo exec-out; echo exec-err >&2; exec ${execSleep.join(' ')}'; echo A=$?`,
+      // stdin the terminal, --no-tty
+      `${tsbox} run --rm --no-tty ${rootfsTar()} sh -c 'echo run-out; read line; echo got=$line; exec ${runSleep.join(' ')}'; echo B=$?`,
+      'sleep 60',
+    ].join('; ');
+    try {
+      tmux('new-session', '-d', '-x', '100', '-y', '30', 'sh', '-c', command);
+      const exec = await processRunning(execSleep);
+      const execFds = stdioLinks(exec);
+      process.kill(exec, 'SIGKILL');
+      await screenShows(/^A=137$/m);
+      await screenShows(/^run-out$/m);
+      tmux('send-keys', 'typed-line', 'Enter');
+      const run = await processRunning(runSleep);
+      const runFds = stdioLinks(run);
+      process.kill(run, 'SIGKILL');
+      const screen = await screenShows(/^B=137$/m);
+      expect(screen).toMatch(/^exec-out$/m);
+      expect(screen).toMatch(/^exec-err$/m);
+      expect(screen).toMatch(/^got=typed-line$/m);
+      for (const link of [...execFds, ...runFds]) expect(link).toMatch(/^pipe:\[\d+\]$/);
+    } finally {
+      await runTsbox(['rm', '-f', name]);
+    }
+  });
+
+  it('exec -it: the command leads its session on the container\'s pty (as root and as another user); Ctrl-C, resize and the exit status work', async () => {
+    const name = `tty-exec-${process.pid}`;
+    const tsbox = `TSBOX_ROOT=${testRoot()} ${TSBOX_BIN}`;
+    const asNobody = `${tsbox} exec -it -u nobody ${name} sh -c 'echo nobody-tty=$(tty) sid=$(cut -d" " -f6 /proc/$$/stat) pid=$$'; echo EXIT2=$?`;
+    const command = `${tsbox} run -d --name ${name} ${rootfsTar()} sleep 600 >/dev/null; ${tsbox} exec -it ${name} /bin/sh; echo EXIT=$?; ${asNobody}; sleep 60`;
+    try {
+      tmux('new-session', '-d', '-x', '100', '-y', '30', 'sh', '-c', command);
+      await screenShows(/^\/ #/m);
+      tmux('send-keys', 'tty; echo sid=$(cut -d" " -f6 /proc/$$/stat) pid=$$', 'Enter');
+      const screen = await screenShows(/sid=\d+ pid=\d+/);
+      expect(screen).toMatch(/^\/dev\/pts\/\d+$/m);
+      const [, sid, pid] = /sid=(\d+) pid=(\d+)/.exec(screen)!;
+      expect(sid).toBe(pid); // its own session, with the pty as its controlling terminal
+      tmux('send-keys', 'sleep 50', 'Enter');
+      await new Promise((r) => setTimeout(r, 300));
+      tmux('send-keys', 'C-c');
+      tmux('send-keys', 'echo rc=$?', 'Enter');
+      await screenShows(/^rc=130$/m);
+      tmux('resize-window', '-x', '90', '-y', '20');
+      await new Promise((r) => setTimeout(r, 300));
+      tmux('send-keys', 'stty size', 'Enter');
+      await screenShows(/^20 90$/m);
+      tmux('send-keys', 'exit 7', 'Enter');
+      await screenShows(/^EXIT=7$/m);
+      // Another user: the pty becomes that user's, and still its controlling terminal.
+      const nobody = await screenShows(/^EXIT2=\d+$/m);
+      expect(nobody).toMatch(/^EXIT2=0$/m);
+      const m = /nobody-tty=(\S+) sid=(\d+) pid=(\d+)/.exec(nobody)!;
+      expect(m[1]).toMatch(/^\/dev\/pts\/\d+$/);
+      expect(m[2]).toBe(m[3]);
+    } finally {
+      await runTsbox(['rm', '-f', name]);
+    }
   });
 });

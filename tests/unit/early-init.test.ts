@@ -7,7 +7,12 @@ describe('wantsEarlyInit', () => {
   it('spawns early for a foreground run, guessing stdio from the terminal', () => {
     expect(wantsEarlyInit(['run', 'r.tar', 'true'], false)).toEqual(['inherit', 'inherit', 'inherit']);
     expect(wantsEarlyInit(['run', 'r.tar', 'sh'], true)).toEqual(['ignore', 'ignore', 'ignore']);
-    expect(wantsEarlyInit(['run', '--no-tty', 'r.tar', 'sh'], true)).toEqual(['inherit', 'inherit', 'inherit']);
+  });
+
+  it('does not when a terminal would be relayed through pipes (no pty, but a terminal among stdio)', () => {
+    expect(wantsEarlyInit(['run', '--no-tty', 'r.tar', 'sh'], true)).toBeNull();
+    expect(wantsEarlyInit(['run', 'r.tar', 'true'], false, true)).toBeNull();
+    expect(wantsEarlyInit(['run', 'r.tar', 'sh'], true, true)).toEqual(['ignore', 'ignore', 'ignore']);
   });
 
   it('does not for other commands, -d or --help', () => {

@@ -57,6 +57,15 @@ describe('runSecuritySteps', () => {
     expect(r.filters[0]!.flags & 1).toBe(1); // TSYNC
   });
 
+  it("threads 'calling' (the exec-init, which posix_spawns from this thread): the filter without TSYNC, the rest unchanged", () => {
+    const all = recorder();
+    const calling = recorder();
+    runSecuritySteps(plan(), { uid: 0, gid: 0, additionalGids: [] }, all.sys);
+    runSecuritySteps(plan(), { uid: 0, gid: 0, additionalGids: [] }, calling.sys, { threads: 'calling' });
+    expect(calling.calls).toEqual(all.calls);
+    expect(calling.filters[0]!.flags).toBe(all.filters[0]!.flags & ~1);
+  });
+
   it('loads the filter first when no_new_privs is off (it then needs CAP_SYS_ADMIN, which is dropped later)', () => {
     const r = recorder();
     runSecuritySteps(plan({ noNewPrivileges: false }), { uid: 0, gid: 0, additionalGids: [] }, r.sys);
