@@ -236,13 +236,27 @@ function relayAndReap(child: number, parent: number): void {
   }
   const reap = () => {
     for (let r = reapAny(); r !== null; r = reapAny()) {
-      if (r.pid === child) process.exit(r.status);
+      if (r.pid === child) leaveAs(r.status, r.signal);
     }
   };
   process.on('SIGCHLD', reap);
   // SIGCHLDs coalesce and may arrive before the listener: poll as well, cheaply.
   setInterval(reap, REAP_POLL_MS);
   reap();
+}
+
+/**
+ * End the way the command ended, so that tsbox exec (and the API) sees a signal as a signal,
+ * not as an exit status of 128+N. SIGUSR1 is the exception: without our listener Node would
+ * start its inspector instead of dying, so that one ends as exit status 138.
+ */
+function leaveAs(status: number, signal: number | null): never {
+  const name = signal === null ? undefined : (Object.entries(constants.signals).find(([, n]) => n === signal)?.[0] as NodeJS.Signals | undefined);
+  if (name !== undefined && name !== 'SIGUSR1') {
+    process.removeAllListeners(name); // the default action again
+    process.kill(process.pid, name);
+  }
+  process.exit(status);
 }
 
 function killQuietly(pid: number, signal: number): void {

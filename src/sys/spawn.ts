@@ -97,6 +97,8 @@ export interface Reaped {
   pid: number;
   /** Exit status, or 128+N for a signal N (what a shell reports). */
   status: number;
+  /** The signal that ended it, or null when it exited. */
+  signal: number | null;
 }
 
 /** Reap one finished child of any kind without blocking; null when none is ready. */
@@ -106,7 +108,7 @@ export function reapAny(): Reaped | null {
   if (pid <= 0) return null;
   const s = status[0]!;
   const signal = s & 0x7f;
-  return { pid, status: signal === 0 ? (s >> 8) & 0xff : 128 + signal };
+  return { pid, status: signal === 0 ? (s >> 8) & 0xff : 128 + signal, signal: signal === 0 ? null : signal };
 }
 
 function zero(ret: unknown, what: string): void {
