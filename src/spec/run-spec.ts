@@ -17,6 +17,8 @@ import { FLAG_NAMES, runOptionsSchema, type ParsedRunOptions, type RunOptions } 
 import { parseSize } from './units.js';
 import { checkName } from '../runtime/state/record.js';
 import { stateDirFor } from '../runtime/state/store.js';
+import { mergeLabels, parseLabel, parseLabelFile } from './labels.js';
+import { parseLogOpts, type LogLimits } from './log-opts.js';
 
 export const DEFAULT_ROOT = '/var/lib/tsbox';
 export const DEFAULT_PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
@@ -49,6 +51,10 @@ export interface RunSpec {
   keep: boolean;
   tty: boolean;
   init: boolean;
+  /** --label: kept in the record (ps --filter label=, inspect). */
+  labels: Record<string, string>;
+  /** --log-opt: size limit and rotation of a kept container's log (runtime/container-log.ts). */
+  logLimits: LogLimits;
 }
 
 /** The state root: --root, else $TSBOX_ROOT, else /var/lib/tsbox. Two roots never share state. */
@@ -129,6 +135,10 @@ export async function buildRunSpec(options: RunOptions, hostEnv: NodeJS.ProcessE
   if (o.name !== undefined) checkName(o.name);
   if (o.tty && o.detach) throw new UsageError('-t and -d cannot be combined: a detached container has no terminal to attach', { hint: 'Drop -t, and use tsbox logs to read its output.' });
   const root = resolveRoot(o.root, hostEnv);
+  const labelsFromFiles: [string, string][] = [];
+  for (const file of o.labelFiles) labelsFromFiles.push(...parseLabelFile(await readUserFile(file, '--label-file'), file));
+  const labels = mergeLabels(labelsFromFiles, o.labels.map((l) => parseLabel(l)));
+  const logLimits = parseLogOpts(o.logOpts);
 
   return {
     id,
@@ -154,6 +164,8 @@ export async function buildRunSpec(options: RunOptions, hostEnv: NodeJS.ProcessE
     keep: o.detach || o.name !== undefined,
     tty: o.tty,
     init: o.init,
+    labels,
+    logLimits,
   };
 }
 

@@ -20,7 +20,7 @@ export function inspectCommand(): Command {
         return {
           ...r,
           stateDir: paths.dir,
-          logs: r.detached ? { stdout: paths.stdout, stderr: paths.stderr } : null,
+          log: r.keep ? paths.log : null,
           mounts: r.status === 'running' && r.pid ? liveMounts(r.pid) : [],
           spec: spec ? { ...spec, security: describeSecurityPlan(spec.security) } : null,
         };
