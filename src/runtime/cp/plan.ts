@@ -67,11 +67,17 @@ export interface PathParts {
 }
 
 export function containerPathParts(path: string): PathParts {
-  return { clean: posix.normalize(`/${path}`), contentsOnly: /(^|\/)\.$/.test(path), mustBeDir: path.endsWith('/') };
+  return { clean: clean(`/${path}`), contentsOnly: /(^|\/)\.$/.test(path), mustBeDir: path.endsWith('/') };
 }
 
 export function hostPathParts(path: string): PathParts {
-  return { clean: posix.normalize(path), contentsOnly: /(^|\/)\.$/.test(path), mustBeDir: path.endsWith('/') };
+  return { clean: clean(path), contentsOnly: /(^|\/)\.$/.test(path), mustBeDir: path.endsWith('/') };
+}
+
+/** Lexically cleaned, without a trailing slash (the root stays "/"). */
+function clean(path: string): string {
+  const p = posix.normalize(path);
+  return p.length > 1 && p.endsWith('/') ? p.slice(0, -1) : p;
 }
 
 export type NodeKind = 'dir' | 'file' | 'symlink' | 'other';
