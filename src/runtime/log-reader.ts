@@ -61,12 +61,21 @@ export async function readContainerLog(path: string, opts: LogReadOptions, finis
     for (;;) {
       const over = finished();
       drain();
-      // Rotated (or created) under us: finish the old file, then read the new one from its start.
+      // Rotated (or created) under us: finish the old file, read every file rotated since
+      // (several rotations can happen between two polls), then follow the new current one.
       const ino = inode(path);
       if (ino !== null && (current === null || ino !== fstatSync(current).ino)) {
+        let held: number | null = null;
         if (current !== null) {
           drain(); // the writer finished this file before it renamed it: read its very end
+          held = fstatSync(current).ino;
           closeSync(current);
+        }
+        const files = filesInOrder(path, listDir(dirname(path)), basename(path)).slice(0, -1);
+        const at = held === null ? -1 : files.findIndex((f) => inode(f) === held);
+        for (const file of files.slice(at + 1)) {
+          const parsed = parsePieces(readRange(file, null, 0, Infinity));
+          for (const p of parsed.pieces) if (since === null || p.time >= since) print(p);
         }
         current = openIfExists(path);
         offset = 0;
