@@ -4,7 +4,7 @@
  * both ways, including symlinks in the container that point at host paths (a scratch dir).
  * Names carry a per-run prefix: other suites run containers at the same time.
  */
-import { spawn } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { chmodSync, existsSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -233,6 +233,12 @@ describe('cp', () => {
     expect(statSync(join(out, 'data', 'suid')).mode & 0o7777).toBe(0o755);
     await ok(['cp', `${P}cp:/data/renamed.txt`, join(out, 'single.txt')]);
     expect(readFileSync(join(out, 'single.txt'), 'utf8')).toBe('alpha\n');
+
+    // "-": a tar stream on stdout, named from the source's last component
+    const listing = execFileSync('sh', ['-c', `"${TSBOX_BIN}" cp ${P}cp:/data/src - | tar -tvf -`], { env: { ...process.env, TSBOX_ROOT: testRoot() }, encoding: 'utf8' });
+    expect(listing.trim().split('\n').map((l) => l.replace(/^.* (src\/\S*)( -> .*)?$/, '$1$2')).sort()).toEqual(['src/', 'src/a.txt', 'src/link -> a.txt', 'src/sub/', 'src/sub/b.sh']);
+    const content = execFileSync('sh', ['-c', `"${TSBOX_BIN}" cp ${P}cp:/data/src/. - | tar -xOf - sub/b.sh`], { env: { ...process.env, TSBOX_ROOT: testRoot() }, encoding: 'utf8' });
+    expect(content).toBe('#!/bin/sh\necho b\n');
 
     await fails(['cp', src, `${P}cp:/data/in.txt`], /cannot copy a directory to a file/);
     await fails(['cp', join(src, 'a.txt'), `${P}cp:/nowhere/x`], /no such file or directory/);

@@ -7,7 +7,8 @@
  *   2. the source: opened as an fd (the last component not followed unless -L);
  *   3. the destination: what it is decides, by docker's rules (plan.ts), where the
  *      source goes;
- *   4. the copy walks fds only (copy.ts).
+ *   4. the copy walks fds only (copy.ts), or, with "-" as destination, the source goes
+ *      to stdout as a tar stream (tar-out.ts).
  */
 import { posix } from 'node:path';
 import { TsboxError, UsageError } from '../../errors.js';
@@ -18,6 +19,7 @@ import type { StateStore } from '../state/store.js';
 import { TreeCopier, type CopyCounts } from './copy.js';
 import { containerPathParts, decideTarget, hostPathParts, type CpJob } from './plan.js';
 import { containerSide, destKind, hostSide, kindOf, type Side } from './sides.js';
+import { writeTarStream } from './tar-out.js';
 
 export interface CpOptions {
   archive: boolean;
@@ -25,8 +27,9 @@ export interface CpOptions {
   warn(message: string): void;
 }
 
-export function copyFiles(store: StateStore, job: CpJob & { dest: string }, opts: CpOptions): CopyCounts {
-  const record = store.resolve(job.ref);
+/** The running container's root, as a Side, and the name users know it by. */
+function openContainer(store: StateStore, ref: string): { side: Side; name: string } {
+  const record = store.resolve(ref);
   const notRunning = () => new UsageError(`container ${label(record)} is not running: tsbox discards a container's files when it exits`, { hint: 'Copy files while it runs, or keep them on a volume (-v).' });
   if (!isRunning(store, record)) throw notRunning();
   let rootFd: number;
@@ -42,14 +45,34 @@ export function copyFiles(store: StateStore, job: CpJob & { dest: string }, opts
     close(rootFd);
     throw notRunning();
   }
-  const inContainer = containerSide(rootFd);
+  return { side: containerSide(rootFd), name: label(record) };
+}
+
+/** NAME:SRC as a tar stream on fd 1. */
+export async function streamFromContainer(store: StateStore, ref: string, srcPath: string, opts: CpOptions): Promise<void> {
+  const { side, name } = openContainer(store, ref);
+  try {
+    const parts = containerPathParts(srcPath);
+    const src = open(() => side.openNode(parts.clean, opts.followLink || parts.contentsOnly || parts.mustBeDir), `${name}:${parts.clean}`);
+    try {
+      await writeTarStream(src, parts.contentsOnly ? '' : posix.basename(parts.clean), opts.warn);
+    } finally {
+      close(src);
+    }
+  } finally {
+    side.close();
+  }
+}
+
+export function copyFiles(store: StateStore, job: CpJob & { dest: string }, opts: CpOptions): CopyCounts {
+  const { side: inContainer, name } = openContainer(store, job.ref);
   try {
     const toContainer = job.direction === 'to-container';
     const srcSide: Side = toContainer ? hostSide : inContainer;
     const destSide: Side = toContainer ? inContainer : hostSide;
     const srcParts = toContainer ? hostPathParts(job.src) : containerPathParts(job.src);
     const destParts = toContainer ? containerPathParts(job.dest) : hostPathParts(job.dest);
-    const where = (side: Side, path: string) => (side === inContainer ? `${label(record)}:${path}` : path);
+    const where = (side: Side, path: string) => (side === inContainer ? `${name}:${path}` : path);
 
     const src = open(() => srcSide.openNode(srcParts.clean, opts.followLink || srcParts.contentsOnly || srcParts.mustBeDir), where(srcSide, srcParts.clean));
     try {
