@@ -42,26 +42,26 @@ export function openContainerLog(path: string, limits: LogLimits, now: () => big
   return {
     write(stream, data) {
       if (data.length === 0 || fd < 0) return;
-      // Rotate between records, never inside one: each file holds whole lines. Records are
-      // written in batches (one write per chunk unless a rotation falls inside it).
-      let batch: Buffer[] = [];
-      let batchSize = 0;
-      const flush = () => {
-        const buf = Buffer.concat(batch);
-        for (let off = 0; off < buf.length; ) off += writeSync(fd, buf, off);
-        size += buf.length;
-        batch = [];
-        batchSize = 0;
+      // One write per chunk, unless the file fills up inside it: then rotate between two
+      // records, never inside one, so each file holds whole lines.
+      const { bytes, recordEnds } = frameRecords(stream, data, now());
+      let from = 0;
+      let prevEnd = 0;
+      const flush = (to: number) => {
+        for (let off = from; off < to; ) off += writeSync(fd, bytes, off, to - off);
+        size += to - from;
+        from = to;
       };
-      for (const record of frameRecords(stream, data, now())) {
-        if (limits.maxSize !== null && size + batchSize > 0 && size + batchSize + record.length > limits.maxSize) {
-          flush();
-          rotate();
+      if (limits.maxSize !== null) {
+        for (const end of recordEnds) {
+          if (size + (end - from) > limits.maxSize && size + (prevEnd - from) > 0) {
+            flush(prevEnd);
+            rotate();
+          }
+          prevEnd = end;
         }
-        batch.push(record);
-        batchSize += record.length;
       }
-      flush();
+      flush(bytes.length);
     },
     close() {
       if (fd >= 0) closeSync(fd);

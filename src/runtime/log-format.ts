@@ -74,75 +74,107 @@ export function parseLogTime(text: string, flag: string, nowMs: number): bigint 
   throw new UsageError(`invalid ${flag} '${text}': expected a time (2024-01-02T15:04:05Z), Unix seconds, or a duration like 10m or 1h30m`);
 }
 
-/** The records for one chunk a stream produced: one per line, the last one partial (P) when the chunk did not end a line. */
-export function frameRecords(stream: LogStream, data: Buffer, time: bigint): Buffer[] {
-  const prefix = `${formatTimestamp(time)} ${stream} `;
-  const out: Buffer[] = [];
-  let start = 0;
-  while (start < data.length) {
-    const nl = data.indexOf(NL, start);
-    const end = nl < 0 ? data.length : nl;
-    out.push(Buffer.concat([Buffer.from(`${prefix}${nl < 0 ? 'P' : 'F'} `), data.subarray(start, end), Buffer.from('\n')]));
-    start = end + 1;
-  }
-  return out;
-}
-
-export function frameChunk(stream: LogStream, data: Buffer, time: bigint): Buffer {
-  return Buffer.concat(frameRecords(stream, data, time));
+/** A chunk as records: the bytes to append, and where each record ends in them (rotation happens only there). */
+export interface Framed {
+  bytes: Buffer;
+  recordEnds: number[];
 }
 
 /**
- * Parse whole records out of a buffer; `rest` is an incomplete last record (a reader
- * can meet a record while it is being written). A malformed line is skipped.
+ * The records for one chunk a stream produced: one per line, the last one partial (P) when
+ * the chunk did not end a line. Built in one buffer: a chatty container makes millions.
  */
-export function parsePieces(buf: Buffer): { pieces: LogPiece[]; rest: Buffer } {
-  const pieces: LogPiece[] = [];
-  let start = 0;
-  for (;;) {
-    const nl = buf.indexOf(NL, start);
-    if (nl < 0) break;
-    const piece = parsePiece(buf.subarray(start, nl));
-    if (piece) pieces.push(piece);
-    start = nl + 1;
+export function frameRecords(stream: LogStream, data: Buffer, time: bigint): Framed {
+  const prefix = Buffer.from(`${formatTimestamp(time)} ${stream} F `, 'latin1');
+  let records = 0;
+  for (let i = data.indexOf(NL); i >= 0; i = data.indexOf(NL, i + 1)) records++;
+  const partial = data.length > 0 && data[data.length - 1] !== NL;
+  if (partial) records++;
+  const bytes = Buffer.allocUnsafe(data.length + records * prefix.length + (partial ? 1 : 0));
+  const recordEnds: number[] = [];
+  let at = 0;
+  for (let start = 0; start < data.length; ) {
+    const nl = data.indexOf(NL, start);
+    const end = nl < 0 ? data.length : nl;
+    at += prefix.copy(bytes, at);
+    if (nl < 0) bytes[at - 2] = 0x50; // 'P'
+    at += data.copy(bytes, at, start, end);
+    bytes[at++] = NL;
+    recordEnds.push(at);
+    start = end + 1;
   }
-  return { pieces, rest: buf.subarray(start) };
+  return { bytes, recordEnds };
 }
 
-function parsePiece(line: Buffer): LogPiece | null {
-  // "<timestamp> <stream> <F|P> <data>": the header is ASCII, the data any bytes but '\n'.
-  const s1 = line.indexOf(0x20);
-  const s2 = s1 < 0 ? -1 : line.indexOf(0x20, s1 + 1);
-  if (s2 < 0 || line.length < s2 + 2) return null;
-  const time = parseTimestamp(line.subarray(0, s1).toString('latin1'));
-  const stream = line.subarray(s1 + 1, s2).toString('latin1');
-  const tag = String.fromCharCode(line[s2 + 1]!);
-  if (time === null || (stream !== 'stdout' && stream !== 'stderr') || (tag !== 'F' && tag !== 'P')) return null;
-  return { time, stream, complete: tag === 'F', data: line.subarray(Math.min(line.length, s2 + 3)) };
+export function frameChunk(stream: LogStream, data: Buffer, time: bigint): Buffer {
+  return frameRecords(stream, data, time).bytes;
 }
 
-/** A line of output: the pieces of one stream up to an F, timed by its first piece. */
-export interface LogLine {
+/** A record, as indices into the buffer it was read from: its data is buf[start, end). */
+export interface LogRecord {
   time: bigint;
   stream: LogStream;
-  pieces: LogPiece[];
+  /** false: the line goes on in the next record of this stream (P). */
+  complete: boolean;
+  start: number;
+  end: number;
 }
 
-/** Group pieces into lines (an unfinished last line of a stream is a line too). */
-export function groupLines(pieces: readonly LogPiece[]): LogLine[] {
-  const lines: LogLine[] = [];
-  const open = new Map<LogStream, LogLine>();
-  for (const p of pieces) {
-    let line = open.get(p.stream);
-    if (!line) {
-      line = { time: p.time, stream: p.stream, pieces: [] };
-      lines.push(line);
-      open.set(p.stream, line);
+/**
+ * Visit every whole record of a buffer, in order; returns where an incomplete last record
+ * starts (a reader can meet one while it is written). Malformed lines are skipped. The
+ * record passed to `visit` is reused: a log can hold millions, so nothing is allocated per
+ * record but the timestamp's text (and that is parsed once per chunk the writer framed).
+ */
+export function scanRecords(buf: Buffer, visit: (r: Readonly<LogRecord>) => void): number {
+  const r: LogRecord = { time: 0n, stream: 'stdout', complete: true, start: 0, end: 0 };
+  // The previous record's timestamp (its bytes, where they are in buf, and its value).
+  let lastStart = -1;
+  let lastLength = 0;
+  let lastTime: bigint | null = null;
+  let start = 0;
+  for (let nl = buf.indexOf(NL); nl >= 0; start = nl + 1, nl = buf.indexOf(NL, start)) {
+    // "<timestamp> <stream> <F|P> <data>": "stdout" and "stderr" both have 6 letters.
+    const s1 = buf.indexOf(0x20, start);
+    if (s1 < 0 || s1 + 9 > nl || buf[s1 + 7] !== 0x20 || buf[s1 + 9] !== 0x20) continue;
+    const stream = streamAt(buf, s1 + 1);
+    const tag = buf[s1 + 8];
+    if (stream === null || (tag !== 0x46 && tag !== 0x50)) continue;
+    if (!sameBytes(buf, lastStart, lastLength, start, s1 - start)) {
+      lastStart = start;
+      lastLength = s1 - start;
+      lastTime = parseTimestamp(buf.toString('latin1', start, s1));
     }
-    line.pieces.push(p);
-    if (p.complete) open.delete(p.stream);
+    if (lastTime === null) continue;
+    r.time = lastTime;
+    r.stream = stream;
+    r.complete = tag === 0x46;
+    r.start = s1 + 10;
+    r.end = nl;
+    visit(r);
   }
-  return lines;
+  return start;
+}
+
+/** "stdout" or "stderr" at buf[at..at+6), compared byte by byte (no string per record). */
+function streamAt(buf: Buffer, at: number): LogStream | null {
+  if (buf[at] !== 0x73 || buf[at + 1] !== 0x74 || buf[at + 2] !== 0x64) return null; // "std"
+  if (buf[at + 3] === 0x6f && buf[at + 4] === 0x75 && buf[at + 5] === 0x74) return 'stdout';
+  if (buf[at + 3] === 0x65 && buf[at + 4] === 0x72 && buf[at + 5] === 0x72) return 'stderr';
+  return null;
+}
+
+function sameBytes(buf: Buffer, a: number, aLength: number, b: number, bLength: number): boolean {
+  if (a < 0 || aLength !== bLength) return false;
+  for (let i = bLength - 1; i >= 0; i--) if (buf[a + i] !== buf[b + i]) return false; // the nanoseconds differ first
+  return true;
+}
+
+/** Records as objects with their data (for tests and small logs). */
+export function parsePieces(buf: Buffer): { pieces: LogPiece[]; rest: Buffer } {
+  const pieces: LogPiece[] = [];
+  const rest = scanRecords(buf, (r) => pieces.push({ time: r.time, stream: r.stream, complete: r.complete, data: buf.subarray(r.start, r.end) }));
+  return { pieces, rest: buf.subarray(rest) };
 }
 
 export interface LogSelection {
@@ -153,23 +185,40 @@ export interface LogSelection {
   tail: number | null;
 }
 
-export function selectLines(lines: readonly LogLine[], sel: LogSelection): LogLine[] {
-  const inRange = lines.filter((l) => (sel.since === null || l.time >= sel.since) && (sel.until === null || l.time <= sel.until));
-  if (sel.tail === null) return inRange;
-  return sel.tail === 0 ? [] : inRange.slice(-sel.tail);
+/**
+ * Which records `logs` prints, one record at a time: whole lines (the records of a stream
+ * up to an F), kept or dropped by the time of their first record, and, of the lines in
+ * range, all but the first `skip` (for --tail: count the lines in range with skip = Infinity,
+ * then read again skipping count - tail).
+ */
+export class LineSelector {
+  private readonly open: Record<LogStream, boolean | null> = { stdout: null, stderr: null };
+  /** Lines in range met so far. */
+  inRange = 0;
+
+  constructor(
+    private readonly sel: Pick<LogSelection, 'since' | 'until'>,
+    private readonly skip: number,
+  ) {}
+
+  accept(r: Pick<LogRecord, 'time' | 'stream' | 'complete'>): boolean {
+    let keep = this.open[r.stream];
+    if (keep === null) {
+      const inRange = (this.sel.since === null || r.time >= this.sel.since) && (this.sel.until === null || r.time <= this.sel.until);
+      keep = inRange && this.inRange++ >= this.skip;
+    }
+    this.open[r.stream] = r.complete ? null : keep;
+    return keep;
+  }
 }
 
 /**
- * What `logs` prints for one piece: the data, a newline when it ends the line, and with
- * --timestamps the piece's time at the start of each line (`atLineStart` tracks, per stream,
- * whether the previous piece ended a line).
+ * What `logs` prints before a record's data: with --timestamps, its time at the start of
+ * each line (`atLineStart`: the stream's previous record ended a line). After it: a newline
+ * when it ends the line.
  */
-export function renderPiece(p: LogPiece, timestamps: boolean, atLineStart: boolean): Buffer {
-  const parts: Buffer[] = [];
-  if (timestamps && atLineStart) parts.push(Buffer.from(`${formatTimestamp(p.time)} `));
-  parts.push(p.data);
-  if (p.complete) parts.push(Buffer.from('\n'));
-  return Buffer.concat(parts);
+export function recordPrefix(time: bigint, timestamps: boolean, atLineStart: boolean): string {
+  return timestamps && atLineStart ? `${formatTimestamp(time)} ` : '';
 }
 
 export type RotationStep = { op: 'unlink'; path: string } | { op: 'rename'; from: string; to: string };

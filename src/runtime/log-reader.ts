@@ -7,7 +7,7 @@
 import { closeSync, fstatSync, openSync, readdirSync, readSync, statSync, writeSync } from 'node:fs';
 import { basename, dirname } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { filesInOrder, groupLines, parsePieces, renderPiece, selectLines, type LogPiece, type LogSelection, type LogStream } from './log-format.js';
+import { filesInOrder, LineSelector, recordPrefix, scanRecords, type LogRecord, type LogSelection, type LogStream } from './log-format.js';
 
 export interface LogReadOptions extends LogSelection {
   follow: boolean;
@@ -21,26 +21,47 @@ const POLL_MS = 100;
 /** Print the log; with follow, until `finished()` says the container is over and everything it wrote was printed. */
 export async function readContainerLog(path: string, opts: LogReadOptions, finished: () => boolean, out: { stdout: number; stderr: number } = { stdout: 1, stderr: 2 }): Promise<void> {
   const atLineStart: Record<LogStream, boolean> = { stdout: true, stderr: true };
-  const print = (p: LogPiece) => {
-    if (opts.until !== null && p.time > opts.until) return;
-    writeAll(p.stream === 'stdout' ? out.stdout : out.stderr, renderPiece(p, opts.timestamps, atLineStart[p.stream]));
-    atLineStart[p.stream] = p.complete;
+  const output = new Batcher();
+  const print = (buf: Buffer, r: Readonly<LogRecord>) => {
+    if (opts.until !== null && r.time > opts.until) return;
+    const fd = r.stream === 'stdout' ? out.stdout : out.stderr;
+    const prefix = recordPrefix(r.time, opts.timestamps, atLineStart[r.stream]);
+    if (prefix !== '') output.add(fd, Buffer.from(prefix), 0, prefix.length);
+    output.add(fd, buf, r.start, r.complete ? r.end + 1 : r.end); // the record's '\n' ends the line
+    atLineStart[r.stream] = r.complete;
   };
+  try {
+    await readAndFollow(path, opts, finished, print, () => output.flush());
+  } finally {
+    output.flush();
+  }
+}
 
+type Print = (buf: Buffer, r: Readonly<LogRecord>) => void;
+
+async function readAndFollow(path: string, opts: LogReadOptions, finished: () => boolean, print: Print, flush: () => void): Promise<void> {
   // Everything written so far: the rotated files, and the current one through an fd we keep.
   let current = openIfExists(path);
   let offset = current === null ? 0 : fstatSync(current).size;
   // A record being written as we read: kept, and completed by what follows.
   let rest: Buffer = Buffer.alloc(0);
   if (!opts.fromNow) {
-    const pieces: LogPiece[] = [];
-    for (const file of filesInOrder(path, listDir(dirname(path)), basename(path)).slice(0, -1)) pieces.push(...parsePieces(readRange(file, null, 0, Infinity)).pieces);
-    if (current !== null) {
-      const parsed = parsePieces(readRange(path, current, 0, offset));
-      pieces.push(...parsed.pieces);
-      rest = parsed.rest;
+    const buffers = filesInOrder(path, listDir(dirname(path)), basename(path)).slice(0, -1).map((f) => readRange(f, null, 0, Infinity));
+    if (current !== null) buffers.push(readRange(path, current, 0, offset));
+    // --tail: a first pass counts the lines in range, the second skips all but the last ones.
+    let skip = 0;
+    if (opts.tail !== null) {
+      const counter = new LineSelector(opts, Infinity);
+      for (const buf of buffers) scanRecords(buf, (r) => counter.accept(r));
+      skip = Math.max(0, counter.inRange - opts.tail);
     }
-    for (const line of selectLines(groupLines(pieces), opts)) line.pieces.forEach(print);
+    const selector = new LineSelector(opts, skip);
+    buffers.forEach((buf, i) => {
+      const end = scanRecords(buf, (r) => {
+        if (selector.accept(r)) print(buf, r);
+      });
+      if (i === buffers.length - 1 && current !== null) rest = buf.subarray(end);
+    });
   }
   if (!opts.follow) {
     if (current !== null) closeSync(current);
@@ -49,13 +70,16 @@ export async function readContainerLog(path: string, opts: LogReadOptions, finis
 
   // Follow: whole records as they are appended.
   const since = opts.since;
+  const printNew = (buf: Buffer): number =>
+    scanRecords(buf, (r) => {
+      if (since === null || r.time >= since) print(buf, r);
+    });
   const drain = () => {
     if (current === null) return;
     const more = readRange(path, current, offset, Infinity);
     offset += more.length;
-    const parsed = parsePieces(Buffer.concat([rest, more]));
-    rest = parsed.rest;
-    for (const p of parsed.pieces) if (since === null || p.time >= since) print(p);
+    const buf = rest.length === 0 ? more : Buffer.concat([rest, more]);
+    rest = buf.subarray(printNew(buf));
   };
   try {
     for (;;) {
@@ -73,20 +97,44 @@ export async function readContainerLog(path: string, opts: LogReadOptions, finis
         }
         const files = filesInOrder(path, listDir(dirname(path)), basename(path)).slice(0, -1);
         const at = held === null ? -1 : files.findIndex((f) => inode(f) === held);
-        for (const file of files.slice(at + 1)) {
-          const parsed = parsePieces(readRange(file, null, 0, Infinity));
-          for (const p of parsed.pieces) if (since === null || p.time >= since) print(p);
-        }
+        for (const file of files.slice(at + 1)) printNew(readRange(file, null, 0, Infinity));
         current = openIfExists(path);
         offset = 0;
         rest = Buffer.alloc(0);
         continue;
       }
       if (over) return;
+      flush();
       await sleep(POLL_MS);
     }
   } finally {
     if (current !== null) closeSync(current);
+  }
+}
+
+/**
+ * Output in large writes (a log can hold millions of lines), copied into one staging
+ * buffer and flushed when it fills or the stream changes, so stdout and stderr lines keep
+ * their order on a shared terminal.
+ */
+class Batcher {
+  private fd = -1;
+  private readonly buf = Buffer.allocUnsafe(1 << 16);
+  private used = 0;
+
+  add(fd: number, data: Buffer, start: number, end: number): void {
+    if (fd !== this.fd) this.flush();
+    this.fd = fd;
+    if (end - start > this.buf.length - this.used) {
+      this.flush();
+      if (end - start > this.buf.length) return writeAll(fd, data.subarray(start, end));
+    }
+    this.used += data.copy(this.buf, this.used, start, end);
+  }
+
+  flush(): void {
+    if (this.used > 0) writeAll(this.fd, this.buf.subarray(0, this.used));
+    this.used = 0;
   }
 }
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { filesInOrder, formatTimestamp, frameChunk, groupLines, parseDuration, parseLogTime, parsePieces, parseTimestamp, planRotation, renderPiece, selectLines } from '../../src/runtime/log-format.js';
+import { filesInOrder, formatTimestamp, frameChunk, frameRecords, LineSelector, parseDuration, parseLogTime, parsePieces, parseTimestamp, planRotation, recordPrefix, type LogPiece } from '../../src/runtime/log-format.js';
 import { parseLogOpts } from '../../src/spec/log-opts.js';
 import { mergeLabels, parseLabel, parseLabelFile } from '../../src/spec/labels.js';
 
@@ -58,27 +58,41 @@ describe('the log format (CRI: time stream F|P line)', () => {
     const [p] = parsePieces(frameChunk('stdout', data, T0)).pieces;
     expect([...p!.data]).toEqual([0xff, 0x00, 0x20, 0x41]);
   });
-  it('groups pieces into lines per stream, even interleaved, and renders them with or without times', () => {
-    const pieces = parsePieces(Buffer.concat([
-      frameChunk('stdout', Buffer.from('hel'), T0),
-      frameChunk('stderr', Buffer.from('oops\n'), T0 + 1n),
-      frameChunk('stdout', Buffer.from('lo\nnext'), T0 + 2n),
-    ])).pieces;
-    const lines = groupLines(pieces);
-    expect(lines.map((l) => [l.stream, Buffer.concat(l.pieces.map((p) => p.data)).toString(), l.time])).toEqual([['stdout', 'hello', T0], ['stderr', 'oops', T0 + 1n], ['stdout', 'next', T0 + 2n]]);
-    expect(renderPiece(pieces[0]!, true, true).toString()).toBe('2025-11-30T18:55:00.123456789Z hel');
-    expect(renderPiece(pieces[2]!, true, false).toString()).toBe('lo\n');
-    expect(renderPiece(pieces[1]!, false, true).toString()).toBe('oops\n');
+  it('knows where each record ends (rotation happens only there)', () => {
+    const { bytes, recordEnds } = frameRecords('stdout', Buffer.from('a\nbb\nc'), T0);
+    expect(recordEnds.map((e) => bytes.toString('latin1', e - 2, e))).toEqual(['a\n', 'b\n', 'c\n']);
+    expect(recordEnds.at(-1)).toBe(bytes.length);
   });
-  it('selects by --since/--until, then --tail', () => {
-    const lines = groupLines(parsePieces(Buffer.concat([0n, 1n, 2n, 3n].map((i) => frameChunk('stdout', Buffer.from(`l${i}\n`), T0 + i)))).pieces);
-    const text = (sel: Parameters<typeof selectLines>[1]) => selectLines(lines, sel).map((l) => l.pieces[0]!.data.toString());
-    expect(text({ since: null, until: null, tail: null })).toEqual(['l0', 'l1', 'l2', 'l3']);
-    expect(text({ since: T0 + 1n, until: null, tail: null })).toEqual(['l1', 'l2', 'l3']);
-    expect(text({ since: T0 + 1n, until: T0 + 2n, tail: null })).toEqual(['l1', 'l2']);
-    expect(text({ since: null, until: null, tail: 2 })).toEqual(['l2', 'l3']);
-    expect(text({ since: T0 + 2n, until: null, tail: 5 })).toEqual(['l2', 'l3']);
-    expect(text({ since: null, until: null, tail: 0 })).toEqual([]);
+  it('selects whole lines (a line of several records goes or stays whole), by --since/--until, then the last --tail', () => {
+    const pieces = parsePieces(Buffer.concat([
+      frameChunk('stdout', Buffer.from('l0\n'), T0),
+      frameChunk('stdout', Buffer.from('l1a'), T0 + 1n),
+      frameChunk('stderr', Buffer.from('e2\n'), T0 + 2n),
+      frameChunk('stdout', Buffer.from('l1b\nl3\n'), T0 + 3n),
+    ])).pieces;
+    const select = (since: bigint | null, until: bigint | null, tail: number | null) => {
+      let skip = 0;
+      if (tail !== null) {
+        const counter = new LineSelector({ since, until }, Infinity);
+        pieces.forEach((p) => counter.accept(p));
+        skip = Math.max(0, counter.inRange - tail);
+      }
+      const sel = new LineSelector({ since, until }, skip);
+      return pieces.filter((p) => sel.accept(p)).map((p: LogPiece) => p.data.toString());
+    };
+    expect(select(null, null, null)).toEqual(['l0', 'l1a', 'e2', 'l1b', 'l3']);
+    expect(select(T0 + 1n, null, null)).toEqual(['l1a', 'e2', 'l1b', 'l3']); // l1b belongs to the line that started at T0+1
+    expect(select(T0 + 2n, null, null)).toEqual(['e2', 'l3']); // l1b's line started before --since
+    expect(select(null, T0 + 1n, null)).toEqual(['l0', 'l1a', 'l1b']);
+    expect(select(null, null, 2)).toEqual(['e2', 'l3']);
+    expect(select(null, null, 3)).toEqual(['l1a', 'e2', 'l1b', 'l3']);
+    expect(select(T0 + 1n, null, 10)).toEqual(['l1a', 'e2', 'l1b', 'l3']);
+    expect(select(null, null, 0)).toEqual([]);
+  });
+  it('--timestamps: the time at the start of each line only', () => {
+    expect(recordPrefix(T0, true, true)).toBe('2025-11-30T18:55:00.123456789Z ');
+    expect(recordPrefix(T0, true, false)).toBe('');
+    expect(recordPrefix(T0, false, true)).toBe('');
   });
 });
 
