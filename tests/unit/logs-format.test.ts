@@ -136,3 +136,33 @@ describe('labels', () => {
     expect(() => parseLabelFile('ok=1\n=bad\n', 'l.txt')).toThrow(/label in l.txt line 2/);
   });
 });
+
+describe('the log writer (container-log.ts) against a temp dir', () => {
+  it('rotates between records only, keeps max-file files, each at most max-size unless one record is bigger', async () => {
+    const { mkdtempSync, readdirSync, readFileSync, rmSync } = await import('node:fs');
+    const { join } = await import('node:path');
+    const { tmpdir } = await import('node:os');
+    const { openContainerLog } = await import('../../src/runtime/container-log.js');
+    const dir = mkdtempSync(join(tmpdir(), 'tsbox-log-'));
+    try {
+      let t = T0;
+      const log = openContainerLog(join(dir, 'container.log'), { maxSize: 200, maxFile: 3 }, () => t++);
+      for (let i = 0; i < 30; i++) log.write(i % 2 ? 'stderr' : 'stdout', Buffer.from(`line ${i}\n`));
+      log.write('stdout', Buffer.from(`${'x'.repeat(300)}\n`)); // bigger than max-size: alone in its file
+      log.write('stdout', Buffer.from('a\nb\nc'));
+      log.close();
+      expect(readdirSync(dir).sort()).toEqual(['container.log', 'container.log.1', 'container.log.2']);
+      const files = ['container.log.2', 'container.log.1', 'container.log'].map((f) => readFileSync(join(dir, f)));
+      for (const f of files) expect(f[f.length - 1]).toBe(0x0a); // whole records
+      expect(files[1]!.toString()).toMatch(/^\S+ stdout F x{300}\n$/);
+      expect(files[2]!.toString().split('\n').map((l) => l.split(' ').slice(1).join(' '))).toEqual(['stdout F a', 'stdout F b', 'stdout P c', '']);
+      for (const f of [files[0]!, files[2]!]) expect(f.length).toBeLessThanOrEqual(200);
+      // the oldest kept file ends with the last small lines, in order
+      const kept = parsePieces(files[0]!).pieces.map((p) => p.data.toString());
+      expect(kept.at(-1)).toBe('line 29');
+      expect(kept).toEqual(kept.map((_, i) => `line ${30 - kept.length + i}`));
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
