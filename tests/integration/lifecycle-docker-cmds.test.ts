@@ -14,14 +14,14 @@ const P = `dc${process.pid}-`;
 const scratch = mkdtempSync('/var/tmp/tsbox-dc-');
 const idle = 'trap "exit 0" TERM; while true; do sleep 0.1; done';
 
-async function ok(args: string[]): Promise<string> {
-  const r = await tsbox(args);
+async function ok(args: string[], env?: Record<string, string>): Promise<string> {
+  const r = await tsbox(args, { env });
   expect(r.stderr, args.join(' ')).toBe('');
   expect(r.code, args.join(' ')).toBe(0);
   return r.stdout;
 }
-async function fails(args: string[], message: RegExp): Promise<void> {
-  const r = await tsbox(args);
+async function fails(args: string[], message: RegExp, env?: Record<string, string>): Promise<void> {
+  const r = await tsbox(args, { env });
   expect(r.code, args.join(' ')).toBe(125);
   expect(r.stderr).toMatch(message);
   expect(r.stderr.trim().split('\n')).toHaveLength(1);
@@ -256,44 +256,49 @@ describe('cp', () => {
     await ok(['rm', `${P}cpx`]);
   });
 
-  it('symlinks in the container cannot make cp read or write host files', async () => {
-    // A scratch dir on the host plays the part of /etc: a "secret" to read, a place to plant files.
-    const host = join(scratch, 'host-etc');
-    mkdirSync(host);
-    writeFileSync(join(host, 'shadow'), 'HOST SECRET\n');
-    const payload = join(scratch, 'payload');
-    writeFileSync(payload, 'PLANTED\n');
-    const before = readdirSync(host).sort();
-    await ok(['run', '-d', '--name', `${P}evil`, rootfsTar(), 'sh', '-c', [
-      `ln -s ${host} /abs`, // absolute: the host's scratch dir, seen from the host
-      `ln -s ../../../../../../../../..${host} /rel`, // relative, climbing past the root
-      `ln -s ${host}/shadow /etc/shadow-link`, // a file symlink
-      'mkdir -p /out',
-      `ln -s ${host} /out/dir-link`,
-      idle,
-    ].join('; ')]);
-    await waitFor(async () => (await tsbox(['exec', `${P}evil`, 'test', '-L', '/out/dir-link'])).code === 0);
+  // Both resolvers: openat2 RESOLVE_IN_ROOT, and the userspace walk of kernels before 5.6.
+  for (const resolver of [{ name: 'openat2', env: {} }, { name: 'userspace fallback', env: { TSBOX_TEST_NO_OPENAT2: '1' } }] as const) {
+    it(`symlinks in the container cannot make cp read or write host files (${resolver.name})`, async () => {
+      const e = resolver.env as Record<string, string>;
+      const tag = resolver.name === 'openat2' ? 'k' : 'u';
+      // A scratch dir on the host plays the part of /etc: a "secret" to read, a place to plant files.
+      const host = join(scratch, `host-etc-${tag}`);
+      mkdirSync(host);
+      writeFileSync(join(host, 'shadow'), 'HOST SECRET\n');
+      const payload = join(scratch, `payload-${tag}`);
+      writeFileSync(payload, 'PLANTED\n');
+      const before = readdirSync(host).sort();
+      await ok(['run', '-d', '--name', `${P}evil${tag}`, rootfsTar(), 'sh', '-c', [
+        `ln -s ${host} /abs`, // absolute: the host's scratch dir, seen from the host
+        `ln -s ../../../../../../../../..${host} /rel`, // relative, climbing past the root
+        `ln -s ${host}/shadow /etc/shadow-link`, // a file symlink
+        'mkdir -p /out',
+        `ln -s ${host} /out/dir-link`,
+        idle,
+      ].join('; ')]);
+      await waitFor(async () => (await tsbox(['exec', `${P}evil${tag}`, 'test', '-L', '/out/dir-link'])).code === 0);
 
-    // Reading through them finds nothing (the container has no such paths)...
-    await fails(['cp', `${P}evil:/abs/shadow`, join(scratch, 'stolen1')], /no such file or directory/);
-    await fails(['cp', `${P}evil:/rel/shadow`, join(scratch, 'stolen2')], /no such file or directory/);
-    await fails(['cp', '-L', `${P}evil:/etc/shadow-link`, join(scratch, 'stolen3')], /no such file or directory/);
-    // ... a symlink copied without -L stays a symlink, never its host target's content
-    await ok(['cp', `${P}evil:/etc/shadow-link`, join(scratch, 'stolen4')]);
-    expect(lstatSync(join(scratch, 'stolen4')).isSymbolicLink()).toBe(true);
-    // ... and a directory holding a link to the host copies the link, not the host's files
-    await ok(['cp', `${P}evil:/out`, join(scratch, 'stolen5')]);
-    expect(lstatSync(join(scratch, 'stolen5', 'dir-link')).isSymbolicLink()).toBe(true);
-    for (const f of ['stolen1', 'stolen2', 'stolen3']) expect(existsSync(join(scratch, f))).toBe(false);
+      // Reading through them finds nothing (the container has no such paths)...
+      await fails(['cp', `${P}evil${tag}:/abs/shadow`, join(scratch, `stolen1${tag}`)], /no such file or directory/, e);
+      await fails(['cp', `${P}evil${tag}:/rel/shadow`, join(scratch, `stolen2${tag}`)], /no such file or directory/, e);
+      await fails(['cp', '-L', `${P}evil${tag}:/etc/shadow-link`, join(scratch, `stolen3${tag}`)], /no such file or directory/, e);
+      // ... a symlink copied without -L stays a symlink, never its host target's content
+      await ok(['cp', `${P}evil${tag}:/etc/shadow-link`, join(scratch, `stolen4${tag}`)], e);
+      expect(lstatSync(join(scratch, `stolen4${tag}`)).isSymbolicLink()).toBe(true);
+      // ... and a directory holding a link to the host copies the link, not the host's files
+      await ok(['cp', `${P}evil${tag}:/out`, join(scratch, `stolen5${tag}`)], e);
+      expect(lstatSync(join(scratch, `stolen5${tag}`, 'dir-link')).isSymbolicLink()).toBe(true);
+      for (const f of ['stolen1', 'stolen2', 'stolen3']) expect(existsSync(join(scratch, `${f}${tag}`))).toBe(false);
 
-    // Writing through them lands inside the container, or fails: never in the host dir.
-    await fails(['cp', payload, `${P}evil:/abs/planted`], /no such file or directory/);
-    await fails(['cp', payload, `${P}evil:/rel/planted`], /no such file or directory/);
-    await ok(['cp', payload, `${P}evil:/etc/shadow-link`]); // replaces the link itself
-    await ok(['cp', payload, `${P}evil:/out/dir-link`]); // a link to a missing dir: replaced by the file
-    expect(readFileSync(join(host, 'shadow'), 'utf8')).toBe('HOST SECRET\n');
-    expect(readdirSync(host).sort()).toEqual(before);
-    expect(await ok(['exec', `${P}evil`, 'sh', '-c', 'cat /etc/shadow-link /out/dir-link'])).toBe('PLANTED\nPLANTED\n');
-    await ok(['rm', '-f', `${P}evil`]);
-  });
+      // Writing through them lands inside the container, or fails: never in the host dir.
+      await fails(['cp', payload, `${P}evil${tag}:/abs/planted`], /no such file or directory/, e);
+      await fails(['cp', payload, `${P}evil${tag}:/rel/planted`], /no such file or directory/, e);
+      await ok(['cp', payload, `${P}evil${tag}:/etc/shadow-link`], e); // replaces the link itself
+      await ok(['cp', payload, `${P}evil${tag}:/out/dir-link`], e); // a link to a missing dir: replaced by the file
+      expect(readFileSync(join(host, 'shadow'), 'utf8')).toBe('HOST SECRET\n');
+      expect(readdirSync(host).sort()).toEqual(before);
+      expect(await ok(['exec', `${P}evil${tag}`, 'sh', '-c', 'cat /etc/shadow-link /out/dir-link'])).toBe('PLANTED\nPLANTED\n');
+      await ok(['rm', '-f', `${P}evil${tag}`]);
+    });
+  }
 });
