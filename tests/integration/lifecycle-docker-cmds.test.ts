@@ -83,7 +83,7 @@ describe('rename', () => {
     expect((await mineNames()).sort()).toEqual([`${P}r2`, `${P}r3`]);
     await fails(['rename', `${P}r3`, `${P}r2`], /the container name '.*r2' is already in use/);
     await fails(['rename', `${P}r3`, `${P}r3`], /already named/);
-    await fails(['rename', `${P}r3`, 'bad/name'], /invalid --name 'bad\/name'/);
+    await fails(['rename', `${P}r3`, 'bad/name'], /invalid name 'bad\/name'/);
     await fails(['rename', `${P}nope`, `${P}x`], /no such container/);
     // the new name works everywhere
     expect(await ok(['exec', `${P}r3`, 'echo', 'hi'])).toBe('hi\n');

@@ -10,7 +10,7 @@ export function renameCommand(): Command {
     .argument('<container>', 'name, id or unique id prefix')
     .argument('<new-name>', 'the new name: letters, digits, _ . -')
     .action((ref: string, newName: string, flags: CommonOptions) => {
-      storeFor(flags.root).rename(ref, checkName(newName));
+      storeFor(flags.root).rename(ref, checkName(newName, 'name'));
     });
   return addCommonOptions(cmd);
 }

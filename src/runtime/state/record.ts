@@ -41,9 +41,9 @@ export interface ContainerRecord {
 
 export const NAME_PATTERN = /^[a-zA-Z0-9][a-zA-Z0-9_.-]*$/;
 
-export function checkName(name: string): string {
+export function checkName(name: string, what = '--name'): string {
   if (!NAME_PATTERN.test(name) || name.length > 128) {
-    throw new UsageError(`invalid --name '${name}': use letters, digits, '_', '.' and '-', starting with a letter or digit`, { hint: 'For example --name web-1.' });
+    throw new UsageError(`invalid ${what} '${name}': use letters, digits, '_', '.' and '-', starting with a letter or digit`, { hint: 'For example web-1.' });
   }
   return name;
 }
