@@ -7,6 +7,7 @@
 import { execFileSync, spawn } from 'node:child_process';
 import { chmodSync, existsSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import tar from 'tar-stream';
 import { afterAll, describe, expect, it } from 'vitest';
 import { rootfsTar, testRoot, tsbox, TSBOX_BIN } from '../helpers/tsbox.js';
 
@@ -20,8 +21,8 @@ async function ok(args: string[], env?: Record<string, string>): Promise<string>
   expect(r.code, args.join(' ')).toBe(0);
   return r.stdout;
 }
-async function fails(args: string[], message: RegExp, env?: Record<string, string>): Promise<void> {
-  const r = await tsbox(args, { env });
+async function fails(args: string[], message: RegExp, env?: Record<string, string>, input?: Buffer): Promise<void> {
+  const r = await tsbox(args, { env, input });
   expect(r.code, args.join(' ')).toBe(125);
   expect(r.stderr).toMatch(message);
   expect(r.stderr.trim().split('\n')).toHaveLength(1);
@@ -247,6 +248,37 @@ describe('cp', () => {
     await fails(['cp', join(src, 'a.txt'), join(out, 'x')], /one side must be a container/);
     await ok(['rm', '-f', `${P}cp`]);
     await fails(['cp', join(src, 'a.txt'), `${P}cp:/data`], /no such container/);
+  });
+
+  it('- NAME:DIR extracts a tar stream from stdin inside the container, never outside it', async () => {
+    const host = join(scratch, 'host-etc-tar');
+    mkdirSync(host);
+    // The container has a directory at the host dir's path too: where the member must land.
+    await ok(['run', '-d', '--name', `${P}tin`, rootfsTar(), 'sh', '-c', `mkdir -p /dest ${host}; ${idle}`]);
+    await waitFor(async () => (await tsbox(['exec', `${P}tin`, 'test', '-d', '/dest'])).code === 0);
+    const archive = async (entries: { name: string; type?: 'file' | 'directory' | 'symlink'; linkname?: string; data?: string; mode?: number }[]) => {
+      const pack = tar.pack();
+      const chunks: Buffer[] = [];
+      pack.on('data', (c: Buffer) => chunks.push(c));
+      const ended = new Promise((r) => pack.on('end', r));
+      for (const e of entries) pack.entry({ name: e.name, type: e.type ?? 'file', linkname: e.linkname, mode: e.mode ?? 0o644 }, e.data ?? '');
+      pack.finalize();
+      await ended;
+      return Buffer.concat(chunks);
+    };
+    const good = await archive([{ name: 't/', type: 'directory', mode: 0o750 }, { name: 't/a', data: 'one\n', mode: 0o600 }, { name: 't/deep/b', data: 'two\n' }, { name: 't/l', type: 'symlink', linkname: 'a' }]);
+    expect(await tsbox(['cp', '-', `${P}tin:/dest`], { input: good })).toMatchObject({ code: 0, stderr: '' });
+    expect(await ok(['exec', `${P}tin`, 'sh', '-c', 'cat /dest/t/a /dest/t/deep/b; readlink /dest/t/l; stat -c %a /dest/t /dest/t/a'])).toBe('one\ntwo\na\n750\n600\n');
+
+    // The archive's own symlink to a host path, then a member through it: lands in the container's tree.
+    const evil = await archive([{ name: 'l', type: 'symlink', linkname: host }, { name: 'l/planted', data: 'PLANTED\n' }]);
+    expect((await tsbox(['cp', '-', `${P}tin:/dest`], { input: evil })).code).toBe(0);
+    expect(readdirSync(host)).toEqual([]);
+    expect(await ok(['exec', `${P}tin`, 'cat', `${host}/planted`])).toBe('PLANTED\n');
+    await fails(['cp', '-', `${P}tin:/dest`], /tar member '\.\.\/x': name contains a "\.\." component/, undefined, await archive([{ name: '../x', data: 'x' }]));
+    expect(existsSync(join(scratch, 'x'))).toBe(false);
+    await fails(['cp', '-', `${P}tin:/nope`], /does not exist: a tar stream is extracted into an existing directory/, undefined, good);
+    await ok(['rm', '-f', `${P}tin`]);
   });
 
   it('refuses a stopped container (its files are gone)', async () => {

@@ -18,7 +18,9 @@ describe('cp arguments', () => {
     expect(planCpJob('web:/etc', '-')).toEqual({ direction: 'from-container', ref: 'web', src: '/etc', dest: null });
     expect(() => planCpJob('a:/x', 'b:/y')).toThrow(/between containers/);
     expect(() => planCpJob('/a', '/b')).toThrow(/one side must be a container/);
-    expect(() => planCpJob('-', 'web:/x')).toThrow(/stdin/);
+    expect(planCpJob('-', 'web:/x')).toEqual({ direction: 'to-container', ref: 'web', src: null, dest: '/x' });
+    expect(() => planCpJob('-', '/x')).toThrow(/goes into a container/);
+    expect(() => planCpJob('-', '-')).toThrow(/both be "-"/);
     expect(() => planCpJob('web:', '/x')).toThrow(/container path is empty/);
   });
   it('container paths are cleaned inside the root: ".." never climbs above it', () => {

@@ -7,8 +7,8 @@
  *   2. the source: opened as an fd (the last component not followed unless -L);
  *   3. the destination: what it is decides, by docker's rules (plan.ts), where the
  *      source goes;
- *   4. the copy walks fds only (copy.ts), or, with "-" as destination, the source goes
- *      to stdout as a tar stream (tar-out.ts).
+ *   4. the copy walks fds only (copy.ts); with "-", the source goes to stdout as a tar
+ *      stream (tar-out.ts), or a tar stream on stdin is extracted (tar-in.ts).
  */
 import { posix } from 'node:path';
 import { TsboxError, UsageError } from '../../errors.js';
@@ -19,7 +19,9 @@ import type { StateStore } from '../state/store.js';
 import { TreeCopier, type CopyCounts } from './copy.js';
 import { containerPathParts, decideTarget, hostPathParts, type CpJob } from './plan.js';
 import { containerSide, destKind, hostSide, kindOf, type Side } from './sides.js';
+import { extractTarStream } from './tar-in.js';
 import { writeTarStream } from './tar-out.js';
+import type { Readable } from 'node:stream';
 
 export interface CpOptions {
   archive: boolean;
@@ -28,7 +30,7 @@ export interface CpOptions {
 }
 
 /** The running container's root, as a Side, and the name users know it by. */
-function openContainer(store: StateStore, ref: string): { side: Side; name: string } {
+function openContainer(store: StateStore, ref: string): { side: Side; rootFd: number; name: string } {
   const record = store.resolve(ref);
   const notRunning = () => new UsageError(`container ${label(record)} is not running: tsbox discards a container's files when it exits`, { hint: 'Copy files while it runs, or keep them on a volume (-v).' });
   if (!isRunning(store, record)) throw notRunning();
@@ -45,7 +47,23 @@ function openContainer(store: StateStore, ref: string): { side: Side; name: stri
     close(rootFd);
     throw notRunning();
   }
-  return { side: containerSide(rootFd), name: label(record) };
+  return { side: containerSide(rootFd), rootFd, name: label(record) };
+}
+
+/** A tar stream (stdin) extracted into NAME:DEST, which must be an existing directory, as docker requires. */
+export async function streamIntoContainer(store: StateStore, ref: string, destPath: string, input: Readable, opts: CpOptions): Promise<number> {
+  const { side, rootFd, name } = openContainer(store, ref);
+  try {
+    const parts = containerPathParts(destPath);
+    const kind = open(() => destKind(side, parts.clean), `${name}:${parts.clean}`);
+    if (kind !== 'dir') throw new UsageError(`${name}:${parts.clean} ${kind === null ? 'does not exist' : 'is not a directory'}: a tar stream is extracted into an existing directory`, { hint: 'Create the directory first.' });
+    return await extractTarStream(input, rootFd, parts.clean.split('/').filter((p) => p !== ''), { archive: opts.archive, warn: opts.warn });
+  } catch (err) {
+    if (err instanceof SysError) throw new TsboxError(`copy failed: ${err.message}`, { step: 'cp', cause: err });
+    throw err;
+  } finally {
+    side.close();
+  }
 }
 
 /** NAME:SRC as a tar stream on fd 1. */
@@ -64,7 +82,7 @@ export async function streamFromContainer(store: StateStore, ref: string, srcPat
   }
 }
 
-export function copyFiles(store: StateStore, job: CpJob & { dest: string }, opts: CpOptions): CopyCounts {
+export function copyFiles(store: StateStore, job: CpJob & { src: string; dest: string }, opts: CpOptions): CopyCounts {
   const { side: inContainer, name } = openContainer(store, job.ref);
   try {
     const toContainer = job.direction === 'to-container';

@@ -2,7 +2,8 @@
  * `tsbox cp` decisions, docker's rules (docker container cp), pure:
  *
  *   which side is the container: NAME:PATH (a path with a ':' on the host is written
- *   ./a:b or absolute); exactly one side is; "-" is a tar stream (stdout only here);
+ *   ./a:b or absolute); exactly one side is; "-" is a tar stream (stdin as the source,
+ *   extracted into an existing directory; stdout as the destination);
  *
  *   SRC a file:  DEST missing -> created as that file (DEST ending in '/' must exist);
  *                DEST a directory -> copied into it under SRC's name;
@@ -34,8 +35,8 @@ export function parseCpEndpoint(arg: string): CpEndpoint {
 export interface CpJob {
   direction: 'to-container' | 'from-container';
   ref: string;
-  /** The source as given (host path, or container path relative to its root). */
-  src: string;
+  /** The source as given (host path, or container path relative to its root); null: a tar stream on stdin. */
+  src: string | null;
   /** The destination as given; null: a tar stream on stdout. */
   dest: string | null;
 }
@@ -46,7 +47,11 @@ export function planCpJob(srcArg: string, destArg: string): CpJob {
   const hint = 'Use tsbox cp HOST_PATH NAME:PATH or tsbox cp NAME:PATH HOST_PATH.';
   if (src.side === 'container' && dest.side === 'container') throw new UsageError('copying between containers is not supported', { hint });
   if (src.side === 'stream' && dest.side === 'stream') throw new UsageError('source and destination cannot both be "-"', { hint });
-  if (src.side === 'stream') throw new UsageError('reading a tar stream from stdin ("-" as source) is not supported', { hint: 'Extract it on the host first, then tsbox cp the directory.' });
+  if (src.side === 'stream') {
+    if (dest.side !== 'container') throw new UsageError('a tar stream from stdin ("-") goes into a container', { hint: 'Use tsbox cp - NAME:DIR.' });
+    if (dest.path === '') throw new UsageError(`'${destArg}': the container path is empty`, { hint: 'Use NAME:/path.' });
+    return { direction: 'to-container', ref: dest.ref, src: null, dest: dest.path };
+  }
   if (src.side === 'container') {
     if (src.path === '') throw new UsageError(`'${srcArg}': the container path is empty`, { hint: 'Use NAME:/path.' });
     return { direction: 'from-container', ref: src.ref, src: src.path, dest: dest.side === 'stream' ? null : (dest as { path: string }).path };
