@@ -139,6 +139,8 @@ export async function buildRunSpec(options: RunOptions, hostEnv: NodeJS.ProcessE
   for (const file of o.labelFiles) labelsFromFiles.push(...parseLabelFile(await readUserFile(file, '--label-file'), file));
   const labels = mergeLabels(labelsFromFiles, o.labels.map((l) => parseLabel(l)));
   const logLimits = parseLogOpts(o.logOpts);
+  // Only a kept container has a log: accepting the flag elsewhere would silently do nothing.
+  if (o.logOpts.length > 0 && !o.detach && o.name === undefined) throw new UsageError('--log-opt needs -d or --name: only a kept container has a log', { hint: 'Add --name NAME to keep its log, or drop --log-opt.' });
 
   return {
     id,

@@ -133,8 +133,15 @@ describe('logs --timestamps, --since and --log-opt rotation', () => {
     expect(shown.length).toBeLessThan(400);
     expect(shown).toEqual(shown.map((_, i) => shown[0]! + i));
     expect((await ok(['logs', '--tail', '2', `${P}rot`]))).toBe('line 399\nline 400\n');
-    await fails(['run', '--log-opt', 'max-file=2', rootfsTar(), 'true'], /max-file needs max-size/);
-    await fails(['run', '--log-opt', 'mode=non-blocking', rootfsTar(), 'true'], /unknown --log-opt 'mode=non-blocking'/);
+    await fails(['run', '-d', '--log-opt', 'max-file=2', rootfsTar(), 'true'], /max-file needs max-size/);
+    await fails(['run', '-d', '--log-opt', 'mode=non-blocking', rootfsTar(), 'true'], /unknown --log-opt 'mode=non-blocking'/);
+    await fails(['run', '--log-opt', 'max-size=1m', rootfsTar(), 'true'], /--log-opt needs -d or --name/);
+    // a named foreground run keeps a bounded log too
+    expect((await tsbox(['run', '--name', `${P}rotfg`, '--log-opt', 'max-size=1k,max-file=2', rootfsTar(), 'sh', '-c', 'i=0; while [ $i -lt 100 ]; do i=$((i+1)); echo "l $i"; done'])).code).toBe(0);
+    expect((await ok(['logs', '--tail', '1', `${P}rotfg`]))).toBe('l 100\n');
+    const fgId = (await ok(['ps', '-aq', '--no-trunc', '--filter', `name=^${P}rotfg$`])).trim();
+    expect(readdirSync(join(testRoot(), 'run', 'containers', fgId.slice(0, 12))).filter((f) => f.startsWith('container.log')).sort()).toEqual(['container.log', 'container.log.1']);
+    await ok(['rm', `${P}rotfg`]);
     await ok(['rm', `${P}rot`]);
   });
 
