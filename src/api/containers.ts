@@ -5,13 +5,13 @@
  * They reject with a UsageError (125) for a container that does not exist, or a request
  * that cannot be met (kill or exec a stopped container, rm a running one without force).
  */
-import { readFile } from 'node:fs/promises';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { UsageError } from '../errors.js';
 import { parseSignal } from '../cli/container-args.js';
 import { isRunning, label, removeContainer, signalContainer, stopContainer, waitForExit } from '../runtime/control.js';
 import { inspectContainer, type ContainerDetails } from '../runtime/inspect.js';
-import { describeStatus, tailLines, type ContainerRecord } from '../runtime/state/record.js';
+import { collectContainerLog } from '../runtime/log-reader.js';
+import { describeStatus, type ContainerRecord } from '../runtime/state/record.js';
 import { sampleCgroup } from '../runtime/stats.js';
 import { statsRow, type StatsRow, type StatsSample } from '../runtime/stats-table.js';
 import { apiKillSchema, apiLogsSchema, apiPsSchema, apiRmSchema, apiRootSchema, apiStatsSchema, apiStopSchema, apiWaitSchema, parseOptions } from './options.js';
@@ -41,19 +41,16 @@ export interface Logs<Out = string> {
   stderr: Out;
 }
 
-/** The output a detached or named container wrote so far (all of it, or the last `tail` lines of each stream). */
+/** The output a detached or named container wrote so far (all of it, or the last `tail` lines of both streams together, as `tsbox logs --tail`). */
 export async function logs(container: string, options: LogsOptions & { encoding: 'buffer' }): Promise<Logs<Buffer>>;
 export async function logs(container: string, options?: LogsOptions): Promise<Logs<string>>;
 export async function logs(container: string, options?: LogsOptions): Promise<Logs<string | Buffer>> {
   const o = parseOptions('logs', apiLogsSchema, options);
   const store = storeFor(o.root);
   const paths = store.paths(store.resolve(container).shortId);
-  const read = async (path: string) => {
-    const data = await readFile(path).catch(() => Buffer.alloc(0));
-    const tailed = o.tail === undefined ? data : Buffer.from(tailLines(data.toString('utf8'), o.tail));
-    return o.encoding === 'buffer' ? tailed : tailed.toString('utf8');
-  };
-  return { stdout: await read(paths.stdout), stderr: await read(paths.stderr) };
+  const log = await collectContainerLog(paths.log, { since: null, until: null, tail: o.tail ?? null });
+  const out = (b: Buffer) => (o.encoding === 'buffer' ? b : b.toString('utf8'));
+  return { stdout: out(log.stdout), stderr: out(log.stderr) };
 }
 
 /** docker stop: SIGTERM, then SIGKILL after `time` seconds (default 10). Resolves with the exited record. */

@@ -3,10 +3,10 @@
  * end, removing, reading logs. The container's owner (foreground tsbox or monitor) does
  * the teardown and records the exit; these only signal and watch.
  */
-import { closeSync, openSync, readSync, statSync, writeSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { TsboxError, UsageError } from '../errors.js';
-import { tailLines, type ContainerRecord } from './state/record.js';
+import { readContainerLog } from './log-reader.js';
+import type { ContainerRecord } from './state/record.js';
 import type { StateStore } from './state/store.js';
 
 const POLL_MS = 50;
@@ -89,57 +89,18 @@ export async function removeContainer(store: StateStore, r: ContainerRecord, for
 export interface LogOptions {
   follow: boolean;
   tail: number | null;
+  /** Nanoseconds since the epoch (--since, --until); null: no bound. */
+  since?: bigint | null;
+  until?: bigint | null;
+  timestamps?: boolean;
+  /** attach: only what the container writes from now on. */
+  fromNow?: boolean;
+  /** Stop following early (attach --no-sig-proxy and Ctrl-C). */
+  finished?: () => boolean;
 }
 
-/** Print a kept container's stdout and stderr logs; with follow, until it exits. */
+/** Print a kept container's log (stdout lines to fd 1, stderr to fd 2); with follow, until it exits. */
 export async function printLogs(store: StateStore, r: ContainerRecord, opts: LogOptions): Promise<void> {
-  const paths = store.paths(r.shortId);
-  const files = [
-    { path: paths.stdout, fd: 1, offset: 0 },
-    { path: paths.stderr, fd: 2, offset: 0 },
-  ];
-  for (const f of files) {
-    const text = readFrom(f.path, 0);
-    f.offset = text.length;
-    const shown = opts.tail === null ? text : Buffer.from(tailLines(text.toString('utf8'), opts.tail));
-    write(f.fd, shown);
-  }
-  if (!opts.follow) return;
-  for (;;) {
-    const exited = (store.read(r.shortId)?.status ?? 'exited') === 'exited' || !store.ownerAlive(r.shortId);
-    for (const f of files) {
-      const more = readFrom(f.path, f.offset);
-      f.offset += more.length;
-      write(f.fd, more);
-    }
-    if (exited) return;
-    await sleep(100);
-  }
-}
-
-function readFrom(path: string, offset: number): Buffer {
-  let fd: number;
-  try {
-    fd = openSync(path, 'r');
-  } catch {
-    return Buffer.alloc(0);
-  }
-  try {
-    const size = statSync(path).size;
-    if (size <= offset) return Buffer.alloc(0);
-    const buf = Buffer.alloc(size - offset);
-    let n = 0;
-    while (n < buf.length) {
-      const got = readSync(fd, buf, n, buf.length - n, offset + n);
-      if (got === 0) break;
-      n += got;
-    }
-    return buf.subarray(0, n);
-  } finally {
-    closeSync(fd);
-  }
-}
-
-function write(fd: number, data: Buffer): void {
-  for (let off = 0; off < data.length; ) off += writeSync(fd, data, off);
+  const finished = () => opts.finished?.() === true || (store.read(r.shortId)?.status ?? 'exited') === 'exited' || !store.ownerAlive(r.shortId);
+  await readContainerLog(store.paths(r.shortId).log, { follow: opts.follow, tail: opts.tail, since: opts.since ?? null, until: opts.until ?? null, timestamps: opts.timestamps ?? false, fromNow: opts.fromNow }, finished);
 }

@@ -9,7 +9,10 @@
  * to it; if it is SIGKILLed, the container dies with it and gc reclaims both). It inherits the
  * record's owner lock: the flock belongs to the open file, shared across the fork.
  *
- *   monitor fds: 0 /dev/null, 1 /dev/null, 2 monitor.log, 3 IPC, 4 owner.lock, 5 stdout.log, 6 stderr.log
+ *   monitor fds: 0 /dev/null, 1 /dev/null, 2 monitor.log, 3 IPC, 4 owner.lock
+ *
+ * The container's stdout and stderr are pipes the monitor copies into the container's log,
+ * with a timestamp per line (output-log.ts), rotated at --log-opt max-size.
  */
 import { spawn } from 'node:child_process';
 import { closeSync, openSync } from 'node:fs';
@@ -21,7 +24,7 @@ import { createEntry, runTracked } from './lifecycle.js';
 import { settleMonitorMemory } from './monitor-memory.js';
 import { StateStore } from './state/store.js';
 
-export const MONITOR_FDS = { lock: 4, stdout: 5, stderr: 6 } as const;
+export const MONITOR_FDS = { lock: 4 } as const;
 
 type MonitorReply = { t: 'started'; pid: number } | { t: 'error'; message: string; step?: string; hint?: string; exitCode: number };
 
@@ -35,11 +38,9 @@ export async function startDetached(spec: RunSpec): Promise<{ id: string; pid: n
       return fd;
     };
     const monitorLog = open(entry.paths.monitorLog);
-    const out = open(entry.paths.stdout);
-    const err = open(entry.paths.stderr);
     const child = spawn(process.execPath, programArgs('monitor'), {
       detached: true,
-      stdio: ['ignore', 'ignore', monitorLog, 'ipc', entry.lockFd, out, err],
+      stdio: ['ignore', 'ignore', monitorLog, 'ipc', entry.lockFd],
       // Nothing of the user's environment: NODE_OPTIONS or NODE_EXTRA_CA_CERTS (a CA bundle
       // parsed at start-up, several MB) would cost every monitor for the container's life.
       env: {},
@@ -73,7 +74,7 @@ export async function startDetached(spec: RunSpec): Promise<{ id: string; pid: n
 /** The monitor's side (monitor-main.ts): run the container, report its start, record its end. */
 export async function runMonitor(createLog: (spec: RunSpec) => Logger): Promise<number> {
   const message = await new Promise<{ spec: RunSpec }>((resolve) => process.once('message', (m) => resolve(m as { spec: RunSpec })));
-  const spec: RunSpec = { ...message.spec, stdio: ['ignore', MONITOR_FDS.stdout, MONITOR_FDS.stderr] };
+  const spec: RunSpec = { ...message.spec, stdio: ['ignore', 'ignore', 'ignore'] };
   const log = createLog(spec);
   const entry = new StateStore(spec.stateDir).adopt(spec.shortId, MONITOR_FDS.lock);
   const report = (reply: MonitorReply) =>

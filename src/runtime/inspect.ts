@@ -1,6 +1,6 @@
 /**
  * What `tsbox inspect` and the API's inspect() show of a container: its record, its state
- * directory and logs, its live mounts, and its spec with the security plan spelled out.
+ * directory and log, its live mounts, and its spec with the security plan spelled out.
  */
 import { readFileSync } from 'node:fs';
 import { describeSecurityPlan } from '../security/index.js';
@@ -17,7 +17,8 @@ export interface MountInfo {
 
 export interface ContainerDetails extends ContainerRecord {
   stateDir: string;
-  logs: { stdout: string; stderr: string } | null;
+  /** The container's log (container.log, rotated beside it), when it keeps one. */
+  log: string | null;
   mounts: MountInfo[];
   spec: (Omit<RunSpec, 'security'> & { security: ReturnType<typeof describeSecurityPlan> }) | null;
 }
@@ -29,7 +30,7 @@ export function inspectContainer(store: StateStore, ref: string): ContainerDetai
   return {
     ...r,
     stateDir: paths.dir,
-    logs: r.detached ? { stdout: paths.stdout, stderr: paths.stderr } : null,
+    log: r.keep ? paths.log : null,
     mounts: r.status === 'running' && r.pid ? liveMounts(r.pid) : [],
     spec: spec ? { ...spec, security: describeSecurityPlan(spec.security) } : null,
   };

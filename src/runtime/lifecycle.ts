@@ -42,6 +42,7 @@ export function newRecord(spec: RunSpec): ContainerRecord {
     tty: spec.tty,
     init: spec.init,
     cgroup: null,
+    labels: spec.labels ?? {},
   };
 }
 
@@ -62,8 +63,8 @@ export async function runTracked(spec: RunSpec, log: Logger, opts: TrackedRunOpt
   let result: RunResult;
   try {
     result = await runContainer(spec, log, {
-      // A named foreground run keeps its output for `tsbox logs`; a detached one writes its logs directly.
-      outputLog: spec.keep && !spec.detach ? entry.paths : undefined,
+      // A kept container's output is recorded for `tsbox logs` (timestamped, rotated: output-log.ts).
+      outputLog: spec.keep ? entry.paths : undefined,
       abort: opts.abort,
       onStarted: (s) => {
         entry.update({ status: 'running', pid: s.pid, ownerPid: process.pid, startedAt: new Date().toISOString(), cgroup: s.cgroup, imageDigest: s.imageDigest });

@@ -1,7 +1,8 @@
 /**
- * The output of a named foreground run (`--name` without -d), kept for `tsbox logs` in
- * the same stdout.log and stderr.log a detached container writes, while the user still
- * sees it as it comes.
+ * The output of a kept container (detached, or a named foreground run), recorded for
+ * `tsbox logs` in its container.log (timestamped lines, both streams, rotated at
+ * --log-opt max-size: see log-format.ts and container-log.ts). A named foreground run's
+ * user still sees the output as it comes; a detached container's goes only to the log.
  *
  * Without a terminal, the container's stdout and stderr are the write ends of two pipes
  * (real pipes, as with a plain run: /dev/stdout opens, and a closed reader means EPIPE)
@@ -10,18 +11,21 @@
  * more than a pipe's buffer ahead of the user. When the user's end closes (`| head`), we
  * stop reading, so the container's next write fails with EPIPE as it would have directly.
  * With a terminal, the relay (terminal.ts) hands us what it shows the user, which goes to
- * stdout.log, as docker's logs do for -t.
+ * the log as stdout, as docker's logs do for -t.
  *
  * Unnamed runs do none of this: their stdio is passed straight through.
  */
-import { closeSync, openSync, write, writeSync } from 'node:fs';
+import { closeSync, write } from 'node:fs';
 import { Socket } from 'node:net';
+import type { LogLimits } from '../spec/log-opts.js';
 import type { StdioChoice } from '../spec/run-spec.js';
 import { pipe } from '../sys/fd.js';
+import { openContainerLog, type ContainerLogWriter } from './container-log.js';
+import type { LogStream } from './log-format.js';
 
 export interface OutputLogPaths {
-  stdout: string;
-  stderr: string;
+  /** container.log */
+  log: string;
 }
 
 export interface OutputLog {
@@ -29,7 +33,7 @@ export interface OutputLog {
   readonly stdio: [StdioChoice, StdioChoice, StdioChoice];
   /** After the init started: drop our write ends and copy until the container's side closes. */
   start(): Promise<void>;
-  /** With a terminal: what the user saw, appended to stdout.log. */
+  /** With a terminal: what the user saw, recorded as stdout. */
   record(data: Buffer): void;
   /** Stop copying and close every fd. Idempotent. */
   close(): void;
@@ -45,23 +49,26 @@ export const OUTPUT_DRAIN_MS = 2000;
 /** After EAGAIN on a non-blocking destination, try again this much later. */
 const RETRY_MS = 2;
 
-export function openOutputLog(paths: OutputLogPaths, stdio: [StdioChoice, StdioChoice, StdioChoice], tty: boolean): OutputLog {
+export function openOutputLog(paths: OutputLogPaths, stdio: [StdioChoice, StdioChoice, StdioChoice], tty: boolean, limits: LogLimits): OutputLog {
   const fds: number[] = [];
   const keep = (fd: number) => (fds.push(fd), fd);
+  let log: ContainerLogWriter | null = null;
   const close = () => {
     for (const fd of fds.splice(0)) closeFd(fd);
     for (const s of sources) s.destroy();
+    log?.close();
   };
   const sources: Socket[] = [];
   try {
-    const logs = [keep(openSync(paths.stdout, 'a', 0o600)), keep(openSync(paths.stderr, 'a', 0o600))] as const;
+    const writer = (log = openContainerLog(paths.log, limits));
     if (tty) {
       // The init gives the pty to the command; nothing to copy here.
-      return { stdio, start: async () => {}, record: (data) => writeAll(logs[0], data), close };
+      return { stdio, start: async () => {}, record: (data) => writer.write('stdout', data), close };
     }
     const pipes = [pipe(), pipe()];
     for (const [r, w] of pipes) keep(r), keep(w);
-    const streams = [1, 2].map((n, i) => ({ read: pipes[i]![0], write: pipes[i]![1], log: logs[i]!, dest: destination(stdio[n]!, n) }));
+    const names: LogStream[] = ['stdout', 'stderr'];
+    const streams = [1, 2].map((n, i) => ({ read: pipes[i]![0], write: pipes[i]![1], log: (data: Buffer) => writer.write(names[i]!, data), dest: destination(stdio[n]!, n) }));
     return {
       stdio: [stdio[0], streams[0]!.write, streams[1]!.write],
       start: async () => {
@@ -89,10 +96,10 @@ function destination(choice: StdioChoice, fd: number): number | null {
   return typeof choice === 'number' ? choice : null;
 }
 
-async function copy(source: Socket, log: number, dest: number | null): Promise<void> {
+async function copy(source: Socket, log: (data: Buffer) => void, dest: number | null): Promise<void> {
   try {
     for await (const chunk of source as AsyncIterable<Buffer>) {
-      writeAll(log, chunk);
+      log(chunk);
       if (dest === null) continue;
       try {
         await writeAllAsync(dest, chunk);
@@ -105,11 +112,6 @@ async function copy(source: Socket, log: number, dest: number | null): Promise<v
   } catch {
     // destroyed by close(): the run is over
   }
-}
-
-/** The log is a regular file: a synchronous append is quick and keeps chunks in order. */
-function writeAll(fd: number, data: Buffer): void {
-  for (let off = 0; off < data.length; ) off += writeSync(fd, data, off);
 }
 
 /** The user's stdout may be a slow pipe or terminal: write without blocking the event loop. */

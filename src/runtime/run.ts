@@ -66,7 +66,7 @@ export interface StartedContainer {
 export interface RunHooks {
   /** Called once the command runs (after exec). */
   onStarted?: (started: StartedContainer) => void;
-  /** A named foreground run: record the output into these logs too (see output-log.ts). */
+  /** A kept container (detached or named): record the output into its log (see output-log.ts). */
   outputLog?: OutputLogPaths;
   /** The API's timeout or AbortSignal: once aborted, the run stops as if tsbox got SIGKILL. */
   abort?: AbortSignal;
@@ -126,8 +126,8 @@ async function startAndWait(spec: RunSpec, log: Logger, cleanup: CleanupStack, s
   }
   await dir.recordOwner({ id: spec.id, pid: process.pid, cgroup: planned });
 
-  // --name without -d: the output goes where it always does, and into the container's logs.
-  const outputLog = hooks.outputLog ? await step('open output log', () => openOutputLog(hooks.outputLog!, spec.stdio, spec.tty)) : null;
+  // -d or --name: the output goes into the container's log (and, in the foreground, where it always does).
+  const outputLog = hooks.outputLog ? await step('open output log', () => openOutputLog(hooks.outputLog!, spec.stdio, spec.tty, spec.logLimits)) : null;
   if (outputLog) cleanup.defer('output log', () => outputLog.close());
   // Without a pty, the user's terminal is relayed through pipes, never handed to the container.
   const relay = spec.tty ? null : relayTerminals(outputLog?.stdio ?? spec.stdio, isatty);

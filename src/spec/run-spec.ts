@@ -20,6 +20,8 @@ import { readOnlyTmpfsMounts } from './read-only-tmpfs.js';
 import { checkName } from '../runtime/state/record.js';
 import { stateDirFor } from '../runtime/state/store.js';
 import { checkStatsFile } from '../runtime/stats-file.js';
+import { mergeLabels, parseLabel, parseLabelFile } from './labels.js';
+import { parseLogOpts, type LogLimits } from './log-opts.js';
 
 export const DEFAULT_ROOT = '/var/lib/tsbox';
 export const DEFAULT_PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
@@ -54,6 +56,10 @@ export interface RunSpec {
   keep: boolean;
   tty: boolean;
   init: boolean;
+  /** --label: kept in the record (ps --filter label=, inspect). */
+  labels: Record<string, string>;
+  /** --log-opt: size limit and rotation of a kept container's log (runtime/container-log.ts). */
+  logLimits: LogLimits;
 }
 
 /** The state root: --root, else $TSBOX_ROOT, else /var/lib/tsbox. Two roots never share state. */
@@ -141,6 +147,12 @@ export async function buildRunSpec(options: RunOptions, hostEnv: NodeJS.ProcessE
   const root = resolveRoot(o.root, hostEnv);
   const statsFile = o.statsFile === undefined ? null : resolve(o.statsFile);
   if (statsFile !== null) checkStatsFile(statsFile);
+  const labelsFromFiles: [string, string][] = [];
+  for (const file of o.labelFiles) labelsFromFiles.push(...parseLabelFile(await readUserFile(file, '--label-file'), file));
+  const labels = mergeLabels(labelsFromFiles, o.labels.map((l) => parseLabel(l)));
+  const logLimits = parseLogOpts(o.logOpts);
+  // Only a kept container has a log: accepting the flag elsewhere would silently do nothing.
+  if (o.logOpts.length > 0 && !o.detach && o.name === undefined) throw new UsageError('--log-opt needs -d or --name: only a kept container has a log', { hint: 'Add --name NAME to keep its log, or drop --log-opt.' });
 
   return {
     id,
@@ -167,6 +179,8 @@ export async function buildRunSpec(options: RunOptions, hostEnv: NodeJS.ProcessE
     keep: o.detach || o.name !== undefined,
     tty: o.tty,
     init: o.init,
+    labels,
+    logLimits,
   };
 }
 

@@ -53,6 +53,11 @@ export const runOptionsSchema = z
     detach: z.boolean().default(false),
     tty: z.boolean().default(false),
     init: z.boolean().default(false),
+    /** Container labels (docker's --label KEY=VALUE, --label-file), recorded for ps filters and inspect. */
+    labels: z.array(z.string()).default([]),
+    labelFiles: z.array(z.string()).default([]),
+    /** A kept container's log limits (--log-opt max-size=10m, max-file=3). */
+    logOpts: z.array(z.string()).default([]),
     stdin: stdioChoice.default('inherit'),
     stdout: stdioChoice.default('inherit'),
     stderr: stdioChoice.default('inherit'),
@@ -99,4 +104,7 @@ export const FLAG_NAMES: Record<string, string> = {
   detach: '-d/--detach',
   tty: '-t/--tty',
   init: '--init',
+  labels: '--label',
+  labelFiles: '--label-file',
+  logOpts: '--log-opt',
 };

@@ -125,11 +125,15 @@ describe('detached containers', () => {
   });
 
   it('logs --tail and -f', async () => {
-    await ok(['run', '-d', '--name', `${P}g`, rootfsTar(), 'sh', '-c', 'for i in 1 2 3 4 5; do echo line$i; done; sleep 1; echo late']);
+    // "late" waits for a flag the test sets once -f is following: no timing involved.
+    await ok(['run', '-d', '--name', `${P}g`, rootfsTar(), 'sh', '-c', 'for i in 1 2 3 4 5; do echo line$i; done; while [ ! -e /tmp/go ]; do sleep 0.05; done; echo late']);
     await waitFor(async () => (await tsbox(['logs', `${P}g`])).stdout.includes('line5'));
     expect((await tsbox(['logs', '--tail', '2', `${P}g`])).stdout).toBe('line4\nline5\n');
-    const followed = await tsbox(['logs', '-f', `${P}g`]);
-    expect(followed.stdout).toBe('line1\nline2\nline3\nline4\nline5\nlate\n');
+    let followedOut = '';
+    const followed = tsbox(['logs', '-f', `${P}g`], { onSpawn: (c) => c.stdout!.on('data', (d: Buffer) => (followedOut += d.toString())) });
+    await waitFor(() => followedOut.includes('line5\n'));
+    await ok(['exec', `${P}g`, 'touch', '/tmp/go']);
+    expect((await followed).stdout).toBe('line1\nline2\nline3\nline4\nline5\nlate\n');
     expect(await ok(['wait', `${P}g`])).toBe('0\n');
     await ok(['rm', `${P}g`]);
   });

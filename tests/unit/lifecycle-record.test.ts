@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { checkName, describeStatus, formatPsTable, humanDuration, markOwnerGone, resolveRef, tailLines, type ContainerRecord } from '../../src/runtime/state/record.js';
+import { checkName, describeStatus, formatPsTable, humanDuration, markOwnerGone, resolveRef, type ContainerRecord } from '../../src/runtime/state/record.js';
 import { parseSignal } from '../../src/cli/container-args.js';
 
 const base: ContainerRecord = {
@@ -53,13 +53,6 @@ describe('records', () => {
     expect(table[0]).toMatch(/^CONTAINER ID\s+NAME\s+COMMAND\s+CREATED\s+STATUS\s+PID$/);
     expect(table[1]).toMatch(/^abc123000000\s+web\s+"sh -c echo hi"\s+10 seconds ago\s+Up 9 seconds\s+42$/);
     expect(table[2]).toMatch(/Exited \(0\) 10 seconds ago$/);
-  });
-  it('tails lines', () => {
-    expect(tailLines('a\nb\nc\n', 2)).toBe('b\nc\n');
-    expect(tailLines('a\nb\nc', 1)).toBe('c');
-    expect(tailLines('a\n', 5)).toBe('a\n');
-    expect(tailLines('a\nb\n', 0)).toBe('');
-    expect(tailLines('', 3)).toBe('');
   });
   it('parses signals by name and number', () => {
     expect(parseSignal('TERM')).toBe('SIGTERM');

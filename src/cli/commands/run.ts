@@ -36,6 +36,9 @@ interface RunFlags extends CommonOptions, CgroupLimitFlags {
   detach: boolean;
   tty?: boolean;
   init: boolean;
+  label?: string[];
+  labelFile?: string[];
+  logOpt?: string[];
 }
 
 export function runCommand(): Command {
@@ -77,6 +80,9 @@ export function runCommand(): Command {
     .option('-t, --tty', 'allocate a terminal (the default when stdin is one)')
     .option('--no-tty', 'do not allocate a terminal even when stdin is one')
     .option('--init', 'run a small init (tini) as PID 1: it reaps zombies and forwards signals', false)
+    .option('-l, --label <key=value>', 'set a container label (KEY alone: empty value)', collect)
+    .option('--label-file <file>', 'read labels from a file, one KEY=VALUE per line', collect)
+    .option('--log-opt <opt>', 'log limits of a kept container: max-size=SIZE, max-file=N (default: unlimited, as docker)', collect)
     .passThroughOptions()
     .action(async (rootfs: string, command: string[], flags: RunFlags) => {
       const options = {
@@ -117,6 +123,9 @@ export function runCommand(): Command {
         detach: flags.detach,
         tty: decideTty({ flag: flags.tty, stdinIsTty: isatty(0), detach: flags.detach, rootfsFromStdin: rootfs === '-' }),
         init: flags.init,
+        labels: flags.label ?? [],
+        labelFiles: flags.labelFile ?? [],
+        logOpts: flags.logOpt ?? [],
       };
       if (flags.detach) {
         const started = await runDetachedWithSpec(await buildRunSpec(options));

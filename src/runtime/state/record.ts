@@ -35,13 +35,15 @@ export interface ContainerRecord {
   tty: boolean;
   init: boolean;
   cgroup: string | null;
+  /** --label KEY=VALUE (docker's container labels); absent in records written before labels existed. */
+  labels?: Record<string, string>;
 }
 
 export const NAME_PATTERN = /^[a-zA-Z0-9][a-zA-Z0-9_.-]*$/;
 
-export function checkName(name: string): string {
+export function checkName(name: string, what = '--name'): string {
   if (!NAME_PATTERN.test(name) || name.length > 128) {
-    throw new UsageError(`invalid --name '${name}': use letters, digits, '_', '.' and '-', starting with a letter or digit`, { hint: 'For example --name web-1.' });
+    throw new UsageError(`invalid ${what} '${name}': use letters, digits, '_', '.' and '-', starting with a letter or digit`, { hint: 'For example web-1.' });
   }
   return name;
 }
@@ -121,14 +123,4 @@ export function formatPsTable(records: readonly ContainerRecord[], now: Date): s
   }
   const widths = rows[0]!.map((_, i) => Math.max(...rows.map((row) => row[i]!.length)));
   return rows.map((row) => row.map((cell, i) => (i === row.length - 1 ? cell : cell.padEnd(widths[i]! + 3))).join('').trimEnd()).join('\n');
-}
-
-/** The last n lines of a text (a trailing newline does not count as an empty line). */
-export function tailLines(text: string, n: number): string {
-  if (n <= 0) return '';
-  const lines = text.split('\n');
-  const trailing = lines[lines.length - 1] === '';
-  if (trailing) lines.pop();
-  const kept = lines.slice(-n).join('\n');
-  return kept === '' ? '' : trailing ? `${kept}\n` : kept;
 }

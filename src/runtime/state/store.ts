@@ -5,7 +5,7 @@
  *   <state dir>/containers/<short id>/
  *     state.json                          the ContainerRecord, replaced atomically (temp + rename)
  *     owner.lock                          flock held by the process that waits for the container
- *     stdout.log, stderr.log              a detached or named container's output
+ *     container.log[.N]                   a detached or named container's output (runtime/log-format.ts)
  *     spec.json                           the RunSpec, for exec and inspect
  *
  * The state dir is /run/tsbox for the default root (it is about processes, gone at reboot
@@ -32,8 +32,8 @@ export interface EntryPaths {
   dir: string;
   state: string;
   ownerLock: string;
-  stdout: string;
-  stderr: string;
+  /** container.log: both streams, timestamped; rotated ones are container.log.1... */
+  log: string;
   spec: string;
   monitorLog: string;
 }
@@ -66,8 +66,7 @@ export class StateStore {
       dir,
       state: join(dir, 'state.json'),
       ownerLock: join(dir, 'owner.lock'),
-      stdout: join(dir, 'stdout.log'),
-      stderr: join(dir, 'stderr.log'),
+      log: join(dir, 'container.log'),
       spec: join(dir, 'spec.json'),
       monitorLog: join(dir, 'monitor.log'),
     };
@@ -137,6 +136,22 @@ export class StateStore {
       if (!current) throw new TsboxError(`the record of container ${shortId} disappeared`);
       const next = { ...current, ...patch };
       writeAtomic(this.paths(shortId).state, next);
+      return next;
+    });
+  }
+
+  /**
+   * docker rename: under the global lock, so two renames (or a rename and a run --name)
+   * never give one name to two containers. The name lives only in the record.
+   */
+  rename(ref: string, newName: string): ContainerRecord {
+    return this.withLock(() => {
+      const records = this.listRaw();
+      const r = resolveRef(ref, records);
+      if (r.name === newName) throw new UsageError(`container ${ref} is already named '${newName}'`, { hint: 'Choose a different name.' });
+      if (nameTaken(newName, records)) throw new UsageError(`the container name '${newName}' is already in use`, { hint: `Remove that container first (tsbox rm ${newName}), or choose another name.` });
+      const next = { ...r, name: newName };
+      writeAtomic(this.paths(r.shortId).state, next);
       return next;
     });
   }
