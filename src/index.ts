@@ -36,7 +36,7 @@ export async function runWithSpec(spec: RunSpec, logger?: Logger): Promise<RunRe
   const log = logger ?? createLogger(spec.log.level, spec.log.format, { container: spec.shortId });
   const result = await runTracked(spec, log);
   if (spec.report.statsFile) {
-    const record = { id: result.id, exitCode: result.exitCode, oomKilled: result.oomKilled, ...(result.stats ? statsRecord(result.stats, result.wallMs) : { wallMs: Math.round(result.wallMs) }) };
+    const record = { id: result.id, exitCode: result.exitCode, oomKilled: result.oomKilled, ...statsRecord(result.stats, result.wallMs) };
     await writeFile(spec.report.statsFile, `${JSON.stringify(record, null, 2)}\n`);
   }
   return result;

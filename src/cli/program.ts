@@ -33,6 +33,9 @@ export function buildProgram(): Command {
       writeErr: (s) => writeLine(2, s.trimEnd()),
       outputError: () => {},
     });
+    // A command with subcommands given none (`tsbox`, `tsbox rootfs`) shows its help on
+    // stdout and exits 0, as docker does; commander would treat it as an error (status 1).
+    if (cmd.commands.length > 0) cmd.help = () => (Command.prototype.help as (context: { error: boolean }) => never).call(cmd, { error: false });
     cmd.commands.forEach(configure);
   };
   configure(program);

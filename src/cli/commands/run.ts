@@ -123,7 +123,7 @@ export function runCommand(): Command {
         const limit = flags.memory ? ` (memory limit ${flags.memory})` : '';
         writeLine(2, `tsbox: the container was killed by the kernel's OOM killer${limit}. Raise --memory, or make the job use less memory.`);
       }
-      if (flags.stats && result.stats) writeLine(2, `tsbox: ${formatStatsLine(result.stats, result.wallMs)}`);
+      if (flags.stats) writeLine(2, `tsbox: ${formatStatsLine(result.stats, result.wallMs)}`);
       process.exitCode = result.exitCode;
     });
   return addCommonOptions(cmd);
