@@ -1,10 +1,9 @@
 /**
  * The programmatic API: `import { run } from 'tsbox'`. The CLI is a thin layer over it.
  */
-import { writeFile } from 'node:fs/promises';
-import { statsRecord } from './cgroups/index.js';
 import { createLogger, type Logger } from './log.js';
 import { runTracked } from './runtime/lifecycle.js';
+import { writeStatsFile } from './runtime/stats-file.js';
 import type { RunResult } from './runtime/run.js';
 import type { RunSpec } from './spec/run-spec.js';
 import { buildRunSpec } from './spec/run-spec.js';
@@ -35,9 +34,6 @@ export async function run(options: RunOptions, logger?: Logger): Promise<RunResu
 export async function runWithSpec(spec: RunSpec, logger?: Logger): Promise<RunResult> {
   const log = logger ?? createLogger(spec.log.level, spec.log.format, { container: spec.shortId });
   const result = await runTracked(spec, log);
-  if (spec.report.statsFile) {
-    const record = { id: result.id, exitCode: result.exitCode, oomKilled: result.oomKilled, ...statsRecord(result.stats, result.wallMs) };
-    await writeFile(spec.report.statsFile, `${JSON.stringify(record, null, 2)}\n`);
-  }
+  await writeStatsFile(spec, result);
   return result;
 }

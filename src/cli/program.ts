@@ -18,6 +18,9 @@ import { execCommand } from './commands/exec.js';
 import { statsCommand } from './commands/stats.js';
 import { pruneCommand } from './commands/prune.js';
 import { reportError, writeLine } from './render-error.js';
+import { decideStateAccess, probeDir } from './state-access.js';
+import { DEFAULT_ROOT, resolveRoot } from '../spec/run-spec.js';
+import { stateDirFor } from '../runtime/state/store.js';
 
 export function buildProgram(): Command {
   const program = new Command('tsbox')
@@ -39,7 +42,24 @@ export function buildProgram(): Command {
     cmd.commands.forEach(configure);
   };
   configure(program);
+  program.hook('preAction', (_program, action) => checkStateRoot(action));
   return program;
+}
+
+/** Commands that never touch the state root: they need no root. */
+const STATELESS = new Set(['rootfs from-host']);
+
+/** Without root, the state root decides: one line naming what is needed (state-access.ts). */
+function checkStateRoot(action: Command): void {
+  const uid = process.getuid?.() ?? 0;
+  if (uid === 0) return; // root's own failures (a read-only disk...) are real errors, reported where they happen
+  const names: string[] = [];
+  for (let c: Command | null = action; c && c.parent; c = c.parent) names.unshift(c.name());
+  const command = names.join(' ');
+  if (STATELESS.has(command)) return;
+  const root = resolveRoot((action.opts() as { root?: string }).root);
+  const denied = decideStateAccess(command, uid, [probeDir(root), probeDir(stateDirFor(root, DEFAULT_ROOT))]);
+  if (denied) throw denied;
 }
 
 export async function main(argv: string[]): Promise<number> {

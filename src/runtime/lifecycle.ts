@@ -15,6 +15,12 @@ export interface TrackedRunOptions {
   /** The record, when another process created it (a detached container's front end). */
   entry?: OwnedEntry;
   onStarted?: (pid: number) => void;
+  /**
+   * After the container exited, before its record says so (or is removed with --rm): what
+   * must be in place for someone who waits on the record (`tsbox wait`, `ps`), such as a
+   * detached run's --stats-file.
+   */
+  onExited?: (result: RunResult) => Promise<void>;
 }
 
 export function newRecord(spec: RunSpec): ContainerRecord {
@@ -75,6 +81,7 @@ export async function runTracked(spec: RunSpec, log: Logger, opts: TrackedRunOpt
     }
     throw err;
   }
+  await opts.onExited?.(result);
   if (spec.keep) {
     entry.update({ status: 'exited', pid: null, exitCode: result.exitCode, oomKilled: result.oomKilled, finishedAt: new Date().toISOString() });
     entry.release();

@@ -10,6 +10,7 @@ import { isatty } from 'node:tty';
 import { formatStatsLine, type CgroupLimitFlags } from '../../cgroups/index.js';
 import { addCommonOptions, collect, type CommonOptions } from '../options.js';
 import { writeLine } from '../render-error.js';
+import { UsageError } from '../../errors.js';
 
 /** Commander's parsed flags; the resource flags keep the names the cgroups module parses. */
 interface RunFlags extends CommonOptions, CgroupLimitFlags {
@@ -31,6 +32,8 @@ interface RunFlags extends CommonOptions, CgroupLimitFlags {
   statsFile?: string;
   name?: string;
   detach: boolean;
+  rm?: boolean;
+  interactive?: boolean;
   tty?: boolean;
   init: boolean;
 }
@@ -67,7 +70,7 @@ export function runCommand(): Command {
     .option('--stats', 'print a one-line resource summary when the container exits', false)
     .option('--stats-file <file>', 'write the resource summary as JSON')
     .option('-i, --interactive', 'keep stdin open (always on; accepted for docker habits)')
-    .option('--rm', 'remove the container when it exits (the default without -d and --name; accepted for docker habits)')
+    .option('--rm', 'remove the container when it exits, also with -d or --name (the default without them)')
     .option('--name <name>', 'name the container; it is then kept after it exits, for logs, inspect and rm')
     .option('-d, --detach', 'run in the background: print the id; output goes to tsbox logs', false)
     .option('-t, --tty', 'allocate a terminal (the default when stdin is one)')
@@ -75,6 +78,8 @@ export function runCommand(): Command {
     .option('--init', 'keep tsbox\'s init as PID 1: it reaps zombies and forwards signals', false)
     .passThroughOptions()
     .action(async (rootfs: string, command: string[], flags: RunFlags) => {
+      // -i is CLI-only (the API has stdin): a detached container's stdin is /dev/null, with no attach to feed it.
+      if (flags.interactive && flags.detach) throw new UsageError('-i and -d cannot be combined: a detached container\'s stdin is /dev/null (tsbox has no attach)', { hint: 'Drop -i, or run in the foreground.' });
       const options = {
         rootfs,
         command,
@@ -110,6 +115,7 @@ export function runCommand(): Command {
         statsFile: flags.statsFile,
         name: flags.name,
         detach: flags.detach,
+        rm: flags.rm ?? false,
         tty: decideTty({ flag: flags.tty, stdinIsTty: isatty(0), detach: flags.detach, rootfsFromStdin: rootfs === '-' }),
         init: flags.init,
       };
