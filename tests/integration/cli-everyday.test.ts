@@ -4,7 +4,7 @@
  * with -d and --name or be refused, and every command run by a user who is not root.
  */
 import { spawnSync } from 'node:child_process';
-import { chmodSync, chownSync, copyFileSync, mkdirSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { chmodSync, chownSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { findCgroup2Mount } from '../../src/cgroups/index.js';
@@ -203,5 +203,41 @@ describe('without root', () => {
     expect(existsSync(out)).toBe(true);
     expect(asNobody(['--help']).status).toBe(0);
     expect(asNobody([]).status).toBe(0);
+  });
+});
+
+describe('--cgroup-parent from the first group on', () => {
+  const mount = findCgroup2Mount(readFileSync('/proc/self/mountinfo', 'utf8'));
+  const parent = `tsbox-test-parent-${process.pid}`;
+
+  afterAll(() => {
+    if (mount && existsSync(join(mount, parent))) rmdirSync(join(mount, parent));
+  });
+
+  it('the start-up group is made under --cgroup-parent, never under tsbox/, and a SIGKILL leaves nothing there', async () => {
+    expect(mount, 'a cgroup2 hierarchy (tests/setup.sh machines have one)').not.toBeNull();
+    let child: import('node:child_process').ChildProcess | undefined;
+    let out = '';
+    const run = tsbox(['run', '--cgroup-parent', parent, rootfsTar(), 'sh', '-c', 'hostname; exec sleep 60'], {
+      onSpawn: (c) => {
+        child = c;
+        c.stdout!.on('data', (d: Buffer | string) => (out += d.toString()));
+      },
+      timeoutMs: 60_000,
+    });
+    let shortId = '';
+    try {
+      await until('the container printed its id', () => /^[0-9a-f]{12}$/m.test(out));
+      shortId = /^([0-9a-f]{12})$/m.exec(out)![1]!;
+      expect(existsSync(join(mount!, parent, shortId))).toBe(true);
+      expect(existsSync(join(mount!, 'tsbox', shortId))).toBe(false);
+    } finally {
+      child!.kill('SIGKILL'); // the container dies with it (PDEATHSIG)
+      await run;
+    }
+    expect(existsSync(join(mount!, 'tsbox', shortId))).toBe(false);
+    // The run had recorded its group: gc destroys it.
+    expect((await tsbox(['gc'])).code).toBe(0);
+    expect(existsSync(join(mount!, parent, shortId))).toBe(false);
   });
 });
