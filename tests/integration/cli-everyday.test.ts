@@ -241,3 +241,22 @@ describe('--cgroup-parent from the first group on', () => {
     expect(existsSync(join(mount!, parent, shortId))).toBe(false);
   });
 });
+
+describe('rootfs/.locks after prune', () => {
+  it('the extraction locks of removed entries (and of rewritten archives) are removed with them', async () => {
+    const root = join(scratch, 'locks-root');
+    const tar = join(scratch, 'locks.tar');
+    copyFileSync(rootfsTar(), tar);
+    const locks = () => readdirSync(join(root, 'rootfs', '.locks'));
+    expect((await tsbox(['run', tar, 'true'], { root })).code).toBe(0);
+    expect(locks()).toHaveLength(1);
+    // The same path rewritten: a new stat key, a new lock; the old one is no longer indexed.
+    copyFileSync(rootfsTar(), tar);
+    spawnSync('sh', ['-c', `printf x >> ${tar}`]);
+    expect((await tsbox(['run', tar, 'true'], { root })).code).toBe(0);
+    expect(locks()).toHaveLength(2);
+    const pruned = await tsbox(['rootfs', 'prune'], { root });
+    expect(pruned.code, pruned.stderr).toBe(0);
+    expect(locks()).toEqual([]);
+  });
+});
