@@ -1,37 +1,31 @@
 /**
- * -t against a real terminal: tsbox runs in a tmux pane (its own tmux server, killed after),
- * keys are sent with send-keys and the screen read with capture-pane.
+ * -t against a real terminal: tsbox runs in a tmux pane (a tmux server of each test's own,
+ * closed after it: tests/helpers/tmux.ts), keys are sent with send-keys and the screen
+ * read with capture-pane. tmux is installed by tests/setup.sh.
  */
-import { execFileSync, spawnSync } from 'node:child_process';
 import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, inject, it } from 'vitest';
+import { startTmux, type TmuxSession } from '../helpers/tmux.js';
 import { rootfsTar, testRoot, TSBOX_BIN } from '../helpers/tsbox.js';
 
-const hasTmux = spawnSync('tmux', ['-V']).status === 0;
-const socket = `tsbox-tty-${process.pid}`;
-const tmux = (...args: string[]) => execFileSync('tmux', ['-L', socket, ...args], { encoding: 'utf8' });
+let session: TmuxSession | null = null;
 
-afterEach(() => {
-  spawnSync('tmux', ['-L', socket, 'kill-server']);
-});
-
-async function screenShows(pattern: RegExp, timeoutMs = 10_000): Promise<string> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const screen = tmux('capture-pane', '-p');
-    if (pattern.test(screen)) return screen;
-    if (Date.now() > deadline) throw new Error(`the screen never showed ${pattern}:\n${screen}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
+async function start(command: string): Promise<TmuxSession> {
+  session = await startTmux(command);
+  return session;
 }
 
-describe.skipIf(!hasTmux)('interactive shell in a terminal (needs tmux)', () => {
+afterEach(async () => {
+  await session?.close();
+  session = null;
+});
+
+describe('interactive shell in a terminal', () => {
   it('tty is /dev/pts/0, stty size matches, Ctrl-C reaches the foreground process, Ctrl-D ends the shell, the terminal is restored', async () => {
     // After tsbox exits, the pane's shell prints the exit status and whether the terminal is canonical again.
     const command = `TSBOX_ROOT=${testRoot()} ${TSBOX_BIN} run ${rootfsTar()} /bin/sh; echo EXIT=$?; stty -a | grep -o -- '-\\?icanon\\b' | sed 's/^/MODE=/'; sleep 60`;
-    tmux('new-session', '-d', '-x', '100', '-y', '30', 'sh', '-c', command);
-    tmux('set-option', '-g', 'status', 'off');
+    const { tmux, screenShows, processRuns } = await start(command);
     await screenShows(/^\/ #/m);
     const [rows, cols] = tmux('display', '-p', '#{pane_height} #{pane_width}').trim().split(' ');
     tmux('send-keys', 'tty; stty size; echo pid=$$', 'Enter');
@@ -40,15 +34,15 @@ describe.skipIf(!hasTmux)('interactive shell in a terminal (needs tmux)', () => 
     expect(screen).toMatch(new RegExp(`^${rows} ${cols}$`, 'm'));
 
     tmux('send-keys', 'sleep 50', 'Enter');
-    await new Promise((r) => setTimeout(r, 300));
+    await processRuns(['sleep', '50']); // a Ctrl-C before sleep runs would reach the shell instead
     tmux('send-keys', 'C-c');
     tmux('send-keys', 'echo rc=$?', 'Enter');
     await screenShows(/^rc=130$/m);
 
+    // The new size reaches the container when tsbox relays SIGWINCH: the shell polls for it.
     tmux('resize-window', '-x', '90', '-y', '20');
-    await new Promise((r) => setTimeout(r, 300));
-    tmux('send-keys', 'stty size', 'Enter');
-    await screenShows(/^20 90$/m);
+    tmux('send-keys', 'until [ "$(stty size)" = "20 90" ]; do sleep 0.05; done; echo resized-to-$(stty size | tr " " x)', 'Enter');
+    await screenShows(/^resized-to-20x90$/m);
 
     tmux('send-keys', 'C-d');
     const end = await screenShows(/MODE=/);
@@ -66,7 +60,7 @@ describe.skipIf(!hasTmux)('interactive shell in a terminal (needs tmux)', () => 
       'sleep 60',
     ].join('; ');
     try {
-      tmux('new-session', '-d', '-x', '100', '-y', '30', 'sh', '-c', command);
+      const { screenShows } = await start(command);
       const screen = await screenShows(/^C=\d+$/m);
       expect(screen).toMatch(/^A=0$/m);
       expect(screen).toMatch(/^FILE=\/dev\/pts\/0$/m);
@@ -86,7 +80,7 @@ describe.skipIf(!hasTmux)('interactive shell in a terminal (needs tmux)', () => 
       `${tsbox} rm ${name}; ${tsbox} ps -a | grep -c ${name} | sed 's/^/LEFT=/'`,
       'sleep 60',
     ].join('; ');
-    tmux('new-session', '-d', '-x', '100', '-y', '30', 'sh', '-c', command);
+    const { screenShows } = await start(command);
     const screen = await screenShows(/^LEFT=\d+$/m);
     expect(screen).toMatch(/^out\nerr\nA=6$/m);
     expect(screen).toMatch(/^LOG=out\nLOG=err$/m);
@@ -95,14 +89,14 @@ describe.skipIf(!hasTmux)('interactive shell in a terminal (needs tmux)', () => 
 
   it('job control: Ctrl-Z stops the foreground job, fg resumes it', async () => {
     const command = `TSBOX_ROOT=${testRoot()} ${TSBOX_BIN} run -it ${rootfsTar()} /bin/sh; echo EXIT=$?; sleep 60`;
-    tmux('new-session', '-d', '-x', '100', '-y', '30', 'sh', '-c', command);
+    const { tmux, screenShows, processRuns } = await start(command);
     await screenShows(/^\/ #/m);
     tmux('send-keys', 'sleep 30', 'Enter');
-    await new Promise((r) => setTimeout(r, 300));
+    await processRuns(['sleep', '30']);
     tmux('send-keys', 'C-z');
     await screenShows(/Stopped/i);
     tmux('send-keys', 'fg', 'Enter');
-    await new Promise((r) => setTimeout(r, 300));
+    await processRuns(['sleep', '30'], { running: true }); // continued, and the foreground job again
     tmux('send-keys', 'C-c');
     tmux('send-keys', 'jobs; echo jobs-done; exit 3', 'Enter');
     const end = await screenShows(/^EXIT=3$/m);
@@ -111,11 +105,11 @@ describe.skipIf(!hasTmux)('interactive shell in a terminal (needs tmux)', () => 
 
   it('--init with a terminal: the command gets the foreground, Ctrl-C reaches it', async () => {
     const command = `TSBOX_ROOT=${testRoot()} ${TSBOX_BIN} run -t --init ${rootfsTar()} /bin/sh; echo EXIT=$?; sleep 60`;
-    tmux('new-session', '-d', '-x', '100', '-y', '30', 'sh', '-c', command);
+    const { tmux, screenShows, processRuns } = await start(command);
     await screenShows(/^\/ #/m);
     tmux('send-keys', 'echo pid=$$; sleep 50', 'Enter');
     await screenShows(/pid=\d+/);
-    await new Promise((r) => setTimeout(r, 300)); // let sleep start: a Ctrl-C before it reaches the shell instead
+    await processRuns(['sleep', '50']); // a Ctrl-C before sleep runs would reach the shell instead
     tmux('send-keys', 'C-c');
     tmux('send-keys', 'echo rc=$?', 'Enter');
     await screenShows(/^rc=130$/m);
