@@ -117,6 +117,16 @@ describe('run flags with -d and --name: each works or is refused in one line', (
     expect(readdirSync(join(testRoot(), 'run', 'containers')).filter((d) => id.startsWith(d))).toEqual([]);
   });
 
+  it('stop and rm -f of a running -d --rm container: done, and it is gone', async () => {
+    for (const [name, args] of [[`${P}rmstop`, ['stop', '-t', '1']], [`${P}rmforce`, ['rm', '-f']]] as const) {
+      const r = await tsbox(['run', '-d', '--rm', '--name', name, rootfsTar(), 'sleep', '60']);
+      expect(r.code, r.stderr).toBe(0);
+      const done = await tsbox([...args, name]);
+      expect({ args, code: done.code, stderr: done.stderr, stdout: done.stdout.trim() }).toEqual({ args, code: 0, stderr: '', stdout: args[0] === 'stop' ? name : expect.any(String) });
+      await until(`${name} has left ps -a`, async () => !(await psAll()).some((c) => c.name === name));
+    }
+  });
+
   it('run --name --rm in the foreground: removed at exit, the name is free again', async () => {
     const first = await tsbox(['run', '--rm', '--name', `${P}fg`, rootfsTar(), 'true']);
     expect(first.code, first.stderr).toBe(0);
