@@ -9,7 +9,7 @@
  * reaches the dying server ("server exited unexpectedly").
  */
 import { execFileSync, spawnSync } from 'node:child_process';
-import { readdirSync, readFileSync } from 'node:fs';
+import { readdirSync, readFileSync, rmSync } from 'node:fs';
 
 let sessions = 0;
 
@@ -34,6 +34,7 @@ export async function startTmux(command: string, size: { x: number; y: number } 
   const tmux = (...args: string[]) => execFileSync('tmux', ['-L', socket, ...args], { encoding: 'utf8' });
   tmux('new-session', '-d', '-x', String(size.x), '-y', String(size.y), 'sh', '-c', command);
   const serverPid = Number(tmux('display-message', '-p', '#{pid}').trim());
+  const socketPath = tmux('display-message', '-p', '#{socket_path}').trim();
   const panePid = Number(tmux('display-message', '-p', '#{pane_pid}').trim());
   tmux('set-option', '-g', 'status', 'off');
 
@@ -71,6 +72,7 @@ export async function startTmux(command: string, size: { x: number; y: number } 
     async close() {
       spawnSync('tmux', ['-L', socket, 'kill-server']);
       await until(() => `the tmux server ${serverPid} did not exit`, () => (isGone(serverPid) ? true : null), 10_000);
+      rmSync(socketPath, { force: true }); // a killed server leaves its socket file behind
     },
   };
 }
