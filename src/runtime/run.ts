@@ -19,7 +19,7 @@ import { writeFile } from 'node:fs/promises';
 import { readFileSync } from 'node:fs';
 import { constants as osConstants } from 'node:os';
 import { isatty } from 'node:tty';
-import { createContainerCgroup, plannedCgroupPath, removeEmptyDefaultParent, type CgroupStats, type ContainerCgroup } from '../cgroups/index.js';
+import { createContainerCgroup, plannedCgroupPath, removeEmptyDefaultParent, UNMEASURED, type CgroupStats, type ContainerCgroup } from '../cgroups/index.js';
 import { removeEarlyGroup, type EarlyGroup } from '../cgroups/early-group.js';
 import { asTsboxError, TsboxError } from '../errors.js';
 import { prepareImage } from '../image/index.js';
@@ -51,8 +51,8 @@ export interface RunResult {
   signal: NodeJS.Signals | null;
   /** The kernel's OOM killer killed something in the container (memory.events oom_kill). */
   oomKilled: boolean;
-  /** Resource use read from the container's cgroup just before it was removed. */
-  stats: CgroupStats | null;
+  /** Resource use read from the container's cgroup just before it was removed; null where not measured (every field without a cgroup). */
+  stats: CgroupStats;
   wallMs: number;
 }
 
@@ -208,7 +208,7 @@ async function startAndWait(spec: RunSpec, log: Logger, cleanup: CleanupStack, s
   if (copied) await drainAfterExit(copied, OUTPUT_DRAIN_MS);
   if (relayedStdio) await drainAfterExit(relayedStdio, OUTPUT_DRAIN_MS);
   const wallMs = performance.now() - started;
-  const stats = cgroup ? cgroup.readStats() : null;
+  const stats = cgroup ? cgroup.readStats() : UNMEASURED;
   const oomKilled = cgroup ? cgroup.oomKilled() : false;
   const exitCode = exit.code ?? 128 + (osConstants.signals[exit.signal!] ?? 0);
   return { id: spec.id, exitCode, signal: exit.signal, oomKilled, stats, wallMs };

@@ -52,7 +52,7 @@ export interface RunSpec {
   stateDir: string;
   name: string | null;
   detach: boolean;
-  /** Keep the record after exit, until `tsbox rm`: -d or --name (as docker without --rm). */
+  /** Keep the record after exit, until `tsbox rm`: -d or --name, unless --rm (as docker). */
   keep: boolean;
   tty: boolean;
   init: boolean;
@@ -143,7 +143,7 @@ export async function buildRunSpec(options: RunOptions, hostEnv: NodeJS.ProcessE
 
   if (o.name !== undefined) checkName(o.name);
   if (o.init) await checkStaticInit(STATIC_INIT_HOST_PATH);
-  if (o.tty && o.detach) throw new UsageError('-t and -d cannot be combined: a detached container has no terminal to attach', { hint: 'Drop -t, and use tsbox logs to read its output.' });
+  if (o.detach) checkDetachable(o);
   const root = resolveRoot(o.root, hostEnv);
   const statsFile = o.statsFile === undefined ? null : resolve(o.statsFile);
   if (statsFile !== null) checkStatsFile(statsFile);
@@ -176,12 +176,25 @@ export async function buildRunSpec(options: RunOptions, hostEnv: NodeJS.ProcessE
     stateDir: stateDirFor(root, DEFAULT_ROOT),
     name: o.name ?? null,
     detach: o.detach,
-    keep: o.detach || o.name !== undefined,
+    keep: (o.detach || o.name !== undefined) && !o.rm,
     tty: o.tty,
     init: o.init,
     labels,
     logLimits,
   };
+}
+
+/**
+ * The flags a detached container cannot honour, refused in one line rather than ignored:
+ * its monitor has no terminal, no stdin and no stderr of the user's (run/detach.ts).
+ * Everything else works with -d: --rm and --stats-file are done by the monitor at exit.
+ */
+function checkDetachable(o: ParsedRunOptions): void {
+  if (o.tty) throw new UsageError('-t and -d cannot be combined: a detached container has no terminal to attach', { hint: 'Drop -t, and use tsbox logs to read its output.' });
+  if (o.stats) throw new UsageError('--stats and -d cannot be combined: the summary is printed on the stderr of tsbox run, which returns at once with -d', { hint: 'Use --stats-file FILE: the container\'s monitor writes it when the container exits.' });
+  if (o.rootfs === '-') throw new UsageError('a rootfs on stdin ("-") and -d cannot be combined: the container is started in the background, after tsbox run has returned', { hint: 'Save the archive to a file and give its path.' });
+  const redirected = (['stdin', 'stdout', 'stderr'] as const).filter((k) => o[k] !== 'inherit');
+  if (redirected.length > 0) throw new UsageError(`${redirected.join(', ')} and detach cannot be combined: a detached container's output goes to its log files`, { hint: 'Read it with tsbox logs.' });
 }
 
 async function readUserFile(path: string, flag: string): Promise<string> {

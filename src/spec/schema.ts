@@ -51,6 +51,8 @@ export const runOptionsSchema = z
     // Lifecycle (runtime/lifecycle.ts): a name, background runs, a terminal, an init.
     name: z.string().optional(),
     detach: z.boolean().default(false),
+    /** Remove the container when it exits, even with a name or -d (docker's --rm). */
+    rm: z.boolean().default(false),
     tty: z.boolean().default(false),
     init: z.boolean().default(false),
     /** Container labels (docker's --label KEY=VALUE, --label-file), recorded for ps filters and inspect. */
@@ -102,6 +104,8 @@ export const FLAG_NAMES: Record<string, string> = {
   statsFile: '--stats-file',
   name: '--name',
   detach: '-d/--detach',
+  rm: '--rm',
+  stats: '--stats',
   tty: '-t/--tty',
   init: '--init',
   labels: '--label',

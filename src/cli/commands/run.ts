@@ -12,6 +12,7 @@ import { addCommonOptions, collect, type CommonOptions } from '../options.js';
 import { writeLine } from '../render-error.js';
 import { resolveVolumeSource } from '../host-paths.js';
 import { parseReadOnlyTmpfsFlag } from '../../spec/read-only-tmpfs.js';
+import { UsageError } from '../../errors.js';
 
 /** Commander's parsed flags; the resource flags keep the names the cgroups module parses. */
 interface RunFlags extends CommonOptions, CgroupLimitFlags {
@@ -34,6 +35,8 @@ interface RunFlags extends CommonOptions, CgroupLimitFlags {
   statsFile?: string;
   name?: string;
   detach: boolean;
+  rm?: boolean;
+  interactive?: boolean;
   tty?: boolean;
   init: boolean;
   label?: string[];
@@ -74,7 +77,7 @@ export function runCommand(): Command {
     .option('--stats', 'print a one-line resource summary when the container exits', false)
     .option('--stats-file <file>', 'write the resource summary as JSON')
     .option('-i, --interactive', 'keep stdin open (always on; accepted for docker habits)')
-    .option('--rm', 'remove the container when it exits (the default without -d and --name; accepted for docker habits)')
+    .option('--rm', 'remove the container when it exits, also with -d or --name (the default without them)')
     .option('--name <name>', 'name the container; it is then kept after it exits, for logs, inspect and rm')
     .option('-d, --detach', 'run in the background: print the id; output goes to tsbox logs', false)
     .option('-t, --tty', 'allocate a terminal (the default when stdin is one)')
@@ -85,6 +88,8 @@ export function runCommand(): Command {
     .option('--log-opt <opt>', 'log limits of a kept container: max-size=SIZE, max-file=N (default: unlimited, as docker)', collect)
     .passThroughOptions()
     .action(async (rootfs: string, command: string[], flags: RunFlags) => {
+      // -i is CLI-only (the API has stdin): a detached container's stdin is /dev/null, with no attach to feed it.
+      if (flags.interactive && flags.detach) throw new UsageError('-i and -d cannot be combined: a detached container\'s stdin is /dev/null (tsbox has no attach)', { hint: 'Drop -i, or run in the foreground.' });
       const options = {
         rootfs,
         command,
@@ -121,6 +126,7 @@ export function runCommand(): Command {
         statsFile: flags.statsFile,
         name: flags.name,
         detach: flags.detach,
+        rm: flags.rm ?? false,
         tty: decideTty({ flag: flags.tty, stdinIsTty: isatty(0), detach: flags.detach, rootfsFromStdin: rootfs === '-' }),
         init: flags.init,
         labels: flags.label ?? [],
@@ -137,7 +143,7 @@ export function runCommand(): Command {
         const limit = flags.memory ? ` (memory limit ${flags.memory})` : '';
         writeLine(2, `tsbox: the container was killed by the kernel's OOM killer${limit}. Raise --memory, or make the job use less memory.`);
       }
-      if (flags.stats && result.stats) writeLine(2, `tsbox: ${formatStatsLine(result.stats, result.wallMs)}`);
+      if (flags.stats) writeLine(2, `tsbox: ${formatStatsLine(result.stats, result.wallMs)}`);
       process.exitCode = result.exitCode;
     });
   return addCommonOptions(cmd);
