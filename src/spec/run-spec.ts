@@ -193,7 +193,8 @@ function checkDetachable(o: ParsedRunOptions): void {
   if (o.tty) throw new UsageError('-t and -d cannot be combined: a detached container has no terminal to attach', { hint: 'Drop -t, and use tsbox logs to read its output.' });
   if (o.stats) throw new UsageError('--stats and -d cannot be combined: the summary is printed on the stderr of tsbox run, which returns at once with -d', { hint: 'Use --stats-file FILE: the container\'s monitor writes it when the container exits.' });
   if (o.rootfs === '-') throw new UsageError('a rootfs on stdin ("-") and -d cannot be combined: the container is started in the background, after tsbox run has returned', { hint: 'Save the archive to a file and give its path.' });
-  const redirected = (['stdin', 'stdout', 'stderr'] as const).filter((k) => o[k] !== 'inherit');
+  // 'ignore' is what a detached container gets anyway (its stdin is /dev/null, its output the log).
+  const redirected = (['stdin', 'stdout', 'stderr'] as const).filter((k) => o[k] !== 'inherit' && o[k] !== 'ignore');
   if (redirected.length > 0) throw new UsageError(`${redirected.join(', ')} and detach cannot be combined: a detached container's output goes to its log files`, { hint: 'Read it with tsbox logs.' });
 }
 
