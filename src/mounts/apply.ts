@@ -11,7 +11,7 @@
 import { readlinkSync } from 'node:fs';
 import { fchmodat, mknodat, symlinkat, unlinkat } from '../sys/fs.js';
 import * as inRootSys from '../sys/in-root.js';
-import { mount, MS } from '../sys/mount.js';
+import { mount, mountFlagsOf, MS } from '../sys/mount.js';
 import { fdTarget, InRoot, type InRootOptions, type InRootSys } from './in-root.js';
 import type { MountStep } from './plan.js';
 import type { LinkReader } from './secure-join.js';
@@ -91,11 +91,14 @@ export function applyMountStep(root: string, step: MountStep): void {
     case 'mount':
       withFd(r.ensure(step.target, step.create, opts), (t) => mount(step.source, t, step.fstype, step.flags, step.data ?? null));
       return;
-    case 'bind':
+    case 'bind': {
       withFd(r.ensure(step.target, step.create, opts), (t) => mount(step.source, t, null, MS.BIND | MS.REC));
-      // A bind mount takes MS_RDONLY only on a remount of itself: reopen to reach the new mount.
-      if (step.readOnly) withFd(r.open(step.target, opts), (t) => mount(null, t, null, MS.REMOUNT | MS.BIND | MS.RDONLY));
+      // A bind mount takes MS_RDONLY and MS_NODEV only on a remount of itself: reopen to
+      // reach the new mount, and keep the flags it has (nosuid, noexec... of the source).
+      const extra = (step.readOnly ? MS.RDONLY : 0) | (step.nodev ? MS.NODEV : 0);
+      if (extra !== 0) withFd(r.open(step.target, opts), (t) => mount(null, t, null, MS.REMOUNT | MS.BIND | mountFlagsOf(t) | extra));
       return;
+    }
     case 'mknod': {
       const { dirFd, name } = r.ensureParent(step.target, opts);
       try {

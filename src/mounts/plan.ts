@@ -9,7 +9,8 @@ import { MS } from '../sys/mount.js';
 /** A step of the plan. Targets are container paths ("/dev/pts"), resolved inside the root at apply time. */
 export type MountStep =
   | { op: 'mount'; fstype: string; source: string; target: string; flags: number; data?: string; create: 'dir' | 'file' }
-  | { op: 'bind'; source: string; target: string; readOnly: boolean; create: 'dir' | 'file' }
+  /** nodev: device nodes under it do not open (volumes, unless --privileged). */
+  | { op: 'bind'; source: string; target: string; readOnly: boolean; nodev?: boolean; create: 'dir' | 'file' }
   | { op: 'mknod'; target: string; major: number; minor: number; mode: number }
   | { op: 'symlink'; target: string; linkTo: string }
   /** Hide a path: /dev/null over a file, an empty read-only tmpfs over a directory; skipped if absent. */
@@ -45,6 +46,17 @@ export interface MountPlanInput {
   privileged: boolean;
   /** With --privileged: the host's device nodes (from listHostDevices), recreated in /dev. */
   hostDevices?: readonly HostDevice[];
+  /** --device: nodes for these host devices in /dev (a standard node of the same name gives way). */
+  devices?: readonly DeviceNode[];
+}
+
+/** A node to make for --device: its container path under /dev, type, numbers and permissions. */
+export interface DeviceNode {
+  path: string;
+  type: 'c' | 'b';
+  major: number;
+  minor: number;
+  permissions: number;
 }
 
 export interface HostDevice {
@@ -79,6 +91,7 @@ export const STANDARD_DEVICES = [
 ] as const;
 
 const S_IFCHR = 0o020000;
+const S_IFBLK = 0o060000;
 
 /** Host devices a privileged container still does not get: its terminal and pty multiplexer are its own. */
 const HOST_DEVICES_NOT_SHARED = new Set(['console', 'ptmx', 'tty']);
@@ -89,17 +102,24 @@ export function planMounts(input: MountPlanInput): MountStep[] {
   // /proc from inside the new PID namespace: it shows only the container's processes.
   steps.push({ op: 'mount', fstype: 'proc', source: 'proc', target: '/proc', flags: NOSUID_NODEV_NOEXEC, create: 'dir' });
 
-  // /dev is a fresh tmpfs holding only the standard nodes, never the host's devices.
+  // /dev is a fresh tmpfs holding only the standard nodes and --device's, never the host's
+  // devices. It is the one place in the container where nodes open (not nodev): what they
+  // reach is the device policy's to decide (devices/policy.ts).
   steps.push({ op: 'mount', fstype: 'tmpfs', source: 'tmpfs', target: '/dev', flags: MS.NOSUID | MS.STRICTATIME, data: 'mode=755,size=65536k', create: 'dir' });
+  const requested = new Set((input.devices ?? []).map((d) => d.path));
   for (const dev of STANDARD_DEVICES) {
+    if (requested.has(`/dev/${dev.name}`)) continue;
     steps.push({ op: 'mknod', target: `/dev/${dev.name}`, major: dev.major, minor: dev.minor, mode: S_IFCHR | 0o666 });
+  }
+  for (const dev of input.devices ?? []) {
+    steps.push({ op: 'mknod', target: dev.path, major: dev.major, minor: dev.minor, mode: (dev.type === 'b' ? S_IFBLK : S_IFCHR) | (dev.permissions & 0o777) });
   }
   if (input.privileged) {
     // As docker does: new nodes for the host's devices in the container's own /dev, not a
     // bind of the host's /dev (that would also share its shm and let writes land in it).
     const standard = new Set<string>(STANDARD_DEVICES.map((d) => d.name));
     for (const dev of input.hostDevices ?? []) {
-      if (standard.has(dev.name) || HOST_DEVICES_NOT_SHARED.has(dev.name)) continue;
+      if (standard.has(dev.name) || HOST_DEVICES_NOT_SHARED.has(dev.name) || requested.has(`/dev/${dev.name}`)) continue;
       steps.push({ op: 'mknod', target: `/dev/${dev.name}`, major: dev.major, minor: dev.minor, mode: dev.mode });
     }
   }
@@ -130,9 +150,10 @@ export function planMounts(input: MountPlanInput): MountStep[] {
   steps.push({ op: 'bind', source: input.etcFiles.hosts, target: '/etc/hosts', readOnly: false, create: 'file' });
   steps.push({ op: 'bind', source: input.etcFiles.resolvConf, target: '/etc/resolv.conf', readOnly: false, create: 'file' });
 
-  // The user's mounts come last, so they can cover anything above (as with docker).
+  // The user's mounts come last, so they can cover anything above (as with docker). nodev:
+  // a node in a host directory must not open the host's device from the container.
   for (const v of input.volumes) {
-    steps.push({ op: 'bind', source: v.source, target: v.target, readOnly: v.readOnly, create: v.sourceIsDir ? 'dir' : 'file' });
+    steps.push({ op: 'bind', source: v.source, target: v.target, readOnly: v.readOnly, nodev: !input.privileged, create: v.sourceIsDir ? 'dir' : 'file' });
   }
   for (const t of input.tmpfs) {
     steps.push({ op: 'mount', fstype: 'tmpfs', source: 'tmpfs', target: t.target, flags: t.flags, data: t.data, create: 'dir' });

@@ -6,6 +6,7 @@
  *
  *   dir       the run's directory, locked while we live
  *   cgroup    the container's group; limits the host cannot enforce are refused here
+ *   devices   the device policy attached to the group: deny by default, as docker
  *   init      spawned into new namespaces (by the CLI before it even loaded, see
  *             namespaces/early-init.ts) and moved into the group: Node's start-up and the
  *             cgroup move (an RCU grace period) overlap the work below
@@ -20,6 +21,8 @@ import { readFileSync } from 'node:fs';
 import { constants as osConstants } from 'node:os';
 import { createContainerCgroup, plannedCgroupPath, removeEmptyDefaultParent, type CgroupStats, type ContainerCgroup } from '../cgroups/index.js';
 import { removeEarlyGroup, type EarlyGroup } from '../cgroups/early-group.js';
+import { applyDevicePolicy } from '../devices/index.js';
+import { linuxDevicePolicySys } from '../devices/linux.js';
 import { asTsboxError, TsboxError } from '../errors.js';
 import { prepareImage } from '../image/index.js';
 import type { InitMessage, InitPlan } from '../init/protocol.js';
@@ -152,6 +155,10 @@ async function startAndWait(spec: RunSpec, log: Logger, cleanup: CleanupStack, s
   }) : Promise.resolve();
   joinedCgroup.catch(() => {}); // awaited below; do not let an early failure go unhandled
 
+  // Deny by default, before the init may open a device (docker's policy, see
+  // devices/policy.ts); done while the init's move into the group waits for the kernel.
+  await step('apply device policy', () => applyDevicePolicy(spec, cgroup?.path ?? null, log, linuxDevicePolicySys));
+
   // While the init moves: reclaim what killed runs left (their directories, groups, records).
   await step('reclaim dead runs', () => reclaimDeadRuns(spec.root, log));
 
@@ -169,9 +176,9 @@ async function startAndWait(spec: RunSpec, log: Logger, cleanup: CleanupStack, s
 
   const plan: InitPlan = {
     containerId: spec.id,
-    rootfs: { lower: image.treeDir, upper: paths.upper, work: paths.work, merged: paths.merged, readOnly: spec.rootfs.readOnly },
+    rootfs: { lower: image.treeDir, upper: paths.upper, work: paths.work, merged: paths.merged, readOnly: spec.rootfs.readOnly, nodev: !spec.privileged },
     hostname: spec.hostname,
-    mounts: planMounts({ etcFiles: paths.etc, volumes: spec.volumes, tmpfs: spec.tmpfs, cgroup2: cgroup !== null, privileged: spec.privileged, hostDevices: spec.privileged ? listHostDevices() : [] }),
+    mounts: planMounts({ etcFiles: paths.etc, volumes: spec.volumes, tmpfs: spec.tmpfs, cgroup2: cgroup !== null, privileged: spec.privileged, hostDevices: spec.privileged ? listHostDevices() : [], devices: spec.devices.nodes }),
     process: spec.process,
     security: spec.security,
     debug: spec.debug,

@@ -9,6 +9,9 @@ import { ZodError } from 'zod';
 import { TsboxError, UsageError } from '../errors.js';
 import { parseCgroupLimits, parseCgroupParent, type CgroupLimits } from '../cgroups/index.js';
 import { checkUserSpec } from '../init/users.js';
+import { checkDistinctPaths, containerDevice, parseDeviceFlag, type HostNodeStat } from '../devices/device-flag.js';
+import type { DeviceSpec } from '../devices/policy.js';
+import { parseDeviceCgroupRule } from '../devices/rules.js';
 import { buildSecurityPlan, parseSecurityOpts, type SecurityPlan } from '../security/index.js';
 import type { LogFormat, LogLevel } from '../log.js';
 import type { TmpfsMount, Volume } from '../mounts/plan.js';
@@ -36,6 +39,8 @@ export interface RunSpec {
   tmpfs: TmpfsMount[];
   security: SecurityPlan;
   privileged: boolean;
+  /** --device and --device-cgroup-rule; the policy itself is decided at run time (devices/policy.ts). */
+  devices: DeviceSpec;
   cgroup: { parent: string | undefined; limits: CgroupLimits };
   report: { stats: boolean; statsFile: string | null };
   log: { level: LogLevel; format: LogFormat };
@@ -112,6 +117,9 @@ export async function buildRunSpec(options: RunOptions, hostEnv: NodeJS.ProcessE
     noNewPrivileges: overrides.noNewPrivileges ?? true,
     seccomp: overrides.seccomp ?? { kind: o.privileged ? 'unconfined' : 'default' },
   });
+  const devices: DeviceSpec = { nodes: [], rules: o.deviceCgroupRules.map(parseDeviceCgroupRule) };
+  for (const request of o.devices.map(parseDeviceFlag)) devices.nodes.push(containerDevice(request, await statHostNode(request.hostPath)));
+  checkDistinctPaths(devices.nodes);
   if (o.cgroupParent !== undefined) parseCgroupParent(o.cgroupParent);
   const limits = parseCgroupLimits({
     memory: o.memory,
@@ -141,6 +149,7 @@ export async function buildRunSpec(options: RunOptions, hostEnv: NodeJS.ProcessE
     tmpfs,
     security,
     privileged: o.privileged,
+    devices,
     cgroup: { parent: o.cgroupParent, limits },
     report: { stats: o.stats, statsFile: o.statsFile === undefined ? null : resolve(o.statsFile) },
     log: { level: o.debug ? 'debug' : o.logLevel, format: o.logFormat },
@@ -163,6 +172,16 @@ async function readUserFile(path: string, flag: string): Promise<string> {
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
     throw new UsageError(`cannot read ${flag} ${path}: ${code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'it is a directory' : code}`, { hint: `Check the path given to ${flag}.` });
+  }
+}
+
+async function statHostNode(path: string): Promise<HostNodeStat> {
+  try {
+    const st = await stat(path);
+    return { kind: st.isCharacterDevice() ? 'char' : st.isBlockDevice() ? 'block' : 'other', mode: st.mode, rdev: st.rdev };
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    throw new UsageError(`invalid --device '${path}': ${code === 'ENOENT' ? 'no such device on this host' : code}`, { hint: 'Name a device node of the host, e.g. /dev/loop0.' });
   }
 }
 
