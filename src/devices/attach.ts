@@ -6,7 +6,7 @@
  * closed right after: the attachment holds the program, and removing the group at the
  * end of the run detaches and frees it.
  */
-import { SysError } from '../sys/sys-error.js';
+import { SysError, VerifierRefusal } from '../sys/sys-error.js';
 import { encodeEbpf } from '../security/ebpf.js';
 import { compileDeviceProgram } from './program.js';
 import type { DeviceRule } from './rules.js';
@@ -24,8 +24,9 @@ export type AttachResult = { attached: true; instructions: number } | { attached
 
 /**
  * Errors that mean "no device programs here": no bpf() (ENOSYS), a kernel without cgroup
- * BPF or a group that is not cgroup2 (EINVAL), no permission or a seccomp filter around
- * tsbox that forbids bpf() (EPERM, EACCES), an unsupported attach (EOPNOTSUPP).
+ * BPF or a group that is not cgroup2 (EINVAL), no permission, a security module or a
+ * seccomp filter around tsbox that forbids bpf() (EPERM, EACCES), an unsupported attach
+ * (EOPNOTSUPP). Not a verifier's refusal: that is a bug, and the run fails.
  */
 const UNSUPPORTED = new Set(['ENOSYS', 'EINVAL', 'EPERM', 'EACCES', 'EOPNOTSUPP']);
 
@@ -38,7 +39,7 @@ export function attachDevicePolicy(cgroupPath: string, rules: readonly DeviceRul
     sys.attach(fds[1]!, fds[0]!);
     return { attached: true, instructions: program.length / 8 };
   } catch (err) {
-    if (err instanceof SysError && UNSUPPORTED.has(err.code)) return { attached: false, why: `${err.message}` };
+    if (err instanceof SysError && !(err instanceof VerifierRefusal) && UNSUPPORTED.has(err.code)) return { attached: false, why: `${err.message}` };
     throw err;
   } finally {
     for (const fd of fds.reverse()) sys.close(fd);

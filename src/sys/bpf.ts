@@ -5,7 +5,7 @@
  */
 import { check, koffi, rawSyscall, SYS } from './libc.js';
 import { BPF_CMD } from './bpf-constants.js';
-import { SysError } from './sys-error.js';
+import { VerifierRefusal } from './sys-error.js';
 
 /**
  * The BPF_PROG_LOAD part of union bpf_attr, up to expected_attach_type. The kernel takes a
@@ -35,6 +35,9 @@ const ProgAttachAttr = koffi.struct('tsbox_bpf_prog_attach_attr', {
   replace_bpf_fd: 'uint32_t',
 });
 
+/** EINVAL, EACCES: what the verifier answers when it refuses a program. */
+const VERIFIER_REFUSALS = new Set([22, 13]);
+
 export interface ProgLoad {
   type: number;
   /** struct bpf_insn[], 8 bytes each. */
@@ -47,7 +50,7 @@ export interface ProgLoad {
 
 /**
  * BPF_PROG_LOAD: the verifier checks the program; returns its fd. When the verifier refuses
- * it (EINVAL, EACCES), the load is repeated once with its log, and the log's last line goes
+ * it (EINVAL, EACCES), the load is repeated once with its log, and the log's reason goes
  * into the error: a refusal then says what the verifier disliked.
  */
 export function bpfProgLoad(prog: ProgLoad): number {
@@ -72,15 +75,20 @@ export function bpfProgLoad(prog: ProgLoad): number {
   const detail = `BPF_PROG_LOAD, type ${prog.type}, ${count} instructions`;
   const load = () => Number(rawSyscall(SYS.bpf, 'int', BPF_CMD.PROG_LOAD, koffi.pointer(ProgLoadAttr), attr, 'unsigned int', koffi.sizeof(ProgLoadAttr)) as number | bigint);
   const fd = load();
-  if (fd >= 0) return check(fd, 'bpf', detail);
-  const errno = koffi.errno();
-  if (errno !== 22 && errno !== 13) throw new SysError('bpf', errno, detail); // EINVAL, EACCES: ask the verifier why
+  if (fd >= 0 || !VERIFIER_REFUSALS.has(koffi.errno())) return check(fd, 'bpf', detail);
   const log = Buffer.alloc(64 * 1024);
   Object.assign(attr, { log_level: 1, log_size: log.length, log_buf: log });
   const again = load();
   if (again >= 0) return again; // a transient refusal: take the program
-  const text = log.toString('utf8', 0, Math.max(0, log.indexOf(0))).trim().split('\n');
-  throw new SysError('bpf', koffi.errno(), `${detail}${text.length > 0 && text[0] !== '' ? `: verifier: ${text[text.length - 1]}` : ''}`);
+  const errno = koffi.errno();
+  // The log ends with statistics ("processed N insns..."); the reason is the line before.
+  const reason = log
+    .toString('utf8', 0, Math.max(0, log.indexOf(0)))
+    .split('\n')
+    .filter((line) => line.trim() !== '' && !line.startsWith('processed '))
+    .pop();
+  if (reason === undefined) return check(again, 'bpf', detail);
+  throw new VerifierRefusal('bpf', errno, `${detail}: verifier: ${reason.trim()}`);
 }
 
 /** BPF_PROG_ATTACH: hang program `progFd` on the object behind `targetFd` (a cgroup directory). */

@@ -10,7 +10,7 @@ import { silentLogger } from '../../src/log.js';
 import { decodeEbpf, EBPF_OP, type EbpfInstruction } from '../../src/security/ebpf.js';
 import { runEbpf } from '../../src/security/ebpf-interpret.js';
 import { DEVCG_ACC, DEVCG_DEV } from '../../src/sys/bpf-constants.js';
-import { SysError } from '../../src/sys/sys-error.js';
+import { SysError, VerifierRefusal } from '../../src/sys/sys-error.js';
 
 /** struct bpf_cgroup_dev_ctx for "type major:minor access", as the kernel fills it. */
 function request(type: 'c' | 'b', major: number, minor: number, access: string): Buffer {
@@ -275,7 +275,12 @@ describe('applying the policy', () => {
     expect(sys.calls).toEqual([]);
   });
 
-  it('fails the run on other errors', () => {
+  it('fails the run on other errors, and when the verifier refuses the program (a bug, not a host without policies)', () => {
     expect(() => applyDevicePolicy(target([]), '/cg', silentLogger, fakeSys({ failAttach: 'ENOMEM' }))).toThrow(/ENOMEM/);
+    const refusing = fakeSys();
+    refusing.loadProgram = () => {
+      throw new VerifierRefusal('bpf', 13, 'BPF_PROG_LOAD: verifier: R0 !read_ok');
+    };
+    expect(() => applyDevicePolicy(target([]), '/cg', silentLogger, refusing)).toThrow(/R0 !read_ok/);
   });
 });
