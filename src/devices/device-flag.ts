@@ -41,15 +41,18 @@ const flagSchema = z
   .transform((parts) => {
     // docker: a second field that reads as an access mode is one ("/dev/x:rw").
     const [host, second, third] = parts as [string, string?, string?];
-    if (parts.length === 2 && canonicalAccess(second!) !== null) return { host, container: host, access: second! };
-    return { host, container: second ?? host, access: third ?? 'rwm' };
+    if (parts.length === 2 && canonicalAccess(second!) !== null) return { host, container: host, given: false, access: second! };
+    return { host, container: second ?? host, given: second !== undefined, access: third ?? 'rwm' };
   })
   .superRefine((d, ctx) => {
     const fail = (message: string) => ctx.addIssue({ code: z.ZodIssueCode.custom, message });
     if (!d.host.startsWith('/')) return fail(`the host path '${d.host}' is not absolute`);
     if (!d.container.startsWith('/')) return fail(`the container path '${d.container}' is not absolute`);
     const container = posix.normalize(d.container);
-    if (!container.startsWith('/dev/')) return fail(`the container path ${d.container} is not under /dev (the rest of the container's filesystem is mounted nodev)`);
+    if (!container.startsWith('/dev/')) {
+      const which = d.given ? `the container path ${d.container}` : `${d.host} (the container path, when none is given)`;
+      return fail(`${which} is not under /dev, where the container's device nodes must be (the rest of its filesystem is mounted nodev)`);
+    }
     if (RESERVED.some((r) => container === r || container.startsWith(`${r}/`))) return fail(`${container} is tsbox's own (a mount point or link in the container's /dev)`);
     if (canonicalAccess(d.access) === null) return fail(`the access '${d.access}' is not a combination of r, w and m`);
   })

@@ -160,7 +160,8 @@ describe('--device', () => {
   it.each([
     ['dev/loop3', /host path 'dev\/loop3' is not absolute/],
     ['/dev/loop3:dev/x', /container path 'dev\/x' is not absolute/],
-    ['/dev/loop3:/opt/loop', /not under \/dev \(the rest of the container's filesystem is mounted nodev\)/],
+    ['/dev/loop3:/opt/loop', /the container path \/opt\/loop is not under \/dev, where the container's device nodes must be \(the rest of its filesystem is mounted nodev\)/],
+    ['/srv/loop', /\/srv\/loop \(the container path, when none is given\) is not under \/dev/],
     ['/dev/loop3:/dev/../etc/x', /not under \/dev/],
     ['/dev/loop3:/dev/pts/9', /tsbox's own/],
     ['/dev/loop3:/dev/shm', /tsbox's own/],
