@@ -26,9 +26,9 @@ export const MAX_MINOR = 0xfffff;
 
 /**
  * What every container may use: the nodes tsbox makes in its /dev (mounts/plan.ts), the
- * pty multiplexer and its ptys, the console, and mknod of any node (a node it may not
- * open is harmless). docker's default list (its own, plus runc's), without tun (10:200),
- * which docker no longer grants by default either, and fuse, which it denies.
+ * pty multiplexer and its ptys, the console, tun (its interfaces live in the container's
+ * own network namespace), and mknod of any node (a node it may not open is harmless).
+ * docker's default list: its own plus runc's (runc 1.2.0 dropped tun, 1.2.4 restored it).
  */
 export const DEFAULT_DEVICE_RULES: readonly DeviceRule[] = [
   { type: 'c', major: '*', minor: '*', access: 'm' },
@@ -42,6 +42,7 @@ export const DEFAULT_DEVICE_RULES: readonly DeviceRule[] = [
   { type: 'c', major: 5, minor: 1, access: 'rwm' }, // console
   { type: 'c', major: 5, minor: 2, access: 'rwm' }, // ptmx
   { type: 'c', major: 136, minor: '*', access: 'rwm' }, // the ptys of the container's devpts
+  { type: 'c', major: 10, minor: 200, access: 'rwm' }, // tun
 ];
 
 /** "rw" / "mr" / "wrm" -> "rwm" order, or null when it is not a non-empty set of r, w, m. */
