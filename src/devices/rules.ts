@@ -26,9 +26,11 @@ export const MAX_MINOR = 0xfffff;
 
 /**
  * What every container may use: the nodes tsbox makes in its /dev (mounts/plan.ts), the
- * pty multiplexer and its ptys, the console, tun (its interfaces live in the container's
- * own network namespace), and mknod of any node (a node it may not open is harmless).
- * docker's default list: its own plus runc's (runc 1.2.0 dropped tun, 1.2.4 restored it).
+ * pty multiplexer and its ptys (the kernel opens them only through a devpts, so the
+ * container's own), tun (its interfaces live in the container's network namespace), and
+ * mknod of any node (a node it may not open is harmless). docker's default list, its own
+ * plus runc's (runc 1.2.0 dropped tun, 1.2.4 restored it), less the console (c 5:1): tsbox
+ * gives a container no /dev/console, and a node made for 5:1 is the host's console.
  */
 export const DEFAULT_DEVICE_RULES: readonly DeviceRule[] = [
   { type: 'c', major: '*', minor: '*', access: 'm' },
@@ -39,7 +41,6 @@ export const DEFAULT_DEVICE_RULES: readonly DeviceRule[] = [
   { type: 'c', major: 1, minor: 8, access: 'rwm' }, // random
   { type: 'c', major: 1, minor: 9, access: 'rwm' }, // urandom
   { type: 'c', major: 5, minor: 0, access: 'rwm' }, // tty
-  { type: 'c', major: 5, minor: 1, access: 'rwm' }, // console
   { type: 'c', major: 5, minor: 2, access: 'rwm' }, // ptmx
   { type: 'c', major: 136, minor: '*', access: 'rwm' }, // the ptys of the container's devpts
   { type: 'c', major: 10, minor: 200, access: 'rwm' }, // tun

@@ -45,14 +45,14 @@ function unreachable(program: readonly EbpfInstruction[]): number[] {
 
 describe('the default device policy (docker\'s)', () => {
   const d = DEFAULT_DEVICE_RULES;
-  it('allows the standard nodes, the console, ptmx, the ptys and tun, for read, write and mknod', () => {
-    for (const [major, minor] of [[1, 3], [1, 5], [1, 7], [1, 8], [1, 9], [5, 0], [5, 1], [5, 2], [136, 0], [136, 4095], [10, 200]] as const) {
+  it('allows the standard nodes, ptmx, the ptys and tun, for read, write and mknod', () => {
+    for (const [major, minor] of [[1, 3], [1, 5], [1, 7], [1, 8], [1, 9], [5, 0], [5, 2], [136, 0], [136, 4095], [10, 200]] as const) {
       expect(allows(d, 'c', major, minor, 'rw'), `c ${major}:${minor}`).toBe(true);
       expect(allows(d, 'c', major, minor, 'rwm'), `c ${major}:${minor}`).toBe(true);
     }
   });
 
-  it('refuses every other device: a loop device, /dev/kmsg, /dev/mem, a disk, fuse, kvm', () => {
+  it('refuses every other device: a loop device, /dev/kmsg, /dev/mem, a disk, fuse, kvm, the host\'s console', () => {
     expect(allows(d, 'b', 7, 0, 'r')).toBe(false);
     expect(allows(d, 'b', 7, 0, 'w')).toBe(false);
     expect(allows(d, 'c', 1, 11, 'w')).toBe(false);
@@ -60,6 +60,7 @@ describe('the default device policy (docker\'s)', () => {
     expect(allows(d, 'b', 254, 0, 'rw')).toBe(false);
     expect(allows(d, 'c', 10, 229, 'rw')).toBe(false);
     expect(allows(d, 'c', 10, 232, 'rw')).toBe(false);
+    expect(allows(d, 'c', 5, 1, 'w')).toBe(false);
     // A block device with the numbers of a standard char one is another device.
     expect(allows(d, 'b', 1, 3, 'r')).toBe(false);
   });
