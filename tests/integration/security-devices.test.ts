@@ -101,6 +101,20 @@ describe('device nodes an image ships', () => {
   });
 });
 
+describe('volumes, now remounted nodev', () => {
+  it('keep the flags of their host mount (nosuid, noexec), read-write and read-only', () => {
+    // A nosuid,noexec tmpfs in a mount namespace of the test's own, gone with it.
+    const dir = join(scratch, 'flagged');
+    mkdirSync(dir, { recursive: true });
+    const command = `mount -t tmpfs -o nosuid,noexec,size=1m tmpfs ${dir} && exec ${TSBOX_BIN} run -v ${dir}:/rw -v ${dir}:/ro:ro ${image} /bin/sh -c 'awk "\\$5 == \\"/rw\\" || \\$5 == \\"/ro\\" { print \\$5, \\$6 }" /proc/self/mountinfo'`;
+    const r = spawnSync('unshare', ['-m', '--propagation', 'private', 'sh', '-c', command], { encoding: 'utf8', env: { ...process.env, TSBOX_ROOT: testRoot() }, timeout: 30_000 });
+    expect(r.status, r.stderr).toBe(0);
+    const options = Object.fromEntries(r.stdout.trim().split('\n').map((l) => l.split(' ') as [string, string]));
+    expect(options['/rw']!.split(',')).toEqual(expect.arrayContaining(['rw', 'nosuid', 'nodev', 'noexec']));
+    expect(options['/ro']!.split(',')).toEqual(expect.arrayContaining(['ro', 'nosuid', 'nodev', 'noexec']));
+  });
+});
+
 describe('device nodes a container makes or is given', () => {
   it('a node in a volume does not open the host device', async () => {
     const r = await run(['-v', `${join(scratch, 'nodes')}:/nodes`], 'echo MARKER > /nodes/srv/victim; echo write=$?');
