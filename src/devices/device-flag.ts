@@ -22,8 +22,10 @@ export interface ContainerDevice {
   type: 'c' | 'b';
   major: number;
   minor: number;
-  /** Permission bits of the host's node (0o660...). */
+  /** Permission bits and owner of the host's node (0o660, root:kvm...), as docker copies them. */
   permissions: number;
+  uid: number;
+  gid: number;
   access: string;
 }
 
@@ -73,6 +75,8 @@ export interface HostNodeStat {
   kind: 'char' | 'block' | 'other';
   mode: number;
   rdev: number;
+  uid: number;
+  gid: number;
 }
 
 /** Linux's dev_t as glibc's major()/minor() split it. */
@@ -87,7 +91,7 @@ export function containerDevice(req: DeviceRequest, st: HostNodeStat): Container
     throw new UsageError(`invalid --device '${req.hostPath}': it is not a device node`, { hint: 'Name a character or block device, e.g. /dev/loop0.' });
   }
   const { major, minor } = splitDeviceNumber(st.rdev);
-  return { path: req.containerPath, type: st.kind === 'char' ? 'c' : 'b', major, minor, permissions: st.mode & 0o777, access: req.access };
+  return { path: req.containerPath, type: st.kind === 'char' ? 'c' : 'b', major, minor, permissions: st.mode & 0o777, uid: st.uid, gid: st.gid, access: req.access };
 }
 
 /** Several --device flags: one node per container path. */

@@ -9,7 +9,7 @@
  * (CVE-2019-19921, CVE-2023-27561, CVE-2024-45310 class).
  */
 import { readlinkSync } from 'node:fs';
-import { fchmodat, mknodat, symlinkat, unlinkat } from '../sys/fs.js';
+import { AT, fchmodat, fchownat, mknodat, symlinkat, unlinkat } from '../sys/fs.js';
 import * as inRootSys from '../sys/in-root.js';
 import { mount, mountFlagsOf, MS } from '../sys/mount.js';
 import { fdTarget, InRoot, type InRootOptions, type InRootSys } from './in-root.js';
@@ -104,6 +104,7 @@ export function applyMountStep(root: string, step: MountStep): void {
       try {
         mknodat(dirFd, name, step.mode, step.major, step.minor);
         fchmodat(dirFd, name, step.mode & 0o7777); // mknod's mode is filtered by the umask
+        if (step.owner) fchownat(dirFd, name, step.owner.uid, step.owner.gid, AT.SYMLINK_NOFOLLOW);
       } finally {
         linuxInRootSys.close(dirFd);
       }

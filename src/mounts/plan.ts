@@ -11,7 +11,8 @@ export type MountStep =
   | { op: 'mount'; fstype: string; source: string; target: string; flags: number; data?: string; create: 'dir' | 'file' }
   /** nodev: device nodes under it do not open (volumes, unless --privileged). */
   | { op: 'bind'; source: string; target: string; readOnly: boolean; nodev?: boolean; create: 'dir' | 'file' }
-  | { op: 'mknod'; target: string; major: number; minor: number; mode: number }
+  /** owner: for --device, the host node's (root's otherwise). */
+  | { op: 'mknod'; target: string; major: number; minor: number; mode: number; owner?: { uid: number; gid: number } }
   | { op: 'symlink'; target: string; linkTo: string }
   /** Hide a path: /dev/null over a file, an empty read-only tmpfs over a directory; skipped if absent. */
   | { op: 'mask'; target: string }
@@ -50,13 +51,15 @@ export interface MountPlanInput {
   devices?: readonly DeviceNode[];
 }
 
-/** A node to make for --device: its container path under /dev, type, numbers and permissions. */
+/** A node to make for --device: its container path under /dev, type, numbers, permissions and owner. */
 export interface DeviceNode {
   path: string;
   type: 'c' | 'b';
   major: number;
   minor: number;
   permissions: number;
+  uid: number;
+  gid: number;
 }
 
 export interface HostDevice {
@@ -112,7 +115,8 @@ export function planMounts(input: MountPlanInput): MountStep[] {
     steps.push({ op: 'mknod', target: `/dev/${dev.name}`, major: dev.major, minor: dev.minor, mode: S_IFCHR | 0o666 });
   }
   for (const dev of input.devices ?? []) {
-    steps.push({ op: 'mknod', target: dev.path, major: dev.major, minor: dev.minor, mode: (dev.type === 'b' ? S_IFBLK : S_IFCHR) | (dev.permissions & 0o777) });
+    const mode = (dev.type === 'b' ? S_IFBLK : S_IFCHR) | (dev.permissions & 0o777);
+    steps.push({ op: 'mknod', target: dev.path, major: dev.major, minor: dev.minor, mode, owner: { uid: dev.uid, gid: dev.gid } });
   }
   if (input.privileged) {
     // As docker does: new nodes for the host's devices in the container's own /dev, not a

@@ -178,7 +178,7 @@ async function readUserFile(path: string, flag: string): Promise<string> {
 async function statHostNode(path: string): Promise<HostNodeStat> {
   try {
     const st = await stat(path);
-    return { kind: st.isCharacterDevice() ? 'char' : st.isBlockDevice() ? 'block' : 'other', mode: st.mode, rdev: st.rdev };
+    return { kind: st.isCharacterDevice() ? 'char' : st.isBlockDevice() ? 'block' : 'other', mode: st.mode, rdev: st.rdev, uid: st.uid, gid: st.gid };
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
     throw new UsageError(`invalid --device '${path}': ${code === 'ENOENT' ? 'no such device on this host' : code}`, { hint: 'Name a device node of the host, e.g. /dev/loop0.' });

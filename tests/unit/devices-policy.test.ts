@@ -178,18 +178,18 @@ describe('--device', () => {
     const rdev = ((259 & 0xfff) << 8) | (300 & 0xff) | ((300 & ~0xff) << 12);
     expect(splitDeviceNumber(rdev)).toEqual({ major: 259, minor: 300 });
     const req = parseDeviceFlag('/dev/nvme0n1:/dev/disk:r');
-    expect(containerDevice(req, { kind: 'block', mode: 0o060660, rdev })).toEqual({ path: '/dev/disk', type: 'b', major: 259, minor: 300, permissions: 0o660, access: 'r' });
-    expect(() => containerDevice(req, { kind: 'other', mode: 0o100644, rdev: 0 })).toThrow(/is not a device node/);
+    expect(containerDevice(req, { kind: 'block', mode: 0o060660, rdev, uid: 0, gid: 6 })).toEqual({ path: '/dev/disk', type: 'b', major: 259, minor: 300, permissions: 0o660, uid: 0, gid: 6, access: 'r' });
+    expect(() => containerDevice(req, { kind: 'other', mode: 0o100644, rdev: 0, uid: 0, gid: 0 })).toThrow(/is not a device node/);
   });
 
   it('refuses two nodes at one container path', () => {
-    const a = containerDevice(parseDeviceFlag('/dev/loop1:/dev/x'), { kind: 'block', mode: 0o060600, rdev: 0x701 });
-    const b = containerDevice(parseDeviceFlag('/dev/loop2:/dev/x'), { kind: 'block', mode: 0o060600, rdev: 0x702 });
+    const a = containerDevice(parseDeviceFlag('/dev/loop1:/dev/x'), { kind: 'block', mode: 0o060600, rdev: 0x701, uid: 0, gid: 0 });
+    const b = containerDevice(parseDeviceFlag('/dev/loop2:/dev/x'), { kind: 'block', mode: 0o060600, rdev: 0x702, uid: 0, gid: 0 });
     expect(() => checkDistinctPaths([a, b])).toThrow(/\/dev\/x is given twice/);
   });
 
   it('is allowed in the policy with its access, and nothing more', () => {
-    const node = containerDevice(parseDeviceFlag('/dev/loop5:r'), { kind: 'block', mode: 0o060600, rdev: 0x705 });
+    const node = containerDevice(parseDeviceFlag('/dev/loop5:r'), { kind: 'block', mode: 0o060600, rdev: 0x705, uid: 0, gid: 0 });
     const rules = devicePolicyRules({ nodes: [node], rules: [] }, false)!;
     expect(allows(rules, 'b', 7, 5, 'r')).toBe(true);
     expect(allows(rules, 'b', 7, 5, 'w')).toBe(false);

@@ -99,18 +99,18 @@ describe('the mount plan', () => {
     expect(flags('/dev/mqueue') & MS.NODEV).toBe(MS.NODEV);
   });
 
-  it('makes a node in /dev for each --device, with the host node\'s type and permissions, in place of a standard one of the same name', () => {
+  it('makes a node in /dev for each --device, with the host node\'s type, permissions and owner, in place of a standard one of the same name', () => {
     const devices = [
-      { path: '/dev/loop7', type: 'b' as const, major: 7, minor: 7, permissions: 0o660 },
-      { path: '/dev/net/tun', type: 'c' as const, major: 10, minor: 200, permissions: 0o666 },
-      { path: '/dev/null', type: 'c' as const, major: 1, minor: 7, permissions: 0o600 },
+      { path: '/dev/loop7', type: 'b' as const, major: 7, minor: 7, permissions: 0o660, uid: 0, gid: 6 },
+      { path: '/dev/net/tun', type: 'c' as const, major: 10, minor: 200, permissions: 0o666, uid: 0, gid: 0 },
+      { path: '/dev/null', type: 'c' as const, major: 1, minor: 7, permissions: 0o600, uid: 0, gid: 0 },
     ];
     const nodes = planMounts({ ...base, devices }).filter((s) => s.op === 'mknod');
     expect(nodes.filter((s) => s.target === '/dev/loop7' || s.target === '/dev/net/tun')).toEqual([
-      { op: 'mknod', target: '/dev/loop7', major: 7, minor: 7, mode: 0o060660 },
-      { op: 'mknod', target: '/dev/net/tun', major: 10, minor: 200, mode: 0o020666 },
+      { op: 'mknod', target: '/dev/loop7', major: 7, minor: 7, mode: 0o060660, owner: { uid: 0, gid: 6 } },
+      { op: 'mknod', target: '/dev/net/tun', major: 10, minor: 200, mode: 0o020666, owner: { uid: 0, gid: 0 } },
     ]);
-    expect(nodes.filter((s) => s.target === '/dev/null')).toEqual([{ op: 'mknod', target: '/dev/null', major: 1, minor: 7, mode: 0o020600 }]);
+    expect(nodes.filter((s) => s.target === '/dev/null')).toEqual([{ op: 'mknod', target: '/dev/null', major: 1, minor: 7, mode: 0o020600, owner: { uid: 0, gid: 0 } }]);
     const devIndex = planMounts({ ...base, devices }).findIndex((s) => s.target === '/dev');
     expect(planMounts({ ...base, devices }).findIndex((s) => s.target === '/dev/loop7')).toBeGreaterThan(devIndex);
   });
