@@ -39,7 +39,7 @@ export function attachDevicePolicy(cgroupPath: string, rules: readonly DeviceRul
     sys.attach(fds[1]!, fds[0]!);
     return { attached: true, instructions: program.length / 8 };
   } catch (err) {
-    if (err instanceof SysError && !(err instanceof VerifierRefusal) && UNSUPPORTED.has(err.code)) return { attached: false, why: `${err.message}` };
+    if (err instanceof SysError && !(err instanceof VerifierRefusal) && UNSUPPORTED.has(err.code)) return { attached: false, why: err.message };
     throw err;
   } finally {
     for (const fd of fds.reverse()) sys.close(fd);
