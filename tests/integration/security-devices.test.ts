@@ -134,6 +134,16 @@ describe('device nodes a container makes or is given', () => {
     expect(contents(victim).equals(Buffer.alloc(SIZE))).toBe(true);
   });
 
+  it('--cap-add SYS_ADMIN: a devtmpfs holds every host device, and a remount drops nodev, but the policy refuses them all', async () => {
+    const name = victim.device.slice('/dev/'.length);
+    const r = await run(['--cap-add', 'SYS_ADMIN'], `mkdir /m && mount -t devtmpfs none /m && echo mounted; echo MARKER > /m/${name}; echo devtmpfs=$?; mount -o remount,dev / && echo remounted; echo MARKER > /srv/victim; echo image=$?`);
+    expect(r.stdout).toContain('mounted');
+    expect(r.stdout).toContain('remounted');
+    expect(status(r.stdout, 'devtmpfs')).not.toBe('0');
+    expect(status(r.stdout, 'image')).not.toBe('0');
+    expect(contents(victim).equals(Buffer.alloc(SIZE))).toBe(true);
+  });
+
   it('an exec\'d process is under the same policy', async () => {
     const name = `devices-exec-${process.pid}`;
     try {
