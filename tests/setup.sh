@@ -1,12 +1,13 @@
 #!/usr/bin/env bash
 # What the test suite needs on a fresh Debian/Ubuntu machine, as root: busybox-static
-# (the integration tests' rootfs), iproute2 (the leak check lists network links), and
+# (the integration tests' rootfs), iproute2 (the leak check lists network links), bpftool
+# (the device tests see the container's device program on its cgroup, and gone after), and
 # the cgroup v2 VM (qemu, a stock kernel; tests/vm/setup.sh). Idempotent.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export DEBIAN_FRONTEND=noninteractive
 need=""
-for p in busybox-static iproute2; do
+for p in busybox-static iproute2 bpftool; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || need="$need $p"
 done
 if [ -n "$need" ]; then

@@ -144,15 +144,26 @@ describe('device nodes a container makes or is given', () => {
     expect(contents(victim).equals(Buffer.alloc(SIZE))).toBe(true);
   });
 
-  it('an exec\'d process is under the same policy', async () => {
+  it('an exec\'d process is under the same policy; the program hangs on the container\'s group and goes with it', async () => {
     const name = `devices-exec-${process.pid}`;
     try {
       expect((await tsbox(['run', '-d', '--name', name, '--cap-add', 'MKNOD', image, 'sleep', '600'])).code).toBe(0);
       const r = await tsbox(['exec', name, '/bin/sh', '-c', `mknod /dev/d b ${victim.major} ${victim.minor}; echo MARKER > /dev/d; echo write=$?`]);
       expect(status(r.stdout, 'write')).not.toBe('0');
       expect(contents(victim).equals(Buffer.alloc(SIZE))).toBe(true);
+
+      const cgroup = JSON.stringify(JSON.parse((await tsbox(['inspect', name])).stdout)).match(/"cgroup":"([^"]+)"/)![1]!;
+      const attached = execFileSync('bpftool', ['cgroup', 'show', cgroup], { encoding: 'utf8' });
+      expect(attached).toMatch(/^\s*\d+\s+cgroup_device\s+multi\s+tsbox_devices\s*$/m);
     } finally {
       await tsbox(['rm', '-f', name]);
+    }
+    // Removing the group detaches the program; the kernel frees it shortly after.
+    const deadline = Date.now() + 10_000;
+    // (bpftool exits 255 when no program has the name.)
+    while (spawnSync('bpftool', ['prog', 'show', 'name', 'tsbox_devices'], { encoding: 'utf8' }).stdout.trim() !== '') {
+      if (Date.now() > deadline) throw new Error('a tsbox_devices program stayed loaded after its container was removed');
+      await new Promise((r) => setTimeout(r, 100));
     }
   });
 
