@@ -155,10 +155,6 @@ async function startAndWait(spec: RunSpec, log: Logger, cleanup: CleanupStack, s
   }) : Promise.resolve();
   joinedCgroup.catch(() => {}); // awaited below; do not let an early failure go unhandled
 
-  // Deny by default, before the init may open a device (docker's policy, see
-  // devices/policy.ts); done while the init's move into the group waits for the kernel.
-  await step('apply device policy', () => applyDevicePolicy(spec, cgroup?.path ?? null, log, linuxDevicePolicySys));
-
   // While the init moves: reclaim what killed runs left (their directories, groups, records).
   await step('reclaim dead runs', () => reclaimDeadRuns(spec.root, log));
 
@@ -173,6 +169,12 @@ async function startAndWait(spec: RunSpec, log: Logger, cleanup: CleanupStack, s
 
   await joinedCgroup;
   interrupts.check();
+
+  // Deny by default, before the init may open a device (docker's policy, see
+  // devices/policy.ts). Only now: attaching takes the cgroup lock, which a move into a
+  // group holds through its RCU wait, so attached earlier it would stall this thread
+  // instead of letting the work above overlap the move.
+  await step('apply device policy', () => applyDevicePolicy(spec, cgroup?.path ?? null, log, linuxDevicePolicySys));
 
   const plan: InitPlan = {
     containerId: spec.id,
