@@ -35,7 +35,11 @@ export interface ContainerDevice {
  */
 const RESERVED = ['/dev/pts', '/dev/shm', '/dev/mqueue', '/dev/ptmx', '/dev/fd', '/dev/stdin', '/dev/stdout', '/dev/stderr'];
 
-const flagSchema = z
+/** Built on first use, as rules.ts's: most runs give no --device. */
+let flagSchemaBuilt: ReturnType<typeof buildFlagSchema> | undefined;
+const flagSchema = () => (flagSchemaBuilt ??= buildFlagSchema());
+
+const buildFlagSchema = () => z
   .string()
   .min(1, 'empty')
   .transform((s) => s.split(':'))
@@ -61,7 +65,7 @@ const flagSchema = z
   .transform((d): DeviceRequest => ({ hostPath: posix.normalize(d.host), containerPath: posix.normalize(d.container), access: canonicalAccess(d.access)! }));
 
 export function parseDeviceFlag(text: string): DeviceRequest {
-  const parsed = flagSchema.safeParse(text);
+  const parsed = flagSchema().safeParse(text);
   if (!parsed.success) {
     throw new UsageError(`invalid --device '${text}': ${parsed.error.issues[0]!.message}`, {
       hint: 'Use --device HOST[:CONTAINER][:ACCESS], e.g. --device /dev/loop0 or --device /dev/sdb:/dev/xvdb:r.',

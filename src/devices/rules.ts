@@ -59,8 +59,15 @@ const number = (max: number, what: string) =>
     .transform((s): number | '*' => (s === '*' ? '*' : Number(s)))
     .refine((n) => n === '*' || n <= max, `the ${what} is larger than ${max}, the largest Linux has`);
 
-/** docker's --device-cgroup-rule: "TYPE MAJOR:MINOR ACCESS", e.g. 'c 1:3 rwm', 'b 7:* rw', 'a *:* m'. */
-const ruleSchema = z
+/**
+ * docker's --device-cgroup-rule: "TYPE MAJOR:MINOR ACCESS", e.g. 'c 1:3 rwm', 'b 7:* rw', 'a *:* m'.
+ * Built on first use: constructing zod schemas costs ~0.5 ms at start-up, and most runs
+ * give no rule.
+ */
+let ruleSchemaBuilt: ReturnType<typeof buildRuleSchema> | undefined;
+const ruleSchema = () => (ruleSchemaBuilt ??= buildRuleSchema());
+
+const buildRuleSchema = () => z
   .string()
   .transform((s) => s.trim())
   .pipe(z.string().regex(/^\S+ \S+:\S+ \S+$/, 'expected TYPE MAJOR:MINOR ACCESS'))
@@ -82,7 +89,7 @@ const ruleSchema = z
   );
 
 export function parseDeviceCgroupRule(text: string): DeviceRule {
-  const parsed = ruleSchema.safeParse(text);
+  const parsed = ruleSchema().safeParse(text);
   if (!parsed.success) {
     throw new UsageError(`invalid --device-cgroup-rule '${text}': ${parsed.error.issues[0]!.message}`, {
       hint: "Use TYPE MAJOR:MINOR ACCESS, e.g. 'c 1:3 rwm' or 'b 7:* rw' (type a, c or b; * for any number; access of r, w, m).",
