@@ -68,7 +68,7 @@ afterAll(() => {
   rmSync(scratch, { recursive: true, force: true });
 });
 
-const run = (args: string[], script: string, opts: { root?: string } = {}): Promise<TsboxResult> => tsbox(['run', ...args, image, '/bin/sh', '-c', script], opts);
+const run = (args: string[], script: string): Promise<TsboxResult> => tsbox(['run', ...args, image, '/bin/sh', '-c', script]);
 
 /** The shell's status of each probe, printed as NAME=status. */
 const status = (out: string, name: string) => new RegExp(`^${name}=(\\d+)$`, 'm').exec(out)?.[1];
