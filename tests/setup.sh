@@ -5,6 +5,7 @@
 #   busybox-static  the integration tests' rootfs (tsbox rootfs from-host)
 #   tini            its static build is what `tsbox run --init` runs as PID 1
 #   iproute2        ip: the leak check lists network links
+#   bpftool         the device tests see the container's device program on its cgroup, and gone after
 #   tmux            the terminal tests (tests/helpers/tmux.ts)
 #   bsdutils        script: a terminal for the TIOCSTI test
 #   util-linux      setpriv: commands run as a user who is not root
@@ -16,7 +17,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 export DEBIAN_FRONTEND=noninteractive
 need=""
-for p in busybox-static iproute2 tini tmux bsdutils util-linux mount coreutils tar gzip findutils libc-bin; do
+for p in busybox-static iproute2 bpftool tini tmux bsdutils util-linux mount coreutils tar gzip findutils libc-bin; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || need="$need $p"
 done
 if [ -n "$need" ]; then

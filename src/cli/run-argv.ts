@@ -15,6 +15,7 @@ export const RUN_VALUE_OPTIONS: ReadonlyArray<readonly [long: string, short?: st
   ['memory-reservation'], ['cpus'], ['cpu-weight'], ['cpu-shares', 'c'], ['cpuset-cpus'], ['pids-limit'],
   ['device-read-bps'], ['device-write-bps'], ['cgroup-parent'], ['stats-file'], ['name'],
   ['root'], ['log-level'], ['log-format'], ['label', 'l'], ['label-file'], ['log-opt'],
+  ['device'], ['device-cgroup-rule'],
 ];
 
 /** Options whose value is optional (`--opt[=value]`): commander takes the next argument as the value unless it starts with '-'. */

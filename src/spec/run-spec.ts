@@ -10,6 +10,9 @@ import { TsboxError, UsageError } from '../errors.js';
 import { parseCgroupLimits, parseCgroupParent, type CgroupLimits } from '../cgroups/index.js';
 import { checkUserSpec } from '../init/users.js';
 import { STATIC_INIT_HOST_PATH } from '../mounts/static-init.js';
+import { checkDistinctPaths, containerDevice, parseDeviceFlag, type HostNodeStat } from '../devices/device-flag.js';
+import type { DeviceSpec } from '../devices/policy.js';
+import { parseDeviceCgroupRule } from '../devices/rules.js';
 import { buildSecurityPlan, parseSecurityOpts, type SecurityPlan } from '../security/index.js';
 import type { LogFormat, LogLevel } from '../log.js';
 import type { TmpfsMount, Volume } from '../mounts/plan.js';
@@ -43,6 +46,8 @@ export interface RunSpec {
   readOnlyTmpfs: TmpfsMount[];
   security: SecurityPlan;
   privileged: boolean;
+  /** --device and --device-cgroup-rule; the policy itself is decided at run time (devices/policy.ts). */
+  devices: DeviceSpec;
   cgroup: { parent: string | undefined; limits: CgroupLimits };
   report: { stats: boolean; statsFile: string | null };
   log: { level: LogLevel; format: LogFormat };
@@ -127,6 +132,9 @@ export async function buildRunSpec(options: RunOptions, hostEnv: NodeJS.ProcessE
     noNewPrivileges: overrides.noNewPrivileges ?? false,
     seccomp: overrides.seccomp ?? { kind: o.privileged ? 'unconfined' : 'default' },
   });
+  const devices: DeviceSpec = { nodes: [], rules: o.deviceCgroupRules.map(parseDeviceCgroupRule) };
+  for (const request of o.devices.map(parseDeviceFlag)) devices.nodes.push(containerDevice(request, await statHostNode(request.hostPath)));
+  checkDistinctPaths(devices.nodes);
   if (o.cgroupParent !== undefined) parseCgroupParent(o.cgroupParent);
   const limits = parseCgroupLimits({
     memory: o.memory,
@@ -166,6 +174,7 @@ export async function buildRunSpec(options: RunOptions, hostEnv: NodeJS.ProcessE
     readOnlyTmpfs,
     security,
     privileged: o.privileged,
+    devices,
     cgroup: { parent: o.cgroupParent, limits },
     report: { stats: o.stats, statsFile },
     log: { level: o.debug ? 'debug' : o.logLevel, format: o.logFormat },
@@ -212,6 +221,16 @@ export async function checkStaticInit(path: string): Promise<void> {
   const st = await stat(path).catch(() => null);
   if (st?.isFile() && (st.mode & 0o111) !== 0) return;
   throw new UsageError(`--init needs tini, and ${path} is not installed`, { hint: 'Install it (apt-get install tini), or run without --init.' });
+}
+
+async function statHostNode(path: string): Promise<HostNodeStat> {
+  try {
+    const st = await stat(path);
+    return { kind: st.isCharacterDevice() ? 'char' : st.isBlockDevice() ? 'block' : 'other', mode: st.mode, rdev: st.rdev, uid: st.uid, gid: st.gid };
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    throw new UsageError(`invalid --device '${path}': ${code === 'ENOENT' ? 'no such device on this host' : code}`, { hint: 'Name a device node of the host, e.g. /dev/loop0.' });
+  }
 }
 
 async function hostSourceIsDir(source: string): Promise<boolean> {

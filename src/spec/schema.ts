@@ -45,6 +45,9 @@ export const runOptionsSchema = z
     pidsLimit: z.string().optional(),
     deviceReadBps: z.array(z.string()).default([]),
     deviceWriteBps: z.array(z.string()).default([]),
+    // Devices (docker's flags): nodes for host devices, and rules of the device policy.
+    devices: z.array(z.string()).default([]),
+    deviceCgroupRules: z.array(z.string()).default([]),
     /** Print a one-line resource summary at exit; write it as JSON to statsFile. */
     stats: z.boolean().default(false),
     statsFile: z.string().optional(),
@@ -101,6 +104,8 @@ export const FLAG_NAMES: Record<string, string> = {
   pidsLimit: '--pids-limit',
   deviceReadBps: '--device-read-bps',
   deviceWriteBps: '--device-write-bps',
+  devices: '--device',
+  deviceCgroupRules: '--device-cgroup-rule',
   statsFile: '--stats-file',
   name: '--name',
   detach: '-d/--detach',

@@ -31,6 +31,8 @@ interface RunFlags extends CommonOptions, CgroupLimitFlags {
   privileged: boolean;
   securityOpt?: string[];
   cgroupParent?: string;
+  device?: string[];
+  deviceCgroupRule?: string[];
   stats: boolean;
   statsFile?: string;
   name?: string;
@@ -73,6 +75,8 @@ export function runCommand(): Command {
     .option('--pids-limit <n>', 'maximum number of processes (pids.max), -1 for unlimited')
     .option('--device-read-bps <dev:rate>', 'read rate limit of a block device, e.g. /dev/vda:10m', collect)
     .option('--device-write-bps <dev:rate>', 'write rate limit of a block device', collect)
+    .option('--device <host[:container][:rwm]>', 'give the container a host device (a node in its /dev, allowed in its device policy)', collect)
+    .option('--device-cgroup-rule <rule>', "allow devices in the container's device policy: 'c 1:3 rwm', 'b 7:* rw' (type a/c/b, * for any number)", collect)
     .option('--cgroup-parent <path>', 'parent cgroup, relative to the cgroup2 mount (default tsbox)')
     .option('--stats', 'print a one-line resource summary when the container exits', false)
     .option('--stats-file <file>', 'write the resource summary as JSON')
@@ -122,6 +126,8 @@ export function runCommand(): Command {
         pidsLimit: flags.pidsLimit,
         deviceReadBps: flags.deviceReadBps ?? [],
         deviceWriteBps: flags.deviceWriteBps ?? [],
+        devices: flags.device ?? [],
+        deviceCgroupRules: flags.deviceCgroupRule ?? [],
         stats: flags.stats,
         statsFile: flags.statsFile,
         name: flags.name,
