@@ -13,16 +13,7 @@ const chdirFn = libc.func('int chdir(const char *path)');
 const fchdirFn = libc.func('int fchdir(int fd)');
 const umaskFn = libc.func('uint32_t umask(uint32_t mask)');
 
-export const PR = {
-  SET_PDEATHSIG: 1,
-  GET_DUMPABLE: 3,
-  SET_DUMPABLE: 4,
-  SET_KEEPCAPS: 8,
-  SET_NAME: 15,
-  CAPBSET_DROP: 24,
-  SET_NO_NEW_PRIVS: 38,
-  CAP_AMBIENT: 47,
-} as const;
+export { PR } from './process-flags.js';
 
 export function prctl(option: number, a2 = 0, a3 = 0, a4 = 0, a5 = 0): number {
   return check(prctlFn(option, a2, a3, a4, a5), 'prctl', `option ${option}`);
