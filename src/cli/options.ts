@@ -8,6 +8,8 @@ export interface CommonOptions {
   logLevel: 'trace' | 'debug' | 'info' | 'warn' | 'error' | 'fatal' | 'silent';
   logFormat: 'json' | 'pretty';
   debug: boolean;
+  /** false with --no-openat2 (testing only). */
+  openat2: boolean;
 }
 
 /** The readers of the table's `parse` kinds. */
@@ -22,6 +24,7 @@ export function addFlags(cmd: Command, rows: readonly FlagRow[]): Command {
     if (row.value === 'repeatable') option.argParser(collect);
     if (row.parse) option.argParser(PARSERS[row.parse]);
     if (row.default !== undefined) option.default(row.default);
+    if (row.hidden) option.hideHelp();
     cmd.addOption(option);
   }
   return cmd;

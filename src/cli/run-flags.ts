@@ -33,6 +33,8 @@ export interface FlagRow {
   readonly choices?: readonly string[];
   /** How an optional value is read: 'boolean' takes true or false. */
   readonly parse?: 'boolean';
+  /** Left out of --help (flags for testing). */
+  readonly hidden?: boolean;
 }
 
 const LOG_LEVELS = ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'] as const;
@@ -43,6 +45,7 @@ export const COMMON_FLAGS: readonly FlagRow[] = [
   { long: 'log-level', value: 'required', arg: '<level>', key: 'logLevel', help: 'runtime log level', choices: LOG_LEVELS, default: 'warn' },
   { long: 'log-format', value: 'required', arg: '<format>', key: 'logFormat', help: 'runtime log format', choices: ['json', 'pretty'], default: 'json' },
   { long: 'debug', value: 'none', key: 'debug', default: false, help: 'log every setup step with its syscalls and arguments' },
+  { long: 'no-openat2', value: 'none', key: 'openat2', hidden: true, help: 'testing only: resolve paths inside the root as on kernels before 5.6, without openat2' },
 ];
 
 /** `tsbox run`'s own flags, in --help order. */

@@ -29,6 +29,8 @@ export const runOptionsSchema = z
     logLevel: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']).default('warn'),
     logFormat: z.enum(['json', 'pretty']).default('json'),
     debug: z.boolean().default(false),
+    /** false: resolve paths inside the root without openat2, as on kernels before 5.6 (testing only). */
+    openat2: z.boolean().default(true),
     // Security (docker's flags): capabilities, --privileged, --security-opt.
     capAdd: z.array(z.string()).default([]),
     capDrop: z.array(z.string()).default([]),

@@ -31,21 +31,26 @@ const readlinkatFn = libc.func('long readlinkat(int dirfd, const char *path, _Ou
 const writeFn = libc.func('long write(int fd, const void *buf, size_t count)');
 
 /**
- * TEST-ONLY fault injection: TSBOX_TEST_NO_OPENAT2=1 makes openat2 fail with ENOSYS as on
- * kernels older than 5.6, so tests can prove the userspace fallback resolves paths exactly
- * like the kernel does. Read once, at load time; never set it in production.
+ * Whether openat2 is called at all. Turned off only by `--no-openat2` (a hidden flag, for
+ * testing): the CLI, and the init and exec-init through their validated plan, then act as
+ * on kernels before 5.6 (openat2 fails with ENOSYS), so tests can prove the userspace
+ * fallback resolves paths exactly like the kernel does.
  */
-const openat2Disabled = process.env.TSBOX_TEST_NO_OPENAT2 === '1';
+let openat2Enabled = true;
+
+export function useOpenat2(enabled: boolean): void {
+  openat2Enabled = enabled;
+}
 
 // struct open_how { __u64 flags; __u64 mode; __u64 resolve; }, reused for every call.
 const openHow = Buffer.alloc(24);
 
 /**
- * openat2(2). Throws SysError ENOSYS when the kernel lacks it (or the test switch says so);
+ * openat2(2). Throws SysError ENOSYS when the kernel lacks it (or --no-openat2 said so);
  * callers fall back to a userspace walk.
  */
 export function openat2(dirfd: number, path: string, flags: number, mode: number, resolve: number): number {
-  if (openat2Disabled) throw new SysError('openat2', ENOSYS, path);
+  if (!openat2Enabled) throw new SysError('openat2', ENOSYS, path);
   openHow.writeBigUInt64LE(BigInt(flags), 0);
   openHow.writeBigUInt64LE(BigInt(mode), 8);
   openHow.writeBigUInt64LE(BigInt(resolve), 16);
