@@ -45,6 +45,7 @@ const TRICKY: string[][] = [
   ['--debug', '--log-level=debug', '--root', '/tmp/x', 'r.tar', '-t', '--', '-d'],
   ['-', 'cat', '-d'],
   ['-1', 'x'],
+  ['-1', '-d'],
   ['-h'],
   ['--help'],
   ['-dh', 'r.tar'],
