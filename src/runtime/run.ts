@@ -196,6 +196,7 @@ async function startAndWait(spec: RunSpec, log: Logger, cleanup: CleanupStack, s
     debug: spec.debug,
     tty: spec.tty,
     init: spec.init,
+    openat2: spec.openat2,
   };
   await step('start init', () => init.expectReady());
   log.debug({ pid: init.pid }, 'init ready');

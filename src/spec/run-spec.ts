@@ -52,6 +52,8 @@ export interface RunSpec {
   report: { stats: boolean; statsFile: string | null };
   log: { level: LogLevel; format: LogFormat };
   debug: boolean;
+  /** false with --no-openat2 (testing only): resolve inside the root as on kernels before 5.6. */
+  openat2: boolean;
   stdio: [StdioChoice, StdioChoice, StdioChoice];
   /** Where the container's record lives (runtime/state/store.ts). */
   stateDir: string;
@@ -179,6 +181,7 @@ export async function buildRunSpec(options: RunOptions, hostEnv: NodeJS.ProcessE
     report: { stats: o.stats, statsFile },
     log: { level: o.debug ? 'debug' : o.logLevel, format: o.logFormat },
     debug: o.debug,
+    openat2: o.openat2,
     // stdin feeds the rootfs archive with "-": the container then reads from nothing.
     // With -t the init makes the pty its stdio; a detached container's stdio is set by its monitor.
     stdio: o.tty ? ['ignore', 'ignore', 'ignore'] : [o.rootfs === '-' ? 'ignore' : o.stdin, o.stdout, o.stderr],

@@ -46,9 +46,3 @@ export function errnoName(errno: number): string {
 export function errnoMeaning(errno: number): string {
   return meanings[errnoName(errno)] ?? 'system error';
 }
-
-export function errnoNumber(name: string): number {
-  const n = (constants.errno as Record<string, number>)[name];
-  if (n === undefined) throw new Error(`unknown errno name ${name}`);
-  return n;
-}

@@ -53,9 +53,3 @@ export function setSyscallTracer(fn: SyscallTracer | null): void {
 export function tracing(): boolean {
   return tracer !== null;
 }
-
-/** Same, for calls that return a negated errno instead of setting errno. */
-export function checkNeg(ret: number, syscall: string, detail = ''): number {
-  if (ret < 0) throw new SysError(syscall, -ret, detail);
-  return ret;
-}

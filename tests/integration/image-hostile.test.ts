@@ -1,7 +1,7 @@
 /**
  * The hostile-archive corpus: each published escape class, plus corrupt and oversized
  * archives. For every archive, with openat2 (in process) and with the userspace fallback
- * (child process, TSBOX_TEST_NO_OPENAT2=1):
+ * (child process, --no-openat2):
  * - nothing outside the tree changed: a canary directory planted next to the state root,
  *   which the archives aim at with absolute and relative symlinks, is byte-for-byte and
  *   time-for-time untouched, and the directory around it holds nothing new;
