@@ -1,0 +1,52 @@
+/**
+ * Releasing what an attachment holds, one record at a time, idempotently: a record may be
+ * released after a crash, twice, or after the container's namespace is already gone (its
+ * veth then went with it: ENODEV is success).
+ */
+import type { NetContext } from './context.js';
+import { type Lease, readLeases, removeLease, removeLeaseDir, deadLeases, withNetworkLock } from './ipam/store.js';
+import { deleteLink, hostClient, withClient } from './links.js';
+import { applyNft } from './nft/apply.js';
+import { removeNetworkText, removePortsText } from './nft/ruleset.js';
+import type { NetworkResource } from './resources.js';
+import { netlinkTrace } from './trace.js';
+
+export function releaseNetworkResource(ctx: NetContext, r: NetworkResource): void {
+  const paths = { ...ctx.paths };
+  switch (r.kind) {
+    case 'portmap':
+      if (r.ports.length > 0) applyNft(ctx.nft, removePortsText(r.table, r.ports), 'unpublish ports');
+      return;
+    case 'veth':
+      withClient(hostClient(netlinkTrace(ctx.trace)), (c) => deleteLink(c, r.hostName));
+      return;
+    case 'lease':
+      paths.leases = r.leases;
+      withNetworkLock(paths, r.network, () => removeLease(paths, r.network, r.ip, r.containerId));
+      return;
+    case 'bridge-user':
+      paths.leases = r.leases;
+      // The last user removes the bridge and the network's elements; a definition stays.
+      withNetworkLock(paths, r.network, () => {
+        if (readLeases(paths, r.network).length > 0) return;
+        withClient(hostClient(netlinkTrace(ctx.trace)), (c) => deleteLink(c, r.bridge));
+        if (ctx.nft.run(`list table ip ${r.table}\n`).ok) applyNft(ctx.nft, removeNetworkText(r.table, r.bridge, r.subnet), `unregister ${r.bridge}`);
+        removeLeaseDir(paths, r.network);
+      });
+      return;
+  }
+}
+
+/**
+ * What a SIGKILLed owner left: its published ports and host veth, then its lease. Called
+ * under the network's lock before allocating, so a reclaimed address is clean when reused.
+ */
+export function reclaimDeadLeases(ctx: NetContext, network: string): Lease[] {
+  const dead = deadLeases(ctx.paths, network);
+  for (const l of dead) {
+    if (l.ports.length > 0) ctx.nft.run(removePortsText(ctx.table, l.ports)); // best effort: the add-then-delete refuses others' elements
+    withClient(hostClient(netlinkTrace(ctx.trace)), (c) => deleteLink(c, l.hostVeth));
+    removeLease(ctx.paths, network, l.ip, l.owner.containerId);
+  }
+  return dead;
+}
