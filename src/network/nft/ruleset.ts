@@ -37,7 +37,7 @@ export function tableText(table = DEFAULT_TABLE): string {
   map ports_ip { type ipv4_addr . inet_proto . inet_service : ipv4_addr . inet_service; }
   chain guard {
     type filter hook prerouting priority raw; policy accept;
-    iifname @bridges ip daddr 127.0.0.0/8 drop
+    iifname @bridges ip daddr 127.0.0.0/8 counter drop
   }
   chain prerouting {
     type nat hook prerouting priority dstnat; policy accept;

@@ -1,0 +1,22 @@
+// Run inside a test network namespace (ip netns exec NS node net-probe.mjs ...):
+//   serve PORT TEXT [HOST]   answer every TCP connection with TEXT, print "ready" once listening
+//   get HOST PORT            print what the server says; exit 1 if it cannot connect in 3 s
+//   fetch URL                print the HTTP status of a GET (NAT and DNS out of the namespace)
+import { connect, createServer } from 'node:net';
+import https from 'node:https';
+
+const [mode, a, b, c] = process.argv.slice(2);
+if (mode === 'serve') {
+  createServer((s) => s.end(`${b}\n`)).listen(Number(a), c ?? '0.0.0.0', () => console.log('ready'));
+} else if (mode === 'get') {
+  const s = connect({ host: a, port: Number(b) });
+  let got = '';
+  s.setTimeout(3000, () => { console.error('timeout'); process.exit(1); });
+  s.on('data', (d) => { got += d; });
+  s.on('end', () => { process.stdout.write(got); process.exit(0); });
+  s.on('error', (e) => { console.error(e.code); process.exit(1); });
+} else if (mode === 'fetch') {
+  const req = https.get(a, { timeout: 15000 }, (res) => { console.log(res.statusCode); res.resume(); res.on('end', () => process.exit(0)); });
+  req.on('timeout', () => { console.error('timeout'); process.exit(1); });
+  req.on('error', (e) => { console.error(e.code ?? e.message); process.exit(1); });
+}

@@ -1,0 +1,214 @@
+/**
+ * src/network on real kernel objects: a bridge and veths built by the library into network
+ * namespaces this test creates, real TCP, NAT out to the package registry, published ports,
+ * hairpin, the route_localnet guard, isolation between networks, lease reclaim after SIGKILL,
+ * and nothing left behind. Names carry the "tsbt" prefix and this process's pid.
+ */
+import { execFileSync, spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { existsSync, mkdtempSync, openSync, closeSync, readdirSync, rmSync } from 'node:fs';
+import { createServer, type Server } from 'node:net';
+import { networkInterfaces, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { attach, type Attached } from '../../src/network/attach.js';
+import { netContext, type NetContext } from '../../src/network/context.js';
+import { linkStats } from '../../src/network/links.js';
+import { createNetwork } from '../../src/network/networks.js';
+import { planAttachment } from '../../src/network/plan.js';
+import { releaseNetworkResource } from '../../src/network/release.js';
+import type { NetworkDef } from '../../src/network/ipam/store.js';
+
+const PROBE = fileURLToPath(new URL('../helpers/net-probe.mjs', import.meta.url));
+const tag = String(process.pid % 100000);
+const table = `tsbt${tag}`;
+const canRun = process.getuid?.() === 0 && spawnSync('ip', ['-V']).status === 0;
+
+const netnsNames: string[] = [];
+const fds: number[] = [];
+const children: ChildProcess[] = [];
+let ctx: NetContext;
+let dir: string;
+const attached: Attached[] = [];
+
+function netns(name: string): number {
+  const full = `tsbt${tag}${name}`;
+  execFileSync('ip', ['netns', 'add', full]);
+  netnsNames.push(full);
+  const fd = openSync(`/run/netns/${full}`, 'r');
+  fds.push(fd);
+  return fd;
+}
+const nsName = (name: string) => `tsbt${tag}${name}`;
+
+function inNs(name: string, args: string[]) {
+  return spawnSync('ip', ['netns', 'exec', nsName(name), ...args], { encoding: 'utf8', timeout: 20_000 });
+}
+
+/** A TCP server in a namespace that answers with `text`; resolves once it listens. */
+async function serve(name: string, port: number, text: string): Promise<void> {
+  const child = spawn('ip', ['netns', 'exec', nsName(name), process.execPath, PROBE, 'serve', String(port), text], { stdio: ['ignore', 'pipe', 'inherit'] });
+  children.push(child);
+  await new Promise<void>((resolve, reject) => {
+    child.stdout!.on('data', (d: Buffer) => { if (d.toString().includes('ready')) resolve(); });
+    child.once('exit', (code) => reject(new Error(`server in ${name} exited ${code}`)));
+  });
+}
+
+function getFrom(name: string | null, host: string, port: number): string {
+  const r = name === null
+    ? spawnSync(process.execPath, [PROBE, 'get', host, String(port)], { encoding: 'utf8', timeout: 20_000 })
+    : inNs(name, [process.execPath, PROBE, 'get', host, String(port)]);
+  return r.status === 0 ? r.stdout.trim() : `failed: ${r.stderr.trim()}`;
+}
+
+function hostAddress(): string {
+  for (const [name, addrs] of Object.entries(networkInterfaces())) {
+    if (name === 'lo' || name.startsWith('tsb')) continue;
+    const a = addrs?.find((x) => x.family === 'IPv4' && !x.internal);
+    if (a) return a.address;
+  }
+  throw new Error('no host address');
+}
+
+const links = () => execFileSync('ip', ['-o', 'link', 'show'], { encoding: 'utf8' });
+
+describe.skipIf(!canRun)('network library on real namespaces', () => {
+  let netA: NetworkDef;
+  let netB: NetworkDef;
+  let fdA: number;
+  let fdB: number;
+  let fdC: number;
+
+  beforeAll(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'tsbt-net-'));
+    ctx = netContext({ paths: { networks: join(dir, 'networks'), leases: join(dir, 'leases') }, table });
+    // Two /24s far from everything else on the host; the overlap check reads the real routes.
+    netA = createNetwork(ctx, { name: `tsbt${tag}a`, subnet: '10.45.251.0/24', bridge: `tsbt${tag}a` });
+    netB = createNetwork(ctx, { name: `tsbt${tag}b`, subnet: '10.45.252.0/24', bridge: `tsbt${tag}b` });
+    fdA = netns('a');
+    fdB = netns('b');
+    fdC = netns('c');
+  });
+
+  afterAll(() => {
+    for (const c of children) c.kill('SIGKILL');
+    for (const a of [...attached].reverse()) for (const r of [...a.resources].reverse()) {
+      try { releaseNetworkResource(ctx, r); } catch { /* reported by the leak assertions */ }
+    }
+    for (const fd of fds) closeSync(fd);
+    for (const n of netnsNames) spawnSync('ip', ['netns', 'del', n]);
+    spawnSync('nft', ['delete', 'table', 'ip', table]);
+    if (dir) rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('attaches two containers to one bridge; they talk over TCP, the gateway answers ping', async () => {
+    const a = await attach(ctx, planAttachment(netA, { id: `${tag}0000000a`.padStart(12, '0'), name: 'a' }, { ports: ['8080'] }), fdA);
+    attached.push(a);
+    const b = await attach(ctx, planAttachment(netA, { id: `${tag}0000000b`.padStart(12, '0'), name: 'b' }, { ip: '10.45.251.77' }), fdB);
+    attached.push(b);
+    expect(a.ip).toBe('10.45.251.2');
+    expect(b.ip).toBe('10.45.251.77');
+    expect(a.resources.map((r) => r.kind)).toEqual(['bridge-user', 'lease', 'veth', 'portmap']);
+    expect(inNs('a', ['ip', '-o', '-4', 'addr', 'show', 'eth0']).stdout).toContain('10.45.251.2/24');
+    expect(inNs('a', ['ip', 'route']).stdout).toContain('default via 10.45.251.1 dev eth0');
+    expect(inNs('b', ['busybox', 'ping', '-c', '1', '-W', '3', '10.45.251.1']).status).toBe(0);
+    await serve('a', 8080, 'hello from a');
+    expect(getFrom('b', a.ip, 8080)).toBe('hello from a');
+    const stats = linkStats(fdA, 'eth0');
+    expect(stats!.rxBytes).toBeGreaterThan(0);
+    expect(stats!.txBytes).toBeGreaterThan(0);
+  });
+
+  it('publishes a port on the host address and 127.0.0.1, to other containers and to itself (hairpin)', () => {
+    const hostPort = attached[0]!.ports[0]!.hostPort;
+    expect(hostPort).toBeGreaterThan(0);
+    expect(getFrom(null, '127.0.0.1', hostPort)).toBe('hello from a');
+    expect(getFrom(null, hostAddress(), hostPort)).toBe('hello from a');
+    expect(getFrom('b', hostAddress(), hostPort)).toBe('hello from a');
+    expect(getFrom('a', hostAddress(), hostPort)).toBe('hello from a');
+  });
+
+  it('refuses a host port already in use before creating anything', async () => {
+    const server: Server = createServer();
+    await new Promise<void>((r) => server.listen(0, '0.0.0.0', () => r()));
+    const port = (server.address() as { port: number }).port;
+    const before = links();
+    await expect(attach(ctx, planAttachment(netA, { id: 'dddddddddddd', name: 'd' }, { ports: [`${port}:80`] }), fdC)).rejects.toThrow(`host port ${port}/tcp is already in use`);
+    server.close();
+    expect(links()).toBe(before);
+    expect(readdirSync(join(dir, 'leases', netA.name)).filter((f) => f.endsWith('.json'))).toHaveLength(2);
+  });
+
+  it('reaches the package registry through NAT and the host resolver', () => {
+    const registry = execFileSync('npm', ['config', 'get', 'registry'], { encoding: 'utf8' }).trim();
+    const r = inNs('b', [process.execPath, PROBE, 'fetch', registry]);
+    expect(r.stderr).toBe('');
+    expect(r.stdout.trim()).toBe('200');
+  });
+
+  it('a container cannot reach a service bound to the host 127.0.0.1 (route_localnet guard)', async () => {
+    const server = createServer((s) => s.end('host secret\n'));
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
+    const port = (server.address() as { port: number }).port;
+    // The attacker (root in its namespace) routes 127.0.0.1 to the gateway instead of its lo.
+    const gw = netA.gateway;
+    for (const cmd of [
+      ['sysctl', '-qw', 'net.ipv4.conf.all.route_localnet=1', 'net.ipv4.conf.eth0.route_localnet=1'],
+      ['ip', 'route', 'del', 'local', '127.0.0.1', 'table', 'local'],
+      ['ip', 'route', 'del', 'local', '127.0.0.0/8', 'table', 'local'],
+      ['ip', 'route', 'add', '127.0.0.1/32', 'via', gw, 'dev', 'eth0', 'src', attached[1]!.ip],
+    ]) expect(inNs('b', cmd).status, cmd.join(' ')).toBe(0);
+    try {
+      expect(getFrom('b', '127.0.0.1', port)).toMatch(/^failed/);
+      // The attack's packets did reach the host and the guard is what dropped them.
+      const guard = execFileSync('nft', ['list', 'chain', 'ip', table, 'guard'], { encoding: 'utf8' });
+      expect(Number(/counter packets (\d+)/.exec(guard)?.[1] ?? 0)).toBeGreaterThan(0);
+    } finally {
+      server.close();
+    }
+  });
+
+  it('isolates networks: a container on another bridge cannot reach them, but the outside can', async () => {
+    const c = await attach(ctx, planAttachment(netB, { id: `${tag}0000000c`.padStart(12, '0'), name: 'c' }), fdC);
+    attached.push(c);
+    expect(c.ip).toBe('10.45.252.2');
+    expect(inNs('c', ['busybox', 'ping', '-c', '1', '-W', '3', netB.gateway]).status).toBe(0);
+    expect(getFrom('c', attached[0]!.ip, 8080)).toMatch(/^failed/);
+    expect(getFrom('b', attached[0]!.ip, 8080)).toBe('hello from a');
+  });
+
+  it('reclaims the lease, veth and ports of a SIGKILLed owner', async () => {
+    const owner = spawn('sleep', ['600']);
+    const fdD = netns('d');
+    const d = await attach(ctx, planAttachment(netA, { id: 'eeeeeeeeeeee', name: 'd' }, { ip: '10.45.251.90', ports: ['8081'] }), fdD, owner.pid);
+    const dPort = d.ports[0]!.hostPort;
+    expect(execFileSync('nft', ['list', 'map', 'ip', table, 'ports_any'], { encoding: 'utf8' })).toContain(`${dPort} : 10.45.251.90`);
+    owner.kill('SIGKILL');
+    await new Promise((r) => owner.once('exit', r));
+    const fdE = netns('e');
+    // The same address again: taken until the owner died, reclaimed now.
+    const e = await attach(ctx, planAttachment(netA, { id: 'ffffffffffff', name: 'e' }, { ip: '10.45.251.90' }), fdE);
+    attached.push(e);
+    expect(e.ip).toBe('10.45.251.90');
+    expect(execFileSync('nft', ['list', 'map', 'ip', table, 'ports_any'], { encoding: 'utf8' })).not.toContain(`${dPort} :`);
+    expect(links()).not.toContain('tsbeeeeeeeeeeee');
+  });
+
+  it('releases everything, idempotently, also after the namespaces are gone', () => {
+    for (const n of netnsNames) spawnSync('ip', ['netns', 'del', n]);
+    for (const a of [...attached].reverse()) for (const r of [...a.resources].reverse()) {
+      releaseNetworkResource(ctx, r);
+      releaseNetworkResource(ctx, r);
+    }
+    attached.length = 0;
+    const l = links();
+    expect(l).not.toContain(`tsbt${tag}a`);
+    expect(l).not.toContain(`tsbt${tag}b`);
+    expect(l).not.toMatch(/tsb[0-9a-f]{12}/);
+    expect(existsSync(join(dir, 'leases', netA.name))).toBe(false);
+    const sets = execFileSync('nft', ['list', 'table', 'ip', table], { encoding: 'utf8' });
+    expect(sets).not.toContain(`tsbt${tag}a`);
+    expect(sets).not.toMatch(/10\.45\.25[12]\.\d+ \. \d+/);
+  });
+});
