@@ -1,13 +1,15 @@
 #!/usr/bin/env bash
 # What the test suite needs on a fresh Debian/Ubuntu machine, as root: busybox-static
-# (the integration tests' rootfs), iproute2 (the leak check lists network links), tini
+# (the integration tests' rootfs), iproute2 (the leak check lists network links; the network
+# tests make namespaces), nftables and libnftables1 (src/network applies its table through
+# libnftables, with the nft command as fallback), tini
 # (its static build is what `tsbox run --init` runs as PID 1), tmux (the terminal tests), and
 # the cgroup v2 VM (qemu, a stock kernel; tests/vm/setup.sh). Idempotent.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export DEBIAN_FRONTEND=noninteractive
 need=""
-for p in busybox-static iproute2 tini tmux; do
+for p in busybox-static iproute2 nftables libnftables1 tini tmux; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || need="$need $p"
 done
 if [ -n "$need" ]; then
