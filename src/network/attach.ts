@@ -70,11 +70,13 @@ export async function attach(ctx: NetContext, plan: AttachPlan, netnsFd: number,
       ensureBridge(ctx, net);
     });
     const mac = plan.mac ?? macForIp(ip);
-    resources.push({ kind: 'veth', hostName: plan.hostVeth });
     withClient(hostClient(trace), (c) => {
       const bridge = findLink(c, net.bridge);
       if (!bridge) throw new TsboxError(`bridge ${net.bridge} disappeared`, { step: 'network' });
-      createVethIntoNetns(c, { hostName: plan.hostVeth, masterIndex: bridge.index, peerName: plan.peerName, peerNetnsFd: netnsFd, peerMac: mac });
+      // Recorded the moment the kernel made it ours: on EEXIST the name belongs to another link,
+      // which an undo must not delete. (A crash in between is covered by the lease's hostVeth.)
+      createVethIntoNetns(c, { hostName: plan.hostVeth, masterIndex: bridge.index, peerName: plan.peerName, peerNetnsFd: netnsFd, peerMac: mac },
+        () => resources.push({ kind: 'veth', hostName: plan.hostVeth }));
     });
     withClient(netnsClient(netnsFd, trace), (c) => configureInNetns(c, { ifName: plan.peerName, ip, prefixLen: plan.prefixLen, gateway: net.gateway }));
     if (ports.length > 0) {

@@ -82,8 +82,9 @@ export interface VethResult {
 }
 
 /** The veth, its host end on the bridge with hairpin on, its peer born inside the netns. */
-export function createVethIntoNetns(c: RtnlClient, spec: msg.VethSpec): VethResult {
+export function createVethIntoNetns(c: RtnlClient, spec: msg.VethSpec, onCreated?: () => void): VethResult {
   c.do(msg.newVeth(spec));
+  onCreated?.();
   const link = findLink(c, spec.hostName);
   if (!link) throw new Error(`veth ${spec.hostName} vanished right after its creation`);
   c.do(msg.setHairpin(link.index, true));

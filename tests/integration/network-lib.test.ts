@@ -71,6 +71,8 @@ function hostAddress(): string {
   throw new Error('no host address');
 }
 
+/** A container id whose first 12 characters (the veth name) are unique to this run. */
+const cid = (c: string) => `${c.repeat(6)}${tag.padStart(6, '0')}`;
 const links = () => execFileSync('ip', ['-o', 'link', 'show'], { encoding: 'utf8' });
 
 describe.skipIf(!canRun)('network library on real namespaces', () => {
@@ -103,9 +105,9 @@ describe.skipIf(!canRun)('network library on real namespaces', () => {
   });
 
   it('attaches two containers to one bridge; they talk over TCP, the gateway answers ping', async () => {
-    const a = await attach(ctx, planAttachment(netA, { id: `${tag}0000000a`.padStart(12, '0'), name: 'a' }, { ports: ['8080'] }), fdA);
+    const a = await attach(ctx, planAttachment(netA, { id: cid('a'), name: 'a' }, { ports: ['8080'] }), fdA);
     attached.push(a);
-    const b = await attach(ctx, planAttachment(netA, { id: `${tag}0000000b`.padStart(12, '0'), name: 'b' }, { ip: '10.45.251.77' }), fdB);
+    const b = await attach(ctx, planAttachment(netA, { id: cid('b'), name: 'b' }, { ip: '10.45.251.77' }), fdB);
     attached.push(b);
     expect(a.ip).toBe('10.45.251.2');
     expect(b.ip).toBe('10.45.251.77');
@@ -134,10 +136,19 @@ describe.skipIf(!canRun)('network library on real namespaces', () => {
     await new Promise<void>((r) => server.listen(0, '0.0.0.0', () => r()));
     const port = (server.address() as { port: number }).port;
     const before = links();
-    await expect(attach(ctx, planAttachment(netA, { id: 'dddddddddddd', name: 'd' }, { ports: [`${port}:80`] }), fdC)).rejects.toThrow(`host port ${port}/tcp is already in use`);
+    await expect(attach(ctx, planAttachment(netA, { id: cid('d'), name: 'd' }, { ports: [`${port}:80`] }), fdC)).rejects.toThrow(`host port ${port}/tcp is already in use`);
     server.close();
     expect(links()).toBe(before);
     expect(readdirSync(join(dir, 'leases', netA.name)).filter((f) => f.endsWith('.json'))).toHaveLength(2);
+  });
+
+  it('a failed attach undoes only its own work: a clashing veth name stays with its owner', async () => {
+    const leasesBefore = readdirSync(join(dir, 'leases', netA.name)).filter((f) => f.endsWith('.json')).sort();
+    // Same container id as a: the kernel refuses the veth name (EEXIST).
+    await expect(attach(ctx, planAttachment(netA, { id: cid('a'), name: 'a2' }), fdC)).rejects.toThrow(/create veth tsb.*EEXIST \(file exists\)/);
+    expect(links()).toContain(`tsb${cid('a').slice(0, 12)}`);
+    expect(readdirSync(join(dir, 'leases', netA.name)).filter((f) => f.endsWith('.json')).sort()).toEqual(leasesBefore);
+    expect(getFrom('b', attached[0]!.ip, 8080)).toBe('hello from a');
   });
 
   it('reaches the package registry through NAT and the host resolver', () => {
@@ -170,7 +181,7 @@ describe.skipIf(!canRun)('network library on real namespaces', () => {
   });
 
   it('isolates networks: a container on another bridge cannot reach them, but the outside can', async () => {
-    const c = await attach(ctx, planAttachment(netB, { id: `${tag}0000000c`.padStart(12, '0'), name: 'c' }), fdC);
+    const c = await attach(ctx, planAttachment(netB, { id: cid('c'), name: 'c' }), fdC);
     attached.push(c);
     expect(c.ip).toBe('10.45.252.2');
     expect(inNs('c', ['busybox', 'ping', '-c', '1', '-W', '3', netB.gateway]).status).toBe(0);
@@ -181,18 +192,18 @@ describe.skipIf(!canRun)('network library on real namespaces', () => {
   it('reclaims the lease, veth and ports of a SIGKILLed owner', async () => {
     const owner = spawn('sleep', ['600']);
     const fdD = netns('d');
-    const d = await attach(ctx, planAttachment(netA, { id: 'eeeeeeeeeeee', name: 'd' }, { ip: '10.45.251.90', ports: ['8081'] }), fdD, owner.pid);
+    const d = await attach(ctx, planAttachment(netA, { id: cid('e'), name: 'd' }, { ip: '10.45.251.90', ports: ['8081'] }), fdD, owner.pid);
     const dPort = d.ports[0]!.hostPort;
     expect(execFileSync('nft', ['list', 'map', 'ip', table, 'ports_any'], { encoding: 'utf8' })).toContain(`${dPort} : 10.45.251.90`);
     owner.kill('SIGKILL');
     await new Promise((r) => owner.once('exit', r));
     const fdE = netns('e');
     // The same address again: taken until the owner died, reclaimed now.
-    const e = await attach(ctx, planAttachment(netA, { id: 'ffffffffffff', name: 'e' }, { ip: '10.45.251.90' }), fdE);
+    const e = await attach(ctx, planAttachment(netA, { id: cid('f'), name: 'e' }, { ip: '10.45.251.90' }), fdE);
     attached.push(e);
     expect(e.ip).toBe('10.45.251.90');
     expect(execFileSync('nft', ['list', 'map', 'ip', table, 'ports_any'], { encoding: 'utf8' })).not.toContain(`${dPort} :`);
-    expect(links()).not.toContain('tsbeeeeeeeeeeee');
+    expect(links()).not.toContain(`tsb${cid('e').slice(0, 12)}`);
   });
 
   it('releases everything, idempotently, also after the namespaces are gone', () => {
@@ -205,7 +216,7 @@ describe.skipIf(!canRun)('network library on real namespaces', () => {
     const l = links();
     expect(l).not.toContain(`tsbt${tag}a`);
     expect(l).not.toContain(`tsbt${tag}b`);
-    expect(l).not.toMatch(/tsb[0-9a-f]{12}/);
+    for (const c of ['a', 'b', 'c', 'e', 'f']) expect(l).not.toContain(`tsb${cid(c).slice(0, 12)}`);
     expect(existsSync(join(dir, 'leases', netA.name))).toBe(false);
     const sets = execFileSync('nft', ['list', 'table', 'ip', table], { encoding: 'utf8' });
     expect(sets).not.toContain(`tsbt${tag}a`);
