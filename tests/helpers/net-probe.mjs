@@ -2,8 +2,10 @@
 //   serve PORT TEXT [HOST]   answer every TCP connection with TEXT, print "ready" once listening
 //   get HOST PORT            print what the server says; exit 1 if it cannot connect in 3 s
 //   fetch URL                print the HTTP status of a GET (NAT and DNS out of the namespace)
+//   udp HOST PORT TEXT       send one datagram and exit
 import { connect, createServer } from 'node:net';
 import https from 'node:https';
+import { createSocket } from 'node:dgram';
 
 const [mode, a, b, c] = process.argv.slice(2);
 if (mode === 'serve') {
@@ -19,4 +21,7 @@ if (mode === 'serve') {
   const req = https.get(a, { timeout: 15000 }, (res) => { console.log(res.statusCode); res.resume(); res.on('end', () => process.exit(0)); });
   req.on('timeout', () => { console.error('timeout'); process.exit(1); });
   req.on('error', (e) => { console.error(e.code ?? e.message); process.exit(1); });
+} else if (mode === 'udp') {
+  const s = createSocket('udp4');
+  s.send(c, Number(b), a, (err) => { if (err) console.error(err.code); s.close(); process.exitCode = err ? 1 : 0; });
 }

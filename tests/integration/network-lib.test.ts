@@ -6,6 +6,7 @@
  */
 import { execFileSync, spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, openSync, closeSync, readdirSync, rmSync } from 'node:fs';
+import { createSocket } from 'node:dgram';
 import { createServer, type Server } from 'node:net';
 import { networkInterfaces, tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -162,21 +163,43 @@ describe.skipIf(!canRun)('network library on real namespaces', () => {
     const server = createServer((s) => s.end('host secret\n'));
     await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
     const port = (server.address() as { port: number }).port;
+    // A loopback-only UDP service (a stub resolver, statsd) acts on one datagram: no answer needed.
+    const got: string[] = [];
+    const udp = createSocket('udp4').on('message', (m) => got.push(m.toString()));
+    await new Promise<void>((r) => udp.bind(0, '127.0.0.1', () => r()));
+    const udpPort = udp.address().port;
+    // A marker sent after the attack, on the same path, to an address the container may reach:
+    // once it has arrived, the attack datagram would have too.
+    const marker = createSocket('udp4').on('message', (m) => got.push(m.toString()));
+    await new Promise<void>((r) => marker.bind(0, netA.gateway, () => r()));
+    const until = async (what: string) => { while (!got.includes(what)) await new Promise((r) => setTimeout(r, 20)); };
     // The attacker (root in its namespace) routes 127.0.0.1 to the gateway instead of its lo.
-    const gw = netA.gateway;
     for (const cmd of [
       ['sysctl', '-qw', 'net.ipv4.conf.all.route_localnet=1', 'net.ipv4.conf.eth0.route_localnet=1'],
       ['ip', 'route', 'del', 'local', '127.0.0.1', 'table', 'local'],
       ['ip', 'route', 'del', 'local', '127.0.0.0/8', 'table', 'local'],
-      ['ip', 'route', 'add', '127.0.0.1/32', 'via', gw, 'dev', 'eth0', 'src', attached[1]!.ip],
+      ['ip', 'route', 'add', '127.0.0.1/32', 'via', netA.gateway, 'dev', 'eth0', 'src', attached[1]!.ip],
     ]) expect(inNs('b', cmd).status, cmd.join(' ')).toBe(0);
+    const attack = (text: string) => expect(inNs('b', [process.execPath, PROBE, 'udp', '127.0.0.1', String(udpPort), text]).status).toBe(0);
+    const mark = (text: string) => expect(inNs('b', [process.execPath, PROBE, 'udp', netA.gateway, String(marker.address().port), text]).status).toBe(0);
     try {
       expect(getFrom('b', '127.0.0.1', port)).toMatch(/^failed/);
-      // The attack's packets did reach the host and the guard is what dropped them.
+      attack('attack 1');
+      mark('marker 1');
+      await until('marker 1');
+      expect(got).not.toContain('attack 1');
       const guard = execFileSync('nft', ['list', 'chain', 'ip', table, 'guard'], { encoding: 'utf8' });
       expect(Number(/counter packets (\d+)/.exec(guard)?.[1] ?? 0)).toBeGreaterThan(0);
+      // Control: without the guard the same datagram reaches the host's loopback service,
+      // so the checks above can fail.
+      execFileSync('nft', ['flush', 'chain', 'ip', table, 'guard']);
+      attack('attack 2');
+      await until('attack 2');
     } finally {
+      execFileSync('nft', ['add', 'rule', 'ip', table, 'guard', 'iifname', '@bridges', 'ip', 'daddr', '127.0.0.0/8', 'counter', 'drop']);
       server.close();
+      udp.close();
+      marker.close();
     }
   });
 
