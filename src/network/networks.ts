@@ -6,7 +6,7 @@
 import { createHash } from 'node:crypto';
 import { UsageError } from '../errors.js';
 import type { NetContext } from './context.js';
-import { checkNetworkName, listNetworks, type NetworkDef, readNetwork, withNetworkLock, writeNetwork } from './ipam/store.js';
+import { checkNetworkName, listNetworks, type NetworkDef, readNetwork, withNetworkLock, withTableLock, writeNetwork } from './ipam/store.js';
 import { checkSubnet, type HostRoute, ipToNum, numToIp, overlaps, parseCidr } from './ipam/subnet.js';
 import { createBridge, enableForwarding, hostClient, listLinks, listRoutes, withClient } from './links.js';
 import { applyNft } from './nft/apply.js';
@@ -94,12 +94,14 @@ export function ensureTable(ctx: NetContext): void {
 
 /** Bridge up with its gateway, registered in the table; called under the network's lock. */
 export function ensureBridge(ctx: NetContext, def: NetworkDef): number {
-  ensureTable(ctx);
   const prefix = def.subnet.split('/')[1];
   const gw = def.gateway.split('.').map((p) => Number(p).toString(16).padStart(2, '0'));
   const mac = ['02', '00', ...gw].join(':'); // fixed, so ARP caches stay right as ports come and go
   const { index } = withClient(hostClient(netlinkTrace(ctx.trace)), (c) => createBridge(c, def.bridge, mac, `${def.gateway}/${prefix}`));
-  applyNft(ctx.nft, addNetworkText(ctx.table, def.bridge, def.subnet), `register ${def.bridge} in nft table ${ctx.table}`);
+  withTableLock(ctx.paths, () => {
+    ensureTable(ctx);
+    applyNft(ctx.nft, addNetworkText(ctx.table, def.bridge, def.subnet), `register ${def.bridge} in nft table ${ctx.table}`);
+  });
   enableForwarding();
   return index;
 }

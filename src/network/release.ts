@@ -4,10 +4,10 @@
  * veth then went with it: ENODEV is success).
  */
 import type { NetContext } from './context.js';
-import { type Lease, readLeases, removeLease, removeLeaseDir, deadLeases, withNetworkLock } from './ipam/store.js';
+import { type Lease, readLeases, removeLease, removeLeaseDir, deadLeases, withNetworkLock, withTableLock } from './ipam/store.js';
 import { deleteLink, hostClient, withClient } from './links.js';
 import { applyNft } from './nft/apply.js';
-import { removeNetworkText, removePortsText } from './nft/ruleset.js';
+import { deleteTableText, listTableText, removeNetworkText, removePortsText } from './nft/ruleset.js';
 import type { NetworkResource } from './resources.js';
 import { netlinkTrace } from './trace.js';
 
@@ -30,7 +30,13 @@ export function releaseNetworkResource(ctx: NetContext, r: NetworkResource): voi
       withNetworkLock(paths, r.network, () => {
         if (readLeases(paths, r.network).length > 0) return;
         withClient(hostClient(netlinkTrace(ctx.trace)), (c) => deleteLink(c, r.bridge));
-        if (ctx.nft.run(`list table ip ${r.table}\n`).ok) applyNft(ctx.nft, removeNetworkText(r.table, r.bridge, r.subnet), `unregister ${r.bridge}`);
+        withTableLock(paths, () => {
+          if (!ctx.nft.run(listTableText(r.table)).ok) return;
+          applyNft(ctx.nft, removeNetworkText(r.table, r.bridge, r.subnet), `unregister ${r.bridge}`);
+          // The table goes with the last network: nothing of tsbox's stays in the firewall.
+          const bridges = ctx.nft.run(`list set ip ${r.table} bridges\n`);
+          if (bridges.ok && !/elements\s*=/.test(bridges.output)) applyNft(ctx.nft, deleteTableText(r.table), `delete nft table ip ${r.table}`);
+        });
         removeLeaseDir(paths, r.network);
       });
       return;

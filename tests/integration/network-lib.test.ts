@@ -241,8 +241,7 @@ describe.skipIf(!canRun)('network library on real namespaces', () => {
     expect(l).not.toContain(`tsbt${tag}b`);
     for (const c of ['a', 'b', 'c', 'e', 'f']) expect(l).not.toContain(`tsb${cid(c).slice(0, 12)}`);
     expect(existsSync(join(dir, 'leases', netA.name))).toBe(false);
-    const sets = execFileSync('nft', ['list', 'table', 'ip', table], { encoding: 'utf8' });
-    expect(sets).not.toContain(`tsbt${tag}a`);
-    expect(sets).not.toMatch(/10\.45\.25[12]\.\d+ \. \d+/);
+    // The last network took tsbox's table with it.
+    expect(spawnSync('nft', ['list', 'table', 'ip', table], { encoding: 'utf8' }).status).not.toBe(0);
   });
 });

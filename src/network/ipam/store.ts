@@ -5,8 +5,8 @@
  * (/run/tsbox-net/leases/NAME/IP.json: a reboot ends every container, and so every lease).
  * One flock per network serialises allocation, bridge creation and removal.
  */
-import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync, closeSync, openSync, constants } from 'node:fs';
-import { join } from 'node:path';
+import { closeSync, constants, existsSync, fstatSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { z } from 'zod';
 import { TsboxError, UsageError } from '../../errors.js';
 import { tryFlock } from '../../sys/fd.js';
@@ -92,23 +92,37 @@ const leaseDir = (paths: NetPaths, network: string) => join(paths.leases, networ
 export const leasePath = (paths: NetPaths, network: string, ip: string): string => join(leaseDir(paths, network), `${ip}.json`);
 
 /**
- * Run fn holding the network's flock (blocking: allocation takes a millisecond). The kernel
- * drops a flock when its holder dies, so a SIGKILLed tsbox never leaves the lock held.
+ * Run fn holding the flock on `lockPath` (blocking: the critical sections take a millisecond).
+ * The kernel drops a flock when its holder dies, so a SIGKILLed tsbox never leaves it held.
+ * The last release removes a network's lease directory, lock file included: a lock taken on
+ * a file that was unlinked meanwhile guards nothing, so it is retaken on the file now there.
  */
-export function withNetworkLock<T>(paths: NetPaths, network: string, fn: () => T): T {
-  const dir = leaseDir(paths, network);
-  mkdirSync(dir, { recursive: true, mode: 0o755 });
-  const fd = openSync(join(dir, '.lock'), constants.O_RDWR | constants.O_CREAT | constants.O_NOFOLLOW, 0o600);
-  try {
-    const wait = new Int32Array(new SharedArrayBuffer(4));
-    for (let i = 0; !tryFlock(fd, true); i++) {
-      if (i > 2000) throw new TsboxError(`network ${network} stays locked by another tsbox`, { step: 'network', hint: 'Retry; if it persists, look for a stuck tsbox process.' });
-      Atomics.wait(wait, 0, 0, 5);
+export function withLock<T>(lockPath: string, what: string, fn: () => T): T {
+  const wait = new Int32Array(new SharedArrayBuffer(4));
+  for (let i = 0; ; i++) {
+    mkdirSync(dirname(lockPath), { recursive: true, mode: 0o755 });
+    const fd = openSync(lockPath, constants.O_RDWR | constants.O_CREAT | constants.O_NOFOLLOW, 0o600);
+    try {
+      if (tryFlock(fd, true)) {
+        const held = fstatSync(fd);
+        const now = statSync(lockPath, { throwIfNoEntry: false });
+        if (now && now.ino === held.ino && now.dev === held.dev) return fn();
+      }
+    } finally {
+      closeSync(fd); // closing the only fd drops the flock
     }
-    return fn();
-  } finally {
-    closeSync(fd); // closing the only fd drops the flock
+    if (i > 2000) throw new TsboxError(`${what} stays locked by another tsbox`, { step: 'network', hint: 'Retry; if it persists, look for a stuck tsbox process.' });
+    Atomics.wait(wait, 0, 0, 5);
   }
+}
+
+export function withNetworkLock<T>(paths: NetPaths, network: string, fn: () => T): T {
+  return withLock(join(leaseDir(paths, network), '.lock'), `network ${network}`, fn);
+}
+
+/** tsbox's nft table is shared by every network: created and deleted under this lock. */
+export function withTableLock<T>(paths: NetPaths, fn: () => T): T {
+  return withLock(join(paths.leases, '.table.lock'), 'the nft table', fn);
 }
 
 export function readLeases(paths: NetPaths, network: string): Lease[] {
