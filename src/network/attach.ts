@@ -61,7 +61,7 @@ export async function attach(ctx: NetContext, plan: AttachPlan, netnsFd: number,
       ports = ports0.map((p) => ({ ...p, containerIp: ip }));
       const lease: Lease = {
         network: net.name, ip, mac: plan.mac ?? macForIp(ip), owner: ownerFor(plan.containerId, ownerPid),
-        ports, hostVeth: plan.hostVeth, created: new Date().toISOString(),
+        ports, names: [plan.containerName, ...plan.aliases], hostVeth: plan.hostVeth, created: new Date().toISOString(),
       };
       // bridge-user first, so releasing in reverse frees the lease before the last-user check.
       resources.push({ kind: 'bridge-user', network: net.name, bridge: net.bridge, subnet: net.subnet, leases: ctx.paths.leases, table: ctx.table });

@@ -5,7 +5,7 @@
  * and nothing left behind. Names carry the "tsbt" prefix and this process's pid.
  */
 import { execFileSync, spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, openSync, closeSync, readdirSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, openSync, closeSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { createSocket } from 'node:dgram';
 import { createServer, type Server } from 'node:net';
 import { networkInterfaces, tmpdir } from 'node:os';
@@ -15,6 +15,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { attach, type Attached } from '../../src/network/attach.js';
 import { netContext, type NetContext } from '../../src/network/context.js';
 import { linkStats } from '../../src/network/links.js';
+import { namesFromLeases, startNameServer } from '../../src/network/dns/responder.js';
+import { upstreamNameservers } from '../../src/network/resolv.js';
 import { createNetwork } from '../../src/network/networks.js';
 import { planAttachment } from '../../src/network/plan.js';
 import { releaseNetworkResource } from '../../src/network/release.js';
@@ -53,6 +55,18 @@ async function serve(name: string, port: number, text: string): Promise<void> {
   await new Promise<void>((resolve, reject) => {
     child.stdout!.on('data', (d: Buffer) => { if (d.toString().includes('ready')) resolve(); });
     child.once('exit', (code) => reject(new Error(`server in ${name} exited ${code}`)));
+  });
+}
+
+/** Like inNs, without blocking this process's event loop (the name responder runs in it). */
+function inNsAsync(name: string, args: string[]): Promise<{ stdout: string; stderr: string; status: number | null }> {
+  return new Promise((resolve) => {
+    const child = spawn('ip', ['netns', 'exec', nsName(name), ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout!.on('data', (d: Buffer) => { stdout += d.toString(); });
+    child.stderr!.on('data', (d: Buffer) => { stderr += d.toString(); });
+    child.on('close', (status) => resolve({ stdout, stderr, status }));
   });
 }
 
@@ -157,6 +171,24 @@ describe.skipIf(!canRun)('network library on real namespaces', () => {
     const r = inNs('b', [process.execPath, PROBE, 'fetch', registry]);
     expect(r.stderr).toBe('');
     expect(r.stdout.trim()).toBe('200');
+  });
+
+  it('answers container names on the gateway and relays other names to the host resolver', async () => {
+    const upstream = upstreamNameservers(readFileSync('/etc/resolv.conf', 'utf8'), null);
+    const ns = await startNameServer({
+      address: netA.gateway, domain: `${netA.name}.tsbox`, names: () => namesFromLeases(ctx.paths, netA.name), upstream,
+    });
+    try {
+      const lookup = (name: string) => inNsAsync('b', ['busybox', 'nslookup', name, netA.gateway]);
+      expect((await lookup('a')).stdout).toContain(`Address: ${attached[0]!.ip}\n`);
+      expect((await lookup(`b.${netA.name}.tsbox`)).stdout).toContain(`Address: ${attached[1]!.ip}\n`);
+      const nope = await lookup(`nope.${netA.name}.tsbox`);
+      expect(nope.stdout + nope.stderr).toMatch(/NXDOMAIN/);
+      const registry = new URL(execFileSync('npm', ['config', 'get', 'registry'], { encoding: 'utf8' }).trim()).hostname;
+      expect((await lookup(registry)).stdout).toMatch(/Address: \d+\.\d+\.\d+\.\d+/);
+    } finally {
+      await ns.close();
+    }
   });
 
   it('a container cannot reach a service bound to the host 127.0.0.1 (route_localnet guard)', async () => {

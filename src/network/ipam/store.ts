@@ -45,11 +45,13 @@ export const leaseSchema = z.object({
   owner: z.object({ containerId: z.string(), pid: z.number().int(), startTime: z.string() }),
   /** Published ports: a reclaim after SIGKILL must remove them before the address is reused. */
   ports: z.array(portSchema),
+  /** What other containers on the network call it (the name responder reads these). */
+  names: z.array(z.string()).default([]),
   /** The veth's host end, removed on reclaim in case the namespace is still held open. */
   hostVeth: z.string(),
   created: z.string(),
 });
-export type Lease = z.infer<typeof leaseSchema>;
+export type Lease = z.input<typeof leaseSchema>;
 
 export function checkNetworkName(name: string): void {
   if (!NAME.test(name)) {
