@@ -13,6 +13,7 @@ import { checkNetworkName, listNetworks, type NetworkDef, readNetwork, withNetwo
 import { checkSubnet, type HostRoute, ipToNum, numToIp, overlaps, parseCidr } from './ipam/subnet.js';
 import { createBridge, enableForwarding, findLink, hostClient, listLinks, listRoutes, withClient } from './links.js';
 import { applyNft } from './nft/apply.js';
+import { forwardDropChains, firewallWarning } from './nft/firewall.js';
 import { addNetworkText, listTableText, tableText } from './nft/ruleset.js';
 import { netlinkTrace } from './trace.js';
 
@@ -124,4 +125,14 @@ function setUpBridge(ctx: NetContext, def: NetworkDef): number {
   });
   enableForwarding();
   return index;
+}
+
+/**
+ * One line per other table that would drop this network's forwarded traffic (trap 3), for
+ * the caller to print as a warning; tsbox itself never edits other tables.
+ */
+export function hostFirewallWarnings(ctx: NetContext, def: NetworkDef): string[] {
+  const r = ctx.nft.run('list chains\n');
+  if (!r.ok) return [];
+  return forwardDropChains(r.output, ctx.table).map((c) => firewallWarning(c, def.bridge));
 }

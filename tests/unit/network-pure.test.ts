@@ -128,3 +128,18 @@ describe('DNS responder decisions', () => {
     expect(() => parseQuery(loop)).toThrow('too many labels or pointers');
   });
 });
+
+describe('host firewall detection', () => {
+  it('finds forward chains with a drop policy in other tables only', async () => {
+    const { forwardDropChains, firewallWarning } = await import('../../src/network/nft/firewall.js');
+    const listing = [
+      'table ip filter {', '\tchain FORWARD {', '\t\ttype filter hook forward priority filter; policy drop;', '\t}', '}',
+      'table inet fw {', '\tchain fwd {', '\t\ttype filter hook forward priority 0; policy accept;', '\t}', '}',
+      'table ip tsbox {', '\tchain forward {', '\t\ttype filter hook forward priority filter; policy drop;', '\t}', '}',
+      'table bridge b {', '\tchain f {', '\t\ttype filter hook forward priority 0; policy drop;', '\t}', '}',
+    ].join('\n');
+    const found = forwardDropChains(listing, 'tsbox');
+    expect(found).toEqual([{ family: 'ip', table: 'filter', chain: 'FORWARD' }]);
+    expect(firewallWarning(found[0]!, 'tsbox0')).toContain('nft insert rule ip filter FORWARD iifname "tsbox0" accept');
+  });
+});
