@@ -4,7 +4,8 @@
  * veth then went with it: ENODEV is success).
  */
 import type { NetContext } from './context.js';
-import { type Lease, readLeases, removeLease, removeLeaseDir, deadLeases, withNetworkLock, withTableLock } from './ipam/store.js';
+import { flushConntrackFor } from './conntrack/flush.js';
+import { type Lease, readLeases, removeLease, removeLeaseDir, deadLeases, leaseIsOwnedBy, withNetworkLock, withTableLock } from './ipam/store.js';
 import { deleteLink, hostClient, withClient } from './links.js';
 import { applyNft } from './nft/apply.js';
 import { deleteTableText, listTableText, removeNetworkText, removePortsText } from './nft/ruleset.js';
@@ -22,7 +23,11 @@ export function releaseNetworkResource(ctx: NetContext, r: NetworkResource): voi
       return;
     case 'lease':
       paths.leases = r.leases;
-      withNetworkLock(paths, r.network, () => removeLease(paths, r.network, r.ip, r.containerId));
+      withNetworkLock(paths, r.network, () => {
+        if (!leaseIsOwnedBy(paths, r.network, r.ip, r.containerId)) return;
+        forgetFlows(ctx, r.ip);
+        removeLease(paths, r.network, r.ip, r.containerId);
+      });
       return;
     case 'bridge-user':
       paths.leases = r.leases;
@@ -52,7 +57,21 @@ export function reclaimDeadLeases(ctx: NetContext, network: string): Lease[] {
   for (const l of dead) {
     if (l.ports.length > 0) ctx.nft.run(removePortsText(ctx.table, l.ports)); // best effort: the add-then-delete refuses others' elements
     withClient(hostClient(netlinkTrace(ctx.trace)), (c) => deleteLink(c, l.hostVeth));
+    forgetFlows(ctx, l.ip);
     removeLease(ctx.paths, network, l.ip, l.owner.containerId);
   }
   return dead;
+}
+
+/**
+ * Before an address goes back to the pool, the host's conntrack entries that involve it go
+ * too (trap 5): else a reused address or port inherits the old NAT decisions. Best effort: a
+ * host without conntrack has nothing to forget.
+ */
+function forgetFlows(ctx: NetContext, ip: string): void {
+  try {
+    flushConntrackFor(ip, ctx.trace);
+  } catch {
+    // nf_conntrack not loaded, or ctnetlink unavailable: no entries can exist that matter.
+  }
 }

@@ -11,6 +11,7 @@ export const AF_BRIDGE = 7;
 export const SOCK_RAW = 3;
 export const SOCK_CLOEXEC = 0o2000000;
 export const NETLINK_ROUTE = 0;
+export const NETLINK_NETFILTER = 12;
 export const SOL_SOCKET = 1;
 export const SO_RCVTIMEO = 20;
 export const SOL_NETLINK = 270;
@@ -101,3 +102,12 @@ export const NLMSG_HDRLEN = 16;
 export const IFINFOMSG_LEN = 16;
 export const IFADDRMSG_LEN = 8;
 export const RTMSG_LEN = 12;
+
+/** nfnetlink / ctnetlink (linux/netfilter/nfnetlink.h, nfnetlink_conntrack.h). */
+export const NFNL_SUBSYS_CTNETLINK = 1;
+export const IPCTNL_MSG = { NEW: 0, GET: 1, DELETE: 2 } as const;
+export const NFGENMSG_LEN = 4;
+export const CTA = { TUPLE_ORIG: 1, TUPLE_REPLY: 2, STATUS: 3, ID: 12, ZONE: 18 } as const;
+export const CTA_TUPLE = { IP: 1, PROTO: 2, ZONE: 3 } as const;
+export const CTA_IP = { V4_SRC: 1, V4_DST: 2 } as const;
+export const CTA_PROTO = { NUM: 1, SRC_PORT: 2, DST_PORT: 3 } as const;

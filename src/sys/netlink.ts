@@ -35,7 +35,12 @@ export interface NetlinkSocket {
  * what lets `openRouteSocketIn` create it inside a container's namespace and come back.
  */
 export function openRouteSocket(): NetlinkSocket {
-  const fd = check(socketFn(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_ROUTE), 'socket', 'AF_NETLINK, NETLINK_ROUTE') as number;
+  return openNetlinkSocket(NETLINK_ROUTE);
+}
+
+/** Any netlink family: NETLINK_ROUTE for links, NETLINK_NETFILTER for conntrack. */
+export function openNetlinkSocket(protocol: number): NetlinkSocket {
+  const fd = check(socketFn(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, protocol), 'socket', `AF_NETLINK, protocol ${protocol}`) as number;
   try {
     const one = Buffer.alloc(4);
     one.writeInt32LE(1, 0);

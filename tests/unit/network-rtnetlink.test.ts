@@ -81,3 +81,29 @@ describe('rtnetlink answers', () => {
     expect(parseRoute(route)).toEqual({ dst: '10.45.0.0', dstLen: 24, table: 254, type: 1, oif: 5 });
   });
 });
+
+describe('ctnetlink', () => {
+  it('reads an entry and deletes it by its original tuple, byte for byte', async () => {
+    const { parseConntrack, deleteConntrack, involves, dumpConntrack } = await import('../../src/network/conntrack/messages.js');
+    const { encodeAttrs, nest, bytes, u8 } = await import('../../src/network/rtnetlink/attrs.js');
+    const port = (n: number) => { const b = Buffer.alloc(2); b.writeUInt16BE(n, 0); return b; };
+    const tuple = (src: number[], dst: number[], sp: number, dp: number) => [
+      nest(1, [bytes(1, Buffer.from(src)), bytes(2, Buffer.from(dst))]),
+      nest(2, [u8(1, 17), bytes(2, port(sp)), bytes(3, port(dp))]),
+    ];
+    const payload = Buffer.concat([Buffer.from([2, 0, 0, 0]), encodeAttrs([
+      nest(1, tuple([10, 45, 0, 3], [10, 45, 0, 1], 40000, 53)),
+      nest(2, tuple([10, 45, 0, 1], [10, 45, 0, 3], 53, 40000)),
+    ])]);
+    const e = parseConntrack(payload)!;
+    expect(e.orig).toEqual({ src: '10.45.0.3', dst: '10.45.0.1', proto: 17, sport: 40000, dport: 53 });
+    expect(involves(e, '10.45.0.3')).toBe(true);
+    expect(involves(e, '10.45.0.4')).toBe(false);
+    const del = deleteConntrack(e);
+    expect(del.type).toBe(0x102);
+    expect(del.body.subarray(0, 8).toString('hex')).toBe('02000000' + (4 + e.origRaw.length).toString(16).padStart(2, '0') + '00' + '0180');
+    expect(del.body.subarray(8)).toEqual(e.origRaw);
+    expect(del.what).toBe('delete conntrack entry proto 17 10.45.0.3:40000 -> 10.45.0.1:53');
+    expect(dumpConntrack().type).toBe(0x101);
+  });
+});

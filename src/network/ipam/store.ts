@@ -154,6 +154,14 @@ export function writeLease(paths: NetPaths, lease: Lease): void {
   writeAtomic(leasePath(paths, lease.network, lease.ip), lease);
 }
 
+export function leaseIsOwnedBy(paths: NetPaths, network: string, ip: string, containerId: string): boolean {
+  try {
+    return leaseSchema.parse(JSON.parse(readFileSync(leasePath(paths, network, ip), 'utf8'))).owner.containerId === containerId;
+  } catch {
+    return false;
+  }
+}
+
 /** Remove a lease only if it is still `owner`'s: a late release must not free a reused address. */
 export function removeLease(paths: NetPaths, network: string, ip: string, containerId: string): boolean {
   const file = leasePath(paths, network, ip);
