@@ -14,6 +14,9 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { attach, type Attached } from '../../src/network/attach.js';
 import { netContext, type NetContext } from '../../src/network/context.js';
+import { describeTrace } from '../../src/network/trace.js';
+import { applyNft } from '../../src/network/nft/apply.js';
+import { addPortsText, removePortsText, tableText } from '../../src/network/nft/ruleset.js';
 import { linkStats } from '../../src/network/links.js';
 import { conntrackEntries } from '../../src/network/conntrack/flush.js';
 import { involves } from '../../src/network/conntrack/messages.js';
@@ -35,6 +38,8 @@ const children: ChildProcess[] = [];
 let ctx: NetContext;
 let dir: string;
 const attached: Attached[] = [];
+/** What --debug would print: every netlink message and nft change, in order. */
+const traced: string[] = [];
 
 function netns(name: string): number {
   const full = `tsbt${tag}${name}`;
@@ -101,7 +106,7 @@ describe.skipIf(!canRun)('network library on real namespaces', () => {
 
   beforeAll(async () => {
     dir = mkdtempSync(join(tmpdir(), 'tsbt-net-'));
-    ctx = netContext({ paths: { networks: join(dir, 'networks'), leases: join(dir, 'leases') }, table });
+    ctx = netContext({ paths: { networks: join(dir, 'networks'), leases: join(dir, 'leases') }, table, trace: (e) => traced.push(describeTrace(e)) });
     // Two /24s far from everything else on the host; the overlap check reads the real routes.
     netA = createNetwork(ctx, { name: `tsbt${tag}a`, subnet: '10.45.251.0/24', bridge: `tsbt${tag}a` });
     netB = createNetwork(ctx, { name: `tsbt${tag}b`, subnet: '10.45.252.0/24', bridge: `tsbt${tag}b` });
@@ -129,6 +134,10 @@ describe.skipIf(!canRun)('network library on real namespaces', () => {
     expect(a.ip).toBe('10.45.251.2');
     expect(b.ip).toBe('10.45.251.77');
     expect(a.resources.map((r) => r.kind)).toEqual(['bridge-user', 'lease', 'veth', 'portmap']);
+    const vethLine = traced.findIndex((l) => l.startsWith(`netlink: create veth tsb${cid('a').slice(0, 12)} on bridge #`) && l.includes('with peer eth0 (mac 02:42:0a:2d:fb:02) inside netns fd') && l.endsWith('ok'));
+    expect(vethLine).toBeGreaterThan(-1);
+    expect(traced.slice(vethLine)).toContainEqual(expect.stringMatching(/^netlink: add default route via 10\.45\.251\.1 dev eth0 \[netns fd \d+, \d+ bytes\] ok$/));
+    expect(traced).toContainEqual(expect.stringMatching(new RegExp(`^nft: create element ip ${table} ports_any \\{ tcp \\. \\d+ : 10\\.45\\.251\\.2 \\. 8080 \\} \\[libnftables\\] ok$`)));
     expect(inNs('a', ['ip', '-o', '-4', 'addr', 'show', 'eth0']).stdout).toContain('10.45.251.2/24');
     expect(inNs('a', ['ip', 'route']).stdout).toContain('default via 10.45.251.1 dev eth0');
     expect(inNs('b', ['busybox', 'ping', '-c', '1', '-W', '3', '10.45.251.1']).status).toBe(0);
@@ -283,5 +292,26 @@ describe.skipIf(!canRun)('network library on real namespaces', () => {
     expect(conntrackEntries().some((e) => involves(e, bIp))).toBe(false);
     // The last network took tsbox's table with it.
     expect(spawnSync('nft', ['list', 'table', 'ip', table], { encoding: 'utf8' }).status).not.toBe(0);
+  });
+});
+
+describe.skipIf(!canRun)('nft runners', () => {
+  it('libnftables and the nft command apply the same text; removals are idempotent; errors are one line', () => {
+    for (const via of ['auto', 'nft'] as const) {
+      const t = `tsbt${tag}${via === 'nft' ? 'c' : 'l'}`;
+      const c = netContext({ table: t, nft: via });
+      try {
+        applyNft(c.nft, tableText(t), 'create');
+        const p = { proto: 'udp' as const, hostPort: 5353, containerIp: '10.45.251.9', containerPort: 53 };
+        applyNft(c.nft, addPortsText(t, [p]), 'publish');
+        expect(() => applyNft(c.nft, addPortsText(t, [{ ...p, containerIp: '10.45.251.10' }]), 'publish again')).toThrow(/^publish again: nft: .*File exists$/);
+        expect(execFileSync('nft', ['list', 'map', 'ip', t, 'ports_any'], { encoding: 'utf8' })).toContain('udp . 5353 : 10.45.251.9 . 53');
+        applyNft(c.nft, removePortsText(t, [p]), 'unpublish');
+        applyNft(c.nft, removePortsText(t, [p]), 'unpublish twice');
+        expect(execFileSync('nft', ['list', 'map', 'ip', t, 'ports_any'], { encoding: 'utf8' })).not.toContain('5353');
+      } finally {
+        spawnSync('nft', ['delete', 'table', 'ip', t]);
+      }
+    }
   });
 });
