@@ -9,10 +9,12 @@ import { type Lease, readLeases, removeLease, removeLeaseDir, deadLeases, leaseI
 import { deleteLink, hostClient, withClient } from './links.js';
 import { applyNft } from './nft/apply.js';
 import { deleteTableText, listTableText, removeNetworkText, removePortsText } from './nft/ruleset.js';
-import type { NetworkResource } from './resources.js';
+import { networkResourceSchema, type NetworkResource } from './resources.js';
 import { netlinkTrace } from './trace.js';
 
-export function releaseNetworkResource(ctx: NetContext, r: NetworkResource): void {
+/** `record` may come from disk (the model's resource record): it is checked first. */
+export function releaseNetworkResource(ctx: NetContext, record: NetworkResource): void {
+  const r = networkResourceSchema.parse(record);
   const paths = { ...ctx.paths };
   switch (r.kind) {
     case 'portmap':

@@ -22,7 +22,7 @@ import { conntrackEntries } from '../../src/network/conntrack/flush.js';
 import { involves } from '../../src/network/conntrack/messages.js';
 import { namesFromLeases, startNameServer } from '../../src/network/dns/responder.js';
 import { upstreamNameservers } from '../../src/network/resolv.js';
-import { createNetwork } from '../../src/network/networks.js';
+import { createNetwork, ensureNetwork, hostRoutes } from '../../src/network/networks.js';
 import { planAttachment } from '../../src/network/plan.js';
 import { releaseNetworkResource } from '../../src/network/release.js';
 import type { NetworkDef } from '../../src/network/ipam/store.js';
@@ -124,6 +124,16 @@ describe.skipIf(!canRun)('network library on real namespaces', () => {
     for (const n of netnsNames) spawnSync('ip', ['netns', 'del', n]);
     spawnSync('nft', ['delete', 'table', 'ip', table]);
     if (dir) rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('refuses a subnet that overlaps a real host route, an invalid CIDR and an unknown network, creating nothing', () => {
+    const route = hostRoutes(ctx).find((r) => r.dstLen > 0 && r.dstLen <= 30 && !r.dev?.startsWith('tsb'));
+    expect(route, 'the host has a non-default route').toBeDefined();
+    expect(() => createNetwork(ctx, { name: `tsbt${tag}x`, subnet: `${route!.dst}/${route!.dstLen}` }))
+      .toThrow(`subnet ${route!.dst}/${route!.dstLen} overlaps the host route ${route!.dst}/${route!.dstLen}${route!.dev ? ` on ${route!.dev}` : ''}`);
+    expect(() => createNetwork(ctx, { name: `tsbt${tag}x`, subnet: '10.45.300.0/24' })).toThrow('invalid subnet "10.45.300.0/24"');
+    expect(() => ensureNetwork(ctx, `tsbt${tag}nope`)).toThrow(`network tsbt${tag}nope does not exist`);
+    expect(readdirSync(join(dir, 'networks')).sort()).toEqual([`${netA.name}.json`, `${netB.name}.json`]);
   });
 
   it('attaches two containers to one bridge; they talk over TCP, the gateway answers ping', async () => {
