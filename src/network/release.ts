@@ -35,6 +35,8 @@ export function releaseNetworkResource(ctx: NetContext, record: NetworkResource)
       paths.leases = r.leases;
       // The last user removes the bridge and the network's elements; a definition stays.
       withNetworkLock(paths, r.network, () => {
+        // Leases of SIGKILLed owners do not keep the bridge: reclaim them first.
+        reclaimDeadLeases({ ...ctx, paths, table: r.table }, r.network);
         if (readLeases(paths, r.network).length > 0) return;
         withClient(hostClient(netlinkTrace(ctx.trace)), (c) => deleteLink(c, r.bridge));
         withTableLock(paths, () => {

@@ -5,7 +5,7 @@
  * and nothing left behind. Names carry the "tsbt" prefix and this process's pid.
  */
 import { execFileSync, spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, openSync, closeSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, openSync, closeSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createSocket } from 'node:dgram';
 import { createServer, type Server } from 'node:net';
 import { networkInterfaces, tmpdir } from 'node:os';
@@ -28,6 +28,9 @@ import { releaseNetworkResource } from '../../src/network/release.js';
 import type { NetworkDef } from '../../src/network/ipam/store.js';
 
 const PROBE = fileURLToPath(new URL('../helpers/net-probe.mjs', import.meta.url));
+const CHILD = fileURLToPath(new URL('../helpers/net-attach-child.mjs', import.meta.url));
+/** The child attaches through the build (npm run build), as tsbox itself would. */
+const DIST = fileURLToPath(new URL('../../dist', import.meta.url));
 const tag = String(process.pid % 100000);
 const table = `tsbt${tag}`;
 const canRun = process.getuid?.() === 0 && spawnSync('ip', ['-V']).status === 0;
@@ -282,6 +285,34 @@ describe.skipIf(!canRun)('network library on real namespaces', () => {
     expect(links()).not.toContain(`tsb${cid('e').slice(0, 12)}`);
   });
 
+  it('recovers from a tsbox SIGKILLed in the middle of an attach', async () => {
+    const ctxFile = join(dir, 'ctx.json');
+    writeFileSync(ctxFile, JSON.stringify({ paths: ctx.paths, table }));
+    const leaseDir = join(dir, 'leases', netA.name);
+    // Killed as soon as its lease is on disk (links and rules possibly half made), then once
+    // fully attached.
+    for (const [i, when] of [[0, 'lease'], [1, 'attached']] as const) {
+      const before = new Set(readdirSync(leaseDir));
+      netns(`k${i}`);
+      const id = cid(`${i}`);
+      const child = spawn(process.execPath, [CHILD, DIST, ctxFile, `/run/netns/${nsName(`k${i}`)}`, netA.name, id], { stdio: ['ignore', 'pipe', 'inherit'] });
+      let out = '';
+      child.stdout!.on('data', (d: Buffer) => { out += d.toString(); });
+      let lease: string | undefined;
+      while (!(lease = readdirSync(leaseDir).find((f) => f.endsWith('.json') && !before.has(f))) || (when === 'attached' && !out.includes('attached'))) {
+        await new Promise((r) => setImmediate(r));
+      }
+      child.kill('SIGKILL');
+      await new Promise((r) => child.once('exit', r));
+      const ip = lease.slice(0, -'.json'.length);
+      const next = await attach(ctx, planAttachment(netA, { id: cid(`${i + 5}`), name: `after${i}` }, { ip }), netns(`n${i}`));
+      attached.push(next);
+      expect(next.ip).toBe(ip);
+      expect(links()).not.toContain(`tsb${id.slice(0, 12)}`);
+      expect(execFileSync('nft', ['list', 'map', 'ip', table, 'ports_any'], { encoding: 'utf8' })).not.toContain(`: ${ip} . 80`);
+    }
+  });
+
   it('releases everything, idempotently, also after the namespaces are gone', async () => {
     // A UDP flow from b leaves a conntrack entry on the host (unanswered: 30 s before it expires).
     const bIp = attached[1]!.ip;
@@ -296,7 +327,7 @@ describe.skipIf(!canRun)('network library on real namespaces', () => {
     const l = links();
     expect(l).not.toContain(`tsbt${tag}a`);
     expect(l).not.toContain(`tsbt${tag}b`);
-    for (const c of ['a', 'b', 'c', 'e', 'f']) expect(l).not.toContain(`tsb${cid(c).slice(0, 12)}`);
+    for (const c of ['a', 'b', 'c', 'e', 'f', '0', '1', '5', '6']) expect(l).not.toContain(`tsb${cid(c).slice(0, 12)}`);
     expect(existsSync(join(dir, 'leases', netA.name))).toBe(false);
     // The released address keeps no NAT state for its next owner.
     expect(conntrackEntries().some((e) => involves(e, bIp))).toBe(false);
