@@ -59,7 +59,13 @@ export function createBridge(c: RtnlClient, name: string, mac: string, gatewayCi
   let created = false;
   if (link && link.kind !== 'bridge') throw new Error(`${name} exists and is a ${link.kind ?? 'plain'} link, not a bridge`);
   if (!link) {
-    created = c.tryDo(msg.newBridge(name, mac), ['EEXIST']) === null;
+    try {
+      created = c.tryDo(msg.newBridge(name, mac), ['EEXIST']) === null;
+    } catch (err) {
+      // No bridge module (EOPNOTSUPP: "Unknown device type"): this host cannot do bridge networking.
+      if (err instanceof NetlinkError && err.code === 'EOPNOTSUPP') throw err.withHint('This kernel has no bridge support; use --network none.');
+      throw err;
+    }
     link = findLink(c, name);
     if (!link) throw new Error(`bridge ${name} vanished right after its creation`);
   }

@@ -17,7 +17,8 @@ import { netContext, type NetContext } from '../../src/network/context.js';
 import { describeTrace } from '../../src/network/trace.js';
 import { applyNft } from '../../src/network/nft/apply.js';
 import { addPortsText, removePortsText, tableText } from '../../src/network/nft/ruleset.js';
-import { linkStats } from '../../src/network/links.js';
+import { linkStats, netnsClient } from '../../src/network/links.js';
+import { newAddr, newBridge } from '../../src/network/rtnetlink/messages.js';
 import { conntrackEntries } from '../../src/network/conntrack/flush.js';
 import { involves } from '../../src/network/conntrack/messages.js';
 import { namesFromLeases, startNameServer } from '../../src/network/dns/responder.js';
@@ -137,6 +138,18 @@ describe.skipIf(!canRun)('network library on real namespaces', () => {
     expect(() => createNetwork(ctx, { name: `tsbt${tag}x`, subnet: '10.45.300.0/24' })).toThrow('invalid subnet "10.45.300.0/24"');
     expect(() => ensureNetwork(ctx, `tsbt${tag}nope`)).toThrow(`network tsbt${tag}nope does not exist`);
     expect(readdirSync(join(dir, 'networks')).sort()).toEqual([`${netA.name}.json`, `${netB.name}.json`]);
+  });
+
+  it("turns the kernel's extended ack into one line saying what failed", () => {
+    const c = netnsClient(fdC);
+    try {
+      expect(() => c.do(newAddr(1, '10.45.251.9', 33, 'lo'))).toThrow('add address 10.45.251.9/33 to lo: EINVAL (invalid argument): kernel says "ipv4: Invalid prefix length"');
+      const bogus = { ...newBridge('tsbtbogus', '02:00:00:00:00:01'), what: 'create link tsbtbogus of kind nosuchkind' };
+      bogus.body = Buffer.from(bogus.body.toString('latin1').replace('bridge', 'nosuch'), 'latin1');
+      expect(() => c.do(bogus)).toThrow(/^create link tsbtbogus of kind nosuchkind: EOPNOTSUPP \(operation not supported\): kernel says "Unknown device type"$/);
+    } finally {
+      c.close();
+    }
   });
 
   it('attaches two containers to one bridge; they talk over TCP, the gateway answers ping', async () => {

@@ -13,9 +13,13 @@ export interface NftRunner {
   run(text: string): NftResult;
 }
 
+const NO_NFT_HINT = 'Install nftables (Debian: libnftables1 or nftables), or use --network none.';
+
 function viaCommand(text: string): NftResult {
   const r = spawnSync('nft', ['-f', '-'], { input: text, encoding: 'utf8' });
-  if (r.error) throw new TsboxError(`cannot run nft: ${r.error.message}`, { hint: 'Install nftables (libnftables1 or the nft command), or use --network none.' });
+  if (r.error) {
+    throw new TsboxError('bridge networking needs nftables: neither libnftables.so.1 nor the nft command is installed', { step: 'network', hint: NO_NFT_HINT });
+  }
   return { ok: r.status === 0, output: r.stdout, error: r.stderr };
 }
 
@@ -38,5 +42,10 @@ export function nftErrorLine(error: string): string {
 
 export function applyNft(runner: NftRunner, text: string, what: string): void {
   const r = runner.run(text);
-  if (!r.ok) throw new TsboxError(`${what}: nft: ${nftErrorLine(r.error) || 'failed'}`);
+  if (r.ok) return;
+  const line = nftErrorLine(r.error) || 'failed';
+  // A kernel without nf_tables (or its NAT/fib parts) answers "Operation not supported" or
+  // "No such file or directory" for a whole table: that host cannot do bridge networking.
+  const unsupported = /Operation not supported|Protocol not supported|No such file or directory.*table/i.test(line);
+  throw new TsboxError(`${what}: nft: ${line}`, { step: 'network', ...(unsupported ? { hint: 'This kernel lacks nf_tables support for NAT; use --network none.' } : {}) });
 }
