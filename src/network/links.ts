@@ -3,7 +3,7 @@
  * deletion and byte counters, each as rtnetlink requests through RtnlClient. The sockets come
  * from src/sys/netlink.ts; which namespace a socket lives in decides where a request acts.
  */
-import { closeSync, openSync, writeFileSync } from 'node:fs';
+import { closeSync, openSync, readFileSync, writeFileSync } from 'node:fs';
 import { openRouteSocket, openRouteSocketIn } from '../sys/netlink.js';
 import { RTM } from '../sys/netlink-constants.js';
 import { RtnlClient, type NetlinkTrace } from './rtnetlink/client.js';
@@ -78,9 +78,12 @@ export function createBridge(c: RtnlClient, name: string, mac: string, gatewayCi
   return { index: link.index, created };
 }
 
-/** ip_forward is host-wide: turned on, never off (other runtimes may rely on it). */
+/**
+ * ip_forward is host-wide: turned on, never off (other runtimes may rely on it). Written only
+ * when it is off: a write resets every interface's own forwarding setting.
+ */
 export function enableForwarding(): void {
-  writeFileSync('/proc/sys/net/ipv4/ip_forward', '1');
+  if (readFileSync('/proc/sys/net/ipv4/ip_forward', 'utf8').trim() !== '1') writeFileSync('/proc/sys/net/ipv4/ip_forward', '1');
 }
 
 export interface VethResult {
