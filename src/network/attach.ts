@@ -31,7 +31,10 @@ async function resolvePorts(plan: AttachPlan): Promise<Omit<PortElement, 'contai
   const out: Omit<PortElement, 'containerIp'>[] = [];
   for (const p of plan.ports) {
     const got = await probePort(p.proto, p.hostPort, p.hostIp);
-    if (got === null) {
+    if (got === 'not-local') {
+      throw new TsboxError(`${p.hostIp} is not an address of this host`, { step: 'publish', hint: 'Publish on one of the host\'s addresses, or leave the address out for all of them.' });
+    }
+    if (got === 'in-use') {
       throw new TsboxError(`host port ${p.hostIp ? `${p.hostIp}:` : ''}${p.hostPort}/${p.proto} is already in use`, { step: 'publish', hint: 'Choose another host port, or stop what listens on it.' });
     }
     out.push({ proto: p.proto, ...(p.hostIp ? { hostIp: p.hostIp } : {}), hostPort: got, containerPort: p.containerPort });

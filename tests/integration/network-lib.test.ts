@@ -190,6 +190,7 @@ describe.skipIf(!canRun)('network library on real namespaces', () => {
     const before = links();
     await expect(attach(ctx, planAttachment(netA, { id: cid('d'), name: 'd' }, { ports: [`${port}:80`] }), fdC)).rejects.toThrow(`host port ${port}/tcp is already in use`);
     server.close();
+    await expect(attach(ctx, planAttachment(netA, { id: cid('d'), name: 'd' }, { ports: ['192.0.2.254:8080:80'] }), fdC)).rejects.toThrow('192.0.2.254 is not an address of this host');
     expect(links()).toBe(before);
     expect(readdirSync(join(dir, 'leases', netA.name)).filter((f) => f.endsWith('.json'))).toHaveLength(2);
   });
