@@ -60,8 +60,8 @@ function inNs(name: string, args: string[]) {
 }
 
 /** A TCP server in a namespace that answers with `text`; resolves once it listens. */
-async function serve(name: string, port: number, text: string): Promise<void> {
-  const child = spawn('ip', ['netns', 'exec', nsName(name), process.execPath, PROBE, 'serve', String(port), text], { stdio: ['ignore', 'pipe', 'inherit'] });
+async function serve(name: string, port: number, text: string, mode = 'serve'): Promise<void> {
+  const child = spawn('ip', ['netns', 'exec', nsName(name), process.execPath, PROBE, mode, String(port), text], { stdio: ['ignore', 'pipe', 'inherit'] });
   children.push(child);
   await new Promise<void>((resolve, reject) => {
     child.stdout!.on('data', (d: Buffer) => { if (d.toString().includes('ready')) resolve(); });
@@ -153,7 +153,7 @@ describe.skipIf(!canRun)('network library on real namespaces', () => {
   });
 
   it('attaches two containers to one bridge; they talk over TCP, the gateway answers ping', async () => {
-    const a = await attach(ctx, planAttachment(netA, { id: cid('a'), name: 'a' }, { ports: ['8080'] }), fdA);
+    const a = await attach(ctx, planAttachment(netA, { id: cid('a'), name: 'a' }, { ports: ['8080', '5300/udp'] }), fdA);
     attached.push(a);
     const b = await attach(ctx, planAttachment(netA, { id: cid('b'), name: 'b' }, { ip: '10.45.251.77' }), fdB);
     attached.push(b);
@@ -163,11 +163,12 @@ describe.skipIf(!canRun)('network library on real namespaces', () => {
     const vethLine = traced.findIndex((l) => l.startsWith(`netlink: create veth tsb${cid('a').slice(0, 12)} on bridge #`) && l.includes('with peer eth0 (mac 02:42:0a:2d:fb:02) inside netns fd') && l.endsWith('ok'));
     expect(vethLine).toBeGreaterThan(-1);
     expect(traced.slice(vethLine)).toContainEqual(expect.stringMatching(/^netlink: add default route via 10\.45\.251\.1 dev eth0 \[netns fd \d+, \d+ bytes\] ok$/));
-    expect(traced).toContainEqual(expect.stringMatching(new RegExp(`^nft: create element ip ${table} ports_any \\{ tcp \\. \\d+ : 10\\.45\\.251\\.2 \\. 8080 \\} \\[libnftables\\] ok$`)));
+    expect(traced).toContainEqual(expect.stringMatching(new RegExp(`^nft: create element ip ${table} ports_any \\{ tcp \\. \\d+ : 10\\.45\\.251\\.2 \\. 8080 \\}; create element ip ${table} ports_any \\{ udp \\. \\d+ : 10\\.45\\.251\\.2 \\. 5300 \\} \\[libnftables\\] ok$`)));
     expect(inNs('a', ['ip', '-o', '-4', 'addr', 'show', 'eth0']).stdout).toContain('10.45.251.2/24');
     expect(inNs('a', ['ip', 'route']).stdout).toContain('default via 10.45.251.1 dev eth0');
     expect(inNs('b', ['busybox', 'ping', '-c', '1', '-W', '3', '10.45.251.1']).status).toBe(0);
     await serve('a', 8080, 'hello from a');
+    await serve('a', 5300, 'udp from a', 'userve');
     expect(getFrom('b', a.ip, 8080)).toBe('hello from a');
     const stats = linkStats(fdA, 'eth0');
     expect(stats!.rxBytes).toBeGreaterThan(0);
@@ -181,6 +182,13 @@ describe.skipIf(!canRun)('network library on real namespaces', () => {
     expect(getFrom(null, hostAddress(), hostPort)).toBe('hello from a');
     expect(getFrom('b', hostAddress(), hostPort)).toBe('hello from a');
     expect(getFrom('a', hostAddress(), hostPort)).toBe('hello from a');
+    const udpPort = attached[0]!.ports[1]!.hostPort;
+    expect(attached[0]!.ports[1]!.proto).toBe('udp');
+    for (const host of ['127.0.0.1', hostAddress()]) {
+      const r = spawnSync(process.execPath, [PROBE, 'uget', host, String(udpPort)], { encoding: 'utf8', timeout: 20_000 });
+      expect(r.stdout.trim(), `udp via ${host}`).toBe('udp from a');
+    }
+    expect(inNs('b', [process.execPath, PROBE, 'uget', hostAddress(), String(udpPort)]).stdout.trim()).toBe('udp from a');
   });
 
   it('refuses a host port already in use before creating anything', async () => {
