@@ -35,6 +35,8 @@ export interface InitPlan {
     /** Where the overlay is mounted, then pivot_root'ed into. */
     merged: string;
     readOnly: boolean;
+    /** Mount it nodev (unless --privileged): device nodes in the image do not open. */
+    nodev: boolean;
   };
   hostname: string;
   mounts: MountStep[];

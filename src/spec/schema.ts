@@ -45,12 +45,17 @@ export const runOptionsSchema = z
     pidsLimit: z.string().optional(),
     deviceReadBps: z.array(z.string()).default([]),
     deviceWriteBps: z.array(z.string()).default([]),
+    // Devices (docker's flags): nodes for host devices, and rules of the device policy.
+    devices: z.array(z.string()).default([]),
+    deviceCgroupRules: z.array(z.string()).default([]),
     /** Print a one-line resource summary at exit; write it as JSON to statsFile. */
     stats: z.boolean().default(false),
     statsFile: z.string().optional(),
     // Lifecycle (runtime/lifecycle.ts): a name, background runs, a terminal, an init.
     name: z.string().optional(),
     detach: z.boolean().default(false),
+    /** Remove the container when it exits, even with a name or -d (docker's --rm). */
+    rm: z.boolean().default(false),
     tty: z.boolean().default(false),
     init: z.boolean().default(false),
     /** Container labels (docker's --label KEY=VALUE, --label-file), recorded for ps filters and inspect. */
@@ -99,9 +104,13 @@ export const FLAG_NAMES: Record<string, string> = {
   pidsLimit: '--pids-limit',
   deviceReadBps: '--device-read-bps',
   deviceWriteBps: '--device-write-bps',
+  devices: '--device',
+  deviceCgroupRules: '--device-cgroup-rule',
   statsFile: '--stats-file',
   name: '--name',
   detach: '-d/--detach',
+  rm: '--rm',
+  stats: '--stats',
   tty: '-t/--tty',
   init: '--init',
   labels: '--label',

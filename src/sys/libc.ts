@@ -16,6 +16,7 @@ export const rawSyscall = libc.func('long syscall(long number, ...)');
 export const SYS = {
   pivot_root: 155,
   seccomp: 317,
+  bpf: 321,
   close_range: 436,
   openat2: 437,
   open_tree: 428,

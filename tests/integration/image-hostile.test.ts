@@ -108,6 +108,23 @@ const cases: Case[] = [
     check: (_t, snap) => expect(snap['pwned']!.type).toBe('file'),
   },
   {
+    // issue 10: a node for a host device made on the host, next to the state root
+    name: 'a device node through an absolute symlink to a directory',
+    archive: (canary) => tarArchive([{ name: 'evil', type: '2', linkname: canary }, { name: 'evil/disk', type: '4', mode: 0o666, devmajor: 7, devminor: 0 }]),
+    expect: /ENOENT/,
+  },
+  {
+    name: 'a device node through a relative symlink climbing out',
+    archive: (_c, up) => tarArchive([{ name: 'evil', type: '2', linkname: up }, { name: 'evil/kmsg', type: '3', mode: 0o666, devmajor: 1, devminor: 11 }]),
+    expect: /ENOENT/,
+  },
+  {
+    name: 'a device node over a symlink to a host file: replaces the symlink, inside the tree',
+    archive: (canary) => tarArchive([{ name: 'f', type: '2', linkname: `${canary}/file` }, { name: 'f', type: '4', mode: 0o600, devmajor: 7, devminor: 0 }]),
+    expect: 'ok',
+    check: (_t, snap) => expect(snap['f']).toMatchObject({ type: 'block', rdev: 0x700 }),
+  },
+  {
     name: 'hard link to a file outside via ..',
     archive: () => tarArchive([{ name: 'h', type: '1', linkname: '../../../../canary/file' }]),
     expect: /hard link target: name contains a "\.\." component/,

@@ -12,6 +12,7 @@ import { addCommonOptions, collect, type CommonOptions } from '../options.js';
 import { writeLine } from '../render-error.js';
 import { resolveVolumeSource } from '../host-paths.js';
 import { parseReadOnlyTmpfsFlag } from '../../spec/read-only-tmpfs.js';
+import { UsageError } from '../../errors.js';
 
 /** Commander's parsed flags; the resource flags keep the names the cgroups module parses. */
 interface RunFlags extends CommonOptions, CgroupLimitFlags {
@@ -30,10 +31,14 @@ interface RunFlags extends CommonOptions, CgroupLimitFlags {
   privileged: boolean;
   securityOpt?: string[];
   cgroupParent?: string;
+  device?: string[];
+  deviceCgroupRule?: string[];
   stats: boolean;
   statsFile?: string;
   name?: string;
   detach: boolean;
+  rm?: boolean;
+  interactive?: boolean;
   tty?: boolean;
   init: boolean;
   label?: string[];
@@ -70,11 +75,13 @@ export function runCommand(): Command {
     .option('--pids-limit <n>', 'maximum number of processes (pids.max), -1 for unlimited')
     .option('--device-read-bps <dev:rate>', 'read rate limit of a block device, e.g. /dev/vda:10m', collect)
     .option('--device-write-bps <dev:rate>', 'write rate limit of a block device', collect)
+    .option('--device <host[:container][:rwm]>', 'give the container a host device (a node in its /dev, allowed in its device policy)', collect)
+    .option('--device-cgroup-rule <rule>', "allow devices in the container's device policy: 'c 1:3 rwm', 'b 7:* rw' (type a/c/b, * for any number)", collect)
     .option('--cgroup-parent <path>', 'parent cgroup, relative to the cgroup2 mount (default tsbox)')
     .option('--stats', 'print a one-line resource summary when the container exits', false)
     .option('--stats-file <file>', 'write the resource summary as JSON')
     .option('-i, --interactive', 'keep stdin open (always on; accepted for docker habits)')
-    .option('--rm', 'remove the container when it exits (the default without -d and --name; accepted for docker habits)')
+    .option('--rm', 'remove the container when it exits, also with -d or --name (the default without them)')
     .option('--name <name>', 'name the container; it is then kept after it exits, for logs, inspect and rm')
     .option('-d, --detach', 'run in the background: print the id; output goes to tsbox logs', false)
     .option('-t, --tty', 'allocate a terminal (the default when stdin is one)')
@@ -85,6 +92,8 @@ export function runCommand(): Command {
     .option('--log-opt <opt>', 'log limits of a kept container: max-size=SIZE, max-file=N (default: unlimited, as docker)', collect)
     .passThroughOptions()
     .action(async (rootfs: string, command: string[], flags: RunFlags) => {
+      // -i is CLI-only (the API has stdin): a detached container's stdin is /dev/null, with no attach to feed it.
+      if (flags.interactive && flags.detach) throw new UsageError('-i and -d cannot be combined: a detached container\'s stdin is /dev/null (tsbox has no attach)', { hint: 'Drop -i, or run in the foreground.' });
       const options = {
         rootfs,
         command,
@@ -117,10 +126,13 @@ export function runCommand(): Command {
         pidsLimit: flags.pidsLimit,
         deviceReadBps: flags.deviceReadBps ?? [],
         deviceWriteBps: flags.deviceWriteBps ?? [],
+        devices: flags.device ?? [],
+        deviceCgroupRules: flags.deviceCgroupRule ?? [],
         stats: flags.stats,
         statsFile: flags.statsFile,
         name: flags.name,
         detach: flags.detach,
+        rm: flags.rm ?? false,
         tty: decideTty({ flag: flags.tty, stdinIsTty: isatty(0), detach: flags.detach, rootfsFromStdin: rootfs === '-' }),
         init: flags.init,
         labels: flags.label ?? [],
@@ -137,7 +149,7 @@ export function runCommand(): Command {
         const limit = flags.memory ? ` (memory limit ${flags.memory})` : '';
         writeLine(2, `tsbox: the container was killed by the kernel's OOM killer${limit}. Raise --memory, or make the job use less memory.`);
       }
-      if (flags.stats && result.stats) writeLine(2, `tsbox: ${formatStatsLine(result.stats, result.wallMs)}`);
+      if (flags.stats) writeLine(2, `tsbox: ${formatStatsLine(result.stats, result.wallMs)}`);
       process.exitCode = result.exitCode;
     });
   return addCommonOptions(cmd);
