@@ -236,6 +236,24 @@ describe.skipIf(!canRun)('network library on real namespaces', () => {
     } finally {
       await ns.close();
     }
+    // Relaying over both transports, to an upstream of the test's own (this machine's resolver
+    // does not serve TCP): another responder on 127.0.0.2 that knows one name.
+    const up = await startNameServer({ address: '127.0.0.2', port: 53, domain: 'up.test', names: () => new Map([['upstream-only', ['192.0.2.99']]]), upstream: [] });
+    const ns2 = await startNameServer({
+      address: netA.gateway, domain: `${netA.name}.tsbox`, names: () => namesFromLeases(ctx.paths, netA.name), upstream: ['127.0.0.2'],
+    });
+    try {
+      expect((await inNsAsync('b', ['busybox', 'nslookup', 'upstream-only', netA.gateway])).stdout).toContain('Address: 192.0.2.99\n');
+      // TCP (what a resolver does after a truncated UDP answer): a local name, then a relayed one.
+      for (const [name, want] of [['a', attached[0]!.ip], ['upstream-only', '192.0.2.99']] as const) {
+        const r = await inNsAsync('b', [process.execPath, PROBE, 'dnstcp', netA.gateway, name]);
+        expect(r.stderr).toBe('');
+        expect(r.stdout.trim()).toBe(want);
+      }
+    } finally {
+      await ns2.close();
+      await up.close();
+    }
   });
 
   it('a container cannot reach a service bound to the host 127.0.0.1 (route_localnet guard)', async () => {

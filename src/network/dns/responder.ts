@@ -3,9 +3,10 @@
  * gateway address, answering container names from the network's leases and relaying every
  * other query to the host's upstream resolvers. The decisions are pure (message.ts); this file
  * only moves datagrams. Meant to run in a long-lived tsbox process (the monitor) of the
- * network's first container; Node's dgram sockets, no FFI.
+ * network's first container; Node's dgram and net sockets, no FFI. UDP and TCP on one port.
  */
-import { createSocket, type RemoteInfo, type Socket } from 'node:dgram';
+import { createSocket, type RemoteInfo, type Socket as UdpSocket } from 'node:dgram';
+import { connect, createServer, type Socket } from 'node:net';
 import { readLeases, type NetPaths } from '../ipam/store.js';
 import { decide } from './message.js';
 
@@ -36,7 +37,7 @@ export function namesFromLeases(paths: NetPaths, network: string): Map<string, s
   return out;
 }
 
-function bind(sock: Socket, port: number, address: string): Promise<void> {
+function bind(sock: UdpSocket, port: number, address: string): Promise<void> {
   return new Promise((resolve, reject) => {
     sock.once('error', reject);
     sock.bind({ port, address, exclusive: true }, () => {
@@ -87,11 +88,63 @@ export async function startNameServer(o: NameServerOptions): Promise<NameServer>
 
   await bind(server, o.port ?? 53, o.address);
   await bind(relay, 0, '0.0.0.0');
+  const port = server.address().port;
+  // TCP on the same port: a client whose UDP answer came back truncated (TC) asks again over TCP.
+  const tcp = createServer((conn) => serveTcp(conn, o));
+  await new Promise<void>((resolve, reject) => {
+    tcp.once('error', reject);
+    tcp.listen({ port, host: o.address, exclusive: true }, () => resolve());
+  });
+  tcp.on('error', () => {});
   return {
-    port: server.address().port,
+    port,
     close: async () => {
       for (const p of pending.values()) clearTimeout(p.timer);
-      await Promise.all([new Promise<void>((r) => server.close(() => r())), new Promise<void>((r) => relay.close(() => r()))]);
+      await Promise.all([
+        new Promise<void>((r) => server.close(() => r())),
+        new Promise<void>((r) => relay.close(() => r())),
+        new Promise<void>((r) => tcp.close(() => r())),
+      ]);
     },
   };
+}
+
+/** Messages over TCP carry a 2-byte length first (RFC 1035 4.2.2). */
+function frameTcp(msg: Buffer): Buffer {
+  const len = Buffer.alloc(2);
+  len.writeUInt16BE(msg.length, 0);
+  return Buffer.concat([len, msg]);
+}
+
+function serveTcp(conn: Socket, o: NameServerOptions): void {
+  let buf = Buffer.alloc(0);
+  conn.setTimeout(o.timeoutMs ?? 5000, () => conn.destroy());
+  conn.on('error', () => conn.destroy());
+  conn.on('data', (d: Buffer) => {
+    buf = Buffer.concat([buf, d]);
+    while (buf.length >= 2 && buf.length >= 2 + buf.readUInt16BE(0)) {
+      const msg = buf.subarray(2, 2 + buf.readUInt16BE(0));
+      buf = buf.subarray(2 + msg.length);
+      const d2 = decide(msg, o.names(), o.domain);
+      if (d2.kind === 'answer') conn.write(frameTcp(d2.bytes));
+      else relayTcp(msg, o, (answer) => conn.write(frameTcp(answer)));
+    }
+  });
+}
+
+/** One query to the first upstream over TCP; its answer (or nothing, on failure) goes back. */
+function relayTcp(msg: Buffer, o: NameServerOptions, answer: (b: Buffer) => void): void {
+  if (o.upstream.length === 0) return;
+  const up = connect({ host: o.upstream[0]!, port: 53 });
+  let got = Buffer.alloc(0);
+  up.setTimeout(o.timeoutMs ?? 5000, () => up.destroy());
+  up.on('error', () => up.destroy());
+  up.on('connect', () => up.write(frameTcp(msg)));
+  up.on('data', (d: Buffer) => {
+    got = Buffer.concat([got, d]);
+    if (got.length >= 2 && got.length >= 2 + got.readUInt16BE(0)) {
+      answer(got.subarray(2, 2 + got.readUInt16BE(0)));
+      up.end();
+    }
+  });
 }
