@@ -8,7 +8,7 @@ export { planAttachment, type AttachOptions, type AttachPlan } from './plan.js';
 export { attach, type Attached } from './attach.js';
 export { releaseNetworkResource, reclaimDeadLeases } from './release.js';
 export { networkResourceSchema, type NetworkResource } from './resources.js';
-export { createNetwork, ensureNetwork, hostFirewallWarnings, DEFAULT_NETWORK, DEFAULT_SUBNET } from './networks.js';
+export { createNetwork, ensureNetwork, hostFirewallWarnings, removeNetwork, DEFAULT_NETWORK, DEFAULT_SUBNET } from './networks.js';
 export { listNetworks, readNetwork, removeNetworkDef, type NetworkDef } from './ipam/store.js';
 export { parsePublish, type PortSpec } from './ports.js';
 export { linkStats, openNetns } from './links.js';

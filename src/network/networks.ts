@@ -9,7 +9,8 @@ import { join } from 'node:path';
 import { IFF_UP } from '../sys/netlink-constants.js';
 import { UsageError } from '../errors.js';
 import type { NetContext } from './context.js';
-import { checkNetworkName, listNetworks, type NetworkDef, readNetwork, withNetworkLock, withTableLock, writeNetwork } from './ipam/store.js';
+import { checkNetworkName, listNetworks, type NetworkDef, readLeases, readNetwork, removeNetworkDef, withNetworkLock, withTableLock, writeNetwork } from './ipam/store.js';
+import { lastUserRemovesBridge, reclaimDeadLeases } from './release.js';
 import { checkSubnet, type HostRoute, ipToNum, numToIp, overlaps, parseCidr } from './ipam/subnet.js';
 import { createBridge, enableForwarding, findLink, hostClient, listLinks, listRoutes, withClient } from './links.js';
 import { applyNft } from './nft/apply.js';
@@ -135,4 +136,24 @@ export function hostFirewallWarnings(ctx: NetContext, def: NetworkDef): string[]
   const r = ctx.nft.run('list chains\n');
   if (!r.ok) return [];
   return forwardDropChains(r.output, ctx.table).map((c) => firewallWarning(c, def.bridge));
+}
+
+/**
+ * `tsbox network rm`: refused while a live container is attached; otherwise the bridge, its
+ * firewall entries, its lease directory and its definition go (dead owners' leases first).
+ */
+export function removeNetwork(ctx: NetContext, name: string): void {
+  const def = readNetwork(ctx.paths, name);
+  if (!def) throw new UsageError(`network ${name} does not exist`, { step: 'network rm', hint: 'See tsbox network ls.' });
+  withNetworkLock(ctx.paths, name, () => {
+    reclaimDeadLeases(ctx, name);
+    const live = readLeases(ctx.paths, name);
+    if (live.length > 0) {
+      throw new UsageError(`network ${name} has ${live.length} container${live.length === 1 ? '' : 's'} attached (${live.map((l) => l.owner.containerId.slice(0, 12)).join(', ')})`, {
+        step: 'network rm', hint: 'Stop or remove them first.',
+      });
+    }
+    lastUserRemovesBridge(ctx, ctx.paths, { kind: 'bridge-user', network: name, bridge: def.bridge, subnet: def.subnet, leases: ctx.paths.leases, table: ctx.table });
+    removeNetworkDef(ctx.paths, name);
+  });
 }

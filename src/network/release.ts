@@ -5,7 +5,7 @@
  */
 import type { NetContext } from './context.js';
 import { flushConntrackFor } from './conntrack/flush.js';
-import { type Lease, readLeases, removeLease, removeLeaseDir, deadLeases, leaseIsOwnedBy, withNetworkLock, withTableLock } from './ipam/store.js';
+import { type Lease, readLeases, removeLease, removeLeaseDir, deadLeases, leaseIsOwnedBy, type NetPaths, withNetworkLock, withTableLock } from './ipam/store.js';
 import { deleteLink, hostClient, withClient } from './links.js';
 import { applyNft } from './nft/apply.js';
 import { deleteTableText, listTableText, removeNetworkText, removePortsText } from './nft/ruleset.js';
@@ -33,23 +33,30 @@ export function releaseNetworkResource(ctx: NetContext, record: NetworkResource)
       return;
     case 'bridge-user':
       paths.leases = r.leases;
-      // The last user removes the bridge and the network's elements; a definition stays.
-      withNetworkLock(paths, r.network, () => {
-        // Leases of SIGKILLed owners do not keep the bridge: reclaim them first.
-        reclaimDeadLeases({ ...ctx, paths, table: r.table }, r.network);
-        if (readLeases(paths, r.network).length > 0) return;
-        withClient(hostClient(netlinkTrace(ctx.trace)), (c) => deleteLink(c, r.bridge));
-        withTableLock(paths, () => {
-          if (!ctx.nft.run(listTableText(r.table)).ok) return;
-          applyNft(ctx.nft, removeNetworkText(r.table, r.bridge, r.subnet), `unregister ${r.bridge}`);
-          // The table goes with the last network: nothing of tsbox's stays in the firewall.
-          const bridges = ctx.nft.run(`list set ip ${r.table} bridges\n`);
-          if (bridges.ok && !/elements\s*=/.test(bridges.output)) applyNft(ctx.nft, deleteTableText(r.table), `delete nft table ip ${r.table}`);
-        });
-        removeLeaseDir(paths, r.network);
-      });
+      withNetworkLock(paths, r.network, () => lastUserRemovesBridge(ctx, paths, r));
       return;
   }
+}
+
+export type BridgeUser = Extract<NetworkResource, { kind: 'bridge-user' }>;
+
+/**
+ * Called holding the network's lock (a bridge-user release, network rm): the last user
+ * removes the bridge and the network's elements; a definition stays.
+ */
+export function lastUserRemovesBridge(ctx: NetContext, paths: NetPaths, r: BridgeUser): void {
+  // Leases of SIGKILLed owners do not keep the bridge: reclaim them first.
+  reclaimDeadLeases({ ...ctx, paths, table: r.table }, r.network);
+  if (readLeases(paths, r.network).length > 0) return;
+  withClient(hostClient(netlinkTrace(ctx.trace)), (c) => deleteLink(c, r.bridge));
+  withTableLock(paths, () => {
+    if (!ctx.nft.run(listTableText(r.table)).ok) return;
+    applyNft(ctx.nft, removeNetworkText(r.table, r.bridge, r.subnet), `unregister ${r.bridge}`);
+    // The table goes with the last network: nothing of tsbox's stays in the firewall.
+    const bridges = ctx.nft.run(`list set ip ${r.table} bridges\n`);
+    if (bridges.ok && !/elements\s*=/.test(bridges.output)) applyNft(ctx.nft, deleteTableText(r.table), `delete nft table ip ${r.table}`);
+  });
+  removeLeaseDir(paths, r.network);
 }
 
 /**

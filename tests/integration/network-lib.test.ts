@@ -23,7 +23,8 @@ import { conntrackEntries } from '../../src/network/conntrack/flush.js';
 import { involves } from '../../src/network/conntrack/messages.js';
 import { namesFromLeases, startNameServer } from '../../src/network/dns/responder.js';
 import { upstreamNameservers } from '../../src/network/resolv.js';
-import { createNetwork, ensureNetwork, hostRoutes } from '../../src/network/networks.js';
+import { createNetwork, ensureNetwork, hostRoutes, removeNetwork } from '../../src/network/networks.js';
+import { readNetwork } from '../../src/network/ipam/store.js';
 import { planAttachment } from '../../src/network/plan.js';
 import { releaseNetworkResource } from '../../src/network/release.js';
 import type { NetworkDef } from '../../src/network/ipam/store.js';
@@ -354,6 +355,11 @@ describe.skipIf(!canRun)('network library on real namespaces', () => {
     }
   });
 
+  it('refuses to remove a network with live containers', () => {
+    expect(() => removeNetwork(ctx, netA.name)).toThrow(new RegExp(`^network ${netA.name} has \\d+ containers attached \\(`));
+    expect(readNetwork(ctx.paths, netA.name)).not.toBeNull();
+  });
+
   it('releases everything, idempotently, also after the namespaces are gone', async () => {
     // A UDP flow from b leaves a conntrack entry on the host (unanswered: 30 s before it expires).
     const bIp = attached[1]!.ip;
@@ -372,6 +378,10 @@ describe.skipIf(!canRun)('network library on real namespaces', () => {
     expect(existsSync(join(dir, 'leases', netA.name))).toBe(false);
     // The released address keeps no NAT state for its next owner.
     expect(conntrackEntries().some((e) => involves(e, bIp))).toBe(false);
+    // network rm: the definitions go; the bridges are already gone.
+    removeNetwork(ctx, netA.name);
+    removeNetwork(ctx, netB.name);
+    expect(readdirSync(join(dir, 'networks'))).toEqual([]);
     // The last network took tsbox's table with it.
     expect(spawnSync('nft', ['list', 'table', 'ip', table], { encoding: 'utf8' }).status).not.toBe(0);
   });
