@@ -4,7 +4,10 @@
 # README (tests never skip for those: they fail, naming this script). Idempotent.
 #   busybox-static  the integration tests' rootfs (tsbox rootfs from-host)
 #   tini            its static build is what `tsbox run --init` runs as PID 1
-#   iproute2        ip: the leak check lists network links
+#   iproute2        ip: the leak check lists network links; the network tests make namespaces
+#   nftables libnftables1
+#                   src/network applies its nft table through libnftables (nft: the fallback,
+#                   and the network tests read the table with it)
 #   bpftool         the device tests see the container's device program on its cgroup, and gone after
 #   tmux            the terminal tests (tests/helpers/tmux.ts)
 #   bsdutils        script: a terminal for the TIOCSTI test
@@ -17,7 +20,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 export DEBIAN_FRONTEND=noninteractive
 need=""
-for p in busybox-static iproute2 bpftool tini tmux bsdutils util-linux mount coreutils tar gzip findutils libc-bin; do
+for p in busybox-static iproute2 nftables libnftables1 bpftool tini tmux bsdutils util-linux mount coreutils tar gzip findutils libc-bin; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || need="$need $p"
 done
 if [ -n "$need" ]; then

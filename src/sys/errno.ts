@@ -5,6 +5,9 @@ const names = new Map<number, string>();
 for (const [name, value] of Object.entries(constants.errno)) {
   if (!names.has(value)) names.set(value, name);
 }
+// Linux's 95 is EOPNOTSUPP (ENOTSUP is its POSIX alias, first in Node's table); the kernel and
+// its documentation say EOPNOTSUPP, and that is the name the meanings below know.
+if (constants.errno.EOPNOTSUPP !== undefined) names.set(constants.errno.EOPNOTSUPP, 'EOPNOTSUPP');
 
 /** Short meanings for the errnos a container runtime meets most; the rest print by name. */
 const meanings: Record<string, string> = {
