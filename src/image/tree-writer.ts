@@ -19,6 +19,7 @@
  */
 import {
   AT,
+  bytePath,
   close,
   fchmod,
   fchmodat,
@@ -37,11 +38,12 @@ import {
   unlinkat,
   UTIME_NOW,
   utimensatNoFollow,
+  type PathArg,
   type Timespec,
 } from '../sys/fs.js';
 import { SysError } from '../sys/sys-error.js';
 import { DirCache, setgidOf, type CachedDir } from './dir-cache.js';
-import { joinEntryPath, type EntryPath } from './entry-path.js';
+import { displayPath, joinEntryPath, type EntryPath } from './entry-path.js';
 import type { EntryPlan } from './entry-plan.js';
 import { InRootResolver } from './resolve-in-root.js';
 
@@ -97,7 +99,7 @@ export class TreeWriter {
     }
   }
 
-  private openNew(parent: CachedDir, name: string, flags: number, plan: EntryPlan): OpenFile {
+  private openNew(parent: CachedDir, name: PathArg, flags: number, plan: EntryPlan): OpenFile {
     const asPlanned = this.createdAsPlanned(plan, parent);
     return { fd: openat(parent.fd, name, flags, asPlanned ? plan.mode : 0o600), asPlanned };
   }
@@ -123,7 +125,7 @@ export class TreeWriter {
       case 'directory':
         return this.directory(plan);
       case 'symlink':
-        return this.special(plan, (parent, name) => symlinkat(plan.symlinkTarget!, parent, name));
+        return this.special(plan, (parent, name) => symlinkat(bytePath(plan.symlinkTarget!), parent, name));
       case 'hardlink':
         return this.hardlink(plan);
       case 'char-device':
@@ -155,7 +157,7 @@ export class TreeWriter {
         throw err;
       }
       try {
-        utimensatNoFollow(parent.fd, path[path.length - 1]!, atime, mtime);
+        utimensatNoFollow(parent.fd, bytePath(path[path.length - 1]!), atime, mtime);
       } catch (err) {
         if (!isErrno(err, 'ENOENT')) throw err;
       }
@@ -204,7 +206,7 @@ export class TreeWriter {
   }
 
   /** mkdir, or keep a directory that is already there; anything else in the way is replaced. */
-  private makeDir(parent: CachedDir, name: string, path: EntryPath, mode: number): { fd: number; created: boolean } {
+  private makeDir(parent: CachedDir, name: PathArg, path: EntryPath, mode: number): { fd: number; created: boolean } {
     let created = true;
     try {
       mkdirat(parent.fd, name, mode);
@@ -230,7 +232,7 @@ export class TreeWriter {
   }
 
   /** Symlinks, devices, fifos: created by one call that never follows the final name. */
-  private special(plan: EntryPlan, make: (parent: number, name: string) => void): void {
+  private special(plan: EntryPlan, make: (parent: number, name: PathArg) => void): void {
     let [parent, name] = this.parentOf(plan.path);
     try {
       make(parent.fd, name);
@@ -259,11 +261,11 @@ export class TreeWriter {
     try {
       targetParent = this.resolver.openDir(target.slice(0, -1), { noSymlinks: true });
     } catch (err) {
-      if (isErrno(err, 'ELOOP')) throw new RefusedEntryError(`hard link target ${JSON.stringify(joinEntryPath(target))} goes through a symlink`);
+      if (isErrno(err, 'ELOOP')) throw new RefusedEntryError(`hard link target ${JSON.stringify(displayPath(joinEntryPath(target)))} goes through a symlink`);
       throw err;
     }
     try {
-      const targetName = target[target.length - 1]!;
+      const targetName = bytePath(target[target.length - 1]!);
       let [parent, name] = this.parentOf(plan.path);
       try {
         linkat(targetParent, targetName, parent.fd, name);
@@ -284,7 +286,7 @@ export class TreeWriter {
    * drop the cached directory fds: one of them may have been reached through this name.
    * `parent` may be one of them, so the caller fetches its parent again afterwards.
    */
-  private removeExisting(parent: CachedDir, name: string, path: EntryPath): void {
+  private removeExisting(parent: CachedDir, name: PathArg, path: EntryPath): void {
     try {
       unlinkat(parent.fd, name, 0);
     } catch (err) {
@@ -293,7 +295,7 @@ export class TreeWriter {
         unlinkat(parent.fd, name, AT.REMOVEDIR);
       } catch (err2) {
         if (isErrno(err2, 'ENOTEMPTY', 'EEXIST')) {
-          throw new RefusedEntryError(`cannot replace the non-empty directory ${JSON.stringify(joinEntryPath(path))} with another type`);
+          throw new RefusedEntryError(`cannot replace the non-empty directory ${JSON.stringify(displayPath(joinEntryPath(path)))} with another type`);
         }
         throw err2;
       }
@@ -302,9 +304,9 @@ export class TreeWriter {
     }
   }
 
-  /** The entry's parent directory (created, mode 0755, if missing) and the final name. */
-  private parentOf(path: EntryPath): [CachedDir, string] {
-    return [this.dirFd(path.slice(0, -1), true), path[path.length - 1]!];
+  /** The entry's parent directory (created, mode 0755, if missing) and the final name, as bytes for the kernel. */
+  private parentOf(path: EntryPath): [CachedDir, PathArg] {
+    return [this.dirFd(path.slice(0, -1), true), bytePath(path[path.length - 1]!)];
   }
 
   /** The directory at `path`, cached; missing ones are created (as tar does) when `create`, else ENOENT. */
@@ -321,7 +323,7 @@ export class TreeWriter {
       // Archives may omit directory entries; create the missing parents as tar does.
       const parent = this.dirFd(path.slice(0, -1), true);
       try {
-        mkdirat(parent.fd, path[path.length - 1]!, 0o755);
+        mkdirat(parent.fd, bytePath(path[path.length - 1]!), 0o755);
       } catch (err2) {
         if (!isErrno(err2, 'EEXIST')) throw err2;
       }

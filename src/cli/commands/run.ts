@@ -22,6 +22,7 @@ interface RunFlags extends CommonOptions, CgroupLimitFlags {
   hostname?: string;
   readOnly: boolean;
   maxRootfsSize?: string;
+  maxRootfsEntries?: string;
   capAdd?: string[];
   capDrop?: string[];
   privileged: boolean;
@@ -48,7 +49,8 @@ export function runCommand(): Command {
     .option('--tmpfs <path[:options]>', 'mount a tmpfs (default noexec,nosuid,nodev)', collect)
     .option('--hostname <name>', 'container host name (default: the short container id)')
     .option('--read-only', 'mount the container\'s root filesystem read-only', false)
-    .option('--max-rootfs-size <size>', 'refuse archives that extract to more than this (default 64g)')
+    .option('--max-rootfs-size <size>', 'refuse archives that extract to more than this, file content and headers (default 64g)')
+    .option('--max-rootfs-entries <n>', 'refuse archives with more members than this (default 1000000)')
     .option('--cap-add <cap>', 'add a capability (CAP_NET_ADMIN, net_admin, ALL)', collect)
     .option('--cap-drop <cap>', 'drop a capability (or ALL)', collect)
     .option('--privileged', 'all capabilities, no seccomp, nothing masked, writable /sys', false)
@@ -88,6 +90,7 @@ export function runCommand(): Command {
         hostname: flags.hostname,
         readOnly: flags.readOnly,
         maxRootfsSize: flags.maxRootfsSize,
+        maxRootfsEntries: flags.maxRootfsEntries,
         logLevel: flags.logLevel,
         logFormat: flags.logFormat,
         debug: flags.debug,
