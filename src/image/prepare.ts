@@ -151,6 +151,9 @@ async function extractStream(input: AsyncIterable<Buffer | string>, sourceName: 
       'extracted rootfs archive',
     );
     return { treeDir: join(entryDir(opts.root, hex), TREE_NAME), digest: result.digest, source: 'extracted' };
+  } catch (err) {
+    opts.log.debug({ dir: temp.path }, 'extraction failed; removing the partial tree');
+    throw err;
   } finally {
     display?.stop();
     // On failure (a bad archive, an interrupt), the partial tree goes now: nothing of it

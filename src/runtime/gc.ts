@@ -33,14 +33,14 @@ export interface GcReport {
  * cgroup) must never stop the others, nor the run that is reclaiming them: the failure is
  * reported and the directory stays for the next gc.
  */
-async function reclaimOne(name: string, report: GcReport, log: Logger, reclaim: () => Promise<void>): Promise<boolean> {
+async function reclaimOne(name: string, report: GcReport, warn: (fields: object, msg: string) => void, reclaim: () => Promise<void>): Promise<boolean> {
   try {
     await reclaim();
     report.containers.push(name);
     return true;
   } catch (err) {
     report.failed.push({ what: `container ${name}`, error: shortMessage(err) });
-    log.warn({ container: name, err: shortMessage(err) }, 'could not reclaim the leftovers of a killed run; tsbox gc will retry');
+    warn({ container: name, err: shortMessage(err) }, 'could not reclaim the leftovers of a killed run; tsbox gc will retry');
     return false;
   }
 }
@@ -51,7 +51,12 @@ export function shortMessage(err: unknown): string {
   return message.length > 300 ? `${message.slice(0, 300)}...` : message;
 }
 
-export async function reclaimDeadRuns(root: string, log: Logger): Promise<GcReport> {
+/**
+ * `warnFailures`: log one warning line per leftover that could not be removed (a run
+ * does; `tsbox gc` reports them itself, as its error).
+ */
+export async function reclaimDeadRuns(root: string, log: Logger, { warnFailures = true } = {}): Promise<GcReport> {
+  const warn = (fields: object, msg: string) => (warnFailures ? log.warn(fields, msg) : log.debug(fields, msg));
   const report: GcReport = { containers: [], imageTemps: 0, records: [], emptyCgroups: [], failed: [] };
   let entries: string[];
   try {
@@ -68,12 +73,12 @@ export async function reclaimDeadRuns(root: string, log: Logger): Promise<GcRepo
     if (lockFd === 'missing') {
       // Only an old .new-<id> whose creator was killed between mkdir and creating the lock
       // gets here (a published directory always has its lock); it holds nothing else.
-      if (ageMs(dir) > LOCKLESS_GRACE_MS) await reclaimOne(name, report, log, () => removeTree(dir));
+      if (ageMs(dir) > LOCKLESS_GRACE_MS) await reclaimOne(name, report, warn, () => removeTree(dir));
       continue;
     }
     try {
       if (!tryFlock(lockFd, true)) continue; // its owner is alive
-      const reclaimed = await reclaimOne(name, report, log, async () => {
+      const reclaimed = await reclaimOne(name, report, warn, async () => {
         const owner = readOwner(join(dir, 'owner.json'));
         if (owner?.cgroup) {
           await openContainerCgroup(owner.cgroup, log).destroy();
@@ -90,13 +95,13 @@ export async function reclaimDeadRuns(root: string, log: Logger): Promise<GcRepo
     report.imageTemps = await gcImageTemps(root, log);
   } catch (err) {
     report.failed.push({ what: 'rootfs temp dirs', error: shortMessage(err) });
-    log.warn({ err: shortMessage(err) }, 'could not remove partial rootfs extractions; tsbox gc will retry');
+    warn({ err: shortMessage(err) }, 'could not remove partial rootfs extractions; tsbox gc will retry');
   }
   try {
     report.records = new StateStore(stateDirFor(root, DEFAULT_ROOT)).reclaim();
   } catch (err) {
     report.failed.push({ what: 'container records', error: shortMessage(err) });
-    log.warn({ err: shortMessage(err) }, 'could not reclaim the records of killed runs; tsbox gc will retry');
+    warn({ err: shortMessage(err) }, 'could not reclaim the records of killed runs; tsbox gc will retry');
   }
   // A tsbox killed right after it made its init's group, before its run recorded it.
   report.emptyCgroups = removeStaleEmptyGroups(LOCKLESS_GRACE_MS, Date.now());

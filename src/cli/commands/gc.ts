@@ -12,7 +12,7 @@ export function gcCommand(): Command {
     .description('remove the directories, cgroups and partial extractions of runs whose tsbox was killed')
     .action(async (flags: CommonOptions) => {
       const log = createLogger(flags.debug ? 'debug' : flags.logLevel, flags.logFormat);
-      const report = await reclaimDeadRuns(resolveRoot(flags.root), log);
+      const report = await reclaimDeadRuns(resolveRoot(flags.root), log, { warnFailures: false });
       writeLine(1, `reclaimed ${report.containers.length} container(s), ${report.imageTemps} partial extraction(s)` + (report.emptyCgroups.length > 0 ? `, ${report.emptyCgroups.length} empty cgroup(s)` : ''));
       // What could not be removed stays for the next gc; say what, in one line, and fail.
       const first = report.failed[0];
