@@ -49,6 +49,18 @@ import { InRootResolver } from './resolve-in-root.js';
 
 const NOW: Timespec = { sec: 0, nsec: UTIME_NOW };
 
+/** A directory's times, set once nothing more is created in it. */
+interface PendingTimes {
+  path: EntryPath;
+  atime: Timespec;
+  mtime: Timespec;
+}
+
+/** Memory the pending directory times may hold before the finished ones are applied early. */
+const MAX_PENDING_DIR_BYTES = 64 * 1024 * 1024;
+/** A pending entry's cost besides its name (objects, map slot), roughly. */
+const PENDING_OVERHEAD = 160;
+
 function isErrno(err: unknown, ...codes: string[]): boolean {
   return err instanceof SysError && codes.includes(err.code);
 }
@@ -74,7 +86,9 @@ export class TreeWriter {
   private readonly resolver: InRootResolver;
   private readonly dirs: DirCache;
   /** Directory times are set last: creating their contents would change them again. */
-  private readonly dirTimes = new Map<string, { path: EntryPath; atime: Timespec; mtime: Timespec }>();
+  private readonly dirTimes = new Map<string, PendingTimes>();
+  /** About how much memory dirTimes holds (key bytes plus a per-entry overhead). */
+  private pendingDirBytes = 0;
 
   /** rootFd: the tree's root, opened O_RDONLY|O_DIRECTORY (it gets the "./" entry's metadata). */
   constructor(
@@ -144,26 +158,49 @@ export class TreeWriter {
    * looked up, never created: one removed by a later entry is skipped.
    */
   finish(): void {
-    for (const { path, atime, mtime } of this.dirTimes.values()) {
-      if (path.length === 0) {
-        futimens(this.rootFd, atime, mtime);
+    for (const times of this.dirTimes.values()) this.applyDirTime(times);
+    this.dirTimes.clear();
+    this.pendingDirBytes = 0;
+    this.dirs.clear();
+  }
+
+  private applyDirTime({ path, atime, mtime }: PendingTimes): void {
+    if (path.length === 0) {
+      futimens(this.rootFd, atime, mtime);
+      return;
+    }
+    let parent: CachedDir;
+    try {
+      parent = this.dirFd(path.slice(0, -1), false);
+    } catch (err) {
+      if (isErrno(err, 'ENOENT')) return;
+      throw err;
+    }
+    try {
+      utimensatNoFollow(parent.fd, bytePath(path[path.length - 1]!), atime, mtime);
+    } catch (err) {
+      if (!isErrno(err, 'ENOENT')) throw err;
+    }
+  }
+
+  /**
+   * Too many directory times pending (a hostile archive of a million directories with
+   * long names would hold gigabytes here): apply now those of every directory that is not
+   * an ancestor of the current entry, as GNU tar does after each entry. In an archive in
+   * tree order nothing is added to them later; only the ancestors (at most PATH_MAX/2)
+   * stay pending.
+   */
+  private flushDirTimes(current: string): void {
+    let left = 0;
+    for (const [key, times] of this.dirTimes) {
+      if (key === '.' || key === current || current.startsWith(`${key}/`)) {
+        left += key.length + PENDING_OVERHEAD;
         continue;
       }
-      let parent: CachedDir;
-      try {
-        parent = this.dirFd(path.slice(0, -1), false);
-      } catch (err) {
-        if (isErrno(err, 'ENOENT')) continue;
-        throw err;
-      }
-      try {
-        utimensatNoFollow(parent.fd, bytePath(path[path.length - 1]!), atime, mtime);
-      } catch (err) {
-        if (!isErrno(err, 'ENOENT')) throw err;
-      }
+      this.applyDirTime(times);
+      this.dirTimes.delete(key);
     }
-    this.dirTimes.clear();
-    this.dirs.clear();
+    this.pendingDirBytes = left;
   }
 
   /** Release cached fds without finishing (on failure). */
@@ -203,6 +240,8 @@ export class TreeWriter {
     }
     this.dirTimes.delete(key); // re-inserted last: a directory repeated later wins
     this.dirTimes.set(key, { path: plan.path, atime: plan.atime ?? NOW, mtime: plan.mtime });
+    this.pendingDirBytes += key.length * 2 + PENDING_OVERHEAD; // the key, and the path's components
+    if (this.pendingDirBytes > MAX_PENDING_DIR_BYTES) this.flushDirTimes(key);
   }
 
   /** mkdir, or keep a directory that is already there; anything else in the way is replaced. */
