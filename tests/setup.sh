@@ -1,12 +1,14 @@
 #!/usr/bin/env bash
 # What the test suite needs on a fresh Debian/Ubuntu machine, as root: busybox-static
-# (the integration tests' rootfs), iproute2 (the leak check lists network links), and
+# (the integration tests' rootfs), iproute2 (the leak check lists network links),
+# bsdutils (script(1): a terminal for the progress test) and e2fsprogs (chattr: an
+# unremovable leftover in the teardown tests), and
 # the cgroup v2 VM (qemu, a stock kernel; tests/vm/setup.sh). Idempotent.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export DEBIAN_FRONTEND=noninteractive
 need=""
-for p in busybox-static iproute2; do
+for p in busybox-static iproute2 bsdutils e2fsprogs; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || need="$need $p"
 done
 if [ -n "$need" ]; then
