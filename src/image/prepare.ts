@@ -90,8 +90,10 @@ export async function prepareImage(source: string, opts: ImageOptions, deps: Pre
   const cached = await fromIndex(path, key, opts);
   if (cached !== null) return cached;
 
-  const lock = await lockFile(archiveLockPath(opts.root, key), () =>
-    opts.log.info({ archive: path }, 'another tsbox is extracting this archive; waiting for it'),
+  const lock = await lockFile(
+    archiveLockPath(opts.root, key),
+    () => opts.log.info({ archive: path }, 'another tsbox is extracting this archive; waiting for it'),
+    opts.signal,
   );
   try {
     // The process we waited for has probably just extracted and indexed it.
