@@ -117,7 +117,7 @@ async function feed(input: AsyncIterable<Buffer | string>, hash: InlineHasher | 
   let format: ArchiveFormat | null = null;
   let gunzip: Gunzip | null = null;
   let gzipDone: Promise<void> | null = null;
-  const stop = abortPromise(opts.signal);
+  const signal = opts.signal;
   const progress = opts.progress;
   let lastYield = performance.now();
 
@@ -136,20 +136,20 @@ async function feed(input: AsyncIterable<Buffer | string>, hash: InlineHasher | 
       // zlib reads the chunk later, on its thread: it goes back to the pool only then.
       const gz: Gunzip = gunzip;
       const accepted = gz.write(chunk, () => releaseChunk(chunk));
-      if (!accepted) await Promise.race([new Promise<void>((resolve) => gz.once('drain', resolve)), gzipDone, stop.promise]);
+      if (!accepted) await orAbort(Promise.race([new Promise<void>((resolve) => gz.once('drain', resolve)), gzipDone!]), signal);
     }
     if (performance.now() - lastYield > YIELD_EVERY_MS) {
       await new Promise<void>((resolve) => setImmediate(resolve));
       lastYield = performance.now();
     }
-    if (opts.signal?.aborted) throw new ExtractionAbortedError();
+    if (signal?.aborted) throw new ExtractionAbortedError();
   };
 
   const iterator = input[Symbol.asyncIterator]();
   let finished = false;
   try {
     for (;;) {
-      const next = await Promise.race([iterator.next(), stop.promise]);
+      const next = await orAbort(iterator.next(), signal);
       if (next.done) break;
       const raw = next.value;
       const chunk = typeof raw === 'string' ? Buffer.from(raw) : raw;
@@ -177,7 +177,7 @@ async function feed(input: AsyncIterable<Buffer | string>, hash: InlineHasher | 
     }
     if (gunzip !== null) {
       (gunzip as Gunzip).end();
-      await Promise.race([gzipDone, stop.promise]);
+      await orAbort(gzipDone!, signal);
     }
     reader.end();
   } catch (err) {
@@ -185,8 +185,6 @@ async function feed(input: AsyncIterable<Buffer | string>, hash: InlineHasher | 
     // Stop the input: close the file, or destroy the pipe even while a read is pending.
     if (!finished) iterator.return?.().catch(() => {});
     throw err;
-  } finally {
-    stop.dispose();
   }
   return format ?? 'tar';
 }
@@ -194,17 +192,28 @@ async function feed(input: AsyncIterable<Buffer | string>, hash: InlineHasher | 
 /** A file read from the page cache never waits: let signals and timers run this often. */
 const YIELD_EVERY_MS = 20;
 
-/** A promise that rejects when `signal` aborts (never settles otherwise), and its listener's removal. */
-function abortPromise(signal: AbortSignal | undefined): { promise: Promise<never>; dispose(): void } {
-  if (signal === undefined) return { promise: new Promise<never>(() => {}), dispose: () => {} };
-  let onAbort = (): void => {};
-  const promise = new Promise<never>((_resolve, reject) => {
-    onAbort = () => reject(new ExtractionAbortedError());
-    if (signal.aborted) onAbort();
-    else signal.addEventListener('abort', onAbort, { once: true });
+/**
+ * `p`, or a rejection as soon as `signal` aborts, whichever comes first. The abort listener
+ * is removed when `p` settles (racing every chunk against one long-lived promise would
+ * pile up a reaction per chunk).
+ */
+function orAbort<T>(p: Promise<T>, signal: AbortSignal | undefined): Promise<T> {
+  if (signal === undefined) return p;
+  if (signal.aborted) return Promise.reject(new ExtractionAbortedError());
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = () => reject(new ExtractionAbortedError());
+    signal.addEventListener('abort', onAbort, { once: true });
+    p.then(
+      (value) => {
+        signal.removeEventListener('abort', onAbort);
+        resolve(value);
+      },
+      (err: unknown) => {
+        signal.removeEventListener('abort', onAbort);
+        reject(err);
+      },
+    );
   });
-  promise.catch(() => {}); // observed through the races
-  return { promise, dispose: () => signal.removeEventListener('abort', onAbort) };
 }
 
 /** A gunzip whose output goes into the reader; the promise settles when it has all gone through. */
