@@ -115,7 +115,7 @@ describe('extraction bounds and signals', () => {
   }, 120_000);
 
   for (const [signal, input] of [['SIGTERM', 'endless'], ['SIGINT', 'stalled'], ['SIGHUP', 'endless']] as const) {
-    it(`${signal} during an ${input} extraction ends tsbox soon, and leaves no partial cache entry`, async () => {
+    it(`${signal} during ${input === 'stalled' ? 'a stalled' : 'an endless'} extraction ends tsbox soon, and leaves no partial cache entry`, async () => {
       const root = freshRoot();
       const run = start(['run', '-', 'true'], root);
       // Stalled: 5,000 entries, then the pipe stays open with nothing more to read.
