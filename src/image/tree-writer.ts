@@ -57,9 +57,9 @@ interface PendingTimes {
 }
 
 /** Memory the pending directory times may hold before the finished ones are applied early. */
-const MAX_PENDING_DIR_BYTES = 64 * 1024 * 1024;
+const MAX_PENDING_DIR_BYTES = 32 * 1024 * 1024;
 /** A pending entry's cost besides its name (objects, map slot), roughly. */
-const PENDING_OVERHEAD = 160;
+const PENDING_OVERHEAD = 300;
 
 function isErrno(err: unknown, ...codes: string[]): boolean {
   return err instanceof SysError && codes.includes(err.code);
