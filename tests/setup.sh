@@ -10,7 +10,8 @@
 #                   and the network tests read the table with it)
 #   bpftool         the device tests see the container's device program on its cgroup, and gone after
 #   tmux            the terminal tests (tests/helpers/tmux.ts)
-#   bsdutils        script: a terminal for the TIOCSTI test
+#   bsdutils        script: a terminal for the TIOCSTI and extraction-progress tests
+#   e2fsprogs       chattr: an unremovable leftover in the teardown tests
 #   util-linux      setpriv: commands run as a user who is not root
 #   mount           mount, umount: tmpfs state roots in the fault tests
 #   coreutils tar gzip findutils libc-bin
@@ -20,7 +21,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 export DEBIAN_FRONTEND=noninteractive
 need=""
-for p in busybox-static iproute2 nftables libnftables1 bpftool tini tmux bsdutils util-linux mount coreutils tar gzip findutils libc-bin; do
+for p in busybox-static iproute2 nftables libnftables1 bpftool tini tmux bsdutils e2fsprogs util-linux mount coreutils tar gzip findutils libc-bin; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || need="$need $p"
 done
 if [ -n "$need" ]; then
