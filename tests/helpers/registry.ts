@@ -50,12 +50,12 @@ function answers(url: string): Promise<boolean> {
   });
 }
 
-export async function startRegistry(dir: string, auth: RegistryAuth = { kind: 'none' }): Promise<LocalRegistry> {
+export async function startRegistry(dir: string, auth: RegistryAuth = { kind: 'none' }, tls?: { certificate: string; key: string }): Promise<LocalRegistry> {
   const storage = join(dir, 'storage');
   mkdirSync(storage, { recursive: true });
   const port = await freePort();
   const config = join(dir, 'config.yml');
-  writeFileSync(config, `version: 0.1\nlog:\n  level: error\n  accesslog:\n    disabled: true\nstorage:\n  filesystem:\n    rootdirectory: ${storage}\n  delete:\n    enabled: true\nhttp:\n  addr: 127.0.0.1:${port}\n${authYaml(auth)}`);
+  writeFileSync(config, `version: 0.1\nlog:\n  level: error\n  accesslog:\n    disabled: true\nstorage:\n  filesystem:\n    rootdirectory: ${storage}\n  delete:\n    enabled: true\nhttp:\n  addr: 127.0.0.1:${port}\n${tls ? `  tls:\n    certificate: ${tls.certificate}\n    key: ${tls.key}\n` : ''}${authYaml(auth)}`);
   const child: ChildProcess = spawn('docker-registry', ['serve', config], { stdio: ['ignore', 'ignore', 'pipe'] });
   let stderr = '';
   child.stderr!.setEncoding('utf8').on('data', (d: string) => (stderr += d));

@@ -2,7 +2,8 @@
  * Authenticated pulls from a local docker-registry: htpasswd (basic) auth with `tsbox login`
  * / `logout` and docker's config.json; token auth with a token server written here (the
  * registry verifies its ES256 JWTs against a test CA); and a blob redirect to another origin
- * that must receive no credentials.
+ * that must receive no credentials. TLS with a test CA: refused unverified, accepted with
+ * NODE_EXTRA_CA_CERTS (through bin/tsbox) or --cert-dir.
  */
 import { execFileSync } from 'node:child_process';
 import { createPrivateKey, randomBytes, sign, X509Certificate } from 'node:crypto';
@@ -220,3 +221,47 @@ describe('token auth (Bearer realm, service, scope)', () => {
   });
 });
 
+
+describe('TLS with a private CA', () => {
+  let registry: LocalRegistry;
+  let image: string;
+  let ca: string;
+  let certDir: string;
+
+  beforeAll(async () => {
+    const dir = join(work, 'tls');
+    mkdirSync(dir);
+    const o = (...args: string[]) => execFileSync('openssl', args, { cwd: dir, stdio: 'ignore' });
+    o('req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-subj', '/CN=tsbox-test-ca', '-days', '2', '-keyout', 'ca.key', '-out', 'ca.pem');
+    o('req', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-subj', '/CN=127.0.0.1', '-keyout', 'srv.key', '-out', 'srv.csr');
+    writeFileSync(join(dir, 'san.ext'), 'subjectAltName=IP:127.0.0.1\n');
+    o('x509', '-req', '-in', 'srv.csr', '-CA', 'ca.pem', '-CAkey', 'ca.key', '-CAcreateserial', '-days', '2', '-extfile', 'san.ext', '-out', 'srv.pem');
+    ca = join(dir, 'ca.pem');
+    certDir = join(dir, 'certs.d');
+    mkdirSync(certDir);
+    copyFileSync(ca, join(certDir, 'ca.crt'));
+    registry = await startRegistry(join(work, 'registry-tls'), { kind: 'none' }, { certificate: join(dir, 'srv.pem'), key: join(dir, 'srv.key') });
+    registries.push(registry);
+    image = `${registry.host}/t/tls:latest`;
+    await pm('push', '--tls-verify=false', 'localhost/t-auth:latest', image);
+  }, 60_000);
+
+  it('refuses an unknown CA when verification is asked for, in one line', async () => {
+    const r = await tsbox(['pull', '--tls-verify=true', image], { root: mkdtempSync(join(work, 'state-')), env: { ...userEnv('tls1').env, NODE_EXTRA_CA_CERTS: '' } });
+    expect(r.code).toBe(125);
+    expect(r.stderr.trim().split('\n')).toHaveLength(1);
+    expect(r.stderr).toMatch(/^tsbox: pull: cannot reach https:\/\/127\.0\.0\.1:\d+: .*TLS failed: add the registry's CA/);
+  });
+
+  it('verifies with the CA from NODE_EXTRA_CA_CERTS (bin/tsbox passes it on) or --cert-dir', async () => {
+    const viaEnv = await tsbox(['pull', '--tls-verify=true', image], { root: mkdtempSync(join(work, 'state-')), env: { ...userEnv('tls2').env, NODE_EXTRA_CA_CERTS: ca } });
+    expect([viaEnv.code, viaEnv.stderr]).toEqual([0, '']);
+    const viaDir = await tsbox(['pull', '--tls-verify=true', '--cert-dir', certDir, image], { root: mkdtempSync(join(work, 'state-')), env: { ...userEnv('tls3').env, NODE_EXTRA_CA_CERTS: '' } });
+    expect([viaDir.code, viaDir.stderr]).toEqual([0, '']);
+  });
+
+  it('a loopback registry is insecure by default: https without verification', async () => {
+    const r = await tsbox(['pull', image], { root: mkdtempSync(join(work, 'state-')), env: { ...userEnv('tls4').env, NODE_EXTRA_CA_CERTS: '' } });
+    expect([r.code, r.stderr]).toEqual([0, '']);
+  });
+});
