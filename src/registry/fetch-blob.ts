@@ -11,6 +11,7 @@ import { dirname } from 'node:path';
 import { Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type { Hash } from 'node:crypto';
+import { withBlobLock } from './blob-lock.js';
 import { checkDigest, hasherFor } from './digest.js';
 import { RegistryError } from './errors.js';
 import type { Descriptor } from './manifest.js';
@@ -55,6 +56,16 @@ export async function fetchBlob(session: RegistrySession, descriptor: Descriptor
   const digest = checkDigest(descriptor.digest, 'layer');
   const partial = opts.partialFile ?? `${destFile}.partial`;
   await mkdir(dirname(partial), { recursive: true });
+  await withBlobLock(`${partial}.lock`, opts.signal, async () => {
+    // Another pull may have finished this blob while we waited for the lock.
+    if ((await sizeOf(destFile)) === descriptor.size && descriptor.size > 0) return;
+    await download(session, descriptor, destFile, partial, opts);
+  });
+  opts.progress?.finish(digest);
+}
+
+async function download(session: RegistrySession, descriptor: Descriptor, destFile: string, partial: string, opts: FetchBlobOptions): Promise<void> {
+  const digest = descriptor.digest;
   for (let attempt = 1; ; attempt++) {
     try {
       await transfer(session, descriptor, partial, opts);
@@ -69,7 +80,6 @@ export async function fetchBlob(session: RegistrySession, descriptor: Descriptor
   }
   await mkdir(dirname(destFile), { recursive: true });
   await rename(partial, destFile);
-  opts.progress?.finish(digest);
 }
 
 async function transfer(session: RegistrySession, d: Descriptor, partial: string, opts: FetchBlobOptions): Promise<void> {

@@ -245,6 +245,14 @@ describe('an interrupted pull resumes', () => {
     checkStore(root, again.stdout.trim());
   });
 
+  it('two pulls of the same image into one root share the download and both succeed', async () => {
+    const root = pullRoot();
+    const [a, b] = await Promise.all([0, 1].map(() => tsbox(['pull', `${proxy.host}/t/big:latest`], { root, timeoutMs: 60_000 })));
+    expect([a!.code, a!.stderr, b!.code, b!.stderr]).toEqual([0, '', 0, '']);
+    expect(a!.stdout).toBe(b!.stdout);
+    checkStore(root, a!.stdout.trim());
+  });
+
   it('after SIGINT: stops at once with 130 and one line, keeps the partial', async () => {
     const root = pullRoot();
     const { r } = await stopMidway('SIGINT', root);

@@ -5,6 +5,7 @@
  */
 import { Command } from 'commander';
 import { z } from 'zod';
+import { asTsboxError } from '../../errors.js';
 import { resolveRoot, zodToUsageError } from '../../spec/run-spec.js';
 import { PullInterrupted } from '../../registry/errors.js';
 import { TerminalProgress } from '../../registry/progress.js';
@@ -37,7 +38,7 @@ export function pullCommand(): Command {
         writeLine(1, result.image.manifestDigest);
       } catch (err) {
         if (stoppedBy) throw new PullInterrupted(stoppedBy);
-        throw err;
+        throw asTsboxError(err).inStep('pull');
       } finally {
         process.off('SIGINT', onSignal);
         process.off('SIGTERM', onSignal);
