@@ -164,9 +164,8 @@ export class RegistrySession {
   /** A request to the registry, authenticated (once more after a fresh 401). */
   async request(method: 'GET' | 'HEAD', path: string, headers: Record<string, string> = {}): Promise<IncomingMessage> {
     await this.connect();
-    if (this.challenge && this.authorization === undefined && (this.challenge.scheme === 'basic' || this.opts.credentials || this.challenge.scheme === 'bearer')) {
-      await this.authenticate(this.challenge);
-    }
+    // The ping's challenge says auth is needed: get it before the first request rather than after a 401.
+    if (this.challenge && this.authorization === undefined) await this.authenticate(this.challenge);
     const url = new URL(path, this.base);
     const origin = this.base!.origin;
     for (let attempt = 0; ; attempt++) {
