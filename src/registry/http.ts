@@ -23,28 +23,35 @@ export interface Exchange {
 export interface Transport {
   /** For the registry's own origin: its TLS material, verification off when insecure. */
   registryAgent: HttpsAgent;
-  /** For every other origin (token realms, blob storage): always verified. */
-  otherAgent: HttpsAgent;
+  /** For every other origin (token realms, blob storage): always verified; made on first use. */
+  otherAgent(): HttpsAgent;
   plainAgent: HttpAgent;
   registryOrigin: string;
   allowPlainHttp: boolean;
+  close(): void;
 }
 
-export function makeTransport(registryOrigin: string, tls: TlsMaterial, insecure: boolean): Transport {
-  const common = { keepAlive: true, maxSockets: 8, ca: tls.ca };
+/**
+ * `verifiedCa` is called only when a verified connection is made: an insecure loopback
+ * registry never pays for parsing the CA bundles (tens of milliseconds).
+ */
+export function makeTransport(registryOrigin: string, tls: TlsMaterial, insecure: boolean, verifiedCa: () => string[]): Transport {
+  const common = { keepAlive: true, maxSockets: 8 };
+  let other: HttpsAgent | undefined;
+  const registryAgent = new HttpsAgent({ ...common, ca: insecure ? undefined : verifiedCa(), cert: tls.cert, key: tls.key, rejectUnauthorized: !insecure });
+  const plainAgent = new HttpAgent(common);
   return {
-    registryAgent: new HttpsAgent({ ...common, cert: tls.cert, key: tls.key, rejectUnauthorized: !insecure }),
-    otherAgent: new HttpsAgent(common),
-    plainAgent: new HttpAgent({ keepAlive: true, maxSockets: 8 }),
+    registryAgent,
+    otherAgent: () => (other ??= new HttpsAgent({ ...common, ca: verifiedCa() })),
+    plainAgent,
     registryOrigin,
     allowPlainHttp: insecure,
+    close: () => {
+      registryAgent.destroy();
+      plainAgent.destroy();
+      other?.destroy();
+    },
   };
-}
-
-export function closeTransport(t: Transport): void {
-  t.registryAgent.destroy();
-  t.otherAgent.destroy();
-  t.plainAgent.destroy();
 }
 
 export interface SendOptions {
@@ -59,7 +66,7 @@ export interface SendOptions {
 function once(t: Transport, method: string, url: URL, headers: Record<string, string>, signal: AbortSignal | undefined): Promise<IncomingMessage> {
   return new Promise((resolve, reject) => {
     const isHttps = url.protocol === 'https:';
-    const agent = isHttps ? (url.origin === t.registryOrigin ? t.registryAgent : t.otherAgent) : t.plainAgent;
+    const agent = isHttps ? (url.origin === t.registryOrigin ? t.registryAgent : t.otherAgent()) : t.plainAgent;
     const req = (isHttps ? httpsRequest : httpRequest)(url, { method, headers: { 'User-Agent': USER_AGENT, ...headers }, agent, signal });
     req.setTimeout(IDLE_TIMEOUT_MS, () => req.destroy(new RegistryError(`${url.host}: no data for ${IDLE_TIMEOUT_MS / 1000} s`, { hint: 'The registry stopped answering; run the pull again to resume.' })));
     req.on('response', resolve);

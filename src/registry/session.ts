@@ -8,7 +8,7 @@
 import type { IncomingMessage } from 'node:http';
 import type { Credentials } from './credentials.js';
 import { RegistryError } from './errors.js';
-import { closeTransport, makeTransport, readBounded, send, type Transport } from './http.js';
+import { makeTransport, readBounded, send, type Transport } from './http.js';
 import { DEFAULT_DOMAIN } from './reference.js';
 import { isInsecure, isLoopback, loadTlsMaterial, type TlsSettings } from './tls-policy.js';
 import { parseWwwAuthenticate, type Challenge } from './www-authenticate.js';
@@ -44,7 +44,7 @@ export class RegistrySession {
   }
 
   close(): void {
-    if (this.transport) closeTransport(this.transport);
+    this.transport?.close();
     this.transport = undefined;
   }
 
@@ -54,7 +54,7 @@ export class RegistrySession {
     const host = endpointHost(this.domain);
     const tls = loadTlsMaterial(this.domain, this.opts);
     const httpsBase = new URL(`https://${host}/v2/`);
-    this.transport = makeTransport(httpsBase.origin, tls, this.insecure);
+    this.transport = makeTransport(httpsBase.origin, tls, this.insecure, () => tls.ca);
     let res: IncomingMessage;
     try {
       res = (await send(this.transport, { method: 'GET', url: httpsBase, signal: this.opts.signal })).res;
