@@ -137,6 +137,24 @@ describe('tsbox pull from a local docker-registry', () => {
   });
 });
 
+describe('the API the image store uses', () => {
+  it('resolve(ref) gives the manifest, the verified config and the layers; fetchBlob writes a verified file', async () => {
+    const { resolve } = await import('../../src/registry/index.js');
+    const image = await resolve(`${registry.host}/t/app:oci`);
+    try {
+      expect(image.manifestDigest).toBe(sha256(await rawManifest(`${registry.host}/t/app:oci`)));
+      expect(sha256(image.config.bytes)).toBe(image.manifest.config.digest);
+      expect(image.config.diffIds).toHaveLength(image.layers.length);
+      const dest = join(mkdtempSync(join(work, 'api-')), 'layer');
+      await image.fetchBlob(image.layers[0]!, dest);
+      expect(sha256(readFileSync(dest))).toBe(image.layers[0]!.digest);
+      expect(existsSync(`${dest}.partial`)).toBe(false);
+    } finally {
+      image.close();
+    }
+  });
+});
+
 describe('a corrupted blob in the registry storage', () => {
   it('fails with one line, exit 125, and stores nothing of it', async () => {
     await importImage('corrupt');
