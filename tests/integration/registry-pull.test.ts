@@ -183,13 +183,27 @@ describe('a corrupted blob in the registry storage', () => {
 });
 
 /** A proxy in front of the registry that sends blob bodies slowly and records Range headers. */
-function throttlingProxy(target: string, bytesPerTick: number): Promise<{ server: Server; host: string; ranges: string[] }> {
+function throttlingProxy(target: string, bytesPerTick: number): Promise<{ server: Server; host: string; ranges: string[]; blobs: { active: number; max: number } }> {
   const ranges: string[] = [];
+  const blobs = { active: 0, max: 0 };
   const server = createServer((req, res) => {
     if (req.headers.range) ranges.push(String(req.headers.range));
+    // Concurrent blob transfers: counted from the request until the proxy has handed over its
+    // last byte (not until the socket closes, which may come after the client moved on).
+    let counted = false;
+    const done = () => {
+      if (counted) blobs.active--;
+      counted = false;
+    };
+    if (req.method === 'GET' && /\/blobs\/sha256:/.test(req.url ?? '')) {
+      counted = true;
+      blobs.max = Math.max(blobs.max, ++blobs.active);
+      res.on('close', done);
+    }
     const up = request({ host: '127.0.0.1', port: Number(target.split(':')[1]), path: req.url, method: req.method, headers: req.headers }, (upRes) => {
       res.writeHead(upRes.statusCode ?? 502, upRes.headers);
       if (!/\/blobs\/sha256:/.test(req.url ?? '') || req.method !== 'GET') {
+        upRes.on('end', done);
         upRes.pipe(res);
         return;
       }
@@ -197,14 +211,13 @@ function throttlingProxy(target: string, bytesPerTick: number): Promise<{ server
       const tick = setInterval(() => {
         const chunk = upRes.read(bytesPerTick) ?? upRes.read();
         if (chunk) res.write(chunk);
-        else if (upRes.readableEnded) {
+        // Everything received from upstream and handed over: the transfer is done.
+        if (upRes.complete && upRes.readableLength === 0) {
           clearInterval(tick);
+          done();
           res.end();
         }
       }, 10);
-      upRes.on('end', () => {
-        // drain what is buffered, then end (the interval does it)
-      });
       res.on('close', () => {
         clearInterval(tick);
         upRes.destroy();
@@ -213,7 +226,7 @@ function throttlingProxy(target: string, bytesPerTick: number): Promise<{ server
     up.on('error', () => res.destroy());
     req.pipe(up);
   });
-  return new Promise((resolve) => server.listen(0, '127.0.0.1', () => resolve({ server, host: `127.0.0.1:${(server.address() as { port: number }).port}`, ranges })));
+  return new Promise((resolve) => server.listen(0, '127.0.0.1', () => resolve({ server, host: `127.0.0.1:${(server.address() as { port: number }).port}`, ranges, blobs })));
 }
 
 describe('an interrupted pull resumes', () => {
@@ -229,6 +242,17 @@ describe('an interrupted pull resumes', () => {
     layer = m.layers[0]!;
     // 64 KiB every 10 ms: about 6 MB/s, so an 8 MB layer takes more than a second.
     proxy = await throttlingProxy(registry.host, 64 << 10);
+    // An image of 7 layers (the base and 6 COPYs of random data; COPY runs nothing).
+    const ctx = join(work, 'multi');
+    mkdirSync(ctx);
+    let containerfile = 'FROM localhost/t-base:latest\n';
+    for (let i = 0; i < 6; i++) {
+      writeFileSync(join(ctx, `f${i}`), randomBytes(300_000));
+      containerfile += `COPY f${i} /f${i}\n`;
+    }
+    writeFileSync(join(ctx, 'Containerfile'), containerfile);
+    await pm('build', '--network', 'none', '-t', 'localhost/t-multi:latest', ctx);
+    await pm('push', '--tls-verify=false', 'localhost/t-multi:latest', `${registry.host}/t/multi:latest`);
   }, 120_000);
 
   afterAll(() => new Promise<void>((resolve) => (proxy ? proxy.server.close(() => resolve()) : resolve())));
@@ -261,6 +285,18 @@ describe('an interrupted pull resumes', () => {
     expect([again.code, again.stderr]).toEqual([0, '']);
     expect(proxy.ranges.some((h) => Number(/^bytes=(\d+)-$/.exec(h)?.[1]) >= kept)).toBe(true);
     checkStore(root, again.stdout.trim());
+  });
+
+  it('downloads the layers of a many-layer image in parallel, at most 3 at a time', async () => {
+    const root = pullRoot();
+    proxy.blobs.max = 0;
+    const r = await tsbox(['pull', `${proxy.host}/t/multi:latest`], { root, timeoutMs: 60_000 });
+    expect([r.code, r.stderr]).toEqual([0, '']);
+    const m = JSON.parse(readFileSync(join(root, 'blobs', 'sha256', r.stdout.trim().slice(7)), 'utf8')) as { layers: unknown[] };
+    expect(m.layers).toHaveLength(7);
+    checkStore(root, r.stdout.trim());
+    expect(proxy.blobs.max).toBeGreaterThanOrEqual(2);
+    expect(proxy.blobs.max).toBeLessThanOrEqual(3);
   });
 
   it('two pulls of the same image into one root share the download and both succeed', async () => {
