@@ -247,7 +247,7 @@ describe('an interrupted pull resumes', () => {
     mkdirSync(ctx);
     let containerfile = 'FROM localhost/t-base:latest\n';
     for (let i = 0; i < 6; i++) {
-      writeFileSync(join(ctx, `f${i}`), randomBytes(300_000));
+      writeFileSync(join(ctx, `f${i}`), randomBytes(1_500_000));
       containerfile += `COPY f${i} /f${i}\n`;
     }
     writeFileSync(join(ctx, 'Containerfile'), containerfile);
