@@ -67,7 +67,8 @@ function once(t: Transport, method: string, url: URL, headers: Record<string, st
   return new Promise((resolve, reject) => {
     const isHttps = url.protocol === 'https:';
     const agent = isHttps ? (url.origin === t.registryOrigin ? t.registryAgent : t.otherAgent()) : t.plainAgent;
-    const req = (isHttps ? httpsRequest : httpRequest)(url, { method, headers: { 'User-Agent': USER_AGENT, ...headers }, agent, signal });
+    // autoSelectFamily: "localhost" may resolve to ::1 first while the registry listens on 127.0.0.1 only.
+    const req = (isHttps ? httpsRequest : httpRequest)(url, { method, headers: { 'User-Agent': USER_AGENT, ...headers }, agent, signal, autoSelectFamily: true } as Parameters<typeof httpRequest>[1]);
     req.setTimeout(IDLE_TIMEOUT_MS, () => req.destroy(new RegistryError(`${url.host}: no data for ${IDLE_TIMEOUT_MS / 1000} s`, { hint: 'The registry stopped answering; run the pull again to resume.' })));
     req.on('response', resolve);
     req.on('error', reject);
