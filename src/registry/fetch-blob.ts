@@ -122,12 +122,20 @@ async function transfer(session: RegistrySession, d: Descriptor, partial: string
         cb(null, chunk);
       },
     });
-    await pipeline(res, count, createWriteStream(partial, { flags: 'a', highWaterMark: 1 << 20 }), { signal: opts.signal });
+    try {
+      await pipeline(res, count, createWriteStream(partial, { flags: 'a', highWaterMark: 1 << 20 }), { signal: opts.signal });
+    } catch (err) {
+      // Bytes from a registry that lies about the size are worth nothing to a later resume.
+      if (err instanceof RegistryError) await rm(partial, { force: true });
+      throw err;
+    }
     if (received < d.size) throw new Error(`connection closed after ${received} of ${d.size} bytes`);
   }
   const actual = `${d.digest.slice(0, d.digest.indexOf(':'))}:${hash.digest('hex')}`;
   if (actual !== d.digest) {
     await rm(partial, { force: true });
+    // A kept prefix may be what was wrong (another writer, a disk error): one more try from byte 0.
+    if (have > 0) throw new Error('the resumed download did not verify; starting over');
     throw new RegistryError(`blob ${d.digest}: digest mismatch: got ${actual}`, { hint: 'The registry sent other bytes than the manifest names: the image or the registry storage is corrupt. Nothing was stored.' });
   }
 }

@@ -299,6 +299,18 @@ describe('an interrupted pull resumes', () => {
     expect(proxy.blobs.max).toBeLessThanOrEqual(3);
   });
 
+  it('a partial file with wrong bytes (not from this registry) is detected and the blob fetched again', async () => {
+    const root = pullRoot();
+    const partial = join(root, 'blobs', 'incoming', `sha256-${layer.digest.slice(7)}`);
+    mkdirSync(join(root, 'blobs', 'incoming'), { recursive: true });
+    writeFileSync(partial, Buffer.alloc(layer.size >> 1, 0x55));
+    proxy.ranges.length = 0;
+    const r = await tsbox(['pull', `${proxy.host}/t/big:latest`], { root, timeoutMs: 60_000 });
+    expect([r.code, r.stderr]).toEqual([0, '']);
+    expect(proxy.ranges).toContain(`bytes=${layer.size >> 1}-`);
+    checkStore(root, r.stdout.trim());
+  });
+
   it('two pulls of the same image into one root share the download and both succeed', async () => {
     const root = pullRoot();
     const [a, b] = await Promise.all([0, 1].map(() => tsbox(['pull', `${proxy.host}/t/big:latest`], { root, timeoutMs: 60_000 })));
