@@ -81,7 +81,8 @@ export class RegistrySession {
     const e = err as NodeJS.ErrnoException;
     const tlsHint = this.insecure ? '' : isLoopback(this.domain) ? '' : ` For a registry without valid TLS use --tls-verify=false (only if you trust the network).`;
     const isTls = /certificate|self.signed|SSL|TLS|EPROTO/i.test(`${e.code} ${e.message}`);
-    return new RegistryError(`cannot reach ${url.origin}: ${e.code ?? ''} ${e.message}`.replace(/\s+/g, ' '), {
+    const what = e.code && !e.message.includes(e.code) ? `${e.code} ${e.message}` : e.message;
+    return new RegistryError(`cannot reach ${url.origin}: ${what}`.replace(/\s+/g, ' '), {
       hint: isTls ? `TLS failed: add the registry's CA (NODE_EXTRA_CA_CERTS, --cert-dir, /etc/containers/certs.d/${this.domain}/).${tlsHint}` : 'Check the host name, port and network.',
       cause: err,
     });

@@ -12,7 +12,6 @@ import { TsboxError, UsageError } from '../../errors.js';
 import { credentialPaths, normalizeAuthKey, storeCredentials } from '../../registry/credentials.js';
 import { parseReference } from '../../registry/reference.js';
 import { RegistrySession } from '../../registry/session.js';
-import { zodToUsageError } from '../../spec/run-spec.js';
 import { addCommonOptions, type CommonOptions } from '../options.js';
 import { writeLine } from '../render-error.js';
 import { registryFlags, tlsSettings, type RegistryFlags } from './registry-flags.js';
@@ -47,7 +46,7 @@ export function loginCommand(): Command {
       if (flags.passwordStdin && flags.password !== undefined) throw new UsageError('--password and --password-stdin are exclusive', { step: 'parse options' });
       const password = flags.passwordStdin ? readFileSync(0, 'utf8').replace(/\r?\n$/, '') : flags.password;
       const parsed = loginSchema.safeParse({ username: flags.username ?? '', password: password ?? '' });
-      if (!parsed.success) throw zodToUsageError(parsed.error);
+      if (!parsed.success) throw new UsageError(parsed.error.issues[0]!.message, { step: 'parse options', hint: "See 'tsbox login --help'." });
       const session = new RegistrySession(domain, 'x', { ...tlsSettings(flags), credentials: parsed.data });
       try {
         await session.verifyLogin();
