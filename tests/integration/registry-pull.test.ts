@@ -319,14 +319,16 @@ describe('an interrupted pull resumes', () => {
     checkStore(root, a!.stdout.trim());
   });
 
-  it('after SIGINT: stops at once with 130 and one line, keeps the partial', async () => {
-    const root = pullRoot();
-    const { r } = await stopMidway('SIGINT', root);
-    expect(r.code).toBe(130);
-    expect(r.stderr).toMatch(/^tsbox: pull: interrupted by SIGINT\. Run the same pull again to resume/);
-    expect(r.stderr.trim().split('\n')).toHaveLength(1);
-    const again = await tsbox(['pull', `${proxy.host}/t/big:latest`], { root, timeoutMs: 60_000 });
-    expect([again.code, again.stderr]).toEqual([0, '']);
-    checkStore(root, again.stdout.trim());
-  });
+  for (const [sig, status] of [['SIGINT', 130], ['SIGTERM', 143]] as const) {
+    it(`after ${sig}: stops at once with ${status} and one line, keeps the partial`, async () => {
+      const root = pullRoot();
+      const { r } = await stopMidway(sig, root);
+      expect(r.code).toBe(status);
+      expect(r.stderr).toMatch(new RegExp(`^tsbox: pull: interrupted by ${sig}\\. Run the same pull again to resume`));
+      expect(r.stderr.trim().split('\n')).toHaveLength(1);
+      const again = await tsbox(['pull', `${proxy.host}/t/big:latest`], { root, timeoutMs: 60_000 });
+      expect([again.code, again.stderr]).toEqual([0, '']);
+      checkStore(root, again.stdout.trim());
+    });
+  }
 });
