@@ -9,7 +9,7 @@ export type { CgroupFileWrite } from './plan.js';
 export { findCgroup2Mount, findV1Controllers } from './mountinfo.js';
 export { decideCgroup } from './availability.js';
 export type { CgroupHostFacts } from './availability.js';
-export { parseCpuStat, parseMemoryEvents, parseIoStat, parseFlatKeyed, formatStatsLine, statsRecord } from './stats.js';
+export { parseCpuStat, parseMemoryEvents, parseIoStat, parseFlatKeyed, formatStatsLine, statsRecord, UNMEASURED, NOT_MEASURED } from './stats.js';
 export type { CgroupStats, CpuStat, MemoryEvents, IoStat } from './stats.js';
 export { createContainerCgroup, openContainerCgroup, parseCgroupParent, plannedCgroupPath, removeEmptyDefaultParent, DEFAULT_CGROUP_PARENT } from './manager.js';
 export type { ContainerCgroup, CreateCgroupOptions } from './manager.js';

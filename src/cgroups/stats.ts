@@ -6,18 +6,38 @@ import { join } from 'node:path';
 import type { CgroupFs } from './cgroupfs.js';
 import { formatBytes } from './size.js';
 
+/**
+ * What a container used. Every field is null when it was not measured (the file that
+ * holds it is missing: controller not enabled, kernel too old, or no cgroup at all), so
+ * that "nothing measured" never reads as "used nothing".
+ */
 export interface CgroupStats {
-  cpuUserUs: number;
-  cpuSystemUs: number;
+  /** null when cpu.stat could not be read. */
+  cpuUserUs: number | null;
+  cpuSystemUs: number | null;
   /** null when the memory controller is not enabled for the group (or the kernel lacks memory.peak, before 5.19). */
   memoryPeakBytes: number | null;
   memoryCurrentBytes: number | null;
   /** null when the pids controller is not enabled or the kernel lacks pids.peak. */
   pidsPeak: number | null;
-  oomKills: number;
-  ioReadBytes: number;
-  ioWriteBytes: number;
+  /** null when the memory controller is not enabled (no memory.events). */
+  oomKills: number | null;
+  /** null when the io controller is not enabled (no io.stat). */
+  ioReadBytes: number | null;
+  ioWriteBytes: number | null;
 }
+
+/** The report of a run that had no cgroup to measure: nothing is known. */
+export const UNMEASURED: CgroupStats = {
+  cpuUserUs: null,
+  cpuSystemUs: null,
+  memoryPeakBytes: null,
+  memoryCurrentBytes: null,
+  pidsPeak: null,
+  oomKills: null,
+  ioReadBytes: null,
+  ioWriteBytes: null,
+};
 
 /** "key value" lines (cpu.stat, memory.events, memory.stat) into a map; other lines are skipped. */
 export function parseFlatKeyed(text: string): Map<string, number> {
@@ -94,41 +114,52 @@ export function readCgroupStats(fs: CgroupFs, dir: string): CgroupStats {
     const t = text(file);
     return t === null ? null : parseSingleValue(t);
   };
-  const cpu = parseCpuStat(text('cpu.stat') ?? '');
-  const io = parseIoStat(text('io.stat') ?? '');
+  const cpuText = text('cpu.stat');
+  const cpu = cpuText === null ? null : parseCpuStat(cpuText);
+  const ioText = text('io.stat');
+  const io = ioText === null ? null : parseIoStat(ioText);
+  const events = text('memory.events');
   return {
-    cpuUserUs: cpu.userUs,
-    cpuSystemUs: cpu.systemUs,
+    cpuUserUs: cpu?.userUs ?? null,
+    cpuSystemUs: cpu?.systemUs ?? null,
     memoryPeakBytes: value('memory.peak'),
     memoryCurrentBytes: value('memory.current'),
     pidsPeak: value('pids.peak'),
-    oomKills: parseMemoryEvents(text('memory.events') ?? '').oomKill,
-    ioReadBytes: io.readBytes,
-    ioWriteBytes: io.writeBytes,
+    oomKills: events === null ? null : parseMemoryEvents(events).oomKill,
+    ioReadBytes: io?.readBytes ?? null,
+    ioWriteBytes: io?.writeBytes ?? null,
   };
 }
 
-const seconds = (us: number) => `${(us / 1e6).toFixed(2)}s`;
+/** How the text reports show a value that was not measured. */
+export const NOT_MEASURED = 'n/a';
+
+const seconds = (us: number | null) => (us === null ? NOT_MEASURED : `${(us / 1e6).toFixed(2)}s`);
+const bytes = (n: number | null) => (n === null ? NOT_MEASURED : formatBytes(n));
 
 /**
  * The --stats line: "wall 1.20s, cpu 0.85s (user 0.80s, system 0.05s), memory peak 12MiB,
- * pids peak 4, io read 1.0MiB written 0B". Parts the host could not measure are left out;
- * OOM kills are named only when there were some.
+ * pids peak 4, io read 1.0MiB written 0B". What the host could not measure reads "n/a"
+ * (never 0); OOM kills are named when there were some or when they could not be counted.
+ * `stats` is null for a run that had no cgroup.
  */
-export function formatStatsLine(stats: CgroupStats, wallMs: number): string {
-  const parts = [
-    `wall ${seconds(wallMs * 1000)}`,
-    `cpu ${seconds(stats.cpuUserUs + stats.cpuSystemUs)} (user ${seconds(stats.cpuUserUs)}, system ${seconds(stats.cpuSystemUs)})`,
-  ];
-  if (stats.memoryPeakBytes !== null) parts.push(`memory peak ${formatBytes(stats.memoryPeakBytes)}`);
-  else if (stats.memoryCurrentBytes !== null) parts.push(`memory ${formatBytes(stats.memoryCurrentBytes)}`);
-  if (stats.pidsPeak !== null) parts.push(`pids peak ${stats.pidsPeak}`);
-  parts.push(`io read ${formatBytes(stats.ioReadBytes)} written ${formatBytes(stats.ioWriteBytes)}`);
-  if (stats.oomKills > 0) parts.push(`OOM kills ${stats.oomKills}`);
+export function formatStatsLine(stats: CgroupStats | null, wallMs: number): string {
+  const s = stats ?? UNMEASURED;
+  const cpu =
+    s.cpuUserUs === null || s.cpuSystemUs === null
+      ? `cpu ${NOT_MEASURED}`
+      : `cpu ${seconds(s.cpuUserUs + s.cpuSystemUs)} (user ${seconds(s.cpuUserUs)}, system ${seconds(s.cpuSystemUs)})`;
+  const parts = [`wall ${seconds(wallMs * 1000)}`, cpu];
+  if (s.memoryPeakBytes === null && s.memoryCurrentBytes !== null) parts.push(`memory ${formatBytes(s.memoryCurrentBytes)}`);
+  else parts.push(`memory peak ${bytes(s.memoryPeakBytes)}`);
+  parts.push(`pids peak ${s.pidsPeak ?? NOT_MEASURED}`);
+  parts.push(`io read ${bytes(s.ioReadBytes)} written ${bytes(s.ioWriteBytes)}`);
+  if (s.oomKills === null) parts.push(`OOM kills ${NOT_MEASURED}`);
+  else if (s.oomKills > 0) parts.push(`OOM kills ${s.oomKills}`);
   return parts.join(', ');
 }
 
-/** The --stats-file document: the stats plus the wall time, one JSON object. */
-export function statsRecord(stats: CgroupStats, wallMs: number): CgroupStats & { wallMs: number } {
-  return { wallMs: Math.round(wallMs), ...stats };
+/** The --stats-file document: the stats plus the wall time, one JSON object; null for what was not measured. */
+export function statsRecord(stats: CgroupStats | null, wallMs: number): CgroupStats & { wallMs: number } {
+  return { wallMs: Math.round(wallMs), ...(stats ?? UNMEASURED) };
 }

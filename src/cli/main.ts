@@ -21,4 +21,10 @@ export async function start(): Promise<never> {
 /** For the build's code cache (scripts/bundle.mjs): evaluate the lazily imported part too. */
 export async function prepareCodeCache(): Promise<void> {
   await import('./program.js');
+  // Every run compiles the device program: compiled now, its functions join the cache
+  // instead of being compiled lazily on each start (~0.5 ms).
+  const { compileDeviceProgram } = await import('../devices/program.js');
+  const { DEFAULT_DEVICE_RULES } = await import('../devices/rules.js');
+  const { encodeEbpf } = await import('../security/ebpf.js');
+  encodeEbpf(compileDeviceProgram(DEFAULT_DEVICE_RULES));
 }

@@ -24,6 +24,10 @@ import { topCommand } from './commands/top.js';
 import { pullCommand } from './commands/pull.js';
 import { loginCommand, logoutCommand } from './commands/login.js';
 import { reportError, writeLine } from './render-error.js';
+import { decideStateAccess, probeDir } from './state-access.js';
+import { DEFAULT_ROOT, resolveRoot } from '../spec/run-spec.js';
+import { stateDirFor } from '../runtime/state/store.js';
+import { useOpenat2 } from '../sys/fs.js';
 
 export function buildProgram(): Command {
   const program = new Command('tsbox')
@@ -39,10 +43,35 @@ export function buildProgram(): Command {
       writeErr: (s) => writeLine(2, s.trimEnd()),
       outputError: () => {},
     });
+    // A command with subcommands given none (`tsbox`, `tsbox rootfs`) shows its help on
+    // stdout and exits 0, as docker does; commander would treat it as an error (status 1).
+    if (cmd.commands.length > 0) cmd.help = () => (Command.prototype.help as (context: { error: boolean }) => never).call(cmd, { error: false });
     cmd.commands.forEach(configure);
   };
   configure(program);
+  program.hook('preAction', (_program, action) => {
+    // --no-openat2 (hidden, for testing): this process resolves as on kernels before 5.6; a
+    // run's init and an exec's exec-init are told in their plans.
+    if (action.opts().openat2 === false) useOpenat2(false);
+    checkStateRoot(action);
+  });
   return program;
+}
+
+/** Commands that never touch the state root: they need no root. */
+const STATELESS = new Set(['rootfs from-host']);
+
+/** Without root, the state root decides: one line naming what is needed (state-access.ts). */
+function checkStateRoot(action: Command): void {
+  const uid = process.getuid?.() ?? 0;
+  if (uid === 0) return; // root's own failures (a read-only disk...) are real errors, reported where they happen
+  const names: string[] = [];
+  for (let c: Command | null = action; c && c.parent; c = c.parent) names.unshift(c.name());
+  const command = names.join(' ');
+  if (STATELESS.has(command)) return;
+  const root = resolveRoot((action.opts() as { root?: string }).root);
+  const denied = decideStateAccess(command, uid, [probeDir(root), probeDir(stateDirFor(root, DEFAULT_ROOT))]);
+  if (denied) throw denied;
 }
 
 export async function main(argv: string[]): Promise<number> {

@@ -3,8 +3,11 @@
  * (cache listing and removal, rootfs from-host).
  */
 import { promises as fs } from 'node:fs';
+import { basename, join } from 'node:path';
 import { UsageError } from '../errors.js';
-import { cacheDir, digestHex, isEntryName } from './cache-layout.js';
+import { archiveLockPath, cacheDir, digestHex, isEntryName, LOCK_SUFFIX } from './cache-layout.js';
+import { readIndex } from './cache-index.js';
+import { removeLockFile } from './locks.js';
 import { inspectEntry } from './cache-entry.js';
 import { discardEntryDir, forgetDigest } from './prepare.js';
 
@@ -65,5 +68,31 @@ export async function removeCacheEntry(root: string, digest: string): Promise<bo
   }
   const removed = await discardEntryDir(root, hex);
   await forgetDigest(root, `sha256:${hex}`);
+  await removeUnindexedArchiveLocks(root);
+  return removed;
+}
+
+/**
+ * The per-archive extraction locks (rootfs/.locks/<key>.lock) of archives the index no
+ * longer knows: those of removed entries, and of archives since rewritten (a new stat key).
+ * Without this they pile up, one per archive version ever run. A lock someone holds (an
+ * extraction in progress, perhaps of an archive not indexed yet) is left alone; removal
+ * is race-free against one about to be taken (locks.ts, removeLockFile).
+ */
+export async function removeUnindexedArchiveLocks(root: string): Promise<number> {
+  const dir = join(cacheDir(root), '.locks');
+  let names: string[];
+  try {
+    names = await fs.readdir(dir);
+  } catch {
+    return 0;
+  }
+  const index = await readIndex(root);
+  const known = new Set(Object.values(index.archives).map((r) => basename(archiveLockPath(root, r.key))));
+  let removed = 0;
+  for (const name of names) {
+    if (!name.endsWith(LOCK_SUFFIX) || known.has(name)) continue;
+    if (removeLockFile(join(dir, name))) removed++;
+  }
   return removed;
 }

@@ -4,7 +4,7 @@
  * recognised and reclaimed. Waiting polls with a short async sleep, so a process waiting
  * for another's extraction keeps its event loop free.
  */
-import { closeSync, fstatSync, openSync, statSync, constants } from 'node:fs';
+import { closeSync, fstatSync, openSync, statSync, unlinkSync, constants } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { tryFlock } from '../sys/fd.js';
 
@@ -47,9 +47,33 @@ export async function lockFile(path: string, onWait?: () => void): Promise<HeldL
   }
 }
 
-/** Closing the fd drops the flock. The file stays: unlinking a lock file races with openers. */
+/** Closing the fd drops the flock. The file stays: see removeLockFile for how to remove one. */
 export function unlock(lock: HeldLock): void {
   closeSync(lock.fd);
+}
+
+/**
+ * Remove a lock file nobody holds; false if someone does (or it is gone). Safe against
+ * concurrent users because every taker re-checks, once it holds the flock, that the path
+ * still names the inode it locked (tryLockFile): we unlink while holding the flock, so a
+ * process that opened the old inode and flocks it after we close finds it unlinked and
+ * tries again on a fresh file, and one that opens after the unlink creates that fresh file.
+ */
+export function removeLockFile(path: string): boolean {
+  let lock: HeldLock | null;
+  try {
+    lock = tryLockFile(path, false);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return false;
+    throw err;
+  }
+  if (lock === null) return false;
+  try {
+    unlinkSync(path);
+    return true;
+  } finally {
+    unlock(lock);
+  }
 }
 
 function sameFile(fd: number, path: string): boolean {

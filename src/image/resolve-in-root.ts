@@ -8,7 +8,7 @@
  * (ENOSYS) get the same rules in userspace: one component at a time with
  * O_NOFOLLOW|O_DIRECTORY, so the kernel never follows a link for us; a symlink is read
  * with readlinkat and its target walked from the tree's root or the current directory.
- * Tests run both (TSBOX_TEST_NO_OPENAT2=1) and compare.
+ * Tests run both (the hidden flag --no-openat2) and compare.
  */
 import { close, O, openat, openat2, readlinkat, RESOLVE } from '../sys/fs.js';
 import { SysError } from '../sys/sys-error.js';

@@ -35,6 +35,8 @@ export interface InitPlan {
     /** Where the overlay is mounted, then pivot_root'ed into. */
     merged: string;
     readOnly: boolean;
+    /** Mount it nodev (unless --privileged): device nodes in the image do not open. */
+    nodev: boolean;
   };
   hostname: string;
   mounts: MountStep[];
@@ -45,6 +47,8 @@ export interface InitPlan {
   tty?: boolean;
   /** --init: exec the static init bound at /dev/init (mounts/static-init.ts), which runs the command. */
   init?: boolean;
+  /** false with --no-openat2 (testing only): resolve as on kernels before 5.6. */
+  openat2?: boolean;
 }
 
 /** Parent -> init after the plan, only with tty: the pty the parent opened (slave /dev/pts/<index>). */

@@ -12,6 +12,7 @@ import { applyMountStep, describeMountStep } from '../mounts/apply.js';
 import { overlayOptions } from '../mounts/plan.js';
 import { applySecurityPlan } from '../security/apply.js';
 import { clearCloexec, cloexecFrom } from '../sys/fd.js';
+import { useOpenat2 } from '../sys/fs.js';
 import { setSyscallTracer } from '../sys/libc.js';
 import { mount, MNT_DETACH, MS, pivotRoot, umount2 } from '../sys/mount.js';
 import { SysError } from '../sys/sys-error.js';
@@ -52,6 +53,7 @@ export function runInit(): never {
     prctl(PR.SET_DUMPABLE, 0);
     channel.send({ t: 'ready' });
     const plan = channel.readPlan();
+    useOpenat2(plan.openat2 !== false);
     if (plan.debug) {
       setSyscallTracer((syscall, detail, result) => channel.send({ t: 'trace', step: current, detail: `${syscall}(${detail}) = ${result}` }));
     }
@@ -68,7 +70,8 @@ export function runInit(): never {
     finishMounts();
 
     step('pivot_root', () => pivotInto(root));
-    if (plan.rootfs.readOnly) step('make root read-only', () => mount(null, '/', null, MS.REMOUNT | MS.BIND | MS.RDONLY));
+    // A bind remount sets the mount's flags to exactly these: keep nodev.
+    if (plan.rootfs.readOnly) step('make root read-only', () => mount(null, '/', null, MS.REMOUNT | MS.BIND | MS.RDONLY | rootFlags(plan.rootfs)));
     // CVE-2019-16884: whatever the image or a volume did, /proc must be a real procfs.
     step('verify /proc', () => assertProcfs('/proc'));
     step('set hostname', () => sethostname(plan.hostname));
@@ -99,13 +102,21 @@ export function runInit(): never {
   }
 }
 
+/**
+ * nodev: a device node shipped in the image (or made in the upper layer) does not open.
+ * The container's devices are those of its /dev, under its device policy.
+ */
+function rootFlags(rootfs: InitPlan['rootfs']): number {
+  return rootfs.nodev ? MS.NODEV : 0;
+}
+
 /** A kernel older than 5.10 does not know `volatile` (EINVAL): mount without it. */
 function mountRootOverlay(rootfs: InitPlan['rootfs']): void {
   try {
-    mount('overlay', rootfs.merged, 'overlay', 0, overlayOptions(rootfs.lower, rootfs.upper, rootfs.work));
+    mount('overlay', rootfs.merged, 'overlay', rootFlags(rootfs), overlayOptions(rootfs.lower, rootfs.upper, rootfs.work));
   } catch (err) {
     if (!(err instanceof SysError) || err.code !== 'EINVAL') throw err;
-    mount('overlay', rootfs.merged, 'overlay', 0, overlayOptions(rootfs.lower, rootfs.upper, rootfs.work, { volatile: false }));
+    mount('overlay', rootfs.merged, 'overlay', rootFlags(rootfs), overlayOptions(rootfs.lower, rootfs.upper, rootfs.work, { volatile: false }));
   }
 }
 

@@ -11,7 +11,7 @@
  * resolves a path a second time to reach the mount it just made (issue #10.5).
  */
 import { readlinkSync } from 'node:fs';
-import { AT, fchmodat, mknodat, symlinkat, unlinkat } from '../sys/fs.js';
+import { AT, fchmodat, fchownat, mknodat, symlinkat, unlinkat } from '../sys/fs.js';
 import * as inRootSys from '../sys/in-root.js';
 import { mount, mountSetattrTree, moveMountFd, MS, openTreeClone } from '../sys/mount.js';
 import { bindMountFlags, bindOnto, type BindStaging, type BindSys } from './bind.js';
@@ -140,6 +140,7 @@ export function applyMountStep(root: string, step: MountStep, bindSys: BindSys =
       try {
         mknodat(dirFd, name, step.mode, step.major, step.minor);
         fchmodat(dirFd, name, step.mode & 0o7777); // mknod's mode is filtered by the umask
+        if (step.owner) fchownat(dirFd, name, step.owner.uid, step.owner.gid, AT.SYMLINK_NOFOLLOW);
       } finally {
         linuxInRootSys.close(dirFd);
       }

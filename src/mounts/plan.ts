@@ -12,10 +12,12 @@ export type MountStep =
   | { op: 'mount'; fstype: string; source: string; target: string; flags: number; data?: string; create: 'dir' | 'file' }
   /**
    * A recursive bind. `flags`: further per-mount MS_* flags (MS_NOSUID, MS_NODEV, MS_NOEXEC),
-   * set with MS_RDONLY (readOnly) on every mount of the bind before it is attached.
+   * set with MS_RDONLY (readOnly) on every mount of the bind before it is attached; the
+   * flags the source has (nosuid, noexec...) stay. Volumes get MS_NODEV unless --privileged.
    */
   | { op: 'bind'; source: string; target: string; readOnly: boolean; create: 'dir' | 'file'; flags?: number }
-  | { op: 'mknod'; target: string; major: number; minor: number; mode: number }
+  /** owner: for --device, the host node's (root's otherwise). */
+  | { op: 'mknod'; target: string; major: number; minor: number; mode: number; owner?: { uid: number; gid: number } }
   | { op: 'symlink'; target: string; linkTo: string }
   /** Hide a path: /dev/null over a file, an empty read-only tmpfs over a directory; skipped if absent. */
   | { op: 'mask'; target: string }
@@ -54,6 +56,19 @@ export interface MountPlanInput {
   hostDevices?: readonly HostDevice[];
   /** --init: the host's static init binary (mounts/static-init.ts), bound read-only at /dev/init. */
   staticInit?: string | null;
+  /** --device: nodes for these host devices in /dev (a standard node of the same name gives way). */
+  devices?: readonly DeviceNode[];
+}
+
+/** A node to make for --device: its container path under /dev, type, numbers, permissions and owner. */
+export interface DeviceNode {
+  path: string;
+  type: 'c' | 'b';
+  major: number;
+  minor: number;
+  permissions: number;
+  uid: number;
+  gid: number;
 }
 
 export interface HostDevice {
@@ -88,6 +103,7 @@ export const STANDARD_DEVICES = [
 ] as const;
 
 const S_IFCHR = 0o020000;
+const S_IFBLK = 0o060000;
 
 /** Host devices a privileged container still does not get: its terminal and pty multiplexer are its own. */
 const HOST_DEVICES_NOT_SHARED = new Set(['console', 'ptmx', 'tty']);
@@ -98,17 +114,25 @@ export function planMounts(input: MountPlanInput): MountStep[] {
   // /proc from inside the new PID namespace: it shows only the container's processes.
   steps.push({ op: 'mount', fstype: 'proc', source: 'proc', target: '/proc', flags: NOSUID_NODEV_NOEXEC, create: 'dir' });
 
-  // /dev is a fresh tmpfs holding only the standard nodes, never the host's devices.
+  // /dev is a fresh tmpfs holding only the standard nodes and --device's, never the host's
+  // devices. It is the one place in the container where nodes open (not nodev): what they
+  // reach is the device policy's to decide (devices/policy.ts).
   steps.push({ op: 'mount', fstype: 'tmpfs', source: 'tmpfs', target: '/dev', flags: MS.NOSUID | MS.STRICTATIME, data: 'mode=755,size=65536k', create: 'dir' });
+  const requested = new Set((input.devices ?? []).map((d) => d.path));
   for (const dev of STANDARD_DEVICES) {
+    if (requested.has(`/dev/${dev.name}`)) continue;
     steps.push({ op: 'mknod', target: `/dev/${dev.name}`, major: dev.major, minor: dev.minor, mode: S_IFCHR | 0o666 });
+  }
+  for (const dev of input.devices ?? []) {
+    const mode = (dev.type === 'b' ? S_IFBLK : S_IFCHR) | (dev.permissions & 0o777);
+    steps.push({ op: 'mknod', target: dev.path, major: dev.major, minor: dev.minor, mode, owner: { uid: dev.uid, gid: dev.gid } });
   }
   if (input.privileged) {
     // As docker does: new nodes for the host's devices in the container's own /dev, not a
     // bind of the host's /dev (that would also share its shm and let writes land in it).
     const standard = new Set<string>(STANDARD_DEVICES.map((d) => d.name));
     for (const dev of input.hostDevices ?? []) {
-      if (standard.has(dev.name) || HOST_DEVICES_NOT_SHARED.has(dev.name)) continue;
+      if (standard.has(dev.name) || HOST_DEVICES_NOT_SHARED.has(dev.name) || requested.has(`/dev/${dev.name}`)) continue;
       steps.push({ op: 'mknod', target: `/dev/${dev.name}`, major: dev.major, minor: dev.minor, mode: dev.mode });
     }
   }
@@ -147,9 +171,10 @@ export function planMounts(input: MountPlanInput): MountStep[] {
     steps.push({ op: 'mount', fstype: 'tmpfs', source: 'tmpfs', target: t.target, flags: t.flags, data: t.data, create: 'dir' });
   }
 
-  // The user's mounts come last, so they can cover anything above (as with docker).
+  // The user's mounts come last, so they can cover anything above (as with docker). nodev:
+  // a node in a host directory must not open the host's device from the container.
   for (const v of input.volumes) {
-    steps.push({ op: 'bind', source: v.source, target: v.target, readOnly: v.readOnly, create: v.sourceIsDir ? 'dir' : 'file' });
+    steps.push({ op: 'bind', source: v.source, target: v.target, readOnly: v.readOnly, create: v.sourceIsDir ? 'dir' : 'file', ...(input.privileged ? {} : { flags: MS.NODEV }) });
   }
   for (const t of input.tmpfs) {
     steps.push({ op: 'mount', fstype: 'tmpfs', source: 'tmpfs', target: t.target, flags: t.flags, data: t.data, create: 'dir' });

@@ -8,6 +8,7 @@
 import type { ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { createEarlyGroup, removeEarlyGroup, type EarlyGroup } from '../cgroups/early-group.js';
+import { scanRunArgs } from '../cli/run-argv.js';
 import { spawnInitInNamespaces, type StdioChoice } from './spawn-init.js';
 
 export type Stdio = [StdioChoice, StdioChoice, StdioChoice];
@@ -16,19 +17,27 @@ const INHERITED: Stdio = ['inherit', 'inherit', 'inherit'];
 /** With a terminal the init gets none of the host's stdio: it attaches the container's pty. */
 const TERMINAL: Stdio = ['ignore', 'ignore', 'ignore'];
 
+export interface EarlyWish {
+  stdio: Stdio;
+  /** --cgroup-parent as given (validated when the group is made); undefined for the default. */
+  cgroupParent: string | undefined;
+}
+
 /**
- * The stdio a foreground `tsbox run` will most likely ask for, or null when an early init
- * would be wasted: not `run`, detached (-d), --help. A wrong guess costs an unused process,
- * never a wrong run.
+ * The stdio a foreground `tsbox run` will most likely ask for, and the cgroup parent it
+ * names, read with run's own option rules (cli/run-argv.ts); or null when an early init
+ * would be wasted: not `run`, detached (-d), --help. A wrong guess costs an unused process
+ * (and group), never a wrong run.
  */
-export function wantsEarlyInit(args: string[], stdinIsTty: boolean, outputIsTty = false): Stdio | null {
+export function wantsEarlyInit(args: string[], stdinIsTty: boolean, outputIsTty = false): EarlyWish | null {
   if (args[0] !== 'run') return null;
-  const skip = args.some((a) => a === '--detach' || a === '--help' || a === '-h' || /^-[a-zA-Z]*d[a-zA-Z]*$/.test(a));
-  if (skip) return null;
-  if (stdinIsTty && !args.includes('--no-tty')) return TERMINAL;
+  const argv = scanRunArgs(args.slice(1));
+  if (argv.detach || argv.help) return null;
+  if (stdinIsTty && argv.tty !== false) return { stdio: TERMINAL, cgroupParent: argv.cgroupParent };
   // Without a pty, a terminal among our stdio is relayed through pipes (runtime/stdio-relay.ts):
   // an init inheriting it would not fit, and must not hold the user's terminal either.
-  return stdinIsTty || outputIsTty ? null : INHERITED;
+  if (stdinIsTty || outputIsTty) return null;
+  return { stdio: INHERITED, cgroupParent: argv.cgroupParent };
 }
 
 export interface EarlyInit {
@@ -87,7 +96,7 @@ const isAlive = (child: ChildProcess): boolean => child.exitCode === null && chi
 
 const slot = new EarlyInitSlot();
 
-export async function spawnInitEarly(stdio: Stdio): Promise<void> {
+export async function spawnInitEarly({ stdio, cgroupParent }: EarlyWish): Promise<void> {
   let child: ChildProcess;
   try {
     child = await spawnInitInNamespaces(stdio);
@@ -95,7 +104,7 @@ export async function spawnInitEarly(stdio: Stdio): Promise<void> {
     return; // the run spawns its own init, and reports a failure with its step
   }
   const id = randomBytes(32).toString('hex');
-  slot.put({ child, stdio, id, group: createEarlyGroup(id.slice(0, 12), child.pid!) });
+  slot.put({ child, stdio, id, group: createEarlyGroup(id.slice(0, 12), child.pid!, cgroupParent) });
 }
 
 /** The id of the container the early init is for, to build the run's spec with. */

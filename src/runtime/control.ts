@@ -38,7 +38,7 @@ export async function waitForExit(store: StateStore, shortId: string, timeoutMs 
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const r = store.read(shortId);
-    if (r === null) throw new UsageError(`container ${shortId} was removed while waiting for it`);
+    if (r === null) throw new UsageError(`container ${shortId} was removed while waiting for it (a --rm container keeps no exit status)`);
     if (r.status === 'exited') return r;
     if (!store.ownerAlive(shortId)) {
       // The owner died (or just finished): let list() record it, then read again.
@@ -51,22 +51,32 @@ export async function waitForExit(store: StateStore, shortId: string, timeoutMs 
   }
 }
 
+/** waitForExit for stop: a --rm container's monitor removes its record as it exits, and for stop that is "stopped". */
+async function waitForStop(store: StateStore, r: ContainerRecord, timeoutMs: number): Promise<ContainerRecord | null> {
+  try {
+    return await waitForExit(store, r.shortId, timeoutMs);
+  } catch (err) {
+    if (err instanceof UsageError && store.read(r.shortId) === null) return { ...r, status: 'exited', pid: null };
+    throw err;
+  }
+}
+
 /** docker stop: SIGTERM, up to timeoutS seconds, then SIGKILL. A stopped container is fine. */
 export async function stopContainer(store: StateStore, r: ContainerRecord, timeoutS: number): Promise<ContainerRecord> {
-  if (!isRunning(store, store.read(r.shortId) ?? r)) return (await waitForExit(store, r.shortId))!;
+  if (!isRunning(store, store.read(r.shortId) ?? r)) return (await waitForStop(store, r, Infinity))!;
   try {
     signalContainer(store, r, 'SIGTERM');
   } catch {
     // exited in between
   }
-  const ended = await waitForExit(store, r.shortId, timeoutS * 1000);
+  const ended = await waitForStop(store, r, timeoutS * 1000);
   if (ended) return ended;
   try {
     signalContainer(store, r, 'SIGKILL');
   } catch {
     // exited in between
   }
-  const killed = await waitForExit(store, r.shortId, 30_000);
+  const killed = await waitForStop(store, r, 30_000);
   if (!killed) throw new TsboxError(`container ${label(r)} did not exit 30 s after SIGKILL`);
   return killed;
 }
@@ -81,7 +91,8 @@ export async function removeContainer(store: StateStore, r: ContainerRecord, for
     } catch {
       // exited in between, or still starting: the wait below covers both
     }
-    if (!(await waitForExit(store, r.shortId, 30_000))) throw new TsboxError(`container ${label(r)} did not exit after SIGKILL`);
+    if (!(await waitForStop(store, r, 30_000))) throw new TsboxError(`container ${label(r)} did not exit after SIGKILL`);
+    if (store.read(r.shortId) === null) return; // --rm: its monitor removed it as it exited
   }
   store.remove(r.shortId);
 }

@@ -22,6 +22,7 @@ import type { Logger } from '../log.js';
 import type { RunSpec } from '../spec/run-spec.js';
 import { createEntry, runTracked } from './lifecycle.js';
 import { settleMonitorMemory } from './monitor-memory.js';
+import { writeStatsReport } from './stats-file.js';
 import { StateStore } from './state/store.js';
 
 export const MONITOR_FDS = { lock: 4 } as const;
@@ -86,7 +87,20 @@ export async function runMonitor(createLog: (spec: RunSpec) => Logger): Promise<
       });
     });
   try {
-    await runTracked(spec, log, { entry, onStarted: (pid) => void report({ t: 'started', pid }).then(() => settleMonitorMemory(log)) });
+    await runTracked(spec, log, {
+      entry,
+      onStarted: (pid) => void report({ t: 'started', pid }).then(() => settleMonitorMemory(log)),
+      // No tsbox run waits for a detached container: its monitor writes the --stats-file,
+      // before the record says "exited" (or is removed with --rm), so `tsbox wait` then
+      // reading the file cannot race.
+      onExited: (result) => {
+        try {
+          writeStatsReport(spec, result);
+        } catch (e) {
+          log.error({ file: spec.report.statsFile, err: (e as Error).message }, 'could not write --stats-file');
+        }
+      },
+    });
   } catch (err) {
     const e = asTsboxError(err);
     log.error({ step: e.step, err: e.message }, 'the container failed');

@@ -47,8 +47,7 @@ export async function execInContainer(store: StateStore, ref: string, flags: Exe
   const plan = planExec(spec, flags, process.env);
 
   const interrupts = forwardSignals(log);
-  // The exec-init ends the command when it gets KILL_EXEC_SIGNAL; a SIGKILL to it would orphan the command.
-  const onAbort = () => interrupts.deliver(KILL_EXEC_SIGNAL);
+  const onAbort = () => interrupts.deliver('SIGKILL');
   io.abort?.addEventListener('abort', onAbort, { once: true });
   if (io.abort?.aborted) onAbort();
   let init: InitConnection | null = null;
@@ -83,7 +82,8 @@ export async function execInContainer(store: StateStore, ref: string, flags: Exe
     if (plan.tty) terminal = await openContainerTerminal(init, KILL_EXEC_SIGNAL);
     await init.expectExec();
     interrupts.check();
-    interrupts.forwardTo(init.child);
+    // The exec-init ends the command when it gets KILL_EXEC_SIGNAL; a SIGKILL to it would orphan the command.
+    interrupts.forwardTo(init.child, (signal) => (signal === 'SIGKILL' ? KILL_EXEC_SIGNAL : signal));
     const relayed = terminal?.relay();
     const exit = await init.exited;
     if (relayed) await drainAfterExit(relayed);

@@ -17,6 +17,12 @@ export interface TrackedRunOptions {
   onStarted?: (pid: number) => void;
   /** Stop the run (the API's timeout and AbortSignal; see RunHooks.abort). */
   abort?: AbortSignal;
+  /**
+   * After the container exited, before its record says so (or is removed with --rm): what
+   * must be in place for someone who waits on the record (`tsbox wait`, `ps`), such as a
+   * detached run's --stats-file.
+   */
+  onExited?: (result: RunResult) => void | Promise<void>;
 }
 
 export function newRecord(spec: RunSpec): ContainerRecord {
@@ -79,6 +85,7 @@ export async function runTracked(spec: RunSpec, log: Logger, opts: TrackedRunOpt
     }
     throw err;
   }
+  await opts.onExited?.(result);
   if (spec.keep) {
     entry.update({ status: 'exited', pid: null, exitCode: result.exitCode, oomKilled: result.oomKilled, finishedAt: new Date().toISOString() });
     entry.release();

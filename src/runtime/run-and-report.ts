@@ -3,21 +3,17 @@
  * foreground (the record, the run, the --stats-file report) or detached (the monitor).
  * Moved out of src/index.ts so that the CLI's bundle does not load the API.
  */
-import { statsRecord } from '../cgroups/index.js';
 import { createLogger, type Logger } from '../log.js';
 import type { RunSpec } from '../spec/run-spec.js';
 import { runTracked } from './lifecycle.js';
 import type { RunResult } from './run.js';
-import { writeStatsFile } from './stats-file.js';
+import { writeStatsReport } from './stats-file.js';
 
 /** Run a container from a spec made by buildRunSpec, to its end; write the --stats-file report. */
 export async function runWithSpec(spec: RunSpec, logger?: Logger, opts: { abort?: AbortSignal } = {}): Promise<RunResult> {
   const log = logger ?? createLogger(spec.log.level, spec.log.format, { container: spec.shortId });
   const result = await runTracked(spec, log, { abort: opts.abort });
-  if (spec.report.statsFile) {
-    const record = { id: result.id, exitCode: result.exitCode, oomKilled: result.oomKilled, ...(result.stats ? statsRecord(result.stats, result.wallMs) : { wallMs: Math.round(result.wallMs) }) };
-    writeStatsFile(spec.report.statsFile, `${JSON.stringify(record, null, 2)}\n`);
-  }
+  writeStatsReport(spec, result);
   return result;
 }
 

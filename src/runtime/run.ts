@@ -6,6 +6,7 @@
  *
  *   dir       the run's directory, locked while we live
  *   cgroup    the container's group; limits the host cannot enforce are refused here
+ *   devices   the device policy attached to the group: deny by default, as docker
  *   init      spawned into new namespaces (by the CLI before it even loaded, see
  *             namespaces/early-init.ts) and moved into the group: Node's start-up and the
  *             cgroup move (an RCU grace period) overlap the work below
@@ -19,8 +20,10 @@ import { writeFile } from 'node:fs/promises';
 import { readFileSync } from 'node:fs';
 import { constants as osConstants } from 'node:os';
 import { isatty } from 'node:tty';
-import { createContainerCgroup, plannedCgroupPath, removeEmptyDefaultParent, type CgroupStats, type ContainerCgroup } from '../cgroups/index.js';
+import { createContainerCgroup, plannedCgroupPath, removeEmptyDefaultParent, UNMEASURED, type CgroupStats, type ContainerCgroup } from '../cgroups/index.js';
 import { removeEarlyGroup, type EarlyGroup } from '../cgroups/early-group.js';
+import { applyDevicePolicy } from '../devices/index.js';
+import { linuxDevicePolicySys } from '../devices/linux.js';
 import { asTsboxError, TsboxError } from '../errors.js';
 import { prepareImage } from '../image/index.js';
 import type { InitMessage, InitPlan } from '../init/protocol.js';
@@ -51,8 +54,8 @@ export interface RunResult {
   signal: NodeJS.Signals | null;
   /** The kernel's OOM killer killed something in the container (memory.events oom_kill). */
   oomKilled: boolean;
-  /** Resource use read from the container's cgroup just before it was removed. */
-  stats: CgroupStats | null;
+  /** Resource use read from the container's cgroup just before it was removed; null where not measured (every field without a cgroup). */
+  stats: CgroupStats;
   wallMs: number;
 }
 
@@ -177,16 +180,23 @@ async function startAndWait(spec: RunSpec, log: Logger, cleanup: CleanupStack, s
   await joinedCgroup;
   interrupts.check();
 
+  // Deny by default, before the init may open a device (docker's policy, see
+  // devices/policy.ts). Only now: attaching takes the cgroup lock, which a move into a
+  // group holds through its RCU wait, so attached earlier it would stall this thread
+  // instead of letting the work above overlap the move.
+  await step('apply device policy', () => applyDevicePolicy(spec, cgroup?.path ?? null, log, linuxDevicePolicySys));
+
   const plan: InitPlan = {
     containerId: spec.id,
-    rootfs: { lower: image.treeDir, upper: paths.upper, work: paths.work, merged: paths.merged, readOnly: spec.rootfs.readOnly },
+    rootfs: { lower: image.treeDir, upper: paths.upper, work: paths.work, merged: paths.merged, readOnly: spec.rootfs.readOnly, nodev: !spec.privileged },
     hostname: spec.hostname,
-    mounts: planMounts({ etcFiles: paths.etc, volumes: spec.volumes, tmpfs: spec.tmpfs, baseTmpfs: spec.readOnlyTmpfs, cgroup2: cgroup !== null, privileged: spec.privileged, hostDevices: spec.privileged ? listHostDevices() : [], staticInit: spec.init ? STATIC_INIT_HOST_PATH : null }),
+    mounts: planMounts({ etcFiles: paths.etc, volumes: spec.volumes, tmpfs: spec.tmpfs, baseTmpfs: spec.readOnlyTmpfs, cgroup2: cgroup !== null, privileged: spec.privileged, hostDevices: spec.privileged ? listHostDevices() : [], staticInit: spec.init ? STATIC_INIT_HOST_PATH : null, devices: spec.devices.nodes }),
     process: spec.process,
     security: spec.security,
     debug: spec.debug,
     tty: spec.tty,
     init: spec.init,
+    openat2: spec.openat2,
   };
   await step('start init', () => init.expectReady());
   log.debug({ pid: init.pid }, 'init ready');
@@ -208,7 +218,7 @@ async function startAndWait(spec: RunSpec, log: Logger, cleanup: CleanupStack, s
   if (copied) await drainAfterExit(copied, OUTPUT_DRAIN_MS);
   if (relayedStdio) await drainAfterExit(relayedStdio, OUTPUT_DRAIN_MS);
   const wallMs = performance.now() - started;
-  const stats = cgroup ? cgroup.readStats() : null;
+  const stats = cgroup ? cgroup.readStats() : UNMEASURED;
   const oomKilled = cgroup ? cgroup.oomKilled() : false;
   const exitCode = exit.code ?? 128 + (osConstants.signals[exit.signal!] ?? 0);
   return { id: spec.id, exitCode, signal: exit.signal, oomKilled, stats, wallMs };

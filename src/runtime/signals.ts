@@ -15,7 +15,11 @@ export interface SignalRouting {
   onInterrupt(fn: () => void): void;
   /** Throws if a signal interrupted the setup. */
   check(): void;
-  forwardTo(child: ChildProcess): void;
+  /**
+   * From now on signals go to `child`; `as` may name another signal to send in place of one
+   * (an exec's SIGKILL must reach the command through its exec-init, not kill the relay).
+   */
+  forwardTo(child: ChildProcess, as?: (signal: NodeJS.Signals) => NodeJS.Signals): void;
   /**
    * Act as if tsbox had received `signal`: the programmatic API's timeout and AbortSignal
    * (src/api/) stop a run through the same path as Ctrl-C, so setup unwinds the same way.
@@ -26,12 +30,13 @@ export interface SignalRouting {
 
 export function forwardSignals(log: Logger): SignalRouting {
   let target: ChildProcess | null = null;
+  let translate: (signal: NodeJS.Signals) => NodeJS.Signals = (signal) => signal;
   let interrupted: NodeJS.Signals | null = null;
   let onInterrupt: (() => void) | null = null;
   const handler = (signal: NodeJS.Signals) => {
     if (target) {
       log.debug({ signal }, 'forwarding signal to the container');
-      target.kill(signal);
+      target.kill(translate(signal));
       return;
     }
     if (interrupted === null) {
@@ -47,8 +52,9 @@ export function forwardSignals(log: Logger): SignalRouting {
         throw new TsboxError(`interrupted by ${interrupted} during setup`, { step: 'setup', exitCode: 128 + constants.signals[interrupted] });
       }
     },
-    forwardTo(child) {
+    forwardTo(child, as) {
       target = child;
+      if (as) translate = as;
     },
     deliver: handler,
     stop() {

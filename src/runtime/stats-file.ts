@@ -14,7 +14,10 @@
  * reader racing the end of the run may see it empty, never another file's content.
  */
 import { closeSync, constants, fstatSync, ftruncateSync, lstatSync, openSync, writeSync, type Stats } from 'node:fs';
+import { statsRecord } from '../cgroups/stats.js';
 import { TsboxError, UsageError } from '../errors.js';
+import type { RunSpec } from '../spec/run-spec.js';
+import type { RunResult } from './run.js';
 
 const STEP = 'write stats file';
 const HINT = 'Remove it, or name a new file in a directory only you can write to.';
@@ -77,4 +80,15 @@ export function writeStatsFile(path: string, text: string): void {
   } finally {
     closeSync(fd);
   }
+}
+
+/**
+ * The resource report of a run, as one JSON document, written under the rules above once
+ * the container has exited: by tsbox run in the foreground, by the monitor with -d.
+ * Unmeasured values are null (cgroups/stats.ts).
+ */
+export function writeStatsReport(spec: RunSpec, result: RunResult): void {
+  if (!spec.report.statsFile) return;
+  const record = { id: result.id, exitCode: result.exitCode, oomKilled: result.oomKilled, ...statsRecord(result.stats, result.wallMs) };
+  writeStatsFile(spec.report.statsFile, `${JSON.stringify(record, null, 2)}\n`);
 }

@@ -4,6 +4,7 @@
  * shows 200%.
  */
 import { formatBytes } from '../cgroups/size.js';
+import { NOT_MEASURED } from '../cgroups/stats.js';
 
 export interface StatsSample {
   /** When it was taken, in ms of a monotonic clock. */
@@ -39,13 +40,13 @@ export function statsRow(id: string, name: string, prev: StatsSample | null, nex
   return { id, name, cpuPercent: cpuPercent(prev, next), memoryBytes: next.memoryBytes, memoryLimitBytes: next.memoryLimitBytes, memoryPercent, pids: next.pids };
 }
 
-const pct = (v: number | null) => (v === null ? '--' : `${v.toFixed(2)}%`);
-const bytes = (v: number | null) => (v === null ? '--' : formatBytes(v));
+const pct = (v: number | null) => (v === null ? NOT_MEASURED : `${v.toFixed(2)}%`);
+const bytes = (v: number | null) => (v === null ? NOT_MEASURED : formatBytes(v));
 
 export function formatStatsTable(rows: readonly StatsRow[]): string {
   const table = [['CONTAINER ID', 'NAME', 'CPU %', 'MEM USAGE / LIMIT', 'MEM %', 'PIDS']];
   for (const r of rows) {
-    table.push([r.id.slice(0, 12), r.name, pct(r.cpuPercent), `${bytes(r.memoryBytes)} / ${bytes(r.memoryLimitBytes)}`, pct(r.memoryPercent), r.pids === null ? '--' : String(r.pids)]);
+    table.push([r.id.slice(0, 12), r.name, pct(r.cpuPercent), `${bytes(r.memoryBytes)} / ${bytes(r.memoryLimitBytes)}`, pct(r.memoryPercent), r.pids === null ? NOT_MEASURED : String(r.pids)]);
   }
   const widths = table[0]!.map((_, i) => Math.max(...table.map((row) => row[i]!.length)));
   return table.map((row) => row.map((cell, i) => (i === row.length - 1 ? cell : cell.padEnd(widths[i]! + 3))).join('').trimEnd()).join('\n');

@@ -1,12 +1,12 @@
 /**
  * `tsbox stats`: samples of each running container's cgroup. A container without a
- * cgroup (hosts without a writable cgroup v2) has no numbers to show: "--".
+ * cgroup (hosts without a writable cgroup v2) has no numbers to show: "n/a".
  */
 import { readFileSync } from 'node:fs';
 import { totalmem } from 'node:os';
 import { join } from 'node:path';
 import { openContainerCgroup } from '../cgroups/index.js';
-import { parseSingleValue } from '../cgroups/stats.js';
+import { parseCpuStat, parseSingleValue } from '../cgroups/stats.js';
 import { silentLogger } from '../log.js';
 import { parseLimit, type StatsSample } from './stats-table.js';
 
@@ -30,7 +30,7 @@ export function sampleCgroup(path: string | null): StatsSample | null {
   const threads = read('cgroup.threads');
   return {
     atMs: performance.now(),
-    cpuUsageUs: stats.cpuUserUs + stats.cpuSystemUs,
+    cpuUsageUs: parseCpuStat(usage).usageUs,
     memoryBytes: stats.memoryCurrentBytes ?? residentBytes(read('cgroup.procs')),
     memoryLimitBytes: limit === null ? totalmem() : parseLimit(limit, totalmem()),
     pids: pids !== null ? parseSingleValue(pids) : threads === null ? null : countLines(threads),

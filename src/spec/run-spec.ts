@@ -10,6 +10,9 @@ import { TsboxError, UsageError } from '../errors.js';
 import { parseCgroupLimits, parseCgroupParent, type CgroupLimits } from '../cgroups/index.js';
 import { checkUserSpec } from '../init/users.js';
 import { STATIC_INIT_HOST_PATH } from '../mounts/static-init.js';
+import { checkDistinctPaths, containerDevice, parseDeviceFlag, type HostNodeStat } from '../devices/device-flag.js';
+import type { DeviceSpec } from '../devices/policy.js';
+import { parseDeviceCgroupRule } from '../devices/rules.js';
 import { buildSecurityPlan, parseSecurityOpts, type SecurityPlan } from '../security/index.js';
 import type { LogFormat, LogLevel } from '../log.js';
 import type { TmpfsMount, Volume } from '../mounts/plan.js';
@@ -43,16 +46,20 @@ export interface RunSpec {
   readOnlyTmpfs: TmpfsMount[];
   security: SecurityPlan;
   privileged: boolean;
+  /** --device and --device-cgroup-rule; the policy itself is decided at run time (devices/policy.ts). */
+  devices: DeviceSpec;
   cgroup: { parent: string | undefined; limits: CgroupLimits };
   report: { stats: boolean; statsFile: string | null };
   log: { level: LogLevel; format: LogFormat };
   debug: boolean;
+  /** false with --no-openat2 (testing only): resolve inside the root as on kernels before 5.6. */
+  openat2: boolean;
   stdio: [StdioChoice, StdioChoice, StdioChoice];
   /** Where the container's record lives (runtime/state/store.ts). */
   stateDir: string;
   name: string | null;
   detach: boolean;
-  /** Keep the record after exit, until `tsbox rm`: -d or --name (as docker without --rm). */
+  /** Keep the record after exit, until `tsbox rm`: -d or --name, unless --rm (as docker). */
   keep: boolean;
   tty: boolean;
   init: boolean;
@@ -127,6 +134,9 @@ export async function buildRunSpec(options: RunOptions, hostEnv: NodeJS.ProcessE
     noNewPrivileges: overrides.noNewPrivileges ?? false,
     seccomp: overrides.seccomp ?? { kind: o.privileged ? 'unconfined' : 'default' },
   });
+  const devices: DeviceSpec = { nodes: [], rules: o.deviceCgroupRules.map(parseDeviceCgroupRule) };
+  for (const request of o.devices.map(parseDeviceFlag)) devices.nodes.push(containerDevice(request, await statHostNode(request.hostPath)));
+  checkDistinctPaths(devices.nodes);
   if (o.cgroupParent !== undefined) parseCgroupParent(o.cgroupParent);
   const limits = parseCgroupLimits({
     memory: o.memory,
@@ -143,7 +153,7 @@ export async function buildRunSpec(options: RunOptions, hostEnv: NodeJS.ProcessE
 
   if (o.name !== undefined) checkName(o.name);
   if (o.init) await checkStaticInit(STATIC_INIT_HOST_PATH);
-  if (o.tty && o.detach) throw new UsageError('-t and -d cannot be combined: a detached container has no terminal to attach', { hint: 'Drop -t, and use tsbox logs to read its output.' });
+  if (o.detach) checkDetachable(o);
   const root = resolveRoot(o.root, hostEnv);
   const statsFile = o.statsFile === undefined ? null : resolve(o.statsFile);
   if (statsFile !== null) checkStatsFile(statsFile);
@@ -166,22 +176,38 @@ export async function buildRunSpec(options: RunOptions, hostEnv: NodeJS.ProcessE
     readOnlyTmpfs,
     security,
     privileged: o.privileged,
+    devices,
     cgroup: { parent: o.cgroupParent, limits },
     report: { stats: o.stats, statsFile },
     log: { level: o.debug ? 'debug' : o.logLevel, format: o.logFormat },
     debug: o.debug,
+    openat2: o.openat2,
     // stdin feeds the rootfs archive with "-": the container then reads from nothing.
     // With -t the init makes the pty its stdio; a detached container's stdio is set by its monitor.
     stdio: o.tty ? ['ignore', 'ignore', 'ignore'] : [o.rootfs === '-' ? 'ignore' : o.stdin, o.stdout, o.stderr],
     stateDir: stateDirFor(root, DEFAULT_ROOT),
     name: o.name ?? null,
     detach: o.detach,
-    keep: o.detach || o.name !== undefined,
+    keep: (o.detach || o.name !== undefined) && !o.rm,
     tty: o.tty,
     init: o.init,
     labels,
     logLimits,
   };
+}
+
+/**
+ * The flags a detached container cannot honour, refused in one line rather than ignored:
+ * its monitor has no terminal, no stdin and no stderr of the user's (run/detach.ts).
+ * Everything else works with -d: --rm and --stats-file are done by the monitor at exit.
+ */
+function checkDetachable(o: ParsedRunOptions): void {
+  if (o.tty) throw new UsageError('-t and -d cannot be combined: a detached container has no terminal to attach', { hint: 'Drop -t, and use tsbox logs to read its output.' });
+  if (o.stats) throw new UsageError('--stats and -d cannot be combined: the summary is printed on the stderr of tsbox run, which returns at once with -d', { hint: 'Use --stats-file FILE: the container\'s monitor writes it when the container exits.' });
+  if (o.rootfs === '-') throw new UsageError('a rootfs on stdin ("-") and -d cannot be combined: the container is started in the background, after tsbox run has returned', { hint: 'Save the archive to a file and give its path.' });
+  // 'ignore' is what a detached container gets anyway (its stdin is /dev/null, its output the log).
+  const redirected = (['stdin', 'stdout', 'stderr'] as const).filter((k) => o[k] !== 'inherit' && o[k] !== 'ignore');
+  if (redirected.length > 0) throw new UsageError(`${redirected.join(', ')} and detach cannot be combined: a detached container's output goes to its log files`, { hint: 'Read it with tsbox logs.' });
 }
 
 async function readUserFile(path: string, flag: string): Promise<string> {
@@ -198,6 +224,16 @@ export async function checkStaticInit(path: string): Promise<void> {
   const st = await stat(path).catch(() => null);
   if (st?.isFile() && (st.mode & 0o111) !== 0) return;
   throw new UsageError(`--init needs tini, and ${path} is not installed`, { hint: 'Install it (apt-get install tini), or run without --init.' });
+}
+
+async function statHostNode(path: string): Promise<HostNodeStat> {
+  try {
+    const st = await stat(path);
+    return { kind: st.isCharacterDevice() ? 'char' : st.isBlockDevice() ? 'block' : 'other', mode: st.mode, rdev: st.rdev, uid: st.uid, gid: st.gid };
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    throw new UsageError(`invalid --device '${path}': ${code === 'ENOENT' ? 'no such device on this host' : code}`, { hint: 'Name a device node of the host, e.g. /dev/loop0.' });
+  }
 }
 
 async function hostSourceIsDir(source: string): Promise<boolean> {

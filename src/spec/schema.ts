@@ -3,6 +3,7 @@
  * shape; run-spec.ts then turns them into one validated RunSpec before anything is touched.
  */
 import { z } from 'zod';
+import { ALL_RUN_FLAGS, flagName } from '../cli/run-flags.js';
 
 const stdioChoice = z.union([z.literal('inherit'), z.literal('ignore'), z.number().int().min(0)]);
 
@@ -28,6 +29,8 @@ export const runOptionsSchema = z
     logLevel: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']).default('warn'),
     logFormat: z.enum(['json', 'pretty']).default('json'),
     debug: z.boolean().default(false),
+    /** false: resolve paths inside the root without openat2, as on kernels before 5.6 (testing only). */
+    openat2: z.boolean().default(true),
     // Security (docker's flags): capabilities, --privileged, --security-opt.
     capAdd: z.array(z.string()).default([]),
     capDrop: z.array(z.string()).default([]),
@@ -45,12 +48,17 @@ export const runOptionsSchema = z
     pidsLimit: z.string().optional(),
     deviceReadBps: z.array(z.string()).default([]),
     deviceWriteBps: z.array(z.string()).default([]),
+    // Devices (docker's flags): nodes for host devices, and rules of the device policy.
+    devices: z.array(z.string()).default([]),
+    deviceCgroupRules: z.array(z.string()).default([]),
     /** Print a one-line resource summary at exit; write it as JSON to statsFile. */
     stats: z.boolean().default(false),
     statsFile: z.string().optional(),
     // Lifecycle (runtime/lifecycle.ts): a name, background runs, a terminal, an init.
     name: z.string().optional(),
     detach: z.boolean().default(false),
+    /** Remove the container when it exits, even with a name or -d (docker's --rm). */
+    rm: z.boolean().default(false),
     tty: z.boolean().default(false),
     init: z.boolean().default(false),
     /** Container labels (docker's --label KEY=VALUE, --label-file), recorded for ps filters and inspect. */
@@ -67,44 +75,6 @@ export const runOptionsSchema = z
 export type RunOptions = z.input<typeof runOptionsSchema>;
 export type ParsedRunOptions = z.output<typeof runOptionsSchema>;
 
-/** Flag names for error messages: the API field "readOnly" is "--read-only" on the CLI. */
-export const FLAG_NAMES: Record<string, string> = {
-  rootfs: 'ROOTFS',
-  command: 'COMMAND',
-  root: '--root',
-  readOnly: '--read-only',
-  readOnlyTmpfs: '--read-only-tmpfs',
-  hostname: '--hostname',
-  env: '-e/--env',
-  envFiles: '--env-file',
-  workdir: '-w/--workdir',
-  user: '-u/--user',
-  volumes: '-v/--volume',
-  tmpfs: '--tmpfs',
-  maxRootfsSize: '--max-rootfs-size',
-  logLevel: '--log-level',
-  logFormat: '--log-format',
-  capAdd: '--cap-add',
-  capDrop: '--cap-drop',
-  privileged: '--privileged',
-  securityOpt: '--security-opt',
-  cgroupParent: '--cgroup-parent',
-  memory: '--memory',
-  memorySwap: '--memory-swap',
-  memoryReservation: '--memory-reservation',
-  cpus: '--cpus',
-  cpuWeight: '--cpu-weight',
-  cpuShares: '--cpu-shares',
-  cpusetCpus: '--cpuset-cpus',
-  pidsLimit: '--pids-limit',
-  deviceReadBps: '--device-read-bps',
-  deviceWriteBps: '--device-write-bps',
-  statsFile: '--stats-file',
-  name: '--name',
-  detach: '-d/--detach',
-  tty: '-t/--tty',
-  init: '--init',
-  labels: '--label',
-  labelFiles: '--label-file',
-  logOpts: '--log-opt',
-};
+/** Flag names for error messages: the API field "readOnly" is "--read-only" on the CLI (from the flag table). */
+export const FLAG_NAMES: Record<string, string> = { rootfs: 'ROOTFS', command: 'COMMAND' };
+for (const row of ALL_RUN_FLAGS) if (row.key !== null) FLAG_NAMES[row.key] ??= flagName(row);

@@ -6,45 +6,9 @@
 import { fstatSync } from 'node:fs';
 import { check, libc, rawSyscall, SYS, tracing } from './libc.js';
 import { SysError } from './sys-error.js';
+import { AT, O, RESOLVE } from './fs-flags.js';
 
-/** open(2) flags (x86_64). */
-export const O = {
-  RDONLY: 0,
-  WRONLY: 0o1,
-  RDWR: 0o2,
-  CREAT: 0o100,
-  EXCL: 0o200,
-  NOCTTY: 0o400,
-  TRUNC: 0o1000,
-  NONBLOCK: 0o4000,
-  DIRECTORY: 0o200000,
-  NOFOLLOW: 0o400000,
-  CLOEXEC: 0o2000000,
-  PATH: 0o10000000,
-} as const;
-
-/** openat2 resolve flags (linux/openat2.h). */
-export const RESOLVE = {
-  NO_XDEV: 0x01,
-  NO_MAGICLINKS: 0x02,
-  NO_SYMLINKS: 0x04,
-  BENEATH: 0x08,
-  IN_ROOT: 0x10,
-} as const;
-
-export const AT = {
-  FDCWD: -100,
-  SYMLINK_NOFOLLOW: 0x100,
-  REMOVEDIR: 0x200,
-  EMPTY_PATH: 0x1000,
-} as const;
-
-/** File type bits of st_mode / mknod mode. */
-export const S_IF = { FIFO: 0o010000, CHR: 0o020000, DIR: 0o040000, BLK: 0o060000, REG: 0o100000, LNK: 0o120000 } as const;
-
-/** utimensat: leave this timestamp unchanged / set it to now. */
-export const UTIME_NOW = (1 << 30) - 1;
-export const UTIME_OMIT = (1 << 30) - 2;
+export { O, RESOLVE, AT, S_IF, UTIME_NOW, UTIME_OMIT } from './fs-flags.js';
 
 const ENOSYS = 38;
 
@@ -67,21 +31,26 @@ const readlinkatFn = libc.func('long readlinkat(int dirfd, const char *path, _Ou
 const writeFn = libc.func('long write(int fd, const void *buf, size_t count)');
 
 /**
- * TEST-ONLY fault injection: TSBOX_TEST_NO_OPENAT2=1 makes openat2 fail with ENOSYS as on
- * kernels older than 5.6, so tests can prove the userspace fallback resolves paths exactly
- * like the kernel does. Read once, at load time; never set it in production.
+ * Whether openat2 is called at all. Turned off only by `--no-openat2` (a hidden flag, for
+ * testing): the CLI, and the init and exec-init through their validated plan, then act as
+ * on kernels before 5.6 (openat2 fails with ENOSYS), so tests can prove the userspace
+ * fallback resolves paths exactly like the kernel does.
  */
-const openat2Disabled = process.env.TSBOX_TEST_NO_OPENAT2 === '1';
+let openat2Enabled = true;
+
+export function useOpenat2(enabled: boolean): void {
+  openat2Enabled = enabled;
+}
 
 // struct open_how { __u64 flags; __u64 mode; __u64 resolve; }, reused for every call.
 const openHow = Buffer.alloc(24);
 
 /**
- * openat2(2). Throws SysError ENOSYS when the kernel lacks it (or the test switch says so);
+ * openat2(2). Throws SysError ENOSYS when the kernel lacks it (or --no-openat2 said so);
  * callers fall back to a userspace walk.
  */
 export function openat2(dirfd: number, path: string, flags: number, mode: number, resolve: number): number {
-  if (openat2Disabled) throw new SysError('openat2', ENOSYS, path);
+  if (!openat2Enabled) throw new SysError('openat2', ENOSYS, path);
   openHow.writeBigUInt64LE(BigInt(flags), 0);
   openHow.writeBigUInt64LE(BigInt(mode), 8);
   openHow.writeBigUInt64LE(BigInt(resolve), 16);

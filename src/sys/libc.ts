@@ -16,6 +16,7 @@ export const rawSyscall = libc.func('long syscall(long number, ...)');
 export const SYS = {
   pivot_root: 155,
   seccomp: 317,
+  bpf: 321,
   close_range: 436,
   openat2: 437,
   open_tree: 428,
@@ -51,10 +52,4 @@ export function setSyscallTracer(fn: SyscallTracer | null): void {
  */
 export function tracing(): boolean {
   return tracer !== null;
-}
-
-/** Same, for calls that return a negated errno instead of setting errno. */
-export function checkNeg(ret: number, syscall: string, detail = ''): number {
-  if (ret < 0) throw new SysError(syscall, -ret, detail);
-  return ret;
 }

@@ -21,3 +21,9 @@ export class SysError extends TsboxError {
     this.detail = detail;
   }
 }
+
+/**
+ * bpf(BPF_PROG_LOAD) refused by the verifier: the program is wrong (a bug of tsbox's),
+ * unlike the same errno from a kernel that lacks the program type or forbids bpf().
+ */
+export class VerifierRefusal extends SysError {}

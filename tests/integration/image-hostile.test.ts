@@ -1,7 +1,7 @@
 /**
  * The hostile-archive corpus: each published escape class, plus corrupt and oversized
  * archives. For every archive, with openat2 (in process) and with the userspace fallback
- * (child process, TSBOX_TEST_NO_OPENAT2=1):
+ * (child process, --no-openat2):
  * - nothing outside the tree changed: a canary directory planted next to the state root,
  *   which the archives aim at with absolute and relative symlinks, is byte-for-byte and
  *   time-for-time untouched, and the directory around it holds nothing new;
@@ -106,6 +106,23 @@ const cases: Case[] = [
     archive: () => tarArchive([{ name: 'up', type: '2', linkname: '../../../../../../../../..' }, { name: 'up/pwned', data: 'x' }]),
     expect: 'ok',
     check: (_t, snap) => expect(snap['pwned']!.type).toBe('file'),
+  },
+  {
+    // issue 10: a node for a host device made on the host, next to the state root
+    name: 'a device node through an absolute symlink to a directory',
+    archive: (canary) => tarArchive([{ name: 'evil', type: '2', linkname: canary }, { name: 'evil/disk', type: '4', mode: 0o666, devmajor: 7, devminor: 0 }]),
+    expect: /ENOENT/,
+  },
+  {
+    name: 'a device node through a relative symlink climbing out',
+    archive: (_c, up) => tarArchive([{ name: 'evil', type: '2', linkname: up }, { name: 'evil/kmsg', type: '3', mode: 0o666, devmajor: 1, devminor: 11 }]),
+    expect: /ENOENT/,
+  },
+  {
+    name: 'a device node over a symlink to a host file: replaces the symlink, inside the tree',
+    archive: (canary) => tarArchive([{ name: 'f', type: '2', linkname: `${canary}/file` }, { name: 'f', type: '4', mode: 0o600, devmajor: 7, devminor: 0 }]),
+    expect: 'ok',
+    check: (_t, snap) => expect(snap['f']).toMatchObject({ type: 'block', rdev: 0x700 }),
   },
   {
     name: 'hard link to a file outside via ..',

@@ -4,7 +4,7 @@
  * Names carry a per-run prefix: another suite may run containers at the same time.
  */
 import { spawnSync } from 'node:child_process';
-import { existsSync, readdirSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { STATIC_INIT_HOST_PATH } from '../../src/mounts/static-init.js';
@@ -79,12 +79,13 @@ describe('detached containers', () => {
 
   it('stop falls back to SIGKILL when the process ignores SIGTERM; kill -s sends a signal', async () => {
     await ok(['run', '-d', '--name', `${P}b`, rootfsTar(), 'sh', '-c', 'trap "" TERM; trap "exit 3" USR1; while true; do sleep 0.1; done']);
-    await ok(['run', '-d', '--name', `${P}c`, rootfsTar(), 'sh', '-c', 'trap "" TERM; trap "exit 3" USR1; while true; do sleep 0.1; done']);
+    await ok(['run', '-d', '--name', `${P}c`, rootfsTar(), 'sh', '-c', 'trap "" TERM; trap "exit 3" USR1; echo trapped; while true; do sleep 0.1; done']);
     const started = Date.now();
     await ok(['stop', '-t', '1', `${P}b`]);
     expect(Date.now() - started).toBeGreaterThanOrEqual(900);
     expect(await ok(['wait', `${P}b`])).toBe('137\n');
-    await new Promise((r) => setTimeout(r, 300)); // let the trap be installed
+    // USR1 before the trap is installed would kill the shell (138): wait until it says so.
+    await waitFor(async () => (await ok(['logs', `${P}c`])).includes('trapped'));
     await ok(['kill', '-s', 'USR1', `${P}c`]);
     expect(await ok(['wait', `${P}c`])).toBe('3\n');
     await ok(['rm', `${P}b`, `${P}c`]);
@@ -125,15 +126,16 @@ describe('detached containers', () => {
   });
 
   it('logs --tail and -f', async () => {
-    // "late" waits for a flag the test sets once -f is following: no timing involved.
-    await ok(['run', '-d', '--name', `${P}g`, rootfsTar(), 'sh', '-c', 'for i in 1 2 3 4 5; do echo line$i; done; while [ ! -e /tmp/go ]; do sleep 0.05; done; echo late']);
+    // "late" comes when the test says so (a file in a volume), not after a fixed time.
+    const ctl = mkdtempSync('/var/tmp/tsbox-logs-ctl-');
+    await ok(['run', '-d', '--name', `${P}g`, '-v', `${ctl}:/ctl`, rootfsTar(), 'sh', '-c', 'for i in 1 2 3 4 5; do echo line$i; done; while [ ! -e /ctl/go ]; do sleep 0.05; done; echo late']);
     await waitFor(async () => (await tsbox(['logs', `${P}g`])).stdout.includes('line5'));
     expect((await tsbox(['logs', '--tail', '2', `${P}g`])).stdout).toBe('line4\nline5\n');
-    let followedOut = '';
-    const followed = tsbox(['logs', '-f', `${P}g`], { onSpawn: (c) => c.stdout!.on('data', (d: Buffer) => (followedOut += d.toString())) });
-    await waitFor(() => followedOut.includes('line5\n'));
-    await ok(['exec', `${P}g`, 'touch', '/tmp/go']);
-    expect((await followed).stdout).toBe('line1\nline2\nline3\nline4\nline5\nlate\n');
+    const following = tsbox(['logs', '-f', `${P}g`]);
+    writeFileSync(join(ctl, 'go'), '');
+    const followed = await following;
+    rmSync(ctl, { recursive: true, force: true });
+    expect(followed.stdout).toBe('line1\nline2\nline3\nline4\nline5\nlate\n');
     expect(await ok(['wait', `${P}g`])).toBe('0\n');
     await ok(['rm', `${P}g`]);
   });
@@ -228,9 +230,9 @@ describe('--init', () => {
     expect(notFound.code).toBe(127);
 
     await ok(['run', '-d', '--init', '--name', `${P}init`, rootfsTar(), 'sleep', '60']);
-    const started = Date.now();
-    await ok(['stop', '-t', '10', `${P}init`]); // sleep has no TERM handler: the init forwards TERM and it dies at once
-    expect(Date.now() - started).toBeLessThan(5000);
+    // sleep has no TERM handler: the init forwards TERM and it dies of it (143); had the
+    // init not forwarded it, stop would have fallen back to SIGKILL after 10 s (137).
+    await ok(['stop', '-t', '10', `${P}init`]);
     expect(await ok(['wait', `${P}init`])).toBe('143\n');
     await ok(['rm', `${P}init`]);
   });

@@ -4,10 +4,11 @@
  * reads plausible numbers from the cgroup. Names carry a per-run prefix: other suites may
  * run containers at the same time.
  */
-import { execFileSync, spawn, spawnSync } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { startTmux } from '../helpers/tmux.js';
 import { rootfsTar, testRoot, tsbox, TSBOX_BIN } from '../helpers/tsbox.js';
 
 const P = `lx${process.pid}-`;
@@ -120,28 +121,17 @@ describe('tsbox exec', () => {
     expect(badUser.stderr).toMatch(/^tsbox: resolve user: /);
   });
 
-  const hasTmux = spawnSync('tmux', ['-V']).status === 0;
-  it.skipIf(!hasTmux)('-it: a terminal from the container\'s devpts, sized like the user\'s, and the exit status', async () => {
+  it('-it: a terminal from the container\'s devpts, sized like the user\'s, and the exit status', async () => {
     await detached('tty', [rootfsTar(), 'sh', '-c', idle]);
-    const socket = `tsbox-exec-${process.pid}`;
-    const tmux = (...args: string[]) => execFileSync('tmux', ['-L', socket, ...args], { encoding: 'utf8' });
+    const session = await startTmux(`TSBOX_ROOT=${testRoot()} ${TSBOX_BIN} exec -it ${P}tty /bin/sh; echo EXIT=$?; sleep 60`, { x: 90, y: 25 });
     try {
-      tmux('new-session', '-d', '-x', '90', '-y', '25', 'sh', '-c', `TSBOX_ROOT=${testRoot()} ${TSBOX_BIN} exec -it ${P}tty /bin/sh; echo EXIT=$?; sleep 60`);
-      const screen = async (pattern: RegExp) => {
-        for (const deadline = Date.now() + 10_000; ; ) {
-          const s = tmux('capture-pane', '-p');
-          if (pattern.test(s)) return s;
-          if (Date.now() > deadline) throw new Error(`the screen never showed ${pattern}:\n${s}`);
-          await new Promise((r) => setTimeout(r, 100));
-        }
-      };
-      await screen(/^\/ #/m);
-      tmux('send-keys', 'tty; stty size; exit 6', 'Enter');
-      const s = await screen(/EXIT=6/);
+      await session.screenShows(/^\/ #/m);
+      session.tmux('send-keys', 'tty; stty size; exit 6', 'Enter');
+      const s = await session.screenShows(/EXIT=6/);
       expect(s).toMatch(/^\/dev\/pts\/\d+$/m);
       expect(s).toMatch(/^25 90$/m);
     } finally {
-      spawnSync('tmux', ['-L', socket, 'kill-server']);
+      await session.close();
     }
   });
 
@@ -160,7 +150,9 @@ describe('tsbox stats', () => {
     const rows = out.trim().split('\n').map((l) => JSON.parse(l) as Record<string, any>);
     expect(rows.map((r) => r.name)).toEqual([`${P}busy`, `${P}calm`]);
     const [busy, calm] = rows as [Record<string, any>, Record<string, any>];
-    expect(busy.cpuPercent).toBeGreaterThan(30); // one CPU spinning; shared CI machines give less than 100
+    // One CPU spinning gets what the machine's load leaves it (a few % on a busy shared 2-core
+    // machine): more than the sleeping one, never more than every CPU.
+    expect(busy.cpuPercent).toBeGreaterThan(calm.cpuPercent);
     expect(busy.cpuPercent).toBeLessThan(100 * 1.2 * 64);
     expect(calm.cpuPercent).toBeLessThan(10);
     for (const r of rows) {
@@ -178,13 +170,18 @@ describe('tsbox stats', () => {
     await detached('stream', [rootfsTar(), 'sh', '-c', idle]);
     const child = spawn(TSBOX_BIN, ['stats', `${P}stream`], { env: { ...process.env, TSBOX_ROOT: testRoot() } });
     let out = '';
-    child.stdout.setEncoding('utf8').on('data', (d: string) => (out += d));
-    setTimeout(() => child.kill('SIGINT'), 2800);
-    const code = await new Promise((resolve) => child.on('close', (c) => resolve(c)));
-    expect(code).toBe(0);
-    const tables = out.split('CONTAINER ID').length - 1;
-    expect(tables).toBeGreaterThanOrEqual(2);
-    expect(tables).toBeLessThanOrEqual(4);
+    const tables = () => out.split('CONTAINER ID').length - 1;
+    const closed = new Promise((resolve) => child.on('close', (c) => resolve(c)));
+    // Ctrl-C once the second table is out (polled: under load a second may take longer).
+    await new Promise<void>((resolve) => {
+      child.stdout.setEncoding('utf8').on('data', (d: string) => {
+        out += d;
+        if (tables() >= 2) resolve();
+      });
+    });
+    child.kill('SIGINT');
+    expect(await closed).toBe(0);
+    expect(tables()).toBeGreaterThanOrEqual(2);
   });
 
   it('errors: unknown name and stopped container, 125', async () => {

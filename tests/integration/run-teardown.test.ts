@@ -71,7 +71,7 @@ describe('teardown', () => {
     expect(r.signal).toBe('SIGKILL');
     expect(commandPid).toBeGreaterThan(0);
     // PDEATHSIG takes the container's PID 1 down with tsbox, and the PID namespace with it.
-    for (let i = 0; i < 100 && alive(commandPid); i++) await new Promise((res) => setTimeout(res, 20));
+    for (const deadline = Date.now() + 10_000; alive(commandPid) && Date.now() < deadline; ) await new Promise((res) => setTimeout(res, 20));
     expect(alive(commandPid)).toBe(false);
     // What a SIGKILLed process cannot clean up, the next tsbox command does.
     expect(containersLeft()).toHaveLength(1);

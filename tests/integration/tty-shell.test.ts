@@ -1,57 +1,33 @@
 /**
- * -t against a real terminal: tsbox runs in a tmux pane (its own tmux server, killed after),
- * keys are sent with send-keys and the screen read with capture-pane.
+ * -t against a real terminal: tsbox runs in a tmux pane (a tmux server of each test's own,
+ * closed after it: tests/helpers/tmux.ts), keys are sent with send-keys and the screen
+ * read with capture-pane. tmux is installed by tests/setup.sh.
  */
-import { execFileSync, spawnSync } from 'node:child_process';
-import { readdirSync, readFileSync, readlinkSync, rmSync } from 'node:fs';
+import { readlinkSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, inject, it } from 'vitest';
+import { startTmux, type TmuxSession } from '../helpers/tmux.js';
 import { rootfsTar, testRoot, tsbox as runTsbox, TSBOX_BIN } from '../helpers/tsbox.js';
 
-const hasTmux = spawnSync('tmux', ['-V']).status === 0;
-const socket = `tsbox-tty-${process.pid}`;
-const tmux = (...args: string[]) => execFileSync('tmux', ['-L', socket, ...args], { encoding: 'utf8' });
+let session: TmuxSession | null = null;
 
-afterEach(() => {
-  spawnSync('tmux', ['-L', socket, 'kill-server']);
-});
-
-async function screenShows(pattern: RegExp, timeoutMs = 10_000): Promise<string> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const screen = tmux('capture-pane', '-p');
-    if (pattern.test(screen)) return screen;
-    if (Date.now() > deadline) throw new Error(`the screen never showed ${pattern}:\n${screen}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
-
-/** The host pid of the process whose command line is exactly `args`, once it exists. */
-async function processRunning(args: string[], timeoutMs = 15_000): Promise<number> {
-  const want = `${args.join('\0')}\0`;
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    for (const entry of readdirSync('/proc')) {
-      if (!/^\d+$/.test(entry)) continue;
-      try {
-        if (readFileSync(`/proc/${entry}/cmdline`, 'utf8') === want) return Number(entry);
-      } catch {
-        // gone
-      }
-    }
-    if (Date.now() > deadline) throw new Error(`no process ${args.join(' ')} appeared`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
+async function start(command: string): Promise<TmuxSession> {
+  session = await startTmux(command);
+  return session;
 }
 
 const stdioLinks = (pid: number) => [0, 1, 2].map((fd) => readlinkSync(`/proc/${pid}/fd/${fd}`));
 
-describe.skipIf(!hasTmux)('interactive shell in a terminal (needs tmux)', () => {
+afterEach(async () => {
+  await session?.close();
+  session = null;
+});
+
+describe('interactive shell in a terminal', () => {
   it('tty is /dev/pts/0, stty size matches, Ctrl-C reaches the foreground process, Ctrl-D ends the shell, the terminal is restored', async () => {
     // After tsbox exits, the pane's shell prints the exit status and whether the terminal is canonical again.
     const command = `TSBOX_ROOT=${testRoot()} ${TSBOX_BIN} run ${rootfsTar()} /bin/sh; echo EXIT=$?; stty -a | grep -o -- '-\\?icanon\\b' | sed 's/^/MODE=/'; sleep 60`;
-    tmux('new-session', '-d', '-x', '100', '-y', '30', 'sh', '-c', command);
-    tmux('set-option', '-g', 'status', 'off');
+    const { tmux, screenShows, processRuns } = await start(command);
     await screenShows(/^\/ #/m);
     const [rows, cols] = tmux('display', '-p', '#{pane_height} #{pane_width}').trim().split(' ');
     tmux('send-keys', 'tty; stty size; echo pid=$$', 'Enter');
@@ -60,15 +36,15 @@ describe.skipIf(!hasTmux)('interactive shell in a terminal (needs tmux)', () => 
     expect(screen).toMatch(new RegExp(`^${rows} ${cols}$`, 'm'));
 
     tmux('send-keys', 'sleep 50', 'Enter');
-    await new Promise((r) => setTimeout(r, 300));
+    await processRuns(['sleep', '50']); // a Ctrl-C before sleep runs would reach the shell instead
     tmux('send-keys', 'C-c');
     tmux('send-keys', 'echo rc=$?', 'Enter');
     await screenShows(/^rc=130$/m);
 
+    // The new size reaches the container when tsbox relays SIGWINCH: the shell polls for it.
     tmux('resize-window', '-x', '90', '-y', '20');
-    await new Promise((r) => setTimeout(r, 300));
-    tmux('send-keys', 'stty size', 'Enter');
-    await screenShows(/^20 90$/m);
+    tmux('send-keys', 'until [ "$(stty size)" = "20 90" ]; do sleep 0.05; done; echo resized-to-$(stty size | tr " " x)', 'Enter');
+    await screenShows(/^resized-to-20x90$/m);
 
     tmux('send-keys', 'C-d');
     const end = await screenShows(/MODE=/);
@@ -86,7 +62,7 @@ describe.skipIf(!hasTmux)('interactive shell in a terminal (needs tmux)', () => 
       'sleep 60',
     ].join('; ');
     try {
-      tmux('new-session', '-d', '-x', '100', '-y', '30', 'sh', '-c', command);
+      const { screenShows } = await start(command);
       const screen = await screenShows(/^C=\d+$/m);
       expect(screen).toMatch(/^A=0$/m);
       expect(screen).toMatch(/^FILE=\/dev\/pts\/0$/m);
@@ -106,7 +82,7 @@ describe.skipIf(!hasTmux)('interactive shell in a terminal (needs tmux)', () => 
       `${tsbox} rm ${name}; ${tsbox} ps -a | grep -c ${name} | sed 's/^/LEFT=/'`,
       'sleep 60',
     ].join('; ');
-    tmux('new-session', '-d', '-x', '100', '-y', '30', 'sh', '-c', command);
+    const { screenShows } = await start(command);
     const screen = await screenShows(/^LEFT=\d+$/m);
     expect(screen).toMatch(/^out\nerr\nA=6$/m);
     expect(screen).toMatch(/^LOG=out\nLOG=err$/m);
@@ -115,14 +91,14 @@ describe.skipIf(!hasTmux)('interactive shell in a terminal (needs tmux)', () => 
 
   it('job control: Ctrl-Z stops the foreground job, fg resumes it', async () => {
     const command = `TSBOX_ROOT=${testRoot()} ${TSBOX_BIN} run -it ${rootfsTar()} /bin/sh; echo EXIT=$?; sleep 60`;
-    tmux('new-session', '-d', '-x', '100', '-y', '30', 'sh', '-c', command);
+    const { tmux, screenShows, processRuns } = await start(command);
     await screenShows(/^\/ #/m);
     tmux('send-keys', 'sleep 30', 'Enter');
-    await new Promise((r) => setTimeout(r, 300));
+    await processRuns(['sleep', '30']);
     tmux('send-keys', 'C-z');
     await screenShows(/Stopped/i);
     tmux('send-keys', 'fg', 'Enter');
-    await new Promise((r) => setTimeout(r, 300));
+    await processRuns(['sleep', '30'], { running: true }); // continued, and the foreground job again
     tmux('send-keys', 'C-c');
     tmux('send-keys', 'jobs; echo jobs-done; exit 3', 'Enter');
     const end = await screenShows(/^EXIT=3$/m);
@@ -131,11 +107,11 @@ describe.skipIf(!hasTmux)('interactive shell in a terminal (needs tmux)', () => 
 
   it('--init with a terminal: the command gets the foreground, Ctrl-C reaches it', async () => {
     const command = `TSBOX_ROOT=${testRoot()} ${TSBOX_BIN} run -t --init ${rootfsTar()} /bin/sh; echo EXIT=$?; sleep 60`;
-    tmux('new-session', '-d', '-x', '100', '-y', '30', 'sh', '-c', command);
+    const { tmux, screenShows, processRuns } = await start(command);
     await screenShows(/^\/ #/m);
     tmux('send-keys', 'echo pid=$$; sleep 50', 'Enter');
     await screenShows(/pid=\d+/);
-    await new Promise((r) => setTimeout(r, 300)); // let sleep start: a Ctrl-C before it reaches the shell instead
+    await processRuns(['sleep', '50']); // a Ctrl-C before sleep runs would reach the shell instead
     tmux('send-keys', 'C-c');
     tmux('send-keys', 'echo rc=$?', 'Enter');
     await screenShows(/^rc=130$/m);
@@ -158,14 +134,14 @@ describe.skipIf(!hasTmux)('interactive shell in a terminal (needs tmux)', () => 
       'sleep 60',
     ].join('; ');
     try {
-      tmux('new-session', '-d', '-x', '100', '-y', '30', 'sh', '-c', command);
-      const exec = await processRunning(execSleep);
+      const { tmux, screenShows, processRuns } = await start(command);
+      const exec = await processRuns(execSleep, { timeoutMs: 15_000 });
       const execFds = stdioLinks(exec);
       process.kill(exec, 'SIGKILL');
       await screenShows(/^A=137$/m);
       await screenShows(/^run-out$/m);
       tmux('send-keys', 'typed-line', 'Enter');
-      const run = await processRunning(runSleep);
+      const run = await processRuns(runSleep, { timeoutMs: 15_000 });
       const runFds = stdioLinks(run);
       process.kill(run, 'SIGKILL');
       const screen = await screenShows(/^B=137$/m);
@@ -184,22 +160,21 @@ describe.skipIf(!hasTmux)('interactive shell in a terminal (needs tmux)', () => 
     const asNobody = `${tsbox} exec -it -u nobody ${name} sh -c 'echo nobody-tty=$(tty) sid=$(cut -d" " -f6 /proc/$$/stat) pid=$$'; echo EXIT2=$?`;
     const command = `${tsbox} run -d --name ${name} ${rootfsTar()} sleep 600 >/dev/null; ${tsbox} exec -it ${name} /bin/sh; echo EXIT=$?; ${asNobody}; sleep 60`;
     try {
-      tmux('new-session', '-d', '-x', '100', '-y', '30', 'sh', '-c', command);
+      const { tmux, screenShows, processRuns } = await start(command);
       await screenShows(/^\/ #/m);
       tmux('send-keys', 'tty; echo sid=$(cut -d" " -f6 /proc/$$/stat) pid=$$', 'Enter');
       const screen = await screenShows(/sid=\d+ pid=\d+/);
       expect(screen).toMatch(/^\/dev\/pts\/\d+$/m);
       const [, sid, pid] = /sid=(\d+) pid=(\d+)/.exec(screen)!;
       expect(sid).toBe(pid); // its own session, with the pty as its controlling terminal
-      tmux('send-keys', 'sleep 50', 'Enter');
-      await new Promise((r) => setTimeout(r, 300));
+      tmux('send-keys', 'sleep 51', 'Enter');
+      await processRuns(['sleep', '51']); // a Ctrl-C before sleep runs would reach the shell instead
       tmux('send-keys', 'C-c');
       tmux('send-keys', 'echo rc=$?', 'Enter');
       await screenShows(/^rc=130$/m);
       tmux('resize-window', '-x', '90', '-y', '20');
-      await new Promise((r) => setTimeout(r, 300));
-      tmux('send-keys', 'stty size', 'Enter');
-      await screenShows(/^20 90$/m);
+      tmux('send-keys', 'until [ "$(stty size)" = "20 90" ]; do sleep 0.05; done; echo resized-to-$(stty size | tr " " x)', 'Enter');
+      await screenShows(/^resized-to-20x90$/m);
       tmux('send-keys', 'exit 7', 'Enter');
       await screenShows(/^EXIT=7$/m);
       // Another user: the pty becomes that user's, and still its controlling terminal.

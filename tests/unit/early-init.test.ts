@@ -3,25 +3,38 @@ import type { ChildProcess } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
 import { EarlyInitSlot, wantsEarlyInit } from '../../src/namespaces/early-init.js';
 
+const stdioOf = (w: ReturnType<typeof wantsEarlyInit>) => w?.stdio ?? null;
+
 describe('wantsEarlyInit', () => {
   it('spawns early for a foreground run, guessing stdio from the terminal', () => {
-    expect(wantsEarlyInit(['run', 'r.tar', 'true'], false)).toEqual(['inherit', 'inherit', 'inherit']);
-    expect(wantsEarlyInit(['run', 'r.tar', 'sh'], true)).toEqual(['ignore', 'ignore', 'ignore']);
+    expect(stdioOf(wantsEarlyInit(['run', 'r.tar', 'true'], false))).toEqual(['inherit', 'inherit', 'inherit']);
+    expect(stdioOf(wantsEarlyInit(['run', 'r.tar', 'sh'], true))).toEqual(['ignore', 'ignore', 'ignore']);
   });
 
   it('does not when a terminal would be relayed through pipes (no pty, but a terminal among stdio)', () => {
     expect(wantsEarlyInit(['run', '--no-tty', 'r.tar', 'sh'], true)).toBeNull();
     expect(wantsEarlyInit(['run', 'r.tar', 'true'], false, true)).toBeNull();
-    expect(wantsEarlyInit(['run', 'r.tar', 'sh'], true, true)).toEqual(['ignore', 'ignore', 'ignore']);
+    expect(stdioOf(wantsEarlyInit(['run', 'r.tar', 'sh'], true, true))).toEqual(['ignore', 'ignore', 'ignore']);
   });
 
   it('does not for other commands, -d or --help', () => {
     expect(wantsEarlyInit(['ps'], false)).toBeNull();
     expect(wantsEarlyInit([], false)).toBeNull();
-    expect(wantsEarlyInit(['run', '--debug', 'r.tar'], false)).toEqual(['inherit', 'inherit', 'inherit']);
+    expect(stdioOf(wantsEarlyInit(['run', '--debug', 'r.tar'], false))).toEqual(['inherit', 'inherit', 'inherit']);
     for (const flag of ['-d', '--detach', '-dit', '-itd', '--help', '-h']) {
       expect(wantsEarlyInit(['run', flag, 'r.tar'], false), flag).toBeNull();
     }
+  });
+
+  it('reads --cgroup-parent with run\'s option rules', () => {
+    expect(wantsEarlyInit(['run', 'r.tar'], false)?.cgroupParent).toBeUndefined();
+    expect(wantsEarlyInit(['run', '--cgroup-parent', 'ci/job', 'r.tar'], false)?.cgroupParent).toBe('ci/job');
+    expect(wantsEarlyInit(['run', '--cgroup-parent=ci', '-e', 'X=1', 'r.tar'], false)?.cgroupParent).toBe('ci');
+    // A value that looks like a flag is a value; what follows ROOTFS belongs to the container's command.
+    expect(wantsEarlyInit(['run', '-e', '--cgroup-parent', 'r.tar', 'sh'], false)?.cgroupParent).toBeUndefined();
+    expect(wantsEarlyInit(['run', 'r.tar', 'ls', '--cgroup-parent', 'x'], false)?.cgroupParent).toBeUndefined();
+    expect(wantsEarlyInit(['run', 'r.tar', 'ls', '-d'], false)).not.toBeNull();
+    expect(wantsEarlyInit(['run', '--name', '-d', 'r.tar'], false)).not.toBeNull();
   });
 });
 

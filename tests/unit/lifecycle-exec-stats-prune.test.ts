@@ -43,7 +43,7 @@ describe('stats', () => {
     const table = formatStatsTable([row, { ...row, name: 'x', cpuPercent: null, memoryBytes: null, memoryPercent: null, pids: null }]).split('\n');
     expect(table[0]).toMatch(/^CONTAINER ID\s+NAME\s+CPU %\s+MEM USAGE \/ LIMIT\s+MEM %\s+PIDS$/);
     expect(table[1]).toMatch(/^ffffffffffff\s+web\s+25\.00%\s+50MiB \/ 200MiB\s+25\.00%\s+3$/);
-    expect(table[2]).toMatch(/--\s+-- \/ 200MiB\s+--\s+--$/);
+    expect(table[2]).toMatch(/n\/a\s+n\/a \/ 200MiB\s+n\/a\s+n\/a$/);
   });
   it('memory.max: "max" is the host memory', () => {
     expect(parseLimit('max\n', 99)).toBe(99);

@@ -50,8 +50,8 @@ describe('the mount plan', () => {
       tmpfs: [{ target: '/scratch', flags: MS.NOSUID, data: 'size=1m' }],
     });
     expect(steps.slice(-3)).toEqual([
-      { op: 'bind', source: '/host/data', target: '/data', readOnly: true, create: 'dir' },
-      { op: 'bind', source: '/host/f', target: '/etc/f', readOnly: false, create: 'file' },
+      { op: 'bind', source: '/host/data', target: '/data', readOnly: true, create: 'dir', flags: MS.NODEV },
+      { op: 'bind', source: '/host/f', target: '/etc/f', readOnly: false, create: 'file', flags: MS.NODEV },
       { op: 'mount', fstype: 'tmpfs', source: 'tmpfs', target: '/scratch', flags: MS.NOSUID, data: 'size=1m', create: 'dir' },
     ]);
   });
@@ -83,6 +83,37 @@ describe('the mount plan', () => {
     expect(privileged.filter((s) => s.target === '/dev/console')).toEqual([]);
     expect(privileged.filter((s) => s.target === '/dev/null')).toHaveLength(1); // the standard one, once
     expect(planMounts({ ...base, hostDevices }).some((s) => s.target === '/dev/vda')).toBe(false);
+  });
+
+  it('binds volumes nodev, except when privileged: a node in a host directory must not open the host device', () => {
+    const volumes = [{ source: '/host/data', target: '/data', readOnly: false, sourceIsDir: true }];
+    const binds = (privileged: boolean) => planMounts({ ...base, privileged, volumes }).filter((s) => s.op === 'bind' && s.target === '/data');
+    expect(binds(false)).toEqual([expect.objectContaining({ flags: MS.NODEV })]);
+    expect(binds(true).map((b) => ((b as { flags?: number }).flags ?? 0) & MS.NODEV)).toEqual([0]);
+  });
+
+  it('keeps /dev itself without nodev (its nodes must open) but everything mounted under it nodev, except devpts', () => {
+    const steps = planMounts(base).filter((s) => s.op === 'mount');
+    const flags = (target: string) => (steps.find((s) => s.target === target) as { flags: number }).flags;
+    expect(flags('/dev') & MS.NODEV).toBe(0);
+    expect(flags('/dev/shm') & MS.NODEV).toBe(MS.NODEV);
+    expect(flags('/dev/mqueue') & MS.NODEV).toBe(MS.NODEV);
+  });
+
+  it('makes a node in /dev for each --device, with the host node\'s type, permissions and owner, in place of a standard one of the same name', () => {
+    const devices = [
+      { path: '/dev/loop7', type: 'b' as const, major: 7, minor: 7, permissions: 0o660, uid: 0, gid: 6 },
+      { path: '/dev/net/tun', type: 'c' as const, major: 10, minor: 200, permissions: 0o666, uid: 0, gid: 0 },
+      { path: '/dev/null', type: 'c' as const, major: 1, minor: 7, permissions: 0o600, uid: 0, gid: 0 },
+    ];
+    const nodes = planMounts({ ...base, devices }).filter((s) => s.op === 'mknod');
+    expect(nodes.filter((s) => s.target === '/dev/loop7' || s.target === '/dev/net/tun')).toEqual([
+      { op: 'mknod', target: '/dev/loop7', major: 7, minor: 7, mode: 0o060660, owner: { uid: 0, gid: 6 } },
+      { op: 'mknod', target: '/dev/net/tun', major: 10, minor: 200, mode: 0o020666, owner: { uid: 0, gid: 0 } },
+    ]);
+    expect(nodes.filter((s) => s.target === '/dev/null')).toEqual([{ op: 'mknod', target: '/dev/null', major: 1, minor: 7, mode: 0o020600, owner: { uid: 0, gid: 0 } }]);
+    const devIndex = planMounts({ ...base, devices }).findIndex((s) => s.target === '/dev');
+    expect(planMounts({ ...base, devices }).findIndex((s) => s.target === '/dev/loop7')).toBeGreaterThan(devIndex);
   });
 
   it('escapes overlay option separators in paths', () => {

@@ -5,6 +5,7 @@
  * existed); `--format '{{json .}}'` prints docker's fields. Any other format is a docker
  * Go template (runtime/ps/template.ts).
  */
+import { z } from 'zod';
 import { Command } from 'commander';
 import { readFileSync } from 'node:fs';
 import { filtersImplyAll, matchesFilters, parseFilters } from '../../runtime/ps/filter.js';
@@ -53,11 +54,14 @@ export function psCommand(): Command {
   return addCommonOptions(cmd);
 }
 
-/** The volumes' container paths, for {{.Mounts}}: from the spec the container was run with. */
+/** The part of a persisted spec.json that ps reads; the rest belongs to the container's record. */
+const specVolumes = z.object({ volumes: z.array(z.object({ target: z.string().min(1) }).passthrough()).default([]) }).passthrough();
+
+/** The volumes' container paths, for {{.Mounts}}: from the spec the container was run with (none if unreadable). */
 function volumeTargets(store: StateStore, shortId: string): string[] {
   try {
-    const spec = JSON.parse(readFileSync(store.paths(shortId).spec, 'utf8')) as { volumes?: { target?: string }[] };
-    return (spec.volumes ?? []).map((v) => v.target ?? '').filter((t) => t !== '');
+    const parsed = specVolumes.safeParse(JSON.parse(readFileSync(store.paths(shortId).spec, 'utf8')));
+    return parsed.success ? parsed.data.volumes.map((v) => v.target) : [];
   } catch {
     return [];
   }
