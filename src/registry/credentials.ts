@@ -9,7 +9,6 @@ import { homedir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { z } from 'zod';
 import { UsageError } from '../errors.js';
-import { DEFAULT_DOMAIN } from './reference.js';
 
 export interface Credentials {
   username: string;
@@ -35,20 +34,15 @@ export function credentialPaths(env: NodeJS.ProcessEnv = process.env): Credentia
   return { tsboxFile: join(configHome, 'tsbox', 'auth.json'), dockerFile: join(dockerDir, 'config.json') };
 }
 
-/** The key docker uses for Docker Hub, and what other keys reduce to: the bare host[:port]. */
-const DOCKER_HUB_KEYS = ['https://index.docker.io/v1/', 'index.docker.io', 'registry-1.docker.io'];
-
+/** What docker's config keys reduce to: the bare host[:port] (scheme and path dropped). */
 export function normalizeAuthKey(key: string): string {
   let k = key.replace(/^[a-z]+:\/\//i, '');
   const slash = k.indexOf('/');
   if (slash !== -1) k = k.slice(0, slash);
   k = k.toLowerCase();
-  return DOCKER_HUB_KEYS.some((h) => normalizeBare(h) === k) ? DEFAULT_DOMAIN : k;
+  return k;
 }
 
-function normalizeBare(key: string): string {
-  return key.replace(/^[a-z]+:\/\//i, '').split('/')[0]!.toLowerCase();
-}
 
 function readConfig(file: string): AuthConfig | undefined {
   let text: string;

@@ -9,7 +9,6 @@
 import { UsageError } from '../errors.js';
 
 export const DEFAULT_DOMAIN = 'docker.io';
-const LEGACY_DEFAULT_DOMAIN = 'index.docker.io';
 const OFFICIAL_REPO_PREFIX = 'library/';
 const NAME_TOTAL_MAX = 255;
 
@@ -53,7 +52,6 @@ function splitDomain(name: string): { domain: string; remainder: string } {
     domain = first;
     remainder = name.slice(slash + 1);
   }
-  if (domain === LEGACY_DEFAULT_DOMAIN) domain = DEFAULT_DOMAIN;
   if (domain === DEFAULT_DOMAIN && !remainder.includes('/')) remainder = OFFICIAL_REPO_PREFIX + remainder;
   return { domain, remainder };
 }

@@ -21,9 +21,14 @@ export interface SessionOptions extends TlsSettings {
   signal?: AbortSignal;
 }
 
-/** Docker Hub's API lives on another host than the name people write (docker's own mapping). */
+/**
+ * The host to talk to for a reference's domain: the domain itself. docker maps its default
+ * domain to another API host; tsbox names no registry host of its own, so a reference to the
+ * default domain is fetched from that domain as written (name the API host in the reference
+ * to reach it another way).
+ */
 export function endpointHost(domain: string): string {
-  return domain === DEFAULT_DOMAIN ? 'registry-1.docker.io' : domain;
+  return domain;
 }
 
 export class RegistrySession {

@@ -32,10 +32,10 @@ describe('credentials', () => {
   it('finds docker config.json auths by host, however the key is written', () => {
     const home = dir();
     mkdirSync(join(home, '.docker'));
-    writeFileSync(join(home, '.docker', 'config.json'), JSON.stringify({ auths: { 'https://127.0.0.1:5000/v2/': { auth: Buffer.from('alice:s3:cret').toString('base64') }, 'https://index.docker.io/v1/': { auth: Buffer.from('bob:pw').toString('base64') } } }));
+    writeFileSync(join(home, '.docker', 'config.json'), JSON.stringify({ auths: { 'https://127.0.0.1:5000/v2/': { auth: Buffer.from('alice:s3:cret').toString('base64') }, 'https://other.example/v1/': { auth: Buffer.from('bob:pw').toString('base64') } } }));
     const paths = credentialPaths({ HOME: home });
     expect(findCredentials('127.0.0.1:5000', paths)).toEqual({ username: 'alice', password: 's3:cret' });
-    expect(findCredentials('docker.io', paths)).toEqual({ username: 'bob', password: 'pw' });
+    expect(findCredentials('other.example', paths)).toEqual({ username: 'bob', password: 'pw' });
     expect(findCredentials('127.0.0.1:5001', paths)).toBeUndefined();
   });
   it('login stores a 0600 docker-format file that wins over docker\'s; logout removes the entry', () => {
@@ -58,7 +58,7 @@ describe('credentials', () => {
   });
   it('normalises keys', () => {
     expect(normalizeAuthKey('https://Registry.Example:443/v2/')).toBe('registry.example:443');
-    expect(normalizeAuthKey('index.docker.io')).toBe('docker.io');
+    expect(normalizeAuthKey('other.example/v1/')).toBe('other.example');
   });
 });
 

@@ -14,7 +14,6 @@ describe('parseReference: docker normalisation', () => {
     ['busybox:1.36', 'docker.io/library/busybox:1.36'],
     ['library/busybox', 'docker.io/library/busybox:latest'],
     ['docker.io/busybox', 'docker.io/library/busybox:latest'],
-    ['index.docker.io/busybox', 'docker.io/library/busybox:latest'],
     ['docker.io/library/busybox:tag', 'docker.io/library/busybox:tag'],
     ['foo/bar', 'docker.io/foo/bar:latest'],
     ['foo/bar/baz', 'docker.io/foo/bar/baz:latest'],
