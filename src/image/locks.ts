@@ -80,7 +80,8 @@ export function removeLockFile(path: string): boolean {
   }
 }
 
-function sameFile(fd: number, path: string): boolean {
+/** Whether `path` still names the file open on `fd` (a lock file may have been unlinked and made anew). */
+export function sameFile(fd: number, path: string): boolean {
   try {
     const a = fstatSync(fd);
     const b = statSync(path);

@@ -4,28 +4,20 @@
  * dies, SIGKILL included, so a killed pull never blocks the next); the holder unlinks it when
  * done, and a waiter that wakes on an unlinked file tries again on the new one.
  */
-import { closeSync, fstatSync, openSync, statSync, unlinkSync, constants } from 'node:fs';
+import { closeSync, openSync, unlinkSync, constants } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { tryFlock } from '../sys/fd.js';
+import { sameFile } from '../image/locks.js';
 
 const POLL_MS = 50;
 
-function onPath(fd: number, path: string): boolean {
-  try {
-    const a = fstatSync(fd);
-    const b = statSync(path);
-    return a.ino === b.ino && a.dev === b.dev;
-  } catch {
-    return false;
-  }
-}
 
 export async function withBlobLock<T>(path: string, signal: AbortSignal | undefined, fn: () => Promise<T>): Promise<T> {
   let fd: number;
   for (;;) {
     signal?.throwIfAborted();
     fd = openSync(path, constants.O_RDWR | constants.O_CREAT | constants.O_NOFOLLOW, 0o600);
-    if (tryFlock(fd, true) && onPath(fd, path)) break;
+    if (tryFlock(fd, true) && sameFile(fd, path)) break;
     closeSync(fd);
     await sleep(POLL_MS);
   }
