@@ -3,7 +3,7 @@
  * resolved as usual: they are the user's own), and a running container's root.
  *
  * Every container path is resolved inside the container's root: directories through
- * InRootResolver (openat2 RESOLVE_IN_ROOT, or its userspace walk on older kernels), so an
+ * InRoot (fs/in-root: openat2 RESOLVE_IN_ROOT, or its userspace walk on older kernels), so an
  * absolute symlink restarts at the container's "/" and ".." stops there; the last
  * component is opened relative to its directory with O_NOFOLLOW, and a symlink there is
  * followed (-L, or to see what a destination is) by resolving its target again inside
@@ -16,7 +16,8 @@
  */
 import { fstatSync } from 'node:fs';
 import { posix } from 'node:path';
-import { InRootResolver } from '../../image/resolve-in-root.js';
+import { InRoot } from '../../fs/in-root/resolver.js';
+import { inRootBytesSys } from '../../sys/in-root.js';
 import { AT, close, O, openat, readlinkat } from '../../sys/fs.js';
 import { SysError } from '../../sys/sys-error.js';
 import type { NodeKind } from './plan.js';
@@ -63,7 +64,7 @@ export const hostSide: Side = {
 };
 
 export function containerSide(rootFd: number): Side {
-  const resolver = new InRootResolver(rootFd);
+  const resolver = new InRoot(rootFd, inRootBytesSys);
   const parts = (clean: string) => clean.split('/').filter((p) => p !== '');
   const openNode = (clean: string, follow: boolean): number => {
     let path = clean;
