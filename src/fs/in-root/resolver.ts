@@ -92,6 +92,11 @@ export class InRoot {
     return this.resolve(components, true, opts.noSymlinks ?? false);
   }
 
+  /** The same for any node, a symlink at the end followed (inside the root) like the others. */
+  openNode(components: readonly string[], opts: InRootOptions = {}): number {
+    return this.resolve(components, false, opts.noSymlinks ?? false);
+  }
+
   /** An O_PATH fd of an existing container path; throws ENOENT-coded errors when it is missing. */
   open(containerPath: string, opts: InRootOptions = {}): number {
     const path = posix.normalize(`/${containerPath}`);

@@ -15,10 +15,9 @@
  * the volumes exist only in the container's mount namespace, and are reached through it.
  */
 import { fstatSync } from 'node:fs';
-import { posix } from 'node:path';
 import { InRoot } from '../../fs/in-root/resolver.js';
 import { inRootBytesSys } from '../../sys/in-root.js';
-import { AT, close, O, openat, readlinkat } from '../../sys/fs.js';
+import { AT, close, O, openat } from '../../sys/fs.js';
 import { SysError } from '../../sys/sys-error.js';
 import type { NodeKind } from './plan.js';
 
@@ -29,9 +28,6 @@ export interface Side {
   openNode(clean: string, follow: boolean): number;
   close(): void;
 }
-
-const MAX_SYMLINKS = 40;
-const ELOOP = 40;
 
 export function kindOf(fd: number): NodeKind {
   const st = fstatSync(fd);
@@ -67,24 +63,15 @@ export function containerSide(rootFd: number): Side {
   const resolver = new InRoot(rootFd, inRootBytesSys);
   const parts = (clean: string) => clean.split('/').filter((p) => p !== '');
   const openNode = (clean: string, follow: boolean): number => {
-    let path = clean;
-    for (let links = 0; ; links++) {
-      const names = parts(path);
-      const last = names.pop();
-      const dir = resolver.openDir(names);
-      if (last === undefined) return dir; // the root itself
-      let fd: number;
-      try {
-        fd = openat(dir, last, O.PATH | O.NOFOLLOW);
-        if (!follow || kindOf(fd) !== 'symlink') return fd;
-        close(fd);
-        if (links >= MAX_SYMLINKS) throw new SysError('openat', ELOOP, clean);
-        // The target, resolved again from the container's root (absolute) or the link's directory.
-        const target = readlinkat(dir, last);
-        path = posix.normalize(target.startsWith('/') ? target : `/${names.join('/')}/${target}`);
-      } finally {
-        close(dir);
-      }
+    const names = parts(clean);
+    if (follow) return resolver.openNode(names);
+    const last = names.pop();
+    const dir = resolver.openDir(names);
+    if (last === undefined) return dir; // the root itself
+    try {
+      return openat(dir, last, O.PATH | O.NOFOLLOW);
+    } finally {
+      close(dir);
     }
   };
   return {
