@@ -9,7 +9,7 @@
  */
 import { fstatSync, readlinkSync } from 'node:fs';
 import type { InRootKind, InRootSys } from '../fs/in-root/resolver.js';
-import { AT, bytePath, close, mkdirat, O, openat, openat2, readlinkat, RESOLVE, type PathArg } from './fs.js';
+import { AT, bytePath, close, mkdirat, O, openat, openat2, readlinkat, RESOLVE, shownPath, type PathArg } from './fs.js';
 import { SysError } from './sys-error.js';
 
 export function openDirPath(hostPath: string): number {
@@ -72,6 +72,7 @@ function makeSys(name: (n: string) => PathArg, text: (bytes: string) => string, 
     mkdirAt: (dirFd, n, mode) => mkdirat(dirFd, name(n), mode),
     createFileAt: (dirFd, n, mode) => close(openat(dirFd, name(n), O.WRONLY | O.CREAT | O.EXCL | O.NOFOLLOW, mode)),
     close,
+    show: (path) => shownPath(name(path)),
   };
 }
 

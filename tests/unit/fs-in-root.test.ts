@@ -57,6 +57,7 @@ function fakeSys(tree: Record<string, InRootKind>, links: Record<string, string>
       tree[posix.join(opened[fd]!, name)] = 'file';
     },
     close: () => {},
+    show: (p) => p,
   };
   return { sys, calls, opened };
 }

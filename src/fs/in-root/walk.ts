@@ -27,6 +27,8 @@ export interface WalkSys {
   readlinkAt(dirFd: number, name: string): string | null;
   kind(fd: number): InRootKind;
   close(fd: number): void;
+  /** A path in the names' encoding, as error messages show it. */
+  show(path: string): string;
 }
 
 export interface WalkOptions {
@@ -51,7 +53,7 @@ const codeOf = (err: unknown) => (err as { code?: string } | null)?.code;
 
 /** An fd (O_PATH) of `path` inside the root; the caller closes it. */
 export function walkInRoot(sys: WalkSys, path: readonly string[], opts: WalkOptions = {}): Walked {
-  const shown = path.join('/') || '.';
+  const shown = sys.show(path.join('/')) || '.';
   const pending = [...path];
   const resolved: string[] = [];
   let links = 0;
