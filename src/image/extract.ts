@@ -13,7 +13,7 @@
  * ping's cap_net_raw), and what makes them harmless is the container: user and mount
  * namespaces, a bounded capability set and nodev/nosuid where they apply, not the
  * extractor. The extractor's job is that no entry creates or changes anything outside
- * the tree (see tree-writer.ts and resolve-in-root.ts) and that a broken or hostile
+ * the tree (see tree-writer.ts and fs/in-root) and that a broken or hostile
  * archive fails with one clear line.
  *
  * The tar bytes go through our own reader (tar-reader.ts), parsed in place from large

@@ -1,6 +1,6 @@
 /**
  * Executes entry plans inside one tree. Every name is reached the same way: the parent
- * directory is opened through InRootResolver (never leaving the tree), then a single
+ * directory is opened through InRoot (fs/in-root) (never leaving the tree), then a single
  * *at() call acts on the final component without following it (O_NOFOLLOW|O_EXCL,
  * AT_SYMLINK_NOFOLLOW, mknodat/symlinkat/linkat, which never follow). An existing name is
  * unlinked before it is replaced, so a symlink or hard link planted by an earlier entry
@@ -45,7 +45,8 @@ import { SysError } from '../sys/sys-error.js';
 import { DirCache, setgidOf, type CachedDir } from './dir-cache.js';
 import { displayPath, joinEntryPath, type EntryPath } from './entry-path.js';
 import type { EntryPlan } from './entry-plan.js';
-import { InRootResolver } from './resolve-in-root.js';
+import { InRoot } from '../fs/in-root/resolver.js';
+import { inRootBytesSys } from '../sys/in-root.js';
 
 const NOW: Timespec = { sec: 0, nsec: UTIME_NOW };
 
@@ -83,7 +84,7 @@ export interface OpenFile {
 }
 
 export class TreeWriter {
-  private readonly resolver: InRootResolver;
+  private readonly resolver: InRoot;
   private readonly dirs: DirCache;
   /** Directory times are set last: creating their contents would change them again. */
   private readonly dirTimes = new Map<string, PendingTimes>();
@@ -95,7 +96,7 @@ export class TreeWriter {
     private readonly rootFd: number,
     private readonly creator: Creator,
   ) {
-    this.resolver = new InRootResolver(rootFd);
+    this.resolver = new InRoot(rootFd, inRootBytesSys);
     this.dirs = new DirCache(rootFd);
   }
 

@@ -21,7 +21,7 @@ const project = resolve(import.meta.dirname, '../..');
 const PURE = [
   'spec/schema', 'spec/parse', 'spec/labels', 'spec/log-opts', 'spec/units', 'spec/read-only-tmpfs',
   'cli/run-flags', 'cli/run-argv', 'cli/tty-choice', 'cli/host-paths',
-  'mounts/plan', 'mounts/bind', 'mounts/etc-files', 'mounts/secure-join', 'mounts/in-root',
+  'mounts/plan', 'mounts/bind', 'mounts/etc-files', 'fs/in-root/walk', 'fs/in-root/resolver',
   'security/plan', 'security/capabilities', 'security/security-opt', 'security/seccomp-compile', 'security/seccomp-profile',
   'security/seccomp-default', 'security/docker-profile', 'security/bpf', 'security/bpf-builder', 'security/ebpf', 'security/apply-steps',
   'cgroups/limits', 'cgroups/plan', 'cgroups/stats', 'cgroups/mountinfo', 'cgroups/availability', 'cgroups/cpu', 'cgroups/size',
