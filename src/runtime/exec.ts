@@ -81,7 +81,9 @@ export async function execInContainer(store: StateStore, ref: string, flags: Exe
     init.send(plan);
     if (plan.tty) terminal = await openContainerTerminal(init, KILL_EXEC_SIGNAL);
     await init.expectExec();
-    interrupts.check();
+    // The command runs. A signal that came while it was starting (its output can arrive before
+    // the exec-init's word that it started) already ended it through the exec-init
+    // (onInterrupt above): its exit status, not "interrupted during setup", is the result.
     // The exec-init ends the command when it gets KILL_EXEC_SIGNAL; a SIGKILL to it would orphan the command.
     interrupts.forwardTo(init.child, (signal) => (signal === 'SIGKILL' ? KILL_EXEC_SIGNAL : signal));
     const relayed = terminal?.relay();
