@@ -1,0 +1,141 @@
+/**
+ * "Give this container its network" and "release it", for the run (runtime/run.ts calls
+ * one step of each). The flags were checked before (container-network-config.ts, at spec
+ * time, before anything exists); connectContainer walks the library (plan, attach) and
+ * returns the resource records plus the container's generated /etc/resolv.conf and
+ * /etc/hosts; releaseContainerNetwork releases records in reverse, idempotently, so gc can
+ * call it for a killed run's records too.
+ */
+import { attach } from './attach.js';
+import type { ContainerNetworkConfig } from './container-network-config.js';
+import type { NetContext } from './context.js';
+import type { NetworkDef } from './ipam/store.js';
+import { ensureNetwork } from './networks.js';
+import { planAttachment } from './plan.js';
+import type { PortElement } from './nft/ruleset.js';
+import { releaseNetworkResource } from './release.js';
+import { closeFd, linkStats, openNetns } from './links.js';
+import { offerNameService } from './name-service.js';
+import type { NetworkResource } from './resources.js';
+import { containerHosts, containerResolv, upstreamNameservers } from './resolv.js';
+
+export interface ContainerIdentity {
+  id: string;
+  /** The name other containers on a user network call it by: its --name, else its short id. */
+  name: string;
+  hostname: string;
+}
+
+export interface ContainerNetwork {
+  /** In acquisition order; release in reverse (releaseContainerNetwork does). */
+  resources: NetworkResource[];
+  ip: string | null;
+  gateway: string | null;
+  ports: PortElement[];
+  network: NetworkDef | null;
+  etc: { hosts: string; resolvConf: string };
+}
+
+export interface HostResolverFiles {
+  /** The host's /etc/resolv.conf (null if missing) and systemd-resolved's upstream file. */
+  resolvConf: string | null;
+  upstream: string | null;
+}
+
+/**
+ * The container's network, given the init's netns (`netnsFd`) and the process whose death
+ * ends the lease (`ownerPid`: the one that lives as long as the container). For none, host
+ * and container: nothing to create, only the /etc files.
+ */
+export async function connectContainer(ctx: NetContext, cfg: ContainerNetworkConfig, who: ContainerIdentity, netnsFd: number | null, ownerPid: number, host: HostResolverFiles): Promise<ContainerNetwork> {
+  const hostResolv = host.resolvConf ?? '';
+  const dnsOpts = { dns: cfg.dns, dnsSearch: cfg.dnsSearch, dnsOptions: cfg.dnsOptions };
+  const m = cfg.mode;
+  if (m.kind !== 'bridge' || netnsFd === null) {
+    const mode = m.kind === 'none' ? 'none' : 'host';
+    return {
+      resources: [], ip: null, gateway: null, ports: [], network: null,
+      etc: {
+        hosts: containerHosts({ hostname: who.hostname, addHosts: cfg.addHosts }),
+        resolvConf: containerResolv(hostResolv, host.upstream, { mode, ...dnsOpts }),
+      },
+    };
+  }
+  const def = ensureNetwork(ctx, m.network);
+  const plan = planAttachment(def, { id: who.id, name: who.name }, {
+    ...(cfg.ip !== undefined ? { ip: cfg.ip } : {}),
+    ...(cfg.mac !== undefined ? { mac: cfg.mac } : {}),
+    aliases: m.user ? [...new Set([who.hostname, ...cfg.aliases])].filter((a) => a !== who.name) : [],
+    ports: cfg.publish,
+  });
+  const got = await attach(ctx, plan, netnsFd, ownerPid);
+  try {
+    return {
+      resources: got.resources, ip: got.ip, gateway: got.gateway, ports: got.ports, network: def,
+      etc: {
+        hosts: containerHosts({ hostname: who.hostname, ip: got.ip, aliases: m.user ? cfg.aliases : [], addHosts: cfg.addHosts, hostGateway: got.gateway }),
+        // A user network's names come from its responder on the gateway (nameServers.ts).
+        resolvConf: containerResolv(hostResolv, host.upstream, { mode: 'bridge', ...dnsOpts, ...(m.user ? { nameServer: { address: got.gateway, domain: `${def.name}.tsbox` } } : {}) }),
+      },
+    };
+  } catch (err) {
+    releaseContainerNetwork(ctx, got.resources);
+    throw err;
+  }
+}
+
+/** Release in reverse; every record is tried (the first error is rethrown after the rest). */
+export function releaseContainerNetwork(ctx: NetContext, resources: readonly NetworkResource[]): void {
+  let first: unknown;
+  for (const r of [...resources].reverse()) {
+    try {
+      releaseNetworkResource(ctx, r);
+    } catch (err) {
+      first ??= err;
+    }
+  }
+  if (first !== undefined) throw first;
+}
+
+export interface GivenNetwork extends ContainerNetwork {
+  /** eth0's bytes so far (null where not measured: none, host, container:); readable after the init exited. */
+  bytes(): { rxBytes: number; txBytes: number } | null;
+  /** Stop the name service, release the records in reverse, close the netns fd. Idempotent. */
+  release(): Promise<void>;
+}
+
+/**
+ * The run's one network step: the init (`initPid`) already lives in its net namespace.
+ * Its netns fd stays open until release, so eth0's byte counters can be read after the
+ * container exited. On a user network, this process also offers the name service.
+ */
+export async function giveContainerNetwork(ctx: NetContext, cfg: ContainerNetworkConfig, who: ContainerIdentity, initPid: number, ownerPid: number, host: HostResolverFiles): Promise<GivenNetwork> {
+  const fd = cfg.mode.kind === 'bridge' ? openNetns(initPid) : null;
+  let net: ContainerNetwork;
+  try {
+    net = await connectContainer(ctx, cfg, who, fd, ownerPid, host);
+  } catch (err) {
+    if (fd !== null) closeFd(fd);
+    throw err;
+  }
+  const names = cfg.mode.kind === 'bridge' && cfg.mode.user && net.network ? offerNameService(ctx, net.network, upstreamNameservers(host.resolvConf ?? '', host.upstream)) : null;
+  let released = false;
+  return {
+    ...net,
+    bytes: () => {
+      if (fd === null) return null;
+      const b = linkStats(fd, 'eth0');
+      return b ? { rxBytes: b.rxBytes, txBytes: b.txBytes } : null;
+    },
+    async release() {
+      if (released) return;
+      released = true;
+      try {
+        await names?.stop();
+        releaseContainerNetwork(ctx, net.resources);
+      } finally {
+        if (fd !== null) closeFd(fd);
+      }
+    },
+  };
+}
