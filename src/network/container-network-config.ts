@@ -46,6 +46,15 @@ export function parseNetworkMode(text: string): NetworkMode {
   return { kind: 'bridge', network: text, user: true };
 }
 
+/**
+ * --network when not given: none (loopback only, as before networking existed) unless ports
+ * are published, which need the default bridge. Why not bridge always: docs/networking.md,
+ * "The default" (its teardown cost, measured).
+ */
+export function defaultNetwork(publishes: boolean): string {
+  return publishes ? 'bridge' : 'none';
+}
+
 /** Whether the init gets a network namespace of its own (none, bridge) rather than the host's or another container's. */
 export const ownNetns = (mode: NetworkMode): boolean => mode.kind === 'none' || mode.kind === 'bridge';
 

@@ -25,7 +25,7 @@ import { stateDirFor } from '../runtime/state/store.js';
 import { checkStatsFile } from '../runtime/stats-file.js';
 import { mergeLabels, parseLabel, parseLabelFile } from './labels.js';
 import { parseLogOpts, type LogLimits } from './log-opts.js';
-import { checkNetworkConfig, parseNetworkMode, type ContainerNetworkConfig } from '../network/container-network-config.js';
+import { checkNetworkConfig, defaultNetwork, parseNetworkMode, type ContainerNetworkConfig } from '../network/container-network-config.js';
 import { DEFAULT_PATHS, readNetwork } from '../network/ipam/store.js';
 
 export const DEFAULT_ROOT = '/var/lib/tsbox';
@@ -166,7 +166,7 @@ export async function buildRunSpec(options: RunOptions, hostEnv: NodeJS.ProcessE
   const labels = mergeLabels(labelsFromFiles, o.labels.map((l) => parseLabel(l)));
   const logLimits = parseLogOpts(o.logOpts);
   const network: ContainerNetworkConfig = {
-    mode: parseNetworkMode(o.network),
+    mode: parseNetworkMode(o.network ?? defaultNetwork(o.publish.length > 0 || o.publishAll)),
     aliases: o.networkAliases,
     publish: o.publish,
     publishAll: o.publishAll,
