@@ -192,7 +192,7 @@ async function startAndWait(spec: RunSpec, log: Logger, cleanup: CleanupStack, s
     netContext(spec.debug ? { trace: (e) => log.debug({ step: 'attach network' }, describeTrace(e)) } : {}),
     spec.network, { id: spec.id, name: spec.name ?? spec.shortId, hostname: spec.hostname }, init.pid, process.pid,
     { resolvConf: readOptional('/etc/resolv.conf'), upstream: readOptional(RESOLVED_UPSTREAM) }));
-  cleanup.defer('network', () => net.release());
+  cleanup.defer('network', () => net.release(init.child.exitCode !== null || init.child.signalCode !== null));
   if (net.resources.length > 0) await dir.recordOwner({ id: spec.id, pid: process.pid, cgroup: cgroup?.path ?? null, network: net.resources });
   interrupts.check();
 
