@@ -173,6 +173,7 @@ describe('tsbox run --network', () => {
       busy.close();
     }
     expect(existsSync(join(NETWORKS, `${tag}x1.json`)) || existsSync(join(NETWORKS, `${tag}x2.json`))).toBe(false);
+    expect(existsSync(join(LEASES, `${tag}x1`)) || existsSync(join(LEASES, `${tag}x2`))).toBe(false);
     expect(dirs()).toEqual(dirsBefore);
     expect(links().filter((l) => !before.includes(l) && l.startsWith('tsb'))).toEqual([]);
   });
