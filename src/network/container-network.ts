@@ -6,6 +6,7 @@
  * /etc/hosts; releaseContainerNetwork releases records in reverse, idempotently, so gc can
  * call it for a killed run's records too.
  */
+import { TsboxError } from '../errors.js';
 import { attach } from './attach.js';
 import type { ContainerNetworkConfig } from './container-network-config.js';
 import type { NetContext } from './context.js';
@@ -68,7 +69,12 @@ export async function connectContainer(ctx: NetContext, cfg: ContainerNetworkCon
     aliases: m.user ? [...new Set([who.hostname, ...cfg.aliases])].filter((a) => a !== who.name) : [],
     ports: cfg.publish,
   });
-  const got = await attach(ctx, plan, netnsFd, ownerPid);
+  const got = await attach(ctx, plan, netnsFd, ownerPid).catch((err: unknown) => {
+    // A kernel without the bridge module (or nf_tables, hinted where nft fails) cannot do
+    // bridge networking at all: say what still works.
+    if (err instanceof TsboxError && /EOPNOTSUPP|not supported/i.test(err.message)) err.withHint('This host cannot do bridge networking (no bridge module or nf_tables?); run with --network none.');
+    throw err;
+  });
   try {
     return {
       resources: got.resources, ip: got.ip, gateway: got.gateway, ports: got.ports, network: def,

@@ -12,7 +12,7 @@ import { createServer, type AddressInfo, type Server } from 'node:net';
 import { get } from 'node:http';
 import { networkInterfaces } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, inject, it } from 'vitest';
 import { rootfsTar, testRoot, tsbox, TSBOX_BIN } from '../helpers/tsbox.js';
 
 const tag = `tsbt${process.pid % 100000}`;
@@ -111,6 +111,8 @@ describe('tsbox run --network', () => {
     expect(await until(() => httpGet(hostAddress(), p2), 'GET via the host address')).toMatch(/^hello from /);
     expect(await ok(['port', `${tag}web`])).toContain(`80/tcp -> 127.0.0.1:${p1}`);
     expect(await ok(['ps'])).toContain(`0.0.0.0:${p2}->80/tcp`);
+    // eth0's bytes in tsbox stats: the two requests above went through it.
+    expect(await ok(['stats', '--no-stream', `${tag}web`])).toMatch(/NET I\/O[\s\S]*\d+(\.\d)?[KM]?i?B \/ \d+(\.\d)?[KM]?i?B/);
     await ok(['rm', '-f', `${tag}web`]);
     expect(nftPorts()).not.toMatch(new RegExp(`\\b${p1}\\b`));
   });
@@ -135,6 +137,16 @@ describe('tsbox run --network', () => {
     expect(refused.stderr.trim().split('\n')).toHaveLength(1);
     await ok(['rm', '-f', `${tag}db`]);
     expect(leaseFiles(a)).toEqual([]);
+  });
+
+  it('--stats-file: eth0\'s bytes on a bridge, null without a network of its own', async () => {
+    const file = join(inject('workDir'), `${tag}-stats.json`);
+    await ok(['run', '--network', 'bridge', '--stats-file', file, rootfsTar(), 'sh', '-c', 'ping -c 1 -W 2 10.45.0.1 >/dev/null; true']);
+    const bridged = JSON.parse(readFileSync(file, 'utf8')) as { netRxBytes: number | null; netTxBytes: number | null };
+    expect(bridged.netTxBytes).toBeGreaterThan(0);
+    expect(bridged.netRxBytes).toBeGreaterThan(0);
+    await ok(['run', '--network', 'none', '--stats-file', file, rootfsTar(), 'true']);
+    expect(JSON.parse(readFileSync(file, 'utf8'))).toMatchObject({ netRxBytes: null, netTxBytes: null });
   });
 
   it('host sees the host\'s interfaces; none has only lo and no nameserver', async () => {
