@@ -190,6 +190,39 @@ describe('tsbox run --network', () => {
     expect(links().filter((l) => !before.includes(l) && l.startsWith('tsb'))).toEqual([]);
   });
 
+  it('container:NAME shares a running container\'s network namespace (its loopback too)', async () => {
+    await detached(`${tag}side`, ['--network', 'bridge'], SERVER);
+    const r = await until(async () => {
+      const x = await tsbox(['run', '--network', `container:${tag}side`, rootfsTar(), 'sh', '-c', 'wget -q -O - http://127.0.0.1/index.html; ip -o -4 addr show eth0']);
+      if (x.code !== 0) throw new Error(x.stderr);
+      return x.stdout;
+    }, 'the sidecar reaches the server on 127.0.0.1');
+    expect(r).toMatch(/^hello from /);
+    expect(r).toMatch(/eth0\s+inet 10\.45\./);
+    await ok(['rm', '-f', `${tag}side`]);
+  });
+
+  it('Ctrl-C of tsbox run: the link, the lease and the port element go with it', async () => {
+    const port = await freePort();
+    // --init: PID 1 ignores SIGINT without a handler; tini passes it to sleep, which dies of it.
+    const child = spawn(TSBOX_BIN, ['run', '--init', '-p', `${port}:80`, rootfsTar(), 'sleep', '600'], { env: { ...process.env, TSBOX_ROOT: testRoot() }, stdio: 'ignore' });
+    const lease = await until(async () => {
+      for (const f of leaseFiles('tsbox0')) {
+        const l = JSON.parse(readFileSync(join(LEASES, 'tsbox0', f), 'utf8')) as { owner: { pid: number }; hostVeth: string };
+        if (l.owner.pid === child.pid && links().includes(l.hostVeth) && nftPorts().includes(`${port}`)) return { file: f, veth: l.hostVeth };
+      }
+      throw new Error('not attached yet');
+    }, 'the run attached');
+    const exited = new Promise((r) => child.once('exit', r));
+    child.kill('SIGINT');
+    await exited;
+    expect(leaseFiles('tsbox0')).not.toContain(lease.file);
+    expect(nftPorts()).not.toMatch(new RegExp(`\\b${port}\\b`));
+    await until(async () => {
+      if (links().includes(lease.veth)) throw new Error(`${lease.veth} still exists`);
+    }, 'the veth is gone');
+  });
+
   it('SIGKILL of tsbox run: the next command reclaims the link, the lease and the port element', async () => {
     const port = await freePort();
     const child = spawn(TSBOX_BIN, ['run', '-p', `${port}:80`, rootfsTar(), 'sleep', '600'], { env: { ...process.env, TSBOX_ROOT: testRoot() }, stdio: 'ignore' });
