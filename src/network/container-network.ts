@@ -10,7 +10,9 @@ import { TsboxError } from '../errors.js';
 import { attach } from './attach.js';
 import type { ContainerNetworkConfig } from './container-network-config.js';
 import type { NetContext } from './context.js';
-import type { NetworkDef } from './ipam/store.js';
+import { listNetworks, readLeases, type NetworkDef } from './ipam/store.js';
+import { ownerAlive } from './ipam/owner.js';
+import type { PortSpec } from './ports.js';
 import { ensureNetwork } from './networks.js';
 import { planAttachment } from './plan.js';
 import type { PortElement } from './nft/ruleset.js';
@@ -69,6 +71,7 @@ export async function connectContainer(ctx: NetContext, cfg: ContainerNetworkCon
     aliases: m.user ? [...new Set([who.hostname, ...cfg.aliases])].filter((a) => a !== who.name) : [],
     ports: cfg.publish,
   });
+  checkNotPublished(ctx, plan.ports);
   const got = await attach(ctx, plan, netnsFd, ownerPid).catch((err: unknown) => {
     // A kernel without the bridge module (or nf_tables, hinted where nft fails) cannot do
     // bridge networking at all: say what still works.
@@ -87,6 +90,29 @@ export async function connectContainer(ctx: NetContext, cfg: ContainerNetworkCon
   } catch (err) {
     releaseContainerNetwork(ctx, got.resources);
     throw err;
+  }
+}
+
+/**
+ * A published port holds no socket (a DNAT rule does not bind), so the port probe in attach
+ * cannot see another tsbox container's -p: the live leases of every network are asked.
+ * 0.0.0.0 (no address) clashes with any address. A race between two runs publishing the same
+ * port at once still ends in one error: the second nft element add fails (same map), or both
+ * forms coexist with the address-specific one winning for that address.
+ */
+function checkNotPublished(ctx: NetContext, ports: readonly PortSpec[]): void {
+  const wanted = ports.filter((p) => p.hostPort !== 0);
+  if (wanted.length === 0) return;
+  for (const def of listNetworks(ctx.paths)) {
+    for (const lease of readLeases(ctx.paths, def.name)) {
+      if (!ownerAlive(lease.owner)) continue;
+      for (const held of lease.ports) {
+        const clash = wanted.find((p) => p.proto === held.proto && p.hostPort === held.hostPort && (!p.hostIp || !held.hostIp || p.hostIp === held.hostIp));
+        if (clash) {
+          throw new TsboxError(`host port ${clash.hostIp ? `${clash.hostIp}:` : ''}${clash.hostPort}/${clash.proto} is already published by container ${lease.owner.containerId.slice(0, 12)}`, { step: 'publish', hint: 'Choose another host port, or stop that container.' });
+        }
+      }
+    }
   }
 }
 

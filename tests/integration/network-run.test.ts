@@ -111,6 +111,13 @@ describe('tsbox run --network', () => {
     expect(await until(() => httpGet(hostAddress(), p2), 'GET via the host address')).toMatch(/^hello from /);
     expect(await ok(['port', `${tag}web`])).toContain(`80/tcp -> 127.0.0.1:${p1}`);
     expect(await ok(['ps'])).toContain(`0.0.0.0:${p2}->80/tcp`);
+    // A published port holds no socket: the clash with another container's -p is still refused.
+    for (const clash of [`${p1}:80`, `127.0.0.1:${p2}:80`]) {
+      const r = await tsbox(['run', '-p', clash, rootfsTar(), 'true']);
+      expect(r.code).toBe(125);
+      expect(r.stderr.trim().split('\n')).toHaveLength(1);
+      expect(r.stderr).toMatch(/is already published by container/);
+    }
     // eth0's bytes in tsbox stats: the two requests above went through it.
     expect(await ok(['stats', '--no-stream', `${tag}web`])).toMatch(/NET I\/O[\s\S]*\d+(\.\d)?[KM]?i?B \/ \d+(\.\d)?[KM]?i?B/);
     await ok(['rm', '-f', `${tag}web`]);
