@@ -50,11 +50,11 @@ export interface HostResolverFiles {
  * ends the lease (`ownerPid`: the one that lives as long as the container). For none, host
  * and container: nothing to create, only the /etc files.
  */
-export async function connectContainer(ctx: NetContext, cfg: ContainerNetworkConfig, who: ContainerIdentity, netnsFd: number | null, ownerPid: number, host: HostResolverFiles): Promise<ContainerNetwork> {
+export async function connectContainer(ctx: NetContext | null, cfg: ContainerNetworkConfig, who: ContainerIdentity, netnsFd: number | null, ownerPid: number, host: HostResolverFiles): Promise<ContainerNetwork> {
   const hostResolv = host.resolvConf ?? '';
   const dnsOpts = { dns: cfg.dns, dnsSearch: cfg.dnsSearch, dnsOptions: cfg.dnsOptions };
   const m = cfg.mode;
-  if (m.kind !== 'bridge' || netnsFd === null) {
+  if (m.kind !== 'bridge' || netnsFd === null || ctx === null) {
     const mode = m.kind === 'none' ? 'none' : 'host';
     return {
       resources: [], ip: null, gateway: null, ports: [], network: null,
@@ -147,8 +147,10 @@ export interface GivenNetwork extends ContainerNetwork {
  * Its netns fd stays open until release, so eth0's byte counters can be read after the
  * container exited. On a user network, this process also offers the name service.
  */
-export async function giveContainerNetwork(ctx: NetContext, cfg: ContainerNetworkConfig, who: ContainerIdentity, initPid: number, ownerPid: number, host: HostResolverFiles): Promise<GivenNetwork> {
-  const fd = cfg.mode.kind === 'bridge' ? openNetns(initPid) : null;
+export async function giveContainerNetwork(makeCtx: () => NetContext, cfg: ContainerNetworkConfig, who: ContainerIdentity, initPid: number, ownerPid: number, host: HostResolverFiles): Promise<GivenNetwork> {
+  // The context loads libnftables (about 1 ms): only a bridge needs it.
+  const ctx = cfg.mode.kind === 'bridge' ? makeCtx() : null;
+  const fd = ctx ? openNetns(initPid) : null;
   let net: ContainerNetwork;
   try {
     net = await connectContainer(ctx, cfg, who, fd, ownerPid, host);
@@ -156,7 +158,7 @@ export async function giveContainerNetwork(ctx: NetContext, cfg: ContainerNetwor
     if (fd !== null) closeFd(fd);
     throw err;
   }
-  const names = cfg.mode.kind === 'bridge' && cfg.mode.user && net.network ? offerNameService(ctx, net.network, upstreamNameservers(host.resolvConf ?? '', host.upstream)) : null;
+  const names = ctx && cfg.mode.kind === 'bridge' && cfg.mode.user && net.network ? offerNameService(ctx, net.network, upstreamNameservers(host.resolvConf ?? '', host.upstream)) : null;
   let released = false;
   return {
     ...net,
@@ -173,7 +175,7 @@ export async function giveContainerNetwork(ctx: NetContext, cfg: ContainerNetwor
       } finally {
         if (fd !== null) closeFd(fd);
       }
-      releaseContainerNetwork(ctx, initGone ? net.resources.filter((r) => r.kind !== 'veth') : net.resources);
+      if (ctx) releaseContainerNetwork(ctx, initGone ? net.resources.filter((r) => r.kind !== 'veth') : net.resources);
     },
   };
 }

@@ -189,7 +189,7 @@ async function startAndWait(spec: RunSpec, log: Logger, cleanup: CleanupStack, s
   // The network: attached in the init's namespace, owned by this process (the monitor with -d),
   // recorded for gc (a SIGKILLed tsbox's veth, ports and lease go with the next command).
   const net: GivenNetwork = await step('attach network', () => giveContainerNetwork(
-    netContext(spec.debug ? { trace: (e) => log.debug({ step: 'attach network' }, describeTrace(e)) } : {}),
+    () => netContext(spec.debug ? { trace: (e) => log.debug({ step: 'attach network' }, describeTrace(e)) } : {}),
     spec.network, { id: spec.id, name: spec.name ?? spec.shortId, hostname: spec.hostname }, init.pid, process.pid,
     { resolvConf: readOptional('/etc/resolv.conf'), upstream: readOptional(RESOLVED_UPSTREAM) }));
   cleanup.defer('network', () => net.release(init.child.exitCode !== null || init.child.signalCode !== null));
