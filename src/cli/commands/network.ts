@@ -5,21 +5,20 @@
  */
 import { Command } from 'commander';
 import { UsageError } from '../../errors.js';
-import { createNetwork, DEFAULT_NETWORK, listNetworks, netContext, readNetwork, removeNetwork } from '../../network/index.js';
-import { readLeases } from '../../network/ipam/store.js';
-import { reclaimDeadLeases } from '../../network/release.js';
-import { withNetworkLock } from '../../network/ipam/store.js';
 import { addCommonOptions } from '../options.js';
 import { writeLine } from '../render-error.js';
 
-/** Live attachments of a network, dead owners' leases reclaimed first. */
-function liveLeases(name: string) {
-  const ctx = netContext();
-  return withNetworkLock(ctx.paths, name, () => {
-    reclaimDeadLeases(ctx, name);
-    return readLeases(ctx.paths, name);
+/** The library, loaded when a network command runs: other commands never pay for it. */
+const lib = async () => {
+  const [index, store, release] = await Promise.all([import('../../network/index.js'), import('../../network/ipam/store.js'), import('../../network/release.js')]);
+  const ctx = index.netContext();
+  /** Live attachments of a network, dead owners' leases reclaimed first. */
+  const liveLeases = (name: string) => store.withNetworkLock(ctx.paths, name, () => {
+    release.reclaimDeadLeases(ctx, name);
+    return store.readLeases(ctx.paths, name);
   });
-}
+  return { ...index, ctx, liveLeases };
+};
 
 export function networkCommand(): Command {
   const network = new Command('network').description('manage networks: containers on one user network reach each other by name');
@@ -28,16 +27,18 @@ export function networkCommand(): Command {
     .option('--subnet <cidr>', 'IPv4 subnet, e.g. 10.46.7.0/24 (default: the first free /24 of 10.46.0.0/16)')
     .option('--gateway <ip>', 'the host\'s address on the network (default: the subnet\'s first address)')
     .argument('<name>', 'network name')
-    .action((name: string, flags: { subnet?: string; gateway?: string }) => {
+    .action(async (name: string, flags: { subnet?: string; gateway?: string }) => {
+      const { createNetwork, ctx } = await lib();
       if (name === 'bridge' || name === 'host' || name === 'none' || name.startsWith('container:')) throw new UsageError(`network name "${name}" is reserved`, { step: 'network create', hint: 'Choose another name.' });
-      const def = createNetwork(netContext(), { name, ...(flags.subnet ? { subnet: flags.subnet } : {}), ...(flags.gateway ? { gateway: flags.gateway } : {}) });
+      const def = createNetwork(ctx, { name, ...(flags.subnet ? { subnet: flags.subnet } : {}), ...(flags.gateway ? { gateway: flags.gateway } : {}) });
       writeLine(1, def.name);
     }));
   addCommonOptions(network.command('ls')
     .description('list networks')
     .option('-q, --quiet', 'names only')
-    .action((flags: { quiet?: boolean }) => {
-      const defs = listNetworks(netContext().paths);
+    .action(async (flags: { quiet?: boolean }) => {
+      const { listNetworks, ctx, liveLeases } = await lib();
+      const defs = listNetworks(ctx.paths);
       if (flags.quiet) {
         for (const d of defs) writeLine(1, d.name);
         return;
@@ -49,9 +50,10 @@ export function networkCommand(): Command {
   addCommonOptions(network.command('inspect')
     .description('show a network and its containers as JSON')
     .argument('<name...>', 'network names')
-    .action((names: string[]) => {
+    .action(async (names: string[]) => {
+      const { readNetwork, ctx, liveLeases } = await lib();
       const out = names.map((name) => {
-        const def = readNetwork(netContext().paths, name);
+        const def = readNetwork(ctx.paths, name);
         if (!def) throw new UsageError(`network ${name} does not exist`, { step: 'network inspect', hint: 'See tsbox network ls.' });
         const containers = liveLeases(name).map((l) => ({ id: l.owner.containerId, names: l.names ?? [], ip: l.ip, mac: l.mac, ports: l.ports }));
         return { ...def, containers };
@@ -61,16 +63,17 @@ export function networkCommand(): Command {
   addCommonOptions(network.command('rm')
     .description('remove networks (refused while a container uses one)')
     .argument('<name...>', 'network names')
-    .action((names: string[]) => {
+    .action(async (names: string[]) => {
+      const { removeNetwork, ctx } = await lib();
       for (const name of names) {
-        removeNetwork(netContext(), name);
+        removeNetwork(ctx, name);
         writeLine(1, name);
       }
     }));
   addCommonOptions(network.command('prune')
     .description('remove every user network no container uses (the default network stays)')
-    .action(() => {
-      const ctx = netContext();
+    .action(async () => {
+      const { listNetworks, removeNetwork, DEFAULT_NETWORK, ctx, liveLeases } = await lib();
       for (const d of listNetworks(ctx.paths)) {
         if (d.name === DEFAULT_NETWORK || liveLeases(d.name).length > 0) continue;
         removeNetwork(ctx, d.name);
