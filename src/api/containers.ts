@@ -12,7 +12,7 @@ import { isRunning, label, removeContainer, signalContainer, stopContainer, wait
 import { inspectContainer, type ContainerDetails } from '../runtime/inspect.js';
 import { collectContainerLog } from '../runtime/log-reader.js';
 import { describeStatus, type ContainerRecord } from '../runtime/state/record.js';
-import { sampleCgroup } from '../runtime/stats.js';
+import { sampleCgroup, sampleNetwork } from '../runtime/stats.js';
 import { statsRow, type StatsRow, type StatsSample } from '../runtime/stats-table.js';
 import { apiKillSchema, apiLogsSchema, apiPsSchema, apiRmSchema, apiRootSchema, apiStatsSchema, apiStopSchema, apiWaitSchema, parseOptions } from './options.js';
 import type { KillOptions, LogsOptions, PsOptions, RmOptions, RootOptions, StatsOptions, StopOptions, WaitOptions } from './options.js';
@@ -97,9 +97,9 @@ export async function stats(containers: string[] = [], options?: StatsOptions): 
   const targets = chosen.length > 0 ? chosen : store.list().filter((r) => isRunning(store, r));
   const first = new Map<string, StatsSample | null>(targets.map((r) => [r.id, sampleCgroup(r.cgroup)]));
   await sleep(o.intervalMs);
-  return targets.map((r) => {
+  return Promise.all(targets.map(async (r) => {
     const s = sampleCgroup(r.cgroup);
-    if (s === null) return { id: r.id, name: r.name ?? '', cpuPercent: null, memoryBytes: null, memoryLimitBytes: null, memoryPercent: null, pids: null };
-    return statsRow(r.id, r.name ?? '', first.get(r.id) ?? null, s);
-  });
+    if (s === null) return { id: r.id, name: r.name ?? '', cpuPercent: null, memoryBytes: null, memoryLimitBytes: null, memoryPercent: null, netRxBytes: null, netTxBytes: null, pids: null };
+    return statsRow(r.id, r.name ?? '', first.get(r.id) ?? null, s, await sampleNetwork(r));
+  }));
 }

@@ -21,6 +21,8 @@ import { attachCommand } from './commands/attach.js';
 import { cpCommand } from './commands/cp.js';
 import { renameCommand } from './commands/rename.js';
 import { topCommand } from './commands/top.js';
+import { networkCommand } from './commands/network.js';
+import { portCommand } from './commands/port.js';
 import { pullCommand } from './commands/pull.js';
 import { loginCommand, logoutCommand } from './commands/login.js';
 import { reportError, writeLine } from './render-error.js';
@@ -35,7 +37,7 @@ export function buildProgram(): Command {
     .version(process.env.npm_package_version ?? '0.1.0')
     .enablePositionalOptions()
     .showSuggestionAfterError(true);
-  for (const cmd of [runCommand(), psCommand(), inspectCommand(), logsCommand(), stopCommand(), killCommand(), rmCommand(), waitCommand(), execCommand(), statsCommand(), pruneCommand(), gcCommand(), rootfsCommand(), cpCommand(), topCommand(), attachCommand(), renameCommand(), pullCommand(), loginCommand(), logoutCommand()]) program.addCommand(cmd);
+  for (const cmd of [runCommand(), psCommand(), inspectCommand(), logsCommand(), stopCommand(), killCommand(), rmCommand(), waitCommand(), execCommand(), statsCommand(), pruneCommand(), gcCommand(), rootfsCommand(), cpCommand(), topCommand(), attachCommand(), renameCommand(), pullCommand(), loginCommand(), logoutCommand(), networkCommand(), portCommand()]) program.addCommand(cmd);
   // Commander's own usage errors become our one-line, exit-125 errors.
   const configure = (cmd: Command) => {
     cmd.exitOverride().configureOutput({

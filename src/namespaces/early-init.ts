@@ -26,13 +26,15 @@ export interface EarlyWish {
 /**
  * The stdio a foreground `tsbox run` will most likely ask for, and the cgroup parent it
  * names, read with run's own option rules (cli/run-argv.ts); or null when an early init
- * would be wasted: not `run`, detached (-d), --help. A wrong guess costs an unused process
+ * would be wasted: not `run`, detached (-d), --help, or does not fit: --network host or container:. A wrong guess costs an unused process
  * (and group), never a wrong run.
  */
 export function wantsEarlyInit(args: string[], stdinIsTty: boolean, outputIsTty = false): EarlyWish | null {
   if (args[0] !== 'run') return null;
   const argv = scanRunArgs(args.slice(1));
   if (argv.detach || argv.help) return null;
+  // --network host / container:NAME: the init must not be born in a new net namespace.
+  if (argv.network === 'host' || argv.network?.startsWith('container:')) return null;
   if (stdinIsTty && argv.tty !== false) return { stdio: TERMINAL, cgroupParent: argv.cgroupParent };
   // Without a pty, a terminal among our stdio is relayed through pipes (runtime/stdio-relay.ts):
   // an init inheriting it would not fit, and must not hold the user's terminal either.

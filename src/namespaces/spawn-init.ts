@@ -36,7 +36,14 @@ export const INIT_NAMESPACE_FLAGS = NAMESPACES.reduce((flags, ns) => flags | ns.
 
 export type StdioChoice = 'inherit' | 'ignore' | number;
 
-export async function spawnInitInNamespaces(stdio: [StdioChoice, StdioChoice, StdioChoice]): Promise<ChildProcess> {
+/**
+ * The init's network namespace: a new one (none, bridge), the host's (--network host: not
+ * unshared), or another container's (--network container:NAME: joined by its fd, opened by
+ * the caller from /proc/PID/ns/net).
+ */
+export type InitNetns = { kind: 'new' } | { kind: 'host' } | { kind: 'join'; fd: number };
+
+export async function spawnInitInNamespaces(stdio: [StdioChoice, StdioChoice, StdioChoice], netns: InitNetns = { kind: 'new' }): Promise<ChildProcess> {
   // Any fs call on the pool starts libuv's threads now, while we still may create them.
   await access('/');
 
@@ -47,7 +54,9 @@ export async function spawnInitInNamespaces(stdio: [StdioChoice, StdioChoice, St
   let child: ChildProcess;
   try {
     try {
-      unshare(INIT_NAMESPACE_FLAGS);
+      unshare(netns.kind === 'new' ? INIT_NAMESPACE_FLAGS : INIT_NAMESPACE_FLAGS & ~CLONE.NEWNET);
+      // Our net namespace is restored by returnHome with the others.
+      if (netns.kind === 'join') setns(netns.fd, CLONE.NEWNET, 'the network namespace of --network container:');
     } catch (err) {
       if (err instanceof SysError && err.code === 'EPERM') throw err.withHint('Creating namespaces needs root (CAP_SYS_ADMIN): run tsbox as root, e.g. with sudo.');
       throw err;

@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { IFF_UP } from '../sys/netlink-constants.js';
 import { UsageError } from '../errors.js';
 import type { NetContext } from './context.js';
-import { checkNetworkName, listNetworks, type NetworkDef, readLeases, readNetwork, removeNetworkDef, withNetworkLock, withTableLock, writeNetwork } from './ipam/store.js';
+import { checkNetworkName, listNetworks, type NetworkDef, readLeases, readNetwork, removeLeaseDir, removeNetworkDef, withNetworkLock, withTableLock, writeNetwork } from './ipam/store.js';
 import { lastUserRemovesBridge, reclaimDeadLeases } from './release.js';
 import { checkSubnet, type HostRoute, ipToNum, numToIp, overlaps, parseCidr } from './ipam/subnet.js';
 import { createBridge, enableForwarding, findLink, hostClient, listLinks, listRoutes, withClient } from './links.js';
@@ -62,6 +62,16 @@ export interface CreateNetwork {
 /** A new network definition; nothing on the host changes until a container attaches. */
 export function createNetwork(ctx: NetContext, req: CreateNetwork, routes = hostRoutes(ctx)): NetworkDef {
   checkNetworkName(req.name);
+  try {
+    return defineUnderLock(ctx, req, routes);
+  } catch (err) {
+    // The lock file made a lease directory: a refused network leaves nothing behind.
+    if (!readNetwork(ctx.paths, req.name)) removeLeaseDir(ctx.paths, req.name);
+    throw err;
+  }
+}
+
+function defineUnderLock(ctx: NetContext, req: CreateNetwork, routes: HostRoute[]): NetworkDef {
   return withNetworkLock(ctx.paths, req.name, () => {
     if (readNetwork(ctx.paths, req.name)) throw new UsageError(`network ${req.name} already exists`, { step: 'network create', hint: 'Choose another name or remove it first.' });
     const others = listNetworks(ctx.paths);

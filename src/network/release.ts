@@ -5,7 +5,7 @@
  */
 import type { NetContext } from './context.js';
 import { flushConntrackFor } from './conntrack/flush.js';
-import { type Lease, readLeases, removeLease, removeLeaseDir, deadLeases, leaseIsOwnedBy, type NetPaths, withNetworkLock, withTableLock } from './ipam/store.js';
+import { type Lease, readLeases, removeLease, removeLeaseDir, deadLeases, ownedLease, type NetPaths, withNetworkLock, withTableLock } from './ipam/store.js';
 import { deleteLink, hostClient, withClient } from './links.js';
 import { applyNft } from './nft/apply.js';
 import { deleteTableText, listTableText, removeNetworkText, removePortsText } from './nft/ruleset.js';
@@ -26,8 +26,9 @@ export function releaseNetworkResource(ctx: NetContext, record: NetworkResource)
     case 'lease':
       paths.leases = r.leases;
       withNetworkLock(paths, r.network, () => {
-        if (!leaseIsOwnedBy(paths, r.network, r.ip, r.containerId)) return;
-        forgetFlows(ctx, r.ip);
+        const lease = ownedLease(paths, r.network, r.ip, r.containerId);
+        if (!lease) return;
+        if (lease.ports.length > 0) forgetFlows(ctx, r.ip);
         removeLease(paths, r.network, r.ip, r.containerId);
       });
       return;
@@ -68,7 +69,7 @@ export function reclaimDeadLeases(ctx: NetContext, network: string): Lease[] {
   for (const l of dead) {
     if (l.ports.length > 0) ctx.nft.run(removePortsText(ctx.table, l.ports)); // best effort: the add-then-delete refuses others' elements
     withClient(hostClient(netlinkTrace(ctx.trace)), (c) => deleteLink(c, l.hostVeth));
-    forgetFlows(ctx, l.ip);
+    if (l.ports.length > 0) forgetFlows(ctx, l.ip);
     removeLease(ctx.paths, network, l.ip, l.owner.containerId);
   }
   return dead;
@@ -76,8 +77,12 @@ export function reclaimDeadLeases(ctx: NetContext, network: string): Lease[] {
 
 /**
  * Before an address goes back to the pool, the host's conntrack entries that involve it go
- * too (trap 5): else a reused address or port inherits the old NAT decisions. Best effort: a
- * host without conntrack has nothing to forget.
+ * too (trap 5): else a reused address or port inherits the old NAT decisions. Only for a
+ * lease that published ports: without a published port no DNAT decision can point at the
+ * address, and the other entries that involve it (its own masqueraded flows, plain traffic
+ * on the bridge) hold no decision a new owner of the address could inherit wrongly. The dump
+ * costs 10-40 ms (the kernel walks its whole table), so a plain container skips it.
+ * Best effort: a host without conntrack has nothing to forget.
  */
 function forgetFlows(ctx: NetContext, ip: string): void {
   try {

@@ -15,6 +15,8 @@ export interface OwnerRecord {
   id: string;
   pid: number;
   cgroup: string | null;
+  /** The network's resource records (network/resources.ts): gc releases them when the owner died. */
+  network?: unknown[];
 }
 
 export interface ContainerDir {

@@ -80,6 +80,8 @@ export async function reclaimDeadRuns(root: string, log: Logger, { warnFailures 
       if (!tryFlock(lockFd, true)) continue; // its owner is alive
       const reclaimed = await reclaimOne(name, report, warn, async () => {
         const owner = readOwner(join(dir, 'owner.json'));
+        // The network first: its veth, published ports and lease (network/container-network.ts).
+        if (owner?.network?.length) await releaseDeadRunNetwork(owner.network, log);
         if (owner?.cgroup) {
           await openContainerCgroup(owner.cgroup, log).destroy();
           removeEmptyDefaultParent(owner.cgroup, log);
@@ -123,6 +125,18 @@ function openLock(path: string): number | 'missing' {
     return openSync(path, 'r');
   } catch {
     return 'missing';
+  }
+}
+
+/** Loaded only when a killed run had a network: most commands never load the network code. */
+async function releaseDeadRunNetwork(records: unknown[], log: Logger): Promise<void> {
+  const [{ releaseContainerNetwork }, { netContext }, { networkResourceSchema }] = await Promise.all([
+    import('../network/container-network.js'), import('../network/context.js'), import('../network/resources.js'),
+  ]);
+  try {
+    releaseContainerNetwork(netContext(), records.map((r) => networkResourceSchema.parse(r)));
+  } catch (err) {
+    log.warn({ err: (err as Error).message }, 'could not release the network of a killed run');
   }
 }
 

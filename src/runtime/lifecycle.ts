@@ -73,7 +73,7 @@ export async function runTracked(spec: RunSpec, log: Logger, opts: TrackedRunOpt
       outputLog: spec.keep ? entry.paths : undefined,
       abort: opts.abort,
       onStarted: (s) => {
-        entry.update({ status: 'running', pid: s.pid, ownerPid: process.pid, startedAt: new Date().toISOString(), cgroup: s.cgroup, imageDigest: s.imageDigest });
+        entry.update({ status: 'running', pid: s.pid, ownerPid: process.pid, startedAt: new Date().toISOString(), cgroup: s.cgroup, imageDigest: s.imageDigest, ports: s.ports.map(({ proto, hostIp, hostPort, containerPort }) => ({ proto, ...(hostIp ? { hostIp } : {}), hostPort, containerPort })), ip: s.ip });
         opts.onStarted?.(s.pid);
       },
     });

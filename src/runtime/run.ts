@@ -12,6 +12,8 @@
  *             cgroup move (an RCU grace period) overlap the work below
  *   reclaim   leftovers of runs whose tsbox was killed (SIGKILL leaves no chance to clean)
  *   rootfs    extracted (or found in the cache) as the overlay's lower layer
+ *   network   the init's net namespace gets its network (network/container-network.ts):
+ *             records in the owner record for gc, resolv.conf/hosts for the /etc files
  *   plan      sent to the init: mounts, pivot_root, identity, credentials, command
  *   exec      the init becomes the command; from here, signals are forwarded to it
  *   wait      exit status (128+N for a signal), resource stats, then cleanup
@@ -28,10 +30,17 @@ import { asTsboxError, TsboxError } from '../errors.js';
 import { prepareImage } from '../image/index.js';
 import type { InitMessage, InitPlan } from '../init/protocol.js';
 import type { Logger } from '../log.js';
-import { hostnameFile, hostsFile, resolvConfFile } from '../mounts/etc-files.js';
+import { hostnameFile } from '../mounts/etc-files.js';
+import { giveContainerNetwork, type GivenNetwork } from '../network/container-network.js';
+import { ownNetns } from '../network/container-network-config.js';
+import { netContext } from '../network/context.js';
+import { describeTrace } from '../network/trace.js';
+import { RESOLVED_UPSTREAM } from '../network/resolv.js';
+import { closeFd, openNetns } from '../network/links.js';
+import { StateStore } from './state/store.js';
 import { planMounts } from '../mounts/plan.js';
 import { takeEarlyInit } from '../namespaces/early-init.js';
-import { spawnInitInNamespaces } from '../namespaces/spawn-init.js';
+import { spawnInitInNamespaces, type InitNetns } from '../namespaces/spawn-init.js';
 import { describeSecurityPlan } from '../security/index.js';
 import type { RunSpec } from '../spec/run-spec.js';
 import { CleanupStack } from './cleanup.js';
@@ -56,6 +65,8 @@ export interface RunResult {
   oomKilled: boolean;
   /** Resource use read from the container's cgroup just before it was removed; null where not measured (every field without a cgroup). */
   stats: CgroupStats;
+  /** eth0's bytes at exit; null where not measured (--network none, host, container:). */
+  network: { rxBytes: number; txBytes: number } | null;
   wallMs: number;
 }
 
@@ -64,6 +75,9 @@ export interface StartedContainer {
   pid: number;
   cgroup: string | null;
   imageDigest: string | null;
+  /** Published ports (host -> container) and the container's address, for ps, port and inspect. */
+  ports: { proto: string; hostIp?: string; hostPort: number; containerPort: number }[];
+  ip: string | null;
 }
 
 export interface RunHooks {
@@ -140,7 +154,8 @@ async function startAndWait(spec: RunSpec, log: Logger, cleanup: CleanupStack, s
   const initStdio = relay?.stdio ?? outputLog?.stdio ?? spec.stdio;
 
   const traceInit = (m: Extract<InitMessage, { t: 'trace' }>) => log.debug({ step: m.step, init: true }, m.detail ?? m.step);
-  const { init: earlyInit, group: earlyGroup } = takeStartupInit(initStdio, cleanup, log, traceInit);
+  // The early init was born in a new net namespace: it fits none and bridge only.
+  const { init: earlyInit, group: earlyGroup } = takeStartupInit(initStdio, cleanup, log, traceInit, ownNetns(spec.network.mode));
 
   // Before any process starts: a limit this host cannot enforce is refused here.
   const cgroup: ContainerCgroup | null = await step('create cgroup', () => createContainerCgroup({ id: spec.shortId, parent: spec.cgroup.parent, limits: spec.cgroup.limits, log, adopt: earlyGroup?.path }));
@@ -150,7 +165,7 @@ async function startAndWait(spec: RunSpec, log: Logger, cleanup: CleanupStack, s
   });
   await dir.recordOwner({ id: spec.id, pid: process.pid, cgroup: cgroup?.path ?? null });
 
-  const init = earlyInit ?? (await step('spawn init', async () => new InitConnection(await spawnInitInNamespaces(initStdio), traceInit)));
+  const init = earlyInit ?? (await step('spawn init', async () => new InitConnection(await spawnWithNetns(spec, initStdio), traceInit)));
   if (init !== earlyInit) deferInitRelease(cleanup, init);
   interrupts.onInterrupt(() => init.child.kill('SIGKILL'));
   const copied = outputLog?.start();
@@ -182,10 +197,20 @@ async function startAndWait(spec: RunSpec, log: Logger, cleanup: CleanupStack, s
   }));
   interrupts.check();
 
+  // The network: attached in the init's namespace, owned by this process (the monitor with -d),
+  // recorded for gc (a SIGKILLed tsbox's veth, ports and lease go with the next command).
+  const net: GivenNetwork = await step('attach network', () => giveContainerNetwork(
+    () => netContext(spec.debug ? { trace: (e) => log.debug({ step: 'attach network' }, describeTrace(e)) } : {}),
+    spec.network, { id: spec.id, name: spec.name ?? spec.shortId, hostname: spec.hostname }, init.pid, process.pid,
+    { resolvConf: readOptional('/etc/resolv.conf'), upstream: readOptional(RESOLVED_UPSTREAM) }));
+  cleanup.defer('network', () => net.release(init.child.exitCode !== null || init.child.signalCode !== null));
+  if (net.resources.length > 0) await dir.recordOwner({ id: spec.id, pid: process.pid, cgroup: cgroup?.path ?? null, network: net.resources });
+  interrupts.check();
+
   await step('write /etc files', () => Promise.all([
     writeFile(paths.etc.hostname, hostnameFile(spec.hostname)),
-    writeFile(paths.etc.hosts, hostsFile(spec.hostname)),
-    writeFile(paths.etc.resolvConf, resolvConfFile(readOptional('/etc/resolv.conf'))),
+    writeFile(paths.etc.hosts, net.etc.hosts),
+    writeFile(paths.etc.resolvConf, net.etc.resolvConf),
   ]));
 
   await joinedCgroup;
@@ -221,7 +246,7 @@ async function startAndWait(spec: RunSpec, log: Logger, cleanup: CleanupStack, s
   // The command runs: from now on signals go to it instead of aborting the run.
   interrupts.forwardTo(init.child);
   log.debug({ pid: init.pid }, 'container started');
-  hooks.onStarted?.({ pid: init.pid, cgroup: cgroup?.path ?? null, imageDigest: image.digest });
+  hooks.onStarted?.({ pid: init.pid, cgroup: cgroup?.path ?? null, imageDigest: image.digest, ports: net.ports, ip: net.ip });
   const relayed = terminal?.relay(outputLog ? (data) => outputLog.record(data) : undefined);
   const exit = await init.exited;
   if (relayed) await drainAfterExit(relayed);
@@ -231,8 +256,9 @@ async function startAndWait(spec: RunSpec, log: Logger, cleanup: CleanupStack, s
   const wallMs = performance.now() - started;
   const stats = cgroup ? cgroup.readStats() : UNMEASURED;
   const oomKilled = cgroup ? cgroup.oomKilled() : false;
+  const netBytes = net.bytes();
   const exitCode = exit.code ?? 128 + (osConstants.signals[exit.signal!] ?? 0);
-  return { id: spec.id, exitCode, signal: exit.signal, oomKilled, stats, wallMs };
+  return { id: spec.id, exitCode, signal: exit.signal, oomKilled, stats, network: netBytes, wallMs };
 }
 
 /**
@@ -240,8 +266,9 @@ async function startAndWait(spec: RunSpec, log: Logger, cleanup: CleanupStack, s
  * container's id (namespaces/early-init.ts), when they fit this run; the group, taken either
  * way, is removed at the end unless the run adopted it as the container's.
  */
-function takeStartupInit(stdio: RunSpec['stdio'], cleanup: CleanupStack, log: Logger, trace: (m: Extract<InitMessage, { t: 'trace' }>) => void): { init: InitConnection | null; group: EarlyGroup | null } {
-  const early = takeEarlyInit(stdio);
+function takeStartupInit(stdio: RunSpec['stdio'], cleanup: CleanupStack, log: Logger, trace: (m: Extract<InitMessage, { t: 'trace' }>) => void, fits: boolean): { init: InitConnection | null; group: EarlyGroup | null } {
+  // A stdio no run asks for makes the slot kill the init and hand over its group only.
+  const early = takeEarlyInit(fits ? stdio : [-1, -1, -1]);
   const group = early?.group ?? null;
   if (group) cleanup.defer('early cgroup', () => removeEarlyGroup(group));
   if (!early?.init) return { init: null, group };
@@ -266,6 +293,21 @@ function deferInitRelease(cleanup: CleanupStack, init: InitConnection): void {
     if (init.child.exitCode === null && init.child.signalCode === null) init.child.kill('SIGKILL');
     await init.exited;
   });
+}
+
+/** --network host: the host's net namespace; container:NAME: that container's, by its init's pid. */
+async function spawnWithNetns(spec: RunSpec, stdio: RunSpec['stdio']) {
+  const mode = spec.network.mode;
+  if (mode.kind === 'host') return spawnInitInNamespaces(stdio, { kind: 'host' });
+  if (mode.kind !== 'container') return spawnInitInNamespaces(stdio);
+  const target = new StateStore(spec.stateDir).resolve(mode.name);
+  if (target.status !== 'running' || target.pid === null) throw new TsboxError(`container ${mode.name} is not running`, { step: 'network', hint: 'Start it first: --network container:NAME joins a running container\'s network.' });
+  const fd = openNetns(target.pid);
+  try {
+    return await spawnInitInNamespaces(stdio, { kind: 'join', fd } satisfies InitNetns);
+  } finally {
+    closeFd(fd);
+  }
 }
 
 function readOptional(path: string): string | null {

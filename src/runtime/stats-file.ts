@@ -89,6 +89,6 @@ export function writeStatsFile(path: string, text: string): void {
  */
 export function writeStatsReport(spec: RunSpec, result: RunResult): void {
   if (!spec.report.statsFile) return;
-  const record = { id: result.id, exitCode: result.exitCode, oomKilled: result.oomKilled, ...statsRecord(result.stats, result.wallMs) };
+  const record = { id: result.id, exitCode: result.exitCode, oomKilled: result.oomKilled, ...statsRecord(result.stats, result.wallMs), netRxBytes: result.network?.rxBytes ?? null, netTxBytes: result.network?.txBytes ?? null };
   writeStatsFile(spec.report.statsFile, `${JSON.stringify(record, null, 2)}\n`);
 }

@@ -24,6 +24,9 @@ export interface StatsRow {
   memoryBytes: number | null;
   memoryLimitBytes: number | null;
   memoryPercent: number | null;
+  /** eth0's bytes (network/links.ts linkStats); null where not measured (--network none, host, container:). */
+  netRxBytes: number | null;
+  netTxBytes: number | null;
   pids: number | null;
 }
 
@@ -35,18 +38,18 @@ export function cpuPercent(prev: StatsSample | null, next: StatsSample): number 
   return Math.max(0, ((next.cpuUsageUs - prev.cpuUsageUs) / wallUs) * 100);
 }
 
-export function statsRow(id: string, name: string, prev: StatsSample | null, next: StatsSample): StatsRow {
+export function statsRow(id: string, name: string, prev: StatsSample | null, next: StatsSample, net: { rxBytes: number; txBytes: number } | null = null): StatsRow {
   const memoryPercent = next.memoryBytes !== null && next.memoryLimitBytes ? (next.memoryBytes / next.memoryLimitBytes) * 100 : null;
-  return { id, name, cpuPercent: cpuPercent(prev, next), memoryBytes: next.memoryBytes, memoryLimitBytes: next.memoryLimitBytes, memoryPercent, pids: next.pids };
+  return { id, name, cpuPercent: cpuPercent(prev, next), memoryBytes: next.memoryBytes, memoryLimitBytes: next.memoryLimitBytes, memoryPercent, netRxBytes: net?.rxBytes ?? null, netTxBytes: net?.txBytes ?? null, pids: next.pids };
 }
 
 const pct = (v: number | null) => (v === null ? NOT_MEASURED : `${v.toFixed(2)}%`);
 const bytes = (v: number | null) => (v === null ? NOT_MEASURED : formatBytes(v));
 
 export function formatStatsTable(rows: readonly StatsRow[]): string {
-  const table = [['CONTAINER ID', 'NAME', 'CPU %', 'MEM USAGE / LIMIT', 'MEM %', 'PIDS']];
+  const table = [['CONTAINER ID', 'NAME', 'CPU %', 'MEM USAGE / LIMIT', 'MEM %', 'NET I/O', 'PIDS']];
   for (const r of rows) {
-    table.push([r.id.slice(0, 12), r.name, pct(r.cpuPercent), `${bytes(r.memoryBytes)} / ${bytes(r.memoryLimitBytes)}`, pct(r.memoryPercent), r.pids === null ? NOT_MEASURED : String(r.pids)]);
+    table.push([r.id.slice(0, 12), r.name, pct(r.cpuPercent), `${bytes(r.memoryBytes)} / ${bytes(r.memoryLimitBytes)}`, pct(r.memoryPercent), r.netRxBytes === null || r.netTxBytes === null ? NOT_MEASURED : `${bytes(r.netRxBytes)} / ${bytes(r.netTxBytes)}`, r.pids === null ? NOT_MEASURED : String(r.pids)]);
   }
   const widths = table[0]!.map((_, i) => Math.max(...table.map((row) => row[i]!.length)));
   return table.map((row) => row.map((cell, i) => (i === row.length - 1 ? cell : cell.padEnd(widths[i]! + 3))).join('').trimEnd()).join('\n');

@@ -10,6 +10,29 @@ import { parseCpuStat, parseSingleValue } from '../cgroups/stats.js';
 import { silentLogger } from '../log.js';
 import { parseLimit, type StatsSample } from './stats-table.js';
 
+/**
+ * eth0's bytes of a running container with an address of its own (bridge or a user network);
+ * null otherwise (none, host, container:, or it exited meanwhile). Loads the network code
+ * only then.
+ */
+export async function sampleNetwork(r: { pid: number | null; ip?: string | null }): Promise<{ rxBytes: number; txBytes: number } | null> {
+  if (r.pid === null || !r.ip) return null;
+  const { openNetns, linkStats, closeFd } = await import('../network/links.js');
+  let fd: number;
+  try {
+    fd = openNetns(r.pid);
+  } catch {
+    return null;
+  }
+  try {
+    return linkStats(fd, 'eth0');
+  } catch {
+    return null;
+  } finally {
+    closeFd(fd);
+  }
+}
+
 export function sampleCgroup(path: string | null): StatsSample | null {
   if (path === null) return null;
   const read = (file: string) => {

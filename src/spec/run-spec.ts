@@ -25,6 +25,8 @@ import { stateDirFor } from '../runtime/state/store.js';
 import { checkStatsFile } from '../runtime/stats-file.js';
 import { mergeLabels, parseLabel, parseLabelFile } from './labels.js';
 import { parseLogOpts, type LogLimits } from './log-opts.js';
+import { checkNetworkConfig, defaultNetwork, parseNetworkMode, type ContainerNetworkConfig } from '../network/container-network-config.js';
+import { DEFAULT_PATHS, readNetwork } from '../network/ipam/store.js';
 
 export const DEFAULT_ROOT = '/var/lib/tsbox';
 export const DEFAULT_PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
@@ -70,6 +72,8 @@ export interface RunSpec {
   labels: Record<string, string>;
   /** --log-opt: size limit and rotation of a kept container's log (runtime/container-log.ts). */
   logLimits: LogLimits;
+  /** --network and its flags, checked (network/container-network-config.ts). */
+  network: ContainerNetworkConfig;
 }
 
 /** The state root: --root, else $TSBOX_ROOT, else /var/lib/tsbox. Two roots never share state. */
@@ -166,6 +170,20 @@ export async function buildRunSpec(options: RunOptions, hostEnv: NodeJS.ProcessE
   for (const file of o.labelFiles) labelsFromFiles.push(...parseLabelFile(await readUserFile(file, '--label-file'), file));
   const labels = mergeLabels(labelsFromFiles, o.labels.map((l) => parseLabel(l)));
   const logLimits = parseLogOpts(o.logOpts);
+  const network: ContainerNetworkConfig = {
+    mode: parseNetworkMode(o.network ?? defaultNetwork(o.publish.length > 0 || o.publishAll)),
+    aliases: o.networkAliases,
+    publish: o.publish,
+    publishAll: o.publishAll,
+    ...(o.ip !== undefined ? { ip: o.ip } : {}),
+    ...(o.macAddress !== undefined ? { mac: o.macAddress } : {}),
+    dns: o.dns,
+    dnsSearch: o.dnsSearch,
+    dnsOptions: o.dnsOptions,
+    addHosts: o.addHosts,
+  };
+  // Networks are host-wide (not per --root): /var/lib/tsbox-net, see docs/networking.md.
+  checkNetworkConfig(network, (name) => readNetwork(DEFAULT_PATHS, name));
   // Only a kept container has a log: accepting the flag elsewhere would silently do nothing.
   if (o.logOpts.length > 0 && !o.detach && o.name === undefined) throw new UsageError('--log-opt needs -d or --name: only a kept container has a log', { hint: 'Add --name NAME to keep its log, or drop --log-opt.' });
 
@@ -198,6 +216,7 @@ export async function buildRunSpec(options: RunOptions, hostEnv: NodeJS.ProcessE
     init: o.init,
     labels,
     logLimits,
+    network,
   };
 }
 

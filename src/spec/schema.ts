@@ -52,6 +52,18 @@ export const runOptionsSchema = z
     // Devices (docker's flags): nodes for host devices, and rules of the device policy.
     devices: z.array(z.string()).default([]),
     deviceCgroupRules: z.array(z.string()).default([]),
+    // Networking (docker's flags; network/container-network.ts). Default none: see docs/networking.md.
+    /** Unset: none, or bridge when -p/-P is given (network/container-network-config.ts defaultNetwork). */
+    network: z.string().min(1).optional(),
+    networkAliases: z.array(z.string()).default([]),
+    publish: z.array(z.string()).default([]),
+    publishAll: z.boolean().default(false),
+    ip: z.string().optional(),
+    macAddress: z.string().optional(),
+    dns: z.array(z.string()).default([]),
+    dnsSearch: z.array(z.string()).default([]),
+    dnsOptions: z.array(z.string()).default([]),
+    addHosts: z.array(z.string()).default([]),
     /** Print a one-line resource summary at exit; write it as JSON to statsFile. */
     stats: z.boolean().default(false),
     statsFile: z.string().optional(),

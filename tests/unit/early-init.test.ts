@@ -17,6 +17,12 @@ describe('wantsEarlyInit', () => {
     expect(stdioOf(wantsEarlyInit(['run', 'r.tar', 'sh'], true, true))).toEqual(['ignore', 'ignore', 'ignore']);
   });
 
+  it('does not with --network host or container:NAME: the early init is born in a new net namespace', () => {
+    expect(wantsEarlyInit(['run', '--network', 'host', 'r.tar', 'true'], false)).toBeNull();
+    expect(wantsEarlyInit(['run', '--network=container:db', 'r.tar', 'true'], false)).toBeNull();
+    expect(stdioOf(wantsEarlyInit(['run', '--network', 'bridge', 'r.tar', 'true'], false))).toEqual(['inherit', 'inherit', 'inherit']);
+  });
+
   it('does not for other commands, -d or --help', () => {
     expect(wantsEarlyInit(['ps'], false)).toBeNull();
     expect(wantsEarlyInit([], false)).toBeNull();

@@ -40,10 +40,10 @@ describe('stats', () => {
   it('rows and the table', () => {
     const row = statsRow('f'.repeat(64), 'web', sample(0, 0), sample(1000, 250_000));
     expect(row).toMatchObject({ cpuPercent: 25, memoryPercent: 25, pids: 3 });
-    const table = formatStatsTable([row, { ...row, name: 'x', cpuPercent: null, memoryBytes: null, memoryPercent: null, pids: null }]).split('\n');
-    expect(table[0]).toMatch(/^CONTAINER ID\s+NAME\s+CPU %\s+MEM USAGE \/ LIMIT\s+MEM %\s+PIDS$/);
-    expect(table[1]).toMatch(/^ffffffffffff\s+web\s+25\.00%\s+50MiB \/ 200MiB\s+25\.00%\s+3$/);
-    expect(table[2]).toMatch(/n\/a\s+n\/a \/ 200MiB\s+n\/a\s+n\/a$/);
+    const table = formatStatsTable([{ ...row, netRxBytes: 2048, netTxBytes: 1024 }, { ...row, name: 'x', cpuPercent: null, memoryBytes: null, memoryPercent: null, pids: null }]).split('\n');
+    expect(table[0]).toMatch(/^CONTAINER ID\s+NAME\s+CPU %\s+MEM USAGE \/ LIMIT\s+MEM %\s+NET I\/O\s+PIDS$/);
+    expect(table[1]).toMatch(/^ffffffffffff\s+web\s+25\.00%\s+50MiB \/ 200MiB\s+25\.00%\s+2\.0KiB \/ 1\.0KiB\s+3$/);
+    expect(table[2]).toMatch(/n\/a\s+n\/a \/ 200MiB\s+n\/a\s+n\/a\s+n\/a$/);
   });
   it('memory.max: "max" is the host memory', () => {
     expect(parseLimit('max\n', 99)).toBe(99);

@@ -7,7 +7,8 @@ import { decideTty } from '../tty-choice.js';
 // isatty(), not process.stdout.isTTY: creating Node's stdio streams makes a pipe non-blocking,
 // and the container shares that pipe (its writes would fail with EAGAIN).
 import { isatty } from 'node:tty';
-import { formatStatsLine } from '../../cgroups/index.js';
+import { formatStatsLine, NOT_MEASURED } from '../../cgroups/index.js';
+import { formatBytes } from '../../cgroups/size.js';
 import { addFlags } from '../options.js';
 import { ALL_RUN_FLAGS, flagsToRunOptions } from '../run-flags.js';
 import { writeLine } from '../render-error.js';
@@ -43,7 +44,7 @@ export function runCommand(): Command {
         const limit = options.memory !== undefined ? ` (memory limit ${options.memory})` : '';
         writeLine(2, `tsbox: the container was killed by the kernel's OOM killer${limit}. Raise --memory, or make the job use less memory.`);
       }
-      if (options.stats) writeLine(2, `tsbox: ${formatStatsLine(result.stats, result.wallMs)}`);
+      if (options.stats) writeLine(2, `tsbox: ${formatStatsLine(result.stats, result.wallMs)}, ${result.network ? `net rx ${formatBytes(result.network.rxBytes)} tx ${formatBytes(result.network.txBytes)}` : `net ${NOT_MEASURED}`}`);
       process.exitCode = result.exitCode;
     });
   return addFlags(cmd, ALL_RUN_FLAGS);

@@ -3,7 +3,7 @@ import { Command, Option } from 'commander';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { UsageError } from '../../errors.js';
 import { isRunning, label } from '../../runtime/control.js';
-import { sampleCgroup } from '../../runtime/stats.js';
+import { sampleCgroup, sampleNetwork } from '../../runtime/stats.js';
 import { formatStatsTable, statsRow, type StatsRow, type StatsSample } from '../../runtime/stats-table.js';
 import { storeFor } from '../container-args.js';
 import { addCommonOptions, type CommonOptions } from '../options.js';
@@ -33,17 +33,17 @@ export function statsCommand(): Command {
       });
       const targets = () => (refs.length > 0 ? chosen : store.list().filter((r) => isRunning(store, r)));
       const previous = new Map<string, StatsSample>();
-      const sampleAll = () => {
+      const sampleAll = async () => {
         const rows: StatsRow[] = [];
         for (const r of targets()) {
           const s = sampleCgroup(r.cgroup);
           const stillRunning = isRunning(store, store.read(r.shortId) ?? r);
           if (!stillRunning && refs.length === 0) continue; // exited meanwhile: it leaves the list
           if (s === null) {
-            rows.push({ id: r.id, name: r.name ?? '', cpuPercent: null, memoryBytes: null, memoryLimitBytes: null, memoryPercent: null, pids: null });
+            rows.push({ id: r.id, name: r.name ?? '', cpuPercent: null, memoryBytes: null, memoryLimitBytes: null, memoryPercent: null, netRxBytes: null, netTxBytes: null, pids: null });
             continue;
           }
-          rows.push(statsRow(r.id, r.name ?? '', previous.get(r.id) ?? null, s));
+          rows.push(statsRow(r.id, r.name ?? '', previous.get(r.id) ?? null, s, await sampleNetwork(store.read(r.shortId) ?? r)));
           previous.set(r.id, s);
         }
         return rows;
@@ -52,9 +52,9 @@ export function statsCommand(): Command {
         if (flags.format === 'json') for (const row of rows) writeLine(1, JSON.stringify(row));
         else writeLine(1, `${clear ? '\x1b[2J\x1b[H' : ''}${formatStatsTable(rows)}`);
       };
-      sampleAll();
+      await sampleAll();
       await sleep(FIRST_INTERVAL_MS);
-      print(sampleAll(), false);
+      print(await sampleAll(), false);
       if (!flags.stream) return;
       // Until Ctrl-C (or SIGTERM): leave quietly, with status 0, as docker does.
       let stop = false;
@@ -64,7 +64,7 @@ export function statsCommand(): Command {
       const clear = process.stdout.isTTY === true;
       while (!stop) {
         await sleepUnless(STREAM_INTERVAL_MS, () => stop);
-        if (!stop) print(sampleAll(), clear);
+        if (!stop) print(await sampleAll(), clear);
       }
     });
   return addCommonOptions(cmd);

@@ -155,10 +155,16 @@ export function writeLease(paths: NetPaths, lease: Lease): void {
 }
 
 export function leaseIsOwnedBy(paths: NetPaths, network: string, ip: string, containerId: string): boolean {
+  return ownedLease(paths, network, ip, containerId) !== null;
+}
+
+/** The lease at `ip` if it is still `containerId`'s, else null. */
+export function ownedLease(paths: NetPaths, network: string, ip: string, containerId: string): Lease | null {
   try {
-    return leaseSchema.parse(JSON.parse(readFileSync(leasePath(paths, network, ip), 'utf8'))).owner.containerId === containerId;
+    const lease = leaseSchema.parse(JSON.parse(readFileSync(leasePath(paths, network, ip), 'utf8')));
+    return lease.owner.containerId === containerId ? lease : null;
   } catch {
-    return false;
+    return null;
   }
 }
 

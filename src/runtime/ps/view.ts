@@ -2,7 +2,7 @@
  * What `ps --format` templates see of a container: docker's field names and renderings
  * (docker/cli's ContainerContext), computed from the record. Pure.
  */
-import { describeStatus, humanDuration, type ContainerRecord } from '../state/record.js';
+import { describeStatus, formatPorts, humanDuration, type ContainerRecord } from '../state/record.js';
 import type { TemplateRow } from './template.js';
 
 /** Field -> table header, as docker prints them. Pid is tsbox's own (the host pid of PID 1). */
@@ -43,7 +43,7 @@ export function psRow(r: ContainerRecord, now: Date, opts: ViewOptions): Templat
     State: r.status,
     Labels: Object.keys(labels).sort().map((k) => `${k}=${labels[k]}`).join(','),
     Mounts: (opts.mounts ?? []).join(','),
-    Ports: '',
+    Ports: formatPorts(r.ports),
     Networks: '',
     Pid: r.pid === null ? '' : String(r.pid),
   };

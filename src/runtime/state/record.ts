@@ -37,6 +37,22 @@ export interface ContainerRecord {
   cgroup: string | null;
   /** --label KEY=VALUE (docker's container labels); absent in records written before labels existed. */
   labels?: Record<string, string>;
+  /** Published ports (-p), once the container runs; absent in records written before networking. */
+  ports?: PublishedPort[];
+  /** The container's address on its network (null with --network none, host, container:). */
+  ip?: string | null;
+}
+
+export interface PublishedPort {
+  proto: string;
+  hostIp?: string;
+  hostPort: number;
+  containerPort: number;
+}
+
+/** docker's rendering: "0.0.0.0:8080->80/tcp, 127.0.0.1:8081->80/tcp". */
+export function formatPorts(ports: readonly PublishedPort[] | undefined): string {
+  return (ports ?? []).map((p) => `${p.hostIp ?? '0.0.0.0'}:${p.hostPort}->${p.containerPort}/${p.proto}`).join(', ');
 }
 
 export const NAME_PATTERN = /^[a-zA-Z0-9][a-zA-Z0-9_.-]*$/;
@@ -109,7 +125,9 @@ export function humanDuration(ms: number): string {
 
 /** The `ps` table: fixed columns, like docker's. */
 export function formatPsTable(records: readonly ContainerRecord[], now: Date): string {
-  const rows = [['CONTAINER ID', 'NAME', 'COMMAND', 'CREATED', 'STATUS', 'PID']];
+  // PORTS only when some container publishes one: the table stays as it was for the rest.
+  const withPorts = records.some((r) => (r.ports ?? []).length > 0);
+  const rows = [['CONTAINER ID', 'NAME', 'COMMAND', 'CREATED', 'STATUS', 'PID', ...(withPorts ? ['PORTS'] : [])]];
   for (const r of records) {
     const command = JSON.stringify(r.command.join(' '));
     rows.push([
@@ -119,6 +137,7 @@ export function formatPsTable(records: readonly ContainerRecord[], now: Date): s
       `${humanDuration(now.getTime() - Date.parse(r.created))} ago`,
       describeStatus(r, now),
       r.pid === null ? '' : String(r.pid),
+      ...(withPorts ? [formatPorts(r.ports)] : []),
     ]);
   }
   const widths = rows[0]!.map((_, i) => Math.max(...rows.map((row) => row[i]!.length)));
