@@ -9,21 +9,23 @@ import { mkdir, rm, writeFile } from 'node:fs/promises';
 import { tryFlock } from '../sys/fd.js';
 import { TsboxError } from '../errors.js';
 import { containersDir, type ContainerPaths } from './paths.js';
-
-export interface OwnerRecord {
-  id: string;
-  pid: number;
-  cgroup: string | null;
-}
+import { serializeResourceRecord } from '../container/resource-record.js';
+import { withResource, type Resource } from '../container/resources.js';
 
 export interface ContainerDir {
   paths: ContainerPaths;
-  recordOwner(record: OwnerRecord): Promise<void>;
+  /** What the container holds so far, in order of acquisition (container/resources.ts). */
+  readonly resources: readonly Resource[];
+  /**
+   * Record a resource before (or as) it is acquired, so that gc finds it if we are killed
+   * right after: resources.json is rewritten whole, atomically (temp + rename).
+   */
+  recordResource(r: Resource): Promise<void>;
   /** Remove everything in the directory, then release the lock. */
   remove(): Promise<void>;
 }
 
-export async function createContainerDir(root: string, paths: ContainerPaths): Promise<ContainerDir> {
+export async function createContainerDir(root: string, id: string, paths: ContainerPaths): Promise<ContainerDir> {
   await mkdir(containersDir(root), { recursive: true, mode: 0o700 });
   // Built under a hidden name and renamed into place with its lock already held: a
   // concurrent gc must never see the run's directory with a lock it can take (it would
@@ -35,8 +37,15 @@ export async function createContainerDir(root: string, paths: ContainerPaths): P
     closeSync(lockFd);
     throw new TsboxError(`container directory ${building} is locked by another process`);
   }
+  let resources: Resource[] = [{ kind: 'container-dir', path: paths.dir }, { kind: 'overlay', upper: paths.upper, work: paths.work }];
+  const write = async (dir: string) => {
+    const temp = join(dir, `.${basename(paths.resources)}.tmp`);
+    await writeFile(temp, serializeResourceRecord({ version: 2, id, resources }), { mode: 0o600 });
+    renameSync(temp, join(dir, basename(paths.resources)));
+  };
   try {
     await Promise.all([paths.upper, paths.work, paths.merged].map((d) => mkdir(join(building, basename(d)), { mode: 0o755 })));
+    await write(building);
     renameSync(building, paths.dir);
   } catch (err) {
     closeSync(lockFd);
@@ -45,7 +54,13 @@ export async function createContainerDir(root: string, paths: ContainerPaths): P
   }
   return {
     paths,
-    recordOwner: (record) => writeFile(paths.owner, JSON.stringify(record)),
+    get resources() {
+      return resources;
+    },
+    async recordResource(r) {
+      resources = withResource(resources, r);
+      await write(paths.dir);
+    },
     async remove() {
       try {
         await rm(paths.dir, { recursive: true, force: true });

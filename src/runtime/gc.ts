@@ -7,12 +7,13 @@
 import { closeSync, openSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import { openContainerCgroup, removeEmptyDefaultParent } from '../cgroups/index.js';
 import { removeStaleEmptyGroups } from '../cgroups/early-group.js';
 import { gcImageTemps } from '../image/index.js';
 import type { Logger } from '../log.js';
 import { tryFlock } from '../sys/fd.js';
-import type { OwnerRecord } from './container-dir.js';
+import { hostReleasers } from '../container/release.js';
+import { migrateOwnerRecordV1, OWNER_RECORD_V1_FILE, parseResourceRecord, RESOURCE_RECORD_FILE, type ResourceRecord } from '../container/resource-record.js';
+import { describeResource, releaseAll } from '../container/resources.js';
 import { containersDir } from './paths.js';
 import { DEFAULT_ROOT } from '../spec/run-spec.js';
 import { StateStore, stateDirFor } from './state/store.js';
@@ -48,12 +49,18 @@ export async function reclaimDeadRuns(root: string, log: Logger): Promise<GcRepo
     }
     try {
       if (!tryFlock(lockFd, true)) continue; // its owner is alive
-      const owner = readOwner(join(dir, 'owner.json'));
-      if (owner?.cgroup) {
-        await openContainerCgroup(owner.cgroup, log).destroy();
-        removeEmptyDefaultParent(owner.cgroup, log);
+      // What it held, released by kind, newest first (container/resources.ts); the
+      // directory itself was recorded first, so it goes last.
+      let record: ResourceRecord | null;
+      try {
+        record = readResourceRecord(dir);
+      } catch (err) {
+        log.error({ container: name, err: (err as Error).message }, 'left in place: its record cannot be read');
+        continue;
       }
-      await rm(dir, { recursive: true, force: true });
+      const failures = await releaseAll(record?.resources ?? [{ kind: 'container-dir', path: dir }], hostReleasers(log));
+      for (const f of failures) log.error({ container: name, resource: describeResource(f.resource), err: f.error.message }, 'could not release a resource of a killed run; tsbox gc retries');
+      if (failures.length > 0) continue;
       report.containers.push(name);
       log.info({ container: name }, 'reclaimed the leftovers of a killed run');
     } finally {
@@ -85,9 +92,22 @@ function openLock(path: string): number | 'missing' {
   }
 }
 
-function readOwner(path: string): OwnerRecord | null {
+/**
+ * The directory's resource record: version 2, or the previous version's owner.json
+ * migrated. null when the run was killed before it wrote one (it then holds only its
+ * directory). A record this tsbox cannot read is an error, not a guess.
+ */
+function readResourceRecord(dir: string): ResourceRecord | null {
+  const current = readOptional(join(dir, RESOURCE_RECORD_FILE));
+  if (current !== null) return parseResourceRecord(current, join(dir, RESOURCE_RECORD_FILE));
+  const v1 = readOptional(join(dir, OWNER_RECORD_V1_FILE));
+  if (v1 !== null) return migrateOwnerRecordV1(v1, join(dir, OWNER_RECORD_V1_FILE), dir);
+  return null;
+}
+
+function readOptional(path: string): string | null {
   try {
-    return JSON.parse(readFileSync(path, 'utf8')) as OwnerRecord;
+    return readFileSync(path, 'utf8');
   } catch {
     return null;
   }

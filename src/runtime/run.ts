@@ -13,14 +13,21 @@
  *   reclaim   leftovers of runs whose tsbox was killed (SIGKILL leaves no chance to clean)
  *   rootfs    extracted (or found in the cache) as the overlay's lower layer
  *   plan      sent to the init: mounts, pivot_root, identity, credentials, command
- *   exec      the init becomes the command; from here, signals are forwarded to it
- *   wait      exit status (128+N for a signal), resource stats, then cleanup
+ *   created   the init did every step and is held before exec ({t:"created"}): the
+ *             container exists (OCI "created"); `tsbox create` stops here (hooks.holdUntilStart)
+ *   start     {t:"start"}: the init becomes the command; from here, signals are forwarded to it
+ *   wait      exit status (128+N for a signal), resource stats
+ *   delete    the cleanup stack unwinds; what the container dir recorded (container/resources.ts)
+ *             is released by kind, the same releases gc uses after a crash
+ *
+ * The four phases are the functions createPhase, startPhase, waitPhase and the unwind in
+ * runContainer; they share one cleanup stack so that a failure in any of them unwinds it all.
  */
 import { writeFile } from 'node:fs/promises';
 import { readFileSync } from 'node:fs';
 import { constants as osConstants } from 'node:os';
 import { isatty } from 'node:tty';
-import { createContainerCgroup, plannedCgroupPath, removeEmptyDefaultParent, UNMEASURED, type CgroupStats, type ContainerCgroup } from '../cgroups/index.js';
+import { createContainerCgroup, plannedCgroupPath, UNMEASURED, type CgroupStats, type ContainerCgroup } from '../cgroups/index.js';
 import { removeEarlyGroup, type EarlyGroup } from '../cgroups/early-group.js';
 import { applyDevicePolicy } from '../devices/index.js';
 import { linuxDevicePolicySys } from '../devices/linux.js';
@@ -35,6 +42,8 @@ import { spawnInitInNamespaces } from '../namespaces/spawn-init.js';
 import { describeSecurityPlan } from '../security/index.js';
 import type { RunSpec } from '../spec/run-spec.js';
 import { CleanupStack } from './cleanup.js';
+import { hostReleasers, processStartTime } from '../container/release.js';
+import { describeResource, releaseAll } from '../container/resources.js';
 import { createContainerDir } from './container-dir.js';
 import { reclaimDeadRuns } from './gc.js';
 import { InitConnection } from './init-connection.js';
@@ -73,6 +82,11 @@ export interface RunHooks {
   outputLog?: OutputLogPaths;
   /** The API's timeout or AbortSignal: once aborted, the run stops as if tsbox got SIGKILL. */
   abort?: AbortSignal;
+  /**
+   * `tsbox create`: called once the container is created (its init held before exec);
+   * the run starts it when this resolves. Absent for `tsbox run`: start follows at once.
+   */
+  holdUntilStart?: (created: { pid: number; cgroup: string | null; imageDigest: string | null }) => Promise<void>;
 }
 
 export async function runContainer(spec: RunSpec, log: Logger, hooks: RunHooks = {}): Promise<RunResult> {
@@ -81,7 +95,7 @@ export async function runContainer(spec: RunSpec, log: Logger, hooks: RunHooks =
   let result: RunResult | undefined;
   let failure: unknown;
   try {
-    result = await startAndWait(spec, log, cleanup, started, hooks);
+    result = await createStartWait(spec, log, cleanup, started, hooks);
   } catch (err) {
     failure = err;
   }
@@ -97,7 +111,8 @@ export async function runContainer(spec: RunSpec, log: Logger, hooks: RunHooks =
   return result!;
 }
 
-async function startAndWait(spec: RunSpec, log: Logger, cleanup: CleanupStack, started: number, hooks: RunHooks): Promise<RunResult> {
+/** OCI create (up to the init held before exec), then start and wait; the caller's unwind is delete. */
+async function createStartWait(spec: RunSpec, log: Logger, cleanup: CleanupStack, started: number, hooks: RunHooks): Promise<RunResult> {
   // Setup may be interrupted (Ctrl-C, SIGTERM): stop setting up, unwind, and exit 128+N.
   const interrupts = forwardSignals(log);
   cleanup.defer('signal handlers', () => interrupts.stop());
@@ -116,8 +131,18 @@ async function startAndWait(spec: RunSpec, log: Logger, cleanup: CleanupStack, s
   if (log.enabled('debug')) log.debug({ security: describeSecurityPlan(spec.security), limits: spec.cgroup.limits }, 'run spec');
 
   const paths = containerPaths(spec.root, spec.shortId);
-  const dir = await step('create container directory', () => createContainerDir(spec.root, paths));
-  cleanup.defer('container directory', () => dir.remove());
+  const dir = await step('create container directory', () => createContainerDir(spec.root, spec.id, paths));
+  // Delete: everything the directory recorded, released by kind, newest first (the same
+  // releases gc applies after a crash), then the directory and its lock.
+  const releasers = hostReleasers(log);
+  cleanup.defer('container resources', async () => {
+    try {
+      const failures = await releaseAll(dir.resources, releasers);
+      if (failures.length > 0) throw new Error(failures.map((f) => `${describeResource(f.resource)}: ${f.error.message}`).join('; '));
+    } finally {
+      await dir.remove();
+    }
+  });
 
   // Record the group we are about to create first: a tsbox killed between its mkdir and the
   // record below would otherwise leave a group gc cannot find (tests/integration/faults.test.ts).
@@ -127,7 +152,7 @@ async function startAndWait(spec: RunSpec, log: Logger, cleanup: CleanupStack, s
   } catch {
     // an invalid --cgroup-parent fails in the step below, with the step's name
   }
-  await dir.recordOwner({ id: spec.id, pid: process.pid, cgroup: planned });
+  if (planned !== null) await dir.recordResource({ kind: 'cgroup', path: planned });
 
   // -d or --name: the output goes into the container's log (and, in the foreground, where it always does).
   const outputLog = hooks.outputLog ? await step('open output log', () => openOutputLog(hooks.outputLog!, spec.stdio, spec.tty, spec.logLimits)) : null;
@@ -142,14 +167,15 @@ async function startAndWait(spec: RunSpec, log: Logger, cleanup: CleanupStack, s
 
   // Before any process starts: a limit this host cannot enforce is refused here.
   const cgroup: ContainerCgroup | null = await step('create cgroup', () => createContainerCgroup({ id: spec.shortId, parent: spec.cgroup.parent, limits: spec.cgroup.limits, log, adopt: earlyGroup?.path }));
-  if (cgroup) cleanup.defer('cgroup', async () => {
-    await cgroup.destroy();
-    removeEmptyDefaultParent(cgroup.path, log);
-  });
-  await dir.recordOwner({ id: spec.id, pid: process.pid, cgroup: cgroup?.path ?? null });
+  // Released with the other recorded resources (above), by its kind's release.
+  if (cgroup) await dir.recordResource({ kind: 'cgroup', path: cgroup.path });
 
   const init = earlyInit ?? (await step('spawn init', async () => new InitConnection(await spawnInitInNamespaces(initStdio), traceInit)));
   if (init !== earlyInit) deferInitRelease(cleanup, init);
+  // The init is the container's process while created (held) and running: recorded so that
+  // `rm` of a created container, or gc, can kill exactly it (its start time guards the pid).
+  const initStart = processStartTime(init.pid);
+  if (initStart !== null) await dir.recordResource({ kind: 'process', role: 'init', pid: init.pid, startTime: initStart });
   interrupts.onInterrupt(() => init.child.kill('SIGKILL'));
   const copied = outputLog?.start();
   const relayedStdio = relay?.start();
@@ -203,13 +229,46 @@ async function startAndWait(spec: RunSpec, log: Logger, cleanup: CleanupStack, s
   // -t: the init asks for the pty once the container's devpts is mounted (see runtime/terminal.ts).
   const terminal = spec.tty ? await step('allocate terminal', () => openContainerTerminal(init)) : null;
   if (terminal) cleanup.defer('terminal', () => terminal.close());
-  await step('set up container', () => init.expectExec());
+  await step('set up container', () => init.expectCreated());
   interrupts.check();
+  const created: CreatedContainer = { init, cgroup, imageDigest: image.digest, terminal, outputLog, copied, relayedStdio, interrupts };
+  log.debug({ pid: init.pid }, 'container created');
+  if (hooks.holdUntilStart) {
+    await step('wait for start', () => hooks.holdUntilStart!({ pid: init.pid, cgroup: cgroup?.path ?? null, imageDigest: image.digest }));
+    interrupts.check();
+  }
+  await startPhase(created, step, hooks, log);
+  return waitPhase(spec, created, started);
+}
 
+/** What the create phase hands to start and wait. */
+interface CreatedContainer {
+  init: InitConnection;
+  cgroup: ContainerCgroup | null;
+  imageDigest: string | null;
+  terminal: Awaited<ReturnType<typeof openContainerTerminal>> | null;
+  outputLog: Awaited<ReturnType<typeof openOutputLog>> | null;
+  copied: Promise<void> | undefined;
+  relayedStdio: Promise<void> | undefined;
+  interrupts: SignalRouting;
+}
+
+type Step = <T>(name: string, fn: () => T | Promise<T>) => Promise<T>;
+
+/** OCI start: release the held init; it execs the command. */
+async function startPhase(c: CreatedContainer, step: Step, hooks: RunHooks, log: Logger): Promise<void> {
+  c.init.start();
+  await step('start container', () => c.init.expectExec());
+  c.interrupts.check();
   // The command runs: from now on signals go to it instead of aborting the run.
-  interrupts.forwardTo(init.child);
-  log.debug({ pid: init.pid }, 'container started');
-  hooks.onStarted?.({ pid: init.pid, cgroup: cgroup?.path ?? null, imageDigest: image.digest });
+  c.interrupts.forwardTo(c.init.child);
+  log.debug({ pid: c.init.pid }, 'container started');
+  hooks.onStarted?.({ pid: c.init.pid, cgroup: c.cgroup?.path ?? null, imageDigest: c.imageDigest });
+}
+
+/** Wait for the command's end, drain its output, read what it used. */
+async function waitPhase(spec: RunSpec, c: CreatedContainer, started: number): Promise<RunResult> {
+  const { init, cgroup, terminal, outputLog, copied, relayedStdio } = c;
   const relayed = terminal?.relay(outputLog ? (data) => outputLog.record(data) : undefined);
   const exit = await init.exited;
   if (relayed) await drainAfterExit(relayed);
