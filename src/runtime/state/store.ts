@@ -20,6 +20,7 @@ import { closeSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, 
 import { join } from 'node:path';
 import { TsboxError, UsageError } from '../../errors.js';
 import { tryFlock, unflock } from '../../sys/fd.js';
+import { parseStateRecord } from '../../container/state-record.js';
 import { markOwnerGone, nameTaken, resolveRef, type ContainerRecord } from './record.js';
 
 export const DEFAULT_STATE_DIR = '/run/tsbox';
@@ -156,10 +157,24 @@ export class StateStore {
     });
   }
 
+  /** The record, validated (container/state-record.ts); null if there is none. A record it cannot read exactly throws. */
   read(shortId: string): ContainerRecord | null {
+    let text: string;
     try {
-      return JSON.parse(readFileSync(this.paths(shortId).state, 'utf8')) as ContainerRecord;
+      text = readFileSync(this.paths(shortId).state, 'utf8');
     } catch {
+      return null;
+    }
+    return parseStateRecord(text, this.paths(shortId).state);
+  }
+
+  /** For listing: an unreadable record is named on stderr once and skipped, not lost silently. */
+  private readListed(shortId: string): ContainerRecord | null {
+    try {
+      return this.read(shortId);
+    } catch (err) {
+      const e = err as TsboxError;
+      process.stderr.write(`tsbox: warning: ${e.message}. ${e.hint ?? ''}\n`);
       return null;
     }
   }
@@ -233,7 +248,7 @@ export class StateStore {
     } catch {
       return [];
     }
-    return names.map((n) => this.read(n)).filter((r): r is ContainerRecord => r !== null).sort((a, b) => b.created.localeCompare(a.created));
+    return names.map((n) => this.readListed(n)).filter((r): r is ContainerRecord => r !== null).sort((a, b) => b.created.localeCompare(a.created));
   }
 }
 
