@@ -13,6 +13,7 @@ import type { Logger } from '../log.js';
 import { KILL_EXEC_SIGNAL } from '../init/exec-protocol.js';
 import { spawnExecInit } from '../namespaces/spawn-exec-init.js';
 import type { RunSpec, StdioChoice } from '../spec/run-spec.js';
+import { assertCan } from '../container/status.js';
 import { isRunning, label } from './control.js';
 import { planExec, type ExecFlags } from './exec-plan.js';
 import { InitConnection, type InitExit } from './init-connection.js';
@@ -35,6 +36,8 @@ export interface ExecIo {
 
 export async function execInContainer(store: StateStore, ref: string, flags: ExecFlags, log: Logger, io: ExecIo = {}): Promise<number> {
   const record = store.resolve(ref);
+  // docker refuses exec into a created container: no command runs yet to join (container/status.ts).
+  if (record.status === 'created' && record.pid !== null && store.ownerAlive(record.shortId)) assertCan('exec', 'created', label(record));
   if (!isRunning(store, record)) {
     throw new UsageError(`container ${label(record)} is not running`, { hint: record.status === 'created' ? 'It is still starting; try again.' : "See 'tsbox ps -a'." });
   }

@@ -234,7 +234,12 @@ async function createStartWait(spec: RunSpec, log: Logger, cleanup: CleanupStack
   const created: CreatedContainer = { init, cgroup, imageDigest: image.digest, terminal, outputLog, copied, relayedStdio, interrupts };
   log.debug({ pid: init.pid }, 'container created');
   if (hooks.holdUntilStart) {
-    await step('wait for start', () => hooks.holdUntilStart!({ pid: init.pid, cgroup: cgroup?.path ?? null, imageDigest: image.digest }));
+    // Held until started, or until the init dies (tsbox rm of a created container kills it).
+    const killed = init.exited.then((e) => {
+      throw new TsboxError(`the container's init was killed (${e.signal ?? `status ${e.code}`}) before it was started`);
+    });
+    killed.catch(() => {});
+    await step('wait for start', () => Promise.race([hooks.holdUntilStart!({ pid: init.pid, cgroup: cgroup?.path ?? null, imageDigest: image.digest }), killed]));
     interrupts.check();
   }
   await startPhase(created, step, hooks, log);

@@ -37,6 +37,8 @@ export interface EntryPaths {
   log: string;
   spec: string;
   monitorLog: string;
+  /** A created container's: `tsbox start` asks its monitor to start it here (runtime/start-socket.ts). */
+  startSocket: string;
 }
 
 /** A record created by this process, whose owner lock it holds. */
@@ -70,6 +72,7 @@ export class StateStore {
       log: join(dir, 'container.log'),
       spec: join(dir, 'spec.json'),
       monitorLog: join(dir, 'monitor.log'),
+      startSocket: join(dir, 'start.sock'),
     };
   }
 
@@ -90,9 +93,10 @@ export class StateStore {
   }
 
   /** Create the record of a new container, reserving its name; this process holds its owner lock. */
-  create(record: ContainerRecord): OwnedEntry {
+  create(record: ContainerRecord, opts: { reuse?: boolean } = {}): OwnedEntry {
     const paths = this.paths(record.shortId);
     const lockFd = this.withLock(() => {
+      if (opts.reuse) return this.reuseLocked(record);
       if (record.name !== null && nameTaken(record.name, this.listRaw())) {
         throw new UsageError(`the container name '${record.name}' is already in use`, { hint: `Remove it first (tsbox rm ${record.name}), or choose another name.` });
       }
@@ -103,6 +107,23 @@ export class StateStore {
       return fd;
     });
     return this.owned(record.shortId, lockFd, record);
+  }
+
+  /**
+   * restart: the record of a stopped container takes a new life under the same id, name and
+   * log (docker keeps them): its owner lock is taken again, the record rewritten as created.
+   */
+  private reuseLocked(record: ContainerRecord): number {
+    const paths = this.paths(record.shortId);
+    const current = this.read(record.shortId);
+    if (current === null) throw new UsageError(`no such container: ${record.shortId}`);
+    const fd = openSync(paths.ownerLock, 'r+');
+    if (!tryFlock(fd, true)) {
+      closeSync(fd);
+      throw new UsageError(`container ${current.name ?? current.shortId} is not stopped`, { hint: 'Stop it first (tsbox stop), or use tsbox restart.' });
+    }
+    writeAtomic(paths.state, { ...record, name: current.name, created: current.created, labels: current.labels });
+    return fd;
   }
 
   /** Adopt a record created by another process that handed us its owner lock fd (the monitor). */
