@@ -6,7 +6,8 @@
  */
 import { writeFileSync } from 'node:fs';
 import type { Logger } from '../log.js';
-import type { RunSpec } from '../spec/run-spec.js';
+import { splitRunSpec, type RunSpec } from '../spec/run-spec.js';
+import { serializeConfigFile } from '../container/config-file.js';
 import { runContainer, type RunHooks, type RunResult } from './run.js';
 import type { ContainerRecord } from './state/record.js';
 import { StateStore, type OwnedEntry } from './state/store.js';
@@ -58,7 +59,8 @@ export function newRecord(spec: RunSpec): ContainerRecord {
 export function createEntry(spec: RunSpec, opts: { reuse?: boolean } = {}): OwnedEntry {
   const entry = new StateStore(spec.stateDir).create(newRecord(spec), opts);
   try {
-    writeFileSync(entry.paths.spec, JSON.stringify(spec), { mode: 0o600 });
+    const { config, invocation } = splitRunSpec(spec);
+    writeFileSync(entry.paths.spec, serializeConfigFile(config, invocation), { mode: 0o600 });
   } catch (err) {
     entry.remove();
     throw err;

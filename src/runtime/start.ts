@@ -6,7 +6,7 @@
  *            (docker's `start` of an exited container does the same)
  *   running  start refuses (container/status.ts); restart stops it first
  */
-import { readFileSync } from 'node:fs';
+import { readConfigFile } from '../container/config-file.js';
 import { assertCan, statusOf } from '../container/status.js';
 import { TsboxError, UsageError } from '../errors.js';
 import type { RunSpec } from '../spec/run-spec.js';
@@ -48,7 +48,7 @@ async function startAgain(store: StateStore, r: ContainerRecord): Promise<{ pid:
 
 function readSpec(store: StateStore, r: ContainerRecord): RunSpec {
   try {
-    return JSON.parse(readFileSync(store.paths(r.shortId).spec, 'utf8')) as RunSpec;
+    return readConfigFile(store.paths(r.shortId).spec);
   } catch (err) {
     throw new TsboxError(`cannot read the config of container ${label(r)}: ${(err as Error).message}`, { step: 'start', hint: 'It was made by an older tsbox; run a new one.' });
   }

@@ -91,3 +91,33 @@ describe('resource record on disk', () => {
     expect(() => parseResourceRecord('{', 'r.json')).toThrow(/not JSON/);
   });
 });
+
+import { parseConfigFile, serializeConfigFile } from '../../src/container/config-file.js';
+import { splitRunSpec, type RunSpec } from '../../src/spec/run-spec.js';
+
+const SPEC: RunSpec = {
+  id: ID, shortId: ID.slice(0, 12), root: '/var/lib/tsbox', rootfs: { source: '/r.tar', readOnly: false, maxSize: 1024 }, hostname: 'h',
+  process: { args: ['sh'], env: ['PATH=/bin'], cwd: '/', user: null }, volumes: [], tmpfs: [], readOnlyTmpfs: [],
+  security: { capabilities: 'all', noNewPrivileges: false, seccomp: null }, privileged: true, devices: { nodes: [], rules: [] },
+  cgroup: { parent: undefined, limits: {} as RunSpec['cgroup']['limits'] }, name: 'web', keep: true, tty: false, init: false, labels: {}, logLimits: { maxSize: null, maxFile: 1 },
+  report: { stats: false, statsFile: null }, log: { level: 'warn', format: 'text' }, debug: false, stdio: ['inherit', 'inherit', 'inherit'], stateDir: '/run/tsbox', detach: true,
+};
+
+describe('container config file', () => {
+  it('keeps the config apart from the invocation, and reads both back validated', () => {
+    const { config, invocation } = splitRunSpec(SPEC);
+    expect(config).not.toHaveProperty('stdio');
+    expect(invocation).toEqual({ report: SPEC.report, log: SPEC.log, debug: false, stdio: SPEC.stdio, stateDir: '/run/tsbox', detach: true });
+    const { cgroup, ...rest } = parseConfigFile(serializeConfigFile(config, invocation), 'spec.json');
+    expect({ ...rest, cgroup: { ...cgroup, parent: undefined } }).toEqual(SPEC);
+  });
+
+  it("reads the previous version's bare spec.json", () => {
+    expect(parseConfigFile(JSON.stringify(SPEC), 'spec.json').process.args).toEqual(['sh']);
+  });
+
+  it('refuses a damaged or other-version config with one line', () => {
+    expect(() => parseConfigFile(JSON.stringify({ ...SPEC, process: { args: [] } }), 'spec.json')).toThrow(/spec.json is not a valid container config \(process/);
+    expect(() => parseConfigFile(JSON.stringify({ version: 5 }), 'spec.json')).toThrow(/version 5 config/);
+  });
+});

@@ -6,7 +6,7 @@
  * Go template (runtime/ps/template.ts).
  */
 import { Command } from 'commander';
-import { readFileSync } from 'node:fs';
+import { readConfigFile } from '../../container/config-file.js';
 import { filtersImplyAll, matchesFilters, parseFilters } from '../../runtime/ps/filter.js';
 import { compileTemplate, renderTemplate } from '../../runtime/ps/template.js';
 import { PS_FIELD_HEADERS, psRow } from '../../runtime/ps/view.js';
@@ -56,8 +56,7 @@ export function psCommand(): Command {
 /** The volumes' container paths, for {{.Mounts}}: from the spec the container was run with. */
 function volumeTargets(store: StateStore, shortId: string): string[] {
   try {
-    const spec = JSON.parse(readFileSync(store.paths(shortId).spec, 'utf8')) as { volumes?: { target?: string }[] };
-    return (spec.volumes ?? []).map((v) => v.target ?? '').filter((t) => t !== '');
+    return readConfigFile(store.paths(shortId).spec).volumes.map((v) => v.target);
   } catch {
     return [];
   }
