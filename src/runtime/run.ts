@@ -226,12 +226,18 @@ async function createStartWait(spec: RunSpec, log: Logger, cleanup: CleanupStack
   await step('start init', () => init.expectReady());
   log.debug({ pid: init.pid }, 'init ready');
   init.send(plan);
+  // tsbox run starts at once: the start message is queued behind the plan, so the init finds
+  // it waiting at the sync point instead of polling for it (no round trip on the foreground
+  // path). It still blocks there until every setup step is done. Not with -t: the pty
+  // exchange must come first on the socket.
+  const startQueued = !hooks.holdUntilStart && !spec.tty;
+  if (startQueued) init.start();
   // -t: the init asks for the pty once the container's devpts is mounted (see runtime/terminal.ts).
   const terminal = spec.tty ? await step('allocate terminal', () => openContainerTerminal(init)) : null;
   if (terminal) cleanup.defer('terminal', () => terminal.close());
   await step('set up container', () => init.expectCreated());
   interrupts.check();
-  const created: CreatedContainer = { init, cgroup, imageDigest: image.digest, terminal, outputLog, copied, relayedStdio, interrupts };
+  const created: CreatedContainer = { init, cgroup, imageDigest: image.digest, terminal, outputLog, copied, relayedStdio, interrupts, startQueued };
   log.debug({ pid: init.pid }, 'container created');
   if (hooks.holdUntilStart) {
     // Held until started, or until the init dies (tsbox rm of a created container kills it).
@@ -256,13 +262,15 @@ interface CreatedContainer {
   copied: Promise<void> | undefined;
   relayedStdio: Promise<void> | undefined;
   interrupts: SignalRouting;
+  /** The start message already went with the plan (tsbox run without -t). */
+  startQueued: boolean;
 }
 
 type Step = <T>(name: string, fn: () => T | Promise<T>) => Promise<T>;
 
 /** OCI start: release the held init; it execs the command. */
 async function startPhase(c: CreatedContainer, step: Step, hooks: RunHooks, log: Logger): Promise<void> {
-  c.init.start();
+  if (!c.startQueued) c.init.start();
   await step('start container', () => c.init.expectExec());
   c.interrupts.check();
   // The command runs: from now on signals go to it instead of aborting the run.
