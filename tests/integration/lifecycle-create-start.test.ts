@@ -173,3 +173,71 @@ describe('state written by the previous version', () => {
     }
   });
 });
+
+describe('gc releases each kind of resource a killed holder recorded', () => {
+  it('process, cgroup, overlay and directory, newest first, from resources.json', async () => {
+    const { spawn } = await import('node:child_process');
+    const { processStartTime } = await import('../../src/container/release.js');
+    const short = 'f00d00000004';
+    const dir = join(testRoot(), 'containers', short);
+    mkdirSync(join(dir, 'upper'), { recursive: true });
+    mkdirSync(join(dir, 'work'), { recursive: true });
+    writeFileSync(join(dir, 'upper', 'written-by-the-container'), 'x');
+    writeFileSync(join(dir, 'lock'), ''); // free: its holder is gone
+    // A stand-in for the held init: a harmless process of ours, recorded with its start time.
+    const init = spawn('sleep', ['300'], { stdio: 'ignore' });
+    const exited = new Promise((resolve) => init.once('exit', resolve));
+    const startTime = await (async () => {
+      for (;;) {
+        const t = processStartTime(init.pid!);
+        if (t !== null) return t;
+        await new Promise((r) => setTimeout(r, 10));
+      }
+    })();
+    let cgroup: string | null = null;
+    const parent = join(cgroup2Mount(), 'tsbox');
+    if (existsSync(parent)) {
+      cgroup = join(parent, short);
+      mkdirSync(cgroup);
+    }
+    const resources = [
+      { kind: 'container-dir', path: dir },
+      { kind: 'overlay', upper: join(dir, 'upper'), work: join(dir, 'work') },
+      ...(cgroup ? [{ kind: 'cgroup', path: cgroup }] : []),
+      { kind: 'process', role: 'init', pid: init.pid, startTime },
+    ];
+    writeFileSync(join(dir, 'resources.json'), JSON.stringify({ version: 2, id: short.padEnd(64, '0'), resources }));
+    try {
+      await ok(['gc']);
+      await exited;
+      expect(init.signalCode).toBe('SIGKILL');
+      expect(existsSync(dir)).toBe(false);
+      if (cgroup) expect(existsSync(cgroup)).toBe(false);
+    } finally {
+      init.kill('SIGKILL');
+      if (cgroup && existsSync(cgroup)) rmdirSync(cgroup);
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('a process entry whose pid was reused (another start time) is not killed', async () => {
+    const { spawn } = await import('node:child_process');
+    const short = 'f00d00000005';
+    const dir = join(testRoot(), 'containers', short);
+    mkdirSync(dir, { recursive: true });
+    writeFileSync(join(dir, 'lock'), '');
+    const other = spawn('sleep', ['300'], { stdio: 'ignore' });
+    writeFileSync(join(dir, 'resources.json'), JSON.stringify({ version: 2, id: short.padEnd(64, '0'), resources: [
+      { kind: 'container-dir', path: dir },
+      { kind: 'process', role: 'init', pid: other.pid, startTime: '1' },
+    ] }));
+    try {
+      await ok(['gc']);
+      expect(existsSync(dir)).toBe(false);
+      expect(alive(other.pid!)).toBe(true);
+    } finally {
+      other.kill('SIGKILL');
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
