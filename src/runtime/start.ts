@@ -12,6 +12,8 @@ import { TsboxError, UsageError } from '../errors.js';
 import type { RunSpec } from '../spec/run-spec.js';
 import { isHeld, label, stopContainer } from './control.js';
 import { requestStart } from './start-socket.js';
+import { reclaimDeadRuns } from './gc.js';
+import { createLogger } from '../log.js';
 import type { ContainerRecord } from './state/record.js';
 import type { StateStore } from './state/store.js';
 
@@ -40,6 +42,9 @@ export async function restartContainer(store: StateStore, r: ContainerRecord, ti
 async function startAgain(store: StateStore, r: ContainerRecord): Promise<{ pid: number }> {
   const spec = readSpec(store, r);
   if (spec.tty) throw new UsageError(`container ${label(r)} was run with -t: starting it again in the background would leave its terminal to no one`, { hint: 'Run a new one with tsbox run -t.' });
+  // Its previous holder may have been killed (SIGKILL): what that life left under the same
+  // id (directory, cgroup) is released first, or the new life could not take its place.
+  await reclaimDeadRuns(spec.root, createLogger(spec.log.level, spec.log.format, { container: spec.shortId }));
   const { startDetached } = await import('./detach.js');
   const again: RunSpec = { ...spec, detach: true, keep: true, stdio: ['ignore', 'ignore', 'ignore'] };
   const started = await startDetached(again, { reuse: true });

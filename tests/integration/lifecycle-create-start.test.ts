@@ -241,3 +241,17 @@ describe('gc releases each kind of resource a killed holder recorded', () => {
     }
   });
 });
+
+describe('a new life after a killed holder', () => {
+  it('start of a container whose monitor was SIGKILLed releases the old life and runs again', async () => {
+    const id = (await ok(['run', '-d', '--name', `${P}z`, rootfsTar(), 'sleep', '100'])).trim();
+    const short = id.slice(0, 12);
+    const { pid, ownerPid } = stateOf(short) as { pid: number; ownerPid: number };
+    process.kill(ownerPid, 'SIGKILL');
+    await until(() => !alive(pid), 'container killed with its monitor');
+    expect(await ok(['start', `${P}z`])).toBe(`${P}z\n`);
+    expect(await record(`${P}z`)).toMatchObject({ id, status: 'running' });
+    await ok(['rm', '-f', `${P}z`]);
+    expect(leftBehind(testRoot(), [short])).toMatchObject({ containers: [], cgroups: [], mounts: [] });
+  });
+});
