@@ -57,18 +57,3 @@ export function asTsboxError(err: unknown): TsboxError {
   }
   return new TsboxError(String(err));
 }
-
-/** Run fn; if it throws, attach the step name so the message says where it happened. */
-export function inStep<T>(step: string, fn: () => T): T {
-  try {
-    const result = fn();
-    if (result instanceof Promise) {
-      return result.catch((err: unknown) => {
-        throw asTsboxError(err).inStep(step);
-      }) as T;
-    }
-    return result;
-  } catch (err) {
-    throw asTsboxError(err).inStep(step);
-  }
-}

@@ -4,20 +4,28 @@
 # README (tests never skip for those: they fail, naming this script). Idempotent.
 #   busybox-static  the integration tests' rootfs (tsbox rootfs from-host)
 #   tini            its static build is what `tsbox run --init` runs as PID 1
-#   iproute2        ip: the leak check lists network links
+#   iproute2        ip: the leak check lists network links; the network tests make namespaces
+#   nftables libnftables1
+#                   src/network applies its nft table through libnftables (nft: the fallback,
+#                   and the network tests read the table with it)
 #   bpftool         the device tests see the container's device program on its cgroup, and gone after
 #   tmux            the terminal tests (tests/helpers/tmux.ts)
-#   bsdutils        script: a terminal for the TIOCSTI test
+#   bsdutils        script: a terminal for the TIOCSTI and extraction-progress tests
+#   e2fsprogs       chattr: an unremovable leftover in the teardown tests
 #   util-linux      setpriv: commands run as a user who is not root
 #   mount           mount, umount: tmpfs state roots in the fault tests
 #   coreutils tar gzip findutils libc-bin
 #                   chroot, du, timeout; tar; gzip; find; ldd (usually there already)
+#   docker-registry podman skopeo
+#                   the pull tests: a local registry, test images pushed to it
+#   apache2-utils openssl
+#                   htpasswd (the registry's basic auth), test CAs and token-signing keys
 # and the cgroup v2 VM (qemu, a stock kernel; tests/vm/setup.sh).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export DEBIAN_FRONTEND=noninteractive
 need=""
-for p in busybox-static iproute2 bpftool tini tmux bsdutils util-linux mount coreutils tar gzip findutils libc-bin; do
+for p in busybox-static iproute2 nftables libnftables1 bpftool tini tmux bsdutils e2fsprogs util-linux mount coreutils tar gzip findutils libc-bin docker-registry podman skopeo apache2-utils openssl; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || need="$need $p"
 done
 if [ -n "$need" ]; then

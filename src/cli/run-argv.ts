@@ -1,25 +1,14 @@
 /**
  * The few facts about a `tsbox run` command line that the start-up path needs before the
  * CLI is loaded (namespaces/early-init.ts): detached or not, --help, the terminal flags, and
- * --cgroup-parent. Read with commander's rules for run (run.ts): options come before ROOTFS
- * (passThroughOptions: everything after it is the container's command), a value is either
- * `--opt=value`, `--opt value`, `-X value` or `-Xvalue`, and short flags combine (-dit).
- * Which options take a value is the one table below; a unit test checks it against run.ts.
- * Pure, and imports nothing: it runs before anything else is loaded.
+ * --cgroup-parent. Read with commander's rules for run (run.ts), from run's flag table
+ * (run-flags.ts): options come before ROOTFS (passThroughOptions: everything after it is the
+ * container's command), a value is either `--opt=value`, `--opt value`, `-X value` or
+ * `-Xvalue`, short flags combine (-dit), an optional value is the next argument unless that
+ * looks like an option, and a negative number is an argument, not an option.
+ * Imports only the table (pure data): it runs before anything else is loaded.
  */
-
-/** Every option of `tsbox run` (and the common ones) that takes a value: long name, short letter. */
-export const RUN_VALUE_OPTIONS: ReadonlyArray<readonly [long: string, short?: string]> = [
-  ['env', 'e'], ['env-file'], ['workdir', 'w'], ['user', 'u'], ['volume', 'v'], ['tmpfs'], ['hostname'],
-  ['max-rootfs-size'], ['cap-add'], ['cap-drop'], ['security-opt'], ['memory', 'm'], ['memory-swap'],
-  ['memory-reservation'], ['cpus'], ['cpu-weight'], ['cpu-shares', 'c'], ['cpuset-cpus'], ['pids-limit'],
-  ['device-read-bps'], ['device-write-bps'], ['cgroup-parent'], ['stats-file'], ['name'],
-  ['root'], ['log-level'], ['log-format'], ['label', 'l'], ['label-file'], ['log-opt'],
-  ['device'], ['device-cgroup-rule'],
-];
-
-/** Options whose value is optional (`--opt[=value]`): commander takes the next argument as the value unless it starts with '-'. */
-export const RUN_OPTIONAL_VALUE_OPTIONS: readonly string[] = ['read-only-tmpfs'];
+import { ALL_RUN_FLAGS, type FlagValue } from './run-flags.js';
 
 export interface RunArgv {
   detach: boolean;
@@ -28,45 +17,63 @@ export interface RunArgv {
   tty: boolean | undefined;
   /** The last --cgroup-parent, as commander keeps the last value of a single-valued option. */
   cgroupParent: string | undefined;
+  /** The first operand (commander's ROOTFS), if any. */
+  rootfs: string | undefined;
 }
 
-const LONG_WITH_VALUE = new Set(RUN_VALUE_OPTIONS.map(([long]) => long));
-const SHORT_WITH_VALUE = new Set(RUN_VALUE_OPTIONS.flatMap(([, short]) => (short ? [short] : [])));
-const LONG_WITH_OPTIONAL_VALUE = new Set(RUN_OPTIONAL_VALUE_OPTIONS);
+const LONG = new Map<string, FlagValue>(ALL_RUN_FLAGS.map((row) => [row.long, row.value]));
+const SHORT = new Map<string, FlagValue>(ALL_RUN_FLAGS.flatMap((row) => (row.short ? [[row.short, row.value] as const] : [])));
+LONG.set('help', 'none');
+SHORT.set('h', 'none');
+
+const takesValue = (kind: FlagValue | undefined): boolean => kind === 'required' || kind === 'repeatable';
+/** Whether a flag given without `=value` takes the next argument as its value. */
+const takesNext = (kind: FlagValue | undefined, next: string | undefined): boolean =>
+  takesValue(kind) || (kind === 'optional' && next !== undefined && !looksLikeOption(next));
+const isNegativeNumber = (arg: string): boolean => /^-(\d+|\d*\.\d+)(e[+-]?\d+)?$/.test(arg);
+/** commander's test: an argument that looks like an option. */
+const looksLikeOption = (arg: string): boolean => arg.length > 1 && arg[0] === '-' && !isNegativeNumber(arg);
 
 /** `args` starts after "run". */
 export function scanRunArgs(args: readonly string[]): RunArgv {
-  const out: RunArgv = { detach: false, help: false, tty: undefined, cgroupParent: undefined };
+  const out: RunArgv = { detach: false, help: false, tty: undefined, cgroupParent: undefined, rootfs: undefined };
+  const set = (long: string, value: string | undefined): void => {
+    if (long === 'detach') out.detach = true;
+    else if (long === 'help') out.help = true;
+    else if (long === 'tty') out.tty = true;
+    else if (long === 'no-tty') out.tty = false;
+    else if (long === 'cgroup-parent') out.cgroupParent = value;
+  };
+  const longOf = (short: string): string => (short === 'h' ? 'help' : ALL_RUN_FLAGS.find((row) => row.short === short)!.long);
   for (let i = 0; i < args.length; i++) {
     const a = args[i]!;
-    if (a === '--') break;
+    if (a === '--') {
+      out.rootfs = args[i + 1];
+      break;
+    }
+    if (!looksLikeOption(a)) {
+      out.rootfs = a; // ROOTFS: the rest is the container's command
+      break;
+    }
     if (a.startsWith('--')) {
       const eq = a.indexOf('=');
       const name = a.slice(2, eq < 0 ? undefined : eq);
-      const takesNext = LONG_WITH_VALUE.has(name) || (LONG_WITH_OPTIONAL_VALUE.has(name) && args[i + 1] !== undefined && !args[i + 1]!.startsWith('-'));
-      const value = eq >= 0 ? a.slice(eq + 1) : takesNext ? args[++i] : undefined;
-      if (name === 'detach') out.detach = true;
-      else if (name === 'help') out.help = true;
-      else if (name === 'tty') out.tty = true;
-      else if (name === 'no-tty') out.tty = false;
-      else if (name === 'cgroup-parent') out.cgroupParent = value;
+      const kind = LONG.get(name);
+      set(name, eq >= 0 ? a.slice(eq + 1) : takesNext(kind, args[i + 1]) ? args[++i] : undefined);
       continue;
     }
-    if (a.startsWith('-') && a.length > 1) {
-      // Combined short flags: the first one that takes a value takes the rest, or the next argument.
-      for (let j = 1; j < a.length; j++) {
-        const c = a[j]!;
-        if (SHORT_WITH_VALUE.has(c)) {
-          if (j === a.length - 1) i++;
-          break;
-        }
-        if (c === 'd') out.detach = true;
-        else if (c === 'h') out.help = true;
-        else if (c === 't') out.tty = true;
+    // Combined short flags: the first one that takes a value takes the rest, or the next argument.
+    for (let j = 1; j < a.length; j++) {
+      const c = a[j]!;
+      const kind = SHORT.get(c);
+      if (kind === undefined) break; // unknown: commander refuses the command line
+      if (takesValue(kind) || kind === 'optional') {
+        const value = j < a.length - 1 ? a.slice(j + 1) : takesNext(kind, args[i + 1]) ? args[++i] : undefined;
+        set(longOf(c), value);
+        break;
       }
-      continue;
+      set(longOf(c), undefined);
     }
-    break; // ROOTFS: the rest is the container's command
   }
   return out;
 }

@@ -48,6 +48,8 @@ export const invocationSchema = z.object({
   report: z.object({ stats: z.boolean(), statsFile: abs.nullable() }).strict(),
   log: z.object({ level: z.string(), format: z.string() }).strict(),
   debug: z.boolean(),
+  // absent from configs written before --no-openat2 existed: openat2 was always used then
+  openat2: z.boolean().default(true),
   stdio: z.tuple([stdioChoice, stdioChoice, stdioChoice]),
   stateDir: abs,
   detach: z.boolean(),

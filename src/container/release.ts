@@ -4,23 +4,23 @@
  * run it after a SIGKILL at any step, twice, or on an entry whose resource was never made.
  */
 import { readFileSync } from 'node:fs';
-import { rm } from 'node:fs/promises';
+import { removeTree } from '../image/remove-tree.js';
 import { openContainerCgroup, removeEmptyDefaultParent } from '../cgroups/index.js';
 import type { Logger } from '../log.js';
 import type { Releasers } from './resources.js';
 
 export function hostReleasers(log: Logger): Releasers {
   return {
-    'container-dir': async (r) => {
-      await rm(r.path, { recursive: true, force: true });
-    },
+    // Through directory fds, at any depth (image/remove-tree.ts): the container chose the
+    // shape of its upper dir. Nothing to do if already gone.
+    'container-dir': (r) => removeTree(r.path),
     cgroup: async (r) => {
       // cgroup.kill first: every process left in it dies, then the group is removed.
       await openContainerCgroup(r.path, log).destroy();
       removeEmptyDefaultParent(r.path, log);
     },
     overlay: async (r) => {
-      await Promise.all([r.upper, r.work].map((d) => rm(d, { recursive: true, force: true })));
+      for (const d of [r.upper, r.work]) await removeTree(d);
     },
     process: async (r) => {
       // Only the process we started: a pid reused since then has another start time.

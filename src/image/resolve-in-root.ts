@@ -8,11 +8,11 @@
  * (ENOSYS) get the same rules in userspace: one component at a time with
  * O_NOFOLLOW|O_DIRECTORY, so the kernel never follows a link for us; a symlink is read
  * with readlinkat and its target walked from the tree's root or the current directory.
- * Tests run both (TSBOX_TEST_NO_OPENAT2=1) and compare.
+ * Tests run both (the hidden flag --no-openat2) and compare.
  */
-import { close, O, openat, openat2, readlinkat, RESOLVE } from '../sys/fs.js';
+import { bytePath, close, O, openat, openat2, readlinkat, RESOLVE } from '../sys/fs.js';
 import { SysError } from '../sys/sys-error.js';
-import type { EntryPath } from './entry-path.js';
+import { displayPath, type EntryPath } from './entry-path.js';
 
 const ENOTDIR = 20;
 const ELOOP = 40;
@@ -36,7 +36,7 @@ export class InRootResolver {
     if (this.useOpenat2) {
       const resolve = RESOLVE.IN_ROOT | RESOLVE.NO_MAGICLINKS | (opts.noSymlinks ? RESOLVE.NO_SYMLINKS : 0);
       try {
-        return openat2(this.rootFd, path.length ? path.join('/') : '.', DIR_FLAGS, 0, resolve);
+        return openat2(this.rootFd, path.length ? bytePath(path.join('/')) : '.', DIR_FLAGS, 0, resolve);
       } catch (err) {
         if (!(err instanceof SysError) || err.code !== 'ENOSYS') throw err;
         this.useOpenat2 = false;
@@ -47,7 +47,7 @@ export class InRootResolver {
 
   /** The userspace RESOLVE_IN_ROOT. `resolved` only ever holds real directories. */
   private walk(path: EntryPath, noSymlinks: boolean): number {
-    const shown = path.join('/') || '.';
+    const shown = displayPath(path.join('/')) || '.';
     const pending = [...path];
     const resolved: string[] = [];
     let links = 0;
@@ -66,7 +66,7 @@ export class InRootResolver {
         }
         let next: number;
         try {
-          next = openat(fd, part, DIR_FLAGS | O.NOFOLLOW);
+          next = openat(fd, bytePath(part), DIR_FLAGS | O.NOFOLLOW);
         } catch (err) {
           if (!(err instanceof SysError) || (err.errno !== ENOTDIR && err.errno !== ELOOP)) throw err;
           const target = this.symlinkTarget(fd, part, shown);
@@ -95,7 +95,7 @@ export class InRootResolver {
   /** The link's target, or ENOTDIR when `name` is neither a directory nor a symlink. */
   private symlinkTarget(dirfd: number, name: string, shown: string): string {
     try {
-      return readlinkat(dirfd, name);
+      return readlinkat(dirfd, bytePath(name)); // a byte string, like member names
     } catch (err) {
       if (err instanceof SysError && err.errno === EINVAL) throw new SysError('openat', ENOTDIR, shown);
       throw err;
@@ -110,7 +110,7 @@ export class InRootResolver {
     let fd = openat(this.rootFd, '.', DIR_FLAGS);
     for (const part of resolved) {
       try {
-        const next = openat(fd, part, DIR_FLAGS | O.NOFOLLOW);
+        const next = openat(fd, bytePath(part), DIR_FLAGS | O.NOFOLLOW);
         close(fd);
         fd = next;
       } catch (err) {

@@ -3,6 +3,8 @@
  * straight-line program with nothing else to do while it waits for the parent.
  */
 import { readSync, writeSync } from 'node:fs';
+import type { ExecPlan } from './exec-protocol.js';
+import { execPlanSchema, initPlanSchema, parentMessageSchema, parsePlanLine } from './plan-schema.js';
 import type { InitMessage, InitPlan, ParentMessage } from './protocol.js';
 
 export class InitChannel {
@@ -15,14 +17,19 @@ export class InitChannel {
     for (let off = 0; off < data.length; ) off += writeSync(this.fd, data, off);
   }
 
-  /** Read the plan (one line). EOF first means the parent died: the init has nothing to do. */
+  /** Read the plan (one line), validated. EOF first means the parent died: the init has nothing to do. */
   readPlan(): InitPlan {
-    return JSON.parse(this.readLine()) as InitPlan;
+    return parsePlanLine(initPlanSchema, this.readLine(), 'plan');
   }
 
-  /** A message after the plan (the pty, with -t). */
+  /** The exec-init's plan, validated. */
+  readExecPlan(): ExecPlan {
+    return parsePlanLine(execPlanSchema, this.readLine(), 'exec plan');
+  }
+
+  /** A message after the plan (the pty, with -t), validated. */
   readMessage(): ParentMessage {
-    return JSON.parse(this.readLine()) as ParentMessage;
+    return parsePlanLine(parentMessageSchema, this.readLine(), 'message');
   }
 
   private readLine(): string {

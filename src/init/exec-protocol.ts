@@ -21,6 +21,8 @@ export interface ExecPlan {
   security: SecurityPlan | null;
   tty: boolean;
   debug: boolean;
+  /** false with --no-openat2 (testing only): resolve as on kernels before 5.6. */
+  openat2?: boolean;
 }
 
 /**

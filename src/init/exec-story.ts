@@ -49,7 +49,7 @@ import { linuxInRootSys } from '../mounts/apply.js';
 import { assertProcfs } from '../mounts/verify-proc.js';
 import { applySecurityPlan } from '../security/apply.js';
 import { clearCloexec, cloexecFrom } from '../sys/fd.js';
-import { AT, fchown, O, openat, readlinkat } from '../sys/fs.js';
+import { AT, fchown, O, openat, readlinkat, useOpenat2 } from '../sys/fs.js';
 import { openDirPath, openTerminalInRoot } from '../sys/in-root.js';
 import { setSyscallTracer } from '../sys/libc.js';
 import { CLONE, setns, unshare } from '../sys/namespaces.js';
@@ -93,8 +93,9 @@ export async function runExecInit(): Promise<void> {
     prctl(PR.SET_PDEATHSIG, SIGKILL);
     const parent = process.ppid;
     channel.send({ t: 'ready' });
-    // The plan is the parent's own output, read from a socket only it holds.
-    const plan = channel.readPlan() as unknown as ExecPlan;
+    // The plan is the parent's own output, read from a socket only it holds; checked all the same.
+    const plan = channel.readExecPlan();
+    useOpenat2(plan.openat2 !== false);
     if (plan.debug) {
       setSyscallTracer((syscall, detail, result) => channel.send({ t: 'trace', step: current, detail: `${syscall}(${detail}) = ${result}` }));
     }

@@ -50,6 +50,8 @@ export interface InitPlan {
   tty?: boolean;
   /** --init: exec the static init bound at /dev/init (mounts/static-init.ts), which runs the command. */
   init?: boolean;
+  /** false with --no-openat2 (testing only): resolve as on kernels before 5.6. */
+  openat2?: boolean;
 }
 
 /** Parent -> init after the plan, only with tty: the pty the parent opened (slave /dev/pts/<index>). */

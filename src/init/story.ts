@@ -12,6 +12,7 @@ import { applyMountStep, describeMountStep } from '../mounts/apply.js';
 import { overlayOptions } from '../mounts/plan.js';
 import { applySecurityPlan } from '../security/apply.js';
 import { clearCloexec, cloexecFrom } from '../sys/fd.js';
+import { useOpenat2 } from '../sys/fs.js';
 import { setSyscallTracer } from '../sys/libc.js';
 import { mount, MNT_DETACH, MS, pivotRoot, umount2 } from '../sys/mount.js';
 import { SysError } from '../sys/sys-error.js';
@@ -52,6 +53,7 @@ export function runInit(): never {
     prctl(PR.SET_DUMPABLE, 0);
     channel.send({ t: 'ready' });
     const plan = channel.readPlan();
+    useOpenat2(plan.openat2 !== false);
     if (plan.debug) {
       setSyscallTracer((syscall, detail, result) => channel.send({ t: 'trace', step: current, detail: `${syscall}(${detail}) = ${result}` }));
     }

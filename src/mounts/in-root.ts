@@ -10,7 +10,7 @@
  *
  *  - Kernel path: openat2(RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS): the kernel resolves
  *    symlinks as if the root were "/", ".." stops at it, /proc magic links are refused.
- *  - Fallback (kernels before 5.6, or TSBOX_TEST_NO_OPENAT2=1): resolve in userspace with
+ *  - Fallback (kernels before 5.6, or --no-openat2): resolve in userspace with
  *    secureJoin, open the result with O_NOFOLLOW and check, through /proc/self/fd, that the
  *    fd is the path we resolved (nothing was swapped in between).
  *

@@ -76,7 +76,7 @@ export async function spawnExecInit(pid: number, stdio: [StdioChoice, StdioChoic
         // session of its own again, with the pty as its terminal for -t.
         detached: true,
         // Nothing of the caller's environment (NODE_OPTIONS, ...) reaches a privileged node.
-        env: process.env.TSBOX_TEST_NO_OPENAT2 === '1' ? { TSBOX_TEST_NO_OPENAT2: '1' } : {},
+        env: {},
       });
     } finally {
       returnHome([homeMnt, ...homes], ['mnt', ...JOINED.map((ns) => ns.home)]);

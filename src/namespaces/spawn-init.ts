@@ -60,9 +60,8 @@ export async function spawnInitInNamespaces(stdio: [StdioChoice, StdioChoice, St
         // A session of its own: the terminal's Ctrl-C reaches tsbox, which forwards it once,
         // and the container has no controlling terminal it could push input into (TIOCSTI).
         detached: true,
-        // Only the test switch that makes openat2 fail (sys/fs.ts) crosses over, so the
-        // suite can prove the init's userspace fallback too.
-        env: process.env.TSBOX_TEST_NO_OPENAT2 === '1' ? { TSBOX_TEST_NO_OPENAT2: '1' } : {},
+        // Nothing of the caller's environment reaches the init (--no-openat2 comes in its plan).
+        env: {},
       });
     } finally {
       returnHome(homeFds);

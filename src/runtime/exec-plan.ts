@@ -19,6 +19,8 @@ export interface ExecFlags {
   user?: string;
   tty: boolean;
   debug: boolean;
+  /** false with --no-openat2 (testing only). */
+  openat2?: boolean;
 }
 
 export function planExec(spec: Pick<RunSpec, 'process' | 'security'>, flags: ExecFlags, hostEnv: Record<string, string | undefined>): ExecPlan {
@@ -39,5 +41,6 @@ export function planExec(spec: Pick<RunSpec, 'process' | 'security'>, flags: Exe
     security: spec.security,
     tty: flags.tty,
     debug: flags.debug,
+    ...(flags.openat2 === false ? { openat2: false } : {}),
   };
 }

@@ -24,9 +24,9 @@
  * runContainer; they share one cleanup stack so that a failure in any of them unwinds it all.
  */
 import { writeFile } from 'node:fs/promises';
-import { readFileSync } from 'node:fs';
-import { constants as osConstants } from 'node:os';
+import { readFileSync, writeSync } from 'node:fs';
 import { isatty } from 'node:tty';
+import { constants as osConstants } from 'node:os';
 import { createContainerCgroup, plannedCgroupPath, UNMEASURED, type CgroupStats, type ContainerCgroup } from '../cgroups/index.js';
 import { removeEarlyGroup, type EarlyGroup } from '../cgroups/early-group.js';
 import { applyDevicePolicy } from '../devices/index.js';
@@ -45,7 +45,7 @@ import { CleanupStack } from './cleanup.js';
 import { hostReleasers, processStartTime } from '../container/release.js';
 import { describeResource, releaseAll } from '../container/resources.js';
 import { createContainerDir } from './container-dir.js';
-import { reclaimDeadRuns } from './gc.js';
+import { reclaimDeadRuns, shortMessage } from './gc.js';
 import { InitConnection } from './init-connection.js';
 import { STATIC_INIT_HOST_PATH } from '../mounts/static-init.js';
 import { containerPaths } from './paths.js';
@@ -105,8 +105,10 @@ export async function runContainer(spec: RunSpec, log: Logger, hooks: RunHooks =
     for (const c of cleanupErrors) log.error({ err: c.message }, 'cleanup after a failed run also failed');
     throw e;
   }
+  // The command ran and its status is the run's result: a leftover that could not be
+  // removed now (its lock is released, so gc reclaims it) is worth one line, not a 125.
   if (cleanupErrors.length > 0) {
-    throw new TsboxError(cleanupErrors.map((e) => e.message).join('; '), { step: 'cleanup', hint: 'Run `tsbox gc` to retry.' });
+    log.warn({ step: 'cleanup', err: cleanupErrors.map((e) => shortMessage(e)).join('; ') }, 'cleanup left something behind; `tsbox gc` removes it');
   }
   return result!;
 }
@@ -194,7 +196,16 @@ async function createStartWait(spec: RunSpec, log: Logger, cleanup: CleanupStack
   // While the init moves: reclaim what killed runs left (their directories, groups, records).
   await step('reclaim dead runs', () => reclaimDeadRuns(spec.root, log));
 
-  const image = await step('prepare rootfs', () => prepareImage(spec.rootfs.source, { root: spec.root, maxRootfsSize: spec.rootfs.maxSize, log }));
+  // A signal stops an extraction in progress (which removes its partial tree); on a
+  // terminal, a long one shows its progress on stderr.
+  const image = await step('prepare rootfs', () => prepareImage(spec.rootfs.source, {
+    root: spec.root,
+    maxRootfsSize: spec.rootfs.maxSize,
+    maxRootfsEntries: spec.rootfs.maxEntries,
+    log,
+    signal: interrupts.aborted,
+    progress: isatty(2) ? { write: (text) => void writeSync(2, text) } : undefined,
+  }));
   interrupts.check();
 
   await step('write /etc files', () => Promise.all([
@@ -222,6 +233,7 @@ async function createStartWait(spec: RunSpec, log: Logger, cleanup: CleanupStack
     debug: spec.debug,
     tty: spec.tty,
     init: spec.init,
+    openat2: spec.openat2,
   };
   await step('start init', () => init.expectReady());
   log.debug({ pid: init.pid }, 'init ready');

@@ -8,7 +8,7 @@
  */
 import { posix } from 'node:path';
 import { UsageError } from '../errors.js';
-import { MS } from '../sys/mount.js';
+import { MS } from '../sys/mount-flags.js';
 import type { TmpfsMount } from '../mounts/plan.js';
 
 export const READ_ONLY_TMPFS_TARGETS = ['/tmp', '/var/tmp', '/run'] as const;

@@ -19,7 +19,7 @@ import type { TmpfsMount, Volume } from '../mounts/plan.js';
 import { EMPTY_IMAGE_DEFAULTS, mergeImageDefaults, type ProcessSpec } from './image-defaults.js';
 import { checkHostname, parseEnvAssignment, parseEnvFile, parseTmpfs, parseVolume } from './parse.js';
 import { FLAG_NAMES, runOptionsSchema, type ParsedRunOptions, type RunOptions } from './schema.js';
-import { parseSize } from './units.js';
+import { parseCount, parseSize } from './units.js';
 import { readOnlyTmpfsMounts } from './read-only-tmpfs.js';
 import { checkName } from '../runtime/state/record.js';
 import { stateDirFor } from '../runtime/state/store.js';
@@ -30,6 +30,8 @@ import { parseLogOpts, type LogLimits } from './log-opts.js';
 export const DEFAULT_ROOT = '/var/lib/tsbox';
 export const DEFAULT_PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
 const DEFAULT_MAX_ROOTFS_SIZE = 64 * 1024 ** 3;
+/** As image/prepare.ts's DEFAULT_MAX_ROOTFS_ENTRIES (not imported: the spec must not load the extractor). */
+const DEFAULT_MAX_ROOTFS_ENTRIES = 1_000_000;
 
 export type StdioChoice = 'inherit' | 'ignore' | number;
 
@@ -45,7 +47,8 @@ export interface ContainerConfig {
   shortId: string;
   /** The state root (--root): where its directory, its cgroup's record and the image cache are. */
   root: string;
-  rootfs: { source: string; readOnly: boolean; maxSize: number };
+  /** maxSize: bytes an archive may expand to (content and headers); maxEntries: members it may have. */
+  rootfs: { source: string; readOnly: boolean; maxSize: number; maxEntries: number };
   hostname: string;
   /** Final: the user's flags merged with the image's defaults (spec/image-defaults.ts). */
   process: ProcessSpec;
@@ -74,6 +77,8 @@ export interface Invocation {
   report: { stats: boolean; statsFile: string | null };
   log: { level: LogLevel; format: LogFormat };
   debug: boolean;
+  /** false with --no-openat2 (testing only): resolve inside the root as on kernels before 5.6. */
+  openat2: boolean;
   stdio: [StdioChoice, StdioChoice, StdioChoice];
   /** Where the container's record lives (runtime/state/store.ts). */
   stateDir: string;
@@ -83,7 +88,7 @@ export interface Invocation {
 /** What a run needs: the container's config and this invocation (splitRunSpec takes them apart). */
 export type RunSpec = ContainerConfig & Invocation;
 
-const INVOCATION_KEYS = ['report', 'log', 'debug', 'stdio', 'stateDir', 'detach'] as const satisfies readonly (keyof Invocation)[];
+const INVOCATION_KEYS = ['report', 'log', 'debug', 'openat2', 'stdio', 'stateDir', 'detach'] as const satisfies readonly (keyof Invocation)[];
 
 export function splitRunSpec(spec: RunSpec): { config: ContainerConfig; invocation: Invocation } {
   const config: Record<string, unknown> = { ...spec };
@@ -154,6 +159,8 @@ export async function buildRunSpec(options: RunOptions, hostEnv: NodeJS.ProcessE
 
   const maxSize = o.maxRootfsSize === undefined ? DEFAULT_MAX_ROOTFS_SIZE
     : typeof o.maxRootfsSize === 'number' ? o.maxRootfsSize : parseSize(o.maxRootfsSize, '--max-rootfs-size');
+  const maxEntries = o.maxRootfsEntries === undefined ? DEFAULT_MAX_ROOTFS_ENTRIES
+    : typeof o.maxRootfsEntries === 'number' ? o.maxRootfsEntries : parseCount(o.maxRootfsEntries, '--max-rootfs-entries');
 
   const overrides = parseSecurityOpts(o.securityOpt);
   const security = buildSecurityPlan({
@@ -200,7 +207,7 @@ export async function buildRunSpec(options: RunOptions, hostEnv: NodeJS.ProcessE
     id,
     shortId,
     root,
-    rootfs: { source: o.rootfs === '-' ? '-' : resolve(o.rootfs), readOnly: o.readOnly, maxSize },
+    rootfs: { source: o.rootfs === '-' ? '-' : resolve(o.rootfs), readOnly: o.readOnly, maxSize, maxEntries },
     hostname,
     process: processSpec,
     volumes,
@@ -213,6 +220,7 @@ export async function buildRunSpec(options: RunOptions, hostEnv: NodeJS.ProcessE
     report: { stats: o.stats, statsFile },
     log: { level: o.debug ? 'debug' : o.logLevel, format: o.logFormat },
     debug: o.debug,
+    openat2: o.openat2,
     // stdin feeds the rootfs archive with "-": the container then reads from nothing.
     // With -t the init makes the pty its stdio; a detached container's stdio is set by its monitor.
     stdio: o.tty ? ['ignore', 'ignore', 'ignore'] : [o.rootfs === '-' ? 'ignore' : o.stdin, o.stdout, o.stderr],

@@ -3,6 +3,7 @@
  * shape; run-spec.ts then turns them into one validated RunSpec before anything is touched.
  */
 import { z } from 'zod';
+import { ALL_RUN_FLAGS, flagName } from '../cli/run-flags.js';
 
 const stdioChoice = z.union([z.literal('inherit'), z.literal('ignore'), z.number().int().min(0)]);
 
@@ -25,9 +26,12 @@ export const runOptionsSchema = z
     volumes: z.array(z.string()).default([]),
     tmpfs: z.array(z.string()).default([]),
     maxRootfsSize: z.union([z.string(), z.number().int().positive()]).optional(),
+    maxRootfsEntries: z.union([z.string(), z.number().int().positive()]).optional(),
     logLevel: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']).default('warn'),
     logFormat: z.enum(['json', 'pretty']).default('json'),
     debug: z.boolean().default(false),
+    /** false: resolve paths inside the root without openat2, as on kernels before 5.6 (testing only). */
+    openat2: z.boolean().default(true),
     // Security (docker's flags): capabilities, --privileged, --security-opt.
     capAdd: z.array(z.string()).default([]),
     capDrop: z.array(z.string()).default([]),
@@ -72,48 +76,6 @@ export const runOptionsSchema = z
 export type RunOptions = z.input<typeof runOptionsSchema>;
 export type ParsedRunOptions = z.output<typeof runOptionsSchema>;
 
-/** Flag names for error messages: the API field "readOnly" is "--read-only" on the CLI. */
-export const FLAG_NAMES: Record<string, string> = {
-  rootfs: 'ROOTFS',
-  command: 'COMMAND',
-  root: '--root',
-  readOnly: '--read-only',
-  readOnlyTmpfs: '--read-only-tmpfs',
-  hostname: '--hostname',
-  env: '-e/--env',
-  envFiles: '--env-file',
-  workdir: '-w/--workdir',
-  user: '-u/--user',
-  volumes: '-v/--volume',
-  tmpfs: '--tmpfs',
-  maxRootfsSize: '--max-rootfs-size',
-  logLevel: '--log-level',
-  logFormat: '--log-format',
-  capAdd: '--cap-add',
-  capDrop: '--cap-drop',
-  privileged: '--privileged',
-  securityOpt: '--security-opt',
-  cgroupParent: '--cgroup-parent',
-  memory: '--memory',
-  memorySwap: '--memory-swap',
-  memoryReservation: '--memory-reservation',
-  cpus: '--cpus',
-  cpuWeight: '--cpu-weight',
-  cpuShares: '--cpu-shares',
-  cpusetCpus: '--cpuset-cpus',
-  pidsLimit: '--pids-limit',
-  deviceReadBps: '--device-read-bps',
-  deviceWriteBps: '--device-write-bps',
-  devices: '--device',
-  deviceCgroupRules: '--device-cgroup-rule',
-  statsFile: '--stats-file',
-  name: '--name',
-  detach: '-d/--detach',
-  rm: '--rm',
-  stats: '--stats',
-  tty: '-t/--tty',
-  init: '--init',
-  labels: '--label',
-  labelFiles: '--label-file',
-  logOpts: '--log-opt',
-};
+/** Flag names for error messages: the API field "readOnly" is "--read-only" on the CLI (from the flag table). */
+export const FLAG_NAMES: Record<string, string> = { rootfs: 'ROOTFS', command: 'COMMAND' };
+for (const row of ALL_RUN_FLAGS) if (row.key !== null) FLAG_NAMES[row.key] ??= flagName(row);

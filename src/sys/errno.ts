@@ -5,6 +5,9 @@ const names = new Map<number, string>();
 for (const [name, value] of Object.entries(constants.errno)) {
   if (!names.has(value)) names.set(value, name);
 }
+// Linux's 95 is EOPNOTSUPP (ENOTSUP is its POSIX alias, first in Node's table); the kernel and
+// its documentation say EOPNOTSUPP, and that is the name the meanings below know.
+if (constants.errno.EOPNOTSUPP !== undefined) names.set(constants.errno.EOPNOTSUPP, 'EOPNOTSUPP');
 
 /** Short meanings for the errnos a container runtime meets most; the rest print by name. */
 const meanings: Record<string, string> = {
@@ -45,10 +48,4 @@ export function errnoName(errno: number): string {
 
 export function errnoMeaning(errno: number): string {
   return meanings[errnoName(errno)] ?? 'system error';
-}
-
-export function errnoNumber(name: string): number {
-  const n = (constants.errno as Record<string, number>)[name];
-  if (n === undefined) throw new Error(`unknown errno name ${name}`);
-  return n;
 }

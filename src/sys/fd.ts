@@ -18,11 +18,6 @@ export function clearCloexec(fd: number): void {
   check(fcntlFn(fd, F_SETFD, flags & ~FD_CLOEXEC), 'fcntl', `F_SETFD fd ${fd}`);
 }
 
-export function setCloexec(fd: number): void {
-  const flags = check(fcntlFn(fd, F_GETFD, 0), 'fcntl', `F_GETFD fd ${fd}`);
-  check(fcntlFn(fd, F_SETFD, flags | FD_CLOEXEC), 'fcntl', `F_SETFD fd ${fd}`);
-}
-
 /**
  * Mark every fd from `first` up close-on-exec. Unlike closing them, this keeps fds Node
  * still uses (epoll, the error pipe) alive until execve, which then closes them all.

@@ -15,6 +15,7 @@ export const rawSyscall = libc.func('long syscall(long number, ...)');
 /** x86_64 syscall numbers used through rawSyscall. */
 export const SYS = {
   pivot_root: 155,
+  getdents64: 217,
   seccomp: 317,
   bpf: 321,
   close_range: 436,
@@ -52,10 +53,4 @@ export function setSyscallTracer(fn: SyscallTracer | null): void {
  */
 export function tracing(): boolean {
   return tracer !== null;
-}
-
-/** Same, for calls that return a negated errno instead of setting errno. */
-export function checkNeg(ret: number, syscall: string, detail = ''): number {
-  if (ret < 0) throw new SysError(syscall, -ret, detail);
-  return ret;
 }

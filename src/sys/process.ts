@@ -6,23 +6,10 @@ const execveFn = libc.func('int execve(const char *path, const char **argv, cons
 const setuidFn = libc.func('int setuid(uint32_t uid)');
 const setgidFn = libc.func('int setgid(uint32_t gid)');
 const setgroupsFn = libc.func('int setgroups(size_t size, const uint32_t *list)');
-const setsidFn = libc.func('int setsid()');
 const killFn = libc.func('int kill(int pid, int sig)');
-const getpidFn = libc.func('int getpid()');
-const chdirFn = libc.func('int chdir(const char *path)');
 const fchdirFn = libc.func('int fchdir(int fd)');
-const umaskFn = libc.func('uint32_t umask(uint32_t mask)');
 
-export const PR = {
-  SET_PDEATHSIG: 1,
-  GET_DUMPABLE: 3,
-  SET_DUMPABLE: 4,
-  SET_KEEPCAPS: 8,
-  SET_NAME: 15,
-  CAPBSET_DROP: 24,
-  SET_NO_NEW_PRIVS: 38,
-  CAP_AMBIENT: 47,
-} as const;
+export { PR } from './process-flags.js';
 
 export function prctl(option: number, a2 = 0, a3 = 0, a4 = 0, a5 = 0): number {
   return check(prctlFn(option, a2, a3, a4, a5), 'prctl', `option ${option}`);
@@ -46,30 +33,13 @@ export function setgroups(gids: readonly number[]): void {
   check(setgroupsFn(gids.length, gids.length ? [...gids] : null), 'setgroups', gids.join(','));
 }
 
-export function setsid(): number {
-  return check(setsidFn(), 'setsid');
-}
-
 export function kill(pid: number, signal: number): void {
   check(killFn(pid, signal), 'kill', `pid ${pid}, signal ${signal}`);
-}
-
-export function getpid(): number {
-  return getpidFn() as number;
-}
-
-/** chdir through libc so it acts on this very process, as the next execve will see it. */
-export function chdir(path: string): void {
-  check(chdirFn(path), 'chdir', path);
 }
 
 /** chdir to a directory fd (an O_PATH fd is enough), without a path the kernel would walk again (nor /proc/self/fd). */
 export function fchdir(fd: number): void {
   check(fchdirFn(fd), 'fchdir', `fd ${fd}`);
-}
-
-export function umask(mask: number): number {
-  return umaskFn(mask) as number;
 }
 
 const signalFn = libc.func('void *signal(int sig, void *handler)');

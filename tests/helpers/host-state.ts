@@ -1,7 +1,7 @@
 /**
- * What tsbox could leave on the host: mounts, cgroups, network links, named network
- * namespaces, and the entries of its state root. The suite takes a snapshot before and
- * after and fails if anything was added.
+ * What tsbox could leave on the host: mounts, cgroups, network links (bridges included), named
+ * network namespaces, nft tables, network leases, and the entries of its state root. The
+ * suite takes a snapshot before and after and fails if anything was added.
  */
 import { execFileSync } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
@@ -13,6 +13,26 @@ export interface HostState {
   links: string[];
   netns: string[];
   stateEntries: string[];
+  /** nft tables of tsbox (`ip tsbox`, the tests' `ip tsbt*`). */
+  nftTables: string[];
+  /** Host-wide network leases (src/network/ipam): one file per address. */
+  leases: string[];
+}
+
+/** tsbox's nft tables; none when nft is not installed (then tsbox cannot have made any). */
+function nftTables(): string[] {
+  try {
+    return execFileSync('nft', ['list', 'tables'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).split('\n')
+      .map((l) => l.trim()).filter((l) => /^table ip tsb/.test(l));
+  } catch {
+    return [];
+  }
+}
+
+function leaseFiles(dir = '/run/tsbox-net/leases'): string[] {
+  if (!existsSync(dir)) return [];
+  return readdirSync(dir, { withFileTypes: true }).filter((d) => d.isDirectory())
+    .flatMap((d) => readdirSync(join(dir, d.name)).filter((f) => f.endsWith('.json')).map((f) => join(dir, d.name, f)));
 }
 
 /** Every cgroup directory below `base`, down to `depth` levels (the suites' one tree walk). */
@@ -57,7 +77,7 @@ export function snapshotHost(root: string): HostState {
       stateEntries.push(join(sub, name));
     }
   }
-  return { mounts, cgroups: [...new Set(cgroups)], links, netns, stateEntries };
+  return { mounts, cgroups: [...new Set(cgroups)], links, netns, stateEntries, nftTables: nftTables(), leases: leaseFiles() };
 }
 
 /** What `after` has that `before` did not, one line per leaked thing. */

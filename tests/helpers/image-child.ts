@@ -46,10 +46,7 @@ export interface WorkerRun {
 }
 
 export function startImageWorker(script: string, args: string[], opts: { noOpenat2?: boolean } = {}): WorkerRun {
-  const env = { ...process.env };
-  if (opts.noOpenat2) env.TSBOX_TEST_NO_OPENAT2 = '1';
-  else delete env.TSBOX_TEST_NO_OPENAT2;
-  const child = spawn(process.execPath, [script, ...args], { env, stdio: ['pipe', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [script, ...(opts.noOpenat2 ? ['--no-openat2'] : []), ...args], { stdio: ['pipe', 'pipe', 'pipe'] });
   let stdout = '';
   let stderr = '';
   child.stdout!.on('data', (d: Buffer) => (stdout += d.toString()));

@@ -3,7 +3,7 @@
  * extracts as root (--numeric-owner -p --xattrs), node for node: types, modes with
  * setuid/setgid/sticky, owners, mtimes, symlink targets, hard links, devices, fifos,
  * xattrs (binary security.capability), long names. And the openat2-less fallback
- * (TSBOX_TEST_NO_OPENAT2=1, in a child process) gives the same tree.
+ * (--no-openat2 in a child process) gives the same tree.
  */
 import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';

@@ -100,14 +100,14 @@ const SPEC: RunSpec = {
   process: { args: ['sh'], env: ['PATH=/bin'], cwd: '/', user: null }, volumes: [], tmpfs: [], readOnlyTmpfs: [],
   security: { capabilities: 'all', noNewPrivileges: false, seccomp: null }, privileged: true, devices: { nodes: [], rules: [] },
   cgroup: { parent: undefined, limits: {} as RunSpec['cgroup']['limits'] }, name: 'web', keep: true, tty: false, init: false, labels: {}, logLimits: { maxSize: null, maxFile: 1 },
-  report: { stats: false, statsFile: null }, log: { level: 'warn', format: 'text' }, debug: false, stdio: ['inherit', 'inherit', 'inherit'], stateDir: '/run/tsbox', detach: true,
+  report: { stats: false, statsFile: null }, log: { level: 'warn', format: 'text' }, debug: false, openat2: true, stdio: ['inherit', 'inherit', 'inherit'], stateDir: '/run/tsbox', detach: true,
 };
 
 describe('container config file', () => {
   it('keeps the config apart from the invocation, and reads both back validated', () => {
     const { config, invocation } = splitRunSpec(SPEC);
     expect(config).not.toHaveProperty('stdio');
-    expect(invocation).toEqual({ report: SPEC.report, log: SPEC.log, debug: false, stdio: SPEC.stdio, stateDir: '/run/tsbox', detach: true });
+    expect(invocation).toEqual({ report: SPEC.report, log: SPEC.log, debug: false, openat2: true, stdio: SPEC.stdio, stateDir: '/run/tsbox', detach: true });
     const { cgroup, ...rest } = parseConfigFile(serializeConfigFile(config, invocation), 'spec.json');
     expect({ ...rest, cgroup: { ...cgroup, parent: undefined } }).toEqual(SPEC);
   });

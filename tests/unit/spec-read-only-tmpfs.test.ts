@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { planMounts } from '../../src/mounts/plan.js';
 import { parseReadOnlyTmpfsFlag, readOnlyTmpfsMounts } from '../../src/spec/read-only-tmpfs.js';
-import { MS } from '../../src/sys/mount.js';
+import { MS } from '../../src/sys/mount-flags.js';
 
 describe('readOnlyTmpfsMounts (podman\'s --read-only-tmpfs)', () => {
   it('--read-only: /tmp and /var/tmp rw,nosuid,nodev,noexec; /run rw,nosuid,nodev', () => {

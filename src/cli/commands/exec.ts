@@ -31,7 +31,7 @@ export function execCommand(): Command {
     .action(async (ref: string, command: string[], flags: ExecCliFlags) => {
       const log = createLogger(flags.debug ? 'debug' : flags.logLevel, flags.logFormat);
       const tty = decideTty({ flag: flags.tty, stdinIsTty: isatty(0), detach: false, rootfsFromStdin: false });
-      process.exitCode = await execInContainer(storeFor(flags.root), ref, { command, env: flags.env ?? [], workdir: flags.workdir, user: flags.user, tty, debug: flags.debug }, log);
+      process.exitCode = await execInContainer(storeFor(flags.root), ref, { command, env: flags.env ?? [], workdir: flags.workdir, user: flags.user, tty, debug: flags.debug, openat2: flags.openat2 }, log);
     });
   return addCommonOptions(cmd);
 }

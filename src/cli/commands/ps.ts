@@ -53,7 +53,8 @@ export function psCommand(): Command {
   return addCommonOptions(cmd);
 }
 
-/** The volumes' container paths, for {{.Mounts}}: from the spec the container was run with. */
+
+/** The volumes' container paths, for {{.Mounts}}: from the spec the container was run with (none if unreadable). */
 function volumeTargets(store: StateStore, shortId: string): string[] {
   try {
     return readConfigFile(store.paths(shortId).spec).volumes.map((v) => v.target);

@@ -1,0 +1,100 @@
+/**
+ * attach(plan, netnsFd): the executor the container model calls. Order matters for crash
+ * safety: the lease (with the ports and veth it will own) is on disk before any link or rule
+ * exists, so whatever a SIGKILL interrupts, the lease names it and the next command reclaims it.
+ */
+import { TsboxError } from '../errors.js';
+import type { NetContext } from './context.js';
+import { type Lease, takenAddresses, withNetworkLock, writeLease } from './ipam/store.js';
+import { ownerFor } from './ipam/owner.js';
+import { lowestFree, parseCidr } from './ipam/subnet.js';
+import { probePort } from './host-ports.js';
+import { configureInNetns, createVethIntoNetns, findLink, hostClient, netnsClient, withClient } from './links.js';
+import { applyNft } from './nft/apply.js';
+import { addPortsText, type PortElement } from './nft/ruleset.js';
+import { ensureBridge } from './networks.js';
+import { type AttachPlan, macForIp } from './plan.js';
+import { reclaimDeadLeases, releaseNetworkResource } from './release.js';
+import type { NetworkResource } from './resources.js';
+import { netlinkTrace } from './trace.js';
+
+export interface Attached {
+  resources: NetworkResource[];
+  ip: string;
+  mac: string;
+  gateway: string;
+  ports: PortElement[];
+}
+
+/** Host ports: each checked free (or chosen) before anything is created. */
+async function resolvePorts(plan: AttachPlan): Promise<Omit<PortElement, 'containerIp'>[]> {
+  const out: Omit<PortElement, 'containerIp'>[] = [];
+  for (const p of plan.ports) {
+    const got = await probePort(p.proto, p.hostPort, p.hostIp);
+    if (got === 'not-local') {
+      throw new TsboxError(`${p.hostIp} is not an address of this host`, { step: 'publish', hint: 'Publish on one of the host\'s addresses, or leave the address out for all of them.' });
+    }
+    if (got === 'in-use') {
+      throw new TsboxError(`host port ${p.hostIp ? `${p.hostIp}:` : ''}${p.hostPort}/${p.proto} is already in use`, { step: 'publish', hint: 'Choose another host port, or stop what listens on it.' });
+    }
+    out.push({ proto: p.proto, ...(p.hostIp ? { hostIp: p.hostIp } : {}), hostPort: got, containerPort: p.containerPort });
+  }
+  return out;
+}
+
+export async function attach(ctx: NetContext, plan: AttachPlan, netnsFd: number, ownerPid = process.pid): Promise<Attached> {
+  const net = plan.network;
+  const ports0 = await resolvePorts(plan);
+  const resources: NetworkResource[] = [];
+  const trace = netlinkTrace(ctx.trace);
+  try {
+    let ip = '';
+    let ports: PortElement[] = [];
+    withNetworkLock(ctx.paths, net.name, () => {
+      reclaimDeadLeases(ctx, net.name);
+      const taken = takenAddresses(ctx.paths, net.name);
+      if (plan.ip !== undefined) {
+        if (taken.has(plan.ip)) throw new TsboxError(`address ${plan.ip} is already in use on network ${net.name}`, { step: 'network', hint: 'Pick another --ip, or leave it out.' });
+        ip = plan.ip;
+      } else {
+        const free = lowestFree(parseCidr(net.subnet), net.gateway, taken);
+        if (!free) throw new TsboxError(`network ${net.name} has no free address left`, { step: 'network', hint: 'Remove a container from it, or use a network with a larger subnet.' });
+        ip = free;
+      }
+      ports = ports0.map((p) => ({ ...p, containerIp: ip }));
+      const lease: Lease = {
+        network: net.name, ip, mac: plan.mac ?? macForIp(ip), owner: ownerFor(plan.containerId, ownerPid),
+        ports, names: [plan.containerName, ...plan.aliases], hostVeth: plan.hostVeth, created: new Date().toISOString(),
+      };
+      // bridge-user first, so releasing in reverse frees the lease before the last-user check.
+      resources.push({ kind: 'bridge-user', network: net.name, bridge: net.bridge, subnet: net.subnet, leases: ctx.paths.leases, table: ctx.table });
+      writeLease(ctx.paths, lease);
+      resources.push({ kind: 'lease', network: net.name, ip, containerId: plan.containerId, leases: ctx.paths.leases });
+      ensureBridge(ctx, net);
+    });
+    const mac = plan.mac ?? macForIp(ip);
+    withClient(hostClient(trace), (c) => {
+      const bridge = findLink(c, net.bridge);
+      if (!bridge) throw new TsboxError(`bridge ${net.bridge} disappeared`, { step: 'network' });
+      // Recorded the moment the kernel made it ours: on EEXIST the name belongs to another link,
+      // which an undo must not delete. (A crash in between is covered by the lease's hostVeth.)
+      createVethIntoNetns(c, { hostName: plan.hostVeth, masterIndex: bridge.index, peerName: plan.peerName, peerNetnsFd: netnsFd, peerMac: mac },
+        () => resources.push({ kind: 'veth', hostName: plan.hostVeth }));
+    });
+    withClient(netnsClient(netnsFd, trace), (c) => configureInNetns(c, { ifName: plan.peerName, ip, prefixLen: plan.prefixLen, gateway: net.gateway }));
+    if (ports.length > 0) {
+      applyNft(ctx.nft, addPortsText(ctx.table, ports), 'publish ports');
+      resources.push({ kind: 'portmap', table: ctx.table, ports });
+    }
+    return { resources, ip, mac, gateway: net.gateway, ports };
+  } catch (err) {
+    for (const r of [...resources].reverse()) {
+      try {
+        releaseNetworkResource(ctx, r);
+      } catch {
+        // The first error is the one the user needs; a failed undo stays in the lease, reclaimed later.
+      }
+    }
+    throw err;
+  }
+}
