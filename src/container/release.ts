@@ -4,16 +4,17 @@
  * run it after a SIGKILL at any step, twice, or on an entry whose resource was never made.
  */
 import { readFileSync } from 'node:fs';
+import { readdir } from 'node:fs/promises';
+import { join } from 'node:path';
 import { removeTree } from '../image/remove-tree.js';
+import { CONTAINER_LOCK } from '../runtime/paths.js';
 import { openContainerCgroup, removeEmptyDefaultParent } from '../cgroups/index.js';
 import type { Logger } from '../log.js';
 import type { Releasers } from './resources.js';
 
 export function hostReleasers(log: Logger): Releasers {
   return {
-    // Through directory fds, at any depth (image/remove-tree.ts): the container chose the
-    // shape of its upper dir. Nothing to do if already gone.
-    'container-dir': (r) => removeTree(r.path),
+    'container-dir': (r) => removeContainerDir(r.path),
     cgroup: async (r) => {
       // cgroup.kill first: every process left in it dies, then the group is removed.
       await openContainerCgroup(r.path, log).destroy();
@@ -33,6 +34,23 @@ export function hostReleasers(log: Logger): Releasers {
       await waitGone(r.pid, r.startTime);
     },
   };
+}
+
+/**
+ * A container's directory: its entries through directory fds at any depth (the container
+ * chose the shape of its upper dir: image/remove-tree.ts), the lock last, so that until
+ * then gc knows whose directory this is. Nothing to do if it is already gone.
+ */
+export async function removeContainerDir(dir: string): Promise<void> {
+  let names: string[];
+  try {
+    names = await readdir(dir);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return;
+    throw err;
+  }
+  for (const name of names) if (name !== CONTAINER_LOCK) await removeTree(join(dir, name));
+  await removeTree(dir);
 }
 
 /** Field 22 of /proc/PID/stat (clock ticks after boot), or null when there is no such process. */

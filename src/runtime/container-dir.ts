@@ -5,8 +5,9 @@
  */
 import { closeSync, openSync, renameSync } from 'node:fs';
 import { basename, join } from 'node:path';
-import { mkdir, readdir, writeFile } from 'node:fs/promises';
+import { mkdir, writeFile } from 'node:fs/promises';
 import { removeTree } from '../image/remove-tree.js';
+import { removeContainerDir } from '../container/release.js';
 import { tryFlock } from '../sys/fd.js';
 import { TsboxError } from '../errors.js';
 import { containersDir, type ContainerPaths } from './paths.js';
@@ -64,10 +65,8 @@ export async function createContainerDir(root: string, id: string, paths: Contai
     },
     async remove() {
       try {
-        // Relative to directory fds: the container chose the shape of its upper dir (any
-        // depth). The lock goes last: until then gc knows whose directory this is.
-        for (const name of await readdir(paths.dir)) if (name !== basename(paths.lock)) await removeTree(join(paths.dir, name));
-        await removeTree(paths.dir);
+        // Already gone when the run's release by kind removed it (container/release.ts).
+        await removeContainerDir(paths.dir);
       } finally {
         closeSync(lockFd);
       }

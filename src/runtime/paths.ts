@@ -20,6 +20,9 @@ export interface ContainerPaths {
   etc: { hostname: string; hosts: string; resolvConf: string };
 }
 
+/** The flock its holder keeps on its directory (see container-dir.ts). */
+export const CONTAINER_LOCK = 'lock';
+
 export function containersDir(root: string): string {
   return join(root, 'containers');
 }
@@ -28,7 +31,7 @@ export function containerPaths(root: string, shortId: string): ContainerPaths {
   const dir = join(containersDir(root), shortId);
   return {
     dir,
-    lock: join(dir, 'lock'),
+    lock: join(dir, CONTAINER_LOCK),
     resources: join(dir, RESOURCE_RECORD_FILE),
     upper: join(dir, 'upper'),
     work: join(dir, 'work'),
