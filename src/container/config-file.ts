@@ -15,7 +15,7 @@
 import { readFileSync } from 'node:fs';
 import { z } from 'zod';
 import { TsboxError } from '../errors.js';
-import type { ContainerConfig, Invocation, RunSpec } from '../spec/run-spec.js';
+import { DEFAULT_MAX_ROOTFS_ENTRIES, type ContainerConfig, type Invocation, type RunSpec } from '../spec/run-spec.js';
 
 export const CONFIG_FILE_VERSION = 2;
 
@@ -26,7 +26,8 @@ export const containerConfigSchema = z.object({
   id: z.string().regex(/^[0-9a-f]{64}$/),
   shortId: z.string().regex(/^[0-9a-f]{12}$/),
   root: abs,
-  rootfs: z.object({ source: z.string().min(1), readOnly: z.boolean(), maxSize: z.number().nonnegative() }).strict(),
+  // maxEntries: absent from configs written before --max-rootfs-entries: the default then
+  rootfs: z.object({ source: z.string().min(1), readOnly: z.boolean(), maxSize: z.number().nonnegative(), maxEntries: z.number().int().positive().default(DEFAULT_MAX_ROOTFS_ENTRIES) }).passthrough(),
   hostname: z.string().min(1),
   process: z.object({ args: z.array(z.string()).min(1), env: z.array(z.string()), cwd: abs, user: z.string().nullable() }).strict(),
   volumes: z.array(z.object({ source: abs, target: abs, readOnly: z.boolean(), sourceIsDir: z.boolean() }).passthrough()),
@@ -42,7 +43,9 @@ export const containerConfigSchema = z.object({
   init: z.boolean(),
   labels: z.record(z.string()),
   logLimits: z.object({ maxSize: z.number().nullable(), maxFile: z.number().int().positive() }).strict(),
-}).strict();
+  // Fields other parts of tsbox add to the config are kept as they are (checked by their own
+  // code): an unknown field is not a misread; a known field of the wrong shape is.
+}).passthrough();
 
 export const invocationSchema = z.object({
   report: z.object({ stats: z.boolean(), statsFile: abs.nullable() }).strict(),
@@ -53,7 +56,7 @@ export const invocationSchema = z.object({
   stdio: z.tuple([stdioChoice, stdioChoice, stdioChoice]),
   stateDir: abs,
   detach: z.boolean(),
-}).strict();
+}).passthrough();
 
 /** Read and validate; a missing file throws ENOENT as is (the caller decides what absence means). */
 export function readConfigFile(path: string): RunSpec {

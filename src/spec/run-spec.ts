@@ -31,7 +31,7 @@ export const DEFAULT_ROOT = '/var/lib/tsbox';
 export const DEFAULT_PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
 const DEFAULT_MAX_ROOTFS_SIZE = 64 * 1024 ** 3;
 /** As image/prepare.ts's DEFAULT_MAX_ROOTFS_ENTRIES (not imported: the spec must not load the extractor). */
-const DEFAULT_MAX_ROOTFS_ENTRIES = 1_000_000;
+export const DEFAULT_MAX_ROOTFS_ENTRIES = 1_000_000;
 
 export type StdioChoice = 'inherit' | 'ignore' | number;
 

@@ -96,7 +96,7 @@ import { parseConfigFile, serializeConfigFile } from '../../src/container/config
 import { splitRunSpec, type RunSpec } from '../../src/spec/run-spec.js';
 
 const SPEC: RunSpec = {
-  id: ID, shortId: ID.slice(0, 12), root: '/var/lib/tsbox', rootfs: { source: '/r.tar', readOnly: false, maxSize: 1024 }, hostname: 'h',
+  id: ID, shortId: ID.slice(0, 12), root: '/var/lib/tsbox', rootfs: { source: '/r.tar', readOnly: false, maxSize: 1024, maxEntries: 10 }, hostname: 'h',
   process: { args: ['sh'], env: ['PATH=/bin'], cwd: '/', user: null }, volumes: [], tmpfs: [], readOnlyTmpfs: [],
   security: { capabilities: 'all', noNewPrivileges: false, seccomp: null }, privileged: true, devices: { nodes: [], rules: [] },
   cgroup: { parent: undefined, limits: {} as RunSpec['cgroup']['limits'] }, name: 'web', keep: true, tty: false, init: false, labels: {}, logLimits: { maxSize: null, maxFile: 1 },
