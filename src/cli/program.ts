@@ -7,6 +7,7 @@ import { UsageError } from '../errors.js';
 import { gcCommand } from './commands/gc.js';
 import { rootfsCommand } from './commands/rootfs.js';
 import { runCommand } from './commands/run.js';
+import { restartCommand, startCommand } from './commands/start.js';
 import { psCommand } from './commands/ps.js';
 import { inspectCommand } from './commands/inspect.js';
 import { logsCommand } from './commands/logs.js';
@@ -37,7 +38,7 @@ export function buildProgram(): Command {
     .version(process.env.npm_package_version ?? '0.1.0')
     .enablePositionalOptions()
     .showSuggestionAfterError(true);
-  for (const cmd of [runCommand(), psCommand(), inspectCommand(), logsCommand(), stopCommand(), killCommand(), rmCommand(), waitCommand(), execCommand(), statsCommand(), pruneCommand(), gcCommand(), rootfsCommand(), cpCommand(), topCommand(), attachCommand(), renameCommand(), pullCommand(), loginCommand(), logoutCommand(), networkCommand(), portCommand()]) program.addCommand(cmd);
+  for (const cmd of [runCommand(), runCommand('create'), startCommand(), restartCommand(), psCommand(), inspectCommand(), logsCommand(), stopCommand(), killCommand(), rmCommand(), waitCommand(), execCommand(), statsCommand(), pruneCommand(), gcCommand(), rootfsCommand(), cpCommand(), topCommand(), attachCommand(), renameCommand(), pullCommand(), loginCommand(), logoutCommand(), networkCommand(), portCommand()]) program.addCommand(cmd);
   // Commander's own usage errors become our one-line, exit-125 errors.
   const configure = (cmd: Command) => {
     cmd.exitOverride().configureOutput({

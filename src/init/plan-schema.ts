@@ -68,7 +68,11 @@ export const execPlanSchema = z.object({
   openat2: z.boolean().optional(),
 }).strict() satisfies z.ZodType<ExecPlan>;
 
-export const parentMessageSchema = z.object({ t: z.literal('pty'), index: uint }).strict() satisfies z.ZodType<ParentMessage>;
+export const parentMessageSchema = z.discriminatedUnion('t', [
+  z.object({ t: z.literal('pty'), index: uint }).strict(),
+  // the create/start sync point (init/protocol.ts)
+  z.object({ t: z.literal('start') }).strict(),
+]) satisfies z.ZodType<ParentMessage>;
 
 /** Parse one line the parent sent; a bad one names its first wrong field. */
 export function parsePlanLine<T>(schema: z.ZodType<T>, line: string, what: string): T {

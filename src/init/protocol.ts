@@ -6,6 +6,9 @@
  *   parent -> init    the InitPlan          everything the init needs; nothing else is read after it
  *   init   -> parent  {t:"trace",...}      --debug only: each setup step and syscall
  *   init   -> parent  {t:"pty-request"}    -t only, once /dev/pts is mounted; the parent answers {t:"pty",index}
+ *   init   -> parent  {t:"created"}        every setup step is done, security applied: the container is
+ *                                          created (OCI), and the init blocks reading the socket
+ *   parent -> init    {t:"start"}          exec the command now (a closed socket instead: die, nothing ran)
  *   init   -> parent  {t:"exec"}           the last message before execve; then the socket closes
  *                                          (close-on-exec), which tells the parent exec succeeded
  *   init   -> parent  {t:"error",...}      a setup step failed; the init exits after sending it
@@ -52,11 +55,12 @@ export interface InitPlan {
 }
 
 /** Parent -> init after the plan, only with tty: the pty the parent opened (slave /dev/pts/<index>). */
-export type ParentMessage = { t: 'pty'; index: number };
+export type ParentMessage = { t: 'pty'; index: number } | { t: 'start' };
 
 export type InitMessage =
   | { t: 'ready' }
   | { t: 'trace'; step: string; detail?: string }
+  | { t: 'created' }
   | { t: 'exec'; path: string }
   | { t: 'pty-request' }
   | { t: 'error'; step: string | undefined; message: string; hint: string | undefined; exitCode: number };

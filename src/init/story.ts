@@ -87,6 +87,14 @@ export function runInit(): never {
     // so that everything before it may still use the syscalls it forbids.
     step('apply security', () => (plan.security ? applySecurityPlan(plan.security, { uid: user.uid, gid: user.gid, additionalGids: user.additionalGids }) : switchUser(user)));
 
+    // The sync point of create/start: everything is set up, nothing of the user's has run.
+    // We are held here until the parent (or a created container's monitor) says start; a
+    // closed socket means it is gone or the container was removed: we exit (readLine).
+    current = 'wait for start';
+    channel.send({ t: 'created' });
+    const go = channel.readMessage();
+    if (go.t !== 'start') throw new Error(`expected the start message, got ${go.t}`);
+
     current = 'exec';
     // Node marks fds 0-2 close-on-exec; the command needs them. Every other fd, including
     // this sync socket, closes at execve: the parent reads that EOF as "exec succeeded".

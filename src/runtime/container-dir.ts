@@ -5,28 +5,29 @@
  */
 import { closeSync, openSync, renameSync } from 'node:fs';
 import { basename, join } from 'node:path';
-import { mkdir, readdir, writeFile } from 'node:fs/promises';
+import { mkdir, writeFile } from 'node:fs/promises';
 import { removeTree } from '../image/remove-tree.js';
+import { removeContainerDir } from '../container/release.js';
 import { tryFlock } from '../sys/fd.js';
 import { TsboxError } from '../errors.js';
 import { containersDir, type ContainerPaths } from './paths.js';
-
-export interface OwnerRecord {
-  id: string;
-  pid: number;
-  cgroup: string | null;
-  /** The network's resource records (network/resources.ts): gc releases them when the owner died. */
-  network?: unknown[];
-}
+import { serializeResourceRecord } from '../container/resource-record.js';
+import { withResource, type Resource } from '../container/resources.js';
 
 export interface ContainerDir {
   paths: ContainerPaths;
-  recordOwner(record: OwnerRecord): Promise<void>;
+  /** What the container holds so far, in order of acquisition (container/resources.ts). */
+  readonly resources: readonly Resource[];
+  /**
+   * Record a resource before (or as) it is acquired, so that gc finds it if we are killed
+   * right after: resources.json is rewritten whole, atomically (temp + rename).
+   */
+  recordResource(r: Resource): Promise<void>;
   /** Remove everything in the directory, then release the lock. */
   remove(): Promise<void>;
 }
 
-export async function createContainerDir(root: string, paths: ContainerPaths): Promise<ContainerDir> {
+export async function createContainerDir(root: string, id: string, paths: ContainerPaths): Promise<ContainerDir> {
   await mkdir(containersDir(root), { recursive: true, mode: 0o700 });
   // Built under a hidden name and renamed into place with its lock already held: a
   // concurrent gc must never see the run's directory with a lock it can take (it would
@@ -38,8 +39,15 @@ export async function createContainerDir(root: string, paths: ContainerPaths): P
     closeSync(lockFd);
     throw new TsboxError(`container directory ${building} is locked by another process`);
   }
+  let resources: Resource[] = [{ kind: 'container-dir', path: paths.dir }, { kind: 'overlay', upper: paths.upper, work: paths.work }];
+  const write = async (dir: string) => {
+    const temp = join(dir, `.${basename(paths.resources)}.tmp`);
+    await writeFile(temp, serializeResourceRecord({ version: 2, id, resources }), { mode: 0o600 });
+    renameSync(temp, join(dir, basename(paths.resources)));
+  };
   try {
     await Promise.all([paths.upper, paths.work, paths.merged].map((d) => mkdir(join(building, basename(d)), { mode: 0o755 })));
+    await write(building);
     renameSync(building, paths.dir);
   } catch (err) {
     closeSync(lockFd);
@@ -48,13 +56,17 @@ export async function createContainerDir(root: string, paths: ContainerPaths): P
   }
   return {
     paths,
-    recordOwner: (record) => writeFile(paths.owner, JSON.stringify(record)),
+    get resources() {
+      return resources;
+    },
+    async recordResource(r) {
+      resources = withResource(resources, r);
+      await write(paths.dir);
+    },
     async remove() {
       try {
-        // Relative to directory fds: the container chose the shape of its upper dir (any
-        // depth). The lock goes last: until then gc knows whose directory this is.
-        for (const name of await readdir(paths.dir)) if (name !== basename(paths.lock)) await removeTree(join(paths.dir, name));
-        await removeTree(paths.dir);
+        // Already gone when the run's release by kind removed it (container/release.ts).
+        await removeContainerDir(paths.dir);
       } finally {
         closeSync(lockFd);
       }

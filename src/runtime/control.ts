@@ -16,13 +16,19 @@ export function label(r: ContainerRecord): string {
 }
 
 export function isRunning(store: StateStore, r: ContainerRecord): boolean {
-  return r.status !== 'exited' && r.pid !== null && store.ownerAlive(r.shortId);
+  return r.status === 'running' && r.pid !== null && store.ownerAlive(r.shortId);
+}
+
+/** Created (tsbox create), its init held by its monitor until `tsbox start`. */
+export function isHeld(store: StateStore, r: ContainerRecord): boolean {
+  return r.status === 'created' && r.pid !== null && store.ownerAlive(r.shortId);
 }
 
 /** Send a signal to the container's PID 1. Refuses a container that does not run. */
 export function signalContainer(store: StateStore, r: ContainerRecord, signal: NodeJS.Signals | number): void {
   const current = store.read(r.shortId) ?? r;
-  if (!isRunning(store, current)) {
+  // OCI: kill reaches a created container too (its held init dies; its monitor then removes it).
+  if (!isRunning(store, current) && !isHeld(store, current)) {
     throw new UsageError(`container ${label(r)} is not running`, { hint: current.status === 'created' ? 'It is still starting; try again.' : "See 'tsbox ps -a'." });
   }
   try {
@@ -63,6 +69,8 @@ async function waitForStop(store: StateStore, r: ContainerRecord, timeoutMs: num
 
 /** docker stop: SIGTERM, up to timeoutS seconds, then SIGKILL. A stopped container is fine. */
 export async function stopContainer(store: StateStore, r: ContainerRecord, timeoutS: number): Promise<ContainerRecord> {
+  // docker: stopping a container that never started leaves it created.
+  if (isHeld(store, store.read(r.shortId) ?? r)) return store.read(r.shortId) ?? r;
   if (!isRunning(store, store.read(r.shortId) ?? r)) return (await waitForStop(store, r, Infinity))!;
   try {
     signalContainer(store, r, 'SIGTERM');
@@ -84,7 +92,18 @@ export async function stopContainer(store: StateStore, r: ContainerRecord, timeo
 /** docker rm: refuses a running container unless forced (then SIGKILL, wait, remove). */
 export async function removeContainer(store: StateStore, r: ContainerRecord, force: boolean): Promise<void> {
   const current = store.read(r.shortId) ?? r;
-  if (isRunning(store, current) || (current.status !== 'exited' && store.ownerAlive(r.shortId))) {
+  // docker removes a created container without -f: nothing ran. Its held init is killed;
+  // its monitor sees that, releases what the container held (container/resources.ts) and
+  // removes the record.
+  if (isHeld(store, current)) {
+    try {
+      process.kill(current.pid!, 'SIGKILL');
+    } catch {
+      // gone meanwhile: the wait below covers it
+    }
+    if (!(await waitForStop(store, r, 30_000))) throw new TsboxError(`container ${label(r)} did not exit after SIGKILL`);
+    if (store.read(r.shortId) === null) return;
+  } else if (isRunning(store, current) || (current.status !== 'exited' && store.ownerAlive(r.shortId))) {
     if (!force) throw new UsageError(`container ${label(r)} is running`, { hint: `Stop it first (tsbox stop ${label(r)}), or use tsbox rm -f.` });
     try {
       signalContainer(store, current, 'SIGKILL');

@@ -24,13 +24,26 @@ import { createEntry, runTracked } from './lifecycle.js';
 import { settleMonitorMemory } from './monitor-memory.js';
 import { writeStatsReport } from './stats-file.js';
 import { StateStore } from './state/store.js';
+import { listenForStart, type StartRequest } from './start-socket.js';
 
 export const MONITOR_FDS = { lock: 4 } as const;
 
-type MonitorReply = { t: 'started'; pid: number } | { t: 'error'; message: string; step?: string; hint?: string; exitCode: number };
+type MonitorReply = { t: 'started'; pid: number } | { t: 'created'; pid: number } | { t: 'error'; message: string; step?: string; hint?: string; exitCode: number };
 
-export async function startDetached(spec: RunSpec): Promise<{ id: string; pid: number }> {
-  const entry = createEntry(spec);
+/** What the front end asks of the monitor: run the container (-d), or create it and hold it until `tsbox start` (hold). */
+export interface MonitorRequest {
+  spec: RunSpec;
+  hold: boolean;
+}
+
+/**
+ * -d: resolves once the command runs. `hold` (tsbox create): resolves once the container is
+ * created, its init held before exec by the monitor until `tsbox start` connects to the
+ * container's start socket (start-socket.ts). `reuse`: the record of a stopped container,
+ * started again with the same id and config (tsbox restart / start).
+ */
+export async function startDetached(spec: RunSpec, opts: { hold?: boolean; reuse?: boolean } = {}): Promise<{ id: string; pid: number }> {
+  const entry = createEntry(spec, { reuse: opts.reuse ?? false });
   const fds: number[] = [];
   try {
     const open = (path: string) => {
@@ -50,7 +63,7 @@ export async function startDetached(spec: RunSpec): Promise<{ id: string; pid: n
       child.once('message', (m) => resolve(m as MonitorReply));
       child.once('exit', (code, signal) => resolve({ t: 'error', message: `the container's monitor exited (${signal ?? `status ${code}`}) before the container started; see ${entry.paths.monitorLog}`, exitCode: 125 }));
       child.once('error', (e) => resolve({ t: 'error', message: `cannot start the container's monitor: ${e.message}`, exitCode: 125 }));
-      child.send({ spec });
+      child.send({ spec, hold: opts.hold ?? false } satisfies MonitorRequest);
     });
     if (reply.t === 'error') {
       entry.remove();
@@ -74,7 +87,7 @@ export async function startDetached(spec: RunSpec): Promise<{ id: string; pid: n
 
 /** The monitor's side (monitor-main.ts): run the container, report its start, record its end. */
 export async function runMonitor(createLog: (spec: RunSpec) => Logger): Promise<number> {
-  const message = await new Promise<{ spec: RunSpec }>((resolve) => process.once('message', (m) => resolve(m as { spec: RunSpec })));
+  const message = await new Promise<MonitorRequest>((resolve) => process.once('message', (m) => resolve(m as MonitorRequest)));
   const spec: RunSpec = { ...message.spec, stdio: ['ignore', 'ignore', 'ignore'] };
   const log = createLog(spec);
   const entry = new StateStore(spec.stateDir).adopt(spec.shortId, MONITOR_FDS.lock);
@@ -86,10 +99,25 @@ export async function runMonitor(createLog: (spec: RunSpec) => Logger): Promise<
         resolve();
       });
     });
+  // tsbox create: once the container is created, tell the front end and hold the init
+  // until `tsbox start` connects; its reply (started, or why not) goes back on that connection.
+  let starter: StartRequest | null = null;
+  const holdUntilStart = message.hold
+    ? async (created: { pid: number }) => {
+        entry.update({ status: 'created', pid: created.pid, ownerPid: process.pid });
+        const waiting = listenForStart(entry.paths.startSocket);
+        await waiting.ready;
+        await report({ t: 'created', pid: created.pid });
+        settleMonitorMemory(log);
+        starter = await waiting.request;
+      }
+    : undefined;
+  const reply = (r: MonitorReply) => (starter ? starter.reply(r) : report(r));
   try {
     await runTracked(spec, log, {
       entry,
-      onStarted: (pid) => void report({ t: 'started', pid }).then(() => settleMonitorMemory(log)),
+      holdUntilStart,
+      onStarted: (pid) => void reply({ t: 'started', pid }).then(() => settleMonitorMemory(log)),
       // No tsbox run waits for a detached container: its monitor writes the --stats-file,
       // before the record says "exited" (or is removed with --rm), so `tsbox wait` then
       // reading the file cannot race.
@@ -104,7 +132,7 @@ export async function runMonitor(createLog: (spec: RunSpec) => Logger): Promise<
   } catch (err) {
     const e = asTsboxError(err);
     log.error({ step: e.step, err: e.message }, 'the container failed');
-    await report({ t: 'error', message: e.message, step: e.step, hint: e.hint, exitCode: e.exitCode });
+    await reply({ t: 'error', message: e.message, step: e.step, hint: e.hint, exitCode: e.exitCode });
   }
   return 0;
 }

@@ -5,7 +5,7 @@
  * command's exit status (128+N for a signal N), or throws a TsboxError (125, or 126/127
  * when the command cannot be found or run).
  */
-import { writeFileSync, readFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { constants as osConstants } from 'node:os';
 import { TsboxError, UsageError } from '../errors.js';
@@ -13,6 +13,8 @@ import type { Logger } from '../log.js';
 import { KILL_EXEC_SIGNAL } from '../init/exec-protocol.js';
 import { spawnExecInit } from '../namespaces/spawn-exec-init.js';
 import type { RunSpec, StdioChoice } from '../spec/run-spec.js';
+import { assertCan } from '../container/status.js';
+import { readConfigFile } from '../container/config-file.js';
 import { isRunning, label } from './control.js';
 import { planExec, type ExecFlags } from './exec-plan.js';
 import { InitConnection, type InitExit } from './init-connection.js';
@@ -35,12 +37,14 @@ export interface ExecIo {
 
 export async function execInContainer(store: StateStore, ref: string, flags: ExecFlags, log: Logger, io: ExecIo = {}): Promise<number> {
   const record = store.resolve(ref);
+  // docker refuses exec into a created container: no command runs yet to join (container/status.ts).
+  if (record.status === 'created' && record.pid !== null && store.ownerAlive(record.shortId)) assertCan('exec', 'created', label(record));
   if (!isRunning(store, record)) {
     throw new UsageError(`container ${label(record)} is not running`, { hint: record.status === 'created' ? 'It is still starting; try again.' : "See 'tsbox ps -a'." });
   }
   let spec: RunSpec;
   try {
-    spec = JSON.parse(readFileSync(store.paths(record.shortId).spec, 'utf8')) as RunSpec;
+    spec = readConfigFile(store.paths(record.shortId).spec);
   } catch (err) {
     throw new TsboxError(`cannot read the spec of container ${label(record)}: ${(err as Error).message}`);
   }

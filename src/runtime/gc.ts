@@ -6,13 +6,14 @@
  */
 import { closeSync, openSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { openContainerCgroup, removeEmptyDefaultParent } from '../cgroups/index.js';
 import { removeStaleEmptyGroups } from '../cgroups/early-group.js';
 import { gcImageTemps } from '../image/index.js';
 import { removeTree } from '../image/remove-tree.js';
 import type { Logger } from '../log.js';
 import { tryFlock } from '../sys/fd.js';
-import type { OwnerRecord } from './container-dir.js';
+import { hostReleasers } from '../container/release.js';
+import { migrateOwnerRecordV1, OWNER_RECORD_V1_FILE, parseResourceRecord, RESOURCE_RECORD_FILE, type ResourceRecord } from '../container/resource-record.js';
+import { describeResource, releaseAll } from '../container/resources.js';
 import { containersDir } from './paths.js';
 import { DEFAULT_ROOT } from '../spec/run-spec.js';
 import { StateStore, stateDirFor } from './state/store.js';
@@ -78,15 +79,13 @@ export async function reclaimDeadRuns(root: string, log: Logger, { warnFailures 
     }
     try {
       if (!tryFlock(lockFd, true)) continue; // its owner is alive
+      // What it held, released by kind, newest first (container/resources.ts); the
+      // directory itself was recorded first, so it goes last. A record it cannot read
+      // exactly, or a release that fails, leaves the directory for the next gc.
       const reclaimed = await reclaimOne(name, report, warn, async () => {
-        const owner = readOwner(join(dir, 'owner.json'));
-        // The network first: its veth, published ports and lease (network/container-network.ts).
-        if (owner?.network?.length) await releaseDeadRunNetwork(owner.network, log);
-        if (owner?.cgroup) {
-          await openContainerCgroup(owner.cgroup, log).destroy();
-          removeEmptyDefaultParent(owner.cgroup, log);
-        }
-        await removeTree(dir);
+        const record = readResourceRecord(dir);
+        const failures = await releaseAll(record?.resources ?? [{ kind: 'container-dir', path: dir }], hostReleasers(log));
+        if (failures.length > 0) throw new Error(failures.map((f) => `${describeResource(f.resource)}: ${f.error.message}`).join('; '));
       });
       if (reclaimed) log.info({ container: name }, 'reclaimed the leftovers of a killed run');
     } finally {
@@ -128,21 +127,22 @@ function openLock(path: string): number | 'missing' {
   }
 }
 
-/** Loaded only when a killed run had a network: most commands never load the network code. */
-async function releaseDeadRunNetwork(records: unknown[], log: Logger): Promise<void> {
-  const [{ releaseContainerNetwork }, { netContext }, { networkResourceSchema }] = await Promise.all([
-    import('../network/container-network.js'), import('../network/context.js'), import('../network/resources.js'),
-  ]);
-  try {
-    releaseContainerNetwork(netContext(), records.map((r) => networkResourceSchema.parse(r)));
-  } catch (err) {
-    log.warn({ err: (err as Error).message }, 'could not release the network of a killed run');
-  }
+/**
+ * The directory's resource record: version 2, or the previous version's owner.json
+ * migrated. null when the run was killed before it wrote one (it then holds only its
+ * directory). A record this tsbox cannot read is an error, not a guess.
+ */
+function readResourceRecord(dir: string): ResourceRecord | null {
+  const current = readOptional(join(dir, RESOURCE_RECORD_FILE));
+  if (current !== null) return parseResourceRecord(current, join(dir, RESOURCE_RECORD_FILE));
+  const v1 = readOptional(join(dir, OWNER_RECORD_V1_FILE));
+  if (v1 !== null) return migrateOwnerRecordV1(v1, join(dir, OWNER_RECORD_V1_FILE), dir);
+  return null;
 }
 
-function readOwner(path: string): OwnerRecord | null {
+function readOptional(path: string): string | null {
   try {
-    return JSON.parse(readFileSync(path, 'utf8')) as OwnerRecord;
+    return readFileSync(path, 'utf8');
   } catch {
     return null;
   }

@@ -65,6 +65,17 @@ export class InitConnection {
     this.socket.write(`${JSON.stringify(plan)}\n`);
   }
 
+  /** Resolves once the init has done every setup step and is held before exec (the container is created). */
+  async expectCreated(): Promise<void> {
+    const m = await this.next();
+    if (m?.t !== 'created') throw await this.unexpected(m, 'set up container');
+  }
+
+  /** Release the held init: it execs the command (expectExec tells whether it did). */
+  start(): void {
+    this.send({ t: 'start' });
+  }
+
   /** Resolves once the init has handed over to the user's command; throws the init's error otherwise. */
   async expectExec(): Promise<void> {
     const m = await this.next();

@@ -4,6 +4,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { describeSecurityPlan } from '../security/index.js';
+import { readConfigFile } from '../container/config-file.js';
 import type { RunSpec } from '../spec/run-spec.js';
 import type { ContainerRecord } from './state/record.js';
 import type { StateStore } from './state/store.js';
@@ -26,7 +27,7 @@ export interface ContainerDetails extends ContainerRecord {
 export function inspectContainer(store: StateStore, ref: string): ContainerDetails {
   const r = store.resolve(ref);
   const paths = store.paths(r.shortId);
-  const spec = readJson<RunSpec>(paths.spec);
+  const spec = readSpec(paths.spec);
   return {
     ...r,
     stateDir: paths.dir,
@@ -36,11 +37,13 @@ export function inspectContainer(store: StateStore, ref: string): ContainerDetai
   };
 }
 
-function readJson<T>(path: string): T | null {
+/** null when the container has no config file (a record from before configs were kept); a bad one throws. */
+function readSpec(path: string): RunSpec | null {
   try {
-    return JSON.parse(readFileSync(path, 'utf8')) as T;
-  } catch {
-    return null;
+    return readConfigFile(path);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return null;
+    throw err;
   }
 }
 

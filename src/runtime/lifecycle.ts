@@ -6,8 +6,9 @@
  */
 import { writeFileSync } from 'node:fs';
 import type { Logger } from '../log.js';
-import type { RunSpec } from '../spec/run-spec.js';
-import { runContainer, type RunResult } from './run.js';
+import { splitRunSpec, type RunSpec } from '../spec/run-spec.js';
+import { serializeConfigFile } from '../container/config-file.js';
+import { runContainer, type RunHooks, type RunResult } from './run.js';
 import type { ContainerRecord } from './state/record.js';
 import { StateStore, type OwnedEntry } from './state/store.js';
 
@@ -15,6 +16,8 @@ export interface TrackedRunOptions {
   /** The record, when another process created it (a detached container's front end). */
   entry?: OwnedEntry;
   onStarted?: (pid: number) => void;
+  /** tsbox create: hold the created container until this resolves (RunHooks.holdUntilStart). */
+  holdUntilStart?: RunHooks['holdUntilStart'];
   /** Stop the run (the API's timeout and AbortSignal; see RunHooks.abort). */
   abort?: AbortSignal;
   /**
@@ -53,10 +56,11 @@ export function newRecord(spec: RunSpec): ContainerRecord {
 }
 
 /** Create the record and write the spec beside it (exec and inspect read it). */
-export function createEntry(spec: RunSpec): OwnedEntry {
-  const entry = new StateStore(spec.stateDir).create(newRecord(spec));
+export function createEntry(spec: RunSpec, opts: { reuse?: boolean } = {}): OwnedEntry {
+  const entry = new StateStore(spec.stateDir).create(newRecord(spec), opts);
   try {
-    writeFileSync(entry.paths.spec, JSON.stringify(spec), { mode: 0o600 });
+    const { config, invocation } = splitRunSpec(spec);
+    writeFileSync(entry.paths.spec, serializeConfigFile(config, invocation), { mode: 0o600 });
   } catch (err) {
     entry.remove();
     throw err;
@@ -72,6 +76,7 @@ export async function runTracked(spec: RunSpec, log: Logger, opts: TrackedRunOpt
       // A kept container's output is recorded for `tsbox logs` (timestamped, rotated: output-log.ts).
       outputLog: spec.keep ? entry.paths : undefined,
       abort: opts.abort,
+      holdUntilStart: opts.holdUntilStart,
       onStarted: (s) => {
         entry.update({ status: 'running', pid: s.pid, ownerPid: process.pid, startedAt: new Date().toISOString(), cgroup: s.cgroup, imageDigest: s.imageDigest, ports: s.ports.map(({ proto, hostIp, hostPort, containerPort }) => ({ proto, ...(hostIp ? { hostIp } : {}), hostPort, containerPort })), ip: s.ip });
         opts.onStarted?.(s.pid);

@@ -22,3 +22,9 @@ export async function runDetachedWithSpec(spec: RunSpec): Promise<{ id: string; 
   const { startDetached } = await import('./detach.js');
   return startDetached(spec);
 }
+
+/** tsbox create: resolves with its id once the container is created, its init held by its monitor until `tsbox start`. */
+export async function createHeldWithSpec(spec: RunSpec): Promise<{ id: string; pid: number }> {
+  const { startDetached } = await import('./detach.js');
+  return startDetached(spec, { hold: true });
+}

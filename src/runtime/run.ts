@@ -13,16 +13,23 @@
  *   reclaim   leftovers of runs whose tsbox was killed (SIGKILL leaves no chance to clean)
  *   rootfs    extracted (or found in the cache) as the overlay's lower layer
  *   network   the init's net namespace gets its network (network/container-network.ts):
- *             records in the owner record for gc, resolv.conf/hosts for the /etc files
+ *             recorded as a resource for gc, resolv.conf/hosts for the /etc files
  *   plan      sent to the init: mounts, pivot_root, identity, credentials, command
- *   exec      the init becomes the command; from here, signals are forwarded to it
- *   wait      exit status (128+N for a signal), resource stats, then cleanup
+ *   created   the init did every step and is held before exec ({t:"created"}): the
+ *             container exists (OCI "created"); `tsbox create` stops here (hooks.holdUntilStart)
+ *   start     {t:"start"}: the init becomes the command; from here, signals are forwarded to it
+ *   wait      exit status (128+N for a signal), resource stats
+ *   delete    the cleanup stack unwinds; what the container dir recorded (container/resources.ts)
+ *             is released by kind, the same releases gc uses after a crash
+ *
+ * The four phases are the functions createPhase, startPhase, waitPhase and the unwind in
+ * runContainer; they share one cleanup stack so that a failure in any of them unwinds it all.
  */
 import { writeFile } from 'node:fs/promises';
 import { readFileSync, writeSync } from 'node:fs';
 import { isatty } from 'node:tty';
 import { constants as osConstants } from 'node:os';
-import { createContainerCgroup, plannedCgroupPath, removeEmptyDefaultParent, UNMEASURED, type CgroupStats, type ContainerCgroup } from '../cgroups/index.js';
+import { createContainerCgroup, plannedCgroupPath, UNMEASURED, type CgroupStats, type ContainerCgroup } from '../cgroups/index.js';
 import { removeEarlyGroup, type EarlyGroup } from '../cgroups/early-group.js';
 import { applyDevicePolicy } from '../devices/index.js';
 import { linuxDevicePolicySys } from '../devices/linux.js';
@@ -44,6 +51,8 @@ import { spawnInitInNamespaces, type InitNetns } from '../namespaces/spawn-init.
 import { describeSecurityPlan } from '../security/index.js';
 import type { RunSpec } from '../spec/run-spec.js';
 import { CleanupStack } from './cleanup.js';
+import { hostReleasers, processStartTime } from '../container/release.js';
+import { describeResource, releaseAll } from '../container/resources.js';
 import { createContainerDir } from './container-dir.js';
 import { reclaimDeadRuns, shortMessage } from './gc.js';
 import { InitConnection } from './init-connection.js';
@@ -87,6 +96,11 @@ export interface RunHooks {
   outputLog?: OutputLogPaths;
   /** The API's timeout or AbortSignal: once aborted, the run stops as if tsbox got SIGKILL. */
   abort?: AbortSignal;
+  /**
+   * `tsbox create`: called once the container is created (its init held before exec);
+   * the run starts it when this resolves. Absent for `tsbox run`: start follows at once.
+   */
+  holdUntilStart?: (created: { pid: number; cgroup: string | null; imageDigest: string | null }) => Promise<void>;
 }
 
 export async function runContainer(spec: RunSpec, log: Logger, hooks: RunHooks = {}): Promise<RunResult> {
@@ -95,7 +109,7 @@ export async function runContainer(spec: RunSpec, log: Logger, hooks: RunHooks =
   let result: RunResult | undefined;
   let failure: unknown;
   try {
-    result = await startAndWait(spec, log, cleanup, started, hooks);
+    result = await createStartWait(spec, log, cleanup, started, hooks);
   } catch (err) {
     failure = err;
   }
@@ -113,7 +127,8 @@ export async function runContainer(spec: RunSpec, log: Logger, hooks: RunHooks =
   return result!;
 }
 
-async function startAndWait(spec: RunSpec, log: Logger, cleanup: CleanupStack, started: number, hooks: RunHooks): Promise<RunResult> {
+/** OCI create (up to the init held before exec), then start and wait; the caller's unwind is delete. */
+async function createStartWait(spec: RunSpec, log: Logger, cleanup: CleanupStack, started: number, hooks: RunHooks): Promise<RunResult> {
   // Setup may be interrupted (Ctrl-C, SIGTERM): stop setting up, unwind, and exit 128+N.
   const interrupts = forwardSignals(log);
   cleanup.defer('signal handlers', () => interrupts.stop());
@@ -132,8 +147,18 @@ async function startAndWait(spec: RunSpec, log: Logger, cleanup: CleanupStack, s
   if (log.enabled('debug')) log.debug({ security: describeSecurityPlan(spec.security), limits: spec.cgroup.limits }, 'run spec');
 
   const paths = containerPaths(spec.root, spec.shortId);
-  const dir = await step('create container directory', () => createContainerDir(spec.root, paths));
-  cleanup.defer('container directory', () => dir.remove());
+  const dir = await step('create container directory', () => createContainerDir(spec.root, spec.id, paths));
+  // Delete: everything the directory recorded, released by kind, newest first (the same
+  // releases gc applies after a crash), then the directory and its lock.
+  const releasers = hostReleasers(log);
+  cleanup.defer('container resources', async () => {
+    try {
+      const failures = await releaseAll(dir.resources, releasers);
+      if (failures.length > 0) throw new Error(failures.map((f) => `${describeResource(f.resource)}: ${f.error.message}`).join('; '));
+    } finally {
+      await dir.remove();
+    }
+  });
 
   // Record the group we are about to create first: a tsbox killed between its mkdir and the
   // record below would otherwise leave a group gc cannot find (tests/integration/faults.test.ts).
@@ -143,7 +168,7 @@ async function startAndWait(spec: RunSpec, log: Logger, cleanup: CleanupStack, s
   } catch {
     // an invalid --cgroup-parent fails in the step below, with the step's name
   }
-  await dir.recordOwner({ id: spec.id, pid: process.pid, cgroup: planned });
+  if (planned !== null) await dir.recordResource({ kind: 'cgroup', path: planned });
 
   // -d or --name: the output goes into the container's log (and, in the foreground, where it always does).
   const outputLog = hooks.outputLog ? await step('open output log', () => openOutputLog(hooks.outputLog!, spec.stdio, spec.tty, spec.logLimits)) : null;
@@ -159,14 +184,15 @@ async function startAndWait(spec: RunSpec, log: Logger, cleanup: CleanupStack, s
 
   // Before any process starts: a limit this host cannot enforce is refused here.
   const cgroup: ContainerCgroup | null = await step('create cgroup', () => createContainerCgroup({ id: spec.shortId, parent: spec.cgroup.parent, limits: spec.cgroup.limits, log, adopt: earlyGroup?.path }));
-  if (cgroup) cleanup.defer('cgroup', async () => {
-    await cgroup.destroy();
-    removeEmptyDefaultParent(cgroup.path, log);
-  });
-  await dir.recordOwner({ id: spec.id, pid: process.pid, cgroup: cgroup?.path ?? null });
+  // Released with the other recorded resources (above), by its kind's release.
+  if (cgroup) await dir.recordResource({ kind: 'cgroup', path: cgroup.path });
 
   const init = earlyInit ?? (await step('spawn init', async () => new InitConnection(await spawnWithNetns(spec, initStdio), traceInit)));
   if (init !== earlyInit) deferInitRelease(cleanup, init);
+  // The init is the container's process while created (held) and running: recorded so that
+  // `rm` of a created container, or gc, can kill exactly it (its start time guards the pid).
+  const initStart = processStartTime(init.pid);
+  if (initStart !== null) await dir.recordResource({ kind: 'process', role: 'init', pid: init.pid, startTime: initStart });
   interrupts.onInterrupt(() => init.child.kill('SIGKILL'));
   const copied = outputLog?.start();
   const relayedStdio = relay?.start();
@@ -198,13 +224,15 @@ async function startAndWait(spec: RunSpec, log: Logger, cleanup: CleanupStack, s
   interrupts.check();
 
   // The network: attached in the init's namespace, owned by this process (the monitor with -d),
-  // recorded for gc (a SIGKILLed tsbox's veth, ports and lease go with the next command).
+  // recorded as a resource (a SIGKILLed tsbox's veth, ports and lease go with the next gc).
   const net: GivenNetwork = await step('attach network', () => giveContainerNetwork(
     () => netContext(spec.debug ? { trace: (e) => log.debug({ step: 'attach network' }, describeTrace(e)) } : {}),
     spec.network, { id: spec.id, name: spec.name ?? spec.shortId, hostname: spec.hostname }, init.pid, process.pid,
     { resolvConf: readOptional('/etc/resolv.conf'), upstream: readOptional(RESOLVED_UPSTREAM) }));
+  // The fast release (the veth goes with the namespace when the init is gone); the recorded
+  // entry releases again, idempotently, with the other resources.
   cleanup.defer('network', () => net.release(init.child.exitCode !== null || init.child.signalCode !== null));
-  if (net.resources.length > 0) await dir.recordOwner({ id: spec.id, pid: process.pid, cgroup: cgroup?.path ?? null, network: net.resources });
+  if (net.resources.length > 0) await dir.recordResource({ kind: 'network', resources: net.resources });
   interrupts.check();
 
   await step('write /etc files', () => Promise.all([
@@ -237,16 +265,63 @@ async function startAndWait(spec: RunSpec, log: Logger, cleanup: CleanupStack, s
   await step('start init', () => init.expectReady());
   log.debug({ pid: init.pid }, 'init ready');
   init.send(plan);
+  // tsbox run starts at once: the start message is queued behind the plan, so the init finds
+  // it waiting at the sync point instead of polling for it (no round trip on the foreground
+  // path). It still blocks there until every setup step is done. Not with -t: the pty
+  // exchange must come first on the socket.
+  const startQueued = !hooks.holdUntilStart && !spec.tty;
+  if (startQueued) init.start();
   // -t: the init asks for the pty once the container's devpts is mounted (see runtime/terminal.ts).
   const terminal = spec.tty ? await step('allocate terminal', () => openContainerTerminal(init)) : null;
   if (terminal) cleanup.defer('terminal', () => terminal.close());
-  await step('set up container', () => init.expectExec());
+  await step('set up container', () => init.expectCreated());
   interrupts.check();
+  const created: CreatedContainer = { init, cgroup, imageDigest: image.digest, net, terminal, outputLog, copied, relayedStdio, interrupts, startQueued };
+  log.debug({ pid: init.pid }, 'container created');
+  if (hooks.holdUntilStart) {
+    // Held until started, or until the init dies (tsbox rm of a created container kills it).
+    const killed = init.exited.then((e) => {
+      throw new TsboxError(`the container's init was killed (${e.signal ?? `status ${e.code}`}) before it was started`);
+    });
+    killed.catch(() => {});
+    await step('wait for start', () => Promise.race([hooks.holdUntilStart!({ pid: init.pid, cgroup: cgroup?.path ?? null, imageDigest: image.digest }), killed]));
+    interrupts.check();
+  }
+  await startPhase(created, step, hooks, log);
+  return waitPhase(spec, created, started);
+}
 
+/** What the create phase hands to start and wait. */
+interface CreatedContainer {
+  init: InitConnection;
+  cgroup: ContainerCgroup | null;
+  imageDigest: string | null;
+  net: GivenNetwork;
+  terminal: Awaited<ReturnType<typeof openContainerTerminal>> | null;
+  outputLog: Awaited<ReturnType<typeof openOutputLog>> | null;
+  copied: Promise<void> | undefined;
+  relayedStdio: Promise<void> | undefined;
+  interrupts: SignalRouting;
+  /** The start message already went with the plan (tsbox run without -t). */
+  startQueued: boolean;
+}
+
+type Step = <T>(name: string, fn: () => T | Promise<T>) => Promise<T>;
+
+/** OCI start: release the held init; it execs the command. */
+async function startPhase(c: CreatedContainer, step: Step, hooks: RunHooks, log: Logger): Promise<void> {
+  if (!c.startQueued) c.init.start();
+  await step('start container', () => c.init.expectExec());
+  c.interrupts.check();
   // The command runs: from now on signals go to it instead of aborting the run.
-  interrupts.forwardTo(init.child);
-  log.debug({ pid: init.pid }, 'container started');
-  hooks.onStarted?.({ pid: init.pid, cgroup: cgroup?.path ?? null, imageDigest: image.digest, ports: net.ports, ip: net.ip });
+  c.interrupts.forwardTo(c.init.child);
+  log.debug({ pid: c.init.pid }, 'container started');
+  hooks.onStarted?.({ pid: c.init.pid, cgroup: c.cgroup?.path ?? null, imageDigest: c.imageDigest, ports: c.net.ports, ip: c.net.ip });
+}
+
+/** Wait for the command's end, drain its output, read what it used. */
+async function waitPhase(spec: RunSpec, c: CreatedContainer, started: number): Promise<RunResult> {
+  const { init, cgroup, terminal, outputLog, copied, relayedStdio } = c;
   const relayed = terminal?.relay(outputLog ? (data) => outputLog.record(data) : undefined);
   const exit = await init.exited;
   if (relayed) await drainAfterExit(relayed);
@@ -256,9 +331,9 @@ async function startAndWait(spec: RunSpec, log: Logger, cleanup: CleanupStack, s
   const wallMs = performance.now() - started;
   const stats = cgroup ? cgroup.readStats() : UNMEASURED;
   const oomKilled = cgroup ? cgroup.oomKilled() : false;
-  const netBytes = net.bytes();
+  const network = c.net.bytes();
   const exitCode = exit.code ?? 128 + (osConstants.signals[exit.signal!] ?? 0);
-  return { id: spec.id, exitCode, signal: exit.signal, oomKilled, stats, network: netBytes, wallMs };
+  return { id: spec.id, exitCode, signal: exit.signal, oomKilled, stats, network, wallMs };
 }
 
 /**

@@ -16,7 +16,8 @@ import { parseDeviceCgroupRule } from '../devices/rules.js';
 import { buildSecurityPlan, parseSecurityOpts, type SecurityPlan } from '../security/index.js';
 import type { LogFormat, LogLevel } from '../log.js';
 import type { TmpfsMount, Volume } from '../mounts/plan.js';
-import { checkHostname, mergeEnv, parseEnvAssignment, parseEnvFile, parseTmpfs, parseVolume } from './parse.js';
+import { EMPTY_IMAGE_DEFAULTS, mergeImageDefaults, type ProcessSpec } from './image-defaults.js';
+import { checkHostname, parseEnvAssignment, parseEnvFile, parseTmpfs, parseVolume } from './parse.js';
 import { FLAG_NAMES, runOptionsSchema, type ParsedRunOptions, type RunOptions } from './schema.js';
 import { parseCount, parseSize } from './units.js';
 import { readOnlyTmpfsMounts } from './read-only-tmpfs.js';
@@ -32,19 +33,27 @@ export const DEFAULT_ROOT = '/var/lib/tsbox';
 export const DEFAULT_PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
 const DEFAULT_MAX_ROOTFS_SIZE = 64 * 1024 ** 3;
 /** As image/prepare.ts's DEFAULT_MAX_ROOTFS_ENTRIES (not imported: the spec must not load the extractor). */
-const DEFAULT_MAX_ROOTFS_ENTRIES = 1_000_000;
+export const DEFAULT_MAX_ROOTFS_ENTRIES = 1_000_000;
 
 export type StdioChoice = 'inherit' | 'ignore' | number;
 
-export interface RunSpec {
+/**
+ * The container's config: what to run and how to confine it. Persisted with the container
+ * (config.json, container/config-file.ts) and the same whichever front end made it: docker
+ * flags today, an OCI config.json or an image config later. Nothing here depends on how
+ * tsbox was invoked.
+ */
+export interface ContainerConfig {
   /** 64 hex digits, as docker's ids; the short id (12) names the state directory and the default hostname. */
   id: string;
   shortId: string;
+  /** The state root (--root): where its directory, its cgroup's record and the image cache are. */
   root: string;
   /** maxSize: bytes an archive may expand to (content and headers); maxEntries: members it may have. */
   rootfs: { source: string; readOnly: boolean; maxSize: number; maxEntries: number };
   hostname: string;
-  process: { args: string[]; env: string[]; cwd: string; user: string | null };
+  /** Final: the user's flags merged with the image's defaults (spec/image-defaults.ts). */
+  process: ProcessSpec;
   volumes: Volume[];
   tmpfs: TmpfsMount[];
   /** The tmpfs mounts that come with --read-only (/tmp, /var/tmp, /run), planned before the user's mounts. */
@@ -54,16 +63,7 @@ export interface RunSpec {
   /** --device and --device-cgroup-rule; the policy itself is decided at run time (devices/policy.ts). */
   devices: DeviceSpec;
   cgroup: { parent: string | undefined; limits: CgroupLimits };
-  report: { stats: boolean; statsFile: string | null };
-  log: { level: LogLevel; format: LogFormat };
-  debug: boolean;
-  /** false with --no-openat2 (testing only): resolve inside the root as on kernels before 5.6. */
-  openat2: boolean;
-  stdio: [StdioChoice, StdioChoice, StdioChoice];
-  /** Where the container's record lives (runtime/state/store.ts). */
-  stateDir: string;
   name: string | null;
-  detach: boolean;
   /** Keep the record after exit, until `tsbox rm`: -d or --name, unless --rm (as docker). */
   keep: boolean;
   tty: boolean;
@@ -74,6 +74,34 @@ export interface RunSpec {
   logLimits: LogLimits;
   /** --network and its flags, checked (network/container-network-config.ts). */
   network: ContainerNetworkConfig;
+}
+
+/** How this tsbox command was invoked: not the container's, not persisted as its config. */
+export interface Invocation {
+  report: { stats: boolean; statsFile: string | null };
+  log: { level: LogLevel; format: LogFormat };
+  debug: boolean;
+  /** false with --no-openat2 (testing only): resolve inside the root as on kernels before 5.6. */
+  openat2: boolean;
+  stdio: [StdioChoice, StdioChoice, StdioChoice];
+  /** Where the container's record lives (runtime/state/store.ts). */
+  stateDir: string;
+  detach: boolean;
+}
+
+/** What a run needs: the container's config and this invocation (splitRunSpec takes them apart). */
+export type RunSpec = ContainerConfig & Invocation;
+
+const INVOCATION_KEYS = ['report', 'log', 'debug', 'openat2', 'stdio', 'stateDir', 'detach'] as const satisfies readonly (keyof Invocation)[];
+
+export function splitRunSpec(spec: RunSpec): { config: ContainerConfig; invocation: Invocation } {
+  const config: Record<string, unknown> = { ...spec };
+  const invocation: Record<string, unknown> = {};
+  for (const k of INVOCATION_KEYS) {
+    invocation[k] = spec[k];
+    delete config[k];
+  }
+  return { config: config as unknown as ContainerConfig, invocation: invocation as unknown as Invocation };
 }
 
 /** The state root: --root, else $TSBOX_ROOT, else /var/lib/tsbox. Two roots never share state. */
@@ -109,8 +137,7 @@ export async function buildRunSpec(options: RunOptions, hostEnv: NodeJS.ProcessE
   const shortId = id.slice(0, 12);
   const hostname = o.hostname === undefined ? shortId : checkHostname(o.hostname);
 
-  const args = o.command.length > 0 ? o.command : ['/bin/sh'];
-  if (args[0] === '') throw new UsageError('invalid COMMAND: the command name is empty', { hint: 'Give a command to run, e.g. tsbox run ROOTFS /bin/echo hi.' });
+  if (o.command[0] === '') throw new UsageError('invalid COMMAND: the command name is empty', { hint: 'Give a command to run, e.g. tsbox run ROOTFS /bin/echo hi.' });
 
   if (o.user !== undefined) checkUserSpec(o.user);
   const cwd = o.workdir ?? '/';
@@ -119,8 +146,15 @@ export async function buildRunSpec(options: RunOptions, hostEnv: NodeJS.ProcessE
   const fromFiles: string[] = [];
   for (const file of o.envFiles) fromFiles.push(...parseEnvFile(await readUserFile(file, '--env-file'), file, hostEnv));
   const fromFlags = o.env.map((e) => parseEnvAssignment(e, hostEnv)).filter((e): e is string => e !== null);
-  const defaults = [`PATH=${DEFAULT_PATH}`, `HOSTNAME=${hostname}`, 'TERM=xterm'];
-  const env = mergeEnv(defaults, fromFiles, fromFlags);
+  // The merge point of the user's flags and the image's defaults (none yet: see image-defaults.ts).
+  const processSpec = mergeImageDefaults({
+    command: o.command,
+    baseEnv: [`PATH=${DEFAULT_PATH}`, `HOSTNAME=${hostname}`, 'TERM=xterm'],
+    envFromFiles: fromFiles,
+    envFromFlags: fromFlags,
+    workdir: o.workdir === undefined ? undefined : posix.normalize(cwd),
+    user: o.user,
+  }, EMPTY_IMAGE_DEFAULTS);
 
   const volumes: Volume[] = [];
   for (const v of o.volumes.map(parseVolume)) volumes.push({ ...v, sourceIsDir: await hostSourceIsDir(v.source) });
@@ -193,7 +227,7 @@ export async function buildRunSpec(options: RunOptions, hostEnv: NodeJS.ProcessE
     root,
     rootfs: { source: o.rootfs === '-' ? '-' : resolve(o.rootfs), readOnly: o.readOnly, maxSize, maxEntries },
     hostname,
-    process: { args, env, cwd: posix.normalize(cwd), user: o.user ?? null },
+    process: processSpec,
     volumes,
     tmpfs,
     readOnlyTmpfs,

@@ -13,7 +13,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 
 /** What a --root holds besides the permanent parts of the cache (index, locks). */
 export interface RootState {
-  /** <root>/containers/<id>: a run's directory (overlay upper/work, lock, owner.json). */
+  /** <root>/containers/<id>: a run's directory (overlay upper/work, lock, resources.json). */
   containers: string[];
   /** <root>/run/containers/<id>: a run's record. */
   records: string[];
@@ -74,7 +74,8 @@ export const NOTHING_LEFT = { containers: [], records: [], temps: [], cgroups: [
 
 export function ownerCgroup(root: string, id: string): string | null {
   try {
-    return (JSON.parse(readFileSync(join(root, 'containers', id, 'owner.json'), 'utf8')) as { cgroup: string | null }).cgroup;
+    const record = JSON.parse(readFileSync(join(root, 'containers', id, 'resources.json'), 'utf8')) as { resources: { kind: string; path?: string }[] };
+    return record.resources.filter((r) => r.kind === 'cgroup').at(-1)?.path ?? null;
   } catch {
     return null;
   }

@@ -5,9 +5,8 @@
  * existed); `--format '{{json .}}'` prints docker's fields. Any other format is a docker
  * Go template (runtime/ps/template.ts).
  */
-import { z } from 'zod';
 import { Command } from 'commander';
-import { readFileSync } from 'node:fs';
+import { readConfigFile } from '../../container/config-file.js';
 import { filtersImplyAll, matchesFilters, parseFilters } from '../../runtime/ps/filter.js';
 import { compileTemplate, renderTemplate } from '../../runtime/ps/template.js';
 import { PS_FIELD_HEADERS, psRow } from '../../runtime/ps/view.js';
@@ -54,14 +53,11 @@ export function psCommand(): Command {
   return addCommonOptions(cmd);
 }
 
-/** The part of a persisted spec.json that ps reads; the rest belongs to the container's record. */
-const specVolumes = z.object({ volumes: z.array(z.object({ target: z.string().min(1) }).passthrough()).default([]) }).passthrough();
 
 /** The volumes' container paths, for {{.Mounts}}: from the spec the container was run with (none if unreadable). */
 function volumeTargets(store: StateStore, shortId: string): string[] {
   try {
-    const parsed = specVolumes.safeParse(JSON.parse(readFileSync(store.paths(shortId).spec, 'utf8')));
-    return parsed.success ? parsed.data.volumes.map((v) => v.target) : [];
+    return readConfigFile(store.paths(shortId).spec).volumes.map((v) => v.target);
   } catch {
     return [];
   }

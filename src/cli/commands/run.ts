@@ -1,6 +1,6 @@
 /** tsbox run [OPTIONS] ROOTFS [COMMAND [ARG...]] */
 import { Command } from 'commander';
-import { runDetachedWithSpec, runWithSpec } from '../../runtime/run-and-report.js';
+import { createHeldWithSpec, runDetachedWithSpec, runWithSpec } from '../../runtime/run-and-report.js';
 import { earlyContainerId } from '../../namespaces/early-init.js';
 import { buildRunSpec } from '../../spec/run-spec.js';
 import { decideTty } from '../tty-choice.js';
@@ -18,14 +18,21 @@ import { UsageError } from '../../errors.js';
 /** Commander's parsed flags, named by the table's attributes (cli/run-flags.ts). */
 type RunFlags = Record<string, unknown> & { interactive?: boolean; detach?: boolean; tty?: boolean; volume?: string[] };
 
-export function runCommand(): Command {
-  const cmd = new Command('run')
-    .description('run a command in a new container from a root-filesystem tarball (plain or gzip, "-" for stdin) or directory')
+/** `tsbox create` takes run's flags: the same config, created and held instead of started (-d is implied). */
+export function runCommand(kind: 'run' | 'create' = 'run'): Command {
+  const cmd = new Command(kind)
+    .description(kind === 'run'
+      ? 'run a command in a new container from a root-filesystem tarball (plain or gzip, "-" for stdin) or directory'
+      : 'create a container (set up, its command held until tsbox start) and print its id')
     .argument('<rootfs>', 'rootfs tar archive, "-" to read it from stdin, or a directory')
     .argument('[command...]', 'command and arguments (default /bin/sh)')
     .passThroughOptions()
     .action(async (rootfs: string, command: string[], flags: RunFlags) => {
       // -i is CLI-only (the API has stdin): a detached container's stdin is /dev/null, with no attach to feed it.
+      if (kind === 'create') {
+        if (flags.interactive || flags.tty) throw new UsageError(`${flags.tty ? '-t' : '-i'} and create cannot be combined: a created container's stdio is its log (tsbox has no attach of stdin)`, { hint: 'Drop it; read the output with tsbox start -a or tsbox logs.' });
+        flags.detach = true;
+      }
       if (flags.interactive && flags.detach) throw new UsageError('-i and -d cannot be combined: a detached container\'s stdin is /dev/null (tsbox has no attach)', { hint: 'Drop -i, or run in the foreground.' });
       const options = {
         ...flagsToRunOptions(flags),
@@ -34,6 +41,11 @@ export function runCommand(): Command {
         volumes: (flags.volume ?? []).map((v) => resolveVolumeSource(v)),
         tty: decideTty({ flag: flags.tty, stdinIsTty: isatty(0), detach: flags.detach === true, rootfsFromStdin: rootfs === '-' }),
       };
+      if (kind === 'create') {
+        const created = await createHeldWithSpec(await buildRunSpec(options));
+        writeLine(1, created.id);
+        return;
+      }
       if (flags.detach) {
         const started = await runDetachedWithSpec(await buildRunSpec(options));
         writeLine(1, started.id);

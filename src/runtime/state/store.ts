@@ -21,6 +21,7 @@ import { removeTreeSync } from '../../image/remove-tree.js';
 import { join } from 'node:path';
 import { TsboxError, UsageError } from '../../errors.js';
 import { tryFlock, unflock } from '../../sys/fd.js';
+import { parseStateRecord } from '../../container/state-record.js';
 import { markOwnerGone, nameTaken, resolveRef, type ContainerRecord } from './record.js';
 
 export const DEFAULT_STATE_DIR = '/run/tsbox';
@@ -37,6 +38,8 @@ export interface EntryPaths {
   log: string;
   spec: string;
   monitorLog: string;
+  /** A created container's: `tsbox start` asks its monitor to start it here (runtime/start-socket.ts). */
+  startSocket: string;
 }
 
 /** A record created by this process, whose owner lock it holds. */
@@ -70,6 +73,7 @@ export class StateStore {
       log: join(dir, 'container.log'),
       spec: join(dir, 'spec.json'),
       monitorLog: join(dir, 'monitor.log'),
+      startSocket: join(dir, 'start.sock'),
     };
   }
 
@@ -90,9 +94,10 @@ export class StateStore {
   }
 
   /** Create the record of a new container, reserving its name; this process holds its owner lock. */
-  create(record: ContainerRecord): OwnedEntry {
+  create(record: ContainerRecord, opts: { reuse?: boolean } = {}): OwnedEntry {
     const paths = this.paths(record.shortId);
     const lockFd = this.withLock(() => {
+      if (opts.reuse) return this.reuseLocked(record);
       if (record.name !== null && nameTaken(record.name, this.listRaw())) {
         throw new UsageError(`the container name '${record.name}' is already in use`, { hint: `Remove it first (tsbox rm ${record.name}), or choose another name.` });
       }
@@ -103,6 +108,23 @@ export class StateStore {
       return fd;
     });
     return this.owned(record.shortId, lockFd, record);
+  }
+
+  /**
+   * restart: the record of a stopped container takes a new life under the same id, name and
+   * log (docker keeps them): its owner lock is taken again, the record rewritten as created.
+   */
+  private reuseLocked(record: ContainerRecord): number {
+    const paths = this.paths(record.shortId);
+    const current = this.read(record.shortId);
+    if (current === null) throw new UsageError(`no such container: ${record.shortId}`);
+    const fd = openSync(paths.ownerLock, 'r+');
+    if (!tryFlock(fd, true)) {
+      closeSync(fd);
+      throw new UsageError(`container ${current.name ?? current.shortId} is not stopped`, { hint: 'Stop it first (tsbox stop), or use tsbox restart.' });
+    }
+    writeAtomic(paths.state, { ...record, name: current.name, created: current.created, labels: current.labels });
+    return fd;
   }
 
   /** Adopt a record created by another process that handed us its owner lock fd (the monitor). */
@@ -157,10 +179,24 @@ export class StateStore {
     });
   }
 
+  /** The record, validated (container/state-record.ts); null if there is none. A record it cannot read exactly throws. */
   read(shortId: string): ContainerRecord | null {
+    let text: string;
     try {
-      return JSON.parse(readFileSync(this.paths(shortId).state, 'utf8')) as ContainerRecord;
+      text = readFileSync(this.paths(shortId).state, 'utf8');
     } catch {
+      return null;
+    }
+    return parseStateRecord(text, this.paths(shortId).state);
+  }
+
+  /** For listing: an unreadable record is named on stderr once and skipped, not lost silently. */
+  private readListed(shortId: string): ContainerRecord | null {
+    try {
+      return this.read(shortId);
+    } catch (err) {
+      const e = err as TsboxError;
+      process.stderr.write(`tsbox: warning: ${e.message}. ${e.hint ?? ''}\n`);
       return null;
     }
   }
@@ -234,7 +270,7 @@ export class StateStore {
     } catch {
       return [];
     }
-    return names.map((n) => this.read(n)).filter((r): r is ContainerRecord => r !== null).sort((a, b) => b.created.localeCompare(a.created));
+    return names.map((n) => this.readListed(n)).filter((r): r is ContainerRecord => r !== null).sort((a, b) => b.created.localeCompare(a.created));
   }
 }
 

@@ -1,0 +1,88 @@
+/**
+ * How each kind of resource is released on this host: the registry container/resources.ts
+ * walks. Every release is idempotent (a resource already gone is released), because gc may
+ * run it after a SIGKILL at any step, twice, or on an entry whose resource was never made.
+ */
+import { readFileSync } from 'node:fs';
+import { readdir } from 'node:fs/promises';
+import { join } from 'node:path';
+import { removeTree } from '../image/remove-tree.js';
+import { CONTAINER_LOCK } from '../runtime/paths.js';
+import { openContainerCgroup, removeEmptyDefaultParent } from '../cgroups/index.js';
+import type { Logger } from '../log.js';
+import type { Releasers } from './resources.js';
+
+export function hostReleasers(log: Logger): Releasers {
+  return {
+    'container-dir': (r) => removeContainerDir(r.path),
+    cgroup: async (r) => {
+      // cgroup.kill first: every process left in it dies, then the group is removed.
+      await openContainerCgroup(r.path, log).destroy();
+      removeEmptyDefaultParent(r.path, log);
+    },
+    overlay: async (r) => {
+      for (const d of [r.upper, r.work]) await removeTree(d);
+    },
+    process: async (r) => {
+      // Only the process we started: a pid reused since then has another start time.
+      if (processStartTime(r.pid) !== r.startTime) return;
+      try {
+        process.kill(r.pid, 'SIGKILL');
+      } catch {
+        return; // gone meanwhile
+      }
+      await waitGone(r.pid, r.startTime);
+    },
+    network: async (r) => {
+      // Loaded only when a container had a network: most commands never load the network code.
+      const [{ releaseContainerNetwork }, { netContext }] = await Promise.all([import('../network/container-network.js'), import('../network/context.js')]);
+      releaseContainerNetwork(netContext(), r.resources);
+    },
+  };
+}
+
+/**
+ * A container's directory: its entries through directory fds at any depth (the container
+ * chose the shape of its upper dir: image/remove-tree.ts), the lock last, so that until
+ * then gc knows whose directory this is. Nothing to do if it is already gone.
+ */
+export async function removeContainerDir(dir: string): Promise<void> {
+  let names: string[];
+  try {
+    names = await readdir(dir);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return;
+    throw err;
+  }
+  for (const name of names) if (name !== CONTAINER_LOCK) await removeTree(join(dir, name));
+  await removeTree(dir);
+}
+
+/** Field 22 of /proc/PID/stat (clock ticks after boot), or null when there is no such process. */
+export function processStartTime(pid: number): string | null {
+  let stat: string;
+  try {
+    stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  } catch {
+    return null;
+  }
+  // The command name (field 2) may hold spaces and parentheses: count from the last ')'.
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return fields[19] ?? null;
+}
+
+/** A killed process is gone once reaped, or a zombie its parent has not reaped yet (its parent may be us). */
+async function waitGone(pid: number, startTime: string): Promise<void> {
+  for (let i = 0; i < 500; i++) {
+    if (processStartTime(pid) !== startTime || isZombie(pid)) return;
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+}
+
+function isZombie(pid: number): boolean {
+  try {
+    return / Z /.test(readFileSync(`/proc/${pid}/stat`, 'utf8').slice(-200).replace(/^.*\)/s, ')'));
+  } catch {
+    return false;
+  }
+}
