@@ -5,7 +5,7 @@
 //
 //   sudo node bench/start.mjs [--runs 30]
 //
-// podman must be installed (apt-get install podman); without it only tsbox is measured.
+// podman and runc must be installed (apt-get install podman runc); without them only tsbox is measured.
 import { execFileSync, spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
@@ -42,10 +42,11 @@ try {
 
   let peer = null;
   const image = 'localhost/tsbox-bench-busybox';
-  if (spawnSync('podman', ['--version']).status === 0) {
+  // runc: Debian's podman defaults to crun, which refuses hybrid cgroup hosts.
+  if (spawnSync('podman', ['--version']).status === 0 && spawnSync('runc', ['--version']).status === 0) {
     execFileSync('podman', ['import', rootfs, image], { stdio: 'ignore' });
     // Same conditions as tsbox: no network; rlimits podman may set without CAP_SYS_RESOURCE.
-    peer = { name: 'podman', cmd: 'podman', args: ['run', '--rm', '--network', 'none', '--ulimit', 'nofile=1024:1024', '--ulimit', 'nproc=1024:1024', image, '/bin/true'] };
+    peer = { name: 'podman', cmd: 'podman', args: ['--runtime', 'runc', 'run', '--rm', '--network', 'none', '--ulimit', 'nofile=1024:1024', '--ulimit', 'nproc=1024:1024', image, '/bin/true'] };
     time(peer.cmd, peer.args);
   }
 

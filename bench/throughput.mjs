@@ -55,10 +55,11 @@ const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 try {
   execFileSync(tsbox, ['rootfs', 'from-host', rootfs], { env, stdio: 'ignore' });
   const tools = [{ name: 'tsbox', cmd: tsbox, args: ['run', rootfs, '/bin/true'] }];
-  if (spawnSync('podman', ['--version']).status === 0) {
+  // runc: Debian's podman defaults to crun, which refuses hybrid cgroup hosts.
+  if (spawnSync('podman', ['--version']).status === 0 && spawnSync('runc', ['--version']).status === 0) {
     execFileSync('podman', ['import', rootfs, image], { stdio: 'ignore' });
     // Same conditions as tsbox: no network; rlimits podman may set without CAP_SYS_RESOURCE.
-    tools.push({ name: 'podman', cmd: 'podman', args: ['run', '--rm', '--network', 'none', '--ulimit', 'nofile=1024:1024', '--ulimit', 'nproc=1024:1024', image, '/bin/true'] });
+    tools.push({ name: 'podman', cmd: 'podman', args: ['--runtime', 'runc', 'run', '--rm', '--network', 'none', '--ulimit', 'nofile=1024:1024', '--ulimit', 'nproc=1024:1024', image, '/bin/true'] });
   }
   for (const tool of tools) await runOnce(tool.cmd, tool.args); // warm: cache filled, binaries in the page cache
 
