@@ -35,6 +35,9 @@ export const stateRecordSchema = z.object({
   init: z.boolean(),
   cgroup: z.string().nullable(),
   labels: z.record(z.string()).optional(),
+  /** Published ports (-p) and the container's address, once it runs; absent before networking. */
+  ports: z.array(z.object({ proto: z.string(), hostIp: z.string().optional(), hostPort: z.number().int(), containerPort: z.number().int() })).optional(),
+  ip: z.string().nullable().optional(),
 });
 
 export function parseStateRecord(text: string, where: string): ContainerRecord {

@@ -28,7 +28,7 @@ export function releaseNetworkResource(ctx: NetContext, record: NetworkResource)
       withNetworkLock(paths, r.network, () => {
         const lease = ownedLease(paths, r.network, r.ip, r.containerId);
         if (!lease) return;
-        if (lease.ports.length > 0) forgetFlows(ctx, r.ip);
+        forgetFlows(ctx, r.ip);
         removeLease(paths, r.network, r.ip, r.containerId);
       });
       return;
@@ -69,7 +69,7 @@ export function reclaimDeadLeases(ctx: NetContext, network: string): Lease[] {
   for (const l of dead) {
     if (l.ports.length > 0) ctx.nft.run(removePortsText(ctx.table, l.ports)); // best effort: the add-then-delete refuses others' elements
     withClient(hostClient(netlinkTrace(ctx.trace)), (c) => deleteLink(c, l.hostVeth));
-    if (l.ports.length > 0) forgetFlows(ctx, l.ip);
+    forgetFlows(ctx, l.ip);
     removeLease(ctx.paths, network, l.ip, l.owner.containerId);
   }
   return dead;
@@ -77,11 +77,9 @@ export function reclaimDeadLeases(ctx: NetContext, network: string): Lease[] {
 
 /**
  * Before an address goes back to the pool, the host's conntrack entries that involve it go
- * too (trap 5): else a reused address or port inherits the old NAT decisions. Only for a
- * lease that published ports: without a published port no DNAT decision can point at the
- * address, and the other entries that involve it (its own masqueraded flows, plain traffic
- * on the bridge) hold no decision a new owner of the address could inherit wrongly. The dump
- * costs 10-40 ms (the kernel walks its whole table), so a plain container skips it.
+ * too (trap 5): else a reused address or port inherits the old NAT decisions, and replies to
+ * the old owner's masqueraded flows would reach the new one. The dump costs 10-40 ms (the
+ * kernel walks its whole table); correctness first, for every lease.
  * Best effort: a host without conntrack has nothing to forget.
  */
 function forgetFlows(ctx: NetContext, ip: string): void {
