@@ -35,10 +35,17 @@ import { PaxFormatError, type PaxRecords } from './pax.js';
 import { TarFormatError, type TarHeader } from './tar-header.js';
 import { TarReader, type TarSink } from './tar-reader.js';
 import { RefusedEntryError, TreeWriter, type OpenFile } from './tree-writer.js';
+import { layerAction, WhiteoutError, type LayerAction } from './layer-entries.js';
 
 export interface ExtractOptions {
   /** Limit on the bytes of regular file content (gzip bombs, runaway archives). */
   maxBytes: number;
+  /**
+   * An image layer (already decompressed: the input is the tar itself, which may be an
+   * empty archive without magic): whiteouts become overlay whiteouts, device nodes are
+   * dropped, overlay xattrs refused (layer-entries.ts).
+   */
+  layer?: boolean;
 }
 
 export interface ExtractResult {
@@ -66,9 +73,9 @@ export async function extractArchive(input: AsyncIterable<Buffer | string>, tree
 async function run(input: AsyncIterable<Buffer | string>, writer: TreeWriter, opts: ExtractOptions): Promise<ExtractResult> {
   const hashed = isHashedArchive(input) ? input : null;
   const inline = hashed === null ? createInlineHasher() : null;
-  const sink = new ExtractSink(writer, opts.maxBytes);
+  const sink = new ExtractSink(writer, opts.maxBytes, opts.layer === true);
   try {
-    const format = await feed(input, inline, new TarReader(sink));
+    const format = await feed(input, inline, new TarReader(sink), opts.layer === true);
     // Directory times first: the hashing worker may still be finishing meanwhile.
     writer.finish();
     return { digest: inline?.digest() ?? (await hashed!.digest()), contentBytes: sink.contentBytes, entries: sink.entries, format };
@@ -84,7 +91,7 @@ async function run(input: AsyncIterable<Buffer | string>, writer: TreeWriter, op
  * (gunzipped when the magic says gzip) through the reader. Plain tar is parsed straight from the read chunks, on this
  * thread; gunzip runs on zlib's thread, with backpressure.
  */
-async function feed(input: AsyncIterable<Buffer | string>, hash: InlineHasher | null, reader: TarReader): Promise<ArchiveFormat> {
+async function feed(input: AsyncIterable<Buffer | string>, hash: InlineHasher | null, reader: TarReader, plainTar: boolean): Promise<ArchiveFormat> {
   let head: Buffer[] = [];
   let headBytes = 0;
   let format: ArchiveFormat | null = null;
@@ -92,6 +99,10 @@ async function feed(input: AsyncIterable<Buffer | string>, hash: InlineHasher | 
   let gzipDone: Promise<void> | null = null;
 
   const decide = (headBuf: Buffer): void => {
+    if (plainTar) {
+      format = 'tar';
+      return;
+    }
     const sniffed = sniffArchive(headBuf);
     if ('unsupported' in sniffed) throw new RootfsError(`rootfs archive: ${sniffed.unsupported}`);
     format = sniffed.format;
@@ -175,20 +186,33 @@ class ExtractSink implements TarSink {
   private plan: EntryPlan | null = null;
   private file: OpenFile | null = null;
 
+  /** Device nodes an image layer carried: dropped (see layer-entries.ts). */
+  droppedDevices = 0;
+
   constructor(
     private readonly writer: TreeWriter,
     private readonly maxBytes: number,
+    private readonly layer: boolean,
   ) {}
 
   entry(header: TarHeader, pax: PaxRecords): void {
     let plan: EntryPlan;
+    let action: LayerAction = { kind: 'keep' };
     try {
       plan = planEntry(header, pax);
+      if (this.layer) action = layerAction(plan);
     } catch (err) {
       throw withEntry(err, displayName(header, pax));
     }
     this.entries++;
     try {
+      if (action.kind === 'whiteout') return this.writer.whiteout(action.path);
+      if (action.kind === 'opaque') return this.writer.opaque(action.dir);
+      if (action.kind === 'ignore') return;
+      if (action.kind === 'drop-device') {
+        this.droppedDevices++;
+        return;
+      }
       if (plan.kind !== 'file') {
         this.writer.create(plan);
         return;
@@ -246,7 +270,7 @@ function displayName(header: TarHeader, pax: PaxRecords): string {
 }
 
 function withEntry(err: unknown, name: string): unknown {
-  if (err instanceof BadEntryError || err instanceof RefusedEntryError) return entryError(name, err.message);
+  if (err instanceof BadEntryError || err instanceof RefusedEntryError || err instanceof WhiteoutError) return entryError(name, err.message);
   if (err instanceof SysError && !isNoSpace(err)) return entryError(name, err.message);
   return err;
 }

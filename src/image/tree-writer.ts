@@ -138,6 +138,60 @@ export class TreeWriter {
   }
 
   /**
+   * An image layer's whiteout of `path` (layer-entries.ts): a 0:0 character device, which
+   * is what overlayfs reads as "deleted" in a lower layer. Skipped when this layer already
+   * has something at `path` (a same-layer entry is never hidden). Its directory is reached
+   * through real directories only: a whiteout may not act through a symlink.
+   */
+  whiteout(path: EntryPath): void {
+    const parent = this.realDir(path.slice(0, -1), 'whiteout');
+    try {
+      const name = path[path.length - 1]!;
+      if (this.exists(parent, name)) return;
+      mknodat(parent, name, S_IF.CHR, 0, 0);
+    } finally {
+      close(parent);
+    }
+  }
+
+  /** An opaque directory (layer-entries.ts): trusted.overlay.opaque=y on the directory at `path`, made if missing. */
+  opaque(path: EntryPath): void {
+    const name = path[path.length - 1]!;
+    this.dirFd(path, true); // create it (and its parents) in-root if the layer has not yet
+    const parent = this.realDir(path.slice(0, -1), 'opaque whiteout');
+    try {
+      close(openat(parent, name, O.PATH | O.NOFOLLOW | O.DIRECTORY)); // ENOTDIR/ELOOP: not a real directory
+      setxattrAt(parent, name, 'trusted.overlay.opaque', Buffer.from('y'));
+    } catch (err) {
+      if (isErrno(err, 'ENOTDIR', 'ELOOP')) throw new RefusedEntryError(`opaque whiteout of ${JSON.stringify(joinEntryPath(path))}, which is not a directory`);
+      throw err;
+    } finally {
+      close(parent);
+    }
+  }
+
+  /** An O_PATH fd of the directory at `path`, created if missing, refused if reached through a symlink. */
+  private realDir(path: EntryPath, what: string): number {
+    this.dirFd(path, true);
+    try {
+      return this.resolver.openDir(path, { noSymlinks: true });
+    } catch (err) {
+      if (isErrno(err, 'ELOOP', 'ENOTDIR')) throw new RefusedEntryError(`${what} in ${JSON.stringify(joinEntryPath(path))}, which goes through a symlink`);
+      throw err;
+    }
+  }
+
+  private exists(parent: number, name: string): boolean {
+    try {
+      close(openat(parent, name, O.PATH | O.NOFOLLOW));
+      return true;
+    } catch (err) {
+      if (isErrno(err, 'ENOENT')) return false;
+      throw err;
+    }
+  }
+
+  /**
    * Set the directory times recorded on the way, then release every fd. Directories are
    * looked up, never created: one removed by a later entry is skipped.
    */

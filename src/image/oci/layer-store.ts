@@ -1,0 +1,161 @@
+/**
+ * The layer store: each layer extracted once, under its diff_id, whatever image brought
+ * it. Extraction verifies both digests: the blob's (compressed bytes, when the format
+ * names it) and the diff_id (sha256 of the decompressed stream to its very end, not to the
+ * tar end marker: zstd:chunked puts data after it). A layer goes live by one rename
+ * of a complete tree with its marker; a crash leaves only a temp dir that `gc` reclaims.
+ */
+import { createHash } from 'node:crypto';
+import { promises as fs } from 'node:fs';
+import { join } from 'node:path';
+import { z } from 'zod';
+import { RootfsError } from '../errors.js';
+import { extractArchive } from '../extract.js';
+import { lockFile, unlock } from '../locks.js';
+import { removeTree } from '../remove-tree.js';
+import { reserveTempDir } from '../temp-dirs.js';
+import { decompress, DecompressError, sniffCompression, type Compression } from './decompress.js';
+import type { Digest } from './digest.js';
+import { layerDir, layerLock, layersDir } from './store-layout.js';
+import type { SourceLayer } from './source.js';
+
+const markerSchema = z.object({ diffId: z.string(), digest: z.string().nullable(), contentBytes: z.number().int().nonnegative(), entries: z.number().int().nonnegative() });
+export type LayerMarker = z.infer<typeof markerSchema>;
+
+export interface LayerOptions {
+  root: string;
+  /** Bound on a layer's file content (and, with slack for tar headers, on its decompressed bytes). */
+  maxBytes: number;
+}
+
+export interface EnsuredLayer {
+  diffId: Digest;
+  tree: string;
+  /** False when the store already had it. */
+  extracted: boolean;
+  contentBytes: number;
+}
+
+export async function readLayerMarker(root: string, diffId: string): Promise<LayerMarker | null> {
+  try {
+    const parsed = markerSchema.safeParse(JSON.parse(await fs.readFile(join(layerDir(root, diffId), 'layer.json'), 'utf8')));
+    return parsed.success && parsed.data.diffId === diffId ? parsed.data : null;
+  } catch {
+    return null;
+  }
+}
+
+export async function ensureLayer(layer: SourceLayer, opts: LayerOptions): Promise<EnsuredLayer> {
+  const { root } = opts;
+  const have = await readLayerMarker(root, layer.diffId);
+  if (have !== null) return { diffId: layer.diffId, tree: join(layerDir(root, layer.diffId), 'tree'), extracted: false, contentBytes: have.contentBytes };
+  await fs.mkdir(join(layersDir(root), '.locks'), { recursive: true, mode: 0o700 });
+  await fs.mkdir(join(root, 'rootfs', '.locks'), { recursive: true, mode: 0o700 });
+  const lock = await lockFile(layerLock(root, layer.diffId));
+  try {
+    const again = await readLayerMarker(root, layer.diffId);
+    if (again !== null) return { diffId: layer.diffId, tree: join(layerDir(root, layer.diffId), 'tree'), extracted: false, contentBytes: again.contentBytes };
+    const temp = await reserveTempDir(root);
+    try {
+      await fs.mkdir(temp.path, { mode: 0o700 });
+      await fs.mkdir(join(temp.path, 'tree'), { mode: 0o755 });
+      const marker = await extractLayer(layer, join(temp.path, 'tree'), opts.maxBytes);
+      await fs.writeFile(join(temp.path, 'layer.json'), JSON.stringify(marker) + '\n');
+      const target = layerDir(root, layer.diffId);
+      // A damaged entry (marker missing) in the way: moved into the temp's place and removed.
+      await removeTree(target);
+      await fs.rename(temp.path, target);
+      return { diffId: layer.diffId, tree: join(target, 'tree'), extracted: true, contentBytes: marker.contentBytes };
+    } finally {
+      await temp.release();
+    }
+  } finally {
+    unlock(lock);
+  }
+}
+
+async function extractLayer(layer: SourceLayer, tree: string, maxBytes: number): Promise<LayerMarker> {
+  const blobHash = createHash('sha256');
+  const tapped = tap(layer.blob.open(), blobHash);
+  const { head, rest } = await peek(tapped, 8);
+  const sniffed = sniffCompression(head);
+  if (sniffed === 'bzip2') throw new RootfsError(`layer ${layer.diffId}: bzip2 layers are not supported`);
+  const kind: Compression = sniffed;
+  // Tar headers and padding are not file content: allow them some room beyond maxBytes.
+  const plain = decompress(rest, kind, maxBytes + 1024 ** 3);
+  let result;
+  try {
+    result = await extractArchive(plain, tree, { maxBytes, layer: true });
+  } catch (err) {
+    throw layerError(layer, err);
+  }
+  const blobDigest = `sha256:${blobHash.digest('hex')}`;
+  if (layer.digest !== null && blobDigest !== layer.digest) throw new RootfsError(`layer ${layer.digest}: the blob's bytes do not match its digest (got ${blobDigest})`);
+  if (result.digest !== layer.diffId) throw new RootfsError(`layer ${layer.diffId}: the uncompressed bytes do not match the config's diff_id (got ${result.digest})`);
+  return { diffId: layer.diffId, digest: layer.digest, contentBytes: result.contentBytes, entries: result.entries };
+}
+
+function layerError(layer: SourceLayer, err: unknown): unknown {
+  const cause = err instanceof Error && err.cause instanceof DecompressError ? err.cause : err;
+  if (cause instanceof DecompressError) return new RootfsError(`layer ${layer.digest ?? layer.diffId}: ${cause.message}`, { cause });
+  if (err instanceof RootfsError) {
+    err.message = err.message.replace(/^rootfs archive/, `layer ${layer.digest ?? layer.diffId}`);
+  }
+  return err;
+}
+
+async function* tap(input: AsyncIterable<Buffer>, hash: ReturnType<typeof createHash>): AsyncIterable<Buffer> {
+  for await (const chunk of input) {
+    hash.update(chunk);
+    yield chunk;
+  }
+}
+
+/** The first `n` bytes (fewer if the input is shorter), and the whole input again. */
+async function peek(input: AsyncIterable<Buffer>, n: number): Promise<{ head: Buffer; rest: AsyncIterable<Buffer> }> {
+  const it = input[Symbol.asyncIterator]();
+  const taken: Buffer[] = [];
+  let size = 0;
+  let done = false;
+  while (size < n) {
+    const r = await it.next();
+    if (r.done === true) {
+      done = true;
+      break;
+    }
+    taken.push(r.value);
+    size += r.value.length;
+  }
+  const head = Buffer.concat(taken).subarray(0, n);
+  const rest = (async function* () {
+    yield* taken;
+    if (done) return;
+    for (;;) {
+      const r = await it.next();
+      if (r.done === true) return;
+      yield r.value;
+    }
+  })();
+  return { head, rest };
+}
+
+/** Every layer in the store (diff_ids), complete or not. */
+export async function listLayerIds(root: string): Promise<Digest[]> {
+  try {
+    return (await fs.readdir(layersDir(root))).filter((n) => /^[0-9a-f]{64}$/.test(n)).map((h) => `sha256:${h}` as Digest);
+  } catch {
+    return [];
+  }
+}
+
+/** Remove a layer: renamed out of sight first (nobody sees half a layer), then deleted. */
+export async function removeLayer(root: string, diffId: string): Promise<void> {
+  const temp = await reserveTempDir(root);
+  try {
+    await fs.rename(layerDir(root, diffId), temp.path).catch((err: NodeJS.ErrnoException) => {
+      if (err.code !== 'ENOENT') throw err;
+    });
+  } finally {
+    await temp.release();
+  }
+}

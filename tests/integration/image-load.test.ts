@@ -1,0 +1,82 @@
+/**
+ * Loading the archives podman makes, in every format, into the layer store; the stacked
+ * layers (mounted as overlay lowers, as the runtime will) against `podman export` of the
+ * same image; layer sharing; warm loads that never open the archive.
+ */
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { silentLogger } from '../../src/log.js';
+import { loadImage } from '../../src/image/oci/load.js';
+import { mountPlanForImage } from '../../src/image/oci/mount-plan.js';
+import { makePodmanImages, podmanAvailable, type PodmanImages } from '../helpers/podman-images.js';
+import { snapshotTree } from '../helpers/image-tree.js';
+
+const have = podmanAvailable();
+let work: string;
+let imgs: PodmanImages;
+let expected: string;
+
+beforeAll(() => {
+  if (!have) return;
+  work = mkdtempSync(join(tmpdir(), 'tsbox-image-load-'));
+  imgs = makePodmanImages(join(work, 'src'));
+  // What podman shows for the image: its container's filesystem, exported.
+  expected = join(work, 'expected');
+  execFileSync('mkdir', [expected]);
+  const cid = imgs.podman('create', 'localhost/t-app:latest').trim();
+  imgs.podman('export', '-o', join(work, 'export.tar'), cid);
+  imgs.podman('rm', cid);
+  execFileSync('tar', ['-C', expected, '--numeric-owner', '-xpf', join(work, 'export.tar')]);
+}, 120_000);
+afterAll(() => {
+  if (work) rmSync(work, { recursive: true, force: true });
+});
+
+const opts = (root: string) => ({ root, maxBytes: 1e9, log: silentLogger });
+
+/** Mount the plan's lowers read-only and snapshot what a container would see. */
+function stackedSnapshot(lowerDirs: string[]): ReturnType<typeof snapshotTree> {
+  const mnt = mkdtempSync(join(work, 'mnt-'));
+  execFileSync('mount', ['-t', 'overlay', 'overlay', '-o', `ro,lowerdir=${lowerDirs.join(':')},redirect_dir=nofollow,metacopy=off`, mnt]);
+  try {
+    return snapshotTree(mnt);
+  } finally {
+    execFileSync('umount', [mnt]);
+    rmSync(mnt, { recursive: true });
+  }
+}
+
+/** The files podman export adds or empties for a container, not the image's. */
+function comparable(snap: ReturnType<typeof snapshotTree>): Map<string, unknown> {
+  const out = new Map<string, unknown>();
+  for (const [k, v] of Object.entries(snap as Record<string, unknown>)) {
+    if (/^(etc\/(hostname|hosts|resolv\.conf)|run|dev|proc|sys)(\/|$)/.test(k)) continue;
+    const { mtimeNs, ...rest } = v as Record<string, unknown>;
+    void mtimeNs;
+    out.set(k, rest);
+  }
+  return out;
+}
+
+describe.skipIf(!have)('every format podman saves', () => {
+  for (const which of ['dockerArchive', 'ociArchive', 'ociDir', 'dockerDir', 'ociZstd'] as const) {
+    it(`${which}: the stacked layers are the image podman runs`, async () => {
+      const root = mkdtempSync(join(work, 'state-'));
+      const res = await loadImage(imgs[which], opts(root));
+      expect(res.kind).toBe('image');
+      if (res.kind !== 'image') return;
+      expect(res.record.diffIds).toHaveLength(2);
+      const plan = await mountPlanForImage(root, res.record);
+      const got = comparable(stackedSnapshot(plan.lowerDirs));
+      const want = comparable(snapshotTree(expected));
+      expect([...got.keys()].sort()).toEqual([...want.keys()].sort());
+      for (const [k, v] of want) expect(got.get(k), k).toEqual(v);
+      expect(got.has('etc/motd')).toBe(false);
+      expect(got.has('usr/share/doc/demo/old')).toBe(false);
+      expect(got.has('usr/share/doc/demo/new')).toBe(true);
+    });
+  }
+});
