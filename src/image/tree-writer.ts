@@ -157,13 +157,13 @@ export class TreeWriter {
   /** An opaque directory (layer-entries.ts): trusted.overlay.opaque=y on the directory at `path`, made if missing. */
   opaque(path: EntryPath): void {
     const name = path[path.length - 1]!;
-    this.dirFd(path, true); // create it (and its parents) in-root if the layer has not yet
     const parent = this.realDir(path.slice(0, -1), 'opaque whiteout');
     try {
+      if (!this.exists(parent, name)) mkdirat(parent, name, 0o755);
       close(openat(parent, name, O.PATH | O.NOFOLLOW | O.DIRECTORY)); // ENOTDIR/ELOOP: not a real directory
       setxattrAt(parent, name, 'trusted.overlay.opaque', Buffer.from('y'));
     } catch (err) {
-      if (isErrno(err, 'ENOTDIR', 'ELOOP')) throw new RefusedEntryError(`opaque whiteout of ${JSON.stringify(joinEntryPath(path))}, which is not a directory`);
+      if (isErrno(err, 'ENOTDIR', 'ELOOP')) throw new RefusedEntryError(`opaque whiteout of ${JSON.stringify(joinEntryPath(path))}, which goes through a symlink or is not a directory`);
       throw err;
     } finally {
       close(parent);
@@ -172,13 +172,25 @@ export class TreeWriter {
 
   /** An O_PATH fd of the directory at `path`, created if missing, refused if reached through a symlink. */
   private realDir(path: EntryPath, what: string): number {
-    this.dirFd(path, true);
+    const open = (): number => {
+      try {
+        return this.resolver.openDir(path, { noSymlinks: true });
+      } catch (err) {
+        if (isErrno(err, 'ELOOP', 'ENOTDIR')) throw new RefusedEntryError(`${what} in ${JSON.stringify(joinEntryPath(path))}, which goes through a symlink`);
+        throw err;
+      }
+    };
     try {
-      return this.resolver.openDir(path, { noSymlinks: true });
+      return open();
     } catch (err) {
-      if (isErrno(err, 'ELOOP', 'ENOTDIR')) throw new RefusedEntryError(`${what} in ${JSON.stringify(joinEntryPath(path))}, which goes through a symlink`);
-      throw err;
+      if (!isErrno(err, 'ENOENT')) throw err;
     }
+    try {
+      this.dirFd(path, true); // missing directories are made as for any member
+    } catch (err) {
+      if (!isErrno(err, 'ENOENT')) throw err; // a dangling symlink on the way: open() says so
+    }
+    return open();
   }
 
   private exists(parent: number, name: string): boolean {

@@ -143,7 +143,8 @@ function readHead(path: string, n: number): Buffer {
 /** Image archives start with one of these members; a compressed rootfs is left to the rootfs path (no spooling). */
 export function looksLikeImageMember(name: string): boolean {
   const n = name.replace(/^\.\//, '');
-  return /^(manifest\.json|oci-layout|index\.json|repositories|blobs(\/|$)|[0-9a-f]{64}(\.tar|\.json|\/|$))/.test(n);
+  // podman/docker write <hex>.tar, <hex>.json or <hex>/ first; other writers top-level *.tar / *.json.
+  return /^(manifest\.json|oci-layout|index\.json|repositories|blobs(\/|$)|[0-9a-f]{64}(\.tar|\.json|\/|$)|[^/]+\.(tar|json)$)/.test(n);
 }
 
 async function firstMemberIsImage(path: string, kind: 'gzip' | 'zstd' | 'xz'): Promise<boolean> {

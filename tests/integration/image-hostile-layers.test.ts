@@ -1,0 +1,179 @@
+/**
+ * Hostile images, made byte by byte: each fails with one line and exit 125 from
+ * `tsbox load`, writes nothing outside the store, and leaves the store usable (a normal
+ * load works right after). Plus: layers shared between images are extracted once, and a
+ * warm load never opens the archive.
+ */
+import { execFileSync, spawnSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { existsSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync, chmodSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { zstdCompress } from '../helpers/zstd.js';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { gzipSync } from 'node:zlib';
+import { tarArchive, type TarEntry } from '../helpers/image-tar.js';
+import { lgetxattr } from '../../src/sys/fs.js';
+
+const sha = (b: Buffer) => createHash('sha256').update(b).digest('hex');
+let work: string;
+let root: string;
+let victim: string;
+const bin = join(__dirname, '../../bin/tsbox');
+
+beforeAll(() => {
+  work = mkdtempSync(join(tmpdir(), 'tsbox-img-hostile-'));
+  root = join(work, 'state');
+  victim = join(work, 'victim');
+  mkdirSync(victim);
+  writeFileSync(join(victim, 'keep'), 'keep');
+});
+afterAll(() => rmSync(work, { recursive: true, force: true }));
+
+interface Img {
+  layers: Buffer[]; // tar bytes as stored in the archive
+  diffIds?: string[]; // default: sha of each (uncompressed) layer
+  config?: object;
+  tags?: string[];
+}
+
+/** A docker-archive with the manifest LAST, as podman writes it. */
+function dockerArchive(name: string, img: Img): string {
+  const diffIds = img.diffIds ?? img.layers.map((l) => `sha256:${sha(l)}`);
+  const config = Buffer.from(JSON.stringify({ architecture: 'amd64', os: 'linux', config: { Cmd: ['/bin/sh'] }, ...img.config, rootfs: { type: 'layers', diff_ids: diffIds } }));
+  const entries: TarEntry[] = img.layers.map((l, i) => ({ name: `layer${i}.tar`, data: l }));
+  entries.push({ name: `${sha(config)}.json`, data: config });
+  entries.push({ name: 'manifest.json', data: JSON.stringify([{ Config: `${sha(config)}.json`, RepoTags: img.tags ?? [`localhost/${name}:latest`], Layers: img.layers.map((_, i) => `layer${i}.tar`) }]) });
+  const path = join(work, `${name}.tar`);
+  writeFileSync(path, tarArchive(entries));
+  return path;
+}
+
+const base = (): Buffer =>
+  tarArchive([
+    { name: 'etc/', type: '5', mode: 0o755 },
+    { name: 'etc/passwd', data: 'root:x:0:0::/:/bin/sh\n' },
+    { name: 'etc/keep', data: 'k' },
+    { name: 'tmp/', type: '5', mode: 0o1777 },
+    { name: 'lnk', type: '2', linkname: victim },
+  ]);
+
+function load(archive: string): { status: number | null; stderr: string } {
+  const r = spawnSync(bin, ['load', '--root', root, '-i', archive], { encoding: 'utf8' });
+  return { status: r.status, stderr: r.stderr };
+}
+
+function storeIsConsistent(): void {
+  const r = load(dockerArchive(`ok-${Math.random().toString(36).slice(2)}`, { layers: [base()] }));
+  expect(r.stderr).toBe('');
+  expect(r.status).toBe(0);
+  expect(readdirSync(victim)).toEqual(['keep']);
+  expect(readdirSync(join(root, 'rootfs')).filter((n) => n.startsWith('.tmp-'))).toEqual([]);
+}
+
+const hostile: Array<[string, () => string, RegExp]> = [
+  ['a layer member with ..', () => dockerArchive('dotdot', { layers: [tarArchive([{ name: '../../escape', data: 'x' }])] }), /"\.\.\/\.\.\/escape": name contains a "\.\." component/],
+  ['a whiteout of ..', () => dockerArchive('wh-dotdot', { layers: [base(), tarArchive([{ name: 'etc/.wh..', data: '' }])] }), /names no file of its directory/],
+  ['a bare whiteout', () => dockerArchive('wh-bare', { layers: [base(), tarArchive([{ name: 'etc/.wh.', data: '' }])] }), /names no file of its directory/],
+  ['a whiteout of the layer root', () => dockerArchive('wh-root', { layers: [base(), tarArchive([{ name: '.wh..wh..opq', data: '' }])] }), /opaque whiteout on the layer root/],
+  ['an opaque marker below a symlink to the host', () => dockerArchive('opq-sym', { layers: [tarArchive([{ name: 'lnk', type: '2', linkname: victim }, { name: 'lnk/.wh..wh..opq', data: '' }])] }), /goes through a symlink/],
+  ['a whiteout below a symlink to the host', () => dockerArchive('wh-sym', { layers: [tarArchive([{ name: 'lnk', type: '2', linkname: victim }, { name: 'lnk/.wh.keep', data: '' }])] }), /goes through a symlink/],
+  ['a hard link into a lower layer', () => dockerArchive('hl-lower', { layers: [base(), tarArchive([{ name: 'etc/hl', type: '1', linkname: 'etc/keep' }])] }), /etc\/hl/],
+  ['a hard link through a symlink', () => dockerArchive('hl-sym', { layers: [tarArchive([{ name: 'lnk', type: '2', linkname: victim }, { name: 'x', type: '1', linkname: 'lnk/keep' }])] }), /goes through a symlink/],
+  ['a "." entry that is a symlink', () => dockerArchive('dot-sym', { layers: [tarArchive([{ name: './', type: '2', linkname: victim }])] }), /would replace the root directory/],
+  ['an overlay xattr', () => dockerArchive('ovl-xattr', { layers: [tarArchive([{ name: 'd/', type: '5', pax: [['SCHILY.xattr.trusted.overlay.redirect', '/etc']] }])] }), /overlay xattr/],
+  ['a diff_id that lies', () => dockerArchive('lie-diff', { layers: [base()], diffIds: [`sha256:${'0'.repeat(64)}`] }), /do not match the config's diff_id/],
+  ['a digest string that is a path', () => dockerArchive('digest-path', { layers: [base()], diffIds: ['sha256:../../../etc'] }), /not a sha256 digest/],
+  ['an absurd uid in the config', () => dockerArchive('uid', { layers: [base()], config: { config: { User: '4294967296' } } }), /User "4294967296" has an id above/],
+  ['a gzip bomb', () => dockerArchive('gzbomb', { layers: [gzipSync(Buffer.alloc(64 * 1024 * 1024))] }), /expands to more than|diff_id/],
+];
+
+describe('hostile images: one line, 125, nothing outside, store still usable', () => {
+  for (const [what, make, message] of hostile) {
+    it(what, () => {
+      const r = load(make());
+      expect(r.status).toBe(125);
+      expect(r.stderr.trim().split('\n')).toHaveLength(1);
+      expect(r.stderr).toMatch(/^tsbox: /);
+      if (message !== null) expect(r.stderr).toMatch(message);
+      storeIsConsistent();
+    });
+  }
+
+  it('a manifest lying about a blob size (OCI layout)', () => {
+    const layer = gzipSync(base());
+    const config = Buffer.from(JSON.stringify({ architecture: 'amd64', os: 'linux', rootfs: { type: 'layers', diff_ids: [`sha256:${sha(base())}`] } }));
+    const manifest = Buffer.from(JSON.stringify({ schemaVersion: 2, mediaType: 'application/vnd.oci.image.manifest.v1+json', config: { mediaType: 'application/vnd.oci.image.config.v1+json', digest: `sha256:${sha(config)}`, size: config.length }, layers: [{ mediaType: 'application/vnd.oci.image.layer.v1.tar+gzip', digest: `sha256:${sha(layer)}`, size: layer.length + 1 }] }));
+    const dir = join(work, 'oci-lie');
+    mkdirSync(join(dir, 'blobs/sha256'), { recursive: true });
+    for (const b of [layer, config, manifest]) writeFileSync(join(dir, 'blobs/sha256', sha(b)), b);
+    writeFileSync(join(dir, 'oci-layout'), '{"imageLayoutVersion":"1.0.0"}');
+    writeFileSync(join(dir, 'index.json'), JSON.stringify({ schemaVersion: 2, manifests: [{ mediaType: 'application/vnd.oci.image.manifest.v1+json', digest: `sha256:${sha(manifest)}`, size: manifest.length }] }));
+    const r = load(dir);
+    expect(r.status).toBe(125);
+    expect(r.stderr).toMatch(/the manifest says/);
+    storeIsConsistent();
+  });
+});
+
+describe('layers', () => {
+  it("a layer's directory shadows a lower layer's symlink to the host: nothing written outside", () => {
+    expect(load(dockerArchive('through', { layers: [base(), tarArchive([{ name: 'lnk/pwned', data: 'x' }])] }))).toEqual({ status: 0, stderr: '' });
+    expect(readdirSync(victim)).toEqual(['keep']);
+  });
+
+  it('whiteouts and opaque directories become overlay whiteouts; same-layer entries stay', () => {
+    const r = load(dockerArchive('wh', { layers: [base(), tarArchive([{ name: 'etc/.wh.keep', data: '' }, { name: 'tmp/.wh..wh..opq', data: '' }, { name: 'tmp/new', data: 'n' }, { name: 'etc/.wh.passwd', data: '' }, { name: 'etc/passwd', data: 'p' }, { name: 'dev/sda', type: '4', devmajor: 8, devminor: 0 }])] }));
+    expect(r.stderr).toBe('');
+    const top = readdirSync(join(root, 'layers')).map((h) => join(root, 'layers', h, 'tree')).find((t) => existsSync(join(t, 'tmp/new')))!;
+    const wh = lstatSync(join(top, 'etc/keep'));
+    expect([wh.isCharacterDevice(), wh.rdev]).toEqual([true, 0]);
+    expect(lstatSync(join(top, 'etc/passwd')).isFile()).toBe(true);
+    expect(lgetxattr(join(top, 'tmp'), 'trusted.overlay.opaque').toString()).toBe('y');
+    expect(existsSync(join(top, 'dev/sda'))).toBe(false);
+  });
+
+  it('two images sharing a base extract it once (bytes written), and rmi keeps the shared layer', async () => {
+    const big = tarArchive([{ name: 'big', data: Buffer.alloc(8 * 1024 * 1024, 1) }]);
+    const a = dockerArchive('share-a', { layers: [big, tarArchive([{ name: 'a', data: 'a' }])] });
+    const b = dockerArchive('share-b', { layers: [big, tarArchive([{ name: 'b', data: 'b' }])] });
+    const { loadImage } = await import('../../src/image/oci/load.js');
+    const { silentLogger } = await import('../../src/log.js');
+    const opts = { root, maxBytes: 1e9, log: silentLogger };
+    const ra = await loadImage(a, opts);
+    const rb = await loadImage(b, opts);
+    if (ra.kind !== 'image' || rb.kind !== 'image') throw new Error('not images');
+    expect(ra.bytesExtracted).toBe(8 * 1024 * 1024 + 1);
+    expect(rb.bytesExtracted).toBe(1);
+    expect(spawnSync(bin, ['rmi', '--root', root, 'share-a'], { encoding: 'utf8' }).status).toBe(0);
+    expect(existsSync(join(root, 'layers', sha(big), 'tree/big'))).toBe(true);
+    // a warm load does not open the archive: make it unreadable by content, keep its stat
+    const warm = await loadImage(b, opts);
+    expect(warm.kind === 'image' && warm.warm).toBe(true);
+  });
+
+  it('a zstd layer in an OCI layout, and a zstd-compressed docker-archive', () => {
+    const plain = base();
+    const layer = zstdCompress(plain);
+    const config = Buffer.from(JSON.stringify({ architecture: 'amd64', os: 'linux', rootfs: { type: 'layers', diff_ids: [`sha256:${sha(plain)}`] } }));
+    const manifest = Buffer.from(JSON.stringify({ schemaVersion: 2, config: { mediaType: 'application/vnd.oci.image.config.v1+json', digest: `sha256:${sha(config)}`, size: config.length }, layers: [{ mediaType: 'application/vnd.oci.image.layer.v1.tar+zstd', digest: `sha256:${sha(layer)}`, size: layer.length }] }));
+    const dir = join(work, 'oci-zstd');
+    mkdirSync(join(dir, 'blobs/sha256'), { recursive: true });
+    for (const bl of [layer, config, manifest]) writeFileSync(join(dir, 'blobs/sha256', sha(bl)), bl);
+    writeFileSync(join(dir, 'oci-layout'), '{"imageLayoutVersion":"1.0.0"}');
+    writeFileSync(join(dir, 'index.json'), JSON.stringify({ schemaVersion: 2, manifests: [{ mediaType: 'application/vnd.oci.image.manifest.v1+json', digest: `sha256:${sha(manifest)}`, size: manifest.length }] }));
+    expect(load(dir)).toEqual({ status: 0, stderr: '' });
+    const whole = join(work, 'whole.tar.zst');
+    writeFileSync(whole, zstdCompress(Buffer.from(execFileSync('cat', [dockerArchive('zwhole', { layers: [base()] })]))));
+    expect(load(whole)).toEqual({ status: 0, stderr: '' });
+    // a corrupt zstd layer: one line
+    const bad = Buffer.from(layer);
+    bad[bad.length - 3] ^= 0xff;
+    writeFileSync(join(dir, 'blobs/sha256', sha(layer)), bad);
+    rmSync(join(root, 'layers', sha(plain)), { recursive: true, force: true });
+    const r = load(dir);
+    expect(r.status).toBe(125);
+    expect(r.stderr.trim().split('\n')).toHaveLength(1);
+    chmodSync(dir, 0o755);
+  });
+});
