@@ -15,12 +15,15 @@
 #   mount           mount, umount: tmpfs state roots in the fault tests
 #   coreutils tar gzip findutils libc-bin
 #                   chroot, du, timeout; tar; gzip; find; ldd (usually there already)
+#   podman skopeo   the image tests make their archives with podman (import, build, save, push)
+#   zstd xz-utils   tsbox decompresses zstd (on Node 20, without zlib zstd) and xz with these
+#   strace          the image test that a warm load never opens its archive
 # and the cgroup v2 VM (qemu, a stock kernel; tests/vm/setup.sh).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export DEBIAN_FRONTEND=noninteractive
 need=""
-for p in busybox-static iproute2 nftables libnftables1 bpftool tini tmux bsdutils util-linux mount coreutils tar gzip findutils libc-bin; do
+for p in busybox-static iproute2 nftables libnftables1 bpftool tini tmux bsdutils util-linux mount coreutils tar gzip findutils libc-bin podman skopeo zstd xz-utils strace; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || need="$need $p"
 done
 if [ -n "$need" ]; then
