@@ -26,6 +26,7 @@ import { imagesCommand } from './commands/images.js';
 import { rmiCommand } from './commands/rmi.js';
 import { tagCommand } from './commands/tag.js';
 import { imageCommand } from './commands/image.js';
+import { saveCommand } from './commands/save.js';
 import { reportError, writeLine } from './render-error.js';
 import { decideStateAccess, probeDir } from './state-access.js';
 import { DEFAULT_ROOT, resolveRoot } from '../spec/run-spec.js';
@@ -38,7 +39,7 @@ export function buildProgram(): Command {
     .version(process.env.npm_package_version ?? '0.1.0')
     .enablePositionalOptions()
     .showSuggestionAfterError(true);
-  for (const cmd of [runCommand(), psCommand(), inspectCommand(), logsCommand(), stopCommand(), killCommand(), rmCommand(), waitCommand(), execCommand(), statsCommand(), pruneCommand(), gcCommand(), rootfsCommand(), cpCommand(), topCommand(), attachCommand(), renameCommand(), loadCommand(), imagesCommand(), rmiCommand(), tagCommand(), imageCommand()]) program.addCommand(cmd);
+  for (const cmd of [runCommand(), psCommand(), inspectCommand(), logsCommand(), stopCommand(), killCommand(), rmCommand(), waitCommand(), execCommand(), statsCommand(), pruneCommand(), gcCommand(), rootfsCommand(), cpCommand(), topCommand(), attachCommand(), renameCommand(), loadCommand(), imagesCommand(), rmiCommand(), tagCommand(), imageCommand(), saveCommand()]) program.addCommand(cmd);
   // Commander's own usage errors become our one-line, exit-125 errors.
   const configure = (cmd: Command) => {
     cmd.exitOverride().configureOutput({

@@ -3,7 +3,7 @@
  * layers (mounted as overlay lowers, as the runtime will) against `podman export` of the
  * same image; layer sharing; warm loads that never open the archive.
  */
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -79,4 +79,33 @@ describe.skipIf(!have)('every format podman saves', () => {
       expect(got.has('usr/share/doc/demo/new')).toBe(true);
     });
   }
+});
+
+describe.skipIf(!have)('tsbox save', () => {
+  it('writes a docker-archive podman loads, whose container has the same files', async () => {
+    const root = mkdtempSync(join(work, 'state-'));
+    const res = await loadImage(imgs.ociArchive, opts(root));
+    if (res.kind !== 'image') throw new Error('not an image');
+    const saved = join(work, 'saved.tar');
+    const r = spawnSync(join(__dirname, '../../bin/tsbox'), ['save', '--root', root, '-o', saved, 'localhost/t-app:latest'], { encoding: 'utf8' });
+    expect(r.stderr).toBe('');
+    expect(r.status).toBe(0);
+    // into a second, empty podman storage
+    const other = join(work, 'podman2');
+    const p2 = (...args: string[]) => execFileSync('podman', ['--root', join(other, 'root'), '--runroot', join(other, 'run'), '--tmpdir', join(other, 'tmp'), '--storage-driver', 'vfs', ...args], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+    p2('load', '-i', saved);
+    const cid = p2('create', 'localhost/t-app:latest').trim();
+    p2('export', '-o', join(work, 'saved-export.tar'), cid);
+    p2('rm', cid);
+    const got = join(work, 'saved-export');
+    execFileSync('mkdir', [got]);
+    execFileSync('tar', ['-C', got, '--numeric-owner', '-xpf', join(work, 'saved-export.tar')]);
+    const a = comparable(snapshotTree(got));
+    const b = comparable(snapshotTree(expected));
+    expect([...a.keys()].sort()).toEqual([...b.keys()].sort());
+    for (const [k, v] of b) expect(a.get(k), k).toEqual(v);
+    const inspect = JSON.parse(p2('image', 'inspect', 'localhost/t-app:latest')) as Array<{ Config: { Entrypoint: string[]; Cmd: string[]; Env: string[]; User: string; WorkingDir: string } }>;
+    expect(inspect[0]!.Config).toMatchObject({ Entrypoint: ['/bin/echo'], Cmd: ['x'], User: '1000:1000', WorkingDir: '/work' });
+    rmSync(other, { recursive: true, force: true });
+  });
 });
