@@ -55,6 +55,8 @@ export interface ExtractResult {
   contentBytes: number;
   entries: number;
   format: 'tar' | 'gzip';
+  /** Directories created as parents the archive never listed (member paths, "a/b"). */
+  implicitDirs: string[];
 }
 
 export async function extractArchive(input: AsyncIterable<Buffer | string>, treeDir: string, opts: ExtractOptions): Promise<ExtractResult> {
@@ -78,7 +80,7 @@ async function run(input: AsyncIterable<Buffer | string>, writer: TreeWriter, op
     const format = await feed(input, inline, new TarReader(sink), opts.layer === true);
     // Directory times first: the hashing worker may still be finishing meanwhile.
     writer.finish();
-    return { digest: inline?.digest() ?? (await hashed!.digest()), contentBytes: sink.contentBytes, entries: sink.entries, format };
+    return { digest: inline?.digest() ?? (await hashed!.digest()), contentBytes: sink.contentBytes, entries: sink.entries, format, implicitDirs: [...writer.implicitDirs] };
   } catch (err) {
     hashed?.abort();
     sink.abandon();

@@ -71,6 +71,12 @@ export interface OpenFile {
 export class TreeWriter {
   private readonly resolver: InRootResolver;
   private readonly dirs: DirCache;
+  /**
+   * Directories made because a member needed a parent the archive never listed ("a/b"),
+   * by member path: an image layer's such directories take the metadata of the same
+   * directory in the layers below (layer-store.ts), or /tmp 1777 would become 0755.
+   */
+  readonly implicitDirs = new Set<string>();
   /** Directory times are set last: creating their contents would change them again. */
   private readonly dirTimes = new Map<string, { path: EntryPath; atime: Timespec; mtime: Timespec }>();
 
@@ -159,7 +165,10 @@ export class TreeWriter {
     const name = path[path.length - 1]!;
     const parent = this.realDir(path.slice(0, -1), 'opaque whiteout');
     try {
-      if (!this.exists(parent, name)) mkdirat(parent, name, 0o755);
+      if (!this.exists(parent, name)) {
+        mkdirat(parent, name, 0o755);
+        this.implicitDirs.add(path.join('/'));
+      }
       close(openat(parent, name, O.PATH | O.NOFOLLOW | O.DIRECTORY)); // ENOTDIR/ELOOP: not a real directory
       setxattrAt(parent, name, 'trusted.overlay.opaque', Buffer.from('y'));
     } catch (err) {
@@ -248,6 +257,7 @@ export class TreeWriter {
 
   private directory(plan: EntryPlan): void {
     const key = joinEntryPath(plan.path);
+    this.implicitDirs.delete(plan.path.join('/'));
     if (plan.path.length === 0) {
       this.applyDirMetadata(this.rootFd, plan);
       this.dirs.forgetModes(); // the root may be cached under other names (a symlink to "/")
@@ -388,6 +398,7 @@ export class TreeWriter {
       const parent = this.dirFd(path.slice(0, -1), true);
       try {
         mkdirat(parent.fd, path[path.length - 1]!, 0o755);
+        this.implicitDirs.add(key);
       } catch (err2) {
         if (!isErrno(err2, 'EEXIST')) throw err2;
       }

@@ -133,6 +133,22 @@ describe('layers', () => {
     expect(existsSync(join(top, 'dev/sda'))).toBe(false);
   });
 
+  it("a layer's unlisted parent directories keep the lower layer's owner and mode (/tmp stays 1777), per base", async () => {
+    const { loadImage } = await import('../../src/image/oci/load.js');
+    const { silentLogger } = await import('../../src/log.js');
+    const opts = { root, maxBytes: 1e9, log: silentLogger };
+    const top = tarArchive([{ name: 'tmp/x', data: 'x' }]);
+    const other = tarArchive([{ name: 'tmp/', type: '5', mode: 0o700, uid: 5, gid: 6 }]);
+    const a = await loadImage(dockerArchive('implicit-a', { layers: [base(), top] }), opts);
+    const b = await loadImage(dockerArchive('implicit-b', { layers: [other, top] }), opts);
+    if (a.kind !== 'image' || b.kind !== 'image') throw new Error('not images');
+    const st = (t: string) => lstatSync(join(t, 'tmp'));
+    expect([st(a.layers[1]!.tree).mode & 0o7777, st(a.layers[1]!.tree).uid]).toEqual([0o1777, 0]);
+    expect([st(b.layers[1]!.tree).mode & 0o7777, st(b.layers[1]!.tree).uid, st(b.layers[1]!.tree).gid]).toEqual([0o700, 5, 6]);
+    expect(a.layers[1]!.key).not.toBe(b.layers[1]!.key);
+    expect(a.layers[1]!.diffId).toBe(b.layers[1]!.diffId);
+  });
+
   it('two images sharing a base extract it once (bytes written), and rmi keeps the shared layer', async () => {
     const big = tarArchive([{ name: 'big', data: Buffer.alloc(8 * 1024 * 1024, 1) }]);
     const a = dockerArchive('share-a', { layers: [big, tarArchive([{ name: 'a', data: 'a' }])] });

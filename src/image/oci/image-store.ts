@@ -16,6 +16,8 @@ import { configPath, imagesDir, imagesLock, recordPath, recordsDir, refsDir } fr
 export const imageRecordSchema = z.object({
   id: digestSchema,
   diffIds: z.array(digestSchema),
+  /** The layers' entries in the store (layer-store.ts: the diff_id, or the chain id), bottom first. */
+  layerKeys: z.array(digestSchema),
   /** Blob digests as the source named them (null: docker-archive names none). */
   layerDigests: z.array(digestSchema.nullable()),
   repoTags: z.array(z.string()),
@@ -27,7 +29,7 @@ export const imageRecordSchema = z.object({
 });
 export type ImageRecord = z.infer<typeof imageRecordSchema>;
 
-const refSchema = z.object({ ref: z.string().regex(/^[0-9a-z-]{1,64}$/), imageId: digestSchema, diffIds: z.array(digestSchema), holder: z.string() });
+const refSchema = z.object({ ref: z.string().regex(/^[0-9a-z-]{1,64}$/), imageId: digestSchema, layerKeys: z.array(digestSchema), holder: z.string() });
 /** A holder's references to an image's layers: kept by the holder, given back to release(). */
 export type LayerRefs = z.infer<typeof refSchema>;
 
@@ -110,7 +112,7 @@ export async function acquireLayers(root: string, imageId: string, holder: strin
   return withImagesLock(root, async () => {
     const record = await readRecord(root, imageId);
     if (record === null) throw new Error(`no such image: ${imageId}`);
-    return writeRef(root, { ref: randomBytes(12).toString('hex'), imageId: record.id, diffIds: record.diffIds, holder });
+    return writeRef(root, { ref: randomBytes(12).toString('hex'), imageId: record.id, layerKeys: record.layerKeys, holder });
   });
 }
 
@@ -129,7 +131,7 @@ export async function release(root: string, refs: LayerRefs): Promise<void> {
 
 async function referencedLayers(root: string): Promise<Set<string>> {
   const used = new Set<string>();
-  for (const r of await listRecords(root)) for (const d of r.diffIds) used.add(d);
+  for (const r of await listRecords(root)) for (const d of r.layerKeys) used.add(d);
   let names: string[] = [];
   try {
     names = await fs.readdir(refsDir(root));
@@ -141,7 +143,7 @@ async function referencedLayers(root: string): Promise<Set<string>> {
     try {
       const parsed = refSchema.safeParse(JSON.parse(await fs.readFile(join(refsDir(root), n), 'utf8')));
       // An unreadable reference file keeps nothing alive: it cannot name anything.
-      if (parsed.success) for (const d of parsed.data.diffIds) used.add(d);
+      if (parsed.success) for (const d of parsed.data.layerKeys) used.add(d);
     } catch {
       // skipped
     }

@@ -19,7 +19,14 @@ import type { Digest } from './digest.js';
 import { layerDir, layerLock, layersDir } from './store-layout.js';
 import type { SourceLayer } from './source.js';
 
-const markerSchema = z.object({ diffId: z.string(), digest: z.string().nullable(), contentBytes: z.number().int().nonnegative(), entries: z.number().int().nonnegative() });
+const markerSchema = z.object({
+  diffId: z.string(),
+  /** Set when the entry is keyed by the chain id (see ensureLayer), null when by diff_id. */
+  chainId: z.string().nullable().default(null),
+  digest: z.string().nullable(),
+  contentBytes: z.number().int().nonnegative(),
+  entries: z.number().int().nonnegative(),
+});
 export type LayerMarker = z.infer<typeof markerSchema>;
 
 export interface LayerOptions {
@@ -30,42 +37,71 @@ export interface LayerOptions {
 
 export interface EnsuredLayer {
   diffId: Digest;
+  /** The store entry's name: the diff_id, or the chain id for a layer whose metadata depends on the layers below. */
+  key: Digest;
+  chainId: Digest;
   tree: string;
   /** False when the store already had it. */
   extracted: boolean;
   contentBytes: number;
 }
 
-export async function readLayerMarker(root: string, diffId: string): Promise<LayerMarker | null> {
+export async function readLayerMarker(root: string, key: string): Promise<LayerMarker | null> {
   try {
-    const parsed = markerSchema.safeParse(JSON.parse(await fs.readFile(join(layerDir(root, diffId), 'layer.json'), 'utf8')));
-    return parsed.success && parsed.data.diffId === diffId ? parsed.data : null;
+    const parsed = markerSchema.safeParse(JSON.parse(await fs.readFile(join(layerDir(root, key), 'layer.json'), 'utf8')));
+    if (!parsed.success) return null;
+    const m = parsed.data;
+    return (m.chainId === null ? m.diffId : m.chainId) === key ? m : null;
   } catch {
     return null;
   }
 }
 
-export async function ensureLayer(layer: SourceLayer, opts: LayerOptions): Promise<EnsuredLayer> {
+/** The image spec's ChainID: the diff_id for the first layer, then sha256(parent + " " + diff_id). */
+export function chainIdOf(parent: Digest | null, diffId: Digest): Digest {
+  return parent === null ? diffId : (`sha256:${createHash('sha256').update(`${parent} ${diffId}`).digest('hex')}` as Digest);
+}
+
+/**
+ * The layer in the store, extracted if missing. Keyed by diff_id, so every image with the
+ * layer shares one copy, except a layer that creates directories it never lists
+ * ("a/b" without "a/"): those take the metadata of the same directory in the layers below
+ * (overlay shows the topmost directory's owner and mode), which depends on the base, so
+ * such a layer is keyed by its chain id instead. `below`: the image's lower layers, in order.
+ */
+export async function ensureLayer(layer: SourceLayer, below: EnsuredLayer[], opts: LayerOptions): Promise<EnsuredLayer> {
   const { root } = opts;
-  const have = await readLayerMarker(root, layer.diffId);
-  if (have !== null) return { diffId: layer.diffId, tree: join(layerDir(root, layer.diffId), 'tree'), extracted: false, contentBytes: have.contentBytes };
+  const chainId = chainIdOf(below.length === 0 ? null : below[below.length - 1]!.chainId, layer.diffId);
+  const found = async (): Promise<EnsuredLayer | null> => {
+    for (const key of [layer.diffId, chainId]) {
+      const m = await readLayerMarker(root, key);
+      if (m !== null) return { diffId: layer.diffId, key, chainId, tree: join(layerDir(root, key), 'tree'), extracted: false, contentBytes: m.contentBytes };
+    }
+    return null;
+  };
+  const have = await found();
+  if (have !== null) return have;
   await fs.mkdir(join(layersDir(root), '.locks'), { recursive: true, mode: 0o700 });
   await fs.mkdir(join(root, 'rootfs', '.locks'), { recursive: true, mode: 0o700 });
   const lock = await lockFile(layerLock(root, layer.diffId));
   try {
-    const again = await readLayerMarker(root, layer.diffId);
-    if (again !== null) return { diffId: layer.diffId, tree: join(layerDir(root, layer.diffId), 'tree'), extracted: false, contentBytes: again.contentBytes };
+    const again = await found();
+    if (again !== null) return again;
     const temp = await reserveTempDir(root);
     try {
       await fs.mkdir(temp.path, { mode: 0o700 });
-      await fs.mkdir(join(temp.path, 'tree'), { mode: 0o755 });
-      const marker = await extractLayer(layer, join(temp.path, 'tree'), opts.maxBytes);
-      await fs.writeFile(join(temp.path, 'layer.json'), JSON.stringify(marker) + '\n');
-      const target = layerDir(root, layer.diffId);
-      // A damaged entry (marker missing) in the way: moved into the temp's place and removed.
+      const tree = join(temp.path, 'tree');
+      await fs.mkdir(tree, { mode: 0o755 });
+      const { marker, implicitDirs } = await extractLayer(layer, tree, opts.maxBytes);
+      const fixed = await inheritDirMetadata(tree, implicitDirs, [...below].reverse().map((l) => l.tree));
+      const key = fixed > 0 ? chainId : layer.diffId;
+      const final: LayerMarker = { ...marker, chainId: fixed > 0 ? chainId : null };
+      await fs.writeFile(join(temp.path, 'layer.json'), JSON.stringify(final) + '\n');
+      const target = layerDir(root, key);
+      // A damaged entry (marker missing) in the way is removed first.
       await removeTree(target);
       await fs.rename(temp.path, target);
-      return { diffId: layer.diffId, tree: join(target, 'tree'), extracted: true, contentBytes: marker.contentBytes };
+      return { diffId: layer.diffId, key, chainId, tree: join(target, 'tree'), extracted: true, contentBytes: marker.contentBytes };
     } finally {
       await temp.release();
     }
@@ -74,7 +110,43 @@ export async function ensureLayer(layer: SourceLayer, opts: LayerOptions): Promi
   }
 }
 
-async function extractLayer(layer: SourceLayer, tree: string, maxBytes: number): Promise<LayerMarker> {
+/**
+ * Give each implicitly created directory the owner, mode and times of the same directory
+ * in the highest lower layer that has it (reached without symlinks). Returns how many.
+ */
+async function inheritDirMetadata(tree: string, implicitDirs: string[], lowersTopFirst: string[]): Promise<number> {
+  let fixed = 0;
+  for (const rel of implicitDirs) {
+    if (!(await isRealDirPath(tree, rel))) continue;
+    for (const lower of lowersTopFirst) {
+      if (!(await isRealDirPath(lower, rel))) continue;
+      const st = await fs.lstat(join(lower, rel));
+      const here = join(tree, rel);
+      await fs.lchown(here, st.uid, st.gid);
+      await fs.chmod(here, st.mode & 0o7777);
+      await fs.utimes(here, st.atime, st.mtime);
+      fixed++;
+      break;
+    }
+  }
+  return fixed;
+}
+
+/** Is `rel` a directory under `base` with no symlink on the way? */
+async function isRealDirPath(base: string, rel: string): Promise<boolean> {
+  let path = base;
+  for (const part of rel.split('/')) {
+    path = join(path, part);
+    try {
+      if (!(await fs.lstat(path)).isDirectory()) return false;
+    } catch {
+      return false;
+    }
+  }
+  return true;
+}
+
+async function extractLayer(layer: SourceLayer, tree: string, maxBytes: number): Promise<{ marker: LayerMarker; implicitDirs: string[] }> {
   const blobHash = createHash('sha256');
   const tapped = tap(layer.blob.open(), blobHash);
   const { head, rest } = await peek(tapped, 8);
@@ -92,7 +164,7 @@ async function extractLayer(layer: SourceLayer, tree: string, maxBytes: number):
   const blobDigest = `sha256:${blobHash.digest('hex')}`;
   if (layer.digest !== null && blobDigest !== layer.digest) throw new RootfsError(`layer ${layer.digest}: the blob's bytes do not match its digest (got ${blobDigest})`);
   if (result.digest !== layer.diffId) throw new RootfsError(`layer ${layer.diffId}: the uncompressed bytes do not match the config's diff_id (got ${result.digest})`);
-  return { diffId: layer.diffId, digest: layer.digest, contentBytes: result.contentBytes, entries: result.entries };
+  return { marker: { diffId: layer.diffId, chainId: null, digest: layer.digest, contentBytes: result.contentBytes, entries: result.entries }, implicitDirs: result.implicitDirs };
 }
 
 function layerError(layer: SourceLayer, err: unknown): unknown {

@@ -24,7 +24,7 @@ import { decompress, sniffCompression, DecompressError } from './decompress.js';
 import { DocumentError } from './documents.js';
 import { acquireCheck } from './image-config-check.js';
 import { putRecord, readRecord, withImagesLock, writeRef, release, type ImageRecord } from './image-store.js';
-import { ensureLayer, readLayerMarker, type EnsuredLayer } from './layer-store.js';
+import { chainIdOf, ensureLayer, readLayerMarker, type EnsuredLayer } from './layer-store.js';
 import { detectFormat, loadSourceImage, SourceError } from './source.js';
 import { sourcesPath } from './store-layout.js';
 import { TarFormatError } from '../tar-header.js';
@@ -88,14 +88,19 @@ export async function loadImage(spec: string, opts: LoadOptions): Promise<LoadRe
     const source = loadSourceImage(detected.format, detected.blobs, selector);
     acquireCheck(source.config);
     const id = source.configDigest;
-    const ref = await withImagesLock(opts.root, () => writeRef(opts.root, { ref: `load-${randomBytes(8).toString('hex')}`, imageId: id, diffIds: source.layers.map((l) => l.diffId), holder: 'load' }));
+    // Referenced before extraction under both names a layer may get, so a concurrent prune keeps them.
+    const chainIds: Digest[] = [];
+    for (const l of source.layers) chainIds.push(chainIdOf(chainIds.length === 0 ? null : chainIds[chainIds.length - 1]!, l.diffId));
+    const keys = [...new Set([...source.layers.map((l) => l.diffId), ...chainIds])];
+    const ref = await withImagesLock(opts.root, () => writeRef(opts.root, { ref: `load-${randomBytes(8).toString('hex')}`, imageId: id, layerKeys: keys, holder: 'load' }));
     try {
       const layers: EnsuredLayer[] = [];
-      for (const layer of source.layers) layers.push(await ensureLayer(layer, { root: opts.root, maxBytes: opts.maxBytes }));
+      for (const layer of source.layers) layers.push(await ensureLayer(layer, layers, { root: opts.root, maxBytes: opts.maxBytes }));
       const old = await readRecord(opts.root, id);
       const record: ImageRecord = {
         id,
         diffIds: source.layers.map((l) => l.diffId),
+        layerKeys: layers.map((l) => l.key),
         layerDigests: source.layers.map((l) => l.digest),
         repoTags: [...new Set([...(old?.repoTags ?? []), ...source.repoTags])],
         source: { path, format: detected.format },
@@ -178,10 +183,11 @@ async function fromSources(root: string, path: string, key: string): Promise<Loa
   const record = await readRecord(root, rec.digest);
   if (record === null) return null;
   const layers: EnsuredLayer[] = [];
-  for (const d of record.diffIds) {
-    const m = await readLayerMarker(root, d);
+  for (const [i, key] of record.layerKeys.entries()) {
+    const m = await readLayerMarker(root, key);
     if (m === null) return null;
-    layers.push({ diffId: d as Digest, tree: join(root, 'layers', d.slice(7), 'tree'), extracted: false, contentBytes: m.contentBytes });
+    const chainId = (m.chainId ?? chainIdOf(i === 0 ? null : layers[i - 1]!.chainId, m.diffId as Digest)) as Digest;
+    layers.push({ diffId: m.diffId as Digest, key: key as Digest, chainId, tree: join(root, 'layers', key.slice(7), 'tree'), extracted: false, contentBytes: m.contentBytes });
   }
   return { kind: 'image', record, layers, warm: true, bytesExtracted: 0 };
 }

@@ -24,7 +24,7 @@ export interface MountPlan {
 }
 
 export async function mountPlanForImage(root: string, record: ImageRecord): Promise<MountPlan> {
-  return { lowerDirs: [...record.diffIds].reverse().map((d) => layerTree(root, d)) };
+  return { lowerDirs: [...record.layerKeys].reverse().map((d) => layerTree(root, d)) };
 }
 
 /** Escape a path for overlay's option syntax (',' ':' '\\' are separators there). */
