@@ -4,7 +4,7 @@
  * load works right after). Plus: layers shared between images are extracted once, and a
  * warm load never opens the archive.
  */
-import { execFileSync, spawnSync } from 'node:child_process';
+import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { existsSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync, chmodSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -191,5 +191,31 @@ describe('layers', () => {
     expect(r.status).toBe(125);
     expect(r.stderr.trim().split('\n')).toHaveLength(1);
     chmodSync(dir, 0o755);
+  });
+});
+
+describe('a load killed with SIGKILL', () => {
+  it('leaves nothing the next command cannot reclaim; the store stays usable', async () => {
+    const many: TarEntry[] = [{ name: 'd/', type: '5', mode: 0o755 }];
+    for (let i = 0; i < 40_000; i++) many.push({ name: `d/f${i}`, data: 'x' });
+    const archive = dockerArchive('killed', { layers: [tarArchive(many)] });
+    const child = spawn(bin, ['load', '--root', root, '-i', archive], { stdio: 'ignore' });
+    const rootfs = join(root, 'rootfs');
+    // Wait until the extraction is under way (files in its temp tree), then kill it.
+    for (;;) {
+      const temps = existsSync(rootfs) ? readdirSync(rootfs).filter((n) => n.startsWith('.tmp-') && !n.endsWith('.lock')) : [];
+      if (temps.some((t) => existsSync(join(rootfs, t, 'tree/d/f100')))) break;
+      if (child.exitCode !== null) throw new Error('the load finished before it could be killed');
+      await new Promise((r) => setTimeout(r, 2));
+    }
+    child.kill('SIGKILL');
+    await new Promise((r) => child.once('exit', r));
+    expect(readdirSync(rootfs).filter((n) => n.startsWith('.tmp-')).length).toBeGreaterThan(0);
+    expect(readdirSync(join(root, 'images/refs')).some((n) => n.startsWith('load-'))).toBe(true);
+    storeIsConsistent(); // a normal load works, and reclaimed the temp dir
+    const prune = spawnSync(bin, ['image', 'prune', '--root', root], { encoding: 'utf8' });
+    expect(prune.status).toBe(0);
+    expect(readdirSync(join(root, 'images/refs')).filter((n) => n.startsWith('load-'))).toEqual([]);
+    expect(load(archive)).toEqual({ status: 0, stderr: '' });
   });
 });

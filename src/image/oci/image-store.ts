@@ -8,7 +8,7 @@ import { randomBytes } from 'node:crypto';
 import { promises as fs } from 'node:fs';
 import { join } from 'node:path';
 import { z } from 'zod';
-import { lockFile, unlock } from '../locks.js';
+import { lockFile, tryLockFile, unlock } from '../locks.js';
 import { digestSchema, hexOf, type Digest } from './digest.js';
 import { listLayerIds, removeLayer } from './layer-store.js';
 import { configPath, imagesDir, imagesLock, recordPath, recordsDir, refsDir } from './store-layout.js';
@@ -140,6 +140,8 @@ async function referencedLayers(root: string): Promise<Set<string>> {
   }
   for (const n of names) {
     if (!n.endsWith('.json')) continue;
+    // A load's reference lives as long as its process: the lock beside it says so.
+    if (n.startsWith('load-') && (await dropIfDead(root, n))) continue;
     try {
       const parsed = refSchema.safeParse(JSON.parse(await fs.readFile(join(refsDir(root), n), 'utf8')));
       // An unreadable reference file keeps nothing alive: it cannot name anything.
@@ -149,6 +151,49 @@ async function referencedLayers(root: string): Promise<Set<string>> {
     }
   }
   return used;
+}
+
+/**
+ * A load holds `<ref>.lock` flocked while it runs; a lock that can be taken means the
+ * load died (SIGKILL): its reference is removed and keeps nothing alive.
+ */
+async function dropIfDead(root: string, name: string): Promise<boolean> {
+  const lockPath = join(refsDir(root), name.replace(/\.json$/, '.lock'));
+  let lock;
+  try {
+    lock = tryLockFile(lockPath, false);
+  } catch {
+    lock = null; // no lock file: its owner has not created it yet or already finished
+    await fs.rm(join(refsDir(root), name), { force: true }).catch(() => {});
+    return true;
+  }
+  if (lock === null) return false;
+  try {
+    await fs.rm(join(refsDir(root), name), { force: true });
+    await fs.rm(lockPath, { force: true });
+  } finally {
+    unlock(lock);
+  }
+  return true;
+}
+
+/** Hold a load's reference for as long as this process lives (see dropIfDead). Caller holds the images lock. */
+export async function writeLoadRef(root: string, imageId: string, layerKeys: string[]): Promise<{ refs: LayerRefs; release(): Promise<void> }> {
+  const ref = `load-${randomBytes(8).toString('hex')}`;
+  const lockPath = join(refsDir(root), `${ref}.lock`);
+  await fs.writeFile(lockPath, '', { flag: 'wx', mode: 0o600 });
+  const lock = tryLockFile(lockPath, false)!;
+  const refs = await writeRef(root, { ref, imageId, layerKeys, holder: `load pid ${process.pid}` });
+  return {
+    refs,
+    async release() {
+      await withImagesLock(root, async () => {
+        await fs.rm(join(refsDir(root), `${ref}.json`), { force: true });
+        await fs.rm(lockPath, { force: true });
+      });
+      unlock(lock);
+    },
+  };
 }
 
 /** Remove layers nothing references. Caller holds the lock. Returns the removed diff_ids. */

@@ -13,17 +13,16 @@ import { createReadStream, createWriteStream, promises as fs, openSync, readSync
 import { join, resolve } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { Readable } from 'node:stream';
-import { randomBytes } from 'node:crypto';
 import { UsageError } from '../../errors.js';
 import type { Logger } from '../../log.js';
 import { statKey } from '../cache-layout.js';
 import { parseIndex, withRecord, type CacheIndex } from '../cache-index.js';
 import { RootfsError } from '../errors.js';
-import { reserveTempDir, type TempDir } from '../temp-dirs.js';
+import { gcImageTemps, reserveTempDir, type TempDir } from '../temp-dirs.js';
 import { decompress, sniffCompression, DecompressError } from './decompress.js';
 import { DocumentError } from './documents.js';
 import { acquireCheck } from './image-config-check.js';
-import { putRecord, readRecord, withImagesLock, writeRef, release, type ImageRecord } from './image-store.js';
+import { putRecord, readRecord, withImagesLock, writeLoadRef, type ImageRecord } from './image-store.js';
 import { chainIdOf, ensureLayer, readLayerMarker, type EnsuredLayer } from './layer-store.js';
 import { detectFormat, loadSourceImage, SourceError } from './source.js';
 import { sourcesPath } from './store-layout.js';
@@ -65,6 +64,7 @@ export async function loadImage(spec: string, opts: LoadOptions): Promise<LoadRe
     throw new UsageError(`image archive ${given}: no such file or directory`, { step: 'load image', hint: 'Give a docker-archive, an oci-archive, an OCI layout or dir: directory, or a rootfs.' });
   }
   const key = `${statKey(path, st)}\0${selector ?? ''}`;
+  await gcImageTemps(opts.root, opts.log); // what a killed load or run left behind
   if (st.isFile()) {
     const warm = await fromSources(opts.root, path, key);
     if (warm !== null) return warm;
@@ -92,7 +92,7 @@ export async function loadImage(spec: string, opts: LoadOptions): Promise<LoadRe
     const chainIds: Digest[] = [];
     for (const l of source.layers) chainIds.push(chainIdOf(chainIds.length === 0 ? null : chainIds[chainIds.length - 1]!, l.diffId));
     const keys = [...new Set([...source.layers.map((l) => l.diffId), ...chainIds])];
-    const ref = await withImagesLock(opts.root, () => writeRef(opts.root, { ref: `load-${randomBytes(8).toString('hex')}`, imageId: id, layerKeys: keys, holder: 'load' }));
+    const ref = await withImagesLock(opts.root, () => writeLoadRef(opts.root, id, keys));
     try {
       const layers: EnsuredLayer[] = [];
       for (const layer of source.layers) layers.push(await ensureLayer(layer, layers, { root: opts.root, maxBytes: opts.maxBytes }));
@@ -116,7 +116,7 @@ export async function loadImage(spec: string, opts: LoadOptions): Promise<LoadRe
       opts.log.debug({ image: id, layers: layers.length, bytesExtracted }, 'image loaded');
       return { kind: 'image', record, layers, warm: false, bytesExtracted };
     } finally {
-      await release(opts.root, ref);
+      await ref.release();
     }
   } catch (err) {
     throw asLoadError(err, given);
