@@ -36,6 +36,7 @@ import { TarFormatError, type TarHeader } from './tar-header.js';
 import { TarReader, type TarSink } from './tar-reader.js';
 import { RefusedEntryError, TreeWriter, type OpenFile } from './tree-writer.js';
 import { layerAction, WhiteoutError, type LayerAction } from './layer-entries.js';
+import { decompress, DecompressError, sniffCompression } from './oci/decompress.js';
 
 export interface ExtractOptions {
   /** Limit on the bytes of regular file content (gzip bombs, runaway archives). */
@@ -54,7 +55,7 @@ export interface ExtractResult {
   /** Bytes of regular file content written. */
   contentBytes: number;
   entries: number;
-  format: 'tar' | 'gzip';
+  format: 'tar' | 'gzip' | 'zstd' | 'xz';
   /** Directories created as parents the archive never listed (member paths, "a/b"). */
   implicitDirs: string[];
 }
@@ -77,7 +78,18 @@ async function run(input: AsyncIterable<Buffer | string>, writer: TreeWriter, op
   const inline = hashed === null ? createInlineHasher() : null;
   const sink = new ExtractSink(writer, opts.maxBytes, opts.layer === true);
   try {
-    const format = await feed(input, inline, new TarReader(sink), opts.layer === true);
+    // zstd and xz archives: decoded by a program (oci/decompress.ts), the archive's own
+    // bytes still hashed for the digest; gzip and plain tar take the in-process path.
+    const { head, rest } = await peekInput(input, 6);
+    const outer = opts.layer === true ? 'none' : sniffCompression(head);
+    let format: ExtractResult['format'];
+    if (outer === 'zstd' || outer === 'xz') {
+      const compressed = copyAndRelease(rest, inline);
+      await feed(decompress(compressed, outer, opts.maxBytes + 1024 ** 3), null, new TarReader(sink), false);
+      format = outer;
+    } else {
+      format = await feed(rest, inline, new TarReader(sink), opts.layer === true);
+    }
     // Directory times first: the hashing worker may still be finishing meanwhile.
     writer.finish();
     return { digest: inline?.digest() ?? (await hashed!.digest()), contentBytes: sink.contentBytes, entries: sink.entries, format, implicitDirs: [...writer.implicitDirs] };
@@ -85,6 +97,48 @@ async function run(input: AsyncIterable<Buffer | string>, writer: TreeWriter, op
     hashed?.abort();
     sink.abandon();
     throw err;
+  }
+}
+
+/** The first `n` bytes of the input (fewer if shorter), and the whole input again. */
+async function peekInput(input: AsyncIterable<Buffer | string>, n: number): Promise<{ head: Buffer; rest: AsyncIterable<Buffer | string> }> {
+  const it = input[Symbol.asyncIterator]();
+  const taken: Array<Buffer | string> = [];
+  let size = 0;
+  let done = false;
+  while (size < n) {
+    const r = await it.next();
+    if (r.done === true) {
+      done = true;
+      break;
+    }
+    taken.push(r.value);
+    size += r.value.length;
+  }
+  const head = Buffer.concat(taken.map((c) => (typeof c === 'string' ? Buffer.from(c) : c))).subarray(0, n);
+  const rest = (async function* () {
+    yield* taken;
+    if (done) return;
+    for (;;) {
+      const r = await it.next();
+      if (r.done === true) return;
+      yield r.value;
+    }
+  })();
+  return { head, rest };
+}
+
+/**
+ * Chunks for a decoder that keeps them past the call (a pipe write): copied, so a pooled
+ * read buffer goes back to its ring at once; hashed when the input does not hash itself.
+ */
+async function* copyAndRelease(input: AsyncIterable<Buffer | string>, hash: InlineHasher | null): AsyncIterable<Buffer> {
+  for await (const raw of input) {
+    const chunk = typeof raw === 'string' ? Buffer.from(raw) : raw;
+    hash?.update(chunk);
+    const copy = Buffer.from(chunk);
+    releaseChunk(chunk);
+    yield copy;
   }
 }
 
@@ -291,6 +345,7 @@ function describeFailure(err: unknown, treeDir: string): TsboxError {
       cause: err,
     });
   }
+  if (err instanceof DecompressError) return new RootfsError(`rootfs archive: ${err.message}`, { cause: err });
   if (err instanceof PaxFormatError) return new RootfsError(`rootfs archive: malformed PAX header: ${err.message}`, { cause: err });
   if (err instanceof TarFormatError) {
     if (err.kind === 'corrupt') return new RootfsError(`rootfs archive is corrupt: ${err.message}`, { cause: err });
