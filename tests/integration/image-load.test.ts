@@ -109,3 +109,56 @@ describe.skipIf(!have)('tsbox save', () => {
     rmSync(other, { recursive: true, force: true });
   });
 });
+
+describe.skipIf(!have)('the image config as podman reads it', () => {
+  it("merges into the process podman would start (podman run cannot run on this host's hybrid cgroups: compared with podman image inspect)", async () => {
+    const root = mkdtempSync(join(work, 'state-'));
+    const res = await loadImage(imgs.dockerArchive, opts(root));
+    if (res.kind !== 'image') throw new Error('not an image');
+    const { readConfigBytes } = await import('../../src/image/oci/image-store.js');
+    const { mergeImageConfig } = await import('../../src/image/oci/config-merge.js');
+    const { imageConfigSchema } = await import('../../src/image/oci/documents.js');
+    const config = imageConfigSchema.parse(JSON.parse((await readConfigBytes(root, res.record.id)).toString()));
+    const podman = (JSON.parse(imgs.podman('image', 'inspect', 'localhost/t-app:latest')) as Array<{ Id: string; Config: { Entrypoint: string[]; Cmd: string[]; Env: string[]; User: string; WorkingDir: string; ExposedPorts: Record<string, object> } }>)[0]!;
+    expect(res.record.id).toBe(`sha256:${podman.Id}`);
+    const d = mergeImageConfig(config, { command: [], env: ['FOO=cli'] });
+    expect(d.argv).toEqual([...podman.Config.Entrypoint, ...podman.Config.Cmd]);
+    expect(d.user).toBe(podman.Config.User);
+    expect(d.cwd).toBe(podman.Config.WorkingDir);
+    expect(d.exposedPorts).toEqual(Object.keys(podman.Config.ExposedPorts));
+    expect(d.env).toEqual(podman.Config.Env.map((e) => (e.startsWith('FOO=') ? 'FOO=cli' : e)));
+  });
+});
+
+describe.skipIf(!have)('several images, compressed archives, sharing', () => {
+  it('multi-image archive: ARCHIVE:NAME picks; without a name, one line listing them; the shared base is extracted once', async () => {
+    const root = mkdtempSync(join(work, 'state-'));
+    const r = spawnSync(join(__dirname, '../../bin/tsbox'), ['load', '--root', root, '-i', imgs.multi], { encoding: 'utf8' });
+    expect(r.status).toBe(125);
+    expect(r.stderr).toMatch(/^tsbox: load image: .*holds 2 images.*localhost\/t-base:latest, localhost\/t-app:latest\.\n$/);
+    const base = await loadImage(`${imgs.multi}:t-base`, opts(root));
+    const app = await loadImage(`${imgs.multi}:localhost/t-app:latest`, opts(root));
+    if (base.kind !== 'image' || app.kind !== 'image') throw new Error('not images');
+    expect(app.record.diffIds[0]).toBe(base.record.diffIds[0]);
+    expect(app.bytesExtracted).toBe(app.layers[1]!.contentBytes); // only its own layer
+    expect(base.bytesExtracted).toBeGreaterThan(1_000_000);
+    const warm = await loadImage(`${imgs.multi}:t-base`, opts(root));
+    expect(warm.kind === 'image' && warm.warm && warm.record.id === base.record.id).toBe(true);
+  });
+
+  for (const [what, program, args] of [['gzip', 'gzip', ['-c']], ['zstd', 'zstd', ['-q', '-c']], ['xz', 'xz', ['-c', '-1']]] as const) {
+    it(`a docker-archive compressed as a whole with ${what}`, async () => {
+      const root = mkdtempSync(join(work, 'state-'));
+      const packed = join(work, `whole.${what}`);
+      execFileSync('sh', ['-c', `${program} ${args.join(' ')} < "$1" > "$2"`, 'sh', imgs.dockerArchive, packed]);
+      const res = await loadImage(packed, opts(root));
+      expect(res.kind === 'image' && res.record.repoTags).toEqual(['localhost/t-app:latest']);
+      expect(readdirSync(join(root, 'rootfs')).filter((n) => n.startsWith('.tmp-'))).toEqual([]); // the spool is gone
+    });
+  }
+
+  it('a rootfs tarball is not an image: left to the rootfs path', async () => {
+    const res = await loadImage(join(imgs.dir, 'bb.tar'), opts(mkdtempSync(join(work, 'state-'))));
+    expect(res.kind).toBe('rootfs');
+  });
+});

@@ -63,10 +63,12 @@ async function* bounded(input: Source, maxBytes: number, what: string): AsyncIte
 }
 
 async function* viaTransform(input: Source, transform: NodeJS.ReadWriteStream, what: string): AsyncIterable<Buffer> {
-  const feeding = feed(input, transform as unknown as NodeJS.WritableStream);
+  // Observed after the output ends; a consumer that stops early may close the input under it.
+  const feeding = feed(input, transform as unknown as NodeJS.WritableStream).catch((err: unknown) => err);
   try {
     for await (const out of transform as unknown as AsyncIterable<Buffer>) yield out;
-    await feeding;
+    const fed = await feeding;
+    if (fed instanceof Error) throw fed;
   } catch (err) {
     if (err instanceof DecompressError) throw err;
     throw new DecompressError(`${what} data is corrupt or truncated (${(err as Error).message})`);

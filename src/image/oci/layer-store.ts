@@ -222,6 +222,7 @@ export async function listLayerIds(root: string): Promise<Digest[]> {
 
 /** Remove a layer: renamed out of sight first (nobody sees half a layer), then deleted. */
 export async function removeLayer(root: string, diffId: string): Promise<void> {
+  await fs.mkdir(join(root, 'rootfs', '.locks'), { recursive: true, mode: 0o700 }); // reserveTempDir needs its directory
   const temp = await reserveTempDir(root);
   try {
     await fs.rename(layerDir(root, diffId), temp.path).catch((err: NodeJS.ErrnoException) => {

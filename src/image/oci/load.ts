@@ -77,6 +77,7 @@ export async function loadImage(spec: string, opts: LoadOptions): Promise<LoadRe
       const kind = sniffCompression(head);
       if (kind !== 'none' && kind !== 'bzip2') {
         if (!(await firstMemberIsImage(path, kind))) return { kind: 'rootfs', path };
+        await fs.mkdir(join(opts.root, 'rootfs', '.locks'), { recursive: true, mode: 0o700 }); // reserveTempDir needs its directory
         spool = await reserveTempDir(opts.root);
         await fs.mkdir(spool.path, { mode: 0o700 });
         file = join(spool.path, 'archive.tar');
