@@ -58,6 +58,8 @@ export interface ExtractResult {
   format: 'tar' | 'gzip' | 'zstd' | 'xz';
   /** Directories created as parents the archive never listed (member paths, "a/b"). */
   implicitDirs: string[];
+  /** Layers only: hard links whose target is in a layer below, [path, target]. */
+  crossLayerLinks: Array<[string, string]>;
 }
 
 export async function extractArchive(input: AsyncIterable<Buffer | string>, treeDir: string, opts: ExtractOptions): Promise<ExtractResult> {
@@ -92,7 +94,7 @@ async function run(input: AsyncIterable<Buffer | string>, writer: TreeWriter, op
     }
     // Directory times first: the hashing worker may still be finishing meanwhile.
     writer.finish();
-    return { digest: inline?.digest() ?? (await hashed!.digest()), contentBytes: sink.contentBytes, entries: sink.entries, format, implicitDirs: [...writer.implicitDirs] };
+    return { digest: inline?.digest() ?? (await hashed!.digest()), contentBytes: sink.contentBytes, entries: sink.entries, format, implicitDirs: [...writer.implicitDirs], crossLayerLinks: sink.crossLayerLinks };
   } catch (err) {
     hashed?.abort();
     sink.abandon();
@@ -244,6 +246,8 @@ class ExtractSink implements TarSink {
 
   /** Device nodes an image layer carried: dropped (see layer-entries.ts). */
   droppedDevices = 0;
+  /** An image layer's hard links to files of the layers below: [path, target]. */
+  readonly crossLayerLinks: Array<[string, string]> = [];
 
   constructor(
     private readonly writer: TreeWriter,
@@ -267,6 +271,17 @@ class ExtractSink implements TarSink {
       if (action.kind === 'ignore') return;
       if (action.kind === 'drop-device') {
         this.droppedDevices++;
+        return;
+      }
+      if (plan.kind === 'hardlink' && this.layer) {
+        try {
+          this.writer.create(plan);
+        } catch (err) {
+          // The target is in a layer below: legal, but no overlay stack can show it.
+          // Recorded; an image with such a link is flattened (oci/flatten.ts).
+          if (!(err instanceof SysError && err.code === 'ENOENT')) throw err;
+          this.crossLayerLinks.push([plan.path.join('/'), plan.linkTarget!.join('/')]);
+        }
         return;
       }
       if (plan.kind !== 'file') {

@@ -9,6 +9,7 @@ import { promises as fs } from 'node:fs';
 import { join } from 'node:path';
 import { z } from 'zod';
 import { lockFile, tryLockFile, unlock } from '../locks.js';
+import { removeTree } from '../remove-tree.js';
 import { digestSchema, hexOf, type Digest } from './digest.js';
 import { listLayerIds, removeLayer } from './layer-store.js';
 import { configPath, imagesDir, imagesLock, recordPath, recordsDir, refsDir } from './store-layout.js';
@@ -212,5 +213,6 @@ export async function removeUnreferencedLayers(root: string): Promise<Digest[]> 
 export async function removeImage(root: string, id: string): Promise<Digest[]> {
   await fs.rm(recordPath(root, id), { force: true });
   await fs.rm(configPath(root, id), { force: true });
+  await removeTree(join(root, 'flat', hexOf(id)));
   return removeUnreferencedLayers(root);
 }

@@ -26,6 +26,8 @@ const markerSchema = z.object({
   digest: z.string().nullable(),
   contentBytes: z.number().int().nonnegative(),
   entries: z.number().int().nonnegative(),
+  /** Hard links to files of lower layers ([path, target]): the image must be flattened. */
+  crossLayerLinks: z.array(z.tuple([z.string(), z.string()])).default([]),
 });
 export type LayerMarker = z.infer<typeof markerSchema>;
 
@@ -43,6 +45,8 @@ export interface EnsuredLayer {
   tree: string;
   /** False when the store already had it. */
   extracted: boolean;
+  /** Hard links into lower layers: stacking cannot show them, the image is flattened. */
+  crossLayerLinks: number;
   contentBytes: number;
 }
 
@@ -75,7 +79,7 @@ export async function ensureLayer(layer: SourceLayer, below: EnsuredLayer[], opt
   const found = async (): Promise<EnsuredLayer | null> => {
     for (const key of [layer.diffId, chainId]) {
       const m = await readLayerMarker(root, key);
-      if (m !== null) return { diffId: layer.diffId, key, chainId, tree: join(layerDir(root, key), 'tree'), extracted: false, contentBytes: m.contentBytes };
+      if (m !== null) return { diffId: layer.diffId, key, chainId, tree: join(layerDir(root, key), 'tree'), extracted: false, contentBytes: m.contentBytes, crossLayerLinks: m.crossLayerLinks.length };
     }
     return null;
   };
@@ -101,7 +105,7 @@ export async function ensureLayer(layer: SourceLayer, below: EnsuredLayer[], opt
       // A damaged entry (marker missing) in the way is removed first.
       await removeTree(target);
       await fs.rename(temp.path, target);
-      return { diffId: layer.diffId, key, chainId, tree: join(target, 'tree'), extracted: true, contentBytes: marker.contentBytes };
+      return { diffId: layer.diffId, key, chainId, tree: join(target, 'tree'), extracted: true, contentBytes: marker.contentBytes, crossLayerLinks: marker.crossLayerLinks.length };
     } finally {
       await temp.release();
     }
@@ -164,7 +168,10 @@ async function extractLayer(layer: SourceLayer, tree: string, maxBytes: number):
   const blobDigest = `sha256:${blobHash.digest('hex')}`;
   if (layer.digest !== null && blobDigest !== layer.digest) throw new RootfsError(`layer ${layer.digest}: the blob's bytes do not match its digest (got ${blobDigest})`);
   if (result.digest !== layer.diffId) throw new RootfsError(`layer ${layer.diffId}: the uncompressed bytes do not match the config's diff_id (got ${result.digest})`);
-  return { marker: { diffId: layer.diffId, chainId: null, digest: layer.digest, contentBytes: result.contentBytes, entries: result.entries }, implicitDirs: result.implicitDirs };
+  return {
+    marker: { diffId: layer.diffId, chainId: null, digest: layer.digest, contentBytes: result.contentBytes, entries: result.entries, crossLayerLinks: result.crossLayerLinks },
+    implicitDirs: result.implicitDirs,
+  };
 }
 
 function layerError(layer: SourceLayer, err: unknown): unknown {

@@ -188,7 +188,7 @@ async function fromSources(root: string, path: string, key: string): Promise<Loa
     const m = await readLayerMarker(root, key);
     if (m === null) return null;
     const chainId = (m.chainId ?? chainIdOf(i === 0 ? null : layers[i - 1]!.chainId, m.diffId as Digest)) as Digest;
-    layers.push({ diffId: m.diffId as Digest, key: key as Digest, chainId, tree: join(root, 'layers', key.slice(7), 'tree'), extracted: false, contentBytes: m.contentBytes });
+    layers.push({ diffId: m.diffId as Digest, key: key as Digest, chainId, tree: join(root, 'layers', key.slice(7), 'tree'), extracted: false, contentBytes: m.contentBytes, crossLayerLinks: m.crossLayerLinks.length });
   }
   return { kind: 'image', record, layers, warm: true, bytesExtracted: 0 };
 }

@@ -12,6 +12,8 @@
  */
 import type { ImageRecord } from './image-store.js';
 import { layerTree } from './store-layout.js';
+import { flattenedTree } from './flatten.js';
+import { readLayerMarker } from './layer-store.js';
 
 export const MAX_OVERLAY_LOWERS = 500;
 export const PAGE_SIZE = 4096;
@@ -21,10 +23,29 @@ export const FSCONFIG_MAX_VALUE = 255;
 export interface MountPlan {
   /** Top layer first, as overlay's lowerdir lists them. */
   lowerDirs: string[];
+  /** Why the image was flattened into one tree, or null when its layers are stacked. */
+  flattened: string | null;
 }
 
+/**
+ * The lower directories for an image: its layers from the store, or one flattened tree
+ * when stacking cannot show the image (more than 500 layers, a hard link into a lower
+ * layer). A mount option string that would pass a page is the mount code's to check
+ * (chooseStacking), with the other options it adds.
+ */
 export async function mountPlanForImage(root: string, record: ImageRecord): Promise<MountPlan> {
-  return { lowerDirs: [...record.layerKeys].reverse().map((d) => layerTree(root, d)) };
+  let why: string | null = record.layerKeys.length > MAX_OVERLAY_LOWERS ? `${record.layerKeys.length} layers, overlay stacks at most ${MAX_OVERLAY_LOWERS}` : null;
+  if (why === null) {
+    for (const key of record.layerKeys) {
+      const marker = await readLayerMarker(root, key);
+      if (marker !== null && marker.crossLayerLinks.length > 0) {
+        why = `layer ${marker.diffId} hard-links files of the layers below`;
+        break;
+      }
+    }
+  }
+  if (why !== null) return { lowerDirs: [await flattenedTree(root, record)], flattened: why };
+  return { lowerDirs: [...record.layerKeys].reverse().map((d) => layerTree(root, d)), flattened: null };
 }
 
 /** Escape a path for overlay's option syntax (',' ':' '\\' are separators there). */
