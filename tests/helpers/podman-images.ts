@@ -20,6 +20,8 @@ export interface PodmanImages {
   dockerDir: string;
   multi: string;
   ociZstd: string;
+  /** null when this podman could not write it. */
+  zstdChunked: string | null;
   baseArchive: string;
 }
 
@@ -75,6 +77,13 @@ export function makePodmanImages(dir: string): PodmanImages {
   podman('save', '--format', 'docker-dir', '-o', out('app-dir'), 'localhost/t-app:latest');
   podman('save', '-m', '--format', 'docker-archive', '-o', out('multi.tar'), 'localhost/t-base:latest', 'localhost/t-app:latest');
   podman('push', '--compression-format', 'zstd', 'localhost/t-app:latest', `oci:${out('app-oci-zstd')}:latest`);
+  // zstd:chunked needs podman's overlay storage here ("short write" with vfs): optional.
+  let zstdChunked: string | null = out('app-zstd-chunked');
+  try {
+    podman('push', '--compression-format', 'zstd:chunked', 'localhost/t-app:latest', `oci:${zstdChunked}:latest`);
+  } catch {
+    zstdChunked = null;
+  }
   return {
     dir,
     podman,
@@ -84,6 +93,7 @@ export function makePodmanImages(dir: string): PodmanImages {
     dockerDir: out('app-dir'),
     multi: out('multi.tar'),
     ociZstd: out('app-oci-zstd'),
+    zstdChunked,
     baseArchive: out('base-docker.tar'),
   };
 }

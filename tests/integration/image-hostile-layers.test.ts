@@ -208,6 +208,50 @@ describe('layers', () => {
     expect(warm.kind === 'image' && warm.warm).toBe(true);
   });
 
+  it('zstd:chunked-like layer: several frames, a skippable frame, data past the tar end: the diff_id covers it all', () => {
+    const tarBytes = tarArchive([{ name: 'chunked-only', data: 'c' }]); // a layer the store does not have yet
+    const extra = Buffer.from('{"toc":"data after the end-of-archive marker"}');
+    const skippable = Buffer.concat([Buffer.from([0x50, 0x2a, 0x4d, 0x18]), Buffer.from([8, 0, 0, 0]), Buffer.alloc(8, 7)]);
+    const layer = Buffer.concat([zstdCompress(tarBytes.subarray(0, 1024)), zstdCompress(tarBytes.subarray(1024)), skippable, zstdCompress(extra)]);
+    const everything = Buffer.concat([tarBytes, extra]);
+    const make = (name: string, diffId: string): string => {
+      const config = Buffer.from(JSON.stringify({ architecture: 'amd64', os: 'linux', rootfs: { type: 'layers', diff_ids: [diffId] } }));
+      const manifest = Buffer.from(JSON.stringify({ schemaVersion: 2, config: { mediaType: 'application/vnd.oci.image.config.v1+json', digest: `sha256:${sha(config)}`, size: config.length }, layers: [{ mediaType: 'application/vnd.oci.image.layer.v1.tar+zstd', digest: `sha256:${sha(layer)}`, size: layer.length }] }));
+      const dir = join(work, name);
+      mkdirSync(join(dir, 'blobs/sha256'), { recursive: true });
+      for (const bl of [layer, config, manifest]) writeFileSync(join(dir, 'blobs/sha256', sha(bl)), bl);
+      writeFileSync(join(dir, 'oci-layout'), '{"imageLayoutVersion":"1.0.0"}');
+      writeFileSync(join(dir, 'index.json'), JSON.stringify({ schemaVersion: 2, manifests: [{ mediaType: 'application/vnd.oci.image.manifest.v1+json', digest: `sha256:${sha(manifest)}`, size: manifest.length }] }));
+      return dir;
+    };
+    const toMarker = load(make('chunked-short', `sha256:${sha(tarBytes)}`));
+    expect(toMarker.status).toBe(125);
+    expect(toMarker.stderr).toMatch(/diff_id/);
+    expect(load(make('chunked', `sha256:${sha(everything)}`))).toEqual({ status: 0, stderr: '' });
+  });
+
+  it('a non-distributable layer whose blob is missing: refused, its URLs never fetched', () => {
+    const config = Buffer.from(JSON.stringify({ architecture: 'amd64', os: 'linux', rootfs: { type: 'layers', diff_ids: [`sha256:${'1'.repeat(64)}`] } }));
+    const manifest = Buffer.from(JSON.stringify({ schemaVersion: 2, config: { mediaType: 'application/vnd.oci.image.config.v1+json', digest: `sha256:${sha(config)}`, size: config.length }, layers: [{ mediaType: 'application/vnd.oci.image.layer.nondistributable.v1.tar+gzip', digest: `sha256:${'2'.repeat(64)}`, size: 10, urls: ['http://127.0.0.1:9/never'] }] }));
+    const dir = join(work, 'foreign');
+    mkdirSync(join(dir, 'blobs/sha256'), { recursive: true });
+    for (const bl of [config, manifest]) writeFileSync(join(dir, 'blobs/sha256', sha(bl)), bl);
+    writeFileSync(join(dir, 'oci-layout'), '{"imageLayoutVersion":"1.0.0"}');
+    writeFileSync(join(dir, 'index.json'), JSON.stringify({ schemaVersion: 2, manifests: [{ mediaType: 'application/vnd.oci.image.manifest.v1+json', digest: `sha256:${sha(manifest)}`, size: manifest.length }] }));
+    const r = load(dir);
+    expect(r.status).toBe(125);
+    expect(r.stderr).toMatch(/missing from the archive \(a non-distributable layer: tsbox never fetches its URLs\)/);
+  });
+
+  it('a warm load does not open the archive (strace)', () => {
+    const archive = dockerArchive('warm', { layers: [base()] });
+    expect(load(archive).status).toBe(0);
+    const r = spawnSync('strace', ['-f', '-e', 'trace=open,openat,openat2', '-o', join(work, 'trace'), bin, 'load', '--root', root, '-i', archive], { encoding: 'utf8' });
+    expect(r.status).toBe(0);
+    const opened = execFileSync('cat', [join(work, 'trace')], { encoding: 'utf8' }).split('\n').filter((l) => l.includes(archive) && !l.includes('ENOENT'));
+    expect(opened).toEqual([]);
+  });
+
   it('a zstd layer in an OCI layout, and a zstd-compressed docker-archive', () => {
     const plain = base();
     const layer = zstdCompress(plain);

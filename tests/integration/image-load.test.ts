@@ -62,10 +62,12 @@ function comparable(snap: ReturnType<typeof snapshotTree>): Map<string, unknown>
 }
 
 describe.skipIf(!have)('every format podman saves', () => {
-  for (const which of ['dockerArchive', 'ociArchive', 'ociDir', 'dockerDir', 'ociZstd'] as const) {
-    it(`${which}: the stacked layers are the image podman runs`, async () => {
+  for (const which of ['dockerArchive', 'ociArchive', 'ociDir', 'dockerDir', 'ociZstd', 'zstdChunked'] as const) {
+    it(`${which}: the stacked layers are the image podman runs`, async (ctx) => {
+      const archive = imgs[which];
+      if (archive === null) return ctx.skip(); // podman could not write this format here
       const root = mkdtempSync(join(work, 'state-'));
-      const res = await loadImage(imgs[which], opts(root));
+      const res = await loadImage(archive, opts(root));
       expect(res.kind).toBe('image');
       if (res.kind !== 'image') return;
       expect(res.record.diffIds).toHaveLength(2);
