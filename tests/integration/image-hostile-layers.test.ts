@@ -73,6 +73,10 @@ function storeIsConsistent(): void {
 
 const hostile: Array<[string, () => string, RegExp]> = [
   ['a layer member with ..', () => dockerArchive('dotdot', { layers: [tarArchive([{ name: '../../escape', data: 'x' }])] }), /"\.\.\/\.\.\/escape": name contains a "\.\." component/],
+  ['a PAX path with ..', () => dockerArchive('pax-dotdot', { layers: [tarArchive([{ name: 'innocent', pax: [['path', 'a/../../escape']], data: 'x' }])] }), /name contains a "\.\." component/],
+  ['a GNU long name with ..', () => dockerArchive('gnu-dotdot', { layers: [tarArchive([{ name: `${'d/'.repeat(60)}../../../../../../../../../../../../../../../../../../../../../../../../../../../../../../../../../../../../../../../../../../../../../../../../../../../../../../../../../../../../escape`, gnuLongNames: true, data: 'x' }])] }), /name contains a "\.\." component/],
+  ['a hard link target with ..', () => dockerArchive('hl-dotdot', { layers: [tarArchive([{ name: 'x', type: '1', linkname: '../../etc/passwd' }])] }), /hard link target: name contains a "\.\." component/],
+  ['a PAX linkpath with .. on a hard link', () => dockerArchive('hl-pax', { layers: [tarArchive([{ name: 'x', type: '1', linkname: 'ok', pax: [['linkpath', '../../../etc/shadow']] }])] }), /hard link target/],
   ['a whiteout of ..', () => dockerArchive('wh-dotdot', { layers: [base(), tarArchive([{ name: 'etc/.wh..', data: '' }])] }), /names no file of its directory/],
   ['a bare whiteout', () => dockerArchive('wh-bare', { layers: [base(), tarArchive([{ name: 'etc/.wh.', data: '' }])] }), /names no file of its directory/],
   ['a whiteout of the layer root', () => dockerArchive('wh-root', { layers: [base(), tarArchive([{ name: '.wh..wh..opq', data: '' }])] }), /opaque whiteout on the layer root/],
@@ -98,6 +102,24 @@ describe('hostile images: one line, 125, nothing outside, store still usable', (
       storeIsConsistent();
     });
   }
+
+  it('a layer blob whose bytes do not match its digest (same size)', () => {
+    const plain = tarArchive([{ name: 'digest-lie', data: 'd' }]);
+    const layer = gzipSync(plain);
+    const config = Buffer.from(JSON.stringify({ architecture: 'amd64', os: 'linux', rootfs: { type: 'layers', diff_ids: [`sha256:${sha(plain)}`] } }));
+    const manifest = Buffer.from(JSON.stringify({ schemaVersion: 2, config: { mediaType: 'application/vnd.oci.image.config.v1+json', digest: `sha256:${sha(config)}`, size: config.length }, layers: [{ mediaType: 'application/vnd.oci.image.layer.v1.tar+gzip', digest: `sha256:${'3'.repeat(64)}`, size: layer.length }] }));
+    const dir = join(work, 'oci-digest-lie');
+    mkdirSync(join(dir, 'blobs/sha256'), { recursive: true });
+    for (const b of [config, manifest]) writeFileSync(join(dir, 'blobs/sha256', sha(b)), b);
+    writeFileSync(join(dir, 'blobs/sha256', '3'.repeat(64)), layer);
+    writeFileSync(join(dir, 'oci-layout'), '{"imageLayoutVersion":"1.0.0"}');
+    writeFileSync(join(dir, 'index.json'), JSON.stringify({ schemaVersion: 2, manifests: [{ mediaType: 'application/vnd.oci.image.manifest.v1+json', digest: `sha256:${sha(manifest)}`, size: manifest.length }] }));
+    const r = load(dir);
+    expect(r.status).toBe(125);
+    expect(r.stderr).toMatch(/do not match its digest/);
+    expect(existsSync(join(root, 'layers', sha(plain)))).toBe(false); // never published
+    storeIsConsistent();
+  });
 
   it('a manifest lying about a blob size (OCI layout)', () => {
     const layer = gzipSync(base());
