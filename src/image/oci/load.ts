@@ -24,7 +24,7 @@ import { DocumentError } from './documents.js';
 import { acquireCheck } from './image-config-check.js';
 import { putRecord, readRecord, withImagesLock, writeLoadRef, type ImageRecord } from './image-store.js';
 import { chainIdOf, ensureLayer, readLayerMarker, type EnsuredLayer } from './layer-store.js';
-import { detectFormat, loadSourceImage, SourceError } from './source.js';
+import { detectFormat, loadSourceImage, looksLikeImageMember, SourceError } from './source.js';
 import { sourcesPath } from './store-layout.js';
 import { TarFormatError } from '../tar-header.js';
 import type { Digest } from './digest.js';
@@ -64,11 +64,11 @@ export async function loadImage(spec: string, opts: LoadOptions): Promise<LoadRe
     throw new UsageError(`image archive ${given}: no such file or directory`, { step: 'load image', hint: 'Give a docker-archive, an oci-archive, an OCI layout or dir: directory, or a rootfs.' });
   }
   const key = `${statKey(path, st)}\0${selector ?? ''}`;
-  await gcImageTemps(opts.root, opts.log); // what a killed load or run left behind
   if (st.isFile()) {
     const warm = await fromSources(opts.root, path, key);
     if (warm !== null) return warm;
   }
+  await gcImageTemps(opts.root, opts.log); // what a killed load or run left behind
   let spool: TempDir | null = null;
   try {
     let file = path;
@@ -146,12 +146,7 @@ function readHead(path: string, n: number): Buffer {
   }
 }
 
-/** Image archives start with one of these members; a compressed rootfs is left to the rootfs path (no spooling). */
-export function looksLikeImageMember(name: string): boolean {
-  const n = name.replace(/^\.\//, '');
-  // podman/docker write <hex>.tar, <hex>.json or <hex>/ first; other writers top-level *.tar / *.json.
-  return /^(manifest\.json|oci-layout|index\.json|repositories|blobs(\/|$)|[0-9a-f]{64}(\.tar|\.json|\/|$)|[^/]+\.(tar|json)$)/.test(n);
-}
+export { looksLikeImageMember };
 
 async function firstMemberIsImage(path: string, kind: 'gzip' | 'zstd' | 'xz'): Promise<boolean> {
   const stream = createReadStream(path, { highWaterMark: 64 * 1024 });

@@ -8,7 +8,7 @@
  * Every document is bounded and schema-checked, every digest verified as a string here
  * and against the bytes (config here, layers while they are extracted).
  */
-import { statSync } from 'node:fs';
+import { closeSync, openSync, readSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Compression } from './decompress.js';
 import { DirBlobs, TarBlobs, type Blob, type Blobs } from './blobs.js';
@@ -62,10 +62,39 @@ export function detectFormat(path: string): { format: SourceFormat; blobs: Blobs
     if (dir.has('manifest.json') && dir.has('version')) return { format: 'containers-dir', blobs: dir };
     return null;
   }
+  if (!firstMemberLooksLikeImage(path)) return null; // a rootfs tarball: not indexed for nothing
   const tar = new TarBlobs(path);
   if (tar.members.has('manifest.json')) return { format: 'docker-archive', blobs: tar };
   if (tar.members.has('oci-layout') && tar.members.has('index.json')) return { format: 'oci-archive', blobs: tar };
   return null;
+}
+
+/**
+ * Image archives begin with one of their own pieces (podman, docker, skopeo: a layer
+ * <hex>.tar or <hex>/, a config, manifest.json, oci-layout, index.json, blobs/); rootfs
+ * tarballs with "./" or a directory of the tree. Only the first header is read.
+ */
+function firstMemberLooksLikeImage(path: string): boolean {
+  const fd = openSync(path, 'r');
+  try {
+    const block = Buffer.alloc(512);
+    if (readSync(fd, block, 0, 512, 0) !== 512) return false;
+    if (block.toString('latin1', 257, 262) !== 'ustar') return false;
+    const type = String.fromCharCode(block[156]!);
+    // A PAX or GNU long-name header first: look no further, index the archive.
+    if (type === 'x' || type === 'L' || type === 'g') return true;
+    const nul = block.indexOf(0);
+    return looksLikeImageMember(block.toString('utf8', 0, nul === -1 || nul > 100 ? 100 : nul));
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/** Image archives start with one of these members. */
+export function looksLikeImageMember(name: string): boolean {
+  const n = name.replace(/^\.\//, '');
+  // podman/docker write <hex>.tar, <hex>.json or <hex>/ first; other writers top-level *.tar / *.json.
+  return /^(manifest\.json|oci-layout|index\.json|repositories|blobs(\/|$)|[0-9a-f]{64}(\.tar|\.json|\/|$)|[^/]+\.(tar|json)$)/.test(n);
 }
 
 export function loadSourceImage(format: SourceFormat, blobs: Blobs, selector: string | null): SourceImage {
