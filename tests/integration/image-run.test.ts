@@ -36,6 +36,19 @@ describe.skipIf(!have)('tsbox run ARCHIVE', () => {
     });
   }
 
+  it('rmi refuses an image a container (running or stopped) was made from', async () => {
+    const started = await tsbox(['run', '-d', '--name', 'img-keep', imgs.dockerArchive, '/bin/sh', '-c', 'sleep 60'], { timeoutMs: 60_000 });
+    expect(started.code).toBe(0);
+    try {
+      const refused = await tsbox(['rmi', 'localhost/t-app:latest']);
+      expect(refused.code).toBe(125);
+      expect(refused.stderr).toMatch(/^tsbox: rmi: cannot remove sha256:[0-9a-f]{64}: used by container img-keep\. Remove those containers first/);
+    } finally {
+      await tsbox(['rm', '-f', 'img-keep']);
+    }
+    expect((await tsbox(['rmi', 'localhost/t-app:latest'])).code).toBe(0);
+  });
+
   it('ARCHIVE:NAME picks one image of a multi-image archive; without a name, one line', async () => {
     const base = await tsbox(['run', '--rm', `${imgs.multi}:t-base`, '/bin/cat', '/etc/motd'], { timeoutMs: 60_000 });
     expect([base.code, base.stdout]).toEqual([0, 'hello\n']);
