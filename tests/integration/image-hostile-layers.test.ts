@@ -103,6 +103,24 @@ describe('hostile images: one line, 125, nothing outside, store still usable', (
     });
   }
 
+  it("docker-archive pieces named outside the archive (.., absolute symlinks, the host's files)", () => {
+    const config = Buffer.from(JSON.stringify({ architecture: 'amd64', os: 'linux', rootfs: { type: 'layers', diff_ids: [`sha256:${'4'.repeat(64)}`] } }));
+    const cfg = `${sha(config)}.json`;
+    for (const [name, layerName, extra] of [
+      ['da-dotdot', '../../../etc/passwd', []],
+      ['da-abs-link', 'x/layer.tar', [{ name: 'x/layer.tar', type: '2', linkname: '/etc/passwd' }]],
+      ['da-up-link', 'x/layer.tar', [{ name: 'x/layer.tar', type: '2', linkname: '../../etc/passwd' }]],
+      ['da-loop', 'a.tar', [{ name: 'a.tar', type: '2', linkname: 'b.tar' }, { name: 'b.tar', type: '2', linkname: 'a.tar' }]],
+    ] as Array<[string, string, TarEntry[]]>) {
+      const path = join(work, `${name}.tar`);
+      writeFileSync(path, tarArchive([{ name: cfg, data: config }, ...extra, { name: 'manifest.json', data: JSON.stringify([{ Config: cfg, RepoTags: [`localhost/${name}:latest`], Layers: [layerName] }]) }]));
+      const r = load(path);
+      expect(r.status, name).toBe(125);
+      expect(r.stderr, name).toMatch(/is missing from the archive/);
+    }
+    storeIsConsistent();
+  });
+
   it('a layer blob whose bytes do not match its digest (same size)', () => {
     const plain = tarArchive([{ name: 'digest-lie', data: 'd' }]);
     const layer = gzipSync(plain);
