@@ -11,6 +11,8 @@ import { indexTar, readMember, readMemberStream, resolveMember, type TarMember }
 
 export interface Blob {
   size: number;
+  /** Where its bytes lie in a file, for the fast reader (archive-hash.ts). */
+  file: { path: string; offset: number };
   open(): AsyncIterable<Buffer>;
   read(max: number): Buffer;
 }
@@ -43,7 +45,7 @@ export class TarBlobs implements Blobs {
     const m = n === null ? null : resolveMember(this.members, n);
     if (m === null) return null;
     const path = this.path;
-    return { size: m.size, open: () => readMemberStream(path, m), read: (max) => readMember(path, m, max) };
+    return { size: m.size, file: { path, offset: m.offset }, open: () => readMemberStream(path, m), read: (max) => readMember(path, m, max) };
   }
 }
 
@@ -68,6 +70,7 @@ export class DirBlobs implements Blobs {
       const size = st.size;
       return {
         size,
+        file: { path, offset: 0 },
         open: () => createReadStream(path, { highWaterMark: 1024 * 1024 }),
         read: (max) => {
           if (size > max) throw new Error(`${n} is larger than ${max} bytes`);

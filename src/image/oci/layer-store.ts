@@ -6,7 +6,8 @@
  * of a complete tree with its marker; a crash leaves only a temp dir that `gc` reclaims.
  */
 import { createHash } from 'node:crypto';
-import { promises as fs } from 'node:fs';
+import { closeSync, openSync, promises as fs, readSync } from 'node:fs';
+import { readArchiveFile } from '../archive-hash.js';
 import { join } from 'node:path';
 import { z } from 'zod';
 import { RootfsError } from '../errors.js';
@@ -151,6 +152,9 @@ async function isRealDirPath(base: string, rel: string): Promise<boolean> {
 }
 
 async function extractLayer(layer: SourceLayer, tree: string, maxBytes: number): Promise<{ marker: LayerMarker; implicitDirs: string[] }> {
+  if (sniffCompression(readHead(layer.blob.file.path, layer.blob.file.offset, Math.min(8, layer.blob.size))) === 'none') {
+    return extractPlainLayer(layer, tree, maxBytes);
+  }
   const blobHash = createHash('sha256');
   const tapped = tap(layer.blob.open(), blobHash);
   const { head, rest } = await peek(tapped, 8);
@@ -172,6 +176,36 @@ async function extractLayer(layer: SourceLayer, tree: string, maxBytes: number):
     marker: { diffId: layer.diffId, chainId: null, digest: layer.digest, contentBytes: result.contentBytes, entries: result.entries, crossLayerLinks: result.crossLayerLinks },
     implicitDirs: result.implicitDirs,
   };
+}
+
+/**
+ * An uncompressed layer (docker-archive's, or an OCI tar layer): read straight from its
+ * file by the rootfs reader, which hashes on a worker thread while the main thread
+ * extracts; its one digest is both the blob's and the diff_id.
+ */
+async function extractPlainLayer(layer: SourceLayer, tree: string, maxBytes: number): Promise<{ marker: LayerMarker; implicitDirs: string[] }> {
+  let result;
+  try {
+    result = await extractArchive(readArchiveFile(layer.blob.file.path, { start: layer.blob.file.offset, length: layer.blob.size }), tree, { maxBytes, layer: true });
+  } catch (err) {
+    throw layerError(layer, err);
+  }
+  if (layer.digest !== null && result.digest !== layer.digest) throw new RootfsError(`layer ${layer.digest}: the blob's bytes do not match its digest (got ${result.digest})`);
+  if (result.digest !== layer.diffId) throw new RootfsError(`layer ${layer.diffId}: the uncompressed bytes do not match the config's diff_id (got ${result.digest})`);
+  return {
+    marker: { diffId: layer.diffId, chainId: null, digest: layer.digest, contentBytes: result.contentBytes, entries: result.entries, crossLayerLinks: result.crossLayerLinks },
+    implicitDirs: result.implicitDirs,
+  };
+}
+
+function readHead(path: string, offset: number, n: number): Buffer {
+  const fd = openSync(path, 'r');
+  try {
+    const buf = Buffer.alloc(n);
+    return buf.subarray(0, readSync(fd, buf, 0, n, offset));
+  } finally {
+    closeSync(fd);
+  }
 }
 
 function layerError(layer: SourceLayer, err: unknown): unknown {

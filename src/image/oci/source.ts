@@ -11,6 +11,9 @@
 import { closeSync, openSync, readSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Compression } from './decompress.js';
+import { UnsafeNameError } from '../entry-path.js';
+import { PaxFormatError } from '../pax.js';
+import { TarFormatError } from '../tar-header.js';
 import { DirBlobs, TarBlobs, type Blob, type Blobs } from './blobs.js';
 import { hexOf, isDigest, sha256, type Digest } from './digest.js';
 import {
@@ -63,7 +66,14 @@ export function detectFormat(path: string): { format: SourceFormat; blobs: Blobs
     return null;
   }
   if (!firstMemberLooksLikeImage(path)) return null; // a rootfs tarball: not indexed for nothing
-  const tar = new TarBlobs(path);
+  let tar: TarBlobs;
+  try {
+    tar = new TarBlobs(path);
+  } catch (err) {
+    // A broken tar is the rootfs extractor's to report, in its words.
+    if (err instanceof TarFormatError || err instanceof PaxFormatError || err instanceof UnsafeNameError) return null;
+    throw err;
+  }
   if (tar.members.has('manifest.json')) return { format: 'docker-archive', blobs: tar };
   if (tar.members.has('oci-layout') && tar.members.has('index.json')) return { format: 'oci-archive', blobs: tar };
   return null;
