@@ -1,6 +1,5 @@
 /** tsbox image inspect IMAGE... | image prune | image ls. */
 import { Command } from 'commander';
-import { formatBytes } from '../../cgroups/size.js';
 import { UsageError } from '../../errors.js';
 import { listRecords, readConfigBytes, removeUnreferencedLayers, resolveImage, withImagesLock } from '../../image/oci/image-store.js';
 import { resolveRoot } from '../../spec/run-spec.js';
@@ -36,7 +35,6 @@ export function imageCommand(): Command {
         const removed = await withImagesLock(root, () => removeUnreferencedLayers(root));
         for (const l of removed) writeLine(1, `Deleted layer: ${l}`);
         writeLine(1, `removed ${removed.length} unused layer${removed.length === 1 ? '' : 's'}`);
-        void formatBytes;
       }),
     ),
   );

@@ -111,7 +111,7 @@ export async function loadImage(spec: string, opts: LoadOptions): Promise<LoadRe
       };
       await withImagesLock(opts.root, async () => {
         await putRecord(opts.root, record, source.configBytes);
-        if (st.isFile()) await recordSource(opts.root, path, key, id);
+        if (st.isFile()) await recordSource(opts.root, key, id);
       });
       const bytesExtracted = layers.filter((l) => l.extracted).reduce((n, l) => n + l.contentBytes, 0);
       opts.log.debug({ image: id, layers: layers.length, bytesExtracted }, 'image loaded');
@@ -189,10 +189,9 @@ async function fromSources(root: string, path: string, key: string): Promise<Loa
 }
 
 /** Caller holds the images lock. Keyed by path + stat + selector, so the record key is the whole key. */
-async function recordSource(root: string, path: string, key: string, id: string): Promise<void> {
+async function recordSource(root: string, key: string, id: string): Promise<void> {
   const index = withRecord(await readSources(root), key, { key, digest: id });
   const temp = `${sourcesPath(root)}.${process.pid}`;
   await fs.writeFile(temp, JSON.stringify(index));
   await fs.rename(temp, sourcesPath(root));
-  void path;
 }

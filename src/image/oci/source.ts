@@ -9,13 +9,12 @@
  * and against the bytes (config here, layers while they are extracted).
  */
 import { closeSync, openSync, readSync, statSync } from 'node:fs';
-import { join } from 'node:path';
 import type { Compression } from './decompress.js';
 import { UnsafeNameError } from '../entry-path.js';
 import { PaxFormatError } from '../pax.js';
 import { TarFormatError } from '../tar-header.js';
 import { DirBlobs, TarBlobs, type Blob, type Blobs } from './blobs.js';
-import { hexOf, isDigest, sha256, type Digest } from './digest.js';
+import { hexOf, sha256, type Digest } from './digest.js';
 import {
   dockerArchiveManifestSchema,
   imageConfigSchema,
@@ -230,4 +229,3 @@ function listHint(names: Array<string | undefined>): string {
   return list.length === 0 ? 'The archive names none of its images.' : `It holds: ${list.join(', ')}.`;
 }
 
-export { isDigest, join };
