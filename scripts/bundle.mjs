@@ -6,6 +6,7 @@
 // and pino (loaded lazily, only when logging) stay external. tsc's per-file output in
 // dist/ remains the library API.
 import { execFileSync } from 'node:child_process';
+import { rmSync } from 'node:fs';
 import { build } from 'esbuild';
 
 const common = {
@@ -30,6 +31,10 @@ const programs = {
   monitor: 'src/runtime/monitor-main.ts',
 };
 
+// The old code caches go first: V8 checks a cache against the source's length only, so
+// compiling a new bundle of the same length (a changed digit) would accept the old cache,
+// and the cache written below would be made from the old code: the program would run stale code.
+for (const name of Object.keys(programs)) rmSync(`dist/${name}.v8-cache`, { force: true });
 await build({ ...common, entryPoints: ['src/boot/start.ts'], outfile: 'dist/start.cjs' });
 for (const [name, entry] of Object.entries(programs)) {
   await build({ ...common, entryPoints: [entry], outfile: `dist/${name}.cjs` });

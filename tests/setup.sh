@@ -10,20 +10,25 @@
 #                   and the network tests read the table with it)
 #   bpftool         the device tests see the container's device program on its cgroup, and gone after
 #   tmux            the terminal tests (tests/helpers/tmux.ts)
-#   bsdutils        script: a terminal for the TIOCSTI test
+#   bsdutils        script: a terminal for the TIOCSTI and extraction-progress tests
+#   e2fsprogs       chattr: an unremovable leftover in the teardown tests
 #   util-linux      setpriv: commands run as a user who is not root
 #   mount           mount, umount: tmpfs state roots in the fault tests
 #   coreutils tar gzip findutils libc-bin
 #                   chroot, du, timeout; tar; gzip; find; ldd (usually there already)
-#   podman skopeo   the image tests make their archives with podman (import, build, save, push)
+#   docker-registry podman skopeo
+#                   the pull tests: a local registry, test images pushed to it
+#   apache2-utils openssl
+#                   htpasswd (the registry's basic auth), test CAs and token-signing keys
 #   zstd xz-utils   tsbox decompresses zstd (on Node 20, without zlib zstd) and xz with these
 #   strace          the image test that a warm load never opens its archive
+#                   (podman and skopeo also make the image tests' archives)
 # and the cgroup v2 VM (qemu, a stock kernel; tests/vm/setup.sh).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export DEBIAN_FRONTEND=noninteractive
 need=""
-for p in busybox-static iproute2 nftables libnftables1 bpftool tini tmux bsdutils util-linux mount coreutils tar gzip findutils libc-bin podman skopeo zstd xz-utils strace; do
+for p in busybox-static iproute2 nftables libnftables1 bpftool tini tmux bsdutils e2fsprogs util-linux mount coreutils tar gzip findutils libc-bin docker-registry podman skopeo apache2-utils openssl zstd xz-utils strace; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || need="$need $p"
 done
 if [ -n "$need" ]; then

@@ -21,6 +21,8 @@ import { attachCommand } from './commands/attach.js';
 import { cpCommand } from './commands/cp.js';
 import { renameCommand } from './commands/rename.js';
 import { topCommand } from './commands/top.js';
+import { pullCommand } from './commands/pull.js';
+import { loginCommand, logoutCommand } from './commands/login.js';
 import { loadCommand } from './commands/load.js';
 import { imagesCommand } from './commands/images.js';
 import { rmiCommand } from './commands/rmi.js';
@@ -39,7 +41,7 @@ export function buildProgram(): Command {
     .version(process.env.npm_package_version ?? '0.1.0')
     .enablePositionalOptions()
     .showSuggestionAfterError(true);
-  for (const cmd of [runCommand(), psCommand(), inspectCommand(), logsCommand(), stopCommand(), killCommand(), rmCommand(), waitCommand(), execCommand(), statsCommand(), pruneCommand(), gcCommand(), rootfsCommand(), cpCommand(), topCommand(), attachCommand(), renameCommand(), loadCommand(), imagesCommand(), rmiCommand(), tagCommand(), imageCommand(), saveCommand()]) program.addCommand(cmd);
+  for (const cmd of [runCommand(), psCommand(), inspectCommand(), logsCommand(), stopCommand(), killCommand(), rmCommand(), waitCommand(), execCommand(), statsCommand(), pruneCommand(), gcCommand(), rootfsCommand(), cpCommand(), topCommand(), attachCommand(), renameCommand(), pullCommand(), loginCommand(), logoutCommand(), loadCommand(), imagesCommand(), rmiCommand(), tagCommand(), imageCommand(), saveCommand()]) program.addCommand(cmd);
   // Commander's own usage errors become our one-line, exit-125 errors.
   const configure = (cmd: Command) => {
     cmd.exitOverride().configureOutput({

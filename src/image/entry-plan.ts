@@ -14,7 +14,7 @@ export type RawHeader = Omit<TarHeader, 'typeflag'>;
 export type EntryKind = 'file' | 'directory' | 'symlink' | 'hardlink' | 'char-device' | 'block-device' | 'fifo';
 
 export interface EntryPlan {
-  /** The member name as written in the archive, for messages. */
+  /** The member name as written in the archive, a byte string (entry-path.ts), for messages. */
   name: string;
   path: EntryPath;
   kind: EntryKind;
@@ -27,7 +27,7 @@ export interface EntryPlan {
   mtime: Timespec;
   /** From PAX atime when present; otherwise the extractor sets "now", as tar does. */
   atime: Timespec | null;
-  /** Symlink target, kept exactly as written. */
+  /** Symlink target, kept exactly as written: a byte string. */
   symlinkTarget: string | null;
   /** Hard link target: a member name, normalised like any name. */
   linkTarget: EntryPath | null;
@@ -86,7 +86,7 @@ function plan(header: RawHeader, pax: PaxRecords): EntryPlan {
   if (kind === 'symlink') {
     if (linkname === '') throw new BadEntryError('symlink without a target');
     if (linkname.includes('\0')) throw new BadEntryError('symlink target contains a NUL byte');
-    if (Buffer.byteLength(linkname) >= PATH_MAX) throw new BadEntryError('symlink target is too long');
+    if (linkname.length >= PATH_MAX) throw new BadEntryError('symlink target is too long'); // bytes: a byte string
     symlinkTarget = linkname;
   } else if (kind === 'hardlink') {
     try {

@@ -13,7 +13,7 @@
  * ping's cap_net_raw), and what makes them harmless is the container: user and mount
  * namespaces, a bounded capability set and nodev/nosuid where they apply, not the
  * extractor. The extractor's job is that no entry creates or changes anything outside
- * the tree (see tree-writer.ts and resolve-in-root.ts) and that a broken or hostile
+ * the tree (see tree-writer.ts and fs/in-root) and that a broken or hostile
  * archive fails with one clear line.
  *
  * The tar bytes go through our own reader (tar-reader.ts), parsed in place from large
@@ -31,6 +31,7 @@ import { createInlineHasher, isHashedArchive, type InlineHasher } from './archiv
 import { releaseChunk } from './chunk-ring.js';
 import { entryError, RootfsError } from './errors.js';
 import { BadEntryError, planEntry, type EntryPlan } from './entry-plan.js';
+import { displayPath } from './entry-path.js';
 import { PaxFormatError, type PaxRecords } from './pax.js';
 import { TarFormatError, type TarHeader } from './tar-header.js';
 import { TarReader, type TarSink } from './tar-reader.js';
@@ -39,7 +40,10 @@ import { layerAction, WhiteoutError, type LayerAction } from './layer-entries.js
 import { decompress, DecompressError, sniffCompression } from './oci/decompress.js';
 
 export interface ExtractOptions {
-  /** Limit on the bytes of regular file content (gzip bombs, runaway archives). */
+  /**
+   * Limit on what the archive expands to: regular file content plus every header and
+   * extended header (gzip bombs, runaway archives, streams of metadata).
+   */
   maxBytes: number;
   /**
    * An image layer (already decompressed: the input is the tar itself, which may be an
@@ -47,6 +51,25 @@ export interface ExtractOptions {
    * dropped, overlay xattrs refused (layer-entries.ts).
    */
   layer?: boolean;
+  /** Limit on the number of members (a stream of empty files or directories costs no content). */
+  maxEntries: number;
+  /** Stops the extraction (Ctrl-C, SIGTERM...): it fails promptly, whatever the input does. */
+  signal?: AbortSignal;
+  /** Counters the extraction keeps up to date, for a progress display. */
+  progress?: ExtractProgress;
+}
+
+export interface ExtractProgress {
+  /** Archive bytes read (compressed, for gzip). */
+  inputBytes: number;
+  entries: number;
+}
+
+/** The extraction was stopped through its AbortSignal. */
+export class ExtractionAbortedError extends TsboxError {
+  constructor() {
+    super('the rootfs extraction was interrupted', { step: 'prepare rootfs' });
+  }
 }
 
 export interface ExtractResult {
@@ -78,7 +101,7 @@ export async function extractArchive(input: AsyncIterable<Buffer | string>, tree
 async function run(input: AsyncIterable<Buffer | string>, writer: TreeWriter, opts: ExtractOptions): Promise<ExtractResult> {
   const hashed = isHashedArchive(input) ? input : null;
   const inline = hashed === null ? createInlineHasher() : null;
-  const sink = new ExtractSink(writer, opts.maxBytes, opts.layer === true);
+  const sink = new ExtractSink(writer, opts);
   try {
     // zstd and xz archives: decoded by a program (oci/decompress.ts), the archive's own
     // bytes still hashed for the digest; gzip and plain tar take the in-process path.
@@ -87,10 +110,10 @@ async function run(input: AsyncIterable<Buffer | string>, writer: TreeWriter, op
     let format: ExtractResult['format'];
     if (outer === 'zstd' || outer === 'xz') {
       const compressed = copyAndRelease(rest, inline);
-      await feed(decompress(compressed, outer, opts.maxBytes + 1024 ** 3), null, new TarReader(sink), false);
+      await feed(decompress(compressed, outer, opts.maxBytes + 1024 ** 3), null, new TarReader(sink), { ...opts, layer: false });
       format = outer;
     } else {
-      format = await feed(rest, inline, new TarReader(sink), opts.layer === true);
+      format = await feed(rest, inline, new TarReader(sink), opts);
     }
     // Directory times first: the hashing worker may still be finishing meanwhile.
     writer.finish();
@@ -148,41 +171,59 @@ async function* copyAndRelease(input: AsyncIterable<Buffer | string>, hash: Inli
  * Read the input, hash every byte (unless the input does it), and push the tar bytes
  * (gunzipped when the magic says gzip) through the reader. Plain tar is parsed straight from the read chunks, on this
  * thread; gunzip runs on zlib's thread, with backpressure.
+ *
+ * Stopping: every wait (the next chunk of a stalled pipe, zlib's drain) races the abort
+ * signal, and a file read synchronously yields to the event loop every few milliseconds,
+ * so that the signal handler that aborts can run at all.
  */
-async function feed(input: AsyncIterable<Buffer | string>, hash: InlineHasher | null, reader: TarReader, plainTar: boolean): Promise<ArchiveFormat> {
+async function feed(input: AsyncIterable<Buffer | string>, hash: InlineHasher | null, reader: TarReader, opts: ExtractOptions): Promise<ArchiveFormat> {
   let head: Buffer[] = [];
   let headBytes = 0;
   let format: ArchiveFormat | null = null;
   let gunzip: Gunzip | null = null;
   let gzipDone: Promise<void> | null = null;
+  const signal = opts.signal;
+  const progress = opts.progress;
+  let lastYield = performance.now();
 
   const decide = (headBuf: Buffer): void => {
-    if (plainTar) {
-      format = 'tar';
+    if (opts.layer === true) {
+      format = 'tar'; // a layer's tar, already decompressed (an empty layer has no magic)
       return;
     }
     const sniffed = sniffArchive(headBuf);
     if ('unsupported' in sniffed) throw new RootfsError(`rootfs archive: ${sniffed.unsupported}`);
     format = sniffed.format;
-    if (format === 'gzip') [gunzip, gzipDone] = startGunzip(reader);
+    if (format === 'gzip') [gunzip, gzipDone] = startGunzip(reader, opts.signal);
   };
 
   const consume = async (chunk: Buffer): Promise<void> => {
     if (gunzip === null) {
       reader.push(chunk);
       releaseChunk(chunk);
-      return;
+    } else {
+      // zlib reads the chunk later, on its thread: it goes back to the pool only then.
+      const gz: Gunzip = gunzip;
+      const accepted = gz.write(chunk, () => releaseChunk(chunk));
+      if (!accepted) await orAbort(Promise.race([new Promise<void>((resolve) => gz.once('drain', resolve)), gzipDone!]), signal);
     }
-    // zlib reads the chunk later, on its thread: it goes back to the pool only then.
-    const gz: Gunzip = gunzip;
-    const accepted = gz.write(chunk, () => releaseChunk(chunk));
-    if (!accepted) await Promise.race([new Promise<void>((resolve) => gz.once('drain', resolve)), gzipDone]);
+    if (performance.now() - lastYield > YIELD_EVERY_MS) {
+      await new Promise<void>((resolve) => setImmediate(resolve));
+      lastYield = performance.now();
+    }
+    if (signal?.aborted) throw new ExtractionAbortedError();
   };
 
+  const iterator = input[Symbol.asyncIterator]();
+  let finished = false;
   try {
-    for await (const raw of input) {
+    for (;;) {
+      const next = await orAbort(iterator.next(), signal);
+      if (next.done) break;
+      const raw = next.value;
       const chunk = typeof raw === 'string' ? Buffer.from(raw) : raw;
       hash?.update(chunk);
+      if (progress) progress.inputBytes += chunk.length;
       if (format === null) {
         head.push(chunk);
         headBytes += chunk.length;
@@ -197,6 +238,7 @@ async function feed(input: AsyncIterable<Buffer | string>, hash: InlineHasher | 
         await consume(chunk);
       }
     }
+    finished = true;
     if (format === null) {
       const all = Buffer.concat(head);
       decide(all); // a short input: sniffing reports it
@@ -204,22 +246,52 @@ async function feed(input: AsyncIterable<Buffer | string>, hash: InlineHasher | 
     }
     if (gunzip !== null) {
       (gunzip as Gunzip).end();
-      await gzipDone;
+      await orAbort(gzipDone!, signal);
     }
     reader.end();
   } catch (err) {
     (gunzip as Gunzip | null)?.destroy();
+    // Stop the input: close the file, or destroy the pipe even while a read is pending.
+    if (!finished) iterator.return?.().catch(() => {});
     throw err;
   }
   return format ?? 'tar';
 }
 
+/** A file read from the page cache never waits: let signals and timers run this often. */
+const YIELD_EVERY_MS = 20;
+
+/**
+ * `p`, or a rejection as soon as `signal` aborts, whichever comes first. The abort listener
+ * is removed when `p` settles (racing every chunk against one long-lived promise would
+ * pile up a reaction per chunk).
+ */
+function orAbort<T>(p: Promise<T>, signal: AbortSignal | undefined): Promise<T> {
+  if (signal === undefined) return p;
+  if (signal.aborted) return Promise.reject(new ExtractionAbortedError());
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = () => reject(new ExtractionAbortedError());
+    signal.addEventListener('abort', onAbort, { once: true });
+    p.then(
+      (value) => {
+        signal.removeEventListener('abort', onAbort);
+        resolve(value);
+      },
+      (err: unknown) => {
+        signal.removeEventListener('abort', onAbort);
+        reject(err);
+      },
+    );
+  });
+}
+
 /** A gunzip whose output goes into the reader; the promise settles when it has all gone through. */
-function startGunzip(reader: TarReader): [Gunzip, Promise<void>] {
+function startGunzip(reader: TarReader, signal: AbortSignal | undefined): [Gunzip, Promise<void>] {
   const gz = createGunzip({ chunkSize: 256 * 1024 });
   const done = new Promise<void>((resolve, reject) => {
     gz.on('data', (out: Buffer) => {
       try {
+        if (signal?.aborted) throw new ExtractionAbortedError();
         reader.push(out);
       } catch (err) {
         gz.destroy();
@@ -240,10 +312,15 @@ function startGunzip(reader: TarReader): [Gunzip, Promise<void>] {
  */
 class ExtractSink implements TarSink {
   contentBytes = 0;
+  /** Header blocks and extended headers: they count toward maxBytes like content. */
+  metadataBytes = 0;
   entries = 0;
   private plan: EntryPlan | null = null;
   private file: OpenFile | null = null;
+  private readonly maxBytes: number;
+  private readonly maxEntries: number;
 
+  private readonly layer: boolean;
   /** Device nodes an image layer carried: dropped (see layer-entries.ts). */
   droppedDevices = 0;
   /** An image layer's hard links to files of the layers below: [path, target]. */
@@ -251,9 +328,17 @@ class ExtractSink implements TarSink {
 
   constructor(
     private readonly writer: TreeWriter,
-    private readonly maxBytes: number,
-    private readonly layer: boolean,
-  ) {}
+    private readonly opts: ExtractOptions,
+  ) {
+    this.layer = opts.layer === true;
+    this.maxBytes = opts.maxBytes;
+    this.maxEntries = opts.maxEntries;
+  }
+
+  metadata(bytes: number): void {
+    this.metadataBytes += bytes;
+    if (this.metadataBytes + this.contentBytes > this.maxBytes) throw this.tooBig(null);
+  }
 
   entry(header: TarHeader, pax: PaxRecords): void {
     let plan: EntryPlan;
@@ -264,7 +349,12 @@ class ExtractSink implements TarSink {
     } catch (err) {
       throw withEntry(err, displayName(header, pax));
     }
-    this.entries++;
+    if (++this.entries > this.maxEntries) {
+      throw new RootfsError(`rootfs archive has more than ${this.maxEntries} entries (at ${JSON.stringify(displayPath(plan.name))})`, {
+        hint: 'Raise --max-rootfs-entries if the image really has that many files.',
+      });
+    }
+    if (this.opts.progress) this.opts.progress.entries = this.entries;
     try {
       if (action.kind === 'whiteout') return this.writer.whiteout(action.path);
       if (action.kind === 'opaque') return this.writer.opaque(action.dir);
@@ -288,11 +378,7 @@ class ExtractSink implements TarSink {
         this.writer.create(plan);
         return;
       }
-      if (this.contentBytes + plan.size > this.maxBytes) {
-        throw new RootfsError(`rootfs archive expands to more than ${this.maxBytes} bytes (at ${JSON.stringify(plan.name)})`, {
-          hint: 'Raise --max-rootfs-size if the image is really that large.',
-        });
-      }
+      if (this.metadataBytes + this.contentBytes + plan.size > this.maxBytes) throw this.tooBig(plan.name);
       this.contentBytes += plan.size;
       this.file = this.writer.createFile(plan);
       this.plan = plan;
@@ -323,6 +409,13 @@ class ExtractSink implements TarSink {
     }
   }
 
+  private tooBig(name: string | null): RootfsError {
+    const at = name === null ? '' : ` (at ${JSON.stringify(displayPath(name))})`;
+    return new RootfsError(`rootfs archive expands to more than ${this.maxBytes} bytes${at}`, {
+      hint: 'Raise --max-rootfs-size if the image is really that large.',
+    });
+  }
+
   /** Close the file being written, if any (on failure). */
   abandon(): void {
     if (this.file === null) return;
@@ -337,12 +430,13 @@ class ExtractSink implements TarSink {
 
 /** The member's name for messages: the PAX path when there is one, even a malformed one. */
 function displayName(header: TarHeader, pax: PaxRecords): string {
-  return pax.get('path')?.toString('utf8') ?? header.name;
+  return pax.get('path')?.toString('latin1') ?? header.name;
 }
 
+/** `name` is a byte string (see entry-path.ts): shown as UTF-8 in messages. */
 function withEntry(err: unknown, name: string): unknown {
-  if (err instanceof BadEntryError || err instanceof RefusedEntryError || err instanceof WhiteoutError) return entryError(name, err.message);
-  if (err instanceof SysError && !isNoSpace(err)) return entryError(name, err.message);
+  if (err instanceof BadEntryError || err instanceof RefusedEntryError || err instanceof WhiteoutError) return entryError(displayPath(name), err.message);
+  if (err instanceof SysError && !isNoSpace(err)) return entryError(displayPath(name), err.message);
   return err;
 }
 
@@ -367,7 +461,7 @@ function describeFailure(err: unknown, treeDir: string): TsboxError {
     if (err.kind === 'truncated') return new RootfsError(`rootfs archive is truncated${err.message ? ` (${err.message})` : ''}`, { cause: err });
     return new RootfsError(`rootfs archive: ${err.message}`, { cause: err });
   }
-  if (err instanceof TsboxError) return err;
+  if (err instanceof TsboxError) return err; // ExtractionAbortedError too
   const message = err instanceof Error ? err.message : String(err);
   return new TsboxError(`extracting the rootfs archive: ${message}`, { step: 'prepare rootfs', cause: err });
 }

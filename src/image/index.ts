@@ -11,7 +11,7 @@ import { removeLockFile } from './locks.js';
 import { inspectEntry } from './cache-entry.js';
 import { discardEntryDir, forgetDigest } from './prepare.js';
 
-export { prepareImage, DEFAULT_MAX_ROOTFS_SIZE, type ImageOptions, type PreparedImage, type PrepareDeps } from './prepare.js';
+export { prepareImage, DEFAULT_MAX_ROOTFS_SIZE, DEFAULT_MAX_ROOTFS_ENTRIES, type ImageOptions, type PreparedImage, type PrepareDeps } from './prepare.js';
 export { gcImageTemps } from './temp-dirs.js';
 export { buildRootfsFromHost, type FromHostOptions, type FromHostResult } from './from-host.js';
 export { RootfsError } from './errors.js';

@@ -37,9 +37,13 @@ export function tryLockFile(path: string, create = true): HeldLock | null {
   }
 }
 
-/** Wait for the lock. `onWait` is called once, when the first try finds it held. */
-export async function lockFile(path: string, onWait?: () => void): Promise<HeldLock> {
+/**
+ * Wait for the lock. `onWait` is called once, when the first try finds it held; `signal`
+ * gives up waiting (a signal to tsbox while another process extracts the same archive).
+ */
+export async function lockFile(path: string, onWait?: () => void, signal?: AbortSignal): Promise<HeldLock> {
   for (let waited = false; ; waited = true) {
+    signal?.throwIfAborted();
     const lock = tryLockFile(path);
     if (lock !== null) return lock;
     if (!waited) onWait?.();
@@ -76,7 +80,8 @@ export function removeLockFile(path: string): boolean {
   }
 }
 
-function sameFile(fd: number, path: string): boolean {
+/** Whether `path` still names the file open on `fd` (a lock file may have been unlinked and made anew). */
+export function sameFile(fd: number, path: string): boolean {
   try {
     const a = fstatSync(fd);
     const b = statSync(path);

@@ -13,9 +13,13 @@ const SPACE = 0x20;
 const NEWLINE = 0x0a;
 const EQUALS = 0x3d;
 
-/** `buf` must not be reused afterwards: the values are views into it. */
-export function parsePaxRecords(buf: Uint8Array): PaxRecords {
+/**
+ * `buf` must not be reused afterwards: the values are views into it. More than
+ * `maxRecords` records refuse the header (each record costs every member it applies to).
+ */
+export function parsePaxRecords(buf: Uint8Array, maxRecords = Infinity): PaxRecords {
   const records: PaxRecords = new Map();
+  let count = 0;
   const bytes = Buffer.from(buf.buffer, buf.byteOffset, buf.length);
   let pos = 0;
   while (pos < bytes.length) {
@@ -35,6 +39,7 @@ export function parsePaxRecords(buf: Uint8Array): PaxRecords {
     if (bytes[end - 1] !== NEWLINE) throw new PaxFormatError(`PAX record at byte ${pos} does not end with a newline`);
     const eq = bytes.indexOf(EQUALS, space + 1);
     if (eq === -1 || eq >= end - 1 || eq === space + 1) throw new PaxFormatError(`PAX record at byte ${pos} has no key=value`);
+    if (++count > maxRecords) throw new PaxFormatError(`more than ${maxRecords} records in one header`);
     records.set(keyText(bytes, space + 1, eq, pos), bytes.subarray(eq + 1, end - 1));
     pos = end;
   }
@@ -52,10 +57,14 @@ function keyText(bytes: Buffer, start: number, end: number, pos: number): string
   return bytes.toString(ascii ? 'latin1' : 'utf8', start, end);
 }
 
-/** A text value (path, size, mtime...): NUL bytes are not allowed in them. */
+/**
+ * A text value (path, linkpath, size, mtime...) as a byte string: one char per byte, so a
+ * path that is not valid UTF-8 keeps its bytes (see entry-path.ts). NUL bytes are not
+ * allowed in them.
+ */
 export function paxText(records: PaxRecords, key: string): string | undefined {
   const value = records.get(key);
   if (value === undefined) return undefined;
   if (value.includes(0)) throw new PaxFormatError(`PAX ${key} contains a NUL byte`);
-  return value.toString('utf8');
+  return value.toString('latin1');
 }

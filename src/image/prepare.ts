@@ -10,13 +10,14 @@
  * the result joins the cache under its digest.
  */
 import { promises as fs } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { basename, join, resolve } from 'node:path';
 import { UsageError } from '../errors.js';
 import type { Logger } from '../log.js';
 import { archiveLockPath, cacheDir, digestHex, entryDir, indexLockPath, statKey, TREE_NAME } from './cache-layout.js';
 import { lookupDigest, readIndex, withRecord, writeIndex } from './cache-index.js';
 import { inspectEntry, touchEntry, writeMarker } from './cache-entry.js';
-import { extractArchive } from './extract.js';
+import { extractArchive, type ExtractProgress } from './extract.js';
+import { showProgress, type ProgressOutput } from './progress.js';
 import { readArchiveFile } from './archive-hash.js';
 import { lockFile, unlock } from './locks.js';
 import { reserveTempDir } from './temp-dirs.js';
@@ -25,9 +26,15 @@ import { reserveTempDir } from './temp-dirs.js';
 export interface ImageOptions {
   /** tsbox state root, e.g. /var/lib/tsbox. */
   root: string;
-  /** Limit on the bytes of extracted file content. */
+  /** Limit on what an archive expands to: file content plus headers. */
   maxRootfsSize: number;
+  /** Limit on the members of an archive (DEFAULT_MAX_ROOTFS_ENTRIES when not given). */
+  maxRootfsEntries?: number;
   log: Logger;
+  /** Stops an extraction in progress (a signal to tsbox): it fails and leaves nothing behind. */
+  signal?: AbortSignal;
+  /** Where to show a status line while an extraction takes long (a terminal), if anywhere. */
+  progress?: ProgressOutput;
   /** Where "-" reads from; process.stdin by default. */
   stdin?: NodeJS.ReadableStream;
 }
@@ -42,6 +49,12 @@ export interface PreparedImage {
 
 /** Default for --max-rootfs-size: generous, only there to stop bombs. */
 export const DEFAULT_MAX_ROOTFS_SIZE = 64 * 1024 ** 3;
+/**
+ * Default for --max-rootfs-entries: a full distribution image has tens of thousands of
+ * entries (debian: ~20k, a large ubuntu with toolchains: ~200k); a million is only reached
+ * by a stream of empty entries, which would otherwise never stop.
+ */
+export const DEFAULT_MAX_ROOTFS_ENTRIES = 1_000_000;
 
 /**
  * Seams for tests: how the archive is opened. The default reads the file (and hashes it
@@ -57,7 +70,7 @@ const defaultDeps: PrepareDeps = {
 };
 
 export async function prepareImage(source: string, opts: ImageOptions, deps: PrepareDeps = defaultDeps): Promise<PreparedImage> {
-  if (source === '-') return extractStream(opts.stdin ?? process.stdin, '-', opts);
+  if (source === '-') return extractStream(opts.stdin ?? process.stdin, '-', opts, null);
 
   const path = resolve(source);
   let st;
@@ -75,7 +88,7 @@ export async function prepareImage(source: string, opts: ImageOptions, deps: Pre
       hint: 'ROOTFS is an image archive (docker-archive, oci-archive, OCI layout, dir:; ARCHIVE:NAME picks one image), a tar, tar.gz, tar.zst or tar.xz rootfs archive, a directory, or - for an archive on stdin.',
     });
   }
-  if (!st.isFile() && !st.isDirectory()) return extractStream(deps.openArchive(path), path, opts); // a fifo, /dev/stdin...
+  if (!st.isFile() && !st.isDirectory()) return extractStream(deps.openArchive(path), path, opts, null); // a fifo, /dev/stdin...
 
   await fs.mkdir(join(cacheDir(opts.root), '.locks'), { recursive: true, mode: 0o700 });
   const key = statKey(path, st);
@@ -88,14 +101,16 @@ export async function prepareImage(source: string, opts: ImageOptions, deps: Pre
   if (image !== null) return image;
   if (st.isDirectory()) return { treeDir: path, digest: null, source: 'directory' };
 
-  const lock = await lockFile(archiveLockPath(opts.root, key), () =>
-    opts.log.info({ archive: path }, 'another tsbox is extracting this archive; waiting for it'),
+  const lock = await lockFile(
+    archiveLockPath(opts.root, key),
+    () => opts.log.info({ archive: path }, 'another tsbox is extracting this archive; waiting for it'),
+    opts.signal,
   );
   try {
     // The process we waited for has probably just extracted and indexed it.
     const again = await fromIndex(path, key, opts);
     if (again !== null) return again;
-    const prepared = await extractStream(deps.openArchive(path), path, opts);
+    const prepared = await extractStream(deps.openArchive(path), path, opts, Number(st.size));
     await recordInIndex(opts.root, path, key, prepared.digest!);
     return prepared;
   } finally {
@@ -110,7 +125,7 @@ async function imageTree(path: string, opts: ImageOptions, isDirectory: boolean)
   const { loadImage } = await import('./oci/load.js');
   const { flattenedTree } = await import('./oci/flatten.js');
   const { mountPlanForImage } = await import('./oci/mount-plan.js');
-  const res = await loadImage(path, { root: opts.root, maxBytes: opts.maxRootfsSize, log: opts.log });
+  const res = await loadImage(path, { root: opts.root, maxBytes: opts.maxRootfsSize, ...(opts.maxRootfsEntries === undefined ? {} : { maxEntries: opts.maxRootfsEntries }), log: opts.log });
   if (res.kind !== 'image') return null;
   const plan = await mountPlanForImage(opts.root, res.record);
   const treeDir = plan.lowerDirs.length === 1 ? plan.lowerDirs[0]! : await flattenedTree(opts.root, res.record);
@@ -132,15 +147,23 @@ async function fromIndex(path: string, key: string, opts: ImageOptions): Promise
 }
 
 /** Extract into a fresh temp dir and publish it as the entry for its digest. */
-async function extractStream(input: AsyncIterable<Buffer | string>, sourceName: string, opts: ImageOptions): Promise<PreparedImage> {
+async function extractStream(input: AsyncIterable<Buffer | string>, sourceName: string, opts: ImageOptions, totalBytes: number | null): Promise<PreparedImage> {
   await fs.mkdir(join(cacheDir(opts.root), '.locks'), { recursive: true, mode: 0o700 });
   const temp = await reserveTempDir(opts.root);
+  const progress: ExtractProgress = { inputBytes: 0, entries: 0 };
+  const display = opts.progress ? showProgress(opts.progress, sourceName === '-' ? 'stdin' : basename(sourceName), progress, totalBytes) : null;
   try {
     await fs.mkdir(temp.path, { mode: 0o700 });
     const tree = join(temp.path, TREE_NAME);
     await fs.mkdir(tree, { mode: 0o755 });
     const started = Date.now();
-    const result = await extractArchive(input, tree, { maxBytes: opts.maxRootfsSize });
+    const result = await extractArchive(input, tree, {
+      maxBytes: opts.maxRootfsSize,
+      maxEntries: opts.maxRootfsEntries ?? DEFAULT_MAX_ROOTFS_ENTRIES,
+      signal: opts.signal,
+      progress,
+    });
+    display?.stop();
     const hex = digestHex(result.digest)!;
     await writeMarker(temp.path, {
       digest: result.digest,
@@ -155,7 +178,13 @@ async function extractStream(input: AsyncIterable<Buffer | string>, sourceName: 
       'extracted rootfs archive',
     );
     return { treeDir: join(entryDir(opts.root, hex), TREE_NAME), digest: result.digest, source: 'extracted' };
+  } catch (err) {
+    opts.log.debug({ dir: temp.path }, 'extraction failed; removing the partial tree');
+    throw err;
   } finally {
+    display?.stop();
+    // On failure (a bad archive, an interrupt), the partial tree goes now: nothing of it
+    // is ever published, and nothing stays behind for gc.
     await temp.release();
   }
 }

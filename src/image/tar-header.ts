@@ -8,7 +8,8 @@
  *   sum that some old tars wrote is accepted too, as GNU tar accepts it;
  * - "ustar\0" (POSIX) headers join prefix and name; "ustar  \0" (GNU) headers have no
  *   prefix (GNU uses those bytes for other things); other magics are refused;
- * - names are cut at their first NUL and decoded as UTF-8.
+ * - names are cut at their first NUL and kept as bytes: a "byte string" with one char per
+ *   byte (see entry-path.ts), since names in real archives are not always UTF-8.
  */
 export class TarFormatError extends Error {
   constructor(
@@ -202,23 +203,13 @@ function base256(buf: Uint8Array, off: number, len: number, signed: boolean): nu
   return negative ? -(value + 1) : value;
 }
 
-const decoder = new TextDecoder('utf-8');
-
-/** A NUL-terminated (or field-filling) string. */
+/** A NUL-terminated (or field-filling) byte string: char codes are the bytes. */
 function text(buf: Uint8Array, off: number, len: number): string {
   let end = off;
   const limit = off + len;
   while (end < limit && buf[end] !== 0) end++;
   if (end === off) return '';
-  // Plain ASCII is by far the common case and needs no decoder.
-  let ascii = true;
-  for (let i = off; i < end; i++) {
-    if (buf[i]! >= 0x80) {
-      ascii = false;
-      break;
-    }
-  }
-  return ascii ? String.fromCharCode.apply(null, buf.subarray(off, end) as unknown as number[]) : decoder.decode(buf.subarray(off, end));
+  return String.fromCharCode.apply(null, buf.subarray(off, end) as unknown as number[]);
 }
 
 /** Bytes of padding after `size` bytes of data, up to the next block boundary. */

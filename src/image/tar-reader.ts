@@ -8,8 +8,15 @@
  * a PAX "size" record sets how much data follows. The archive ends at its first zero
  * block, as GNU tar stops there; bytes after it are ignored. An input that ends before
  * that marker, or inside a block, is truncated.
+ *
+ * The cost of each member stays bounded whatever came before it (so the whole parse is
+ * linear): an extended header is at most MAX_EXTENDED_HEADER bytes and MAX_PAX_RECORDS
+ * records, the global records that every later member inherits are at most
+ * MAX_GLOBAL_PAX_RECORDS, and at most MAX_EXTENSIONS_IN_A_ROW extension headers precede
+ * a member. Every header block and extended header is reported to the sink (metadata()),
+ * which bounds their total like file content.
  */
-import { parsePaxRecords, paxText, type PaxRecords } from './pax.js';
+import { PaxFormatError, parsePaxRecords, paxText, type PaxRecords } from './pax.js';
 import { BLOCK, decodeHeader, isZeroBlock, padding, TarFormatError, type TarHeader } from './tar-header.js';
 
 export interface TarSink {
@@ -19,10 +26,21 @@ export interface TarSink {
   data(bytes: Uint8Array): void;
   /** The current member's data is complete (called for every member, with or without data). */
   entryEnd(): void;
+  /** Bytes of headers and extended headers just read (what an archive costs besides content). */
+  metadata(bytes: number): void;
 }
 
 /** Extension headers beyond this are refused (a name or xattr set never needs that much). */
 export const MAX_EXTENDED_HEADER = 4 * 1024 * 1024;
+/** Records in one PAX header: a file's path, times, ids and xattrs are a few dozen. */
+export const MAX_PAX_RECORDS = 10_000;
+/**
+ * Records in effect from global ('g') headers, which apply to every later member: real
+ * ones carry a comment or an mtime. Thousands of them would be re-applied to each member.
+ */
+export const MAX_GLOBAL_PAX_RECORDS = 64;
+/** Extension headers before one member ('g', 'x', 'L', 'K' each once or twice is plenty). */
+export const MAX_EXTENSIONS_IN_A_ROW = 16;
 
 const enum State {
   Header,
@@ -50,6 +68,7 @@ export class TarReader {
   private longLink: string | null = null;
   private localPax: PaxRecords | null = null;
   private globalPax: PaxRecords = NO_RECORDS;
+  private extensionsInARow = 0;
 
   constructor(private readonly sink: TarSink) {}
 
@@ -125,17 +144,21 @@ export class TarReader {
       return;
     }
     const header = decodeHeader(buf, off);
+    this.sink.metadata(BLOCK);
     switch (header.type) {
       case 'pax-header':
       case 'pax-global-header':
       case 'gnu-long-name':
       case 'gnu-long-link':
         if (header.size > MAX_EXTENDED_HEADER) throw new TarFormatError('too-big', `an extended header is larger than ${MAX_EXTENDED_HEADER / 1024 / 1024} MiB`);
+        if (++this.extensionsInARow > MAX_EXTENSIONS_IN_A_ROW) throw new TarFormatError('corrupt', `more than ${MAX_EXTENSIONS_IN_A_ROW} extended headers in a row`);
+        this.sink.metadata(header.size);
         this.extended = { type: header.type, buf: new Uint8Array(header.size), filled: 0 };
         if (header.size === 0) this.applyExtended();
         else this.state = State.Extended;
         return;
     }
+    this.extensionsInARow = 0;
     const pax = this.takePax();
     const size = paxSize(pax) ?? header.size;
     header.size = size;
@@ -166,11 +189,14 @@ export class TarReader {
     this.extended = null;
     switch (type) {
       case 'pax-header':
-        this.localPax = parsePaxRecords(buf);
+        this.localPax = parsePaxRecords(buf, MAX_PAX_RECORDS);
         break;
-      case 'pax-global-header':
-        this.globalPax = new Map([...this.globalPax, ...parsePaxRecords(buf)]);
+      case 'pax-global-header': {
+        const merged = new Map([...this.globalPax, ...parsePaxRecords(buf, MAX_GLOBAL_PAX_RECORDS)]);
+        if (merged.size > MAX_GLOBAL_PAX_RECORDS) throw new PaxFormatError(`global headers set more than ${MAX_GLOBAL_PAX_RECORDS} records`);
+        this.globalPax = merged;
         break;
+      }
       case 'gnu-long-name':
         this.longName = cString(buf);
         break;
@@ -219,8 +245,8 @@ function effectiveName(header: TarHeader, pax: PaxRecords): string {
   }
 }
 
-/** GNU long names end at their first NUL, as tar reads them. */
+/** GNU long names end at their first NUL, as tar reads them; a byte string (see entry-path.ts). */
 function cString(buf: Uint8Array): string {
   const nul = buf.indexOf(0);
-  return Buffer.from(buf.buffer, buf.byteOffset, nul === -1 ? buf.length : nul).toString('utf8');
+  return Buffer.from(buf.buffer, buf.byteOffset, nul === -1 ? buf.length : nul).toString('latin1');
 }

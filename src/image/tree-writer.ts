@@ -1,6 +1,6 @@
 /**
  * Executes entry plans inside one tree. Every name is reached the same way: the parent
- * directory is opened through InRootResolver (never leaving the tree), then a single
+ * directory is opened through InRoot (fs/in-root) (never leaving the tree), then a single
  * *at() call acts on the final component without following it (O_NOFOLLOW|O_EXCL,
  * AT_SYMLINK_NOFOLLOW, mknodat/symlinkat/linkat, which never follow). An existing name is
  * unlinked before it is replaced, so a symlink or hard link planted by an earlier entry
@@ -19,6 +19,7 @@
  */
 import {
   AT,
+  bytePath,
   close,
   fchmod,
   fchmodat,
@@ -37,15 +38,29 @@ import {
   unlinkat,
   UTIME_NOW,
   utimensatNoFollow,
+  type PathArg,
   type Timespec,
 } from '../sys/fs.js';
 import { SysError } from '../sys/sys-error.js';
 import { DirCache, setgidOf, type CachedDir } from './dir-cache.js';
-import { joinEntryPath, type EntryPath } from './entry-path.js';
+import { displayPath, joinEntryPath, type EntryPath } from './entry-path.js';
 import type { EntryPlan } from './entry-plan.js';
-import { InRootResolver } from './resolve-in-root.js';
+import { InRoot } from '../fs/in-root/resolver.js';
+import { inRootBytesSys } from '../sys/in-root.js';
 
 const NOW: Timespec = { sec: 0, nsec: UTIME_NOW };
+
+/** A directory's times, set once nothing more is created in it. */
+interface PendingTimes {
+  path: EntryPath;
+  atime: Timespec;
+  mtime: Timespec;
+}
+
+/** Memory the pending directory times may hold before the finished ones are applied early. */
+const MAX_PENDING_DIR_BYTES = 32 * 1024 * 1024;
+/** A pending entry's cost besides its name (objects, map slot), roughly. */
+const PENDING_OVERHEAD = 300;
 
 function isErrno(err: unknown, ...codes: string[]): boolean {
   return err instanceof SysError && codes.includes(err.code);
@@ -69,7 +84,7 @@ export interface OpenFile {
 }
 
 export class TreeWriter {
-  private readonly resolver: InRootResolver;
+  private readonly resolver: InRoot;
   private readonly dirs: DirCache;
   /**
    * Directories made because a member needed a parent the archive never listed ("a/b"),
@@ -78,14 +93,16 @@ export class TreeWriter {
    */
   readonly implicitDirs = new Set<string>();
   /** Directory times are set last: creating their contents would change them again. */
-  private readonly dirTimes = new Map<string, { path: EntryPath; atime: Timespec; mtime: Timespec }>();
+  private readonly dirTimes = new Map<string, PendingTimes>();
+  /** About how much memory dirTimes holds (key bytes plus a per-entry overhead). */
+  private pendingDirBytes = 0;
 
   /** rootFd: the tree's root, opened O_RDONLY|O_DIRECTORY (it gets the "./" entry's metadata). */
   constructor(
     private readonly rootFd: number,
     private readonly creator: Creator,
   ) {
-    this.resolver = new InRootResolver(rootFd);
+    this.resolver = new InRoot(rootFd, inRootBytesSys);
     this.dirs = new DirCache(rootFd);
   }
 
@@ -103,7 +120,7 @@ export class TreeWriter {
     }
   }
 
-  private openNew(parent: CachedDir, name: string, flags: number, plan: EntryPlan): OpenFile {
+  private openNew(parent: CachedDir, name: PathArg, flags: number, plan: EntryPlan): OpenFile {
     const asPlanned = this.createdAsPlanned(plan, parent);
     return { fd: openat(parent.fd, name, flags, asPlanned ? plan.mode : 0o600), asPlanned };
   }
@@ -129,7 +146,7 @@ export class TreeWriter {
       case 'directory':
         return this.directory(plan);
       case 'symlink':
-        return this.special(plan, (parent, name) => symlinkat(plan.symlinkTarget!, parent, name));
+        return this.special(plan, (parent, name) => symlinkat(bytePath(plan.symlinkTarget!), parent, name));
       case 'hardlink':
         return this.hardlink(plan);
       case 'char-device':
@@ -152,7 +169,7 @@ export class TreeWriter {
   whiteout(path: EntryPath): void {
     const parent = this.realDir(path.slice(0, -1), 'whiteout');
     try {
-      const name = path[path.length - 1]!;
+      const name = bytePath(path[path.length - 1]!);
       if (this.exists(parent, name)) return;
       mknodat(parent, name, S_IF.CHR, 0, 0);
     } finally {
@@ -162,7 +179,7 @@ export class TreeWriter {
 
   /** An opaque directory (layer-entries.ts): trusted.overlay.opaque=y on the directory at `path`, made if missing. */
   opaque(path: EntryPath): void {
-    const name = path[path.length - 1]!;
+    const name = bytePath(path[path.length - 1]!);
     const parent = this.realDir(path.slice(0, -1), 'opaque whiteout');
     try {
       if (!this.exists(parent, name)) {
@@ -202,7 +219,7 @@ export class TreeWriter {
     return open();
   }
 
-  private exists(parent: number, name: string): boolean {
+  private exists(parent: number, name: PathArg): boolean {
     try {
       close(openat(parent, name, O.PATH | O.NOFOLLOW));
       return true;
@@ -217,26 +234,49 @@ export class TreeWriter {
    * looked up, never created: one removed by a later entry is skipped.
    */
   finish(): void {
-    for (const { path, atime, mtime } of this.dirTimes.values()) {
-      if (path.length === 0) {
-        futimens(this.rootFd, atime, mtime);
+    for (const times of this.dirTimes.values()) this.applyDirTime(times);
+    this.dirTimes.clear();
+    this.pendingDirBytes = 0;
+    this.dirs.clear();
+  }
+
+  private applyDirTime({ path, atime, mtime }: PendingTimes): void {
+    if (path.length === 0) {
+      futimens(this.rootFd, atime, mtime);
+      return;
+    }
+    let parent: CachedDir;
+    try {
+      parent = this.dirFd(path.slice(0, -1), false);
+    } catch (err) {
+      if (isErrno(err, 'ENOENT')) return;
+      throw err;
+    }
+    try {
+      utimensatNoFollow(parent.fd, bytePath(path[path.length - 1]!), atime, mtime);
+    } catch (err) {
+      if (!isErrno(err, 'ENOENT')) throw err;
+    }
+  }
+
+  /**
+   * Too many directory times pending (a hostile archive of a million directories with
+   * long names would hold gigabytes here): apply now those of every directory that is not
+   * an ancestor of the current entry, as GNU tar does after each entry. In an archive in
+   * tree order nothing is added to them later; only the ancestors (at most PATH_MAX/2)
+   * stay pending.
+   */
+  private flushDirTimes(current: string): void {
+    let left = 0;
+    for (const [key, times] of this.dirTimes) {
+      if (key === '.' || key === current || current.startsWith(`${key}/`)) {
+        left += key.length + PENDING_OVERHEAD;
         continue;
       }
-      let parent: CachedDir;
-      try {
-        parent = this.dirFd(path.slice(0, -1), false);
-      } catch (err) {
-        if (isErrno(err, 'ENOENT')) continue;
-        throw err;
-      }
-      try {
-        utimensatNoFollow(parent.fd, path[path.length - 1]!, atime, mtime);
-      } catch (err) {
-        if (!isErrno(err, 'ENOENT')) throw err;
-      }
+      this.applyDirTime(times);
+      this.dirTimes.delete(key);
     }
-    this.dirTimes.clear();
-    this.dirs.clear();
+    this.pendingDirBytes = left;
   }
 
   /** Release cached fds without finishing (on failure). */
@@ -277,10 +317,12 @@ export class TreeWriter {
     }
     this.dirTimes.delete(key); // re-inserted last: a directory repeated later wins
     this.dirTimes.set(key, { path: plan.path, atime: plan.atime ?? NOW, mtime: plan.mtime });
+    this.pendingDirBytes += key.length * 2 + PENDING_OVERHEAD; // the key, and the path's components
+    if (this.pendingDirBytes > MAX_PENDING_DIR_BYTES) this.flushDirTimes(key);
   }
 
   /** mkdir, or keep a directory that is already there; anything else in the way is replaced. */
-  private makeDir(parent: CachedDir, name: string, path: EntryPath, mode: number): { fd: number; created: boolean } {
+  private makeDir(parent: CachedDir, name: PathArg, path: EntryPath, mode: number): { fd: number; created: boolean } {
     let created = true;
     try {
       mkdirat(parent.fd, name, mode);
@@ -306,7 +348,7 @@ export class TreeWriter {
   }
 
   /** Symlinks, devices, fifos: created by one call that never follows the final name. */
-  private special(plan: EntryPlan, make: (parent: number, name: string) => void): void {
+  private special(plan: EntryPlan, make: (parent: number, name: PathArg) => void): void {
     let [parent, name] = this.parentOf(plan.path);
     try {
       make(parent.fd, name);
@@ -335,11 +377,11 @@ export class TreeWriter {
     try {
       targetParent = this.resolver.openDir(target.slice(0, -1), { noSymlinks: true });
     } catch (err) {
-      if (isErrno(err, 'ELOOP')) throw new RefusedEntryError(`hard link target ${JSON.stringify(joinEntryPath(target))} goes through a symlink`);
+      if (isErrno(err, 'ELOOP')) throw new RefusedEntryError(`hard link target ${JSON.stringify(displayPath(joinEntryPath(target)))} goes through a symlink`);
       throw err;
     }
     try {
-      const targetName = target[target.length - 1]!;
+      const targetName = bytePath(target[target.length - 1]!);
       let [parent, name] = this.parentOf(plan.path);
       try {
         linkat(targetParent, targetName, parent.fd, name);
@@ -360,7 +402,7 @@ export class TreeWriter {
    * drop the cached directory fds: one of them may have been reached through this name.
    * `parent` may be one of them, so the caller fetches its parent again afterwards.
    */
-  private removeExisting(parent: CachedDir, name: string, path: EntryPath): void {
+  private removeExisting(parent: CachedDir, name: PathArg, path: EntryPath): void {
     try {
       unlinkat(parent.fd, name, 0);
     } catch (err) {
@@ -369,7 +411,7 @@ export class TreeWriter {
         unlinkat(parent.fd, name, AT.REMOVEDIR);
       } catch (err2) {
         if (isErrno(err2, 'ENOTEMPTY', 'EEXIST')) {
-          throw new RefusedEntryError(`cannot replace the non-empty directory ${JSON.stringify(joinEntryPath(path))} with another type`);
+          throw new RefusedEntryError(`cannot replace the non-empty directory ${JSON.stringify(displayPath(joinEntryPath(path)))} with another type`);
         }
         throw err2;
       }
@@ -378,9 +420,9 @@ export class TreeWriter {
     }
   }
 
-  /** The entry's parent directory (created, mode 0755, if missing) and the final name. */
-  private parentOf(path: EntryPath): [CachedDir, string] {
-    return [this.dirFd(path.slice(0, -1), true), path[path.length - 1]!];
+  /** The entry's parent directory (created, mode 0755, if missing) and the final name, as bytes for the kernel. */
+  private parentOf(path: EntryPath): [CachedDir, PathArg] {
+    return [this.dirFd(path.slice(0, -1), true), bytePath(path[path.length - 1]!)];
   }
 
   /** The directory at `path`, cached; missing ones are created (as tar does) when `create`, else ENOENT. */
@@ -397,7 +439,7 @@ export class TreeWriter {
       // Archives may omit directory entries; create the missing parents as tar does.
       const parent = this.dirFd(path.slice(0, -1), true);
       try {
-        mkdirat(parent.fd, path[path.length - 1]!, 0o755);
+        mkdirat(parent.fd, bytePath(path[path.length - 1]!), 0o755);
         this.implicitDirs.add(key);
       } catch (err2) {
         if (!isErrno(err2, 'EEXIST')) throw err2;

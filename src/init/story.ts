@@ -32,9 +32,9 @@ import { assertProcfs } from '../mounts/verify-proc.js';
 import { enterWorkingDirectoryInRoot } from './workdir.js';
 import { STATIC_INIT_PATH, staticInitArgv } from '../mounts/static-init.js';
 import { readContainerFile, type ContainerFileSys } from './container-file.js';
-import { hostLinkReader, linuxInRootSys } from '../mounts/apply.js';
-import { secureJoin } from '../mounts/secure-join.js';
-import { openDirPath, openReadInRoot, openReadNoFollow } from '../sys/in-root.js';
+import { linuxInRootSys } from '../mounts/apply.js';
+import { InRoot } from '../fs/in-root/resolver.js';
+import { openDirPath, openReadAt, openReadInRoot } from '../sys/in-root.js';
 
 const SIGKILL = 9;
 
@@ -146,9 +146,14 @@ const linuxContainerFileSys: ContainerFileSys = {
       return openReadInRoot(root, path);
     } catch (err) {
       if ((err as SysError).code !== 'ENOSYS') throw err;
-      // Before Linux 5.6: links read as strings and resolved inside "/" (which is the
-      // container's root here), the last component opened without following it.
-      return openReadNoFollow(secureJoin('/', path, hostLinkReader));
+      // Before Linux 5.6: the directory resolved inside "/" (the container's root here) by
+      // the userspace walk, the last component opened in it without following it.
+      const [dirFd, name] = openParentInRoot(root, path);
+      try {
+        return openReadAt(dirFd, name);
+      } finally {
+        closeSync(dirFd);
+      }
     } finally {
       closeSync(root);
     }
@@ -160,6 +165,12 @@ const linuxContainerFileSys: ContainerFileSys = {
   read: (fd, buf, offset, length) => readSync(fd, buf, offset, length, null),
   close: closeSync,
 };
+
+/** The directory of `path` (resolved in the root) as an fd we hold, and the last name. */
+function openParentInRoot(rootFd: number, path: string): [number, string] {
+  const parts = path.split('/').filter((p) => p !== '');
+  return [new InRoot(rootFd, linuxInRootSys, '/').openDir(parts.slice(0, -1)), parts.at(-1) ?? '.'];
+}
 
 export function withHome(env: string[], user: ResolvedUser): string[] {
   return env.some((e) => e.startsWith('HOME=')) ? env : [...env, `HOME=${user.home}`];

@@ -1,6 +1,6 @@
 /**
  * Entering the working directory, after pivot_root. The path (from -w or the image) is
- * resolved inside the new root like a mount target (mounts/in-root.ts), so it cannot
+ * resolved inside the new root like a mount target (fs/in-root), so it cannot
  * reach outside the container:
  *  - CVE-2024-21626: "-w /proc/self/fd/N" named an fd runc had leaked to a host directory,
  *    and the command started with its cwd on the host. openat2 refuses /proc magic links
@@ -11,7 +11,7 @@
  * getcwd() is checked afterwards as a second line.
  */
 import { TsboxError } from '../errors.js';
-import { InRoot, type InRootSys } from '../mounts/in-root.js';
+import { InRoot, type InRootSys } from '../fs/in-root/resolver.js';
 import { fchdir } from '../sys/process.js';
 
 export function enterWorkingDirectoryInRoot(cwd: string, sys: InRootSys): void {

@@ -2,7 +2,7 @@
  * Executes a mount plan inside the container's new root. Runs in the init, in the
  * container's mount namespace, before pivot_root.
  *
- * Every target is opened inside the root as an fd (mounts/in-root.ts: openat2
+ * Every target is opened inside the root as an fd (fs/in-root: openat2
  * RESOLVE_IN_ROOT, or the userspace resolver where openat2 is missing) and mount(2) is
  * given /proc/self/fd/N: a symlink in the image, or one swapped into a shared volume while
  * we work, can never redirect a mount, a device node or a created file onto the host
@@ -10,46 +10,23 @@
  * get their read-only and other flags before they are attached (mounts/bind.ts), so no step
  * resolves a path a second time to reach the mount it just made (issue #10.5).
  */
-import { readlinkSync } from 'node:fs';
-import { AT, fchmodat, fchownat, mknodat, symlinkat, unlinkat } from '../sys/fs.js';
-import * as inRootSys from '../sys/in-root.js';
+import { AT, close, fchmodat, fchownat, mknodat, symlinkat, unlinkat } from '../sys/fs.js';
+import { inRootSys as linuxInRootSys } from '../sys/in-root.js';
 import { mount, mountSetattrTree, moveMountFd, MS, openTreeClone } from '../sys/mount.js';
 import { bindMountFlags, bindOnto, type BindStaging, type BindSys } from './bind.js';
-import { fdTarget, InRoot, type InRootOptions, type InRootSys } from './in-root.js';
+import { fdTarget, InRoot, type InRootOptions } from '../fs/in-root/resolver.js';
 import type { MountStep } from './plan.js';
-import type { LinkReader } from './secure-join.js';
-
-export const hostLinkReader: LinkReader = {
-  readlink(hostPath) {
-    try {
-      return readlinkSync(hostPath);
-    } catch (err) {
-      const code = (err as NodeJS.ErrnoException).code;
-      if (code === 'EINVAL' || code === 'ENOENT' || code === 'ENOTDIR') return null;
-      throw err;
-    }
-  },
-};
-
-export const linuxInRootSys: InRootSys = {
-  readlink: hostLinkReader.readlink,
-  openDir: inRootSys.openDirPath,
-  openat2InRoot: inRootSys.openat2InRoot,
-  openNoFollow: inRootSys.openPathNoFollow,
-  fdPath: inRootSys.fdPath,
-  kind: inRootSys.fdKind,
-  mkdirAt: inRootSys.mkdirAt,
-  createFileAt: inRootSys.createFileAt,
-  close: inRootSys.close,
-};
 
 export const linuxBindSys: BindSys = {
   openTreeClone,
   mountSetattrTree,
   moveMountFd,
   mount,
-  close: inRootSys.close,
+  close,
 };
+
+/** The init's readers (workdir, exec) resolve with the same sys as the mounts. */
+export { linuxInRootSys };
 
 /**
  * /proc, /sys and /dev are where the kernel's filesystems go: the image must have ordinary

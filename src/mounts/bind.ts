@@ -24,7 +24,7 @@
  * The calls come through BindSys, so the order and the fallback are unit-tested with a fake.
  */
 import { MS, mountAttrFromFlags, PER_MOUNT_FLAGS } from '../sys/mount-flags.js';
-import { fdTarget } from './in-root.js';
+import { fdTarget } from '../fs/in-root/resolver.js';
 
 export interface BindSys {
   /** open_tree(OPEN_TREE_CLONE|OPEN_TREE_CLOEXEC|AT_RECURSIVE) of a host path, or of an fd (path ""). */

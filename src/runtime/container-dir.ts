@@ -5,7 +5,8 @@
  */
 import { closeSync, openSync, renameSync } from 'node:fs';
 import { basename, join } from 'node:path';
-import { mkdir, rm, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, writeFile } from 'node:fs/promises';
+import { removeTree } from '../image/remove-tree.js';
 import { tryFlock } from '../sys/fd.js';
 import { TsboxError } from '../errors.js';
 import { containersDir, type ContainerPaths } from './paths.js';
@@ -40,7 +41,7 @@ export async function createContainerDir(root: string, paths: ContainerPaths): P
     renameSync(building, paths.dir);
   } catch (err) {
     closeSync(lockFd);
-    await rm(building, { recursive: true, force: true });
+    await removeTree(building);
     throw err;
   }
   return {
@@ -48,7 +49,10 @@ export async function createContainerDir(root: string, paths: ContainerPaths): P
     recordOwner: (record) => writeFile(paths.owner, JSON.stringify(record)),
     async remove() {
       try {
-        await rm(paths.dir, { recursive: true, force: true });
+        // Relative to directory fds: the container chose the shape of its upper dir (any
+        // depth). The lock goes last: until then gc knows whose directory this is.
+        for (const name of await readdir(paths.dir)) if (name !== basename(paths.lock)) await removeTree(join(paths.dir, name));
+        await removeTree(paths.dir);
       } finally {
         closeSync(lockFd);
       }

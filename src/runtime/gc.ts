@@ -5,11 +5,11 @@
  * Every tsbox command calls this first; `tsbox gc` calls it alone.
  */
 import { closeSync, openSync, readdirSync, readFileSync, statSync } from 'node:fs';
-import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { openContainerCgroup, removeEmptyDefaultParent } from '../cgroups/index.js';
 import { removeStaleEmptyGroups } from '../cgroups/early-group.js';
 import { gcImageTemps } from '../image/index.js';
+import { removeTree } from '../image/remove-tree.js';
 import type { Logger } from '../log.js';
 import { tryFlock } from '../sys/fd.js';
 import type { OwnerRecord } from './container-dir.js';
@@ -24,10 +24,40 @@ export interface GcReport {
   records: string[];
   /** Empty groups under the default cgroup parent that no run recorded (cgroups/early-group.ts). */
   emptyCgroups: string[];
+  /** Leftovers that could not be removed this time (left for the next gc): never a reason to stop the others. */
+  failed: Array<{ what: string; error: string }>;
 }
 
-export async function reclaimDeadRuns(root: string, log: Logger): Promise<GcReport> {
-  const report: GcReport = { containers: [], imageTemps: 0, records: [], emptyCgroups: [] };
+/**
+ * Reclaim one dead run. Whatever one run left (a tree the walk cannot remove, a busy
+ * cgroup) must never stop the others, nor the run that is reclaiming them: the failure is
+ * reported and the directory stays for the next gc.
+ */
+async function reclaimOne(name: string, report: GcReport, warn: (fields: object, msg: string) => void, reclaim: () => Promise<void>): Promise<boolean> {
+  try {
+    await reclaim();
+    report.containers.push(name);
+    return true;
+  } catch (err) {
+    report.failed.push({ what: `container ${name}`, error: shortMessage(err) });
+    warn({ container: name, err: shortMessage(err) }, 'could not reclaim the leftovers of a killed run; tsbox gc will retry');
+    return false;
+  }
+}
+
+/** An error for a log line: bounded, whatever path or detail it carries. */
+export function shortMessage(err: unknown): string {
+  const message = err instanceof Error ? err.message : String(err);
+  return message.length > 300 ? `${message.slice(0, 300)}...` : message;
+}
+
+/**
+ * `warnFailures`: log one warning line per leftover that could not be removed (a run
+ * does; `tsbox gc` reports them itself, as its error).
+ */
+export async function reclaimDeadRuns(root: string, log: Logger, { warnFailures = true } = {}): Promise<GcReport> {
+  const warn = (fields: object, msg: string) => (warnFailures ? log.warn(fields, msg) : log.debug(fields, msg));
+  const report: GcReport = { containers: [], imageTemps: 0, records: [], emptyCgroups: [], failed: [] };
   let entries: string[];
   try {
     entries = readdirSync(containersDir(root));
@@ -43,25 +73,36 @@ export async function reclaimDeadRuns(root: string, log: Logger): Promise<GcRepo
     if (lockFd === 'missing') {
       // Only an old .new-<id> whose creator was killed between mkdir and creating the lock
       // gets here (a published directory always has its lock); it holds nothing else.
-      if (ageMs(dir) > LOCKLESS_GRACE_MS) await rm(dir, { recursive: true, force: true });
+      if (ageMs(dir) > LOCKLESS_GRACE_MS) await reclaimOne(name, report, warn, () => removeTree(dir));
       continue;
     }
     try {
       if (!tryFlock(lockFd, true)) continue; // its owner is alive
-      const owner = readOwner(join(dir, 'owner.json'));
-      if (owner?.cgroup) {
-        await openContainerCgroup(owner.cgroup, log).destroy();
-        removeEmptyDefaultParent(owner.cgroup, log);
-      }
-      await rm(dir, { recursive: true, force: true });
-      report.containers.push(name);
-      log.info({ container: name }, 'reclaimed the leftovers of a killed run');
+      const reclaimed = await reclaimOne(name, report, warn, async () => {
+        const owner = readOwner(join(dir, 'owner.json'));
+        if (owner?.cgroup) {
+          await openContainerCgroup(owner.cgroup, log).destroy();
+          removeEmptyDefaultParent(owner.cgroup, log);
+        }
+        await removeTree(dir);
+      });
+      if (reclaimed) log.info({ container: name }, 'reclaimed the leftovers of a killed run');
     } finally {
       closeSync(lockFd);
     }
   }
-  report.imageTemps = await gcImageTemps(root, log);
-  report.records = new StateStore(stateDirFor(root, DEFAULT_ROOT)).reclaim();
+  try {
+    report.imageTemps = await gcImageTemps(root, log);
+  } catch (err) {
+    report.failed.push({ what: 'rootfs temp dirs', error: shortMessage(err) });
+    warn({ err: shortMessage(err) }, 'could not remove partial rootfs extractions; tsbox gc will retry');
+  }
+  try {
+    report.records = new StateStore(stateDirFor(root, DEFAULT_ROOT)).reclaim();
+  } catch (err) {
+    report.failed.push({ what: 'container records', error: shortMessage(err) });
+    warn({ err: shortMessage(err) }, 'could not reclaim the records of killed runs; tsbox gc will retry');
+  }
   // A tsbox killed right after it made its init's group, before its run recorded it.
   report.emptyCgroups = removeStaleEmptyGroups(LOCKLESS_GRACE_MS, Date.now());
   return report;

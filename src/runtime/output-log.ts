@@ -15,11 +15,11 @@
  *
  * Unnamed runs do none of this: their stdio is passed straight through.
  */
-import { closeSync, write } from 'node:fs';
 import { Socket } from 'node:net';
 import type { LogLimits } from '../spec/log-opts.js';
 import type { StdioChoice } from '../spec/run-spec.js';
 import { pipe } from '../sys/fd.js';
+import { closeQuietly, writeAllAsync } from './fd-write.js';
 import { openContainerLog, type ContainerLogWriter } from './container-log.js';
 import type { LogStream } from './log-format.js';
 
@@ -46,15 +46,12 @@ export interface OutputLog {
  */
 export const OUTPUT_DRAIN_MS = 2000;
 
-/** After EAGAIN on a non-blocking destination, try again this much later. */
-const RETRY_MS = 2;
-
 export function openOutputLog(paths: OutputLogPaths, stdio: [StdioChoice, StdioChoice, StdioChoice], tty: boolean, limits: LogLimits): OutputLog {
   const fds: number[] = [];
   const keep = (fd: number) => (fds.push(fd), fd);
   let log: ContainerLogWriter | null = null;
   const close = () => {
-    for (const fd of fds.splice(0)) closeFd(fd);
+    for (const fd of fds.splice(0)) closeQuietly(fd);
     for (const s of sources) s.destroy();
     log?.close();
   };
@@ -73,7 +70,7 @@ export function openOutputLog(paths: OutputLogPaths, stdio: [StdioChoice, StdioC
       stdio: [stdio[0], streams[0]!.write, streams[1]!.write],
       start: async () => {
         for (const s of streams) {
-          closeFd(s.write);
+          closeQuietly(s.write);
           fds.splice(fds.indexOf(s.write), 1);
           fds.splice(fds.indexOf(s.read), 1); // the socket owns it now
           const source = new Socket({ fd: s.read, readable: true, writable: false });
@@ -114,23 +111,4 @@ async function copy(source: Socket, log: (data: Buffer) => void, dest: number | 
   }
 }
 
-/** The user's stdout may be a slow pipe or terminal: write without blocking the event loop. */
-async function writeAllAsync(fd: number, data: Buffer): Promise<void> {
-  for (let off = 0; off < data.length; ) {
-    off += await new Promise<number>((resolve, reject) =>
-      write(fd, data, off, data.length - off, null, (err, n) => {
-        if (!err) return resolve(n);
-        if (err.code === 'EAGAIN') return void setTimeout(() => resolve(0), RETRY_MS);
-        reject(err);
-      }),
-    );
-  }
-}
 
-function closeFd(fd: number): void {
-  try {
-    closeSync(fd);
-  } catch {
-    // already closed
-  }
-}

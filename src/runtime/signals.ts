@@ -13,6 +13,8 @@ export const FORWARDED_SIGNALS = ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGQUIT', 'SIG
 export interface SignalRouting {
   /** Called once when the first signal arrives during setup. */
   onInterrupt(fn: () => void): void;
+  /** Aborted by the first signal during setup: long steps (extraction) stop on it. */
+  readonly aborted: AbortSignal;
   /** Throws if a signal interrupted the setup. */
   check(): void;
   /**
@@ -33,6 +35,7 @@ export function forwardSignals(log: Logger): SignalRouting {
   let translate: (signal: NodeJS.Signals) => NodeJS.Signals = (signal) => signal;
   let interrupted: NodeJS.Signals | null = null;
   let onInterrupt: (() => void) | null = null;
+  const abort = new AbortController();
   const handler = (signal: NodeJS.Signals) => {
     if (target) {
       log.debug({ signal }, 'forwarding signal to the container');
@@ -41,12 +44,14 @@ export function forwardSignals(log: Logger): SignalRouting {
     }
     if (interrupted === null) {
       interrupted = signal;
+      abort.abort();
       onInterrupt?.();
     }
   };
   for (const s of FORWARDED_SIGNALS) process.on(s, handler);
   return {
     onInterrupt: (fn) => (onInterrupt = fn),
+    aborted: abort.signal,
     check() {
       if (interrupted) {
         throw new TsboxError(`interrupted by ${interrupted} during setup`, { step: 'setup', exitCode: 128 + constants.signals[interrupted] });

@@ -11,10 +11,10 @@
  * stderr pipes to its terminal. Everything else (pipes, files, /dev/null) is still passed
  * straight through, byte for byte and without a copy.
  */
-import { closeSync, write } from 'node:fs';
 import { Socket } from 'node:net';
 import type { StdioChoice } from '../spec/run-spec.js';
 import { pipe } from '../sys/fd.js';
+import { closeQuietly, writeAllAsync } from './fd-write.js';
 
 export type Stdio = [StdioChoice, StdioChoice, StdioChoice];
 
@@ -26,9 +26,6 @@ export interface StdioRelay {
   /** Stop copying, close every fd. Idempotent. */
   close(): void;
 }
-
-/** After EAGAIN on a non-blocking terminal, try again this much later. */
-const RETRY_MS = 2;
 
 /**
  * Which of `stdio` to relay: the 'inherit' entries whose fd is a terminal. Pure: the
@@ -107,28 +104,10 @@ function copyInput(dest: Socket): () => void {
 
 async function copyOutput(source: Socket, fd: number): Promise<void> {
   try {
-    for await (const chunk of source as AsyncIterable<Buffer>) await writeAll(fd, chunk);
+    for await (const chunk of source as AsyncIterable<Buffer>) await writeAllAsync(fd, chunk);
   } catch {
     // destroyed by close(), or the terminal went away: the output has nowhere to go
   }
 }
 
-async function writeAll(fd: number, data: Buffer): Promise<void> {
-  for (let off = 0; off < data.length; ) {
-    off += await new Promise<number>((resolve, reject) =>
-      write(fd, data, off, data.length - off, null, (err, n) => {
-        if (!err) return resolve(n);
-        if (err.code === 'EAGAIN') return void setTimeout(() => resolve(0), RETRY_MS);
-        reject(err);
-      }),
-    );
-  }
-}
 
-function closeQuietly(fd: number): void {
-  try {
-    closeSync(fd);
-  } catch {
-    // already closed
-  }
-}

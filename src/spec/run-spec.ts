@@ -18,7 +18,7 @@ import type { LogFormat, LogLevel } from '../log.js';
 import type { TmpfsMount, Volume } from '../mounts/plan.js';
 import { checkHostname, mergeEnv, parseEnvAssignment, parseEnvFile, parseTmpfs, parseVolume } from './parse.js';
 import { FLAG_NAMES, runOptionsSchema, type ParsedRunOptions, type RunOptions } from './schema.js';
-import { parseSize } from './units.js';
+import { parseCount, parseSize } from './units.js';
 import { readOnlyTmpfsMounts } from './read-only-tmpfs.js';
 import { checkName } from '../runtime/state/record.js';
 import { stateDirFor } from '../runtime/state/store.js';
@@ -29,6 +29,8 @@ import { parseLogOpts, type LogLimits } from './log-opts.js';
 export const DEFAULT_ROOT = '/var/lib/tsbox';
 export const DEFAULT_PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
 const DEFAULT_MAX_ROOTFS_SIZE = 64 * 1024 ** 3;
+/** As image/prepare.ts's DEFAULT_MAX_ROOTFS_ENTRIES (not imported: the spec must not load the extractor). */
+const DEFAULT_MAX_ROOTFS_ENTRIES = 1_000_000;
 
 export type StdioChoice = 'inherit' | 'ignore' | number;
 
@@ -37,7 +39,8 @@ export interface RunSpec {
   id: string;
   shortId: string;
   root: string;
-  rootfs: { source: string; readOnly: boolean; maxSize: number };
+  /** maxSize: bytes an archive may expand to (content and headers); maxEntries: members it may have. */
+  rootfs: { source: string; readOnly: boolean; maxSize: number; maxEntries: number };
   hostname: string;
   process: { args: string[]; env: string[]; cwd: string; user: string | null };
   volumes: Volume[];
@@ -122,6 +125,8 @@ export async function buildRunSpec(options: RunOptions, hostEnv: NodeJS.ProcessE
 
   const maxSize = o.maxRootfsSize === undefined ? DEFAULT_MAX_ROOTFS_SIZE
     : typeof o.maxRootfsSize === 'number' ? o.maxRootfsSize : parseSize(o.maxRootfsSize, '--max-rootfs-size');
+  const maxEntries = o.maxRootfsEntries === undefined ? DEFAULT_MAX_ROOTFS_ENTRIES
+    : typeof o.maxRootfsEntries === 'number' ? o.maxRootfsEntries : parseCount(o.maxRootfsEntries, '--max-rootfs-entries');
 
   const overrides = parseSecurityOpts(o.securityOpt);
   const security = buildSecurityPlan({
@@ -168,7 +173,7 @@ export async function buildRunSpec(options: RunOptions, hostEnv: NodeJS.ProcessE
     id,
     shortId,
     root,
-    rootfs: { source: o.rootfs === '-' ? '-' : resolve(o.rootfs), readOnly: o.readOnly, maxSize },
+    rootfs: { source: o.rootfs === '-' ? '-' : resolve(o.rootfs), readOnly: o.readOnly, maxSize, maxEntries },
     hostname,
     process: { args, env, cwd: posix.normalize(cwd), user: o.user ?? null },
     volumes,

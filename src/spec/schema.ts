@@ -26,6 +26,7 @@ export const runOptionsSchema = z
     volumes: z.array(z.string()).default([]),
     tmpfs: z.array(z.string()).default([]),
     maxRootfsSize: z.union([z.string(), z.number().int().positive()]).optional(),
+    maxRootfsEntries: z.union([z.string(), z.number().int().positive()]).optional(),
     logLevel: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']).default('warn'),
     logFormat: z.enum(['json', 'pretty']).default('json'),
     debug: z.boolean().default(false),

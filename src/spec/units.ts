@@ -11,3 +11,12 @@ export function parseSize(value: string, flag: string): number {
   }
   return bytes;
 }
+
+/** A count flag (--max-rootfs-entries): a positive decimal integer. */
+export function parseCount(value: string, flag: string): number {
+  const n = Number(value);
+  if (!/^[0-9]{1,15}$/.test(value) || n <= 0) {
+    throw new UsageError(`invalid ${flag} value '${value}': expected a positive whole number`, { hint: 'For example 2000000.' });
+  }
+  return n;
+}

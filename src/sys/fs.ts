@@ -1,7 +1,12 @@
 /**
- * Filesystem syscalls for rootfs extraction: path resolution confined to a tree
- * (openat2 RESOLVE_IN_ROOT) and the *at() calls that act on one final component.
+ * Filesystem syscalls for rootfs extraction and tree removal: path resolution confined to
+ * a tree (openat2 RESOLVE_IN_ROOT), the *at() calls that act on one final component, and
+ * directory reading through a directory fd (getdents64).
  * Every function throws SysError on failure; nothing here decides policy.
+ *
+ * Names are bytes: a Linux file name is any byte string, and archive member names are not
+ * always UTF-8. A name is passed either as a JS string (sent as its UTF-8 encoding, right
+ * for host paths and plain ASCII) or as a NUL-terminated Buffer (sent as is): see bytePath.
  */
 import { fstatSync } from 'node:fs';
 import { check, libc, rawSyscall, SYS, tracing } from './libc.js';
@@ -11,6 +16,28 @@ import { AT, O, RESOLVE } from './fs-flags.js';
 export { O, RESOLVE, AT, S_IF, UTIME_NOW, UTIME_OMIT } from './fs-flags.js';
 
 const ENOSYS = 38;
+
+/** A path or name for a call: a string (UTF-8) or a NUL-terminated Buffer of raw bytes. */
+export type PathArg = string | Buffer;
+
+const NON_ASCII = /[^\x00-\x7f]/;
+
+/**
+ * A "byte string" (one char per byte, 0-255, as Buffer's latin1 decoding makes it) as the
+ * bytes it stands for. Plain ASCII stays a string (the same bytes, no allocation); anything
+ * else becomes a NUL-terminated Buffer, so that a name that is not UTF-8 reaches the kernel
+ * unchanged instead of being re-encoded (two names must never collapse into one).
+ */
+export function bytePath(bytes: string): PathArg {
+  return NON_ASCII.test(bytes) ? Buffer.from(`${bytes}\0`, 'latin1') : bytes;
+}
+
+/** A path argument for messages (a Buffer's bytes shown as UTF-8 where they are). */
+export function shownPath(p: PathArg): string {
+  if (typeof p === 'string') return p;
+  const end = p.indexOf(0);
+  return p.toString('utf8', 0, end === -1 ? p.length : end);
+}
 
 const openatFn = libc.func('int openat(int dirfd, const char *path, int flags, uint32_t mode)');
 const closeFn = libc.func('int close(int fd)');
@@ -29,6 +56,8 @@ const fsetxattrFn = libc.func('int fsetxattr(int fd, const char *name, const voi
 const lsetxattrFn = libc.func('int lsetxattr(const char *path, const char *name, const void *value, size_t size, int flags)');
 const readlinkatFn = libc.func('long readlinkat(int dirfd, const char *path, _Out_ uint8_t *buf, size_t size)');
 const writeFn = libc.func('long write(int fd, const void *buf, size_t count)');
+const lseekFn = libc.func('long lseek(int fd, long offset, int whence)');
+const renameat2Fn = libc.func('int renameat2(int olddirfd, const char *oldpath, int newdirfd, const char *newpath, unsigned int flags)');
 
 /**
  * Whether openat2 is called at all. Turned off only by `--no-openat2` (a hidden flag, for
@@ -49,17 +78,18 @@ const openHow = Buffer.alloc(24);
  * openat2(2). Throws SysError ENOSYS when the kernel lacks it (or --no-openat2 said so);
  * callers fall back to a userspace walk.
  */
-export function openat2(dirfd: number, path: string, flags: number, mode: number, resolve: number): number {
-  if (!openat2Enabled) throw new SysError('openat2', ENOSYS, path);
+export function openat2(dirfd: number, path: PathArg, flags: number, mode: number, resolve: number): number {
+  if (!openat2Enabled) throw new SysError('openat2', ENOSYS, shownPath(path));
   openHow.writeBigUInt64LE(BigInt(flags), 0);
   openHow.writeBigUInt64LE(BigInt(mode), 8);
   openHow.writeBigUInt64LE(BigInt(resolve), 16);
   const ret = Number(rawSyscall(SYS.openat2, 'int', dirfd, 'const char *', path, 'void *', openHow, 'size_t', 24) as number | bigint);
-  return check(ret, 'openat2', path);
+  return ret >= 0 && !tracing() ? ret : check(ret, 'openat2', shownPath(path));
 }
 
-export function openat(dirfd: number, path: string, flags: number, mode = 0): number {
-  return check(openatFn(dirfd, path, flags | O.CLOEXEC, mode) as number, 'openat', path);
+export function openat(dirfd: number, path: PathArg, flags: number, mode = 0): number {
+  const fd = openatFn(dirfd, path, flags | O.CLOEXEC, mode) as number;
+  return fd >= 0 && !tracing() ? fd : check(fd, 'openat', shownPath(path));
 }
 
 export function close(fd: number): void {
@@ -67,8 +97,9 @@ export function close(fd: number): void {
   if (ret === -1 || tracing()) check(ret, 'close', `fd ${fd}`);
 }
 
-export function mkdirat(dirfd: number, name: string, mode: number): void {
-  check(mkdiratFn(dirfd, name, mode) as number, 'mkdirat', name);
+export function mkdirat(dirfd: number, name: PathArg, mode: number): void {
+  const ret = mkdiratFn(dirfd, name, mode) as number;
+  if (ret === -1 || tracing()) check(ret, 'mkdirat', shownPath(name));
 }
 
 /** glibc's makedev(): the 64-bit dev_t of a major/minor pair. */
@@ -79,22 +110,23 @@ export function deviceNumber(major: number, minor: number): bigint {
 }
 
 /** mode includes the S_IF* type bits. */
-export function mknodat(dirfd: number, name: string, mode: number, major: number, minor: number): void {
-  check(mknodatFn(dirfd, name, mode, deviceNumber(major, minor)) as number, 'mknodat', `${name}, ${major}:${minor}`);
+export function mknodat(dirfd: number, name: PathArg, mode: number, major: number, minor: number): void {
+  check(mknodatFn(dirfd, name, mode, deviceNumber(major, minor)) as number, 'mknodat', `${shownPath(name)}, ${major}:${minor}`);
 }
 
-export function symlinkat(target: string, dirfd: number, name: string): void {
+export function symlinkat(target: PathArg, dirfd: number, name: PathArg): void {
   const ret = symlinkatFn(target, dirfd, name) as number;
-  if (ret === -1 || tracing()) check(ret, 'symlinkat', `${name} -> ${target}`);
+  if (ret === -1 || tracing()) check(ret, 'symlinkat', `${shownPath(name)} -> ${shownPath(target)}`);
 }
 
 /** flags 0: a symlink as old name is linked itself, never followed. */
-export function linkat(olddirfd: number, oldname: string, newdirfd: number, newname: string): void {
-  check(linkatFn(olddirfd, oldname, newdirfd, newname, 0) as number, 'linkat', `${newname} => ${oldname}`);
+export function linkat(olddirfd: number, oldname: PathArg, newdirfd: number, newname: PathArg): void {
+  check(linkatFn(olddirfd, oldname, newdirfd, newname, 0) as number, 'linkat', `${shownPath(newname)} => ${shownPath(oldname)}`);
 }
 
-export function unlinkat(dirfd: number, name: string, flags = 0): void {
-  check(unlinkatFn(dirfd, name, flags) as number, 'unlinkat', name);
+export function unlinkat(dirfd: number, name: PathArg, flags = 0): void {
+  const ret = unlinkatFn(dirfd, name, flags) as number;
+  if (ret === -1 || tracing()) check(ret, 'unlinkat', shownPath(name));
 }
 
 export function fchown(fd: number, uid: number, gid: number): void {
@@ -102,9 +134,9 @@ export function fchown(fd: number, uid: number, gid: number): void {
   if (ret === -1 || tracing()) check(ret, 'fchown', `fd ${fd}, ${uid}:${gid}`);
 }
 
-export function fchownat(dirfd: number, name: string, uid: number, gid: number, flags: number): void {
+export function fchownat(dirfd: number, name: PathArg, uid: number, gid: number, flags: number): void {
   const ret = fchownatFn(dirfd, name, uid, gid, flags) as number;
-  if (ret === -1 || tracing()) check(ret, 'fchownat', `${name}, ${uid}:${gid}`);
+  if (ret === -1 || tracing()) check(ret, 'fchownat', `${shownPath(name)}, ${uid}:${gid}`);
 }
 
 export function fchmod(fd: number, mode: number): void {
@@ -113,9 +145,9 @@ export function fchmod(fd: number, mode: number): void {
 }
 
 /** Follows a symlink as last component (Linux has no lchmod); call it only on names just created. */
-export function fchmodat(dirfd: number, name: string, mode: number): void {
+export function fchmodat(dirfd: number, name: PathArg, mode: number): void {
   const ret = fchmodatFn(dirfd, name, mode, 0) as number;
-  if (ret === -1 || tracing()) check(ret, 'fchmodat', `${name}, 0${mode.toString(8)}`);
+  if (ret === -1 || tracing()) check(ret, 'fchmodat', `${shownPath(name)}, 0${mode.toString(8)}`);
 }
 
 /** A point in time for utimensat: whole seconds plus nanoseconds (or UTIME_NOW/UTIME_OMIT in nsec). */
@@ -148,8 +180,9 @@ export function futimens(fd: number, atime: Timespec, mtime: Timespec): void {
 }
 
 /** Always AT_SYMLINK_NOFOLLOW: a symlink gets its own times. */
-export function utimensatNoFollow(dirfd: number, name: string, atime: Timespec, mtime: Timespec): void {
-  check(utimensatFn(dirfd, name, timesBuffer(atime, mtime), AT.SYMLINK_NOFOLLOW) as number, 'utimensat', name);
+export function utimensatNoFollow(dirfd: number, name: PathArg, atime: Timespec, mtime: Timespec): void {
+  const ret = utimensatFn(dirfd, name, timesBuffer(atime, mtime), AT.SYMLINK_NOFOLLOW) as number;
+  if (ret === -1 || tracing()) check(ret, 'utimensat', shownPath(name));
 }
 
 export function fsetxattr(fd: number, name: string, value: Buffer): void {
@@ -161,17 +194,21 @@ export function fsetxattr(fd: number, name: string, value: Buffer): void {
  * the path goes through /proc/self/fd (the directory we hold), lsetxattr does not follow
  * the final component. For symlinks, devices and fifos, which cannot be opened for fsetxattr.
  */
-export function setxattrAt(dirfd: number, name: string, attr: string, value: Buffer): void {
-  check(lsetxattrFn(`/proc/self/fd/${dirfd}/${name}`, attr, value, value.length, 0) as number, 'lsetxattr', `${name}, ${attr}`);
+export function setxattrAt(dirfd: number, name: PathArg, attr: string, value: Buffer): void {
+  const path = typeof name === 'string' ? `/proc/self/fd/${dirfd}/${name}` : Buffer.concat([Buffer.from(`/proc/self/fd/${dirfd}/`), name]);
+  check(lsetxattrFn(path, attr, value, value.length, 0) as number, 'lsetxattr', `${shownPath(name)}, ${attr}`);
 }
 
 const linkBuf = Buffer.alloc(4096);
 
-/** The target of symlink `name` in `dirfd`; SysError EINVAL if it is not a symlink. */
-export function readlinkat(dirfd: number, name: string): string {
+/**
+ * The target of symlink `name` in `dirfd` as a byte string (one char per byte, see
+ * bytePath); SysError EINVAL if it is not a symlink.
+ */
+export function readlinkat(dirfd: number, name: PathArg): string {
   const n = Number(readlinkatFn(dirfd, name, linkBuf, linkBuf.length) as number | bigint);
-  check(n, 'readlinkat', name);
-  return linkBuf.toString('utf8', 0, n);
+  check(n, 'readlinkat', shownPath(name));
+  return linkBuf.toString('latin1', 0, n);
 }
 
 /** write(2) the whole buffer, looping over short writes. */
@@ -182,6 +219,37 @@ export function writeAll(fd: number, data: Uint8Array): void {
     const n = Number(writeFn(fd, chunk, chunk.length) as number | bigint);
     if (n === -1 || tracing()) check(n, 'write', `fd ${fd}`);
     off += n;
+  }
+}
+
+/** renameat2 flags. */
+export const RENAME = { NOREPLACE: 1 } as const;
+
+export function renameat2(olddirfd: number, oldname: PathArg, newdirfd: number, newname: PathArg, flags: number): void {
+  check(renameat2Fn(olddirfd, oldname, newdirfd, newname, flags) as number, 'renameat2', `${shownPath(oldname)} -> ${shownPath(newname)}`);
+}
+
+/**
+ * getdents64(2): fill `buf` with the directory's next entries (struct linux_dirent64
+ * records, parsed by the caller); 0 at the end. The fd keeps its position between calls.
+ */
+export function getdents64(fd: number, buf: Buffer): number {
+  const n = Number(rawSyscall(SYS.getdents64, 'int', fd, 'void *', buf, 'size_t', buf.length) as number | bigint);
+  return n >= 0 && !tracing() ? n : check(n, 'getdents64', `fd ${fd}`);
+}
+
+/** Back to the first entry of a directory fd (lseek to 0), to read it again. */
+export function rewindDir(fd: number): void {
+  check(Number(lseekFn(fd, 0, 0) as number | bigint), 'lseek', `fd ${fd}, 0`);
+}
+
+/** The device a fd's file lives on (st_dev): a different one below a directory is a mount point. */
+export function fstatDevice(fd: number): number {
+  try {
+    return fstatSync(fd).dev;
+  } catch (err) {
+    const e = err as NodeJS.ErrnoException;
+    throw new SysError('fstat', e.errno === undefined ? 0 : -e.errno, `fd ${fd}`);
   }
 }
 

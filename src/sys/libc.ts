@@ -15,6 +15,7 @@ export const rawSyscall = libc.func('long syscall(long number, ...)');
 /** x86_64 syscall numbers used through rawSyscall. */
 export const SYS = {
   pivot_root: 155,
+  getdents64: 217,
   seccomp: 317,
   bpf: 321,
   close_range: 436,

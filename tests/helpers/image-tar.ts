@@ -27,6 +27,12 @@ export interface TarEntry {
   badChecksum?: boolean;
   /** Write the size field as base-256 negative. */
   negativeSize?: boolean;
+  /** name and linkname are byte strings (one char per byte, latin1), for names that are not UTF-8. */
+  byteNames?: boolean;
+}
+
+function nameBytes(e: TarEntry, s: string): Buffer {
+  return Buffer.from(s, e.byteNames ? 'latin1' : 'utf8');
 }
 
 function octal(buf: Buffer, offset: number, length: number, value: number): void {
@@ -35,7 +41,7 @@ function octal(buf: Buffer, offset: number, length: number, value: number): void
 
 export function tarHeader(e: TarEntry, dataLength: number): Buffer {
   const h = Buffer.alloc(512);
-  Buffer.from(e.name).copy(h, 0, 0, 100);
+  nameBytes(e, e.name).copy(h, 0, 0, 100);
   octal(h, 100, 8, e.mode ?? 0o644);
   octal(h, 108, 8, e.uid ?? 0);
   octal(h, 116, 8, e.gid ?? 0);
@@ -47,7 +53,7 @@ export function tarHeader(e: TarEntry, dataLength: number): Buffer {
   }
   octal(h, 136, 12, e.mtime ?? 1_600_000_000);
   h.write(e.type ?? '0', 156, 1, 'latin1');
-  if (e.linkname !== undefined) Buffer.from(e.linkname).copy(h, 157, 0, 100);
+  if (e.linkname !== undefined) nameBytes(e, e.linkname).copy(h, 157, 0, 100);
   h.write('ustar\0', 257, 6, 'latin1');
   h.write('00', 263, 2, 'latin1');
   octal(h, 329, 8, e.devmajor ?? 0);
@@ -81,8 +87,8 @@ export function tarEntry(e: TarEntry): Buffer {
   const out: Buffer[] = [];
   // Names that do not fit the header go into PAX records, as tar does.
   const records = [...(e.pax ?? [])];
-  if (!e.gnuLongNames && Buffer.byteLength(e.name) > 100 && !records.some(([k]) => k === 'path')) records.push(['path', e.name]);
-  if (!e.gnuLongNames && e.linkname !== undefined && Buffer.byteLength(e.linkname) > 100) records.push(['linkpath', e.linkname]);
+  if (!e.gnuLongNames && nameBytes(e, e.name).length > 100 && !records.some(([k]) => k === 'path')) records.push(['path', nameBytes(e, e.name)]);
+  if (!e.gnuLongNames && e.linkname !== undefined && nameBytes(e, e.linkname).length > 100) records.push(['linkpath', nameBytes(e, e.linkname)]);
   if (records.length > 0) {
     const pax = paxData(records);
     out.push(tarHeader({ name: 'PaxHeader', type: 'x' }, pax.length), padded(pax));
@@ -90,11 +96,11 @@ export function tarEntry(e: TarEntry): Buffer {
   let name = e.name;
   let linkname = e.linkname;
   if (e.gnuLongNames) {
-    const longName = Buffer.from(e.name + '\0');
+    const longName = nameBytes(e, e.name + '\0');
     out.push(tarHeader({ name: '././@LongLink', type: 'L' }, longName.length), padded(longName));
     name = e.name.slice(0, 99);
     if (e.linkname !== undefined) {
-      const longLink = Buffer.from(e.linkname + '\0');
+      const longLink = nameBytes(e, e.linkname + '\0');
       out.push(tarHeader({ name: '././@LongLink', type: 'K' }, longLink.length), padded(longLink));
       linkname = e.linkname.slice(0, 99);
     }

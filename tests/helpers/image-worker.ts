@@ -1,7 +1,7 @@
 /**
  * A separate process that prepares one rootfs, for tests that need real concurrency,
  * SIGKILL, stdin or no openat2 (the userspace resolver of kernels before 5.6).
- * argv: [--no-openat2] <source> <state root> [max bytes]. Prints one JSON line: the PreparedImage, or
+ * argv: [--no-openat2] <source> <state root> [max bytes] [max entries]. Prints one JSON line: the PreparedImage, or
  * { error, step, name } on failure (exit 1).
  */
 import { prepareImage } from '../../src/image/index.js';
@@ -13,9 +13,9 @@ if (args[0] === '--no-openat2') {
   useOpenat2(false);
   args.shift();
 }
-const [source, root, max] = args;
+const [source, root, max, maxEntries] = args;
 try {
-  const prepared = await prepareImage(source!, { root: root!, maxRootfsSize: max ? Number(max) : 64 * 1024 ** 3, log: silentLogger });
+  const prepared = await prepareImage(source!, { root: root!, maxRootfsSize: max ? Number(max) : 64 * 1024 ** 3, maxRootfsEntries: maxEntries ? Number(maxEntries) : undefined, log: silentLogger });
   process.stdout.write(JSON.stringify(prepared) + '\n');
 } catch (err) {
   const e = err as Error & { step?: string };

@@ -10,7 +10,7 @@
  * - both resolvers agree (same tree, or both fail).
  */
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
@@ -18,7 +18,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { prepareImage, removeCacheEntry, type PreparedImage } from '../../src/image/index.js';
 import { silentLogger } from '../../src/log.js';
 import { bundleImageWorker, runImageWorker, type Bundled } from '../helpers/image-child.js';
-import { tarArchive, tarEntry, type TarEntry } from '../helpers/image-tar.js';
+import { tarArchive, tarEntry, tarHeader, type TarEntry } from '../helpers/image-tar.js';
 import { snapshotTree, type Snapshot } from '../helpers/image-tree.js';
 
 let work: string;
@@ -41,6 +41,7 @@ interface Case {
   archive(canary: string, up: string): Buffer;
   expect: 'ok' | RegExp;
   maxBytes?: number;
+  maxEntries?: number;
   /** Extra checks on the extracted tree. */
   check?(tree: string, snap: Snapshot, state: string, digest: string): void | Promise<void>;
   /** The tree is too deep for the snapshot walker (paths beyond PATH_MAX). */
@@ -317,6 +318,69 @@ const cases: Case[] = [
       expect(readdirSync(join(state, 'rootfs')).filter((n) => /^[0-9a-f]{64}$/.test(n))).toEqual([]);
     },
   },
+  {
+    name: 'names that are not UTF-8 stay distinct, as bytes end to end (names, symlink targets, hard links)',
+    archive: () => {
+      const long = `${'l'.repeat(120)}\xff`; // through a PAX path record
+      return tarArchive([
+        { name: 'f\xff', data: 'one', byteNames: true },
+        { name: 'f\xfe', data: 'two', byteNames: true },
+        { name: 'd\xe9/', type: '5', byteNames: true },
+        { name: 'd\xe9/x\x80', data: 'three', byteNames: true },
+        { name: 'link', type: '2', linkname: 'f\xff', byteNames: true },
+        { name: 'hard', type: '1', linkname: 'f\xfe', byteNames: true },
+        { name: long, data: 'four', byteNames: true },
+        { name: `g${long}`, data: 'five', byteNames: true, gnuLongNames: true },
+      ]);
+    },
+    expect: 'ok',
+    noSnapshot: true, // the snapshot walker reads names as UTF-8: exactly what this case is about
+    check: (tree) => {
+      const at = (...bytes: number[][]) => Buffer.concat([Buffer.from(`${tree}/`), ...bytes.map((b, i) => Buffer.concat([i > 0 ? Buffer.from('/') : Buffer.alloc(0), Buffer.from(b)]))]);
+      const names = readdirSync(tree, { encoding: 'buffer' }).map((n) => n.toString('hex')).sort();
+      const hex = (s: string) => Buffer.from(s, 'latin1').toString('hex');
+      expect(names).toEqual(['f\xff', 'f\xfe', 'd\xe9', 'link', 'hard', `${'l'.repeat(120)}\xff`, `g${'l'.repeat(120)}\xff`].map(hex).sort());
+      expect(readFileSync(at([0x66, 0xff]), 'utf8')).toBe('one');
+      expect(readFileSync(at([0x66, 0xfe]), 'utf8')).toBe('two');
+      expect(readFileSync(at([0x64, 0xe9], [0x78, 0x80]), 'utf8')).toBe('three');
+      expect(readlinkSync(join(tree, 'link'), { encoding: 'buffer' }).toString('hex')).toBe('66ff');
+      expect(statSync(join(tree, 'hard')).ino).toBe(statSync(at([0x66, 0xfe])).ino);
+      expect(readFileSync(at([...Buffer.from('l'.repeat(120)), 0xff]), 'utf8')).toBe('four');
+      expect(readFileSync(at([0x67, ...Buffer.from('l'.repeat(120)), 0xff]), 'utf8')).toBe('five');
+    },
+  },
+  {
+    name: 'a global PAX header of 300k records (each later member would pay for all of them)',
+    archive: () => {
+      const text = Array.from({ length: 300_000 }, (_, i) => `13 k${String(i).padStart(6, '0')}=v\n`).join('');
+      const data = Buffer.from(text);
+      const header = Buffer.concat([tarHeader({ name: 'pax_global_header', type: 'g' }, data.length), data, Buffer.alloc((512 - (data.length % 512)) % 512)]);
+      const members: TarEntry[] = [];
+      for (let i = 0; i < 2000; i++) members.push({ name: `f${i}`, data: '' });
+      return gzipSync(Buffer.concat([header, tarArchive(members)]));
+    },
+    expect: /^rootfs archive: malformed PAX header: more than 64 records in one header$/,
+  },
+  {
+    name: 'headers count toward --max-rootfs-size: a stream of large PAX records with no content',
+    archive: () => {
+      const members: TarEntry[] = [];
+      for (let i = 0; i < 100; i++) members.push({ name: `f${i}`, data: '', pax: [['comment', 'c'.repeat(100_000)]] });
+      return gzipSync(tarArchive(members));
+    },
+    maxBytes: 1024 * 1024,
+    expect: /^rootfs archive expands to more than 1048576 bytes/,
+  },
+  {
+    name: 'more members than --max-rootfs-entries: empty files cost no content, but are counted',
+    archive: () => {
+      const members: TarEntry[] = [];
+      for (let i = 0; i < 3000; i++) members.push(i % 2 ? { name: `d${i}/`, type: '5' } : { name: `f${i}`, data: '' });
+      return tarArchive(members);
+    },
+    maxEntries: 1000,
+    expect: /^rootfs archive has more than 1000 entries \(at "f1000"\)$/,
+  },
 ];
 
 function canaryDir(caseDir: string): string {
@@ -360,13 +424,13 @@ async function runCase(c: Case, where: { caseDir: string; canary: string; archiv
   let outcome: Outcome;
   if (mode === 'openat2') {
     try {
-      const prepared: PreparedImage = await prepareImage(archive, { root: state, maxRootfsSize: c.maxBytes ?? 1e9, log: silentLogger });
+      const prepared: PreparedImage = await prepareImage(archive, { root: state, maxRootfsSize: c.maxBytes ?? 1e9, maxRootfsEntries: c.maxEntries, log: silentLogger });
       outcome = { ok: true, tree: prepared.treeDir, snap: look(prepared.treeDir), digest: prepared.digest! };
     } catch (err) {
       outcome = { ok: false, message: (err as Error).message };
     }
   } else {
-    const r = await runImageWorker(worker.script, [archive, state, String(c.maxBytes ?? 1e9)], { noOpenat2: true });
+    const r = await runImageWorker(worker.script, [archive, state, String(c.maxBytes ?? 1e9), ...(c.maxEntries ? [String(c.maxEntries)] : [])], { noOpenat2: true });
     outcome = r.result.error !== undefined ? { ok: false, message: r.result.error } : { ok: true, tree: r.result.treeDir!, snap: look(r.result.treeDir!), digest: r.result.digest! };
   }
 

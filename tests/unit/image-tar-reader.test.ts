@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { decodeHeader, numeric, TarFormatError, type TarHeader } from '../../src/image/tar-header.js';
-import { MAX_EXTENDED_HEADER, TarReader } from '../../src/image/tar-reader.js';
+import { MAX_EXTENDED_HEADER, MAX_EXTENSIONS_IN_A_ROW, MAX_GLOBAL_PAX_RECORDS, MAX_PAX_RECORDS, TarReader } from '../../src/image/tar-reader.js';
+import { PaxFormatError } from '../../src/image/pax.js';
 import type { PaxRecords } from '../../src/image/pax.js';
 import { paxData, tarArchive, tarEntry, tarHeader, type TarEntry } from '../helpers/image-tar.js';
 
@@ -11,8 +12,9 @@ interface Member {
 }
 
 /** Run the reader over `archive`, fed in pieces of `split` bytes (every boundary case). */
-function read(archive: Buffer, split = archive.length): { members: Member[]; ended: boolean } {
+function read(archive: Buffer, split = archive.length): { members: Member[]; ended: boolean; metadata: number } {
   const members: Member[] = [];
+  let metadata = 0;
   let current: { header: TarHeader; pax: PaxRecords; parts: Buffer[] } | null = null;
   const reader = new TarReader({
     entry(header, pax) {
@@ -25,10 +27,13 @@ function read(archive: Buffer, split = archive.length): { members: Member[]; end
       members.push({ header: current!.header, pax: current!.pax, data: Buffer.concat(current!.parts) });
       current = null;
     },
+    metadata(bytes) {
+      metadata += bytes;
+    },
   });
   for (let i = 0; i < archive.length; i += Math.max(1, split)) reader.push(archive.subarray(i, i + Math.max(1, split)));
   reader.end();
-  return { members, ended: reader.ended };
+  return { members, ended: reader.ended, metadata };
 }
 
 function readError(archive: Buffer): TarFormatError {
@@ -216,3 +221,67 @@ function fixChecksum(h: Buffer): void {
   for (const b of h) sum += b;
   h.write(sum.toString(8).padStart(6, '0') + '\0 ', 148, 8, 'latin1');
 }
+
+describe('TarReader bounds (hostile archives stay linear)', () => {
+  const globalHeader = (records: Array<[string, string]>): Buffer => {
+    const data = paxData(records);
+    const pad = (512 - (data.length % 512)) % 512;
+    return Buffer.concat([tarHeader({ name: 'pax_global_header', type: 'g' }, data.length), data, Buffer.alloc(pad)]);
+  };
+
+  it('reports every header block and extended header as metadata', () => {
+    const archive = tarArchive([{ name: 'a', data: 'xyz', pax: [['mtime', '1.5']] }, { name: 'b/', type: '5' }]);
+    const paxBytes = paxData([['mtime', '1.5']]).length;
+    expect(read(archive).metadata).toBe(512 + paxBytes + 512 + 512);
+  });
+
+  it('refuses a global PAX header with 300k records instead of applying them to every member', () => {
+    // "13 k000123=v\n": 300k records of 13 bytes (3.9 MB, under the 4 MiB header limit).
+    const text = Array.from({ length: 300_000 }, (_, i) => `13 k${String(i).padStart(6, '0')}=v\n`).join('');
+    const data = Buffer.from(text);
+    const pad = (512 - (data.length % 512)) % 512;
+    const header = Buffer.concat([tarHeader({ name: 'pax_global_header', type: 'g' }, data.length), data, Buffer.alloc(pad)]);
+    const archive = Buffer.concat([header, tarArchive([{ name: 'a', data: 'x' }])]);
+    expect(() => read(archive)).toThrow(PaxFormatError);
+    expect(() => read(archive)).toThrow(`more than ${MAX_GLOBAL_PAX_RECORDS} records`);
+  });
+
+  it('refuses global headers that add up to too many records, and keeps a small one for every member', () => {
+    const many: Buffer[] = [];
+    for (let i = 0; i <= MAX_GLOBAL_PAX_RECORDS; i++) many.push(globalHeader([[`k${i}`, 'v']]), tarEntry({ name: `m${i}` }));
+    expect(() => read(Buffer.concat([...many, tarArchive([{ name: 'a' }])]))).toThrow(PaxFormatError);
+    const { members } = read(Buffer.concat([globalHeader([['comment', 'c']]), tarArchive([{ name: 'a' }, { name: 'b' }])]));
+    expect(members.map((m) => m.pax.get('comment')?.toString())).toEqual(['c', 'c']);
+  });
+
+  it('refuses a PAX header with more than MAX_PAX_RECORDS records', () => {
+    const records: Array<[string, string]> = [];
+    for (let i = 0; i <= MAX_PAX_RECORDS; i++) records.push([`SCHILY.xattr.user.k${i}`, 'v']);
+    expect(() => read(tarArchive([{ name: 'a', pax: records }]))).toThrow(`more than ${MAX_PAX_RECORDS} records`);
+  });
+
+  it('refuses an endless run of extension headers without a member', () => {
+    const run: Buffer[] = [];
+    for (let i = 0; i <= MAX_EXTENSIONS_IN_A_ROW; i++) run.push(globalHeader([['comment', 'c']]));
+    expect(readError(Buffer.concat([...run, tarArchive([{ name: 'a' }])])).message).toMatch(/extended headers in a row/);
+  });
+
+  it('keeps names as bytes: names that are not UTF-8 stay distinct', () => {
+    const latin1 = (bytes: number[]) => Buffer.from(bytes).toString('latin1');
+    const a = tarEntry({ name: 'n' });
+    const b = tarEntry({ name: 'n' });
+    // Put raw bytes 0xff and 0xfe into the names, fixing the checksums by rebuilding the headers.
+    const withName = (entry: Buffer, bytes: number[]) => {
+      const h = Buffer.from(entry);
+      h.fill(0, 0, 100);
+      Buffer.from(bytes).copy(h, 0);
+      h.fill(0x20, 148, 156);
+      let sum = 0;
+      for (const byte of h.subarray(0, 512)) sum += byte;
+      h.write(sum.toString(8).padStart(6, '0') + '\0 ', 148, 8, 'latin1');
+      return h;
+    };
+    const { members } = read(Buffer.concat([withName(a, [0x66, 0xff]), withName(b, [0x66, 0xfe]), Buffer.alloc(1024)]));
+    expect(members.map((m) => m.header.name)).toEqual([latin1([0x66, 0xff]), latin1([0x66, 0xfe])]);
+  });
+});

@@ -21,12 +21,13 @@ const project = resolve(import.meta.dirname, '../..');
 const PURE = [
   'spec/schema', 'spec/parse', 'spec/labels', 'spec/log-opts', 'spec/units', 'spec/read-only-tmpfs',
   'cli/run-flags', 'cli/run-argv', 'cli/tty-choice', 'cli/host-paths',
-  'mounts/plan', 'mounts/bind', 'mounts/etc-files', 'mounts/secure-join', 'mounts/in-root',
+  'mounts/plan', 'mounts/bind', 'mounts/etc-files', 'fs/in-root/walk', 'fs/in-root/resolver',
   'security/plan', 'security/capabilities', 'security/security-opt', 'security/seccomp-compile', 'security/seccomp-profile',
   'security/seccomp-default', 'security/docker-profile', 'security/bpf', 'security/bpf-builder', 'security/ebpf', 'security/apply-steps',
   'cgroups/limits', 'cgroups/plan', 'cgroups/stats', 'cgroups/mountinfo', 'cgroups/availability', 'cgroups/cpu', 'cgroups/size',
   'image/entry-plan', 'image/entry-path', 'image/host-rootfs-plan', 'image/tar-header', 'image/tar-reader', 'image/pax', 'image/archive-format',
   'devices/policy', 'devices/rules', 'devices/program', 'devices/device-flag',
+  'registry/reference', 'registry/manifest', 'registry/media-types', 'registry/digest', 'registry/www-authenticate', 'registry/tls-policy', 'registry/credentials', 'registry/resolve', 'registry/session',
   'sys/mount-flags', 'sys/fs-flags', 'sys/process-flags', 'sys/bpf-constants', 'sys/errno', 'sys/sys-error',
 ];
 

@@ -8,6 +8,7 @@
 import { createHash } from 'node:crypto';
 import { closeSync, openSync, promises as fs, readSync } from 'node:fs';
 import { readArchiveFile } from '../archive-hash.js';
+import { DEFAULT_MAX_ROOTFS_ENTRIES } from '../prepare.js';
 import { join } from 'node:path';
 import { z } from 'zod';
 import { RootfsError } from '../errors.js';
@@ -36,6 +37,8 @@ export interface LayerOptions {
   root: string;
   /** Bound on a layer's file content (and, with slack for tar headers, on its decompressed bytes). */
   maxBytes: number;
+  /** Bound on a layer's members (DEFAULT_MAX_ROOTFS_ENTRIES when not given). */
+  maxEntries?: number;
 }
 
 export interface EnsuredLayer {
@@ -97,7 +100,7 @@ export async function ensureLayer(layer: SourceLayer, below: EnsuredLayer[], opt
       await fs.mkdir(temp.path, { mode: 0o700 });
       const tree = join(temp.path, 'tree');
       await fs.mkdir(tree, { mode: 0o755 });
-      const { marker, implicitDirs } = await extractLayer(layer, tree, opts.maxBytes);
+      const { marker, implicitDirs } = await extractLayer(layer, tree, opts.maxBytes, opts.maxEntries ?? DEFAULT_MAX_ROOTFS_ENTRIES);
       const fixed = await inheritDirMetadata(tree, implicitDirs, [...below].reverse().map((l) => l.tree));
       const key = fixed > 0 ? chainId : layer.diffId;
       const final: LayerMarker = { ...marker, chainId: fixed > 0 ? chainId : null };
@@ -151,9 +154,9 @@ async function isRealDirPath(base: string, rel: string): Promise<boolean> {
   return true;
 }
 
-async function extractLayer(layer: SourceLayer, tree: string, maxBytes: number): Promise<{ marker: LayerMarker; implicitDirs: string[] }> {
+async function extractLayer(layer: SourceLayer, tree: string, maxBytes: number, maxEntries: number): Promise<{ marker: LayerMarker; implicitDirs: string[] }> {
   if (sniffCompression(readHead(layer.blob.file.path, layer.blob.file.offset, Math.min(8, layer.blob.size))) === 'none') {
-    return extractPlainLayer(layer, tree, maxBytes);
+    return extractPlainLayer(layer, tree, maxBytes, maxEntries);
   }
   const blobHash = createHash('sha256');
   const tapped = tap(layer.blob.open(), blobHash);
@@ -165,7 +168,7 @@ async function extractLayer(layer: SourceLayer, tree: string, maxBytes: number):
   const plain = decompress(rest, kind, maxBytes + 1024 ** 3);
   let result;
   try {
-    result = await extractArchive(plain, tree, { maxBytes, layer: true });
+    result = await extractArchive(plain, tree, { maxBytes, maxEntries, layer: true });
   } catch (err) {
     throw layerError(layer, err);
   }
@@ -183,10 +186,10 @@ async function extractLayer(layer: SourceLayer, tree: string, maxBytes: number):
  * file by the rootfs reader, which hashes on a worker thread while the main thread
  * extracts; its one digest is both the blob's and the diff_id.
  */
-async function extractPlainLayer(layer: SourceLayer, tree: string, maxBytes: number): Promise<{ marker: LayerMarker; implicitDirs: string[] }> {
+async function extractPlainLayer(layer: SourceLayer, tree: string, maxBytes: number, maxEntries: number): Promise<{ marker: LayerMarker; implicitDirs: string[] }> {
   let result;
   try {
-    result = await extractArchive(readArchiveFile(layer.blob.file.path, { start: layer.blob.file.offset, length: layer.blob.size }), tree, { maxBytes, layer: true });
+    result = await extractArchive(readArchiveFile(layer.blob.file.path, { start: layer.blob.file.offset, length: layer.blob.size }), tree, { maxBytes, maxEntries, layer: true });
   } catch (err) {
     throw layerError(layer, err);
   }

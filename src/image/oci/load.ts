@@ -33,6 +33,8 @@ export interface LoadOptions {
   root: string;
   /** Bound on each layer's file content (--max-rootfs-size). */
   maxBytes: number;
+  /** Bound on each layer's members (--max-rootfs-entries). */
+  maxEntries?: number;
   log: Logger;
 }
 
@@ -96,7 +98,7 @@ export async function loadImage(spec: string, opts: LoadOptions): Promise<LoadRe
     const ref = await withImagesLock(opts.root, () => writeLoadRef(opts.root, id, keys));
     try {
       const layers: EnsuredLayer[] = [];
-      for (const layer of source.layers) layers.push(await ensureLayer(layer, layers, { root: opts.root, maxBytes: opts.maxBytes }));
+      for (const layer of source.layers) layers.push(await ensureLayer(layer, layers, { root: opts.root, maxBytes: opts.maxBytes, ...(opts.maxEntries === undefined ? {} : { maxEntries: opts.maxEntries }) }));
       const old = await readRecord(opts.root, id);
       const record: ImageRecord = {
         id,

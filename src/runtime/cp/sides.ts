@@ -3,7 +3,7 @@
  * resolved as usual: they are the user's own), and a running container's root.
  *
  * Every container path is resolved inside the container's root: directories through
- * InRootResolver (openat2 RESOLVE_IN_ROOT, or its userspace walk on older kernels), so an
+ * InRoot (fs/in-root: openat2 RESOLVE_IN_ROOT, or its userspace walk on older kernels), so an
  * absolute symlink restarts at the container's "/" and ".." stops there; the last
  * component is opened relative to its directory with O_NOFOLLOW, and a symlink there is
  * followed (-L, or to see what a destination is) by resolving its target again inside
@@ -15,9 +15,9 @@
  * the volumes exist only in the container's mount namespace, and are reached through it.
  */
 import { fstatSync } from 'node:fs';
-import { posix } from 'node:path';
-import { InRootResolver } from '../../image/resolve-in-root.js';
-import { AT, close, O, openat, readlinkat } from '../../sys/fs.js';
+import { InRoot } from '../../fs/in-root/resolver.js';
+import { inRootBytesSys } from '../../sys/in-root.js';
+import { AT, close, O, openat } from '../../sys/fs.js';
 import { SysError } from '../../sys/sys-error.js';
 import type { NodeKind } from './plan.js';
 
@@ -28,9 +28,6 @@ export interface Side {
   openNode(clean: string, follow: boolean): number;
   close(): void;
 }
-
-const MAX_SYMLINKS = 40;
-const ELOOP = 40;
 
 export function kindOf(fd: number): NodeKind {
   const st = fstatSync(fd);
@@ -63,27 +60,18 @@ export const hostSide: Side = {
 };
 
 export function containerSide(rootFd: number): Side {
-  const resolver = new InRootResolver(rootFd);
+  const resolver = new InRoot(rootFd, inRootBytesSys);
   const parts = (clean: string) => clean.split('/').filter((p) => p !== '');
   const openNode = (clean: string, follow: boolean): number => {
-    let path = clean;
-    for (let links = 0; ; links++) {
-      const names = parts(path);
-      const last = names.pop();
-      const dir = resolver.openDir(names);
-      if (last === undefined) return dir; // the root itself
-      let fd: number;
-      try {
-        fd = openat(dir, last, O.PATH | O.NOFOLLOW);
-        if (!follow || kindOf(fd) !== 'symlink') return fd;
-        close(fd);
-        if (links >= MAX_SYMLINKS) throw new SysError('openat', ELOOP, clean);
-        // The target, resolved again from the container's root (absolute) or the link's directory.
-        const target = readlinkat(dir, last);
-        path = posix.normalize(target.startsWith('/') ? target : `/${names.join('/')}/${target}`);
-      } finally {
-        close(dir);
-      }
+    const names = parts(clean);
+    if (follow) return resolver.openNode(names);
+    const last = names.pop();
+    const dir = resolver.openDir(names);
+    if (last === undefined) return dir; // the root itself
+    try {
+      return openat(dir, last, O.PATH | O.NOFOLLOW);
+    } finally {
+      close(dir);
     }
   };
   return {

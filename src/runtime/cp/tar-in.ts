@@ -3,7 +3,7 @@
  * directory of a running container (docker's rule for "-" as source).
  *
  * Member names are normalised as image extraction does (image/entry-path.ts: no "..", no
- * NUL); each member's directory is opened inside the container's root (InRootResolver:
+ * NUL); each member's directory is opened inside the container's root (InRoot, fs/in-root:
  * a symlink, the container's or one the archive itself made, resolves inside the root),
  * missing directories are created one component at a time, and the member itself is made
  * with a single *at() call that never follows a symlink (O_EXCL, symlinkat), an existing
@@ -16,7 +16,8 @@ import { Readable } from 'node:stream';
 import tar, { type Header } from 'tar-stream';
 import { UsageError } from '../../errors.js';
 import { normalizeEntryName, UnsafeNameError } from '../../image/entry-path.js';
-import { InRootResolver } from '../../image/resolve-in-root.js';
+import { InRoot } from '../../fs/in-root/resolver.js';
+import { inRootBytesSys } from '../../sys/in-root.js';
 import { AT, close, fchmod, fchown, fchownat, futimens, mkdirat, O, openat, symlinkat, unlinkat, utimensatNoFollow } from '../../sys/fs.js';
 import { SysError } from '../../sys/sys-error.js';
 
@@ -29,7 +30,7 @@ export interface TarInOptions {
 }
 
 export async function extractTarStream(input: Readable, rootFd: number, dest: readonly string[], opts: TarInOptions): Promise<number> {
-  const resolver = new InRootResolver(rootFd);
+  const resolver = new InRoot(rootFd, inRootBytesSys);
   const extract = tar.extract();
   let count = 0;
   const done = new Promise<void>((resolve, reject) => {
@@ -113,7 +114,7 @@ export async function extractTarStream(input: Readable, rootFd: number, dest: re
 }
 
 /** Open (creating what is missing) the directory at `path` inside the root, one component at a time. */
-function ensureDirs(resolver: InRootResolver, path: readonly string[]): number {
+function ensureDirs(resolver: InRoot, path: readonly string[]): number {
   try {
     return resolver.openDir(path);
   } catch (err) {

@@ -16,7 +16,8 @@
  * A free owner.lock on a record that is not "exited" means its owner died (SIGKILL): the
  * container died with it (PDEATHSIG), and the next reader records that.
  */
-import { closeSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { closeSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { removeTreeSync } from '../../image/remove-tree.js';
 import { join } from 'node:path';
 import { TsboxError, UsageError } from '../../errors.js';
 import { tryFlock, unflock } from '../../sys/fd.js';
@@ -123,7 +124,7 @@ export class StateStore {
       record: () => this.read(shortId) ?? created!,
       update: (patch) => this.update(shortId, patch),
       remove: () => {
-        this.withLock(() => rmSync(paths.dir, { recursive: true, force: true }));
+        this.withLock(() => removeTreeSync(paths.dir));
         close();
       },
       release: close,
@@ -181,7 +182,7 @@ export class StateStore {
     this.withLock(() => {
       const r = this.read(shortId);
       if (r && this.reconcile(r).status !== 'exited') throw new UsageError(`container ${r.name ?? r.shortId} is running`, { hint: 'Stop it first, or use rm -f.' });
-      rmSync(this.paths(shortId).dir, { recursive: true, force: true });
+      removeTreeSync(this.paths(shortId).dir);
     });
   }
 
@@ -210,7 +211,7 @@ export class StateStore {
         if (r.status === 'exited' || this.ownerAlive(r.shortId)) continue;
         if (r.keep) this.reconcile(r);
         else {
-          rmSync(this.paths(r.shortId).dir, { recursive: true, force: true });
+          removeTreeSync(this.paths(r.shortId).dir);
           removed.push(r.shortId);
         }
       }

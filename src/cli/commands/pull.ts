@@ -1,0 +1,50 @@
+/**
+ * tsbox pull REF: fetch an image's manifest, config and layers from a registry, every digest
+ * verified, into the blob cache under the state root; prints the manifest digest.
+ * SIGINT/SIGTERM stop the transfers at once and leave the partial files for the next pull.
+ */
+import { Command } from 'commander';
+import { z } from 'zod';
+import { asTsboxError } from '../../errors.js';
+import { resolveRoot, zodToUsageError } from '../../spec/run-spec.js';
+import { PullInterrupted } from '../../registry/errors.js';
+import { TerminalProgress } from '../../registry/progress.js';
+import { pullToCache } from '../../registry/pull.js';
+import { addCommonOptions, type CommonOptions } from '../options.js';
+import { writeLine } from '../render-error.js';
+import { registryFlags, tlsSettings, type RegistryFlags } from './registry-flags.js';
+
+const pullSchema = z.object({ quiet: z.boolean() });
+
+export function pullCommand(): Command {
+  const cmd = new Command('pull')
+    .description('pull an image from a registry (OCI distribution API / Docker Registry v2)')
+    .argument('<reference>', '[HOST[:PORT]/]NAME[:TAG][@DIGEST]; a short name means docker.io/library/NAME:latest')
+    .option('-q, --quiet', 'no progress display', false)
+    .action(async (reference: string, flags: CommonOptions & RegistryFlags & { quiet: boolean }) => {
+      const parsed = pullSchema.safeParse({ quiet: flags.quiet });
+      if (!parsed.success) throw zodToUsageError(parsed.error);
+      const controller = new AbortController();
+      let stoppedBy: NodeJS.Signals | undefined;
+      const onSignal = (sig: NodeJS.Signals) => {
+        stoppedBy ??= sig;
+        controller.abort(new PullInterrupted(sig));
+      };
+      process.once('SIGINT', onSignal);
+      process.once('SIGTERM', onSignal);
+      try {
+        const progress = new TerminalProgress(2, !parsed.data.quiet && process.stderr.isTTY === true);
+        const result = await pullToCache(reference, { root: resolveRoot(flags.root), ...tlsSettings(flags), signal: controller.signal, progress });
+        writeLine(1, result.image.manifestDigest);
+      } catch (err) {
+        if (stoppedBy) throw new PullInterrupted(stoppedBy);
+        throw asTsboxError(err).inStep('pull');
+      } finally {
+        process.off('SIGINT', onSignal);
+        process.off('SIGTERM', onSignal);
+      }
+    });
+  return addCommonOptions(registryFlags(cmd));
+}
+
+
