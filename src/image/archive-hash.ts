@@ -64,8 +64,10 @@ export function readArchiveFile(path: string, { chunkSize = 1024 * 1024, slots =
     async *[Symbol.asyncIterator]() {
       const fd = openSync(path, 'r');
       try {
-        const ring = new ChunkRing(chunkSize, slots);
         const end = length === undefined ? fstatSync(fd).size : start + length;
+        // A small input (most image layers) gets a ring its size, not 64 MiB of slots.
+        const fits = Math.ceil((end - start + 1) / chunkSize) + 1;
+        const ring = new ChunkRing(chunkSize, Math.min(slots, Math.max(4, fits)));
         const ringHasher = end - start >= workerMinBytes ? new RingHasher(ring) : null;
         const inline = ringHasher === null ? createInlineHasher() : null;
         hasher = ringHasher ?? inline;

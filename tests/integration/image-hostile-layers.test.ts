@@ -60,6 +60,7 @@ const base = (): Buffer =>
 
 function load(archive: string): { status: number | null; stderr: string } {
   const r = spawnSync(bin, ['load', '--root', root, '-i', archive], { encoding: 'utf8' });
+  if (r.error) throw r.error;
   return { status: r.status, stderr: r.stderr };
 }
 
