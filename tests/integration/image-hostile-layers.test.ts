@@ -227,6 +227,14 @@ describe('layers', () => {
     expect([st(a.layers[1]!.tree).mode & 0o7777, st(a.layers[1]!.tree).uid]).toEqual([0o1777, 0]);
     expect([st(b.layers[1]!.tree).mode & 0o7777, st(b.layers[1]!.tree).uid, st(b.layers[1]!.tree).gid]).toEqual([0o700, 5, 6]);
     expect(a.layers[1]!.key).not.toBe(b.layers[1]!.key);
+    // a directory name that is not UTF-8 inherits too (names are bytes)
+    const raw = Buffer.from([0x64, 0xff, 0x2f]).toString('latin1'); // "d\xff/"
+    const lowerDir = tarArchive([{ name: `${raw}`, type: '5', mode: 0o711, uid: 7, byteNames: true }]);
+    const upper = tarArchive([{ name: `${raw}f`, data: 'f', byteNames: true }]);
+    const c = await loadImage(dockerArchive('implicit-bytes', { layers: [lowerDir, upper] }), opts);
+    if (c.kind !== 'image') throw new Error('not an image');
+    const dirPath = Buffer.concat([Buffer.from(`${c.layers[1]!.tree}/`), Buffer.from([0x64, 0xff])]);
+    expect([lstatSync(dirPath).mode & 0o7777, lstatSync(dirPath).uid]).toEqual([0o711, 7]);
     expect(a.layers[1]!.diffId).toBe(b.layers[1]!.diffId);
   });
 

@@ -128,8 +128,8 @@ async function inheritDirMetadata(tree: string, implicitDirs: string[], lowersTo
     if (!(await isRealDirPath(tree, rel))) continue;
     for (const lower of lowersTopFirst) {
       if (!(await isRealDirPath(lower, rel))) continue;
-      const st = await fs.lstat(join(lower, rel));
-      const here = join(tree, rel);
+      const st = await fs.lstat(bytesUnder(lower, rel));
+      const here = bytesUnder(tree, rel);
       await fs.lchown(here, st.uid, st.gid);
       await fs.chmod(here, st.mode & 0o7777);
       await fs.utimes(here, st.atime, st.mtime);
@@ -140,13 +140,18 @@ async function inheritDirMetadata(tree: string, implicitDirs: string[], lowersTo
   return fixed;
 }
 
+/** `rel` is a byte string (member names are bytes, see entry-path.ts): the path as those bytes. */
+function bytesUnder(base: string, rel: string): Buffer {
+  return Buffer.concat([Buffer.from(`${base}/`), Buffer.from(rel, 'latin1')]);
+}
+
 /** Is `rel` a directory under `base` with no symlink on the way? */
 async function isRealDirPath(base: string, rel: string): Promise<boolean> {
-  let path = base;
+  let prefix = '';
   for (const part of rel.split('/')) {
-    path = join(path, part);
+    prefix = prefix === '' ? part : `${prefix}/${part}`;
     try {
-      if (!(await fs.lstat(path)).isDirectory()) return false;
+      if (!(await fs.lstat(bytesUnder(base, prefix))).isDirectory()) return false;
     } catch {
       return false;
     }
