@@ -20,12 +20,15 @@
 #                   the pull tests: a local registry, test images pushed to it
 #   apache2-utils openssl
 #                   htpasswd (the registry's basic auth), test CAs and token-signing keys
+#   zstd xz-utils   tsbox decompresses zstd (on Node 20, without zlib zstd) and xz with these
+#   strace          the image test that a warm load never opens its archive
+#                   (podman and skopeo also make the image tests' archives)
 # and the cgroup v2 VM (qemu, a stock kernel; tests/vm/setup.sh).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export DEBIAN_FRONTEND=noninteractive
 need=""
-for p in busybox-static iproute2 nftables libnftables1 bpftool tini tmux bsdutils e2fsprogs util-linux mount coreutils tar gzip findutils libc-bin docker-registry podman skopeo apache2-utils openssl; do
+for p in busybox-static iproute2 nftables libnftables1 bpftool tini tmux bsdutils e2fsprogs util-linux mount coreutils tar gzip findutils libc-bin docker-registry podman skopeo apache2-utils openssl zstd xz-utils strace; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || need="$need $p"
 done
 if [ -n "$need" ]; then

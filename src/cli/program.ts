@@ -26,6 +26,12 @@ import { networkCommand } from './commands/network.js';
 import { portCommand } from './commands/port.js';
 import { pullCommand } from './commands/pull.js';
 import { loginCommand, logoutCommand } from './commands/login.js';
+import { loadCommand } from './commands/load.js';
+import { imagesCommand } from './commands/images.js';
+import { rmiCommand } from './commands/rmi.js';
+import { tagCommand } from './commands/tag.js';
+import { imageCommand } from './commands/image.js';
+import { saveCommand } from './commands/save.js';
 import { reportError, writeLine } from './render-error.js';
 import { decideStateAccess, probeDir } from './state-access.js';
 import { DEFAULT_ROOT, resolveRoot } from '../spec/run-spec.js';
@@ -38,7 +44,7 @@ export function buildProgram(): Command {
     .version(process.env.npm_package_version ?? '0.1.0')
     .enablePositionalOptions()
     .showSuggestionAfterError(true);
-  for (const cmd of [runCommand(), runCommand('create'), startCommand(), restartCommand(), psCommand(), inspectCommand(), logsCommand(), stopCommand(), killCommand(), rmCommand(), waitCommand(), execCommand(), statsCommand(), pruneCommand(), gcCommand(), rootfsCommand(), cpCommand(), topCommand(), attachCommand(), renameCommand(), pullCommand(), loginCommand(), logoutCommand(), networkCommand(), portCommand()]) program.addCommand(cmd);
+  for (const cmd of [runCommand(), runCommand('create'), startCommand(), restartCommand(), psCommand(), inspectCommand(), logsCommand(), stopCommand(), killCommand(), rmCommand(), waitCommand(), execCommand(), statsCommand(), pruneCommand(), gcCommand(), rootfsCommand(), cpCommand(), topCommand(), attachCommand(), renameCommand(), pullCommand(), loginCommand(), logoutCommand(), networkCommand(), portCommand(), loadCommand(), imagesCommand(), rmiCommand(), tagCommand(), imageCommand(), saveCommand()]) program.addCommand(cmd);
   // Commander's own usage errors become our one-line, exit-125 errors.
   const configure = (cmd: Command) => {
     cmd.exitOverride().configureOutput({

@@ -21,7 +21,7 @@ export function sniffArchive(head: Uint8Array): SniffResult {
   if (head.length >= 2 && head[0] === 0x1f && head[1] === 0x8b) return { format: 'gzip' };
   for (const { magic, name } of other) {
     if (head.length >= magic.length && magic.every((b, i) => head[i] === b)) {
-      return { unsupported: `${name}-compressed archives are not supported (only plain tar and gzip)` };
+      return { unsupported: `${name}-compressed archives are not supported (only plain tar, gzip, zstd and xz)` };
     }
   }
   if (head.length === 0) return { unsupported: 'the archive is empty' };

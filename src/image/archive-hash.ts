@@ -53,22 +53,31 @@ export interface ReadOptions {
   slots?: number;
   /** Files at least this big are hashed on a worker thread (tests lower it). */
   workerMinBytes?: number;
+  /** Read only `length` bytes from `start` (a member of a tar file: an image layer). */
+  start?: number;
+  length?: number;
 }
 
-export function readArchiveFile(path: string, { chunkSize = 1024 * 1024, slots = 64, workerMinBytes = WORKER_HASH_MIN_BYTES }: ReadOptions = {}): HashedArchive {
+export function readArchiveFile(path: string, { chunkSize = 1024 * 1024, slots = 64, workerMinBytes = WORKER_HASH_MIN_BYTES, start = 0, length }: ReadOptions = {}): HashedArchive {
   let hasher: RingHasher | InlineHasher | null = null;
   return {
     async *[Symbol.asyncIterator]() {
       const fd = openSync(path, 'r');
       try {
-        const ring = new ChunkRing(chunkSize, slots);
-        const ringHasher = fstatSync(fd).size >= workerMinBytes ? new RingHasher(ring) : null;
+        const end = length === undefined ? fstatSync(fd).size : start + length;
+        // A small input (most image layers) gets a ring its size, not 64 MiB of slots.
+        const fits = Math.ceil((end - start + 1) / chunkSize) + 1;
+        const ring = new ChunkRing(chunkSize, Math.min(slots, Math.max(4, fits)));
+        const ringHasher = end - start >= workerMinBytes ? new RingHasher(ring) : null;
         const inline = ringHasher === null ? createInlineHasher() : null;
         hasher = ringHasher ?? inline;
-        for (let position = 0; ; ) {
+        for (let position = start; ; ) {
           const slot = await ring.take(ringHasher !== null);
-          const n = readSync(fd, slot, 0, chunkSize, position);
-          if (n === 0) break;
+          const n = position >= end ? 0 : readSync(fd, slot, 0, Math.min(chunkSize, end - position), position);
+          if (n === 0) {
+            if (length !== undefined && position < end) throw new Error(`${path} ended before its member did`);
+            break;
+          }
           position += n;
           const chunk = ring.filled(n, ringHasher !== null);
           inline?.update(chunk);

@@ -36,6 +36,8 @@ import { PaxFormatError, type PaxRecords } from './pax.js';
 import { TarFormatError, type TarHeader } from './tar-header.js';
 import { TarReader, type TarSink } from './tar-reader.js';
 import { RefusedEntryError, TreeWriter, type OpenFile } from './tree-writer.js';
+import { layerAction, WhiteoutError, type LayerAction } from './layer-entries.js';
+import { decompress, DecompressError, sniffCompression } from './oci/decompress.js';
 
 export interface ExtractOptions {
   /**
@@ -43,6 +45,12 @@ export interface ExtractOptions {
    * extended header (gzip bombs, runaway archives, streams of metadata).
    */
   maxBytes: number;
+  /**
+   * An image layer (already decompressed: the input is the tar itself, which may be an
+   * empty archive without magic): whiteouts become overlay whiteouts, device nodes are
+   * dropped, overlay xattrs refused (layer-entries.ts).
+   */
+  layer?: boolean;
   /** Limit on the number of members (a stream of empty files or directories costs no content). */
   maxEntries: number;
   /** Stops the extraction (Ctrl-C, SIGTERM...): it fails promptly, whatever the input does. */
@@ -70,7 +78,11 @@ export interface ExtractResult {
   /** Bytes of regular file content written. */
   contentBytes: number;
   entries: number;
-  format: 'tar' | 'gzip';
+  format: 'tar' | 'gzip' | 'zstd' | 'xz';
+  /** Directories created as parents the archive never listed (member paths, "a/b"). */
+  implicitDirs: string[];
+  /** Layers only: hard links whose target is in a layer below, [path, target]. */
+  crossLayerLinks: Array<[string, string]>;
 }
 
 export async function extractArchive(input: AsyncIterable<Buffer | string>, treeDir: string, opts: ExtractOptions): Promise<ExtractResult> {
@@ -91,14 +103,67 @@ async function run(input: AsyncIterable<Buffer | string>, writer: TreeWriter, op
   const inline = hashed === null ? createInlineHasher() : null;
   const sink = new ExtractSink(writer, opts);
   try {
-    const format = await feed(input, inline, new TarReader(sink), opts);
+    // zstd and xz archives: decoded by a program (oci/decompress.ts), the archive's own
+    // bytes still hashed for the digest; gzip and plain tar take the in-process path.
+    const { head, rest } = await peekInput(input, 6);
+    const outer = opts.layer === true ? 'none' : sniffCompression(head);
+    let format: ExtractResult['format'];
+    if (outer === 'zstd' || outer === 'xz') {
+      const compressed = copyAndRelease(rest, inline);
+      await feed(decompress(compressed, outer, opts.maxBytes + 1024 ** 3), null, new TarReader(sink), { ...opts, layer: false });
+      format = outer;
+    } else {
+      format = await feed(rest, inline, new TarReader(sink), opts);
+    }
     // Directory times first: the hashing worker may still be finishing meanwhile.
     writer.finish();
-    return { digest: inline?.digest() ?? (await hashed!.digest()), contentBytes: sink.contentBytes, entries: sink.entries, format };
+    return { digest: inline?.digest() ?? (await hashed!.digest()), contentBytes: sink.contentBytes, entries: sink.entries, format, implicitDirs: [...writer.implicitDirs], crossLayerLinks: sink.crossLayerLinks };
   } catch (err) {
     hashed?.abort();
     sink.abandon();
     throw err;
+  }
+}
+
+/** The first `n` bytes of the input (fewer if shorter), and the whole input again. */
+async function peekInput(input: AsyncIterable<Buffer | string>, n: number): Promise<{ head: Buffer; rest: AsyncIterable<Buffer | string> }> {
+  const it = input[Symbol.asyncIterator]();
+  const taken: Array<Buffer | string> = [];
+  let size = 0;
+  let done = false;
+  while (size < n) {
+    const r = await it.next();
+    if (r.done === true) {
+      done = true;
+      break;
+    }
+    taken.push(r.value);
+    size += r.value.length;
+  }
+  const head = Buffer.concat(taken.map((c) => (typeof c === 'string' ? Buffer.from(c) : c))).subarray(0, n);
+  const rest = (async function* () {
+    yield* taken;
+    if (done) return;
+    for (;;) {
+      const r = await it.next();
+      if (r.done === true) return;
+      yield r.value;
+    }
+  })();
+  return { head, rest };
+}
+
+/**
+ * Chunks for a decoder that keeps them past the call (a pipe write): copied, so a pooled
+ * read buffer goes back to its ring at once; hashed when the input does not hash itself.
+ */
+async function* copyAndRelease(input: AsyncIterable<Buffer | string>, hash: InlineHasher | null): AsyncIterable<Buffer> {
+  for await (const raw of input) {
+    const chunk = typeof raw === 'string' ? Buffer.from(raw) : raw;
+    hash?.update(chunk);
+    const copy = Buffer.from(chunk);
+    releaseChunk(chunk);
+    yield copy;
   }
 }
 
@@ -122,6 +187,10 @@ async function feed(input: AsyncIterable<Buffer | string>, hash: InlineHasher | 
   let lastYield = performance.now();
 
   const decide = (headBuf: Buffer): void => {
+    if (opts.layer === true) {
+      format = 'tar'; // a layer's tar, already decompressed (an empty layer has no magic)
+      return;
+    }
     const sniffed = sniffArchive(headBuf);
     if ('unsupported' in sniffed) throw new RootfsError(`rootfs archive: ${sniffed.unsupported}`);
     format = sniffed.format;
@@ -251,10 +320,17 @@ class ExtractSink implements TarSink {
   private readonly maxBytes: number;
   private readonly maxEntries: number;
 
+  private readonly layer: boolean;
+  /** Device nodes an image layer carried: dropped (see layer-entries.ts). */
+  droppedDevices = 0;
+  /** An image layer's hard links to files of the layers below: [path, target]. */
+  readonly crossLayerLinks: Array<[string, string]> = [];
+
   constructor(
     private readonly writer: TreeWriter,
     private readonly opts: ExtractOptions,
   ) {
+    this.layer = opts.layer === true;
     this.maxBytes = opts.maxBytes;
     this.maxEntries = opts.maxEntries;
   }
@@ -266,8 +342,10 @@ class ExtractSink implements TarSink {
 
   entry(header: TarHeader, pax: PaxRecords): void {
     let plan: EntryPlan;
+    let action: LayerAction = { kind: 'keep' };
     try {
       plan = planEntry(header, pax);
+      if (this.layer) action = layerAction(plan);
     } catch (err) {
       throw withEntry(err, displayName(header, pax));
     }
@@ -278,6 +356,24 @@ class ExtractSink implements TarSink {
     }
     if (this.opts.progress) this.opts.progress.entries = this.entries;
     try {
+      if (action.kind === 'whiteout') return this.writer.whiteout(action.path);
+      if (action.kind === 'opaque') return this.writer.opaque(action.dir);
+      if (action.kind === 'ignore') return;
+      if (action.kind === 'drop-device') {
+        this.droppedDevices++;
+        return;
+      }
+      if (plan.kind === 'hardlink' && this.layer) {
+        try {
+          this.writer.create(plan);
+        } catch (err) {
+          // The target is in a layer below: legal, but no overlay stack can show it.
+          // Recorded; an image with such a link is flattened (oci/flatten.ts).
+          if (!(err instanceof SysError && err.code === 'ENOENT')) throw err;
+          this.crossLayerLinks.push([plan.path.join('/'), plan.linkTarget!.join('/')]);
+        }
+        return;
+      }
       if (plan.kind !== 'file') {
         this.writer.create(plan);
         return;
@@ -339,7 +435,7 @@ function displayName(header: TarHeader, pax: PaxRecords): string {
 
 /** `name` is a byte string (see entry-path.ts): shown as UTF-8 in messages. */
 function withEntry(err: unknown, name: string): unknown {
-  if (err instanceof BadEntryError || err instanceof RefusedEntryError) return entryError(displayPath(name), err.message);
+  if (err instanceof BadEntryError || err instanceof RefusedEntryError || err instanceof WhiteoutError) return entryError(displayPath(name), err.message);
   if (err instanceof SysError && !isNoSpace(err)) return entryError(displayPath(name), err.message);
   return err;
 }
@@ -358,6 +454,7 @@ function describeFailure(err: unknown, treeDir: string): TsboxError {
       cause: err,
     });
   }
+  if (err instanceof DecompressError) return new RootfsError(`rootfs archive: ${err.message}`, { cause: err });
   if (err instanceof PaxFormatError) return new RootfsError(`rootfs archive: malformed PAX header: ${err.message}`, { cause: err });
   if (err instanceof TarFormatError) {
     if (err.kind === 'corrupt') return new RootfsError(`rootfs archive is corrupt: ${err.message}`, { cause: err });

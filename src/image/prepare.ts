@@ -22,6 +22,7 @@ import { readArchiveFile } from './archive-hash.js';
 import { lockFile, unlock } from './locks.js';
 import { reserveTempDir } from './temp-dirs.js';
 
+
 export interface ImageOptions {
   /** tsbox state root, e.g. /var/lib/tsbox. */
   root: string;
@@ -77,18 +78,28 @@ export async function prepareImage(source: string, opts: ImageOptions, deps: Pre
     st = await fs.stat(path, { bigint: true });
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
+    // ARCHIVE:NAME, one image of an archive that holds several.
+    if (code === 'ENOENT' && source.includes(':')) {
+      const image = await imageTree(source, opts, false);
+      if (image !== null) return image;
+    }
     throw new UsageError(`rootfs ${source}: ${code === 'ENOENT' ? 'no such file or directory' : (err as Error).message}`, {
       step: 'prepare rootfs',
-      hint: 'ROOTFS is a tar or tar.gz archive, a directory, or - for an archive on stdin.',
+      hint: 'ROOTFS is an image archive (docker-archive, oci-archive, OCI layout, dir:; ARCHIVE:NAME picks one image), a tar, tar.gz, tar.zst or tar.xz rootfs archive, a directory, or - for an archive on stdin.',
     });
   }
-  if (st.isDirectory()) return { treeDir: path, digest: null, source: 'directory' };
-  if (!st.isFile()) return extractStream(deps.openArchive(path), path, opts, null); // a fifo, /dev/stdin...
+  if (!st.isFile() && !st.isDirectory()) return extractStream(deps.openArchive(path), path, opts, null); // a fifo, /dev/stdin...
 
   await fs.mkdir(join(cacheDir(opts.root), '.locks'), { recursive: true, mode: 0o700 });
   const key = statKey(path, st);
-  const cached = await fromIndex(path, key, opts);
+  const cached = st.isFile() ? await fromIndex(path, key, opts) : null;
   if (cached !== null) return cached;
+  // An image archive or layout (told by content): its layers go to the layer store. Until
+  // the container model stacks them (issue #11), the run gets the image flattened into one
+  // tree; the image's config is not applied here.
+  const image = await imageTree(path, opts, st.isDirectory());
+  if (image !== null) return image;
+  if (st.isDirectory()) return { treeDir: path, digest: null, source: 'directory' };
 
   const lock = await lockFile(
     archiveLockPath(opts.root, key),
@@ -105,6 +116,20 @@ export async function prepareImage(source: string, opts: ImageOptions, deps: Pre
   } finally {
     unlock(lock);
   }
+}
+
+async function imageTree(path: string, opts: ImageOptions, isDirectory: boolean): Promise<PreparedImage | null> {
+  // A rootfs directory is not an image layout: two lookups, no more (warm starts pay them).
+  if (isDirectory && !(await exists(join(path, 'oci-layout'))) && !(await exists(join(path, 'version')))) return null;
+  // Loaded lazily: a run from a rootfs never evaluates the image modules.
+  const { loadImage } = await import('./oci/load.js');
+  const { flattenedTree } = await import('./oci/flatten.js');
+  const { mountPlanForImage } = await import('./oci/mount-plan.js');
+  const res = await loadImage(path, { root: opts.root, maxBytes: opts.maxRootfsSize, ...(opts.maxRootfsEntries === undefined ? {} : { maxEntries: opts.maxRootfsEntries }), log: opts.log });
+  if (res.kind !== 'image') return null;
+  const plan = await mountPlanForImage(opts.root, res.record);
+  const treeDir = plan.lowerDirs.length === 1 ? plan.lowerDirs[0]! : await flattenedTree(opts.root, res.record);
+  return { treeDir, digest: res.record.id, source: res.warm ? 'cache' : 'extracted' };
 }
 
 async function fromIndex(path: string, key: string, opts: ImageOptions): Promise<PreparedImage | null> {
@@ -205,6 +230,15 @@ async function recordInIndex(root: string, path: string, key: string, digest: st
     await writeIndex(root, withRecord(index, path, { key, digest }));
   } finally {
     unlock(lock);
+  }
+}
+
+async function exists(path: string): Promise<boolean> {
+  try {
+    await fs.lstat(path);
+    return true;
+  } catch {
+    return false;
   }
 }
 

@@ -86,6 +86,12 @@ export interface OpenFile {
 export class TreeWriter {
   private readonly resolver: InRoot;
   private readonly dirs: DirCache;
+  /**
+   * Directories made because a member needed a parent the archive never listed ("a/b"),
+   * by member path: an image layer's such directories take the metadata of the same
+   * directory in the layers below (layer-store.ts), or /tmp 1777 would become 0755.
+   */
+  readonly implicitDirs = new Set<string>();
   /** Directory times are set last: creating their contents would change them again. */
   private readonly dirTimes = new Map<string, PendingTimes>();
   /** About how much memory dirTimes holds (key bytes plus a per-entry overhead). */
@@ -151,6 +157,75 @@ export class TreeWriter {
       }
       case 'file':
         throw new Error('regular files go through createFile');
+    }
+  }
+
+  /**
+   * An image layer's whiteout of `path` (layer-entries.ts): a 0:0 character device, which
+   * is what overlayfs reads as "deleted" in a lower layer. Skipped when this layer already
+   * has something at `path` (a same-layer entry is never hidden). Its directory is reached
+   * through real directories only: a whiteout may not act through a symlink.
+   */
+  whiteout(path: EntryPath): void {
+    const parent = this.realDir(path.slice(0, -1), 'whiteout');
+    try {
+      const name = bytePath(path[path.length - 1]!);
+      if (this.exists(parent, name)) return;
+      mknodat(parent, name, S_IF.CHR, 0, 0);
+    } finally {
+      close(parent);
+    }
+  }
+
+  /** An opaque directory (layer-entries.ts): trusted.overlay.opaque=y on the directory at `path`, made if missing. */
+  opaque(path: EntryPath): void {
+    const name = bytePath(path[path.length - 1]!);
+    const parent = this.realDir(path.slice(0, -1), 'opaque whiteout');
+    try {
+      if (!this.exists(parent, name)) {
+        mkdirat(parent, name, 0o755);
+        this.implicitDirs.add(path.join('/'));
+      }
+      close(openat(parent, name, O.PATH | O.NOFOLLOW | O.DIRECTORY)); // ENOTDIR/ELOOP: not a real directory
+      setxattrAt(parent, name, 'trusted.overlay.opaque', Buffer.from('y'));
+    } catch (err) {
+      if (isErrno(err, 'ENOTDIR', 'ELOOP')) throw new RefusedEntryError(`opaque whiteout of ${JSON.stringify(joinEntryPath(path))}, which goes through a symlink or is not a directory`);
+      throw err;
+    } finally {
+      close(parent);
+    }
+  }
+
+  /** An O_PATH fd of the directory at `path`, created if missing, refused if reached through a symlink. */
+  private realDir(path: EntryPath, what: string): number {
+    const open = (): number => {
+      try {
+        return this.resolver.openDir(path, { noSymlinks: true });
+      } catch (err) {
+        if (isErrno(err, 'ELOOP', 'ENOTDIR')) throw new RefusedEntryError(`${what} in ${JSON.stringify(joinEntryPath(path))}, which goes through a symlink`);
+        throw err;
+      }
+    };
+    try {
+      return open();
+    } catch (err) {
+      if (!isErrno(err, 'ENOENT')) throw err;
+    }
+    try {
+      this.dirFd(path, true); // missing directories are made as for any member
+    } catch (err) {
+      if (!isErrno(err, 'ENOENT')) throw err; // a dangling symlink on the way: open() says so
+    }
+    return open();
+  }
+
+  private exists(parent: number, name: PathArg): boolean {
+    try {
+      close(openat(parent, name, O.PATH | O.NOFOLLOW));
+      return true;
+    } catch (err) {
+      if (isErrno(err, 'ENOENT')) return false;
+      throw err;
     }
   }
 
@@ -222,6 +297,7 @@ export class TreeWriter {
 
   private directory(plan: EntryPlan): void {
     const key = joinEntryPath(plan.path);
+    this.implicitDirs.delete(plan.path.join('/'));
     if (plan.path.length === 0) {
       this.applyDirMetadata(this.rootFd, plan);
       this.dirs.forgetModes(); // the root may be cached under other names (a symlink to "/")
@@ -364,6 +440,7 @@ export class TreeWriter {
       const parent = this.dirFd(path.slice(0, -1), true);
       try {
         mkdirat(parent.fd, bytePath(path[path.length - 1]!), 0o755);
+        this.implicitDirs.add(key);
       } catch (err2) {
         if (!isErrno(err2, 'EEXIST')) throw err2;
       }

@@ -1,0 +1,23 @@
+/** tsbox save -o ARCHIVE IMAGE: a docker-archive that podman load and docker load accept. */
+import { Command } from 'commander';
+import { resolve } from 'node:path';
+import { UsageError } from '../../errors.js';
+import { listRecords, resolveImage } from '../../image/oci/image-store.js';
+import { saveImage } from '../../image/oci/save.js';
+import { resolveRoot } from '../../spec/run-spec.js';
+import { addCommonOptions, type CommonOptions } from '../options.js';
+
+export function saveCommand(): Command {
+  return addCommonOptions(
+    new Command('save')
+      .description('write an image as a docker-archive (layers written again from the store: the image id may change)')
+      .requiredOption('-o, --output <archive>', 'the archive to write')
+      .argument('<image>', 'name or id')
+      .action(async (name: string, flags: CommonOptions & { output: string }) => {
+        const root = resolveRoot(flags.root);
+        const found = resolveImage(await listRecords(root), name);
+        if ('error' in found) throw new UsageError(found.error, { step: 'save', hint: "See 'tsbox images'." });
+        await saveImage(root, found, resolve(flags.output));
+      }),
+  );
+}
