@@ -60,7 +60,8 @@ export async function touchEntry(root: string, hex: string): Promise<void> {
   await fs.utimes(join(entryDir(root, hex), MARKER_NAME), now, now).catch(() => {});
 }
 
-async function exists(path: string): Promise<boolean> {
+/** Whether something (a file, a directory, a link) is at `path`. */
+export async function exists(path: string): Promise<boolean> {
   try {
     await fs.lstat(path);
     return true;

@@ -38,6 +38,7 @@ import { TarReader, type TarSink } from './tar-reader.js';
 import { RefusedEntryError, TreeWriter, type OpenFile } from './tree-writer.js';
 import { layerAction, WhiteoutError, type LayerAction } from './layer-entries.js';
 import { decompress, DecompressError, sniffCompression } from './oci/decompress.js';
+import { peekStream } from './peek.js';
 
 export interface ExtractOptions {
   /**
@@ -105,7 +106,7 @@ async function run(input: AsyncIterable<Buffer | string>, writer: TreeWriter, op
   try {
     // zstd and xz archives: decoded by a program (oci/decompress.ts), the archive's own
     // bytes still hashed for the digest; gzip and plain tar take the in-process path.
-    const { head, rest } = await peekInput(input, 6);
+    const { head, rest } = await peekStream(input, 6);
     const outer = opts.layer === true ? 'none' : sniffCompression(head);
     let format: ExtractResult['format'];
     if (outer === 'zstd' || outer === 'xz') {
@@ -125,33 +126,6 @@ async function run(input: AsyncIterable<Buffer | string>, writer: TreeWriter, op
   }
 }
 
-/** The first `n` bytes of the input (fewer if shorter), and the whole input again. */
-async function peekInput(input: AsyncIterable<Buffer | string>, n: number): Promise<{ head: Buffer; rest: AsyncIterable<Buffer | string> }> {
-  const it = input[Symbol.asyncIterator]();
-  const taken: Array<Buffer | string> = [];
-  let size = 0;
-  let done = false;
-  while (size < n) {
-    const r = await it.next();
-    if (r.done === true) {
-      done = true;
-      break;
-    }
-    taken.push(r.value);
-    size += r.value.length;
-  }
-  const head = Buffer.concat(taken.map((c) => (typeof c === 'string' ? Buffer.from(c) : c))).subarray(0, n);
-  const rest = (async function* () {
-    yield* taken;
-    if (done) return;
-    for (;;) {
-      const r = await it.next();
-      if (r.done === true) return;
-      yield r.value;
-    }
-  })();
-  return { head, rest };
-}
 
 /**
  * Chunks for a decoder that keeps them past the call (a pipe write): copied, so a pooled

@@ -15,7 +15,7 @@ import { UsageError } from '../errors.js';
 import type { Logger } from '../log.js';
 import { archiveLockPath, cacheDir, digestHex, entryDir, indexLockPath, statKey, TREE_NAME } from './cache-layout.js';
 import { lookupDigest, readIndex, withRecord, writeIndex } from './cache-index.js';
-import { inspectEntry, touchEntry, writeMarker } from './cache-entry.js';
+import { exists, inspectEntry, touchEntry, writeMarker } from './cache-entry.js';
 import { extractArchive, type ExtractProgress } from './extract.js';
 import { showProgress, type ProgressOutput } from './progress.js';
 import { readArchiveFile } from './archive-hash.js';
@@ -233,14 +233,6 @@ async function recordInIndex(root: string, path: string, key: string, digest: st
   }
 }
 
-async function exists(path: string): Promise<boolean> {
-  try {
-    await fs.lstat(path);
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 /** Drop every index record that points at `digest` (after the entry was removed). */
 export async function forgetDigest(root: string, digest: string): Promise<void> {

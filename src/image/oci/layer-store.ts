@@ -20,6 +20,7 @@ import { decompress, DecompressError, sniffCompression, type Compression } from 
 import type { Digest } from './digest.js';
 import { layerDir, layerLock, layersDir } from './store-layout.js';
 import type { SourceLayer } from './source.js';
+import { peekStream } from '../peek.js';
 
 const markerSchema = z.object({
   diffId: z.string(),
@@ -165,7 +166,7 @@ async function extractLayer(layer: SourceLayer, tree: string, maxBytes: number, 
   }
   const blobHash = createHash('sha256');
   const tapped = tap(layer.blob.open(), blobHash);
-  const { head, rest } = await peek(tapped, 8);
+  const { head, rest } = await peekStream(tapped, 8);
   const sniffed = sniffCompression(head);
   if (sniffed === 'bzip2') throw new RootfsError(`layer ${layer.diffId}: bzip2 layers are not supported`);
   const kind: Compression = sniffed;
@@ -232,33 +233,6 @@ async function* tap(input: AsyncIterable<Buffer>, hash: ReturnType<typeof create
   }
 }
 
-/** The first `n` bytes (fewer if the input is shorter), and the whole input again. */
-async function peek(input: AsyncIterable<Buffer>, n: number): Promise<{ head: Buffer; rest: AsyncIterable<Buffer> }> {
-  const it = input[Symbol.asyncIterator]();
-  const taken: Buffer[] = [];
-  let size = 0;
-  let done = false;
-  while (size < n) {
-    const r = await it.next();
-    if (r.done === true) {
-      done = true;
-      break;
-    }
-    taken.push(r.value);
-    size += r.value.length;
-  }
-  const head = Buffer.concat(taken).subarray(0, n);
-  const rest = (async function* () {
-    yield* taken;
-    if (done) return;
-    for (;;) {
-      const r = await it.next();
-      if (r.done === true) return;
-      yield r.value;
-    }
-  })();
-  return { head, rest };
-}
 
 /** Every layer in the store (diff_ids), complete or not. */
 export async function listLayerIds(root: string): Promise<Digest[]> {
