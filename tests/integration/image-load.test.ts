@@ -62,10 +62,13 @@ function comparable(snap: ReturnType<typeof snapshotTree>): Map<string, unknown>
 }
 
 describe.skipIf(!have)('every format podman saves', () => {
-  for (const which of ['dockerArchive', 'ociArchive', 'ociDir', 'dockerDir', 'ociZstd', 'zstdChunked'] as const) {
-    it(`${which}: the stacked layers are the image podman runs`, async (ctx) => {
+  // zstd:chunked is not among them: podman 4.3 cannot push it from its vfs store here; a
+  // layer of that shape (several frames, a skippable frame, data past the tar end) is made by
+  // hand in image-hostile-layers.test.ts.
+  for (const which of ['dockerArchive', 'ociArchive', 'ociDir', 'dockerDir', 'ociZstd'] as const) {
+    it(`${which}: the stacked layers are the image podman runs`, async () => {
       const archive = imgs[which];
-      if (archive === null) return ctx.skip(); // podman could not write this format here
+      if (archive === null) throw new Error(`podman could not write the ${which} test image`);
       const root = mkdtempSync(join(work, 'state-'));
       const res = await loadImage(archive, opts(root));
       expect(res.kind).toBe('image');
