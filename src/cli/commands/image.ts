@@ -1,7 +1,6 @@
 /** tsbox image inspect IMAGE... | image prune | image ls. */
 import { Command } from 'commander';
 import { UsageError } from '../../errors.js';
-import { listRecords, readConfigBytes, removeUnreferencedLayers, resolveImage, withImagesLock } from '../../image/oci/image-store.js';
 import { resolveRoot } from '../../spec/run-spec.js';
 import { addCommonOptions, type CommonOptions } from '../options.js';
 import { writeLine } from '../render-error.js';
@@ -15,6 +14,8 @@ export function imageCommand(): Command {
         .description('the image record and its config, as JSON')
         .argument('<image...>', 'name or id')
         .action(async (names: string[], flags: CommonOptions) => {
+          // Loaded on use: tsbox run's start does not pay for the image store or the registry client.
+          const { listRecords, readConfigBytes, removeUnreferencedLayers, resolveImage, withImagesLock } = await import('../../image/oci/image-store.js');
           const root = resolveRoot(flags.root);
           const records = await listRecords(root);
           const out: unknown[] = [];
@@ -31,6 +32,8 @@ export function imageCommand(): Command {
   image.addCommand(
     addCommonOptions(
       new Command('prune').description('remove layers no image and no container uses').action(async (flags: CommonOptions) => {
+        // Loaded on use: tsbox run's start does not pay for the image store or the registry client.
+        const { listRecords, readConfigBytes, removeUnreferencedLayers, resolveImage, withImagesLock } = await import('../../image/oci/image-store.js');
         const root = resolveRoot(flags.root);
         const removed = await withImagesLock(root, () => removeUnreferencedLayers(root));
         for (const l of removed) writeLine(1, `Deleted layer: ${l}`);

@@ -1,7 +1,6 @@
 /** tsbox images: repository, tag, id, size, created. */
 import { Command, Option } from 'commander';
 import { formatBytes } from '../../cgroups/size.js';
-import { listRecords } from '../../image/oci/image-store.js';
 import { humanDuration } from '../../runtime/state/record.js';
 import { resolveRoot } from '../../spec/run-spec.js';
 import { addCommonOptions, type CommonOptions } from '../options.js';
@@ -19,6 +18,8 @@ export function imagesCommand(): Command {
       .option('-q, --quiet', 'only ids', false)
       .addOption(new Option('--format <format>', 'table, or json (one object per line)').choices(['table', 'json']).default('table'))
       .action(async (flags: CommonOptions & { quiet: boolean; format: 'table' | 'json' }) => {
+        // Loaded on use: tsbox run's start does not pay for the image store or the registry client.
+        const { listRecords } = await import('../../image/oci/image-store.js');
         const records = await listRecords(resolveRoot(flags.root));
         if (flags.quiet) {
           for (const r of records) writeLine(1, r.id.slice(7, 19));

@@ -2,8 +2,6 @@
 import { Command } from 'commander';
 import { UsageError } from '../../errors.js';
 import { createLogger } from '../../log.js';
-import { DEFAULT_MAX_ROOTFS_SIZE } from '../../image/index.js';
-import { loadImage } from '../../image/oci/load.js';
 import { resolveRoot } from '../../spec/run-spec.js';
 import { parseSize } from '../../spec/units.js';
 import { addCommonOptions, type CommonOptions } from '../options.js';
@@ -16,6 +14,9 @@ export function loadCommand(): Command {
       .requiredOption('-i, --input <archive>', 'the archive; ARCHIVE:NAME picks one image of several')
       .option('--max-rootfs-size <size>', 'refuse layers that extract to more than this (default 64g)')
       .action(async (flags: CommonOptions & { input: string; maxRootfsSize?: string }) => {
+        // Loaded on use: tsbox run's start does not pay for the image store or the registry client.
+        const { DEFAULT_MAX_ROOTFS_SIZE } = await import('../../image/index.js');
+        const { loadImage } = await import('../../image/oci/load.js');
         const maxBytes = flags.maxRootfsSize === undefined ? DEFAULT_MAX_ROOTFS_SIZE : parseSize(flags.maxRootfsSize, '--max-rootfs-size');
         const res = await loadImage(flags.input, { root: resolveRoot(flags.root), maxBytes, log: createLogger(flags.logLevel, flags.logFormat) });
         if (res.kind === 'rootfs') {

@@ -11,7 +11,6 @@ import { z } from 'zod';
 import { TsboxError, UsageError } from '../../errors.js';
 import { credentialPaths, normalizeAuthKey, storeCredentials } from '../../registry/credentials.js';
 import { parseReference } from '../../registry/reference.js';
-import { RegistrySession } from '../../registry/session.js';
 import { addCommonOptions, type CommonOptions } from '../options.js';
 import { writeLine } from '../render-error.js';
 import { registryFlags, tlsSettings, type RegistryFlags } from './registry-flags.js';
@@ -47,6 +46,8 @@ export function loginCommand(): Command {
       const password = flags.passwordStdin ? readFileSync(0, 'utf8').replace(/\r?\n$/, '') : flags.password;
       const parsed = loginSchema.safeParse({ username: flags.username ?? '', password: password ?? '' });
       if (!parsed.success) throw new UsageError(parsed.error.issues[0]!.message, { step: 'parse options', hint: "See 'tsbox login --help'." });
+      // The registry client is loaded on use: tsbox run's start does not pay for it.
+      const { RegistrySession } = await import('../../registry/session.js');
       const session = new RegistrySession(domain, 'x', { ...tlsSettings(flags), credentials: parsed.data });
       try {
         await session.verifyLogin();

@@ -7,9 +7,6 @@ import { Command } from 'commander';
 import { z } from 'zod';
 import { asTsboxError } from '../../errors.js';
 import { resolveRoot, zodToUsageError } from '../../spec/run-spec.js';
-import { PullInterrupted } from '../../registry/errors.js';
-import { TerminalProgress } from '../../registry/progress.js';
-import { pullToCache } from '../../registry/pull.js';
 import { addCommonOptions, type CommonOptions } from '../options.js';
 import { writeLine } from '../render-error.js';
 import { registryFlags, tlsSettings, type RegistryFlags } from './registry-flags.js';
@@ -22,6 +19,10 @@ export function pullCommand(): Command {
     .argument('<reference>', '[HOST[:PORT]/]NAME[:TAG][@DIGEST]; a short name means docker.io/library/NAME:latest')
     .option('-q, --quiet', 'no progress display', false)
     .action(async (reference: string, flags: CommonOptions & RegistryFlags & { quiet: boolean }) => {
+      // Loaded on use: tsbox run's start does not pay for the image store or the registry client.
+      const { PullInterrupted } = await import('../../registry/errors.js');
+      const { TerminalProgress } = await import('../../registry/progress.js');
+      const { pullToCache } = await import('../../registry/pull.js');
       const parsed = pullSchema.safeParse({ quiet: flags.quiet });
       if (!parsed.success) throw zodToUsageError(parsed.error);
       const controller = new AbortController();

@@ -4,9 +4,7 @@
  */
 import { Command } from 'commander';
 import { TsboxError, UsageError } from '../../errors.js';
-import { imageUsers } from '../../runtime/prune-plan.js';
 import { storeFor } from '../container-args.js';
-import { listRecords, putRecord, removeImage, resolveImage, withImagesLock } from '../../image/oci/image-store.js';
 import { resolveRoot } from '../../spec/run-spec.js';
 import { addCommonOptions, type CommonOptions } from '../options.js';
 import { writeLine } from '../render-error.js';
@@ -18,6 +16,9 @@ export function rmiCommand(): Command {
       .description('remove images (layers stay while another image or a container uses them)')
       .argument('<image...>', 'name[:tag], id, or unique id prefix')
       .action(async (names: string[], flags: CommonOptions) => {
+        // Loaded on use: tsbox run's start does not pay for the image store or the registry client.
+        const { imageUsers } = await import('../../runtime/prune-plan.js');
+        const { listRecords, putRecord, removeImage, resolveImage, withImagesLock } = await import('../../image/oci/image-store.js');
         const root = resolveRoot(flags.root);
         // Containers run from an image archive (flattened, until #11 holds layer references) name the image id as their rootfs.
         const users = imageUsers(storeFor(flags.root).list());

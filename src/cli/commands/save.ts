@@ -2,8 +2,6 @@
 import { Command } from 'commander';
 import { resolve } from 'node:path';
 import { UsageError } from '../../errors.js';
-import { listRecords, resolveImage } from '../../image/oci/image-store.js';
-import { saveImage } from '../../image/oci/save.js';
 import { resolveRoot } from '../../spec/run-spec.js';
 import { addCommonOptions, type CommonOptions } from '../options.js';
 
@@ -14,6 +12,9 @@ export function saveCommand(): Command {
       .requiredOption('-o, --output <archive>', 'the archive to write')
       .argument('<image>', 'name or id')
       .action(async (name: string, flags: CommonOptions & { output: string }) => {
+        // Loaded on use: tsbox run's start does not pay for the image store or the registry client.
+        const { listRecords, resolveImage } = await import('../../image/oci/image-store.js');
+        const { saveImage } = await import('../../image/oci/save.js');
         const root = resolveRoot(flags.root);
         const found = resolveImage(await listRecords(root), name);
         if ('error' in found) throw new UsageError(found.error, { step: 'save', hint: "See 'tsbox images'." });

@@ -1,7 +1,6 @@
 /** tsbox tag SOURCE TARGET: another name for an image (moved from any image that had it). */
 import { Command } from 'commander';
 import { UsageError } from '../../errors.js';
-import { listRecords, putRecord, resolveImage, withImagesLock } from '../../image/oci/image-store.js';
 import { resolveRoot } from '../../spec/run-spec.js';
 import { addCommonOptions, type CommonOptions } from '../options.js';
 
@@ -20,6 +19,8 @@ export function tagCommand(): Command {
       .argument('<source>', 'image name or id')
       .argument('<target>', 'new name[:tag]')
       .action(async (source: string, target: string, flags: CommonOptions) => {
+        // Loaded on use: tsbox run's start does not pay for the image store or the registry client.
+        const { listRecords, putRecord, resolveImage, withImagesLock } = await import('../../image/oci/image-store.js');
         const root = resolveRoot(flags.root);
         const name = normalizeTag(target);
         if (name === null) throw new UsageError(`invalid image name ${JSON.stringify(target)}`, { step: 'tag', hint: 'Names are lowercase path components with an optional :tag.' });
