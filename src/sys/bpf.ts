@@ -53,6 +53,8 @@ export interface ProgLoad {
  * it (EINVAL, EACCES), the load is repeated once with its log, and the log's reason goes
  * into the error: a refusal then says what the verifier disliked.
  */
+const EAGAIN_ERRNO = 11;
+
 export function bpfProgLoad(prog: ProgLoad): number {
   if (prog.instructions.length === 0 || prog.instructions.length % 8 !== 0) throw new Error(`eBPF program of ${prog.instructions.length} bytes`);
   const count = prog.instructions.length / 8;
@@ -73,7 +75,14 @@ export function bpfProgLoad(prog: ProgLoad): number {
     expected_attach_type: prog.expectedAttachType ?? 0,
   };
   const detail = `BPF_PROG_LOAD, type ${prog.type}, ${count} instructions`;
-  const load = () => Number(rawSyscall(SYS.bpf, 'int', BPF_CMD.PROG_LOAD, koffi.pointer(ProgLoadAttr), attr, 'unsigned int', koffi.sizeof(ProgLoadAttr)) as number | bigint);
+  // The verifier gives up with EAGAIN when a signal arrives while it works (a SIGCHLD, a
+  // profiler's SIGPROF): the load is simply made again, as libbpf does (it tries five times; tsbox up to fifty).
+  const loadOnce = () => Number(rawSyscall(SYS.bpf, 'int', BPF_CMD.PROG_LOAD, koffi.pointer(ProgLoadAttr), attr, 'unsigned int', koffi.sizeof(ProgLoadAttr)) as number | bigint);
+  const load = () => {
+    let ret = loadOnce();
+    for (let tries = 1; ret < 0 && koffi.errno() === EAGAIN_ERRNO && tries < 50; tries++) ret = loadOnce();
+    return ret;
+  };
   const fd = load();
   if (fd >= 0 || !VERIFIER_REFUSALS.has(koffi.errno())) return check(fd, 'bpf', detail);
   const log = Buffer.alloc(64 * 1024);
