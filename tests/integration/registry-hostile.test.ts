@@ -15,7 +15,7 @@ const sha = (b: Buffer | string) => `sha256:${createHash('sha256').update(b).dig
 const OCI_MANIFEST = 'application/vnd.oci.image.manifest.v1+json';
 const OCI_INDEX = 'application/vnd.oci.image.index.v1+json';
 
-type Answer = { status?: number; type?: string; body: Buffer | string; headers?: Record<string, string>; cut?: boolean };
+type Answer = { status?: number; type?: string; body: Buffer | string; headers?: Record<string, string>; };
 const routes = new Map<string, Answer>();
 let server: Server;
 let host: string;
