@@ -5,6 +5,7 @@
 import { posix } from 'node:path';
 import { z } from 'zod';
 import { UsageError } from '../errors.js';
+import type { DeviceNode } from '../mounts/plan.js';
 import { canonicalAccess, type DeviceRule } from './rules.js';
 
 export interface DeviceRequest {
@@ -15,17 +16,8 @@ export interface DeviceRequest {
   access: string;
 }
 
-/** A device node tsbox makes in the container's /dev, and what the policy allows on it. */
-export interface ContainerDevice {
-  /** Container path, e.g. /dev/loop0. */
-  path: string;
-  type: 'c' | 'b';
-  major: number;
-  minor: number;
-  /** Permission bits and owner of the host's node (0o660, root:kvm...), as docker copies them. */
-  permissions: number;
-  uid: number;
-  gid: number;
+/** A device node tsbox makes in the container's /dev (mounts/plan.ts), and what the policy allows on it (r, w, m). */
+export interface ContainerDevice extends DeviceNode {
   access: string;
 }
 

@@ -62,10 +62,12 @@ export interface MountPlanInput {
 
 /** A node to make for --device: its container path under /dev, type, numbers, permissions and owner. */
 export interface DeviceNode {
+  /** Container path, e.g. /dev/loop0. */
   path: string;
   type: 'c' | 'b';
   major: number;
   minor: number;
+  /** Permission bits and owner of the host's node (0o660, root:kvm...), as docker copies them. */
   permissions: number;
   uid: number;
   gid: number;
