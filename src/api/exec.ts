@@ -11,7 +11,7 @@ import type { InitExit } from '../runtime/init-connection.js';
 import { makeHandle, stopSwitch, type ProcessHandle } from './handle.js';
 import { apiExecSchema, parseOptions, type ApiExecInput } from './options.js';
 import { endReason, statusOfFailure, type EndReason } from './outcome.js';
-import { openPlumbing, type Plumbing } from './stdio.js';
+import { openPlumbing, withPlumbing, type Plumbing } from './stdio.js';
 import { storeFor } from './store.js';
 import { z } from 'zod';
 
@@ -60,28 +60,22 @@ async function execToEnd({ ref, args, o }: ReturnType<typeof parseExec>, plumbin
   const begun = performance.now();
   const stop = stopSwitch(o.timeout, o.signal);
   let exit: InitExit | null = null;
-  let ended: { exitCode: number; signal: NodeJS.Signals | null; error: TsboxError | null };
-  try {
-    const log = createLogger(o.debug ? 'debug' : o.logLevel, o.logFormat);
-    const flags = { command: args, env: o.env, workdir: o.workdir, user: o.user, tty: false, debug: o.debug };
-    const io = { stdio: plumbing.stdio, abort: stop.signal, onExit: (e: InitExit) => (exit = e) };
+  const { value: ended, stdout, stderr } = await withPlumbing(plumbing, o.encoding, async (): Promise<{ exitCode: number; signal: NodeJS.Signals | null; error: TsboxError | null }> => {
     try {
+      const log = createLogger(o.debug ? 'debug' : o.logLevel, o.logFormat);
+      const flags = { command: args, env: o.env, workdir: o.workdir, user: o.user, tty: false, debug: o.debug };
+      const io = { stdio: plumbing.stdio, abort: stop.signal, onExit: (e: InitExit) => (exit = e) };
       const exitCode = await execInContainer(storeFor(o.root), ref, flags, log, io);
-      ended = { exitCode, signal: (exit as InitExit | null)?.signal ?? null, error: null };
+      return { exitCode, signal: (exit as InitExit | null)?.signal ?? null, error: null };
     } catch (err) {
       const e = asTsboxError(err);
       const status = statusOfFailure(e, stop.stoppedBy());
       if (status === null) throw e;
-      ended = { ...status, error: e };
+      return { ...status, error: e };
+    } finally {
+      stop.dispose();
     }
-  } catch (err) {
-    await plumbing.finish();
-    throw err;
-  } finally {
-    stop.dispose();
-  }
-  const output = await plumbing.finish();
-  const decode = (b: Buffer | null) => (b === null ? null : o.encoding === 'buffer' ? b : b.toString('utf8'));
+  });
   const reason = endReason({ ...ended, oomKilled: false, stoppedBy: stop.stoppedBy(), started: ended.error === null });
   return {
     id,
@@ -89,8 +83,8 @@ async function execToEnd({ ref, args, o }: ReturnType<typeof parseExec>, plumbin
     exitCode: ended.exitCode,
     signal: ended.signal,
     wallMs: performance.now() - begun,
-    stdout: decode(output.stdout),
-    stderr: decode(output.stderr),
+    stdout,
+    stderr,
     error: ended.error,
   };
 }

@@ -17,7 +17,7 @@ import { buildRunSpec, type RunSpec } from '../spec/run-spec.js';
 import { makeHandle, stopSwitch, type ProcessHandle, type StopSwitch } from './handle.js';
 import { apiDetachedSchema, apiRunSchema, parseOptions, type ApiDetachedInput, type ApiRunInput, type ApiRunParsed } from './options.js';
 import { endReason, statusOfFailure, type EndReason } from './outcome.js';
-import { openPlumbing, type Plumbing } from './stdio.js';
+import { openPlumbing, withPlumbing, type Plumbing } from './stdio.js';
 
 export type RunOptions = ApiRunInput;
 export type DetachedRunOptions = ApiDetachedInput;
@@ -77,19 +77,15 @@ interface Ended {
 async function runToEnd(o: ApiRunParsed, plumbing: Plumbing, id: string): Promise<RunResult<string | Buffer>> {
   const begun = performance.now();
   const stop = stopSwitch(o.timeout, o.signal);
-  let ended: Ended;
-  try {
-    const { stdin, input, stdout, stderr, encoding, timeout, signal, ...rest } = o;
-    const spec = await buildRunSpec({ ...rest, stdin: plumbing.stdio[0], stdout: plumbing.stdio[1], stderr: plumbing.stdio[2] }, process.env, { id });
-    ended = stop.signal.aborted ? stoppedBeforeStart(stop) : await runOrStatus(spec, stop);
-  } catch (err) {
-    await plumbing.finish();
-    throw err;
-  } finally {
-    stop.dispose();
-  }
-  const output = await plumbing.finish();
-  const decode = (b: Buffer | null) => (b === null ? null : o.encoding === 'buffer' ? b : b.toString('utf8'));
+  const { value: ended, stdout, stderr } = await withPlumbing(plumbing, o.encoding, async () => {
+    try {
+      const { stdin, input, stdout, stderr, encoding, timeout, signal, ...rest } = o;
+      const spec = await buildRunSpec({ ...rest, stdin: plumbing.stdio[0], stdout: plumbing.stdio[1], stderr: plumbing.stdio[2] }, process.env, { id });
+      return stop.signal.aborted ? stoppedBeforeStart(stop) : await runOrStatus(spec, stop);
+    } finally {
+      stop.dispose();
+    }
+  });
   return {
     id,
     name: o.name ?? null,
@@ -99,8 +95,8 @@ async function runToEnd(o: ApiRunParsed, plumbing: Plumbing, id: string): Promis
     oomKilled: ended.oomKilled,
     stats: ended.stats,
     wallMs: performance.now() - begun,
-    stdout: decode(output.stdout),
-    stderr: decode(output.stderr),
+    stdout,
+    stderr,
     error: ended.error,
   };
 }

@@ -129,3 +129,21 @@ function closeQuietly(fd: number): void {
     // already closed
   }
 }
+
+/**
+ * Run `work` with the container's ends of the pipes in place, then collect what was captured:
+ * the pipes are finished whether `work` resolves or rejects (a rejection passes through), and
+ * the output comes back decoded as the caller's `encoding` asks.
+ */
+export async function withPlumbing<T>(plumbing: Plumbing, encoding: 'utf8' | 'buffer', work: () => Promise<T>): Promise<{ value: T; stdout: string | Buffer | null; stderr: string | Buffer | null }> {
+  let value: T;
+  try {
+    value = await work();
+  } catch (err) {
+    await plumbing.finish();
+    throw err;
+  }
+  const output = await plumbing.finish();
+  const decode = (b: Buffer | null) => (b === null ? null : encoding === 'buffer' ? b : b.toString('utf8'));
+  return { value, stdout: decode(output.stdout), stderr: decode(output.stderr) };
+}
