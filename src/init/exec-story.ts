@@ -43,33 +43,19 @@
  */
 import { closeSync, fstatSync, statSync } from 'node:fs';
 import { access } from 'node:fs/promises';
-import { constants } from 'node:os';
 import { TsboxError } from '../errors.js';
 import { linuxInRootSys } from '../mounts/apply.js';
 import { assertProcfs } from '../mounts/verify-proc.js';
-import { applySecurityPlan } from '../security/apply.js';
-import { clearCloexec, cloexecFrom } from '../sys/fd.js';
-import { AT, fchown, O, openat, readlinkat, useOpenat2 } from '../sys/fs.js';
+import { AT, fchown, O, openat, readlinkat } from '../sys/fs.js';
 import { openDirPath, openTerminalInRoot } from '../sys/in-root.js';
-import { setSyscallTracer } from '../sys/libc.js';
 import { CLONE, setns, unshare } from '../sys/namespaces.js';
-import { kill, PR, prctl, setgid, setgroups, setuid } from '../sys/process.js';
-import { posixSpawn, reapAny } from '../sys/spawn.js';
-import { SysError } from '../sys/sys-error.js';
-import { execErrorExitCode } from './command.js';
-import { reportAndExit } from './handover.js';
-import { InitChannel } from './channel.js';
-import { KILL_EXEC_SIGNAL, MNT_NS_FD, PID_NS_FD, type ExecPlan } from './exec-protocol.js';
-import { SYNC_FD } from './protocol.js';
-import { readEtcFile, resolveCommandAs, withHome } from './story.js';
-import { resolveUser, type ResolvedUser } from './users.js';
-import { enterWorkingDirectoryInRoot } from './workdir.js';
+import { dropPrivileges, handOver } from './become.js';
+import type { InitChannel } from './channel.js';
+import { MNT_NS_FD, PID_NS_FD } from './exec-protocol.js';
+import { InitSteps } from './init-steps.js';
+import { resolveProcess } from './resolve-process.js';
+import { spawnAndWait } from './spawn-command.js';
 
-const SIGKILL = 9;
-const SIGTERM = 15;
-/** What tsbox exec forwards (runtime/signals.ts); SIGKILL and SIGSTOP cannot be caught. */
-const RELAYED = ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGQUIT', 'SIGUSR1', 'SIGUSR2'] as const;
-const REAP_POLL_MS = 250;
 /** UNIX98_PTY_SLAVE_MAJOR and the 7 majors after it (linux/major.h). */
 const PTY_SLAVE_MAJOR_FIRST = 136;
 const PTY_SLAVE_MAJOR_LAST = 143;
@@ -79,26 +65,11 @@ const NO_CHANGE = 0xffffffff;
 export async function runExecInit(): Promise<void> {
   // libuv's pool, now: after setns(pid) this thread can start no thread.
   await access('/');
-  const channel = new InitChannel(SYNC_FD);
-  let current = 'start exec';
-  const step = <T>(name: string, fn: () => T): T => {
-    current = name;
-    return fn();
-  };
-  let command = 0;
+  const init: InitSteps = new InitSteps('start exec');
+  const step = init.step.bind(init);
   try {
-    // Our memory and /proc entries stay out of reach (we are the host's node, as root).
-    prctl(PR.SET_DUMPABLE, 0);
-    // If tsbox exec dies before the command exists, so do we.
-    prctl(PR.SET_PDEATHSIG, SIGKILL);
+    const plan = init.begin((c) => c.readExecPlan());
     const parent = process.ppid;
-    channel.send({ t: 'ready' });
-    // The plan is the parent's own output, read from a socket only it holds; checked all the same.
-    const plan = channel.readExecPlan();
-    useOpenat2(plan.openat2 !== false);
-    if (plan.debug) {
-      setSyscallTracer((syscall, detail, result) => channel.send({ t: 'trace', step: current, detail: `${syscall}(${detail}) = ${result}` }));
-    }
 
     // Without openat2, the in-root resolver checks its fds through /proc/self/fd; the
     // container's /proc has no "self" for us (we are not in its PID namespace): keep ours.
@@ -112,49 +83,24 @@ export async function runExecInit(): Promise<void> {
     });
     step('verify /proc', () => assertProcfs('/proc'));
     step('verify root', () => verifySameRootAsContainer());
-    const pty = plan.tty ? step('allocate terminal', () => openPtySlave(channel)) : undefined;
+    const pty = plan.tty ? step('allocate terminal', () => openPtySlave(init.channel)) : undefined;
 
-    const user = step('resolve user', () => resolveUser(plan.process.user, readEtcFile('/etc/passwd'), readEtcFile('/etc/group')));
-    const env = withHome(plan.process.env, user);
-    step('set working directory', () => {
-      enterWorkingDirectoryInRoot(plan.process.cwd, { ...linuxInRootSys, fdPath: (fd) => readlinkat(ownFds, String(fd)) });
-      closeSync(ownFds);
-    });
-    const path = step('find command', () => resolveCommandAs(plan.process.args[0]!, env, user));
+    const proc = resolveProcess(init, plan.process, { ...linuxInRootSys, fdPath: (fd) => readlinkat(ownFds, String(fd)) });
+    closeSync(ownFds);
     // The command opens the pty itself (to make it its controlling terminal), as its user:
     // the pty is this exec's alone, so it becomes the user's, as login(1) does.
-    if (pty !== undefined) step('allocate terminal', () => fchown(pty, user.uid, NO_CHANGE));
+    if (pty !== undefined) step('allocate terminal', () => fchown(pty, proc.user.uid, NO_CHANGE));
 
     step('join pid namespace', () => {
       setns(PID_NS_FD, CLONE.NEWPID, "the container's PID namespace (for the command)");
       closeSync(PID_NS_FD);
     });
-    step('apply security', () => dropPrivileges(plan, user));
-
-    current = 'exec';
-    // Node marks fds 0-2 close-on-exec; the command needs them. Every other fd, the sync
-    // socket included, stays with us.
-    for (const fd of [0, 1, 2]) clearCloexec(fd);
-    cloexecFrom(3);
-    // Handled once this synchronous stretch ends, by which time the command exists.
-    process.on(KILL_EXEC_SIGNAL, () => killQuietly(command, SIGKILL));
-    // With -t, the child reopens the very pty we checked, through our fd (/proc/self/fd/N in
-    // the child: still open there until its execve), and we let go of it at once so that the
-    // pty hangs up when the command's side closes.
-    command = spawnCommand(path, plan.process.args, env, pty === undefined ? undefined : `/proc/self/fd/${pty}`);
-    if (pty !== undefined) closeSync(pty);
-    channel.send({ t: 'exec', path });
-    closeSync(SYNC_FD); // the parent reads EOF as "the command runs"
-    // From now on, tsbox exec's death must take the command with it, not leave it orphaned.
-    // (A seccomp profile may deny prctl to us now: the command runs either way.)
-    try {
-      prctl(PR.SET_PDEATHSIG, SIGTERM);
-    } catch {
-      // without it, a killed tsbox exec leaves the command running, as docker exec does
-    }
-    relayAndReap(command, parent);
+    // The container's plan on this thread alone (the one posix_spawn clones from).
+    dropPrivileges(init, plan.security, proc.user, 'calling');
+    // The sync socket and every other fd stay with us; the command gets its stdio.
+    handOver(init, () => spawnAndWait(init, proc, plan.process.args, pty, parent));
   } catch (err) {
-    reportAndExit(channel, err, current);
+    init.fail(err);
   }
 }
 
@@ -193,78 +139,4 @@ function openPtySlave(channel: InitChannel): number {
     throw new TsboxError(`/dev/pts/${reply.index} in the container is not the pty tsbox allocated`);
   }
   return fd;
-}
-
-/** The container's plan on this thread (the one posix_spawn clones from), then non-dumpable again. */
-function dropPrivileges(plan: ExecPlan, user: ResolvedUser): void {
-  if (plan.security) applySecurityPlan(plan.security, { uid: user.uid, gid: user.gid, additionalGids: user.additionalGids }, { threads: 'calling' });
-  else {
-    setgroups(user.additionalGids);
-    setgid(user.gid);
-    setuid(user.uid);
-  }
-  // A change of euid resets the mm's dumpable flag to fs.suid_dumpable and clears the
-  // parent-death signal: both must hold again before the child shares our memory.
-  prctl(PR.SET_DUMPABLE, 0);
-  if (prctl(PR.GET_DUMPABLE) !== 0) throw new TsboxError('the exec-init could not make itself non-dumpable');
-}
-
-function spawnCommand(path: string, args: string[], env: string[], terminal: string | undefined): number {
-  try {
-    return posixSpawn(path, args, env, { foregroundOnTerminal: false, newSession: true, terminal });
-  } catch (err) {
-    if (err instanceof SysError) {
-      throw new TsboxError(`cannot execute ${path}: ${err.code === 'ENOENT' ? 'no such file or directory (or its interpreter is missing)' : err.message}`, {
-        exitCode: execErrorExitCode(err.code),
-      });
-    }
-    throw err;
-  }
-}
-
-/**
- * Forward what tsbox exec forwards to us, until the command is reaped (it is our only child,
- * so its pid cannot be reused before that), then leave with its status. When tsbox exec
- * itself dies, the kernel sends us SIGTERM (the parent-death signal): then the command is
- * killed, as it would have died with us had it been exec'd in our place.
- */
-function relayAndReap(child: number, parent: number): void {
-  for (const signal of RELAYED) {
-    process.on(signal, () => {
-      const orphaned = signal === 'SIGTERM' && process.ppid !== parent;
-      killQuietly(child, orphaned ? SIGKILL : constants.signals[signal]);
-    });
-  }
-  const reap = () => {
-    for (let r = reapAny(); r !== null; r = reapAny()) {
-      if (r.pid === child) leaveAs(r.status, r.signal);
-    }
-  };
-  process.on('SIGCHLD', reap);
-  // SIGCHLDs coalesce and may arrive before the listener: poll as well, cheaply.
-  setInterval(reap, REAP_POLL_MS);
-  reap();
-}
-
-/**
- * End the way the command ended, so that tsbox exec (and the API) sees a signal as a signal,
- * not as an exit status of 128+N. SIGUSR1 is the exception: without our listener Node would
- * start its inspector instead of dying, so that one ends as exit status 138.
- */
-function leaveAs(status: number, signal: number | null): never {
-  const name = signal === null ? undefined : (Object.entries(constants.signals).find(([, n]) => n === signal)?.[0] as NodeJS.Signals | undefined);
-  if (name !== undefined && name !== 'SIGUSR1') {
-    process.removeAllListeners(name); // the default action again
-    process.kill(process.pid, name);
-  }
-  process.exit(status);
-}
-
-function killQuietly(pid: number, signal: number): void {
-  if (pid <= 0) return; // never kill(0) or kill(-1): only the command
-  try {
-    kill(pid, signal);
-  } catch {
-    // already gone; its status is on its way
-  }
 }

@@ -14,13 +14,16 @@ export function execCommand(path: string, args: string[], env: string[]): never 
     resetSignalsForExec();
     return execve(path, args, env);
   } catch (err) {
-    if (err instanceof SysError) {
-      throw new TsboxError(`cannot execute ${path}: ${err.code === 'ENOENT' ? 'no such file or directory (or its interpreter is missing)' : err.message}`, {
-        exitCode: execErrorExitCode(err.code),
-      });
-    }
-    throw err;
+    throw cannotExecute(path, err);
   }
+}
+
+/** execve's or posix_spawn's failure as the command's: 126 or 127 by errno, as docker. */
+export function cannotExecute(path: string, err: unknown): unknown {
+  if (!(err instanceof SysError)) return err;
+  return new TsboxError(`cannot execute ${path}: ${err.code === 'ENOENT' ? 'no such file or directory (or its interpreter is missing)' : err.message}`, {
+    exitCode: execErrorExitCode(err.code),
+  });
 }
 
 interface ErrorSink {

@@ -7,56 +7,27 @@
  * (see namespaces/spawn-init.ts) and moved us into the container's cgroup; the cgroup
  * namespace is unshared here, so that the group appears as "/" inside.
  */
-import { accessSync, closeSync, constants, fstatSync, readSync, statSync } from 'node:fs';
-import { applyMountStep, describeMountStep } from '../mounts/apply.js';
+import { applyMountStep, describeMountStep, finishMounts } from '../mounts/apply.js';
 import { overlayOptions } from '../mounts/plan.js';
-import { applySecurityPlan } from '../security/apply.js';
-import { clearCloexec, cloexecFrom } from '../sys/fd.js';
-import { useOpenat2 } from '../sys/fs.js';
-import { setSyscallTracer } from '../sys/libc.js';
+import { STATIC_INIT_PATH, staticInitArgv } from '../mounts/static-init.js';
+import { assertProcfs } from '../mounts/verify-proc.js';
 import { mount, MNT_DETACH, MS, pivotRoot, umount2 } from '../sys/mount.js';
-import { SysError } from '../sys/sys-error.js';
-import type { InitPlan } from './protocol.js';
 import { CLONE, sethostname, unshare } from '../sys/namespaces.js';
 import { linkUp } from '../sys/net.js';
-import { PR, prctl } from '../sys/process.js';
-import { execCommand, reportAndExit } from './handover.js';
-import { InitChannel } from './channel.js';
-import { resolveCommand, type CommandFs } from './command.js';
-import { switchUser } from './credentials.js';
-import { SYNC_FD } from './protocol.js';
+import { SysError } from '../sys/sys-error.js';
+import { dropPrivileges, handOver } from './become.js';
+import { execCommand } from './handover.js';
+import { InitSteps } from './init-steps.js';
+import type { InitPlan } from './protocol.js';
+import { resolveProcess } from './resolve-process.js';
 import { attachTerminal } from './terminal.js';
-import { resolveUser, type ResolvedUser } from './users.js';
-import { finishMounts } from '../mounts/apply.js';
-import { assertProcfs } from '../mounts/verify-proc.js';
-import { enterWorkingDirectoryInRoot } from './workdir.js';
-import { STATIC_INIT_PATH, staticInitArgv } from '../mounts/static-init.js';
-import { readContainerFile, type ContainerFileSys } from './container-file.js';
-import { linuxInRootSys } from '../mounts/apply.js';
-import { InRoot } from '../fs/in-root/resolver.js';
-import { openDirPath, openReadAt, openReadInRoot } from '../sys/in-root.js';
-
-const SIGKILL = 9;
 
 export function runInit(): never {
-  const channel = new InitChannel(SYNC_FD);
-  let current = 'start init';
-  const step = <T>(name: string, fn: () => T): T => {
-    current = name;
-    return fn();
-  };
+  const init: InitSteps = new InitSteps('start init');
+  const { channel } = init;
+  const step = init.step.bind(init);
   try {
-    // If tsbox dies (even by SIGKILL), the kernel kills us, and with us, as PID 1, the whole container.
-    prctl(PR.SET_PDEATHSIG, SIGKILL);
-    // CVE-2019-5736: until execve we are the host's node binary. Non-dumpable, our
-    // /proc/PID/exe, fd/ and mem are out of reach of any process of the container.
-    prctl(PR.SET_DUMPABLE, 0);
-    channel.send({ t: 'ready' });
-    const plan = channel.readPlan();
-    useOpenat2(plan.openat2 !== false);
-    if (plan.debug) {
-      setSyscallTracer((syscall, detail, result) => channel.send({ t: 'trace', step: current, detail: `${syscall}(${detail}) = ${result}` }));
-    }
+    const plan = init.begin((c) => c.readPlan());
 
     // The parent moved us into the container's cgroup before sending the plan; a cgroup
     // namespace made now shows that group as "/" inside.
@@ -78,35 +49,28 @@ export function runInit(): never {
     step('bring up loopback', () => linkUp('lo'));
     if (plan.tty) step('attach terminal', () => attachTerminal(channel));
 
-    const user = step('resolve user', () => resolveUser(plan.process.user, readEtcFile('/etc/passwd'), readEtcFile('/etc/group')));
-    const env = withHome(plan.process.env, user);
-    step('set working directory', () => enterWorkingDirectory(plan.process.cwd));
-    const path = step('find command', () => resolveCommandAs(plan.process.args[0]!, env, user));
-
-    // Credentials, capabilities, no_new_privs and seccomp, in that order; seccomp last
-    // so that everything before it may still use the syscalls it forbids.
-    step('apply security', () => (plan.security ? applySecurityPlan(plan.security, { uid: user.uid, gid: user.gid, additionalGids: user.additionalGids }) : switchUser(user)));
+    const proc = resolveProcess(init, plan.process);
+    dropPrivileges(init, plan.security, proc.user, 'all');
 
     // The sync point of create/start: everything is set up, nothing of the user's has run.
     // We are held here until the parent (or a created container's monitor) says start; a
     // closed socket means it is gone or the container was removed: we exit (readLine).
-    current = 'wait for start';
+    init.current = 'wait for start';
     channel.send({ t: 'created' });
     const go = channel.readMessage();
     if (go.t !== 'start') throw new Error(`expected the start message, got ${go.t}`);
 
-    current = 'exec';
-    // Node marks fds 0-2 close-on-exec; the command needs them. Every other fd, including
-    // this sync socket, closes at execve: the parent reads that EOF as "exec succeeded".
-    for (const fd of [0, 1, 2]) clearCloexec(fd);
-    cloexecFrom(3);
-    channel.send({ t: 'exec', path });
-    // --init: tini (bound at /dev/init by the mount plan) becomes PID 1 and starts the command,
-    // found by the same PATH lookup as above ("find command" already gave 126/127).
-    if (plan.init) execCommand(STATIC_INIT_PATH, staticInitArgv(plan.process.args), env);
-    execCommand(path, plan.process.args, env);
+    // This sync socket closes at execve (close-on-exec): the parent reads that EOF as
+    // "exec succeeded".
+    return handOver(init, () => {
+      channel.send({ t: 'exec', path: proc.path });
+      // --init: tini (bound at /dev/init by the mount plan) becomes PID 1 and starts the command,
+      // found by the same PATH lookup as above ("find command" already gave 126/127).
+      if (plan.init) execCommand(STATIC_INIT_PATH, staticInitArgv(plan.process.args), proc.env);
+      return execCommand(proc.path, plan.process.args, proc.env);
+    });
   } catch (err) {
-    reportAndExit(channel, err, current);
+    init.fail(err);
   }
 }
 
@@ -137,92 +101,4 @@ function pivotInto(root: string): void {
   pivotRoot('.', '.');
   umount2('.', MNT_DETACH);
   process.chdir('/');
-}
-
-/**
- * The container's /etc/passwd or /etc/group, read while we are still host root: only as a
- * regular file of bounded size inside the root (container-file.ts says why). null if missing.
- */
-export function readEtcFile(path: string): string | null {
-  return readContainerFile(path, linuxContainerFileSys);
-}
-
-const linuxContainerFileSys: ContainerFileSys = {
-  openRead(path) {
-    const root = openDirPath('/');
-    try {
-      return openReadInRoot(root, path);
-    } catch (err) {
-      if ((err as SysError).code !== 'ENOSYS') throw err;
-      // Before Linux 5.6: the directory resolved inside "/" (the container's root here) by
-      // the userspace walk, the last component opened in it without following it.
-      const [dirFd, name] = openParentInRoot(root, path);
-      try {
-        return openReadAt(dirFd, name);
-      } finally {
-        closeSync(dirFd);
-      }
-    } finally {
-      closeSync(root);
-    }
-  },
-  fstat(fd) {
-    const st = fstatSync(fd);
-    return { mode: st.mode, size: st.size };
-  },
-  read: (fd, buf, offset, length) => readSync(fd, buf, offset, length, null),
-  close: closeSync,
-};
-
-/** The directory of `path` (resolved in the root) as an fd we hold, and the last name. */
-function openParentInRoot(rootFd: number, path: string): [number, string] {
-  const parts = path.split('/').filter((p) => p !== '');
-  return [new InRoot(rootFd, linuxInRootSys, '/').openDir(parts.slice(0, -1)), parts.at(-1) ?? '.'];
-}
-
-export function withHome(env: string[], user: ResolvedUser): string[] {
-  return env.some((e) => e.startsWith('HOME=')) ? env : [...env, `HOME=${user.home}`];
-}
-
-/** Resolved and created inside the new root (CVE-2024-21626): see workdir.ts. */
-function enterWorkingDirectory(cwd: string): void {
-  enterWorkingDirectoryInRoot(cwd, linuxInRootSys);
-}
-
-const containerFs: CommandFs = {
-  kind(path) {
-    try {
-      return statSync(path).isDirectory() ? 'dir' : 'file';
-    } catch {
-      return 'missing';
-    }
-  },
-  executable(path) {
-    try {
-      accessSync(path, constants.X_OK);
-      return true;
-    } catch {
-      return false;
-    }
-  },
-};
-
-/**
- * The init still runs as root here, and access(X_OK) is always true for root on a file with
- * any x bit; a non-root user needs the bits that apply to it, which is what execve will check.
- */
-export function resolveCommandAs(name: string, env: string[], user: ResolvedUser): string {
-  if (user.uid === 0) return resolveCommand(name, env, containerFs);
-  return resolveCommand(name, env, {
-    kind: containerFs.kind,
-    executable(path) {
-      try {
-        const st = statSync(path);
-        const bits = st.uid === user.uid ? 0o100 : st.gid === user.gid || user.additionalGids.includes(st.gid) ? 0o010 : 0o001;
-        return (st.mode & bits) !== 0;
-      } catch {
-        return false;
-      }
-    },
-  });
 }

@@ -1,17 +1,23 @@
 /**
- * Starting the container's init in new namespaces, from a multithreaded Node process.
+ * Starting an init (the container's, or `tsbox exec`'s exec-init) in namespaces other than
+ * ours, from a multithreaded Node process: the one spawner for both.
  *
- * Node cannot fork safely and clone(CLONE_NEWUSER) fails in any multithreaded process,
- * but unshare() of the other namespaces works on the main thread: it moves only the
- * calling thread, and a child spawned right after is born in them (for CLONE_NEWPID, as
- * PID 1 of the new namespace). The main thread then returns to the host's namespaces
- * with setns() on fds taken before. Three rules make this safe:
- *  - unshare, spawn and setns happen in one synchronous stretch: nothing else may run
- *    on this thread while it sits in the container's namespaces;
+ * Node cannot fork safely and clone(CLONE_NEWUSER) fails in any multithreaded process, but
+ * unshare() and setns() work on the main thread: they move only the calling thread, and a
+ * child spawned right after is born where that thread is (for CLONE_NEWPID, as PID 1 of the
+ * new namespace). The main thread then returns to the host's namespaces with setns() on fds
+ * taken before. Three rules make this safe:
+ *  - unshare/setns, spawn and the setns back happen in one synchronous stretch: nothing
+ *    else may run on this thread while it sits in the container's namespaces;
  *  - libuv's thread pool must already be running: after unshare(CLONE_NEWPID) no thread
  *    can be created until we setns back, and Node aborts if the pool starts then;
- *  - the cgroup namespace is not unshared here but by the init itself, after it joined
- *    the container's cgroup, so that the group is "/" inside.
+ *  - the mount namespace the child is born in is always a new one, where node's path is a
+ *    read-only bind of itself (CVE-2019-5736): the child's /proc/PID/exe cannot be opened
+ *    for writing from the container. A joining exec-init enters the container's mount
+ *    namespace itself, from the fd it is given (init/exec-story.ts).
+ *
+ * What to unshare, join and hand over is the caller's plan (namespaces/init-namespaces.ts):
+ * new namespaces for a container's init, the container's for an exec-init.
  */
 import { spawn, type ChildProcess, type StdioOptions } from 'node:child_process';
 import { closeSync, openSync } from 'node:fs';
@@ -19,76 +25,93 @@ import { access } from 'node:fs/promises';
 import { programArgs } from '../boot/locate.js';
 import { TsboxError } from '../errors.js';
 import { SysError } from '../sys/sys-error.js';
-import { CLONE, setns, unshare } from '../sys/namespaces.js';
+import { setns, unshare } from '../sys/namespaces.js';
 import { bindHostBinaryReadOnly } from './host-binary.js';
+import { homeNamespaces, newContainerNamespaces, type InitNamespaces, type InitNetns } from './init-namespaces.js';
 import { keepCwd } from './keep-cwd.js';
 
-/** The namespaces the init is born in, with the /proc/self/ns name that returns us from each. */
-const NAMESPACES = [
-  { flag: CLONE.NEWNS, file: 'mnt' },
-  { flag: CLONE.NEWUTS, file: 'uts' },
-  { flag: CLONE.NEWIPC, file: 'ipc' },
-  { flag: CLONE.NEWNET, file: 'net' },
-  { flag: CLONE.NEWPID, file: 'pid_for_children' },
-] as const;
-
-export const INIT_NAMESPACE_FLAGS = NAMESPACES.reduce((flags, ns) => flags | ns.flag, 0);
+export { INIT_NAMESPACE_FLAGS, type InitNetns } from './init-namespaces.js';
 
 export type StdioChoice = 'inherit' | 'ignore' | number;
 
-/**
- * The init's network namespace: a new one (none, bridge), the host's (--network host: not
- * unshared), or another container's (--network container:NAME: joined by its fd, opened by
- * the caller from /proc/PID/ns/net).
- */
-export type InitNetns = { kind: 'new' } | { kind: 'host' } | { kind: 'join'; fd: number };
+export interface SpawnInitRequest {
+  /** The program started: the container's init or the exec-init (src/boot/programs.ts). */
+  program: 'init' | 'exec-init';
+  stdio: [StdioChoice, StdioChoice, StdioChoice];
+  namespaces: InitNamespaces;
+  /** The step named by an error (the run's 'spawn init', exec's 'join namespaces'). */
+  step: string;
+}
 
-export async function spawnInitInNamespaces(stdio: [StdioChoice, StdioChoice, StdioChoice], netns: InitNetns = { kind: 'new' }): Promise<ChildProcess> {
+/**
+ * The child gets: fds 0-2 as asked, fd 3 the sync socket (a pipe here), fds 4... the
+ * namespaces it enters itself (`namespaces.pass`).
+ */
+export async function spawnInit(req: SpawnInitRequest): Promise<ChildProcess> {
   // Any fs call on the pool starts libuv's threads now, while we still may create them.
   await access('/');
 
-  const initArgs = programArgs('init'); // before unshare: it may need to look on disk
-  const homeFds = NAMESPACES.map((ns) => openSync(`/proc/self/ns/${ns.file}`, 'r'));
-  // The setns back to the host's mount namespace moves us to `/`: keep the user's directory.
+  const args = programArgs(req.program); // before unshare: it may need to look on disk
+  const homes = homeNamespaces(req.namespaces);
+  const homeFds: number[] = [];
+  // setns back to the host's mount namespace moves us to `/`: keep the user's directory.
   const cwd = keepCwd();
-  let child: ChildProcess;
   try {
+    for (const name of homes) homeFds.push(openSync(`/proc/self/ns/${name}`, 'r'));
+    let left = false;
     try {
-      unshare(netns.kind === 'new' ? INIT_NAMESPACE_FLAGS : INIT_NAMESPACE_FLAGS & ~CLONE.NEWNET);
-      // Our net namespace is restored by returnHome with the others.
-      if (netns.kind === 'join') setns(netns.fd, CLONE.NEWNET, 'the network namespace of --network container:');
-    } catch (err) {
-      if (err instanceof SysError && err.code === 'EPERM') throw err.withHint('Creating namespaces needs root (CAP_SYS_ADMIN): run tsbox as root, e.g. with sudo.');
-      throw err;
-    }
-    try {
-      // CVE-2019-5736: the init's /proc/PID/exe must point at a read-only node.
+      enter(req.namespaces, () => (left = true));
+      // CVE-2019-5736: the child's /proc/PID/exe must point at a read-only node.
       bindHostBinaryReadOnly(process.execPath);
-      child = spawn(process.execPath, initArgs, {
-        stdio: [...stdio, 'pipe'] as StdioOptions,
-        // A session of its own: the terminal's Ctrl-C reaches tsbox, which forwards it once,
-        // and the container has no controlling terminal it could push input into (TIOCSTI).
+      return spawn(process.execPath, args, {
+        stdio: [...req.stdio, 'pipe', ...req.namespaces.pass] as StdioOptions,
+        // A session of its own, without a controlling terminal: the terminal's Ctrl-C reaches
+        // tsbox, which forwards it once, and the container has no controlling terminal it
+        // could push input into (TIOCSTI). A command under -t gets the pty as its own.
         detached: true,
-        // Nothing of the caller's environment reaches the init (--no-openat2 comes in its plan).
+        // Nothing of the caller's environment (NODE_OPTIONS, ...) reaches a privileged node;
+        // --no-openat2 comes in the plan.
         env: {},
       });
     } finally {
-      returnHome(homeFds);
+      // Also when a setns after the unshare failed; not when nothing was left (without
+      // root, the setns home would fail too and hide why).
+      if (left) returnHome(homes, homeFds, req.step);
     }
   } finally {
     for (const fd of homeFds) closeSync(fd);
     cwd.restore();
   }
-  return child;
 }
 
-function returnHome(fds: number[]): void {
-  NAMESPACES.forEach((ns, i) => {
+/** The container's init, born in new namespaces (the network's as `netns` says). */
+export function spawnInitInNamespaces(stdio: [StdioChoice, StdioChoice, StdioChoice], netns: InitNetns = { kind: 'new' }): Promise<ChildProcess> {
+  return spawnInit({ program: 'init', stdio, namespaces: newContainerNamespaces(netns), step: 'spawn init' });
+}
+
+function enter(ns: InitNamespaces, onLeft: () => void): void {
+  try {
+    if (ns.unshare !== 0) {
+      unshare(ns.unshare);
+      onLeft();
+    }
+    for (const j of ns.join) {
+      setns(j.fd, j.flag, j.what);
+      onLeft();
+    }
+  } catch (err) {
+    if (err instanceof SysError && err.code === 'EPERM') throw err.withHint('Creating namespaces needs root (CAP_SYS_ADMIN): run tsbox as root, e.g. with sudo.');
+    throw err;
+  }
+}
+
+function returnHome(names: readonly string[], fds: number[], step: string): void {
+  fds.forEach((fd, i) => {
     try {
-      setns(fds[i]!, 0, `/proc/self/ns/${ns.file}`);
+      setns(fd, 0, `/proc/self/ns/${names[i]}`);
     } catch (err) {
       // Staying in the container's namespaces would make every later step wrong; stop here.
-      throw new TsboxError(`cannot return to the host's ${ns.file} namespace: ${(err as Error).message}`, { step: 'spawn init' });
+      throw new TsboxError(`cannot return to the host's ${names[i]} namespace: ${(err as Error).message}`, { step });
     }
   });
 }

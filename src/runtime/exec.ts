@@ -1,7 +1,7 @@
 /**
  * `tsbox exec`: a new process in a running container. The container's record says where
  * it runs (pid, cgroup) and its spec how its process was set up; the exec-init joins it
- * (namespaces/spawn-exec-init.ts, init/exec-story.ts) and becomes the command. Returns the
+ * (namespaces/join-container.ts, init/exec-story.ts) and becomes the command. Returns the
  * command's exit status (128+N for a signal N), or throws a TsboxError (125, or 126/127
  * when the command cannot be found or run).
  */
@@ -11,7 +11,7 @@ import { constants as osConstants } from 'node:os';
 import { TsboxError, UsageError } from '../errors.js';
 import type { Logger } from '../log.js';
 import { KILL_EXEC_SIGNAL } from '../init/exec-protocol.js';
-import { spawnExecInit } from '../namespaces/spawn-exec-init.js';
+import { spawnExecInit } from '../namespaces/join-container.js';
 import type { RunSpec, StdioChoice } from '../spec/run-spec.js';
 import { assertCan } from '../container/status.js';
 import { readConfigFile } from '../container/config-file.js';
