@@ -3,7 +3,9 @@
  * `inspect` and gc act on it, so a record of another version, or a damaged one, is
  * refused with one line naming the file, never read with a bare cast.
  *
- * Version 1 is the format since records existed (labels were added later, optional).
+ * Version 1 is the format since records existed (labels were added later, optional; the
+ * status `creating` later too: a previous tsbox never wrote it, and reads a record in the
+ * tree it never looks in, so it cannot misread one).
  */
 import { z } from 'zod';
 import { TsboxError } from '../errors.js';
@@ -23,7 +25,7 @@ export const stateRecordSchema = z.object({
   created: iso,
   startedAt: iso.nullable(),
   finishedAt: iso.nullable(),
-  status: z.enum(['created', 'running', 'exited']),
+  status: z.enum(['creating', 'created', 'running', 'exited']),
   pid: z.number().int().positive().nullable(),
   ownerPid: z.number().int().positive().nullable(),
   exitCode: z.number().int().nullable(),

@@ -9,7 +9,7 @@
  *   stopped   the command exited (or was killed, or its holder died)
  *
  * The persisted record (runtime/state/record.ts) says docker's words (created, running,
- * exited): `statusOf` reads them as OCI's.
+ * exited) and OCI's creating: `statusOf` reads them as OCI's.
  */
 import { UsageError } from '../errors.js';
 
@@ -29,7 +29,8 @@ export const ALLOWED: Readonly<Record<Operation, readonly Status[]>> = {
   exec: ['running'],
   // stop (if running) and start again with the same config: a new init.
   restart: ['created', 'running', 'stopped'],
-  wait: ['created', 'running', 'stopped'],
+  // waiting on one being created waits for it to run and end as well.
+  wait: ['creating', 'created', 'running', 'stopped'],
 };
 
 export function can(op: Operation, status: Status, opts: { force?: boolean } = {}): boolean {
@@ -41,7 +42,7 @@ export function can(op: Operation, status: Status, opts: { force?: boolean } = {
 export function assertCan(op: Operation, status: Status, who: string, opts: { force?: boolean } = {}): void {
   if (can(op, status, opts)) return;
   const hints: Partial<Record<Operation, string>> = {
-    start: status === 'running' ? 'It already runs.' : 'Create a new one (tsbox create), or restart it (tsbox restart).',
+    start: status === 'running' ? 'It already runs.' : status === 'creating' ? 'It is still being created; try again.' : 'Create a new one (tsbox create), or restart it (tsbox restart).',
     kill: "See 'tsbox ps -a'.",
     delete: 'Stop it first, or use rm -f.',
     exec: status === 'created' ? `Start it first (tsbox start ${who}).` : "See 'tsbox ps -a'.",
@@ -50,6 +51,6 @@ export function assertCan(op: Operation, status: Status, who: string, opts: { fo
 }
 
 /** The record's docker-worded status as OCI's. */
-export function statusOf(recordStatus: 'created' | 'running' | 'exited'): Status {
+export function statusOf(recordStatus: 'creating' | 'created' | 'running' | 'exited'): Status {
   return recordStatus === 'exited' ? 'stopped' : recordStatus;
 }

@@ -29,7 +29,7 @@ export function signalContainer(store: StateStore, r: ContainerRecord, signal: N
   const current = store.read(r.shortId) ?? r;
   // OCI: kill reaches a created container too (its held init dies; its monitor then removes it).
   if (!isRunning(store, current) && !isHeld(store, current)) {
-    throw new UsageError(`container ${label(r)} is not running`, { hint: current.status === 'created' ? 'It is still starting; try again.' : "See 'tsbox ps -a'." });
+    throw new UsageError(`container ${label(r)} is not running`, { hint: current.status === 'creating' ? 'It is still being created; try again.' : "See 'tsbox ps -a'." });
   }
   try {
     process.kill(current.pid!, signal);
@@ -104,7 +104,7 @@ export async function removeContainer(store: StateStore, r: ContainerRecord, for
     if (!(await waitForStop(store, r, 30_000))) throw new TsboxError(`container ${label(r)} did not exit after SIGKILL`);
     if (store.read(r.shortId) === null) return;
   } else if (isRunning(store, current) || (current.status !== 'exited' && store.ownerAlive(r.shortId))) {
-    if (!force) throw new UsageError(`container ${label(r)} is running`, { hint: `Stop it first (tsbox stop ${label(r)}), or use tsbox rm -f.` });
+    if (!force) throw new UsageError(`container ${label(r)} is ${current.status === 'creating' ? 'being created' : 'running'}`, { hint: `Stop it first (tsbox stop ${label(r)}), or use tsbox rm -f.` });
     try {
       signalContainer(store, current, 'SIGKILL');
     } catch {

@@ -40,7 +40,7 @@ export async function execInContainer(store: StateStore, ref: string, flags: Exe
   // docker refuses exec into a created container: no command runs yet to join (container/status.ts).
   if (record.status === 'created' && record.pid !== null && store.ownerAlive(record.shortId)) assertCan('exec', 'created', label(record));
   if (!isRunning(store, record)) {
-    throw new UsageError(`container ${label(record)} is not running`, { hint: record.status === 'created' ? 'It is still starting; try again.' : "See 'tsbox ps -a'." });
+    throw new UsageError(`container ${label(record)} is not running`, { hint: record.status === 'creating' ? 'It is still being created; try again.' : "See 'tsbox ps -a'." });
   }
   let spec: RunSpec;
   try {

@@ -40,7 +40,8 @@ export function newRecord(spec: RunSpec): ContainerRecord {
     created: new Date().toISOString(),
     startedAt: null,
     finishedAt: null,
-    status: 'created',
+    // Before anything is acquired: a create killed midway is seen (ps) and reclaimed (gc).
+    status: 'creating',
     pid: null,
     ownerPid: process.pid,
     exitCode: null,

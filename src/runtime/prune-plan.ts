@@ -30,7 +30,7 @@ export function imageUsers(records: readonly RecordFacts[]): Map<string, string[
 export function entryInUse(entry: CacheEntryFacts, records: readonly RecordFacts[]): string | null {
   const users = imageUsers(records).get(entry.digest);
   if (users) return `used by ${users.length === 1 ? 'container' : 'containers'} ${users.join(', ')}`;
-  const starting = records.filter((r) => r.status === 'created' && r.imageDigest === null).map((r) => Date.parse(r.created));
+  const starting = records.filter((r) => (r.status === 'creating' || r.status === 'created') && r.imageDigest === null).map((r) => Date.parse(r.created));
   if (starting.length > 0 && entry.lastUsed !== null && entry.lastUsed.getTime() >= Math.min(...starting)) {
     return 'possibly being used by a container that is starting';
   }

@@ -248,10 +248,13 @@ describe('kill -9 of tsbox during setup', () => {
     let frozen: Promise<Frozen> | undefined;
     let initMounts = '';
     let initComm: string | null = null;
+    let psWhileFrozen = '';
     const r = await tsbox(['run', '--debug', rootfsTar(), 'sleep', '300'], {
       root,
       onSpawn: (child) => {
-        frozen = freezeWhen(child, root, () => stderrMatch(child, marker), (f) => {
+        frozen = freezeWhen(child, root, () => stderrMatch(child, marker), async (f) => {
+          // Another command sees the create in progress: its record was written first.
+          psWhileFrozen = (await tsbox(['ps'], { root })).stdout;
           if (f.initPid !== null) {
             initComm = comm(f.initPid);
             try {
@@ -276,6 +279,12 @@ describe('kill -9 of tsbox during setup', () => {
     expect(hostMountsMentioning(root)).toEqual([]);
     if (f.initPid !== null) await waitFor(() => !alive(f.initPid!), 5_000, 'the init to die');
     expect(rootState(root).containers).toEqual([f.containerId]);
+    if (inSetup) {
+      expect(psWhileFrozen).toMatch(new RegExp(`^${f.containerId}\\s.*\\sCreating\\s*$`, 'm'));
+      // The create died midway: ps shows how it ended (its holder was killed), and gc
+      // reclaims its record with what it held, even after ps has marked it exited.
+      expect((await tsbox(['ps', '-a'], { root })).stdout).toMatch(new RegExp(`^${f.containerId}\\s.*Exited \\(137\\)`, 'm'));
+    }
 
     const gc = await tsbox(['gc'], { root });
     expect(gc.stdout).toMatch(/^reclaimed 1 container\(s\)/);

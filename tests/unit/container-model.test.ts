@@ -23,11 +23,17 @@ describe('status transitions', () => {
     expect(() => assertCan('exec', 'created', 'web')).toThrow(/cannot exec container web: it is created/);
     expect(() => assertCan('start', 'running', 'web')).toThrow(/it is running/);
     expect(() => assertCan('start', 'created', 'web')).not.toThrow();
+    // A create in progress: neither started, nor killed or removed without force, by another command.
+    expect(() => assertCan('start', 'creating', 'web')).toThrow(/it is creating.*\n?/);
+    expect(() => assertCan('delete', 'creating', 'web')).toThrow(/it is creating/);
+    expect(() => assertCan('delete', 'creating', 'web', { force: true })).not.toThrow();
+    expect(() => assertCan('wait', 'creating', 'web')).not.toThrow();
   });
 
   it("reads the record's docker words as OCI's", () => {
     expect(statusOf('exited')).toBe('stopped');
     expect(statusOf('created')).toBe('created');
+    expect(statusOf('creating')).toBe('creating');
     expect(Object.keys(ALLOWED).sort()).toEqual(['delete', 'exec', 'kill', 'restart', 'start', 'wait']);
   });
 });

@@ -45,6 +45,7 @@ describe('records', () => {
     expect(describeStatus(base, now)).toBe('Up 3 minutes');
     expect(describeStatus({ ...base, status: 'exited', exitCode: 2, finishedAt: '2024-01-01T00:02:56.000Z' }, now)).toBe('Exited (2) 5 seconds ago');
     expect(describeStatus({ ...base, status: 'created' }, now)).toBe('Created');
+    expect(describeStatus({ ...base, status: 'creating', pid: null }, now)).toBe('Creating');
     expect(humanDuration(1000)).toBe('1 second');
     expect(humanDuration(3 * 3600_000)).toBe('3 hours');
   });

@@ -2,7 +2,7 @@
  * `ps --filter KEY=VALUE`, as docker decides (moby daemon/list.go):
  *   id=PREFIX        the full id starts with it
  *   name=REGEXP      the name matches (unanchored, as docker's regexp match)
- *   status=STATE     created | running | exited (docker's other states never happen here);
+ *   status=STATE     creating | created | running | exited (docker's other states never happen here);
  *                    a status filter shows stopped containers without -a, as docker does
  *   label=KEY, label=KEY=VALUE
  * Values of one key are ORed (name=a --filter name=b: either), different keys ANDed,
@@ -20,8 +20,8 @@ export interface PsFilters {
   label: { key: string; value: string | null }[];
 }
 
-/** docker's valid states; the ones tsbox never reaches match nothing. */
-const DOCKER_STATES = ['created', 'restarting', 'running', 'removing', 'paused', 'exited', 'dead'] as const;
+/** docker's valid states (the ones tsbox never reaches match nothing), and OCI's creating. */
+const DOCKER_STATES = ['creating', 'created', 'restarting', 'running', 'removing', 'paused', 'exited', 'dead'] as const;
 
 export function parseFilters(texts: readonly string[]): PsFilters {
   const f: PsFilters = { id: [], name: [], status: [], label: [] };

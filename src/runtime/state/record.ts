@@ -5,7 +5,11 @@
  */
 import { UsageError } from '../../errors.js';
 
-export type ContainerStatus = 'created' | 'running' | 'exited';
+/**
+ * docker's words, and OCI's `creating`: written before the container acquires anything, so
+ * that a create that dies midway leaves a record that ps shows and gc reclaims.
+ */
+export type ContainerStatus = 'creating' | 'created' | 'running' | 'exited';
 
 export interface ContainerRecord {
   version: 1;
@@ -102,6 +106,8 @@ export function markOwnerGone(record: ContainerRecord, now: Date): ContainerReco
 /** "Up 3 minutes", "Exited (0) 5 seconds ago", "Created". */
 export function describeStatus(record: ContainerRecord, now: Date): string {
   switch (record.status) {
+    case 'creating':
+      return 'Creating';
     case 'created':
       return 'Created';
     case 'running':

@@ -239,12 +239,16 @@ export class StateStore {
     }
   }
 
-  /** Reclaim records of owners that died: mark kept ones exited, delete ephemeral ones. Returns the ids deleted. */
+  /**
+   * Reclaim records of owners that died: mark kept ones exited, delete ephemeral ones (also
+   * one a `ps` already marked exited: an ephemeral run that ends removes its own record, so
+   * an ephemeral record with a free lock is always a dead run's). Returns the ids deleted.
+   */
   reclaim(): string[] {
     const removed: string[] = [];
     this.withLock(() => {
       for (const r of this.listRaw()) {
-        if (r.status === 'exited' || this.ownerAlive(r.shortId)) continue;
+        if ((r.status === 'exited' && r.keep) || this.ownerAlive(r.shortId)) continue;
         if (r.keep) this.reconcile(r);
         else {
           removeTreeSync(this.paths(r.shortId).dir);
