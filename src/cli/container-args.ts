@@ -1,11 +1,11 @@
 /** What the container commands share: the state store of --root, and parsing of signals. */
 import { constants } from 'node:os';
 import { UsageError } from '../errors.js';
-import { StateStore, stateDirFor } from '../runtime/state/store.js';
+import { storeOfRoot, type StateStore } from '../runtime/state/store.js';
 import { DEFAULT_ROOT, resolveRoot } from '../spec/run-spec.js';
 
 export function storeFor(root: string | undefined): StateStore {
-  return new StateStore(stateDirFor(resolveRoot(root), DEFAULT_ROOT));
+  return storeOfRoot(resolveRoot(root), DEFAULT_ROOT);
 }
 
 /** "KILL", "SIGKILL", "kill" or "9" -> the signal. */

@@ -9,7 +9,7 @@
  * to it; if it is SIGKILLed, the container dies with it and gc reclaims both). It inherits the
  * record's owner lock: the flock belongs to the open file, shared across the fork.
  *
- *   monitor fds: 0 /dev/null, 1 /dev/null, 2 monitor.log, 3 IPC, 4 owner.lock
+ *   monitor fds: 0 /dev/null, 1 /dev/null, 2 monitor.log, 3 IPC, 4 the container's lock
  *
  * The container's stdout and stderr are pipes the monitor copies into the container's log,
  * with a timestamp per line (output-log.ts), rotated at --log-opt max-size.

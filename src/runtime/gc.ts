@@ -4,7 +4,7 @@
  * container's own mount namespace, so what remains is its directory and its cgroup.
  * Every tsbox command calls this first; `tsbox gc` calls it alone.
  */
-import { closeSync, openSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { closeSync, existsSync, openSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { removeStaleEmptyGroups } from '../cgroups/early-group.js';
 import { gcImageTemps } from '../image/index.js';
@@ -14,9 +14,9 @@ import { tryFlock } from '../sys/fd.js';
 import { hostReleasers } from '../container/release.js';
 import { migrateOwnerRecordV1, OWNER_RECORD_V1_FILE, parseResourceRecord, RESOURCE_RECORD_FILE, type ResourceRecord } from '../container/resource-record.js';
 import { describeResource, releaseAll } from '../container/resources.js';
-import { containersDir } from './paths.js';
+import { containersDir, LIVE_DIR } from './paths.js';
 import { DEFAULT_ROOT } from '../spec/run-spec.js';
-import { StateStore, stateDirFor } from './state/store.js';
+import { storeOfRoot } from './state/store.js';
 
 export interface GcReport {
   containers: string[];
@@ -67,25 +67,30 @@ export async function reclaimDeadRuns(root: string, log: Logger, { warnFailures 
   }
   for (const name of entries) {
     const dir = join(containersDir(root), name);
-    // A run still building its directory (containers/.new-<id>, see container-dir.ts) is
-    // not ours to judge until it is old enough that its creator must have died.
-    if (name.startsWith('.') && ageMs(dir) <= LOCKLESS_GRACE_MS) continue;
-    const lockFd = openLock(join(dir, 'lock'));
-    if (lockFd === 'missing') {
-      // Only an old .new-<id> whose creator was killed between mkdir and creating the lock
-      // gets here (a published directory always has its lock); it holds nothing else.
-      if (ageMs(dir) > LOCKLESS_GRACE_MS) await reclaimOne(name, report, warn, () => removeTree(dir));
+    // A container still building its directory (containers/.new-<id>, state/store.ts; a
+    // record moving in, .migrate-<id>) is not ours to judge until it is old enough that its
+    // creator must have died. Then it holds nothing but itself: nothing was published.
+    if (name.startsWith('.')) {
+      if (ageMs(dir) > LOCKLESS_GRACE_MS && !lockHeld(join(dir, 'lock'))) await reclaimOne(name, report, warn, () => removeTree(dir));
       continue;
     }
+    const lockFd = openLock(join(dir, 'lock'));
+    if (lockFd === 'missing') continue; // a published directory always has its lock
     try {
       if (!tryFlock(lockFd, true)) continue; // its owner is alive
+      // The live part of a dead holder's container (runtime/paths.ts), or a whole run
+      // directory of the previous version; nothing for a stopped container (released already).
+      const held = heldBy(dir);
+      if (held === null) continue;
       // What it held, released by kind, newest first (container/resources.ts); the
       // directory itself was recorded first, so it goes last. A record it cannot read
       // exactly, or a release that fails, leaves the directory for the next gc.
       const reclaimed = await reclaimOne(name, report, warn, async () => {
-        const record = readResourceRecord(dir);
-        const failures = await releaseAll(record?.resources ?? [{ kind: 'container-dir', path: dir }], hostReleasers(log));
+        const record = readResourceRecord(held);
+        const failures = await releaseAll(record?.resources ?? [{ kind: 'container-dir', path: held }], hostReleasers(log));
         if (failures.length > 0) throw new Error(failures.map((f) => `${describeResource(f.resource)}: ${f.error.message}`).join('; '));
+        // Removed (rm) while it still held something: nothing of it is left to keep.
+        if (held !== dir && !existsSync(join(dir, 'state.json'))) await removeTree(dir);
       });
       if (reclaimed) log.info({ container: name }, 'reclaimed the leftovers of a killed run');
     } finally {
@@ -99,7 +104,7 @@ export async function reclaimDeadRuns(root: string, log: Logger, { warnFailures 
     warn({ err: shortMessage(err) }, 'could not remove partial rootfs extractions; tsbox gc will retry');
   }
   try {
-    report.records = new StateStore(stateDirFor(root, DEFAULT_ROOT)).reclaim();
+    report.records = storeOfRoot(root, DEFAULT_ROOT).reclaim();
   } catch (err) {
     report.failed.push({ what: 'container records', error: shortMessage(err) });
     warn({ err: shortMessage(err) }, 'could not reclaim the records of killed runs; tsbox gc will retry');
@@ -119,12 +124,36 @@ function ageMs(path: string): number {
   }
 }
 
+function lockHeld(path: string): boolean {
+  const fd = openLock(path);
+  if (fd === 'missing') return false;
+  try {
+    return !tryFlock(fd, false);
+  } finally {
+    closeSync(fd);
+  }
+}
+
 function openLock(path: string): number | 'missing' {
   try {
     return openSync(path, 'r');
   } catch {
     return 'missing';
   }
+}
+
+/**
+ * Where a dead holder's resources are recorded: <dir>/live (this version), or <dir> itself
+ * for a run directory of the previous version (its resources.json or owner.json at the top,
+ * and no record: the previous version kept records elsewhere). null: nothing is held.
+ */
+function heldBy(dir: string): string | null {
+  const live = join(dir, LIVE_DIR);
+  if (existsSync(live)) return live;
+  if (existsSync(join(dir, 'state.json'))) return null;
+  if (existsSync(join(dir, RESOURCE_RECORD_FILE)) || existsSync(join(dir, OWNER_RECORD_V1_FILE))) return dir;
+  // A directory with a lock and nothing else: a previous version's run killed before it wrote a record.
+  return readdirSync(dir).every((n) => n === 'lock') ? dir : null;
 }
 
 /**

@@ -147,7 +147,7 @@ async function createStartWait(spec: RunSpec, log: Logger, cleanup: CleanupStack
   if (log.enabled('debug')) log.debug({ security: describeSecurityPlan(spec.security), limits: spec.cgroup.limits }, 'run spec');
 
   const paths = containerPaths(spec.root, spec.shortId);
-  const dir = await step('create container directory', () => createContainerDir(spec.root, spec.id, paths));
+  const dir = await step('create container directory', () => createContainerDir(spec.id, paths));
   // Delete: everything the directory recorded, released by kind, newest first (the same
   // releases gc applies after a crash), then the directory and its lock.
   const releasers = hostReleasers(log);

@@ -1,5 +1,5 @@
 /**
- * The start socket of a created container (<state dir>/containers/<id>/start.sock): how
+ * The start socket of a created container (<root>/containers/<id>/start.sock): how
  * `tsbox start` tells the monitor that holds the container to release its init, and hears
  * back whether the command runs. One line each way, JSON:
  *

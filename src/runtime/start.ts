@@ -46,7 +46,8 @@ async function startAgain(store: StateStore, r: ContainerRecord): Promise<{ pid:
   // id (directory, cgroup) is released first, or the new life could not take its place.
   await reclaimDeadRuns(spec.root, createLogger(spec.log.level, spec.log.format, { container: spec.shortId }));
   const { startDetached } = await import('./detach.js');
-  const again: RunSpec = { ...spec, detach: true, keep: true, stdio: ['ignore', 'ignore', 'ignore'] };
+  // stateDir: where the record is now (a previous tsbox's spec.json names its own state dir).
+  const again: RunSpec = { ...spec, stateDir: store.dir, detach: true, keep: true, stdio: ['ignore', 'ignore', 'ignore'] };
   const started = await startDetached(again, { reuse: true });
   return { pid: started.pid };
 }

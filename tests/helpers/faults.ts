@@ -13,9 +13,12 @@ import { setTimeout as sleep } from 'node:timers/promises';
 
 /** What a --root holds besides the permanent parts of the cache (index, locks). */
 export interface RootState {
-  /** <root>/containers/<id>: a run's directory (overlay upper/work, lock, resources.json). */
+  /**
+   * <root>/containers/<id> holding what a run's processes use (live/: overlay upper/work,
+   * resources.json), or a run directory of the previous version (no record in it).
+   */
   containers: string[];
-  /** <root>/run/containers/<id>: a run's record. */
+  /** <root>/containers/<id> with a record (state.json); the previous version's in <root>/run/containers. */
   records: string[];
   /** <root>/rootfs/.tmp-*: extractions in progress (or left by a dead one) and their locks. */
   temps: string[];
@@ -33,9 +36,11 @@ export function listDir(path: string): string[] {
 
 export function rootState(root: string): RootState {
   const cache = listDir(join(root, 'rootfs'));
+  const dirs = listDir(join(root, 'containers'));
+  const has = (name: string, file: string) => existsSync(join(root, 'containers', name, file));
   return {
-    containers: listDir(join(root, 'containers')),
-    records: listDir(join(root, 'run', 'containers')),
+    containers: dirs.filter((n) => has(n, 'live') || !has(n, 'state.json')),
+    records: [...dirs.filter((n) => has(n, 'state.json')), ...listDir(join(root, 'run', 'containers'))],
     temps: cache.filter((n) => n.startsWith('.tmp-')),
     entries: cache.filter((n) => /^[0-9a-f]{64}$/.test(n)),
   };
@@ -74,7 +79,7 @@ export const NOTHING_LEFT = { containers: [], records: [], temps: [], cgroups: [
 
 export function ownerCgroup(root: string, id: string): string | null {
   try {
-    const record = JSON.parse(readFileSync(join(root, 'containers', id, 'resources.json'), 'utf8')) as { resources: { kind: string; path?: string }[] };
+    const record = JSON.parse(readFileSync(join(root, 'containers', id, 'live', 'resources.json'), 'utf8')) as { resources: { kind: string; path?: string }[] };
     return record.resources.filter((r) => r.kind === 'cgroup').at(-1)?.path ?? null;
   } catch {
     return null;

@@ -114,7 +114,7 @@ describe('run flags with -d and --name: each works or is refused in one line', (
     expect(r.code, r.stderr).toBe(0);
     const id = r.stdout.trim();
     await until('the container has left ps -a', async () => !(await psAll()).some((c) => c.id === id));
-    expect(readdirSync(join(testRoot(), 'run', 'containers')).filter((d) => id.startsWith(d))).toEqual([]);
+    expect(readdirSync(join(testRoot(), 'containers')).filter((d) => id.startsWith(d))).toEqual([]);
   });
 
   it('stop and rm -f of a running -d --rm container: done, and it is gone', async () => {

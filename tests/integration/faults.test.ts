@@ -274,7 +274,7 @@ describe('kill -9 of tsbox during setup', () => {
     expect(r.signal).toBe('SIGKILL');
     // Still in setup: the init had not become the command.
     const inSetup = initComm !== 'sleep' && !/container started/.test(r.stderr);
-    if (inSetup && expectations.initMounted) expect(initMounts).toMatch(new RegExp(` - overlay overlay .*upperdir=[^,]*/${f.containerId}/upper`));
+    if (inSetup && expectations.initMounted) expect(initMounts).toMatch(new RegExp(` - overlay overlay .*upperdir=[^,]*/${f.containerId}/live/upper`));
     // The container's mounts live in its own mount namespace: the host never sees them.
     expect(hostMountsMentioning(root)).toEqual([]);
     if (f.initPid !== null) await waitFor(() => !alive(f.initPid!), 5_000, 'the init to die');
@@ -314,7 +314,7 @@ describe('kill -9 of tsbox while the container runs', () => {
     expect(procs).toHaveLength(3); // sh and two sleeps
     await waitFor(() => procs.every((p) => !alive(p)), 5_000, 'the container\'s processes to die');
     // The container wrote into its overlay upper layer, which is on the host's disk.
-    expect(existsSync(join(root, 'containers', f.containerId, 'upper', 'upper-data'))).toBe(true);
+    expect(existsSync(join(root, 'containers', f.containerId, 'live', 'upper', 'upper-data'))).toBe(true);
     expect(rootState(root).records).toEqual([f.containerId]);
 
     const next = await tsbox(['run', '--log-level', 'info', rootfsTar(), 'echo', 'ok'], { root });

@@ -15,17 +15,14 @@ const loop = 'echo out; echo err >&2; trap "echo bye; exit 7" TERM; while true; 
 
 function stateEntries(): string[] {
   try {
-    return readdirSync(join(testRoot(), 'run', 'containers'));
-  } catch {
-    return [];
-  }
-}
-function runtimeDirs(): string[] {
-  try {
     return readdirSync(join(testRoot(), 'containers'));
   } catch {
     return [];
   }
+}
+/** Containers whose processes' part (live/: overlay layer, resources.json) is still there. */
+function runtimeDirs(): string[] {
+  return stateEntries().filter((n) => existsSync(join(testRoot(), 'containers', n, 'live')));
 }
 async function ok(args: string[]): Promise<string> {
   const r = await tsbox(args);

@@ -22,7 +22,7 @@ async function record(ref: string): Promise<Record<string, any>> {
   const [r] = JSON.parse(await ok(['inspect', ref])) as Record<string, any>[];
   return r!;
 }
-const stateOf = (shortId: string) => JSON.parse(readFileSync(join(testRoot(), 'run', 'containers', shortId, 'state.json'), 'utf8')) as Record<string, any>;
+const stateOf = (shortId: string) => JSON.parse(readFileSync(join(testRoot(), 'containers', shortId, 'state.json'), 'utf8')) as Record<string, any>;
 const until = (pred: () => boolean, what: string) => waitFor(pred, 20_000, what, 20);
 
 afterAll(async () => {
@@ -75,13 +75,13 @@ describe('create and start', () => {
   it('restart stops the command and starts a new init with the same config, id and log', async () => {
     const id = (await ok(['run', '-d', '--name', `${P}d`, rootfsTar(), 'sh', '-c', 'echo up; trap "exit 0" TERM; while true; do sleep 0.1; done'])).trim();
     const first = (await record(`${P}d`)).pid as number;
-    await until(() => readFileSync(join(testRoot(), 'run', 'containers', id.slice(0, 12), 'container.log'), 'utf8').includes('up'), 'first start logged');
+    await until(() => readFileSync(join(testRoot(), 'containers', id.slice(0, 12), 'container.log'), 'utf8').includes('up'), 'first start logged');
     expect(await ok(['restart', '-t', '5', `${P}d`])).toBe(`${P}d\n`);
     const again = await record(`${P}d`);
     expect(again).toMatchObject({ id, status: 'running', name: `${P}d` });
     expect(again.pid).not.toBe(first);
     expect(alive(first)).toBe(false);
-    await until(() => (readFileSync(join(testRoot(), 'run', 'containers', id.slice(0, 12), 'container.log'), 'utf8').match(/up/g) ?? []).length === 2, 'second start logged');
+    await until(() => (readFileSync(join(testRoot(), 'containers', id.slice(0, 12), 'container.log'), 'utf8').match(/up/g) ?? []).length === 2, 'second start logged');
     await ok(['rm', '-f', `${P}d`]);
     expect(leftBehind(testRoot(), [id.slice(0, 12)])).toMatchObject({ containers: [], cgroups: [], mounts: [] });
   });
@@ -102,16 +102,37 @@ describe('releasing what a created container holds', () => {
     const id = (await ok(['create', '--name', `${P}k`, rootfsTar(), 'sleep', '100'])).trim();
     const short = id.slice(0, 12);
     const { pid, ownerPid } = stateOf(short) as { pid: number; ownerPid: number };
-    const held = JSON.parse(readFileSync(join(testRoot(), 'containers', short, 'resources.json'), 'utf8')) as { resources: { kind: string }[] };
+    const held = JSON.parse(readFileSync(join(testRoot(), 'containers', short, 'live', 'resources.json'), 'utf8')) as { resources: { kind: string }[] };
     expect(held.resources.map((r) => r.kind)).toEqual(expect.arrayContaining(['container-dir', 'overlay', 'process']));
     process.kill(ownerPid, 'SIGKILL');
     await until(() => !alive(pid), 'held init killed by PDEATHSIG');
     await ok(['gc']);
-    expect(existsSync(join(testRoot(), 'containers', short))).toBe(false);
+    // What its processes used is released; its directory keeps the record (kept: --name).
+    expect(existsSync(join(testRoot(), 'containers', short, 'live'))).toBe(false);
     expect(leftBehind(testRoot(), [short])).toMatchObject({ containers: [], cgroups: [], mounts: [] });
     // the kept record says what happened, until rm
     expect(await record(`${P}k`)).toMatchObject({ status: 'exited', exitCode: 137 });
     await ok(['rm', `${P}k`]);
+  });
+});
+
+describe('rm before gc', () => {
+  it("rm of a container whose monitor was SIGKILLed leaves what it held to gc, which releases it and the directory", async () => {
+    const id = (await ok(['create', '--name', `${P}r`, rootfsTar(), 'sleep', '100'])).trim();
+    const short = id.slice(0, 12);
+    const { pid, ownerPid } = stateOf(short) as { pid: number; ownerPid: number };
+    const held = JSON.parse(readFileSync(join(testRoot(), 'containers', short, 'live', 'resources.json'), 'utf8')) as { resources: { kind: string; path?: string }[] };
+    const cgroup = held.resources.find((r) => r.kind === 'cgroup')?.path ?? null;
+    process.kill(ownerPid, 'SIGKILL');
+    await until(() => !alive(pid), 'held init killed by PDEATHSIG');
+    // The record goes at once; what the container held (its cgroup among it) is not lost with it.
+    expect(await ok(['rm', `${P}r`])).toBe(`${P}r\n`);
+    expect(await ok(['ps', '-a'])).not.toContain(short);
+    expect(existsSync(join(testRoot(), 'containers', short, 'live', 'resources.json'))).toBe(true);
+    if (cgroup) expect(existsSync(cgroup)).toBe(true);
+    expect(await ok(['gc'])).toMatch(/^reclaimed 1 container\(s\)/);
+    expect(existsSync(join(testRoot(), 'containers', short))).toBe(false);
+    expect(leftBehind(testRoot(), [short])).toEqual(NOTHING_LEFT);
   });
 });
 

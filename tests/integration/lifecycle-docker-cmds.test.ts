@@ -122,7 +122,7 @@ describe('logs --timestamps, --since and --log-opt rotation', () => {
   it('--log-opt max-size/max-file bounds the log; logs reads the rotated files in order', async () => {
     const id = (await ok(['run', '-d', '--name', `${P}rot`, '--log-opt', 'max-size=2k', '--log-opt', 'max-file=3', rootfsTar(), 'sh', '-c', 'i=0; while [ $i -lt 400 ]; do i=$((i+1)); echo "line $i"; done'])).trim();
     expect(await ok(['wait', `${P}rot`])).toBe('0\n');
-    const dir = join(testRoot(), 'run', 'containers', id.slice(0, 12));
+    const dir = join(testRoot(), 'containers', id.slice(0, 12));
     const files = readdirSync(dir).filter((f) => f.startsWith('container.log')).sort();
     expect(files).toEqual(['container.log', 'container.log.1', 'container.log.2']);
     for (const f of files) expect(statSync(join(dir, f)).size).toBeLessThanOrEqual(2048);
@@ -140,7 +140,7 @@ describe('logs --timestamps, --since and --log-opt rotation', () => {
     expect((await tsbox(['run', '--name', `${P}rotfg`, '--log-opt', 'max-size=1k,max-file=2', rootfsTar(), 'sh', '-c', 'i=0; while [ $i -lt 100 ]; do i=$((i+1)); echo "l $i"; done'])).code).toBe(0);
     expect((await ok(['logs', '--tail', '1', `${P}rotfg`]))).toBe('l 100\n');
     const fgId = (await ok(['ps', '-aq', '--no-trunc', '--filter', `name=^${P}rotfg$`])).trim();
-    expect(readdirSync(join(testRoot(), 'run', 'containers', fgId.slice(0, 12))).filter((f) => f.startsWith('container.log')).sort()).toEqual(['container.log', 'container.log.1']);
+    expect(readdirSync(join(testRoot(), 'containers', fgId.slice(0, 12))).filter((f) => f.startsWith('container.log')).sort()).toEqual(['container.log', 'container.log.1']);
     await ok(['rm', `${P}rotfg`]);
     await ok(['rm', `${P}rot`]);
   });

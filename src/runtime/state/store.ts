@@ -1,33 +1,45 @@
 /**
- * The container records on disk, one directory per container:
+ * The container records on disk, in the container's one directory (runtime/paths.ts):
  *
- *   <state dir>/lock                      global: creating, naming, updating and removing records
- *   <state dir>/containers/<short id>/
+ *   <root>/lock                           global: creating, naming, updating and removing records
+ *   <root>/containers/<short id>/
  *     state.json                          the ContainerRecord, replaced atomically (temp + rename)
- *     owner.lock                          flock held by the process that waits for the container
+ *     lock                                flock held by the process that waits for the container
  *     container.log[.N]                   a detached or named container's output (runtime/log-format.ts)
  *     spec.json                           the RunSpec, for exec and inspect
+ *     live/                               what its processes use (runtime/container-dir.ts)
  *
- * The state dir is /run/tsbox for the default root (it is about processes, gone at reboot
- * with them) and <root>/run for any other, so two roots never share state.
+ * Records written by a previous tsbox under /run/tsbox (or <root>/run) are moved here when
+ * the store is listed (legacy.ts).
  *
  * Readers need no lock (rename is atomic); every read-modify-write takes the global lock,
  * so concurrent tsbox commands never lose an update or give one name to two containers.
- * A free owner.lock on a record that is not "exited" means its owner died (SIGKILL): the
+ * A free lock on a record that is not "exited" means its owner died (SIGKILL): the
  * container died with it (PDEATHSIG), and the next reader records that.
  */
-import { closeSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { closeSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { removeTreeSync } from '../../image/remove-tree.js';
 import { join } from 'node:path';
 import { TsboxError, UsageError } from '../../errors.js';
 import { tryFlock, unflock } from '../../sys/fd.js';
 import { parseStateRecord } from '../../container/state-record.js';
+import { CONTAINER_LOCK, LIVE_DIR } from '../paths.js';
+import { migrateLegacyRecords } from './legacy.js';
 import { markOwnerGone, nameTaken, resolveRef, type ContainerRecord } from './record.js';
 
-export const DEFAULT_STATE_DIR = '/run/tsbox';
+/** The records live with the containers, under the root. */
+export function stateDirFor(root: string, _defaultRoot?: string): string {
+  return root;
+}
 
-export function stateDirFor(root: string, defaultRoot: string): string {
-  return root === defaultRoot ? DEFAULT_STATE_DIR : join(root, 'run');
+/** The records of a root, with those a previous tsbox kept elsewhere moved in when listed. */
+export function storeOfRoot(root: string, defaultRoot: string): StateStore {
+  return new StateStore(stateDirFor(root, defaultRoot), legacyStateDirFor(root, defaultRoot));
+}
+
+/** Where the previous tsbox kept its records: /run/tsbox for the default root, <root>/run otherwise. */
+export function legacyStateDirFor(root: string, defaultRoot: string): string {
+  return root === defaultRoot ? '/run/tsbox' : join(root, 'run');
 }
 
 export interface EntryPaths {
@@ -45,7 +57,7 @@ export interface EntryPaths {
 /** A record created by this process, whose owner lock it holds. */
 export interface OwnedEntry {
   readonly paths: EntryPaths;
-  /** The fd of owner.lock (to hand to a monitor: the flock belongs to the open file). */
+  /** The fd of the container's lock (to hand to a monitor: the flock belongs to the open file). */
   readonly lockFd: number;
   record(): ContainerRecord;
   update(patch: Partial<ContainerRecord>): ContainerRecord;
@@ -58,7 +70,8 @@ export interface OwnedEntry {
 const LOCK_TIMEOUT_MS = 10_000;
 
 export class StateStore {
-  constructor(readonly dir: string) {}
+  /** `legacyDir`: a previous tsbox's state dir, whose records list() and reclaim() move in. */
+  constructor(readonly dir: string, private readonly legacyDir: string | null = null) {}
 
   get containersDir(): string {
     return join(this.dir, 'containers');
@@ -69,7 +82,7 @@ export class StateStore {
     return {
       dir,
       state: join(dir, 'state.json'),
-      ownerLock: join(dir, 'owner.lock'),
+      ownerLock: join(dir, CONTAINER_LOCK),
       log: join(dir, 'container.log'),
       spec: join(dir, 'spec.json'),
       monitorLog: join(dir, 'monitor.log'),
@@ -101,10 +114,20 @@ export class StateStore {
       if (record.name !== null && nameTaken(record.name, this.listRaw())) {
         throw new UsageError(`the container name '${record.name}' is already in use`, { hint: `Remove it first (tsbox rm ${record.name}), or choose another name.` });
       }
-      mkdirSync(paths.dir, { mode: 0o700 });
-      const fd = openSync(paths.ownerLock, 'wx', 0o600);
-      if (!tryFlock(fd, true)) throw new TsboxError(`cannot lock ${paths.ownerLock}`);
-      writeAtomic(paths.state, record);
+      // Built under a hidden name and renamed into place with its lock held: gc (which does
+      // not take the global lock) must never find the directory with a lock it can take.
+      const building = join(this.containersDir, `.new-${record.shortId}`);
+      mkdirSync(building, { mode: 0o700 });
+      const fd = openSync(join(building, CONTAINER_LOCK), 'wx', 0o600);
+      try {
+        if (!tryFlock(fd, true)) throw new TsboxError(`cannot lock ${paths.ownerLock}`);
+        writeAtomic(join(building, 'state.json'), record);
+        renameSync(building, paths.dir);
+      } catch (err) {
+        closeSync(fd);
+        removeTreeSync(building);
+        throw err;
+      }
       return fd;
     });
     return this.owned(record.shortId, lockFd, record);
@@ -146,7 +169,7 @@ export class StateStore {
       record: () => this.read(shortId) ?? created!,
       update: (patch) => this.update(shortId, patch),
       remove: () => {
-        this.withLock(() => removeTreeSync(paths.dir));
+        this.withLock(() => removeEntry(paths.dir));
         close();
       },
       release: close,
@@ -203,6 +226,7 @@ export class StateStore {
 
   /** Every record, with the deaths of killed owners recorded. */
   list(): ContainerRecord[] {
+    this.moveLegacyRecords();
     const records = this.listRaw();
     if (records.every((r) => r.status === 'exited' || this.ownerAlive(r.shortId))) return records;
     return this.withLock(() => this.listRaw().map((r) => this.reconcile(r)));
@@ -218,11 +242,11 @@ export class StateStore {
     this.withLock(() => {
       const r = this.read(shortId);
       if (r && this.reconcile(r).status !== 'exited') throw new UsageError(`container ${r.name ?? r.shortId} is running`, { hint: 'Stop it first, or use rm -f.' });
-      removeTreeSync(this.paths(shortId).dir);
+      removeEntry(this.paths(shortId).dir);
     });
   }
 
-  /** Is the process that waits for this container alive (holding owner.lock)? */
+  /** Is the process that waits for this container alive (holding its lock)? */
   ownerAlive(shortId: string): boolean {
     let fd: number;
     try {
@@ -245,18 +269,27 @@ export class StateStore {
    * an ephemeral record with a free lock is always a dead run's). Returns the ids deleted.
    */
   reclaim(): string[] {
+    this.moveLegacyRecords();
     const removed: string[] = [];
     this.withLock(() => {
       for (const r of this.listRaw()) {
         if ((r.status === 'exited' && r.keep) || this.ownerAlive(r.shortId)) continue;
+        // What it held is not released yet (gc.ts failed to, this time): keep the directory.
+        if (existsSync(join(this.paths(r.shortId).dir, LIVE_DIR))) continue;
         if (r.keep) this.reconcile(r);
         else {
-          removeTreeSync(this.paths(r.shortId).dir);
+          removeEntry(this.paths(r.shortId).dir);
           removed.push(r.shortId);
         }
       }
     });
     return removed;
+  }
+
+  /** A previous tsbox's records, moved into this store (legacy.ts); one stat when there are none. */
+  private moveLegacyRecords(): void {
+    if (this.legacyDir === null || !existsSync(join(this.legacyDir, 'containers'))) return;
+    this.withLock(() => migrateLegacyRecords(join(this.legacyDir!, 'containers'), this.containersDir, (line) => process.stderr.write(`tsbox: warning: ${line}\n`)));
   }
 
   /** Under the global lock only. */
@@ -274,8 +307,19 @@ export class StateStore {
     } catch {
       return [];
     }
-    return names.map((n) => this.readListed(n)).filter((r): r is ContainerRecord => r !== null).sort((a, b) => b.created.localeCompare(a.created));
+    // .new-<id>: a record being created (create() renames it into place).
+    return names.filter((n) => !n.startsWith('.')).map((n) => this.readListed(n)).filter((r): r is ContainerRecord => r !== null).sort((a, b) => b.created.localeCompare(a.created));
   }
+}
+
+/**
+ * A container's directory, unless what its processes held is not released yet (its holder
+ * was killed, or a release failed): then live/ and the lock stay, without a record, for gc
+ * (runtime/gc.ts) to release by kind and remove the rest.
+ */
+function removeEntry(dir: string): void {
+  if (!existsSync(join(dir, LIVE_DIR))) return removeTreeSync(dir);
+  for (const name of readdirSync(dir)) if (name !== LIVE_DIR && name !== CONTAINER_LOCK) removeTreeSync(join(dir, name));
 }
 
 export function writeAtomic(path: string, value: unknown): void {
