@@ -17,6 +17,7 @@ import { describeResource, releaseAll } from '../container/resources.js';
 import { containersDir, LIVE_DIR } from './paths.js';
 import { DEFAULT_ROOT } from '../spec/run-spec.js';
 import { storeOfRoot } from './state/store.js';
+import { lockHeld } from './state/lock-held.js';
 
 export interface GcReport {
   containers: string[];
@@ -121,16 +122,6 @@ function ageMs(path: string): number {
     return Date.now() - statSync(path).mtimeMs;
   } catch {
     return 0;
-  }
-}
-
-function lockHeld(path: string): boolean {
-  const fd = openLock(path);
-  if (fd === 'missing') return false;
-  try {
-    return !tryFlock(fd, false);
-  } finally {
-    closeSync(fd);
   }
 }
 

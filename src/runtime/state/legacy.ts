@@ -12,12 +12,12 @@
  *    what it holds first (runtime/gc.ts), then the record moves.
  * Called under the store's global lock.
  */
-import { closeSync, copyFileSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, rmdirSync, statSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmdirSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseStateRecord } from '../../container/state-record.js';
 import { removeTreeSync } from '../../image/remove-tree.js';
-import { tryFlock } from '../../sys/fd.js';
 import { CONTAINER_LOCK } from '../paths.js';
+import { lockHeld } from './lock-held.js';
 
 /** The previous version's files that have no meaning once moved: its lock and its start socket. */
 const LEFT_BEHIND = new Set(['owner.lock', 'start.sock']);
@@ -33,7 +33,7 @@ export function migrateLegacyRecords(legacyContainers: string, containers: strin
   for (const name of names) {
     if (name.startsWith('.')) continue;
     const from = join(legacyContainers, name);
-    if (holderAlive(join(from, 'owner.lock'))) {
+    if (lockHeld(join(from, 'owner.lock'))) {
       warn(`container ${name} is run by a previous tsbox (its record is ${from}); it is listed once that run ends`);
       continue;
     }
@@ -75,18 +75,4 @@ function moveInto(from: string, to: string, building: string): void {
   writeFileSync(join(building, CONTAINER_LOCK), '', { mode: 0o600 });
   renameSync(building, to);
   removeTreeSync(from);
-}
-
-function holderAlive(lockPath: string): boolean {
-  let fd: number;
-  try {
-    fd = openSync(lockPath, 'r');
-  } catch {
-    return false;
-  }
-  try {
-    return !tryFlock(fd, false);
-  } finally {
-    closeSync(fd); // a shared flock we took goes with the fd
-  }
 }

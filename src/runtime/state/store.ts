@@ -21,10 +21,11 @@ import { closeSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, 
 import { removeTreeSync } from '../../image/remove-tree.js';
 import { join } from 'node:path';
 import { TsboxError, UsageError } from '../../errors.js';
-import { tryFlock, unflock } from '../../sys/fd.js';
+import { tryFlock } from '../../sys/fd.js';
 import { parseStateRecord } from '../../container/state-record.js';
 import { CONTAINER_LOCK, LIVE_DIR } from '../paths.js';
 import { migrateLegacyRecords } from './legacy.js';
+import { lockHeld } from './lock-held.js';
 import { markOwnerGone, nameTaken, resolveRef, type ContainerRecord } from './record.js';
 
 /** The records live with the containers, under the root. */
@@ -248,19 +249,7 @@ export class StateStore {
 
   /** Is the process that waits for this container alive (holding its lock)? */
   ownerAlive(shortId: string): boolean {
-    let fd: number;
-    try {
-      fd = openSync(this.paths(shortId).ownerLock, 'r');
-    } catch {
-      return false;
-    }
-    try {
-      if (!tryFlock(fd, false)) return true;
-      unflock(fd);
-      return false;
-    } finally {
-      closeSync(fd);
-    }
+    return lockHeld(this.paths(shortId).ownerLock);
   }
 
   /**
