@@ -7,7 +7,6 @@
  */
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { constants as osConstants } from 'node:os';
 import { TsboxError, UsageError } from '../errors.js';
 import type { Logger } from '../log.js';
 import { KILL_EXEC_SIGNAL } from '../init/exec-protocol.js';
@@ -17,7 +16,7 @@ import { assertCan } from '../container/status.js';
 import { readConfigFile } from '../container/config-file.js';
 import { isRunning, label } from './control.js';
 import { planExec, type ExecFlags } from './exec-plan.js';
-import { InitConnection, type InitExit } from './init-connection.js';
+import { exitStatus, InitConnection, type InitExit } from './init-connection.js';
 import { forwardSignals } from './signals.js';
 import type { StateStore } from './state/store.js';
 import { drainAfterExit, openContainerTerminal, type ContainerTerminal } from './terminal.js';
@@ -95,7 +94,7 @@ export async function execInContainer(store: StateStore, ref: string, flags: Exe
     if (relayed) await drainAfterExit(relayed);
     if (relayedStdio) await drainAfterExit(relayedStdio, OUTPUT_DRAIN_MS);
     io.onExit?.(exit);
-    return exit.code ?? 128 + (osConstants.signals[exit.signal!] ?? 0);
+    return exitStatus(exit);
   } catch (err) {
     if (init && init.child.exitCode === null && init.child.signalCode === null) {
       init.child.kill(KILL_EXEC_SIGNAL);

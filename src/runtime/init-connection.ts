@@ -2,6 +2,7 @@
  * The parent's end of the sync socket with the container's init (see init/protocol.ts).
  */
 import type { ChildProcess } from 'node:child_process';
+import { constants as osConstants } from 'node:os';
 import type { Readable, Writable } from 'node:stream';
 import { TsboxError } from '../errors.js';
 import type { ExecPlan } from '../init/exec-protocol.js';
@@ -10,6 +11,11 @@ import type { InitMessage, InitPlan, ParentMessage } from '../init/protocol.js';
 export interface InitExit {
   code: number | null;
   signal: NodeJS.Signals | null;
+}
+
+/** The command's exit status as a shell gives it: its own, or 128+N when signal N ended it. */
+export function exitStatus(exit: InitExit): number {
+  return exit.code ?? 128 + (osConstants.signals[exit.signal!] ?? 0);
 }
 
 export class InitConnection {

@@ -28,7 +28,6 @@
 import { writeFile } from 'node:fs/promises';
 import { readFileSync, writeSync } from 'node:fs';
 import { isatty } from 'node:tty';
-import { constants as osConstants } from 'node:os';
 import { createContainerCgroup, plannedCgroupPath, UNMEASURED, type CgroupStats, type ContainerCgroup } from '../cgroups/index.js';
 import { removeEarlyGroup, type EarlyGroup } from '../cgroups/early-group.js';
 import { applyDevicePolicy } from '../devices/index.js';
@@ -55,7 +54,7 @@ import { hostReleasers, processStartTime } from '../container/release.js';
 import { describeResource, releaseAll } from '../container/resources.js';
 import { createContainerDir } from './container-dir.js';
 import { reclaimDeadRuns, shortMessage } from './gc.js';
-import { InitConnection } from './init-connection.js';
+import { exitStatus, InitConnection } from './init-connection.js';
 import { STATIC_INIT_HOST_PATH } from '../mounts/static-init.js';
 import { containerPaths } from './paths.js';
 import { forwardSignals, type SignalRouting } from './signals.js';
@@ -332,7 +331,7 @@ async function waitPhase(spec: RunSpec, c: CreatedContainer, started: number): P
   const stats = cgroup ? cgroup.readStats() : UNMEASURED;
   const oomKilled = cgroup ? cgroup.oomKilled() : false;
   const network = c.net.bytes();
-  const exitCode = exit.code ?? 128 + (osConstants.signals[exit.signal!] ?? 0);
+  const exitCode = exitStatus(exit);
   return { id: spec.id, exitCode, signal: exit.signal, oomKilled, stats, network, wallMs };
 }
 
