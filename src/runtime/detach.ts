@@ -121,13 +121,19 @@ export async function runMonitor(createLog: (spec: RunSpec) => Logger): Promise<
       // No tsbox run waits for a detached container: its monitor writes the --stats-file,
       // before the record says "exited" (or is removed with --rm), so `tsbox wait` then
       // reading the file cannot race.
-      onExited: (result) => {
+      onExited: async (result) => {
         try {
           writeStatsReport(spec, result);
         } catch (e) {
           log.error({ file: spec.report.statsFile, err: (e as Error).message }, 'could not write --stats-file');
         }
+        // `tsbox start -a`: it hears the exit status here, and has read the output when it
+        // hangs up; only then may a --rm container's record and log go.
+        await (starter as StartRequest | null)?.ended(result.exitCode);
       },
+      // A monitor's container has no terminal to write to: its output always goes to its
+      // log, also with --rm (`tsbox logs` while it runs, `tsbox start -a` of a created one).
+      recordOutput: true,
     });
   } catch (err) {
     const e = asTsboxError(err);
