@@ -69,6 +69,14 @@ describe('help', () => {
     }
   });
 
+  it('the common flags work before the command too, as podman --root DIR ps', async () => {
+    const r = await tsbox(['--root', testRoot(), 'run', '--rm', rootfsTar(), 'echo', 'hi']);
+    expect(r).toMatchObject({ code: 0, stdout: 'hi\n', stderr: '' });
+    const listed = await tsbox(['--root', testRoot(), '--log-level', 'error', 'network', 'ls']);
+    expect(listed.code, listed.stderr).toBe(0);
+    expect(listed.stdout).toMatch(/^NAME +SUBNET/);
+  });
+
   it('an unknown command is still one line and 125', async () => {
     const r = await tsbox(['no-such-command']);
     expect(r.code).toBe(125);
