@@ -9,6 +9,39 @@ import { execFileSync } from 'node:child_process';
 import { rmSync } from 'node:fs';
 import { build } from 'esbuild';
 
+/**
+ * Node built-in modules that a warm `tsbox run` never calls but that the modules on its path
+ * import at their top (the image cache's hashing, decompression, the extraction worker):
+ * each import gets a stand-in that loads the real module on first use. Node loads and
+ * evaluates a built-in (crypto alone is 15 internal modules) when it is required, at every
+ * start. The imports stay external, renamed `tsbox-lazy:node:x`, so esbuild emits a plain
+ * `require()` for them and reads a named import at its use (`(0, import_x.name)(...)`): the
+ * banner's require answers those names with a Proxy whose traps load the module. A
+ * namespace import (`import * as`) lists the keys at once, and so loads it then, as before.
+ */
+const LAZY_BUILTINS = ['node:crypto', 'node:zlib', 'node:worker_threads'];
+const lazyBuiltins = {
+  name: 'lazy-builtins',
+  setup(b) {
+    const filter = new RegExp(`^(${LAZY_BUILTINS.join('|')})$`);
+    b.onResolve({ filter }, (args) => ({ path: `tsbox-lazy:${args.path}`, external: true }));
+  },
+};
+const lazyRequire = `require = ((real) => (id) => {
+  if (!id.startsWith('tsbox-lazy:')) return real(id);
+  let mod;
+  const load = () => (mod ??= real(id.slice(11)));
+  return new Proxy({}, {
+    get: (_, key) => load()[key],
+    has: (_, key) => key in load(),
+    ownKeys: () => Reflect.ownKeys(load()),
+    getOwnPropertyDescriptor: (_, key) => {
+      const d = Reflect.getOwnPropertyDescriptor(load(), key);
+      return d && { ...d, configurable: true };
+    },
+  });
+})(require);`;
+
 const common = {
   bundle: true,
   platform: 'node',
@@ -39,7 +72,7 @@ const programs = {
 for (const name of Object.keys(programs)) rmSync(`dist/${name}.v8-cache`, { force: true });
 await build({ ...common, entryPoints: ['src/boot/start.ts'], outfile: 'dist/start.cjs' });
 for (const [name, entry] of Object.entries(programs)) {
-  await build({ ...common, entryPoints: [entry], outfile: `dist/${name}.cjs` });
+  await build({ ...common, plugins: [lazyBuiltins], banner: { js: `${common.banner.js}\n${lazyRequire}` }, entryPoints: [entry], outfile: `dist/${name}.cjs` });
 }
 
 // The code cache comes from a node started exactly as tsbox starts its programs: V8
