@@ -7,6 +7,7 @@
 // dist/ remains the library API.
 import { execFileSync } from 'node:child_process';
 import { rmSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
 import { build } from 'esbuild';
 
 /**
@@ -42,6 +43,46 @@ const lazyRequire = `require = ((real) => (id) => {
   });
 })(require);`;
 
+/**
+ * zod 3 binds 25 methods (parse, optional, array...) to every schema object in its
+ * constructor, so that `schema.parse` works detached. The CLI builds ~600 schema objects at
+ * each start (its modules' schemas at their top), that is 15,000 bound functions made
+ * for nothing (~3 ms, and garbage). Here each is bound on first use instead, per object,
+ * with the same result: a getter on ZodType.prototype binds the prototype's method to the
+ * object it is read from and keeps it as the object's own property. None of the 25 is
+ * overridden by a subclass (checked below), so the bound method is the one zod binds.
+ */
+const ZOD_BOUND = ['parse', 'safeParse', 'parseAsync', 'safeParseAsync', 'spa', 'refine', 'refinement', 'superRefine', 'optional', 'nullable', 'nullish', 'array', 'promise', 'or', 'and', 'transform', 'brand', 'default', 'catch', 'describe', 'pipe', 'readonly', 'isNullable', 'isOptional'];
+const zodLazyBind = {
+  name: 'zod-lazy-bind',
+  setup(b) {
+    b.onLoad({ filter: /[\\/]zod[\\/]v3[\\/]types\.js$/ }, async (args) => {
+      let source = await readFile(args.path, 'utf8');
+      const binds = ['        this.spa = this.safeParseAsync;\n', ...ZOD_BOUND.map((n) => `        this.${n} = this.${n}.bind(this);\n`)];
+      for (const line of binds) {
+        if (!source.includes(line)) throw new Error(`zod-lazy-bind: zod's ZodType constructor changed (no "${line.trim()}"): update scripts/bundle.mjs`);
+        source = source.replace(line, '');
+      }
+      for (const n of ZOD_BOUND) {
+        const defined = source.match(new RegExp(`^    (async )?${n}\\(`, 'gm'))?.length ?? 0;
+        if (n !== 'spa' && defined !== 1) throw new Error(`zod-lazy-bind: ${n} is defined ${defined} times in zod's types.js: update scripts/bundle.mjs`);
+      }
+      source += `
+for (const name of ${JSON.stringify(ZOD_BOUND)}) {
+  const method = ZodType.prototype[name === 'spa' ? 'safeParseAsync' : name];
+  const own = (object, value) => Object.defineProperty(object, name, { value, writable: true, configurable: true, enumerable: true });
+  Object.defineProperty(ZodType.prototype, name, {
+    configurable: true,
+    get() { const bound = method.bind(this); own(this, bound); return bound; },
+    set(value) { own(this, value); },
+  });
+}
+`;
+      return { contents: source, loader: 'js' };
+    });
+  },
+};
+
 const common = {
   bundle: true,
   platform: 'node',
@@ -72,7 +113,7 @@ const programs = {
 for (const name of Object.keys(programs)) rmSync(`dist/${name}.v8-cache`, { force: true });
 await build({ ...common, entryPoints: ['src/boot/start.ts'], outfile: 'dist/start.cjs' });
 for (const [name, entry] of Object.entries(programs)) {
-  await build({ ...common, plugins: [lazyBuiltins], banner: { js: `${common.banner.js}\n${lazyRequire}` }, entryPoints: [entry], outfile: `dist/${name}.cjs` });
+  await build({ ...common, plugins: [lazyBuiltins, zodLazyBind], banner: { js: `${common.banner.js}\n${lazyRequire}` }, entryPoints: [entry], outfile: `dist/${name}.cjs` });
 }
 
 // The code cache comes from a node started exactly as tsbox starts its programs: V8
