@@ -8,6 +8,7 @@
 import { execFileSync } from 'node:child_process';
 import { rmSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
+import { relative } from 'node:path';
 import { build } from 'esbuild';
 
 /**
@@ -83,6 +84,39 @@ for (const name of ${JSON.stringify(ZOD_BOUND)}) {
   },
 };
 
+/**
+ * koffi's own loader (its index.cjs, then @koromix/koffi-<platform>-<arch>/index.js) reads
+ * node's ELF headers twice to tell glibc from musl, probes candidate paths and compiles two
+ * files without a code cache: ~8 ms before the native module's own ~1 ms, in the CLI and
+ * again in every container's init. The build asks koffi which native module it loads here
+ * and the bundles load that file directly, after checking its version; on any mismatch (a
+ * reinstalled node_modules, another libc) they fall back to require('koffi').
+ * What koffi's loader adds on top of the native module are deprecation wrappers of APIs
+ * tsbox does not use (lib.cdecl, koffi.resolve...).
+ */
+const koffiNative = JSON.parse(execFileSync(process.execPath, ['-e', `
+  const koffi = require('koffi');
+  const file = Object.keys(require.cache).find((f) => f.endsWith('.node') && require.cache[f].exports.version === koffi.version);
+  process.stdout.write(JSON.stringify({ file, version: koffi.version }));
+`], { encoding: 'utf8' }));
+const koffiDirect = {
+  name: 'koffi-direct',
+  setup(b) {
+    b.onResolve({ filter: /^koffi$/ }, (args) => (args.namespace === 'koffi-direct' ? { path: 'koffi', external: true } : { path: 'koffi', namespace: 'koffi-direct' }));
+    b.onLoad({ filter: /.*/, namespace: 'koffi-direct' }, () => ({
+      loader: 'js',
+      contents: `let native = null;
+try {
+  const m = require(require('node:path').join(__dirname, ${JSON.stringify(relative('dist', koffiNative.file))}));
+  if (m.version === ${JSON.stringify(koffiNative.version)} && typeof m.load === 'function') native = m;
+} catch {
+  // koffi's own loader below finds the right one, or says why there is none
+}
+module.exports = native ?? require('koffi');`,
+    }));
+  },
+};
+
 const common = {
   bundle: true,
   platform: 'node',
@@ -113,7 +147,7 @@ const programs = {
 for (const name of Object.keys(programs)) rmSync(`dist/${name}.v8-cache`, { force: true });
 await build({ ...common, entryPoints: ['src/boot/start.ts'], outfile: 'dist/start.cjs' });
 for (const [name, entry] of Object.entries(programs)) {
-  await build({ ...common, plugins: [lazyBuiltins, zodLazyBind], banner: { js: `${common.banner.js}\n${lazyRequire}` }, entryPoints: [entry], outfile: `dist/${name}.cjs` });
+  await build({ ...common, plugins: [lazyBuiltins, zodLazyBind, koffiDirect], banner: { js: `${common.banner.js}\n${lazyRequire}` }, entryPoints: [entry], outfile: `dist/${name}.cjs` });
 }
 
 // The code cache comes from a node started exactly as tsbox starts its programs: V8
