@@ -53,6 +53,10 @@ export const STEP_TEXTS: readonly StepText[] = [
     what: "tsbox makes the container's own directory in its state root: a lock (held while tsbox lives; a free lock tells gc this run died), resources.json (everything the container will hold, recorded before it is taken, so that a crash can be cleaned up), and the overlay's upper and work directories.",
   },
   {
+    match: 'open output log',
+    what: "-d or --name: the container's output goes into its log (tsbox logs), one timestamped line at a time, through pipes tsbox reads.",
+  },
+  {
     match: 'spawn init',
     what: (f) => 'The container\'s first process, its init, is started in new namespaces. A namespace gives a group of processes their own copy of one global resource of the kernel: the same kernel, a separate view. Node cannot fork safely, so the main thread calls unshare(), which moves only itself into new namespaces; the child it starts next is born in them (in a new PID namespace, as its PID 1), and the thread goes back home with setns() on fds it opened before. Before the child starts, node\'s own binary is bind-mounted read-only in the new mount namespace (CVE-2019-5736).'
       + (f.early ? ' This init was started at start-up, before tsbox even read its command line, so that Node\'s boot overlaps tsbox\'s own.' : ''),

@@ -25,6 +25,7 @@ import { settleMonitorMemory } from './monitor-memory.js';
 import { writeStatsReport } from './stats-file.js';
 import { StateStore } from './state/store.js';
 import { listenForStart, type StartRequest } from './start-socket.js';
+import { copyLogFrom, logEnd } from './explain-relay.js';
 
 export const MONITOR_FDS = { lock: 4 } as const;
 
@@ -52,6 +53,8 @@ export async function startDetached(spec: RunSpec, opts: { hold?: boolean; reuse
       return fd;
     };
     const monitorLog = open(entry.paths.monitorLog);
+    // --explain: the monitor explains the setup into monitor.log; shown below once it replied.
+    const explainFrom = spec.log.explain ? logEnd(entry.paths.monitorLog) : null;
     const child = spawn(process.execPath, programArgs('monitor'), {
       detached: true,
       stdio: ['ignore', 'ignore', monitorLog, 'ipc', entry.lockFd],
@@ -65,6 +68,7 @@ export async function startDetached(spec: RunSpec, opts: { hold?: boolean; reuse
       child.once('error', (e) => resolve({ t: 'error', message: `cannot start the container's monitor: ${e.message}`, exitCode: 125 }));
       child.send({ spec, hold: opts.hold ?? false } satisfies MonitorRequest);
     });
+    if (explainFrom !== null) copyLogFrom(entry.paths.monitorLog, explainFrom);
     if (reply.t === 'error') {
       entry.remove();
       throw new TsboxError(reply.message, { step: reply.step, hint: reply.hint, exitCode: reply.exitCode });
