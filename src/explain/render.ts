@@ -106,8 +106,7 @@ export class ExplainRenderer implements ExplainSink {
     const first = !this.explained.has(family);
     this.explained.add(family);
     if (step === 'pivot_root' || step === 'mount rootfs') this.hostMounts ??= this.opts.host.mounts('self')?.length ?? null;
-    const explain = text && first ? (typeof text.what === 'function' ? text.what(this.facts) : text.what) : null;
-    this.current = { step, family, first, explain, calls: [], notes: [], figures: {}, without: null };
+    this.current = { step, family, first, explain: null, calls: [], notes: [], figures: {}, without: null };
     return this.current;
   }
 
@@ -118,6 +117,7 @@ export class ExplainRenderer implements ExplainSink {
     this.current = null;
     const text = stepText(s.step);
     s.figures = this.figures(s.step);
+    if (s.first && text) s.explain = typeof text.what === 'function' ? text.what(this.facts) : text.what;
     if (s.first && text?.without) s.without = text.without(this.facts);
     if (s.step === 'create cgroup') {
       const none = this.noLimits();
