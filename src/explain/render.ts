@@ -53,6 +53,8 @@ export class ExplainRenderer implements ExplainSink {
   private readonly explained = new Set<string>();
   private readonly facts: Facts;
   private hostMounts: number | null = null;
+  /** tsbox exec: the container's init, whose namespaces the exec-init joins. */
+  private containerPid: number | null = null;
 
   constructor(private readonly opts: RenderOptions) {
     this.facts = { host: opts.host, initPid: null, cgroup: null, controllers: null, security: null, cloneFlags: null, hostHostname: opts.host.hostname(), early: false };
@@ -60,7 +62,8 @@ export class ExplainRenderer implements ExplainSink {
 
   record(fields: Record<string, unknown>, msg: string): void {
     const f = this.facts;
-    if (typeof fields.pid === 'number' && (fields.step === 'spawn init' || /^init (ready|moved)|^container (created|started)/.test(msg))) f.initPid = fields.pid;
+    const spawned = fields.step === 'spawn init' || fields.step === 'spawn exec-init';
+    if (typeof fields.pid === 'number' && (spawned || /^init (ready|moved)|^container (created|started)/.test(msg))) f.initPid = fields.pid;
     if (msg === 'run spec') {
       f.security = (fields.security as SecuritySummary | undefined) ?? null;
       return;
@@ -75,10 +78,11 @@ export class ExplainRenderer implements ExplainSink {
     if (msg === 'device policy attached') return this.note('apply device policy', `${String(fields.instructions)} eBPF instructions; allowed: ${(fields.rules as string[]).join(', ')}`);
     if (typeof fields.step !== 'string') return;
     const step = fields.step;
-    if (step === 'spawn init' && typeof fields.pid === 'number') {
+    if (spawned && typeof fields.pid === 'number') {
+      if (typeof fields.container === 'number') this.containerPid = fields.container;
       f.early = /start-up/.test(msg);
       if (typeof fields.cgroup === 'string') f.cgroup = fields.cgroup;
-      return this.note(step, `init: pid ${fields.pid} on the host${f.early ? ', spawned at start-up' : ''}`);
+      return this.note(step, `${step === 'spawn init' ? 'init' : 'exec-init'}: pid ${fields.pid} on the host${f.early ? ', spawned at start-up' : ''}`);
     }
     const section = this.enter(step);
     if (CALL_LINE.test(msg)) {
@@ -130,7 +134,15 @@ export class ExplainRenderer implements ExplainSink {
   private figures(step: string): Record<string, unknown> {
     const f = this.facts;
     const host = this.opts.host;
-    if ((step === 'spawn init' || step === 'unshare cgroup namespace' || step === 'join pid namespace') && f.initPid !== null) {
+    if (step === 'spawn exec-init' && f.initPid !== null && this.containerPid !== null) {
+      // exec: the exec-init against the container's init (equal where it joined), not the host.
+      const container = host.namespaceIds(this.containerPid);
+      const exec = host.namespaceIds(f.initPid);
+      const joined: Record<string, { container: string; exec: string | null }> = {};
+      for (const ns of NAMESPACES) if (container[ns]) joined[ns] = { container: container[ns]!, exec: exec[ns] ?? null };
+      return { joined };
+    }
+    if ((step === 'spawn init' || step === 'unshare cgroup namespace') && f.initPid !== null) {
       const before = host.namespaceIds('self');
       const after = host.namespaceIds(f.initPid);
       const namespaces: Record<string, { host: string; container: string | null }> = {};
@@ -167,6 +179,11 @@ export class ExplainRenderer implements ExplainSink {
     if (ns) {
       lines.push('  namespace ids (readlink /proc/PID/ns/*), host -> container:');
       for (const [name, ids] of Object.entries(ns)) lines.push(`    ${name.padEnd(7)} ${ids.host} -> ${ids.container ?? '?'}${ids.container === ids.host ? '  (shared)' : ids.container ? '  (new)' : ''}`);
+    }
+    const joined = s.figures.joined as Record<string, { container: string; exec: string | null }> | undefined;
+    if (joined) {
+      lines.push("  namespace ids (readlink /proc/PID/ns/*), the container's init / the exec-init:");
+      for (const [name, ids] of Object.entries(joined)) lines.push(`    ${name.padEnd(7)} ${ids.container} / ${ids.exec ?? '?'}${ids.exec === ids.container ? '  (joined)' : '  (not joined here)'}`);
     }
     if (s.figures.mountsAfter) {
       const after = s.figures.mountsAfter as string[];

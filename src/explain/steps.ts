@@ -204,7 +204,9 @@ export const STEP_TEXTS: readonly StepText[] = [
   {
     match: 'apply security',
     what: (f) => {
-      const seccomp = f.security?.seccomp;
+      // tsbox exec logs no run spec: the filter is the container's, as its call shows.
+      if (f.security === null) return 'The privileges, last, as the container\'s own: the capability bounding set is cut (PR_CAPBSET_DROP), the credentials are set (setgroups, setgid, setuid), then the capability sets (capset), and the container\'s seccomp filter is loaded (its length in BPF instructions is in the call).';
+      const seccomp = f.security.seccomp;
       const filter = seccomp ? `the seccomp filter: ${seccomp.rules ?? '?'} rules compiled into a BPF program the kernel runs on every system call; a call no rule allows gets the default action, ${seccomp.defaultAction ?? '?'}` : 'no seccomp filter (unconfined)';
       return `The privileges, last: the capability bounding set loses what the container must never regain (PR_CAPBSET_DROP), the credentials are set (setgroups, setgid, setuid), then the capability sets (capset)${f.security?.noNewPrivileges ? ', no_new_privs' : ''}, and ${filter}.`;
     },
@@ -229,7 +231,20 @@ export const STEP_TEXTS: readonly StepText[] = [
     match: 'cleanup',
     what: 'The command ended: tsbox releases what the container held, newest first: the init is reaped, the network, the group (cgroup.kill, then rmdir), the overlay\'s upper layer and the container directory. The mounts went with the mount namespace when its last process ended.',
   },
-  // tsbox exec (init/exec-story.ts)
+  // tsbox exec (runtime/exec.ts, init/exec-story.ts)
+  {
+    match: 'spawn exec-init',
+    what: 'tsbox exec starts a new process, the exec-init, in the running container\'s namespaces: the main thread joins its UTS, IPC, network and cgroup namespaces with setns() on /proc/PID/ns/* of the container\'s init (after a mount namespace of its own, where node is bound read-only), spawns the child, and goes back home. The mount and PID namespaces are handed to the child as fds: it joins them itself.',
+    without: () => 'without setns the command would run on the host, in none of the container\'s namespaces: another process of the host, not of the container.',
+  },
+  {
+    match: 'join cgroup',
+    what: 'The exec-init is written into the container\'s cgroup.procs before it runs anything: the container\'s limits apply to the exec too, and its stats count it.',
+  },
+  {
+    match: 'start exec',
+    what: 'The exec-init\'s first calls, before its plan came: PR_SET_DUMPABLE 0 (it is the host\'s node, as root: its memory and /proc entries stay out of reach) and PR_SET_PDEATHSIG (it dies with tsbox exec).',
+  },
   {
     match: 'open /proc/self/fd',
     what: 'The exec-init is a new process outside the container. It keeps its own /proc/self/fd before it joins: the container\'s /proc has no entry for it.',

@@ -7,7 +7,7 @@ import { formatCall } from '../explain/format-call.js';
 import type { Logger } from '../log.js';
 import type { TracedCall } from '../sys/libc.js';
 
-export function logInitSpawn(log: Logger, pid: number, calls: readonly TracedCall[], fields: object, msg: string): void {
-  for (const c of calls) log.debug({ step: 'spawn init' }, formatCall(c.syscall, c.detail, c.result));
-  log.debug({ step: 'spawn init', pid, ...fields }, msg);
+export function logInitSpawn(log: Logger, pid: number, calls: readonly TracedCall[], fields: object, msg: string, step = 'spawn init'): void {
+  for (const c of calls) log.debug({ step }, formatCall(c.syscall, c.detail, c.result));
+  log.debug({ step, pid, ...fields }, msg);
 }

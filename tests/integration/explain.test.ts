@@ -108,6 +108,30 @@ describe('tsbox run --explain', () => {
   });
 });
 
+describe('tsbox exec --explain', () => {
+  it('names the calls --debug traced, the joining setns among them, and shows which namespaces the exec-init shares', async () => {
+    const name = `explain-exec-${process.pid}`;
+    const d = await tsbox(['run', '-d', '--name', name, rootfsTar(), 'sleep', '60']);
+    expect(d.code, d.stderr).toBe(0);
+    try {
+      const r = await tsbox(['exec', '--debug', '--explain=json', name, 'echo', 'inside']);
+      expect(r.code, r.stderr).toBe(0);
+      expect(r.stdout).toBe('inside\n');
+      const { debug, explained } = split(r.stderr);
+      const named = explained.flatMap((s) => s.calls);
+      expect(sorted(named)).toEqual(sorted(debug.map((l) => l.msg).filter((m) => CALL.test(m))));
+      expect(named).toContain("setns(5 /* the container's PID namespace (for the command) */, CLONE_NEWPID) = 0");
+      expect(named).toContain('prctl(PR_SET_DUMPABLE, 0) = 0');
+      const joined = explained.find((s) => s.step === 'spawn exec-init')!.figures.joined as Record<string, { container: string; exec: string }>;
+      for (const ns of ['uts', 'ipc', 'net', 'cgroup']) expect(joined[ns]!.exec, ns).toBe(joined[ns]!.container);
+      // It never enters the container's PID namespace itself (issue 10.1).
+      expect(joined.pid!.exec).not.toBe(joined.pid!.container);
+    } finally {
+      await tsbox(['rm', '-f', name]);
+    }
+  });
+});
+
 describe('the explanation texts stay out of the normal path', () => {
   it('are in dist/explain.cjs only, not in the bundles a run loads (CLI, init, exec-init, monitor)', () => {
     const dist = new URL('../../dist/', import.meta.url);
