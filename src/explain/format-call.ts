@@ -12,6 +12,7 @@ import { ALL_CAPABILITIES } from '../security/capabilities.js';
 import { errnoName } from '../sys/errno.js';
 import { MOUNT_ATTR, MS, OPEN_TREE, AT_RECURSIVE, AT_EMPTY_PATH } from '../sys/mount-flags.js';
 import { CLONE, PR } from '../sys/process-flags.js';
+import { AT, O, RESOLVE } from '../sys/fs-flags.js';
 import { PR_CAP_AMBIENT_OP, SECCOMP_FILTER_FLAG, SECCOMP_SET_MODE } from '../sys/security-flags.js';
 
 /** A call's arguments, as text or as the function that makes the text when it is shown. */
@@ -55,6 +56,21 @@ export const cloneFlags = (flags: number): string => flagNames(flags, CLONE, 'CL
 export const mountFlags = (flags: number): string => flagNames(flags, MS, 'MS_');
 export const mountAttrFlags = (attr: number): string => flagNames(attr, MOUNT_ATTR, 'MOUNT_ATTR_');
 export const openTreeFlags = (flags: number): string => flagNames(flags, { OPEN_TREE_CLONE: OPEN_TREE.CLONE, OPEN_TREE_CLOEXEC: OPEN_TREE.CLOEXEC, AT_RECURSIVE, AT_EMPTY_PATH }, '');
+export const openFlags = (flags: number): string => flagNames(flags, O, 'O_');
+export const resolveFlags = (resolve: number): string => flagNames(resolve, RESOLVE, 'RESOLVE_');
+/** A directory fd argument: AT_FDCWD by name. */
+export const dirFd = (fd: number): string => (fd === AT.FDCWD ? 'AT_FDCWD' : String(fd));
+
+/** openat(2): `AT_FDCWD, "/x", O_RDONLY|O_DIRECTORY|O_CLOEXEC` (the mode only with O_CREAT). */
+export function openatArgs(dirfd: number, path: string, flags: number, mode: number): string {
+  return `${dirFd(dirfd)}, ${quoted(path)}, ${openFlags(flags)}${(flags & O.CREAT) !== 0 ? `, 0${mode.toString(8)}` : ''}`;
+}
+
+/** openat2(2): the path and struct open_how, flags and resolve by name. */
+export function openat2Args(dirfd: number, path: string, flags: number, mode: number, resolve: number): string {
+  return `${dirFd(dirfd)}, ${quoted(path)}, {flags: ${openFlags(flags)}${(flags & O.CREAT) !== 0 ? `, mode: 0${mode.toString(8)}` : ''}, resolve: ${resolveFlags(resolve)}}`;
+}
+
 export const seccompFilterFlags = (flags: number): string => flagNames(flags, SECCOMP_FILTER_FLAG, 'SECCOMP_FILTER_FLAG_');
 
 const signalNames = new Map<number, string>();

@@ -49,6 +49,7 @@ import { planMounts } from '../mounts/plan.js';
 import { takeEarlyInit } from '../namespaces/early-init.js';
 import { spawnInitInNamespaces, type InitNetns } from '../namespaces/spawn-init.js';
 import { logInitSpawn } from '../namespaces/spawn-trace.js';
+import { tracedStep } from './trace-step.js';
 import type { TracedCall } from '../sys/libc.js';
 import { describeSecurityPlan } from '../security/index.js';
 import type { RunSpec } from '../spec/run-spec.js';
@@ -255,7 +256,7 @@ async function createStartWait(spec: RunSpec, log: Logger, cleanup: CleanupStack
   // devices/policy.ts). Only now: attaching takes the cgroup lock, which a move into a
   // group holds through its RCU wait, so attached earlier it would stall this thread
   // instead of letting the work above overlap the move.
-  await step('apply device policy', () => applyDevicePolicy(spec, cgroup?.path ?? null, log, linuxDevicePolicySys));
+  await step('apply device policy', () => tracedStep(log, spec.debug, 'apply device policy', () => applyDevicePolicy(spec, cgroup?.path ?? null, log, linuxDevicePolicySys)));
 
   const plan: InitPlan = {
     containerId: spec.id,

@@ -12,6 +12,7 @@ import { fstatSync } from 'node:fs';
 import { check, libc, rawSyscall, SYS, tracing } from './libc.js';
 import { SysError } from './sys-error.js';
 import { AT, O, RESOLVE } from './fs-flags.js';
+import { openat2Args, openatArgs } from '../explain/format-call.js';
 
 export { O, RESOLVE, AT, S_IF, UTIME_NOW, UTIME_OMIT } from './fs-flags.js';
 
@@ -84,12 +85,12 @@ export function openat2(dirfd: number, path: PathArg, flags: number, mode: numbe
   openHow.writeBigUInt64LE(BigInt(mode), 8);
   openHow.writeBigUInt64LE(BigInt(resolve), 16);
   const ret = Number(rawSyscall(SYS.openat2, 'int', dirfd, 'const char *', path, 'void *', openHow, 'size_t', 24) as number | bigint);
-  return ret >= 0 && !tracing() ? ret : check(ret, 'openat2', shownPath(path));
+  return ret >= 0 && !tracing() ? ret : check(ret, 'openat2', () => openat2Args(dirfd, shownPath(path), flags, mode, resolve));
 }
 
 export function openat(dirfd: number, path: PathArg, flags: number, mode = 0): number {
   const fd = openatFn(dirfd, path, flags | O.CLOEXEC, mode) as number;
-  return fd >= 0 && !tracing() ? fd : check(fd, 'openat', shownPath(path));
+  return fd >= 0 && !tracing() ? fd : check(fd, 'openat', () => openatArgs(dirfd, shownPath(path), flags | O.CLOEXEC, mode));
 }
 
 export function close(fd: number): void {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import {
-  capMaskNames, capName, capsetArgs, cloneFlags, detailText, flagNames, formatCall, mountArgs, mountAttrFlags, mountFlags, openTreeFlags,
+  capMaskNames, capName, capsetArgs, cloneFlags, openat2Args, openatArgs, detailText, flagNames, formatCall, mountArgs, mountAttrFlags, mountFlags, openTreeFlags,
   prctlArgs, resultText, seccompArgs, setnsArgs, signalName,
 } from '../../src/explain/format-call.js';
 import { MOUNT_ATTR, MS, OPEN_TREE, AT_RECURSIVE } from '../../src/sys/mount-flags.js';
@@ -53,6 +53,13 @@ describe('call arguments', () => {
   it('mount: five arguments, strings quoted, NULL for none', () => {
     expect(mountArgs('overlay', '/x/merged', 'overlay', MS.NODEV | MS.NOSUID, 'lowerdir=/l,upperdir=/u')).toBe('"overlay", "/x/merged", "overlay", MS_NOSUID|MS_NODEV, "lowerdir=/l,upperdir=/u"');
     expect(mountArgs(null, '/', null, MS.REC | MS.PRIVATE, null)).toBe('NULL, "/", NULL, MS_REC|MS_PRIVATE, NULL');
+  });
+
+  it('openat and openat2: the directory fd, the path, flags and resolve by name', () => {
+    expect(openatArgs(-100, '/x', 0o200000 | 0o2000000 | 0o10000000, 0)).toBe('AT_FDCWD, "/x", O_DIRECTORY|O_CLOEXEC|O_PATH');
+    expect(openatArgs(19, 'hosts', 0o1 | 0o100 | 0o200, 0o644)).toBe('19, "hosts", O_WRONLY|O_CREAT|O_EXCL, 0644');
+    expect(openatArgs(3, 'f', 0, 0)).toBe('3, "f", O_RDONLY');
+    expect(openat2Args(18, '/proc', 0o10000000, 0, 0x10 | 0x02)).toBe('18, "/proc", {flags: O_PATH, resolve: RESOLVE_NO_MAGICLINKS|RESOLVE_IN_ROOT}');
   });
 
   it('setns, capset, seccomp', () => {
