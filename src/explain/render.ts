@@ -64,6 +64,8 @@ export class ExplainRenderer implements ExplainSink {
     const f = this.facts;
     const spawned = fields.step === 'spawn init' || fields.step === 'spawn exec-init';
     if (typeof fields.pid === 'number' && (spawned || /^init (ready|moved)|^container (created|started)/.test(msg))) f.initPid = fields.pid;
+    // The sync points: what was explained so far is written now (a monitor replies right after).
+    if (msg === 'container created' || msg === 'container started') return this.close();
     if (msg === 'run spec') {
       f.security = (fields.security as SecuritySummary | undefined) ?? null;
       return;

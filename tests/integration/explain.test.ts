@@ -108,6 +108,28 @@ describe('tsbox run --explain', () => {
   });
 });
 
+describe('tsbox create --explain, start --explain', () => {
+  it('create explains the setup up to the held init, start the rest; stdout keeps only the id', async () => {
+    const name = `explain-create-${process.pid}`;
+    const c = await tsbox(['create', '--explain=json', '--name', name, rootfsTar(), 'true']);
+    try {
+      expect(c.code, c.stderr).toBe(0);
+      expect(c.stdout).toMatch(/^[0-9a-f]{64}\n$/);
+      const created = split(c.stderr).explained;
+      expect(created.find((s) => s.step === 'spawn init')?.calls[0]).toMatch(/^unshare\(CLONE_NEWNS\|/);
+      expect(created.find((s) => s.step === 'pivot_root')?.calls).toContain('pivot_root(".", ".") = 0');
+      expect(created.some((s) => s.step === 'exec')).toBe(false); // held: nothing of the command yet
+      const s = await tsbox(['start', '--explain=json', name]);
+      expect(s.code, s.stderr).toBe(0);
+      expect(s.stdout).toBe(`${name}\n`);
+      const started = split(s.stderr).explained;
+      expect(started.find((x) => x.step === 'exec')?.calls).toContain('close_range(3.., CLOSE_RANGE_CLOEXEC) = 0');
+    } finally {
+      await tsbox(['rm', '-f', name]);
+    }
+  });
+});
+
 describe('tsbox exec --explain', () => {
   it('names the calls --debug traced, the joining setns among them, and shows which namespaces the exec-init shares', async () => {
     const name = `explain-exec-${process.pid}`;
