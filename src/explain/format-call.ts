@@ -73,11 +73,15 @@ export function openat2Args(dirfd: number, path: string, flags: number, mode: nu
 
 export const seccompFilterFlags = (flags: number): string => flagNames(flags, SECCOMP_FILTER_FLAG, 'SECCOMP_FILTER_FLAG_');
 
-const signalNames = new Map<number, string>();
-for (const [name, n] of Object.entries(constants.signals)) if (!signalNames.has(n)) signalNames.set(n, name);
+// Built on first use: loading this module (on every start) does no work.
+let signalNames: Map<number, string> | undefined;
 
 /** 9 -> "SIGKILL"; a number Linux does not name stays a number. */
 export function signalName(signal: number): string {
+  if (!signalNames) {
+    signalNames = new Map();
+    for (const [name, n] of Object.entries(constants.signals)) if (!signalNames.has(n)) signalNames.set(n, name);
+  }
   return signalNames.get(signal) ?? String(signal);
 }
 
