@@ -67,6 +67,11 @@ function explainSink(format: ExplainFormat): ExplainSink {
   return (sink ??= loadExplainer().createExplainSink(format));
 }
 
+/** Write --explain's open step now (before an error line); nothing without --explain. */
+export function endExplain(): void {
+  sink?.end();
+}
+
 function explainingLogger(inner: Logger, to: ExplainSink, bindings: object): Logger {
   const at = (l: LogLevel) => (fields: object, msg: string) => {
     inner[l as 'info'](fields, msg);

@@ -229,7 +229,7 @@ export const STEP_TEXTS: readonly StepText[] = [
   },
   {
     match: 'cleanup',
-    what: 'The command ended: tsbox releases what the container held, newest first: the init is reaped, the network, the group (cgroup.kill, then rmdir), the overlay\'s upper layer and the container directory. The mounts went with the mount namespace when its last process ended.',
+    what: 'When the command has ended (or a step failed), tsbox releases what the container held, newest first: the init is reaped, the network, the group (cgroup.kill, then rmdir), the overlay\'s upper layer and the container directory. The mounts went with the mount namespace when its last process ended.',
   },
   // tsbox exec (runtime/exec.ts, init/exec-story.ts)
   {

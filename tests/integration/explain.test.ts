@@ -96,6 +96,15 @@ describe('tsbox run --explain', () => {
     expect(r.stderr).not.toMatch(/\x1b\[/);
   });
 
+  it('a failing run: the steps up to the failure are explained, and the error stays the last line', async () => {
+    const r = await tsbox(['run', '--explain', rootfsTar(), 'no-such-command']);
+    expect(r.code).toBe(127);
+    const lines = r.stderr.trimEnd().split('\n');
+    expect(lines.at(-1)).toMatch(/^tsbox: find command: no-such-command: command not found/);
+    expect(lines.filter((l) => l.startsWith('tsbox: '))).toHaveLength(1);
+    expect(r.stderr).toMatch(/^▸ cleanup$/m);
+  });
+
   it('--explain as the last option before ROOTFS does not take ROOTFS as its value', async () => {
     const r = await tsbox(['run', '--explain', rootfsTar(), 'true']);
     expect(r.code, r.stderr).toBe(0);
