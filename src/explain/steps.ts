@@ -123,7 +123,7 @@ export const STEP_TEXTS: readonly StepText[] = [
   },
   {
     match: 'mount rootfs',
-    what: 'The root filesystem is an overlay: the cached image tree is the read-only lower layer, this container\'s upper directory receives every change (a file written is copied up first), and "merged" is what the container will see as /. nodev: device nodes in the image do not open.',
+    what: 'The root filesystem is an overlay: the cached image tree is the read-only lower layer, this container\'s upper directory receives every change (a file written is copied up first), and "merged" is what the container will see as /. MS_NODEV (unless --privileged): device nodes in the image do not open.',
     without: () => 'without the overlay the container would write into the cached image tree that every container made from it shares.',
   },
   {
@@ -208,7 +208,10 @@ export const STEP_TEXTS: readonly StepText[] = [
       if (f.security === null) return 'The privileges, last, as the container\'s own: the capability bounding set is cut (PR_CAPBSET_DROP), the credentials are set (setgroups, setgid, setuid), then the capability sets (capset), and the container\'s seccomp filter is loaded (its length in BPF instructions is in the call).';
       const seccomp = f.security.seccomp;
       const filter = seccomp ? `the seccomp filter: ${seccomp.rules ?? '?'} rules compiled into a BPF program the kernel runs on every system call; a call no rule allows gets the default action, ${seccomp.defaultAction ?? '?'}` : 'no seccomp filter (unconfined)';
-      return `The privileges, last: the capability bounding set loses what the container must never regain (PR_CAPBSET_DROP), the credentials are set (setgroups, setgid, setuid), then the capability sets (capset)${f.security?.noNewPrivileges ? ', no_new_privs' : ''}, and ${filter}.`;
+      const order = f.security.noNewPrivileges
+        ? 'It is loaded last, after PR_SET_NO_NEW_PRIVS, so that nothing before is subject to it.'
+        : 'Without no_new_privs, loading a filter needs CAP_SYS_ADMIN, which capset takes away: so it is loaded first (as runc does), and it allows the calls that follow.';
+      return `The privileges, last: the capability bounding set loses what the container must never regain (PR_CAPBSET_DROP), the credentials are set (setgroups, setgid, setuid), then the capability sets (capset)${f.security.noNewPrivileges ? ', no_new_privs' : ''}, and ${filter}.${seccomp ? ` ${order}` : ''}`;
     },
     without: (f) => {
       const kept = f.security?.capabilities?.bounding?.length;
