@@ -45,6 +45,14 @@ export interface StepText {
 /** Capabilities the kernel knows (cap_last_cap + 1), for "all N capabilities". */
 const ALL_CAPS = 41;
 
+/** What the container shares with the host when a namespace is not made for it. */
+const SHARED_WITHOUT: ReadonlyArray<readonly [string, (f: Facts) => string]> = [
+  ['CLONE_NEWPID', (f) => `the container shares the host's PID namespace, sees its ${f.host.processCount() ?? ''} processes and may signal those of its user; your command is not PID 1`.replace('  ', ' ')],
+  ['CLONE_NEWNET', (f) => `the container uses the host's network: its interfaces (${f.host.interfaces()?.join(', ') ?? '?'}), addresses and ports, unless it joined another namespace (setns above)`],
+  ['CLONE_NEWUTS', (f) => `the container shares the host's name ("${f.hostHostname}"): its own host name is not set`],
+  ['CLONE_NEWIPC', () => "the container shares the host's System V IPC objects and POSIX message queues"],
+];
+
 const has = (f: Facts, flag: string): boolean => f.cloneFlags === null || f.cloneFlags.includes(flag);
 
 export const STEP_TEXTS: readonly StepText[] = [
@@ -69,7 +77,9 @@ export const STEP_TEXTS: readonly StepText[] = [
       if (has(f, 'CLONE_NEWUTS')) out.push(`without CLONE_NEWUTS, setting its host name would rename the host ("${f.hostHostname}")`);
       if (has(f, 'CLONE_NEWIPC')) out.push("without CLONE_NEWIPC it would share the host's System V shared memory, semaphores and message queues");
       if (has(f, 'CLONE_NEWNS')) out.push('without CLONE_NEWNS every mount it makes would be made on the host');
-      return out.length ? `${out.join('; ')}.` : null;
+      // A namespace switched off (--network host, --pid host...): say what the container shares.
+      const shared = f.cloneFlags === null ? [] : SHARED_WITHOUT.filter(([flag]) => !f.cloneFlags!.includes(flag)).map(([flag, what]) => `${flag} was not asked for: ${what(f)}`);
+      return out.length || shared.length ? `${[...out, ...shared].join('; ')}.` : null;
     },
   },
   {
@@ -179,8 +189,11 @@ export const STEP_TEXTS: readonly StepText[] = [
   },
   {
     match: 'bring up loopback',
-    what: 'A new network namespace starts with one interface, lo, down: the init brings it up so that 127.0.0.1 works inside.',
+    what: (f) => (has(f, 'CLONE_NEWNET')
+      ? 'A new network namespace starts with one interface, lo, down: the init brings it up so that 127.0.0.1 works inside.'
+      : 'No network namespace was made for the container: lo is the host\'s own (or that of the container it joined), already up; the call changes nothing.'),
     without: (f) => {
+      if (!has(f, 'CLONE_NEWNET')) return null;
       const ifs = f.host.interfaces();
       return ifs ? `without CLONE_NEWNET the container would share the host's ${ifs.length} interfaces (${ifs.join(', ')}) and its ports.` : null;
     },

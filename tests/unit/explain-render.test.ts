@@ -41,10 +41,12 @@ describe('the --explain renderer', () => {
     expect(spawn!.without).toMatch(/rename the host \("hosty"\)/);
   });
 
-  it('says only what the traced flags did: no CLONE_NEWNET, no word about the network', () => {
+  it('says only what the traced flags did: without CLONE_NEWNET, what the container shares', () => {
     const [spawn] = steps(render([[{ step: 'spawn init' }, 'unshare(CLONE_NEWNS|CLONE_NEWUTS|CLONE_NEWIPC|CLONE_NEWPID) = 0'], [{ step: 'spawn init', pid: 1 }, 'init spawned']]));
-    expect(spawn!.without).not.toMatch(/CLONE_NEWNET/);
-    expect(spawn!.without).toMatch(/CLONE_NEWPID/);
+    expect(spawn!.without).not.toMatch(/without CLONE_NEWNET/);
+    expect(spawn!.without).toMatch(/without CLONE_NEWPID/);
+    // ... and what the container shares for it.
+    expect(spawn!.without).toMatch(/CLONE_NEWNET was not asked for: the container uses the host's network: its interfaces \(eth0, lo\)/);
   });
 
   it('explains a family of steps once, at its first', () => {
