@@ -26,6 +26,8 @@ export interface ExplainedStep {
   notes: string[];
   figures: Record<string, unknown>;
   without: string | null;
+  /** The step was shown before: its records came in two stretches (the parent's and the init's). */
+  continued?: true;
 }
 
 export interface RenderOptions {
@@ -51,6 +53,7 @@ interface Section extends ExplainedStep {
 export class ExplainRenderer implements ExplainSink {
   private current: Section | null = null;
   private readonly explained = new Set<string>();
+  private readonly shown = new Set<string>();
   private readonly facts: Facts;
   private hostMounts: number | null = null;
   /** tsbox exec: the container's init, whose namespaces the exec-init joins. */
@@ -112,7 +115,8 @@ export class ExplainRenderer implements ExplainSink {
     const first = !this.explained.has(family);
     this.explained.add(family);
     if (step === 'pivot_root' || step === 'mount rootfs') this.hostMounts ??= this.opts.host.mounts('self')?.length ?? null;
-    this.current = { step, family, first, explain: null, calls: [], notes: [], figures: {}, without: null };
+    this.current = { step, family, first, explain: null, calls: [], notes: [], figures: {}, without: null, ...(this.shown.has(step) ? { continued: true as const } : {}) };
+    this.shown.add(step);
     return this.current;
   }
 
@@ -173,7 +177,7 @@ export class ExplainRenderer implements ExplainSink {
   private text(s: ExplainedStep): string {
     const c = this.opts.color;
     const paint = (code: string, t: string) => (c ? `\x1b[${code}m${t}\x1b[0m` : t);
-    const lines: string[] = ['', paint('1;36', `▸ ${s.step}`)];
+    const lines: string[] = ['', paint('1;36', `▸ ${s.step}${s.continued ? ' (continued)' : ''}`)];
     if (s.explain) lines.push(`  ${s.explain}`);
     for (const call of s.calls) lines.push(paint('33', `    ${call}`));
     for (const note of s.notes) lines.push(paint('2', `    · ${note}`));

@@ -61,6 +61,16 @@ describe('the --explain renderer', () => {
     expect(out[1]!.without).toBeNull();
   });
 
+  it('a step whose records come in two stretches is shown again as continued, explained once', () => {
+    const out = steps(render([
+      [{ step: 'start init' }, 'start init'],
+      [{ step: 'set up container' }, 'set up container'],
+      [{ step: 'start init', init: true }, 'prctl(PR_SET_PDEATHSIG, SIGKILL) = 0'],
+    ]));
+    expect(out.map((s) => [s.step, s.continued ?? false, s.explain !== null])).toEqual([['start init', false, true], ['set up container', false, true], ['start init', true, false]]);
+    expect(out[2]!.calls).toEqual(['prctl(PR_SET_PDEATHSIG, SIGKILL) = 0']);
+  });
+
   it('a group without controllers: no limit applies, and why', () => {
     const [cg] = steps(render([[{ step: 'create cgroup' }, 'create cgroup'], [{ cgroup: '/sys/fs/cgroup/unified/tsbox/abc', controllers: [] }, 'cgroup created']]));
     expect(cg!.figures.noLimit).toMatch(/^no limit applies to this container: its group \/sys\/fs\/cgroup\/unified\/tsbox\/abc has no controllers .*hybrid/);
