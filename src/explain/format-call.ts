@@ -12,7 +12,7 @@ import { ALL_CAPABILITIES } from '../security/capabilities.js';
 import { errnoName } from '../sys/errno.js';
 import { MOUNT_ATTR, MS, OPEN_TREE, AT_RECURSIVE, AT_EMPTY_PATH } from '../sys/mount-flags.js';
 import { CLONE, PR } from '../sys/process-flags.js';
-import { AT, O, RESOLVE } from '../sys/fs-flags.js';
+import { AT, O, RESOLVE, S_IF } from '../sys/fs-flags.js';
 import { PR_CAP_AMBIENT_OP, SECCOMP_FILTER_FLAG, SECCOMP_SET_MODE } from '../sys/security-flags.js';
 
 /** A call's arguments, as text or as the function that makes the text when it is shown. */
@@ -60,6 +60,14 @@ export const openFlags = (flags: number): string => flagNames(flags, O, 'O_');
 export const resolveFlags = (resolve: number): string => flagNames(resolve, RESOLVE, 'RESOLVE_');
 /** A directory fd argument: AT_FDCWD by name. */
 export const dirFd = (fd: number): string => (fd === AT.FDCWD ? 'AT_FDCWD' : String(fd));
+
+/** A file mode: the type by name when it has one, the permissions in octal ("S_IFCHR|0666", "0755"). */
+export function modeText(mode: number): string {
+  const type = mode & 0o170000;
+  const perms = `0${(mode & 0o7777).toString(8)}`;
+  if (type === 0) return perms;
+  return `${enumName(type, S_IF, 'S_IF')}|${perms}`;
+}
 
 /** openat(2): `AT_FDCWD, "/x", O_RDONLY|O_DIRECTORY|O_CLOEXEC` (the mode only with O_CREAT). */
 export function openatArgs(dirfd: number, path: string, flags: number, mode: number): string {

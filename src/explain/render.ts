@@ -193,7 +193,7 @@ export class ExplainRenderer implements ExplainSink {
     }
     if (s.figures.mountsAfter) {
       const after = s.figures.mountsAfter as string[];
-      lines.push(`  mount table: the host has ${s.figures.mountsBefore ?? '?'} mounts; after pivot_root the container sees ${after.length}:`);
+      lines.push(`  mount table: the host has ${s.figures.mountsBefore ?? '?'} mounts, and the init's mount namespace began as a copy of them; after pivot_root and the detach of the old root, the container sees ${after.length}:`);
       lines.push(`    ${after.join(', ')}`);
     }
     if (s.figures.noLimit) lines.push(paint('1;31', `  ${capitalize(s.figures.noLimit as string)}`));

@@ -40,7 +40,7 @@ export function kill(pid: number, signal: number): void {
 
 /** chdir to a directory fd (an O_PATH fd is enough), without a path the kernel would walk again (nor /proc/self/fd). */
 export function fchdir(fd: number): void {
-  check(fchdirFn(fd), 'fchdir', `fd ${fd}`);
+  check(fchdirFn(fd), 'fchdir', () => String(fd));
 }
 
 const signalFn = libc.func('void *signal(int sig, void *handler)');

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import {
-  capMaskNames, capName, capsetArgs, cloneFlags, openat2Args, openatArgs, detailText, flagNames, formatCall, mountArgs, mountAttrFlags, mountFlags, openTreeFlags,
+  capMaskNames, capName, capsetArgs, cloneFlags, modeText, openat2Args, openatArgs, detailText, flagNames, formatCall, mountArgs, mountAttrFlags, mountFlags, openTreeFlags,
   prctlArgs, resultText, seccompArgs, setnsArgs, signalName,
 } from '../../src/explain/format-call.js';
 import { MOUNT_ATTR, MS, OPEN_TREE, AT_RECURSIVE } from '../../src/sys/mount-flags.js';
@@ -60,6 +60,12 @@ describe('call arguments', () => {
     expect(openatArgs(19, 'hosts', 0o1 | 0o100 | 0o200, 0o644)).toBe('19, "hosts", O_WRONLY|O_CREAT|O_EXCL, 0644');
     expect(openatArgs(3, 'f', 0, 0)).toBe('3, "f", O_RDONLY');
     expect(openat2Args(18, '/proc', 0o10000000, 0, 0x10 | 0x02)).toBe('18, "/proc", {flags: O_PATH, resolve: RESOLVE_NO_MAGICLINKS|RESOLVE_IN_ROOT}');
+  });
+
+  it('file modes: the type by name, the permissions in octal', () => {
+    expect(modeText(0o020666)).toBe('S_IFCHR|0666');
+    expect(modeText(0o755)).toBe('0755');
+    expect(modeText(0o041777)).toBe('S_IFDIR|01777');
   });
 
   it('setns, capset, seccomp', () => {
