@@ -203,6 +203,10 @@ export const STEP_TEXTS: readonly StepText[] = [
     what: 'With -t the container gets a pseudo-terminal of its own devpts: the init opens it as its stdin, stdout and stderr, and tsbox relays it to yours.',
   },
   {
+    match: 'allocate terminal',
+    what: '-t: tsbox receives the master side of the pseudo-terminal the init opened in the container\'s devpts and relays it to your terminal (size changes included).',
+  },
+  {
     match: 'resolve user',
     what: 'The user to run as is looked up in the container\'s /etc/passwd and /etc/group, opened inside the root and only as regular files.',
   },

@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import type { HostFigures } from '../../src/explain/figures.js';
 import { ExplainRenderer, type ExplainedStep } from '../../src/explain/render.js';
@@ -98,7 +99,11 @@ describe('the --explain renderer', () => {
     expect(out).not.toMatch(/\x1b/);
   });
 
-  it('every step the stories name has a text', () => {
+  it('every step the stories name has a text (read from their sources: a new step without one fails here)', () => {
+    const sources = ['runtime/run.ts', 'runtime/exec.ts', 'init/story.ts', 'init/exec-story.ts'].map((f) => readFileSync(new URL(`../../src/${f}`, import.meta.url), 'utf8'));
+    const named = new Set(sources.flatMap((src) => [...src.matchAll(/\bstep\('([^']+)'|current = '([^']+)'/g)].map((m) => m[1] ?? m[2]!)));
+    expect(named.size).toBeGreaterThan(25);
+    for (const step of named) expect(stepText(step), step).toBeDefined();
     for (const step of ['create container directory', 'spawn init', 'create cgroup', 'move init into cgroup', 'prepare rootfs', 'apply device policy', 'start init', 'unshare cgroup namespace', 'make mounts private', 'mount rootfs', 'mount proc on /proc', 'mknod /dev/null', 'symlink /dev/fd -> /proc/self/fd', 'mask /proc/kcore', 'make /proc/sys read-only', 'make root read-only', 'bind /x on /etc/hosts', 'pivot_root', 'verify /proc', 'set hostname', 'bring up loopback', 'resolve user', 'set working directory', 'find command', 'apply security', 'start container', 'exec', 'cleanup', 'join mount namespace', 'join pid namespace']) {
       expect(stepText(step), step).toBeDefined();
     }
