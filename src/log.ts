@@ -75,7 +75,8 @@ export function endExplain(): void {
 function explainingLogger(inner: Logger, to: ExplainSink, bindings: object): Logger {
   const at = (l: LogLevel) => (fields: object, msg: string) => {
     inner[l as 'info'](fields, msg);
-    if (order[l] >= order.debug) to.record({ ...bindings, ...fields }, msg);
+    // Errors are the error line's to say (render-error.ts), not a step's.
+    if (order[l] >= order.debug && l !== 'error') to.record({ ...bindings, ...fields }, msg);
   };
   return {
     level: inner.level,

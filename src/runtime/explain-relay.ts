@@ -1,38 +1,42 @@
 /**
- * --explain with -d or create: the setup runs in the container's monitor, whose stderr is
- * monitor.log. The front end notes where that log ends before the monitor starts and, once
- * the monitor replied (created, started or failed), copies what it wrote since to its own
- * stderr: the explanation of the setup reaches the user as with a foreground run.
+ * --explain with -d, create or start: the setup runs in the container's monitor, whose
+ * stderr is monitor.log. The front end opens that log for reading, at its current end,
+ * before asking the monitor, and once the monitor replied (created, started or failed)
+ * copies what it wrote since to its own stderr: the explanation reaches the user as with a
+ * foreground run. Read through the fd: a failed run's record, log included, is already
+ * removed when the monitor replies.
  */
-import { closeSync, fstatSync, openSync, readSync, statSync, writeSync } from 'node:fs';
+import { closeSync, fstatSync, openSync, readSync, writeSync } from 'node:fs';
 
-/** The log's current size: where the monitor's writes will start. */
-export function logEnd(path: string): number {
-  try {
-    return statSync(path).size;
-  } catch {
-    return 0;
-  }
+export interface LogRelay {
+  /** Copy what was appended since the relay was opened to fd (stderr), and close. */
+  copyTo(fd?: number): boolean;
 }
 
-/** Copy `path` from `offset` to its end onto fd (stderr). Best effort: a missing log copies nothing. */
-export function copyLogFrom(path: string, offset: number, fd = 2): void {
+/** null when the log cannot be opened (nothing will be copied). */
+export function relayLog(path: string): LogRelay | null {
   let src: number;
   try {
     src = openSync(path, 'r');
   } catch {
-    return;
+    return null;
   }
-  try {
-    const size = fstatSync(src).size;
-    const buf = Buffer.alloc(64 * 1024);
-    for (let pos = offset; pos < size; ) {
-      const n = readSync(src, buf, 0, Math.min(buf.length, size - pos), pos);
-      if (n <= 0) break;
-      writeSync(fd, buf, 0, n);
-      pos += n;
-    }
-  } finally {
-    closeSync(src);
-  }
+  const from = fstatSync(src).size;
+  return {
+    copyTo(fd = 2) {
+      try {
+        const size = fstatSync(src).size;
+        const buf = Buffer.alloc(64 * 1024);
+        for (let pos = from; pos < size; ) {
+          const n = readSync(src, buf, 0, Math.min(buf.length, size - pos), pos);
+          if (n <= 0) break;
+          writeSync(fd, buf, 0, n);
+          pos += n;
+        }
+        return size > from;
+      } finally {
+        closeSync(src);
+      }
+    },
+  };
 }

@@ -14,7 +14,7 @@ import { isHeld, label, stopContainer } from './control.js';
 import { requestStart, type Attachment } from './start-socket.js';
 import { reclaimDeadRuns } from './gc.js';
 import { createLogger, type ExplainFormat } from '../log.js';
-import { copyLogFrom, logEnd } from './explain-relay.js';
+import { relayLog } from './explain-relay.js';
 import { writeSync } from 'node:fs';
 import type { ContainerRecord } from './state/record.js';
 import type { StateStore } from './state/store.js';
@@ -27,12 +27,10 @@ export async function startContainer(store: StateStore, r: ContainerRecord, opts
   const current = store.read(r.shortId) ?? r;
   if (isHeld(store, current)) {
     // --explain: a monitor made by `create --explain` explains the start into monitor.log.
-    const monitorLog = store.paths(r.shortId).monitorLog;
-    const explainFrom = opts.explain ? logEnd(monitorLog) : null;
+    const explained = opts.explain ? relayLog(store.paths(r.shortId).monitorLog) : null;
     const reply = await requestStart(store.paths(r.shortId).startSocket, label(r), opts.attach ?? false);
-    if (explainFrom !== null) {
-      if (logEnd(monitorLog) > explainFrom) copyLogFrom(monitorLog, explainFrom);
-      else writeSync(2, `tsbox: --explain: container ${label(r)} was created without --explain, so its monitor does not explain; tsbox create --explain explains its setup and start.\n`);
+    if (explained && !explained.copyTo()) {
+      writeSync(2, `tsbox: --explain: container ${label(r)} was created without --explain, so its monitor does not explain; tsbox create --explain explains its setup and start.\n`);
     }
     if (reply.t === 'error') throw new TsboxError(reply.message, { step: reply.step, hint: reply.hint, exitCode: reply.exitCode });
     return { pid: reply.pid, attachment: reply.attachment };

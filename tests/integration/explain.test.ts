@@ -117,7 +117,7 @@ describe('tsbox run --explain', () => {
   });
 });
 
-describe('tsbox create --explain, start --explain', () => {
+describe('tsbox create, start and run -d with --explain', () => {
   it('create explains the setup up to the held init, start the rest; stdout keeps only the id', async () => {
     const name = `explain-create-${process.pid}`;
     const c = await tsbox(['create', '--explain=json', '--name', name, rootfsTar(), 'true']);
@@ -136,6 +136,15 @@ describe('tsbox create --explain, start --explain', () => {
     } finally {
       await tsbox(['rm', '-f', name]);
     }
+  });
+
+  it("run -d that fails in setup: the monitor's explanation is shown (its log is gone by then), the error line last", async () => {
+    const r = await tsbox(['run', '-d', '--explain', rootfsTar(), 'no-such-command']);
+    expect(r.code).toBe(127);
+    expect(r.stdout).toBe('');
+    expect(r.stderr).toMatch(/^▸ pivot_root$/m);
+    expect(r.stderr).toMatch(/^ {4}pivot_root\("\.", "\."\) = 0$/m);
+    expect(r.stderr.trimEnd().split('\n').at(-1)).toMatch(/^tsbox: find command: no-such-command: command not found/);
   });
 });
 
