@@ -19,6 +19,8 @@ const common = {
   define: { 'import.meta.url': '__tsboxBundleUrl' },
   banner: { js: "var __tsboxBundleUrl = require('node:url').pathToFileURL(__filename).href;" },
   legalComments: 'none',
+  minifyWhitespace: true,
+  minifySyntax: true,
   logLevel: 'warning',
 };
 
