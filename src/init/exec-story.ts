@@ -62,7 +62,9 @@ import { InitChannel } from './channel.js';
 import { KILL_EXEC_SIGNAL, MNT_NS_FD, PID_NS_FD, type ExecPlan } from './exec-protocol.js';
 import { SYNC_FD } from './protocol.js';
 import { readEtcFile, resolveCommandAs, withHome } from './story.js';
-import { resolveUser, type ResolvedUser } from './users.js';
+import { type ResolvedUser } from './users.js';
+import { applyLimitsAndUmask, applyOomScoreAdj, resolveProcessUser } from './process-settings.js';
+import { linuxProcessSettingsSys } from './linux-settings-sys.js';
 import { enterWorkingDirectoryInRoot } from './workdir.js';
 
 const SIGKILL = 9;
@@ -99,6 +101,8 @@ export async function runExecInit(): Promise<void> {
     if (plan.debug) {
       setSyscallTracer((syscall, detail, result) => channel.send({ t: 'trace', step: current, detail: `${syscall}(${detail}) = ${result}` }));
     }
+    // Through the host's /proc, before we join the container's mount namespace (process-settings.ts).
+    step('set oom_score_adj', () => applyOomScoreAdj(plan.process, linuxProcessSettingsSys));
 
     // Without openat2, the in-root resolver checks its fds through /proc/self/fd; the
     // container's /proc has no "self" for us (we are not in its PID namespace): keep ours.
@@ -114,7 +118,7 @@ export async function runExecInit(): Promise<void> {
     step('verify root', () => verifySameRootAsContainer());
     const pty = plan.tty ? step('allocate terminal', () => openPtySlave(channel)) : undefined;
 
-    const user = step('resolve user', () => resolveUser(plan.process.user, readEtcFile('/etc/passwd'), readEtcFile('/etc/group')));
+    const user = step('resolve user', () => resolveProcessUser(plan.process, readEtcFile));
     const env = withHome(plan.process.env, user);
     step('set working directory', () => {
       enterWorkingDirectoryInRoot(plan.process.cwd, { ...linuxInRootSys, fdPath: (fd) => readlinkat(ownFds, String(fd)) });
@@ -129,6 +133,7 @@ export async function runExecInit(): Promise<void> {
       setns(PID_NS_FD, CLONE.NEWPID, "the container's PID namespace (for the command)");
       closeSync(PID_NS_FD);
     });
+    step('set rlimits and umask', () => applyLimitsAndUmask(plan.process, linuxProcessSettingsSys));
     step('apply security', () => dropPrivileges(plan, user));
 
     current = 'exec';
