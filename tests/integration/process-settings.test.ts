@@ -84,6 +84,13 @@ describe('--sysctl', () => {
     expect(hostSysctl('kernel.shmmax')).toBe(host);
   });
 
+  it('writes through the userspace in-root resolver too (kernels before 5.6: --no-openat2)', async () => {
+    const host = hostSysctl('kernel.shmmni');
+    const want = host === '1000' ? '1001' : '1000';
+    expect(await shOk('cat /proc/sys/kernel/shmmni', ['--no-openat2', '--sysctl', `kernel.shmmni=${want}`])).toBe(`${want}\n`);
+    expect(hostSysctl('kernel.shmmni')).toBe(host);
+  });
+
   it('leaves /proc/sys read-only for the command', async () => {
     const r = await sh('echo 1 > /proc/sys/net/ipv4/ip_forward', ['--sysctl', 'net.ipv4.ip_forward=1']);
     expect(r.code).not.toBe(0);
