@@ -63,7 +63,7 @@ import { KILL_EXEC_SIGNAL, MNT_NS_FD, PID_NS_FD, type ExecPlan } from './exec-pr
 import { SYNC_FD } from './protocol.js';
 import { readEtcFile, resolveCommandAs, withHome } from './story.js';
 import { type ResolvedUser } from './users.js';
-import { applyLimitsAndUmask, applyOomScoreAdj, resolveProcessUser } from './process-settings.js';
+import { applyChildLimits, applyLimitsAndUmask, applyOomScoreAdj, raiseHardLimits, resolveProcessUser } from './process-settings.js';
 import { linuxProcessSettingsSys } from './linux-settings-sys.js';
 import { enterWorkingDirectoryInRoot } from './workdir.js';
 
@@ -133,8 +133,10 @@ export async function runExecInit(): Promise<void> {
       setns(PID_NS_FD, CLONE.NEWPID, "the container's PID namespace (for the command)");
       closeSync(PID_NS_FD);
     });
-    step('set rlimits and umask', () => applyLimitsAndUmask(plan.process, linuxProcessSettingsSys));
+    step('raise hard rlimits', () => raiseHardLimits(plan.process, linuxProcessSettingsSys));
     step('apply security', () => dropPrivileges(plan, user));
+    // Last before the spawn, which copies them (process-settings.ts).
+    step('set rlimits and umask', () => applyLimitsAndUmask(plan.process, linuxProcessSettingsSys, { leaveToChild: true }));
 
     current = 'exec';
     // Node marks fds 0-2 close-on-exec; the command needs them. Every other fd, the sync
@@ -147,6 +149,8 @@ export async function runExecInit(): Promise<void> {
     // the child: still open there until its execve), and we let go of it at once so that the
     // pty hangs up when the command's side closes.
     command = spawnCommand(path, plan.process.args, env, pty === undefined ? undefined : `/proc/self/fd/${pty}`);
+    step('set rlimits of the command', () => withCommandKilledOnError(command, () => applyChildLimits(command, plan.process, linuxProcessSettingsSys)));
+    current = 'exec';
     if (pty !== undefined) closeSync(pty);
     channel.send({ t: 'exec', path });
     closeSync(SYNC_FD); // the parent reads EOF as "the command runs"
@@ -263,6 +267,16 @@ function leaveAs(status: number, signal: number | null): never {
     process.kill(process.pid, name);
   }
   process.exit(status);
+}
+
+/** A command that must not run as it is (its limits could not be set) is killed before we report. */
+function withCommandKilledOnError(pid: number, fn: () => void): void {
+  try {
+    fn();
+  } catch (err) {
+    killQuietly(pid, SIGKILL);
+    throw err;
+  }
 }
 
 function killQuietly(pid: number, signal: number): void {

@@ -7,18 +7,26 @@
  *                   the host's procfs, with nothing of the image on the path; inherited by
  *                   everything we exec or spawn. Lowering it needs CAP_SYS_RESOURCE.
  *   groups          with the user, from the container's /etc/group (users.ts).
- *   rlimits, umask  last before security: raising a hard limit needs CAP_SYS_RESOURCE, which
- *                   the capabilities step may drop; and after every file the init creates
- *                   in the root (mount targets, the working directory), so the user's umask
- *                   does not change their modes.
+ *   rlimits         in two steps. Before security, the hard limits the plan raises are
+ *                   raised (that needs CAP_SYS_RESOURCE, which the capabilities step may drop),
+ *                   nothing lowered. Then, last before exec (or the exec-init's spawn), every
+ *                   limit as planned: only lowering is left, which needs no privilege. Not all
+ *                   at once before security: the init is Node, whose heap grows by mmap, and an
+ *                   `as` or `data` limit below Node's own footprint (hundreds of MB of address
+ *                   space) would kill it at its next allocation, not the command it becomes.
+ *   umask           with the last step: after every file the init creates in the root (mount
+ *                   targets, the working directory), so that their modes are not the user's.
  */
 import { TsboxError } from '../errors.js';
 import { ulimitName } from '../spec/ulimit.js';
+import { RLIMIT } from '../sys/rlimit-flags.js';
 import { parseGroup, resolveUser, type ResolvedUser } from './users.js';
 import type { ProcessPlan, RlimitPlan } from './protocol.js';
 
 export interface ProcessSettingsSys {
-  setRlimit(resource: number, soft: RlimitPlan['soft'], hard: RlimitPlan['hard']): void;
+  getRlimit(resource: number): { soft: RlimitPlan['soft']; hard: RlimitPlan['hard'] };
+  /** pid: another process (the exec-init's command); 0 or absent: this one. */
+  setRlimit(resource: number, soft: RlimitPlan['soft'], hard: RlimitPlan['hard'], pid?: number): void;
   setUmask(mask: number): void;
   setOomScoreAdj(value: number): void;
 }
@@ -36,18 +44,55 @@ export function applyOomScoreAdj(p: ProcessPlan, sys: ProcessSettingsSys): void 
   }
 }
 
-/** Rlimits in the plan's order, then the umask. */
-export function applyLimitsAndUmask(p: ProcessPlan, sys: ProcessSettingsSys): void {
+/** a > b, 'unlimited' being above every number. */
+function above(a: RlimitPlan['hard'], b: RlimitPlan['hard']): boolean {
+  return a === 'unlimited' ? b !== 'unlimited' : b !== 'unlimited' && a > b;
+}
+
+/** Before security: each hard limit the plan raises, raised now (the soft ones untouched). */
+export function raiseHardLimits(p: ProcessPlan, sys: ProcessSettingsSys): void {
   for (const l of p.rlimits ?? []) {
-    try {
-      sys.setRlimit(l.resource, l.soft, l.hard);
-    } catch (err) {
-      const code = (err as { code?: string }).code;
-      const hint = code === 'EPERM' ? (l.resource === 7 ? 'A nofile hard limit cannot exceed the kernel\'s fs.nr_open.' : 'Raising a hard limit needs CAP_SYS_RESOURCE.') : 'Check the values given to --ulimit.';
-      throw new TsboxError(`cannot set --ulimit ${ulimitName(l.resource)}=${l.soft}:${l.hard}: ${(err as Error).message}`, { hint, cause: err });
-    }
+    const current = sys.getRlimit(l.resource);
+    if (above(l.hard, current.hard)) setOne(l, () => sys.setRlimit(l.resource, current.soft, l.hard));
+  }
+}
+
+/** The limits Node itself cannot go on under once they are below its footprint. */
+const STARVING = new Set<number>([RLIMIT.AS, RLIMIT.DATA]);
+
+/**
+ * Last before exec: every rlimit as planned, in the plan's order (raiseHardLimits ran), then
+ * the umask. leaveToChild (the exec-init, which lives on beside the command and spawns it
+ * with an mmap'd stack): `as` and `data` are left for applyChildLimits.
+ */
+export function applyLimitsAndUmask(p: ProcessPlan, sys: ProcessSettingsSys, opts: { leaveToChild?: boolean } = {}): void {
+  for (const l of p.rlimits ?? []) {
+    if (opts.leaveToChild && STARVING.has(l.resource)) continue;
+    setOne(l, () => sys.setRlimit(l.resource, l.soft, l.hard));
   }
   if (p.umask !== undefined) sys.setUmask(p.umask);
+}
+
+/**
+ * The exec-init's command: `as` and `data` set on it once spawned (posix_spawn returns once
+ * it has exec'd: its first instructions run without them, which is as close as a process
+ * that must itself stay above them can do). Lowering only, with the command's own uids.
+ */
+export function applyChildLimits(pid: number, p: ProcessPlan, sys: ProcessSettingsSys): void {
+  for (const l of p.rlimits ?? []) {
+    if (STARVING.has(l.resource)) setOne(l, () => sys.setRlimit(l.resource, l.soft, l.hard, pid));
+  }
+}
+
+function setOne(l: RlimitPlan, set: () => void): void {
+  try {
+    set();
+  } catch (err) {
+    const code = (err as { code?: string }).code;
+    const nrOpen = l.resource === 7 ? ' (and nofile\'s cannot exceed the kernel\'s fs.nr_open)' : '';
+    const hint = code === 'EPERM' ? `Raising a hard limit above tsbox's own needs CAP_SYS_RESOURCE${nrOpen}.` : 'Check the values given to --ulimit.';
+    throw new TsboxError(`cannot set --ulimit ${ulimitName(l.resource)}=${l.soft}:${l.hard}: ${(err as Error).message}`, { hint, cause: err });
+  }
 }
 
 /**

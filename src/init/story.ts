@@ -27,7 +27,7 @@ import { switchUser } from './credentials.js';
 import { SYNC_FD } from './protocol.js';
 import { attachTerminal } from './terminal.js';
 import { type ResolvedUser } from './users.js';
-import { applyLimitsAndUmask, applyOomScoreAdj, resolveProcessUser } from './process-settings.js';
+import { applyLimitsAndUmask, applyOomScoreAdj, raiseHardLimits, resolveProcessUser } from './process-settings.js';
 import { linuxProcessSettingsSys, linuxSysctlSys } from './linux-settings-sys.js';
 import { sysctlWritePoint, writeSysctls } from './sysctl.js';
 import { finishMounts } from '../mounts/apply.js';
@@ -93,7 +93,7 @@ export function runInit(): never {
     const env = withHome(plan.process.env, user);
     step('set working directory', () => enterWorkingDirectory(plan.process.cwd));
     const path = step('find command', () => resolveCommandAs(plan.process.args[0]!, env, user));
-    step('set rlimits and umask', () => applyLimitsAndUmask(plan.process, linuxProcessSettingsSys));
+    step('raise hard rlimits', () => raiseHardLimits(plan.process, linuxProcessSettingsSys));
 
     // Credentials, capabilities, no_new_privs and seccomp, in that order; seccomp last
     // so that everything before it may still use the syscalls it forbids.
@@ -107,6 +107,8 @@ export function runInit(): never {
     const go = channel.readMessage();
     if (go.t !== 'start') throw new Error(`expected the start message, got ${go.t}`);
 
+    // Last, as Node could not live under the command's `as` or `data` limit (process-settings.ts).
+    step('set rlimits and umask', () => applyLimitsAndUmask(plan.process, linuxProcessSettingsSys));
     current = 'exec';
     // Node marks fds 0-2 close-on-exec; the command needs them. Every other fd, including
     // this sync socket, closes at execve: the parent reads that EOF as "exec succeeded".

@@ -85,14 +85,15 @@ export type RlimitValue = number | 'unlimited';
 const rlimValue = (v: RlimitValue): bigint => (v === 'unlimited' ? RLIM_INFINITY : BigInt(v));
 
 /**
- * setrlimit of this process (prlimit with pid 0: the calling process, every thread, and
- * inherited by what it execs or spawns). Raising a hard limit needs CAP_SYS_RESOURCE.
+ * prlimit: of this process by default (pid 0: every thread, inherited by what it execs or
+ * spawns), or of process `pid` (same credentials, or CAP_SYS_RESOURCE). Raising a hard limit
+ * needs CAP_SYS_RESOURCE.
  */
-export function setRlimit(resource: number, soft: RlimitValue, hard: RlimitValue): void {
+export function setRlimit(resource: number, soft: RlimitValue, hard: RlimitValue, pid = 0): void {
   const limit = Buffer.alloc(16); // struct rlimit { rlim_t rlim_cur, rlim_max; }
   limit.writeBigUInt64LE(rlimValue(soft), 0);
   limit.writeBigUInt64LE(rlimValue(hard), 8);
-  check(prlimitFn(0, resource, limit, null), 'prlimit', `resource ${resource}, soft ${soft}, hard ${hard}`);
+  check(prlimitFn(pid, resource, limit, null), 'prlimit', `${pid === 0 ? '' : `pid ${pid}, `}resource ${resource}, soft ${soft}, hard ${hard}`);
 }
 
 /** The limits of this process, for tests and --debug. */

@@ -6,14 +6,16 @@
 import { describe, expect, it } from 'vitest';
 import { TsboxError } from '../../src/errors.js';
 import { execPlanSchema, initPlanSchema, parsePlanLine } from '../../src/init/plan-schema.js';
-import { applyLimitsAndUmask, applyOomScoreAdj, resolveProcessUser, withAddedGroups, type ProcessSettingsSys } from '../../src/init/process-settings.js';
+import { applyChildLimits, applyLimitsAndUmask, applyOomScoreAdj, raiseHardLimits, resolveProcessUser, withAddedGroups, type ProcessSettingsSys } from '../../src/init/process-settings.js';
 import type { ProcessPlan } from '../../src/init/protocol.js';
 import { sysctlComponents, sysctlWritePoint } from '../../src/init/sysctl.js';
 import { planMounts } from '../../src/mounts/plan.js';
 
 const base: ProcessPlan = { args: ['/bin/sh'], env: [], cwd: '/', user: null };
 
-function recorder(fail: Partial<Record<keyof ProcessSettingsSys, string>> = {}): { sys: ProcessSettingsSys; calls: string[] } {
+type Limit = { soft: number | 'unlimited'; hard: number | 'unlimited' };
+
+function recorder(fail: Partial<Record<keyof ProcessSettingsSys, string>> = {}, current: Record<number, Limit> = {}): { sys: ProcessSettingsSys; calls: string[] } {
   const calls: string[] = [];
   const maybeFail = (what: keyof ProcessSettingsSys) => {
     if (fail[what]) throw Object.assign(new Error(`${what}: ${fail[what]}`), { code: fail[what] });
@@ -21,7 +23,8 @@ function recorder(fail: Partial<Record<keyof ProcessSettingsSys, string>> = {}):
   return {
     calls,
     sys: {
-      setRlimit: (r, s, h) => (maybeFail('setRlimit'), void calls.push(`rlimit ${r} ${s} ${h}`)),
+      getRlimit: (r) => current[r] ?? { soft: 1024, hard: 4096 },
+      setRlimit: (r, s, h, pid) => (maybeFail('setRlimit'), void calls.push(`rlimit ${pid ? `pid ${pid} ` : ''}${r} ${s} ${h}`)),
       setUmask: (m) => (maybeFail('setUmask'), void calls.push(`umask ${m.toString(8)}`)),
       setOomScoreAdj: (v) => (maybeFail('setOomScoreAdj'), void calls.push(`oom ${v}`)),
     },
@@ -45,6 +48,26 @@ describe('applying the settings', () => {
     expect(calls.at(-1)).toBe('oom -3');
     applyLimitsAndUmask({ ...base, umask: 0 }, sys);
     expect(calls.at(-1)).toBe('umask 0');
+  });
+
+  it('raises before security only the hard limits the plan raises, keeping the soft ones', () => {
+    const { sys, calls } = recorder({}, { 7: { soft: 1024, hard: 4096 }, 4: { soft: 0, hard: 'unlimited' }, 9: { soft: 'unlimited', hard: 'unlimited' }, 6: { soft: 10, hard: 100 } });
+    raiseHardLimits({ ...base, rlimits: [
+      { resource: 7, soft: 512, hard: 8192 }, // raised: 4096 -> 8192, soft kept at 1024
+      { resource: 4, soft: 0, hard: 0 }, // lowered: later
+      { resource: 9, soft: 50, hard: 50 }, // lowered from unlimited: later
+      { resource: 6, soft: 'unlimited', hard: 'unlimited' }, // raised to unlimited
+    ] }, sys);
+    expect(calls).toEqual(['rlimit 7 1024 8192', 'rlimit 6 10 unlimited']);
+  });
+
+  it('leaves `as` and `data` to the exec-init\'s command, set on its pid', () => {
+    const { sys, calls } = recorder();
+    const p: ProcessPlan = { ...base, rlimits: [{ resource: 9, soft: 5, hard: 6 }, { resource: 7, soft: 1, hard: 2 }, { resource: 2, soft: 3, hard: 4 }], umask: 0o22 };
+    applyLimitsAndUmask(p, sys, { leaveToChild: true });
+    expect(calls).toEqual(['rlimit 7 1 2', 'umask 22']);
+    applyChildLimits(42, p, sys);
+    expect(calls.slice(2)).toEqual(['rlimit pid 42 9 5 6', 'rlimit pid 42 2 3 4']);
   });
 
   it('names the limit and the reason when the kernel refuses', () => {
