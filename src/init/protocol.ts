@@ -45,7 +45,10 @@ export interface ProcessPlan {
   user: string | null;
   // Process settings (init/process-settings.ts). Each absent field leaves the process as it
   // inherited it from tsbox (docker's "the daemon's") and is what an older plan means.
-  /** Set before security is applied (raising a hard limit needs CAP_SYS_RESOURCE); later entries win. */
+  /**
+   * Hard limits raised before security (CAP_SYS_RESOURCE), every limit set last before exec
+   * (the exec-init: `as` and `data` on the command once spawned); later entries win.
+   */
   rlimits?: RlimitPlan[];
   /** Supplementary groups added to the user's own (docker's --group-add N, OCI user.additionalGids). */
   additionalGids?: number[];
