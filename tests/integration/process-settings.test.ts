@@ -6,15 +6,15 @@
  */
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, afterEach, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { rootfsTar, sh, testRoot, tsbox } from '../helpers/tsbox.js';
 
 const P = `ps${process.pid}-`;
 const kept: string[] = [];
 
-function containersLeft(): string[] {
+function containerDirs(): string[] {
   const dir = join(testRoot(), 'containers');
-  return existsSync(dir) ? readdirSync(dir).filter((d) => !kept.some((k) => d.includes(k))) : [];
+  return existsSync(dir) ? readdirSync(dir).sort() : [];
 }
 
 afterAll(async () => {
@@ -134,8 +134,12 @@ describe('--oom-score-adj and --umask', () => {
 });
 
 describe('refused settings', () => {
+  let before: string[] = [];
+  beforeEach(() => {
+    before = containerDirs();
+  });
   afterEach(() => {
-    expect(containersLeft()).toEqual([]);
+    expect(containerDirs()).toEqual(before);
   });
 
   const cases: [string[], RegExp][] = [
