@@ -13,6 +13,9 @@ import { TsboxError } from '../errors.js';
 import { switchUser } from './credentials.js';
 import type { InitSteps } from './init-steps.js';
 import type { ResolvedUser } from './users.js';
+import type { ProcessPlan } from './protocol.js';
+import { applyLimitsAndUmask, raiseHardLimits } from './process-settings.js';
+import { linuxProcessSettingsSys } from './linux-settings-sys.js';
 
 /**
  * 'all': this process becomes the command by execve; every thread gets the filter (TSYNC).
@@ -25,7 +28,9 @@ export type DropScope = 'all' | 'calling';
  * Credentials, capabilities, no_new_privs and seccomp, in that order (security/apply.ts);
  * seccomp last so that everything before it may still use the syscalls it forbids.
  */
-export function dropPrivileges(steps: InitSteps, security: SecurityPlan | null, user: ResolvedUser, scope: DropScope): void {
+export function dropPrivileges(steps: InitSteps, processPlan: ProcessPlan, security: SecurityPlan | null, user: ResolvedUser, scope: DropScope): void {
+  // Hard limits above ours need CAP_SYS_RESOURCE, which the plan may drop (process-settings.ts).
+  steps.step('raise hard rlimits', () => raiseHardLimits(processPlan, linuxProcessSettingsSys));
   steps.step('apply security', () => {
     if (security) applySecurityPlan(security, { uid: user.uid, gid: user.gid, additionalGids: user.additionalGids }, { threads: scope });
     else switchUser(user);
@@ -39,12 +44,15 @@ export function dropPrivileges(steps: InitSteps, security: SecurityPlan | null, 
 }
 
 /**
- * Nothing of ours reaches the command but its stdio: Node marks fds 0-2 close-on-exec, and
- * the command needs them; every other fd (the sync socket included) is close-on-exec from
- * here on. Then `launch` execs the command (and never returns), or spawns it and leaves the
- * waiting to the event loop.
+ * The command's rlimits and umask, last: Node could not live under the command's `as` or
+ * `data` limit (process-settings.ts), so the exec-init leaves those to its child. Nothing of
+ * ours reaches the command but its stdio: Node marks fds 0-2 close-on-exec, and the command
+ * needs them; every other fd (the sync socket included) is close-on-exec from here on. Then
+ * `launch` execs the command (and never returns), or spawns it and leaves the waiting to the
+ * event loop.
  */
-export function handOver<T>(steps: InitSteps, launch: () => T): T {
+export function handOver<T>(steps: InitSteps, processPlan: ProcessPlan, scope: DropScope, launch: () => T): T {
+  steps.step('set rlimits and umask', () => applyLimitsAndUmask(processPlan, linuxProcessSettingsSys, { leaveToChild: scope === 'calling' }));
   steps.current = 'exec';
   for (const fd of [0, 1, 2]) clearCloexec(fd);
   cloexecFrom(3);

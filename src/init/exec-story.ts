@@ -55,6 +55,8 @@ import { MNT_NS_FD, PID_NS_FD } from './exec-protocol.js';
 import { InitSteps } from './init-steps.js';
 import { resolveProcess } from './resolve-process.js';
 import { spawnAndWait } from './spawn-command.js';
+import { applyOomScoreAdj } from './process-settings.js';
+import { linuxProcessSettingsSys } from './linux-settings-sys.js';
 
 /** UNIX98_PTY_SLAVE_MAJOR and the 7 majors after it (linux/major.h). */
 const PTY_SLAVE_MAJOR_FIRST = 136;
@@ -70,6 +72,8 @@ export async function runExecInit(): Promise<void> {
   try {
     const plan = init.begin((c) => c.readExecPlan());
     const parent = process.ppid;
+    // Through the host's /proc, before we join the container's mount namespace (process-settings.ts).
+    step('set oom_score_adj', () => applyOomScoreAdj(plan.process, linuxProcessSettingsSys));
 
     // Without openat2, the in-root resolver checks its fds through /proc/self/fd; the
     // container's /proc has no "self" for us (we are not in its PID namespace): keep ours.
@@ -96,9 +100,9 @@ export async function runExecInit(): Promise<void> {
       closeSync(PID_NS_FD);
     });
     // The container's plan on this thread alone (the one posix_spawn clones from).
-    dropPrivileges(init, plan.security, proc.user, 'calling');
+    dropPrivileges(init, plan.process, plan.security, proc.user, 'calling');
     // The sync socket and every other fd stay with us; the command gets its stdio.
-    handOver(init, () => spawnAndWait(init, proc, plan.process.args, pty, parent));
+    handOver(init, plan.process, 'calling', () => spawnAndWait(init, proc, plan.process, pty, parent));
   } catch (err) {
     init.fail(err);
   }

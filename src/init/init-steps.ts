@@ -3,11 +3,12 @@
  * that names the failing step to the parent.
  */
 import { useOpenat2 } from '../sys/fs.js';
-import { setSyscallTracer } from '../sys/libc.js';
+import { recordSyscalls } from '../sys/libc.js';
 import { PR, prctl } from '../sys/process.js';
 import { InitChannel } from './channel.js';
 import { reportAndExit } from './handover.js';
 import { SYNC_FD } from './protocol.js';
+import { traceToParent } from './trace.js';
 
 const SIGKILL = 9;
 
@@ -38,14 +39,15 @@ export class InitSteps {
    * dies with its parent (even by SIGKILL): the container's init takes the container with it.
    */
   begin<P extends PlanStart>(readPlan: (channel: InitChannel) => P): P {
+    // Whether we are traced is in the plan: the calls before it are kept until then.
+    const earlyCalls = recordSyscalls();
     prctl(PR.SET_DUMPABLE, 0);
     prctl(PR.SET_PDEATHSIG, SIGKILL);
     this.channel.send({ t: 'ready' });
     const plan = readPlan(this.channel);
     useOpenat2(plan.openat2 !== false);
-    if (plan.debug) {
-      setSyscallTracer((syscall, detail, result) => this.channel.send({ t: 'trace', step: this.current, detail: `${syscall}(${detail}) = ${result}` }));
-    }
+    const early = earlyCalls();
+    if (plan.debug) traceToParent(this.channel, () => this.current, early, this.current);
     return plan;
   }
 

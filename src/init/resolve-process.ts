@@ -12,7 +12,8 @@ import { resolveCommand, type CommandFs } from './command.js';
 import { readContainerFile, type ContainerFileSys } from './container-file.js';
 import type { InitSteps } from './init-steps.js';
 import type { ProcessPlan } from './protocol.js';
-import { resolveUser, type ResolvedUser } from './users.js';
+import type { ResolvedUser } from './users.js';
+import { resolveProcessUser } from './process-settings.js';
 import { enterWorkingDirectoryInRoot } from './workdir.js';
 
 export interface ResolvedProcess {
@@ -27,7 +28,7 @@ export interface ResolvedProcess {
  * the resolver's view of the kernel, which the exec-init adjusts (its /proc has no "self").
  */
 export function resolveProcess(steps: InitSteps, process: ProcessPlan, workdirSys: InRootSys = linuxInRootSys): ResolvedProcess {
-  const user = steps.step('resolve user', () => resolveUser(process.user, readEtcFile('/etc/passwd'), readEtcFile('/etc/group')));
+  const user = steps.step('resolve user', () => resolveProcessUser(process, readEtcFile));
   const env = withHome(process.env, user);
   steps.step('set working directory', () => enterWorkingDirectoryInRoot(process.cwd, workdirSys));
   const path = steps.step('find command', () => resolveCommandAs(process.args[0]!, env, user));

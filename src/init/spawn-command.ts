@@ -13,6 +13,9 @@ import { cannotExecute } from './handover.js';
 import type { InitSteps } from './init-steps.js';
 import { SYNC_FD } from './protocol.js';
 import type { ResolvedProcess } from './resolve-process.js';
+import type { ProcessPlan } from './protocol.js';
+import { applyChildLimits } from './process-settings.js';
+import { linuxProcessSettingsSys } from './linux-settings-sys.js';
 
 const SIGKILL = 9;
 const SIGTERM = 15;
@@ -25,7 +28,8 @@ const REAP_POLL_MS = 250;
  * through our fd (/proc/self/fd/N in the child: still open there until its execve), and we
  * let go of it at once so that the pty hangs up when the command's side closes.
  */
-export function spawnAndWait(steps: InitSteps, proc: ResolvedProcess, args: string[], pty: number | undefined, parent: number): void {
+export function spawnAndWait(steps: InitSteps, proc: ResolvedProcess, plan: ProcessPlan, pty: number | undefined, parent: number): void {
+  const args = plan.args;
   let command = 0;
   // Handled once this synchronous stretch ends, by which time the command exists.
   process.on(KILL_EXEC_SIGNAL, () => killQuietly(command, SIGKILL));
@@ -34,6 +38,9 @@ export function spawnAndWait(steps: InitSteps, proc: ResolvedProcess, args: stri
   } catch (err) {
     throw cannotExecute(proc.path, err);
   }
+  // The limits Node could not live under (as, data), on the command before it runs (process-settings.ts).
+  steps.step('set rlimits of the command', () => withCommandKilledOnError(command, () => applyChildLimits(command, plan, linuxProcessSettingsSys)));
+  steps.current = 'exec';
   if (pty !== undefined) closeSync(pty);
   steps.channel.send({ t: 'exec', path: proc.path });
   closeSync(SYNC_FD); // the parent reads EOF as "the command runs"
@@ -83,6 +90,16 @@ function leaveAs(status: number, signal: number | null): never {
     process.kill(process.pid, name);
   }
   process.exit(status);
+}
+
+/** A command that must not run as it is (its limits could not be set) is killed before we report. */
+function withCommandKilledOnError(pid: number, fn: () => void): void {
+  try {
+    fn();
+  } catch (err) {
+    killQuietly(pid, SIGKILL);
+    throw err;
+  }
 }
 
 function killQuietly(pid: number, signal: number): void {

@@ -21,6 +21,9 @@ import { InitSteps } from './init-steps.js';
 import type { InitPlan } from './protocol.js';
 import { resolveProcess } from './resolve-process.js';
 import { attachTerminal } from './terminal.js';
+import { applyOomScoreAdj } from './process-settings.js';
+import { linuxProcessSettingsSys, linuxSysctlSys } from './linux-settings-sys.js';
+import { sysctlWritePoint, writeSysctls } from './sysctl.js';
 
 export function runInit(): never {
   const init: InitSteps = new InitSteps('start init');
@@ -28,6 +31,9 @@ export function runInit(): never {
   const step = init.step.bind(init);
   try {
     const plan = init.begin((c) => c.readPlan());
+
+    // Before anything of the container's is mounted (process-settings.ts says why).
+    step('set oom_score_adj', () => applyOomScoreAdj(plan.process, linuxProcessSettingsSys));
 
     // The parent moved us into the container's cgroup before sending the plan; a cgroup
     // namespace made now shows that group as "/" inside.
@@ -37,7 +43,12 @@ export function runInit(): never {
     step('make mounts private', () => mount(null, '/', null, MS.REC | MS.PRIVATE));
     const root = plan.rootfs.merged;
     step('mount rootfs', () => mountRootOverlay(plan.rootfs));
-    for (const m of plan.mounts) step(describeMountStep(m), () => applyMountStep(root, m));
+    // Sysctls right after /proc is mounted, before the plan makes /proc/sys read-only (sysctl.ts).
+    const sysctlPoint = plan.sysctl?.length ? sysctlWritePoint(plan.mounts) ?? missingProcMount() : undefined;
+    for (const m of plan.mounts) {
+      step(describeMountStep(m), () => applyMountStep(root, m));
+      if (m === sysctlPoint) step('set sysctls', () => writeSysctls(root, plan.sysctl!, linuxSysctlSys));
+    }
     finishMounts();
 
     step('pivot_root', () => pivotInto(root));
@@ -50,7 +61,7 @@ export function runInit(): never {
     if (plan.tty) step('attach terminal', () => attachTerminal(channel));
 
     const proc = resolveProcess(init, plan.process);
-    dropPrivileges(init, plan.security, proc.user, 'all');
+    dropPrivileges(init, plan.process, plan.security, proc.user, 'all');
 
     // The sync point of create/start: everything is set up, nothing of the user's has run.
     // We are held here until the parent (or a created container's monitor) says start; a
@@ -62,7 +73,7 @@ export function runInit(): never {
 
     // This sync socket closes at execve (close-on-exec): the parent reads that EOF as
     // "exec succeeded".
-    return handOver(init, () => {
+    return handOver(init, plan.process, 'all', () => {
       channel.send({ t: 'exec', path: proc.path });
       // --init: tini (bound at /dev/init by the mount plan) becomes PID 1 and starts the command,
       // found by the same PATH lookup as above ("find command" already gave 126/127).
@@ -72,6 +83,10 @@ export function runInit(): never {
   } catch (err) {
     init.fail(err);
   }
+}
+
+function missingProcMount(): never {
+  throw new Error('the plan has sysctls but no /proc mount to write them through');
 }
 
 /**

@@ -8,13 +8,15 @@ import { closeSync, openSync } from 'node:fs';
 import { TsboxError } from '../errors.js';
 import { joinContainerNamespaces, type ContainerNamespaceFds } from './init-namespaces.js';
 import { spawnInit, type StdioChoice } from './spawn-init.js';
+import type { TracedCall } from '../sys/libc.js';
 
 /**
  * Spawn the exec-init in the namespaces of the process `pid`. `stillOurs` is asked after
  * the namespace files are open: the pid may have been reused between reading the record
- * and opening them, and the fds pin whatever they refer to.
+ * and opening them, and the fds pin whatever they refer to. `calls` (--debug, --explain):
+ * given, it receives the checked calls that join the namespaces and come back.
  */
-export async function spawnExecInit(pid: number, stdio: [StdioChoice, StdioChoice, StdioChoice], stillOurs: () => boolean): Promise<ChildProcess> {
+export async function spawnExecInit(pid: number, stdio: [StdioChoice, StdioChoice, StdioChoice], stillOurs: () => boolean, calls?: TracedCall[]): Promise<ChildProcess> {
   const opened: number[] = [];
   const open = (kind: keyof ContainerNamespaceFds) => {
     const fd = openSync(`/proc/${pid}/ns/${kind}`, 'r');
@@ -29,7 +31,7 @@ export async function spawnExecInit(pid: number, stdio: [StdioChoice, StdioChoic
       throw new TsboxError(`cannot open the namespaces of the container's process ${pid}: ${(err as Error).message}`, { step: 'join namespaces', hint: 'The container has probably just exited.' });
     }
     if (!stillOurs()) throw new TsboxError('the container exited while joining it', { step: 'join namespaces' });
-    return await spawnInit({ program: 'exec-init', stdio, namespaces: joinContainerNamespaces(fds), step: 'join namespaces' });
+    return await spawnInit({ program: 'exec-init', stdio, namespaces: joinContainerNamespaces(fds), step: 'join namespaces', calls });
   } finally {
     for (const fd of opened) closeSync(fd);
   }

@@ -26,6 +26,7 @@ import { programArgs } from '../boot/locate.js';
 import { TsboxError } from '../errors.js';
 import { SysError } from '../sys/sys-error.js';
 import { setns, unshare } from '../sys/namespaces.js';
+import { recordSyscalls, type TracedCall } from '../sys/libc.js';
 import { bindHostBinaryReadOnly } from './host-binary.js';
 import { homeNamespaces, newContainerNamespaces, type InitNamespaces, type InitNetns } from './init-namespaces.js';
 import { keepCwd } from './keep-cwd.js';
@@ -41,6 +42,11 @@ export interface SpawnInitRequest {
   namespaces: InitNamespaces;
   /** The step named by an error (the run's 'spawn init', exec's 'join namespaces'). */
   step: string;
+  /**
+   * --debug, --explain: given, it receives the checked calls made here (unshare, setns, the
+   * mounts of the read-only node bind, the setns back home), unformatted.
+   */
+  calls?: TracedCall[];
 }
 
 /**
@@ -58,6 +64,7 @@ export async function spawnInit(req: SpawnInitRequest): Promise<ChildProcess> {
   const cwd = keepCwd();
   try {
     for (const name of homes) homeFds.push(openSync(`/proc/self/ns/${name}`, 'r'));
+    const recorded = req.calls ? recordSyscalls() : null;
     let left = false;
     try {
       enter(req.namespaces, () => (left = true));
@@ -76,7 +83,11 @@ export async function spawnInit(req: SpawnInitRequest): Promise<ChildProcess> {
     } finally {
       // Also when a setns after the unshare failed; not when nothing was left (without
       // root, the setns home would fail too and hide why).
-      if (left) returnHome(homes, homeFds, req.step);
+      try {
+        if (left) returnHome(homes, homeFds, req.step);
+      } finally {
+        if (recorded) req.calls!.push(...recorded());
+      }
     }
   } finally {
     for (const fd of homeFds) closeSync(fd);
@@ -84,9 +95,9 @@ export async function spawnInit(req: SpawnInitRequest): Promise<ChildProcess> {
   }
 }
 
-/** The container's init, born in new namespaces (the network's as `netns` says). */
-export function spawnInitInNamespaces(stdio: [StdioChoice, StdioChoice, StdioChoice], netns: InitNetns = { kind: 'new' }): Promise<ChildProcess> {
-  return spawnInit({ program: 'init', stdio, namespaces: newContainerNamespaces(netns), step: 'spawn init' });
+/** The container's init, born in new namespaces (the network's as `netns` says). `calls`: see SpawnInitRequest. */
+export function spawnInitInNamespaces(stdio: [StdioChoice, StdioChoice, StdioChoice], netns: InitNetns = { kind: 'new' }, calls?: TracedCall[]): Promise<ChildProcess> {
+  return spawnInit({ program: 'init', stdio, namespaces: newContainerNamespaces(netns), step: 'spawn init', calls });
 }
 
 function enter(ns: InitNamespaces, onLeft: () => void): void {
