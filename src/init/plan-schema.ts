@@ -58,6 +58,7 @@ export const initPlanSchema = z.object({
   tty: z.boolean().optional(),
   init: z.boolean().optional(),
   openat2: z.boolean().optional(),
+  shared: z.object({ uts: z.boolean(), cgroupns: z.boolean() }).strict().optional(),
 }).strict() satisfies z.ZodType<InitPlan>;
 
 export const execPlanSchema = z.object({

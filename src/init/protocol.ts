@@ -52,6 +52,11 @@ export interface InitPlan {
   init?: boolean;
   /** false with --no-openat2 (testing only): resolve as on kernels before 5.6. */
   openat2?: boolean;
+  /**
+   * The host's UTS namespace (--uts host): the hostname is not set (it would rename the host);
+   * the host's cgroup namespace (--cgroupns host): none is unshared. Absent: both the container's own.
+   */
+  shared?: { uts: boolean; cgroupns: boolean };
 }
 
 /** Parent -> init after the plan, only with tty: the pty the parent opened (slave /dev/pts/<index>). */

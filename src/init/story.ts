@@ -59,8 +59,8 @@ export function runInit(): never {
     }
 
     // The parent moved us into the container's cgroup before sending the plan; a cgroup
-    // namespace made now shows that group as "/" inside.
-    step('unshare cgroup namespace', () => unshare(CLONE.NEWCGROUP));
+    // namespace made now shows that group as "/" inside (--cgroupns host: the host's view stays).
+    if (!plan.shared?.cgroupns) step('unshare cgroup namespace', () => unshare(CLONE.NEWCGROUP));
 
     // Nothing we mount from here on may propagate back to the host.
     step('make mounts private', () => mount(null, '/', null, MS.REC | MS.PRIVATE));
@@ -74,7 +74,8 @@ export function runInit(): never {
     if (plan.rootfs.readOnly) step('make root read-only', () => mount(null, '/', null, MS.REMOUNT | MS.BIND | MS.RDONLY | rootFlags(plan.rootfs)));
     // CVE-2019-16884: whatever the image or a volume did, /proc must be a real procfs.
     step('verify /proc', () => assertProcfs('/proc'));
-    step('set hostname', () => sethostname(plan.hostname));
+    // --uts host: we are in the host's UTS namespace; setting a name would rename the host.
+    if (!plan.shared?.uts) step('set hostname', () => sethostname(plan.hostname));
     step('bring up loopback', () => linkUp('lo'));
     if (plan.tty) step('attach terminal', () => attachTerminal(channel));
 

@@ -37,13 +37,31 @@ export const INIT_NAMESPACE_FLAGS = NAMESPACES.reduce((flags, ns) => flags | ns.
 export type StdioChoice = 'inherit' | 'ignore' | number;
 
 /**
- * The init's network namespace: a new one (none, bridge), the host's (--network host: not
- * unshared), or another container's (--network container:NAME: joined by its fd, opened by
- * the caller from /proc/PID/ns/net).
+ * Where the init is born, per namespace type: a new one (the default), the host's (--pid host,
+ * --network host...: not unshared), or another container's (container:NAME: joined by an fd
+ * the caller opened from that container's /proc/PID/ns/TYPE, see init-placement.ts).
  */
-export type InitNetns = { kind: 'new' } | { kind: 'host' } | { kind: 'join'; fd: number };
+export type NsChoice = { kind: 'new' } | { kind: 'host' } | { kind: 'join'; fd: number };
+export interface InitPlacement {
+  net: NsChoice;
+  pid: NsChoice;
+  ipc: NsChoice;
+  uts: NsChoice;
+}
+const NEW: NsChoice = { kind: 'new' };
+export const NEW_NAMESPACES: InitPlacement = { net: NEW, pid: NEW, ipc: NEW, uts: NEW };
 
-export async function spawnInitInNamespaces(stdio: [StdioChoice, StdioChoice, StdioChoice], netns: InitNetns = { kind: 'new' }): Promise<ChildProcess> {
+/** The flag of each type a placement can choose for (the mount namespace is always new). */
+const PLACED = { net: CLONE.NEWNET, pid: CLONE.NEWPID, ipc: CLONE.NEWIPC, uts: CLONE.NEWUTS } as const;
+
+/** unshare's flags for a placement: the mount namespace, and every type that is to be new. */
+export function unshareFlags(placement: InitPlacement): number {
+  let flags = INIT_NAMESPACE_FLAGS;
+  for (const [type, flag] of Object.entries(PLACED)) if (placement[type as keyof InitPlacement].kind !== 'new') flags &= ~flag;
+  return flags;
+}
+
+export async function spawnInitInNamespaces(stdio: [StdioChoice, StdioChoice, StdioChoice], placement: InitPlacement = NEW_NAMESPACES): Promise<ChildProcess> {
   // Any fs call on the pool starts libuv's threads now, while we still may create them.
   await access('/');
 
@@ -54,9 +72,12 @@ export async function spawnInitInNamespaces(stdio: [StdioChoice, StdioChoice, St
   let child: ChildProcess;
   try {
     try {
-      unshare(netns.kind === 'new' ? INIT_NAMESPACE_FLAGS : INIT_NAMESPACE_FLAGS & ~CLONE.NEWNET);
-      // Our net namespace is restored by returnHome with the others.
-      if (netns.kind === 'join') setns(netns.fd, CLONE.NEWNET, 'the network namespace of --network container:');
+      unshare(unshareFlags(placement));
+      // Joined ones are left by returnHome with the others (for pid: pid_for_children, where the init is born).
+      for (const [type, flag] of Object.entries(PLACED)) {
+        const choice = placement[type as keyof InitPlacement];
+        if (choice.kind === 'join') setns(choice.fd, flag, `the ${type} namespace of --${type === 'net' ? 'network' : type} container:`);
+      }
     } catch (err) {
       if (err instanceof SysError && err.code === 'EPERM') throw err.withHint('Creating namespaces needs root (CAP_SYS_ADMIN): run tsbox as root, e.g. with sudo.');
       throw err;

@@ -47,7 +47,8 @@ import { closeFd, openNetns } from '../network/links.js';
 import { StateStore } from './state/store.js';
 import { planMounts } from '../mounts/plan.js';
 import { takeEarlyInit } from '../namespaces/early-init.js';
-import { spawnInitInNamespaces, type InitNetns } from '../namespaces/spawn-init.js';
+import { spawnInitPlaced } from '../namespaces/init-placement.js';
+import { ownPidIpcUts } from '../namespaces/modes.js';
 import { describeSecurityPlan } from '../security/index.js';
 import type { RunSpec } from '../spec/run-spec.js';
 import { CleanupStack } from './cleanup.js';
@@ -179,15 +180,15 @@ async function createStartWait(spec: RunSpec, log: Logger, cleanup: CleanupStack
   const initStdio = relay?.stdio ?? outputLog?.stdio ?? spec.stdio;
 
   const traceInit = (m: Extract<InitMessage, { t: 'trace' }>) => log.debug({ step: m.step, init: true }, m.detail ?? m.step);
-  // The early init was born in a new net namespace: it fits none and bridge only.
-  const { init: earlyInit, group: earlyGroup } = takeStartupInit(initStdio, cleanup, log, traceInit, ownNetns(spec.network.mode));
+  // The early init was born in new net, PID, IPC and UTS namespaces: it fits only a run that wants those.
+  const { init: earlyInit, group: earlyGroup } = takeStartupInit(initStdio, cleanup, log, traceInit, ownNetns(spec.network.mode) && ownPidIpcUts(spec.namespaces));
 
   // Before any process starts: a limit this host cannot enforce is refused here.
   const cgroup: ContainerCgroup | null = await step('create cgroup', () => createContainerCgroup({ id: spec.shortId, parent: spec.cgroup.parent, limits: spec.cgroup.limits, log, adopt: earlyGroup?.path }));
   // Released with the other recorded resources (above), by its kind's release.
   if (cgroup) await dir.recordResource({ kind: 'cgroup', path: cgroup.path });
 
-  const init = earlyInit ?? (await step('spawn init', async () => new InitConnection(await spawnWithNetns(spec, initStdio), traceInit)));
+  const init = earlyInit ?? (await step('spawn init', async () => new InitConnection(await spawnInitPlaced(spec, initStdio), traceInit)));
   if (init !== earlyInit) deferInitRelease(cleanup, init);
   // The init is the container's process while created (held) and running: recorded so that
   // `rm` of a created container, or gc, can kill exactly it (its start time guards the pid).
@@ -261,6 +262,7 @@ async function createStartWait(spec: RunSpec, log: Logger, cleanup: CleanupStack
     tty: spec.tty,
     init: spec.init,
     openat2: spec.openat2,
+    ...(spec.namespaces.uts === 'host' || spec.namespaces.cgroupns === 'host' ? { shared: { uts: spec.namespaces.uts === 'host', cgroupns: spec.namespaces.cgroupns === 'host' } } : {}),
   };
   await step('start init', () => init.expectReady());
   log.debug({ pid: init.pid }, 'init ready');
@@ -368,21 +370,6 @@ function deferInitRelease(cleanup: CleanupStack, init: InitConnection): void {
     if (init.child.exitCode === null && init.child.signalCode === null) init.child.kill('SIGKILL');
     await init.exited;
   });
-}
-
-/** --network host: the host's net namespace; container:NAME: that container's, by its init's pid. */
-async function spawnWithNetns(spec: RunSpec, stdio: RunSpec['stdio']) {
-  const mode = spec.network.mode;
-  if (mode.kind === 'host') return spawnInitInNamespaces(stdio, { kind: 'host' });
-  if (mode.kind !== 'container') return spawnInitInNamespaces(stdio);
-  const target = new StateStore(spec.stateDir).resolve(mode.name);
-  if (target.status !== 'running' || target.pid === null) throw new TsboxError(`container ${mode.name} is not running`, { step: 'network', hint: 'Start it first: --network container:NAME joins a running container\'s network.' });
-  const fd = openNetns(target.pid);
-  try {
-    return await spawnInitInNamespaces(stdio, { kind: 'join', fd } satisfies InitNetns);
-  } finally {
-    closeFd(fd);
-  }
 }
 
 function readOptional(path: string): string | null {

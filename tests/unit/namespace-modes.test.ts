@@ -1,0 +1,66 @@
+import { describe, expect, it } from 'vitest';
+import { UsageError } from '../../src/errors.js';
+import { DEFAULT_NAMESPACE_MODES, dockerModes, ownPidIpcUts, parseNamespaceModes, resolveJoins, type JoinTarget } from '../../src/namespaces/modes.js';
+
+const ID_A = 'a'.repeat(64);
+const ID_B = 'b'.repeat(64);
+
+/** The one line a bad flag gives (what cli/render-error.ts prints, without the step). */
+function refusal(fn: () => unknown): string {
+  try {
+    fn();
+  } catch (err) {
+    expect(err).toBeInstanceOf(UsageError);
+    expect((err as UsageError).exitCode).toBe(125);
+    return (err as Error).message;
+  }
+  throw new Error('expected a refusal');
+}
+
+describe('--pid, --ipc, --uts, --cgroupns', () => {
+  it('default to namespaces of the container\'s own', () => {
+    expect(parseNamespaceModes({})).toEqual(DEFAULT_NAMESPACE_MODES);
+    expect(parseNamespaceModes({ pid: 'private', ipc: 'private', uts: 'private', cgroupns: 'private' })).toEqual(DEFAULT_NAMESPACE_MODES);
+    expect(dockerModes(DEFAULT_NAMESPACE_MODES)).toEqual({ PidMode: '', IpcMode: 'private', UTSMode: '', CgroupnsMode: 'private' });
+    expect(ownPidIpcUts(DEFAULT_NAMESPACE_MODES)).toBe(true);
+  });
+
+  it('read docker\'s modes and name them as docker inspect does', () => {
+    const m = parseNamespaceModes({ pid: 'host', ipc: 'container:db', uts: 'host', cgroupns: 'host' });
+    expect(m).toMatchObject({ pid: { kind: 'host' }, ipc: { kind: 'container', name: 'db' }, uts: 'host', cgroupns: 'host' });
+    expect(dockerModes(m)).toEqual({ PidMode: 'host', IpcMode: 'container:db', UTSMode: 'host', CgroupnsMode: 'host' });
+    expect(dockerModes(parseNamespaceModes({ pid: 'container:web', ipc: 'shareable' }))).toMatchObject({ PidMode: 'container:web', IpcMode: 'shareable' });
+    expect(ownPidIpcUts(parseNamespaceModes({ ipc: 'shareable', cgroupns: 'host' }))).toBe(true);
+    for (const f of [{ pid: 'host' }, { ipc: 'host' }, { uts: 'host' }, { pid: 'container:x' }]) expect(ownPidIpcUts(parseNamespaceModes(f)), JSON.stringify(f)).toBe(false);
+  });
+
+  it('refuse unknown modes, an empty container name, and --hostname with --uts host', () => {
+    expect(refusal(() => parseNamespaceModes({ pid: 'hots' }))).toBe("invalid --pid 'hots'");
+    expect(refusal(() => parseNamespaceModes({ ipc: 'none' }))).toBe("invalid --ipc 'none'");
+    expect(refusal(() => parseNamespaceModes({ uts: 'container:x' }))).toBe("invalid --uts 'container:x'");
+    expect(refusal(() => parseNamespaceModes({ cgroupns: 'shared' }))).toBe("invalid --cgroupns 'shared'");
+    expect(refusal(() => parseNamespaceModes({ pid: 'container:' }))).toMatch(/--pid container: names no container/);
+    expect(refusal(() => parseNamespaceModes({ uts: 'host', hostname: 'x' }))).toMatch(/--hostname cannot be used with --uts host/);
+    expect(parseNamespaceModes({ uts: 'private', hostname: 'x' }).uts).toBe('private');
+  });
+});
+
+describe('joining another container\'s namespaces', () => {
+  const targets: Record<string, JoinTarget> = {
+    db: { id: ID_A, running: true, ipc: 'shareable' },
+    web: { id: ID_B, running: true, ipc: 'private' },
+    old: { id: ID_B, running: false, ipc: 'shareable' },
+  };
+  const lookup = (name: string) => targets[name] ?? null;
+
+  it('resolves names to ids', () => {
+    expect(resolveJoins(parseNamespaceModes({ pid: 'container:web', ipc: 'container:db' }), lookup).joins).toEqual({ pid: ID_B, ipc: ID_A });
+    expect(resolveJoins(parseNamespaceModes({ pid: 'host' }), lookup).joins).toEqual({});
+  });
+
+  it('refuses a container that does not exist, does not run, or whose IPC namespace is not shareable', () => {
+    expect(refusal(() => resolveJoins(parseNamespaceModes({ pid: 'container:nope' }), lookup))).toBe('--pid container:nope: no such container');
+    expect(refusal(() => resolveJoins(parseNamespaceModes({ pid: 'container:old' }), lookup))).toBe('--pid container:old: the container is not running');
+    expect(refusal(() => resolveJoins(parseNamespaceModes({ ipc: 'container:web' }), lookup))).toMatch(/IPC namespace is not shareable \(it runs with --ipc private\)/);
+  });
+});
