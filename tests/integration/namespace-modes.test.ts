@@ -154,3 +154,41 @@ describe('bad combinations: one line, 125, nothing left behind', () => {
     await expectRefused(['run', '-d', '--ipc', `container:${tag}-done`, rootfsTar(), 'true'], /the container is not running/);
   });
 });
+
+describe('inspect --namespaces', () => {
+  it('shows the container\'s namespace ids next to the host\'s, its cgroup as the kernel holds it, and its mounts', async () => {
+    const pid = await detached(`${tag}-view`, ['--uts', 'host']);
+    const text = ok(await t(['inspect', '--namespaces', `${tag}-view`]));
+    for (const type of ['cgroup', 'ipc', 'mnt', 'net', 'pid']) {
+      expect(text).toMatch(new RegExp(`^${type}\\s+${escape(readlinkSync(`/proc/${pid}/ns/${type}`))}\\s+${escape(hostNs(type))}\\s+own$`, 'm'));
+    }
+    expect(text).toMatch(new RegExp(`^uts\\s+${escape(hostNs('uts'))}\\s+${escape(hostNs('uts'))}\\s+shared with the host$`, 'm'));
+    const group = readFileSync(`/proc/${pid}/cgroup`, 'utf8').split('\n').find((l) => l.startsWith('0::'))!.slice(3);
+    expect(text).toMatch(new RegExp(`^cgroup ${escape(group)} \\(`, 'm'));
+    // This host's cgroup v2 may have no controllers (hybrid): then it must say that no limit applies.
+    const controllers = readFileSync(join(findCgroup2Mount(readFileSync('/proc/self/mountinfo', 'utf8'))!, group, 'cgroup.controllers'), 'utf8').trim();
+    if (controllers === '') expect(text).toMatch(/^ {2}no limit applies: no controllers are enabled for this group/m);
+    else expect(text).toMatch(new RegExp(`^ {2}controllers: ${escape(controllers)}$`, 'm'));
+    expect(text).toMatch(/^ {2}\/\s+overlay\s+overlay$/m);
+    expect(text).toMatch(/^ {2}\/proc\s+proc\s+proc$/m);
+
+    const json = JSON.parse(ok(await t(['inspect', '--namespaces', '--format', 'json', `${tag}-view`]))) as { pid: number; namespaces: { type: string; shared: boolean }[]; cgroup: { path: string; noLimits: string | null } }[];
+    expect(json[0]!.pid).toBe(pid);
+    expect(json[0]!.namespaces.filter((n) => n.shared).map((n) => n.type)).toEqual(expect.arrayContaining(['uts']));
+    expect(json[0]!.namespaces.find((n) => n.type === 'pid')!.shared).toBe(false);
+    expect(json[0]!.cgroup.path).toBe(group);
+  });
+
+  it('refuses a container that is not running, in one line', async () => {
+    ok(await t(['create', '--name', `${tag}-held`, rootfsTar(), 'true']));
+    started.push(`${tag}-held`);
+    const r = await t(['inspect', '--namespaces', `${tag}-held`]);
+    expect(r.code).toBe(125);
+    expect(r.stderr.trim().split('\n')).toHaveLength(1);
+    expect(r.stderr).toMatch(/is not running: its namespaces exist only while its processes do/);
+  });
+});
+
+function escape(s: string): string {
+  return s.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&');
+}
