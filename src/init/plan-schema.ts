@@ -67,6 +67,7 @@ export const execPlanSchema = z.object({
   tty: z.boolean(),
   debug: z.boolean(),
   openat2: z.boolean().optional(),
+  initPid: z.number().int().positive().optional(),
 }).strict() satisfies z.ZodType<ExecPlan>;
 
 export const parentMessageSchema = z.discriminatedUnion('t', [

@@ -74,6 +74,15 @@ describe('--pid', () => {
     expect(own.slice(1)).toEqual(['blind', '1']);
   });
 
+  it('exec into containers that share a PID namespace: their init is not PID 1 of their /proc', async () => {
+    await detached(`${tag}-hostpid`, ['--pid', 'host']);
+    const out = ok(await t(['exec', `${tag}-hostpid`, 'sh', '-c', `test -d /proc/${process.pid} && echo host-view`]));
+    expect(out.trim()).toBe('host-view');
+    await detached(`${tag}-joined`, ['--pid', `container:${tag}-hostpid`]);
+    expect(ok(await t(['exec', `${tag}-joined`, 'echo', 'in'])).trim()).toBe('in');
+    ok(await t(['rm', '-f', `${tag}-joined`]));
+  });
+
   it('container:NAME: the container joins another\'s PID namespace and sees its processes', async () => {
     const pid = await detached(`${tag}-p`, []);
     const out = ok(await t(['run', '--pid', `container:${tag}-p`, rootfsTar(), 'sh', '-c', 'readlink /proc/self/ns/pid; ps -o pid,args']));

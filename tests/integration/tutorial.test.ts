@@ -18,7 +18,7 @@ import { TSBOX_BIN } from '../helpers/tsbox.js';
 import { vmUnavailableReason } from '../vm/vm.js';
 
 const REPO = join(dirname(fileURLToPath(import.meta.url)), '../..');
-const DOC = process.env.TSBOX_TUTORIAL ?? join(REPO, 'docs/how-containers-work.md');
+const DOC = process.env.TSBOX_TUTORIAL || join(REPO, 'docs/how-containers-work.md');
 const text = readFileSync(DOC, 'utf8');
 const blocks = parseTutorial(text);
 

@@ -64,3 +64,13 @@ describe('joining another container\'s namespaces', () => {
     expect(refusal(() => resolveJoins(parseNamespaceModes({ ipc: 'container:web' }), lookup))).toMatch(/IPC namespace is not shareable \(it runs with --ipc private\)/);
   });
 });
+
+describe('a pid as its own namespace numbers it (tsbox exec into a shared PID namespace)', () => {
+  it('is the last NSpid field', async () => {
+    const { innermostPid } = await import('../../src/namespaces/ns-pid.js');
+    expect(innermostPid('Name:\tsh\nNSpid:\t4242\t1\n')).toBe(1);
+    expect(innermostPid('NSpid:\t4242\n')).toBe(4242); // --pid host
+    expect(innermostPid('NSpid:\t5000\t7\n')).toBe(7); // --pid container:NAME
+    expect(innermostPid('Name:\tsh\n')).toBeNull();
+  });
+});
