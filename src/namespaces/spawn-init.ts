@@ -21,6 +21,9 @@ import { TsboxError } from '../errors.js';
 import { SysError } from '../sys/sys-error.js';
 import { CLONE, setns, unshare } from '../sys/namespaces.js';
 import { bindHostBinaryReadOnly } from './host-binary.js';
+import { NEW_NAMESPACES, PLACED, unshareFlags, type InitPlacement } from './placement.js';
+
+export { NEW_NAMESPACES, type InitPlacement, type NsChoice } from './placement.js';
 import { keepCwd } from './keep-cwd.js';
 
 /** The namespaces the init is born in, with the /proc/self/ns name that returns us from each. */
@@ -35,31 +38,6 @@ const NAMESPACES = [
 export const INIT_NAMESPACE_FLAGS = NAMESPACES.reduce((flags, ns) => flags | ns.flag, 0);
 
 export type StdioChoice = 'inherit' | 'ignore' | number;
-
-/**
- * Where the init is born, per namespace type: a new one (the default), the host's (--pid host,
- * --network host...: not unshared), or another container's (container:NAME: joined by an fd
- * the caller opened from that container's /proc/PID/ns/TYPE, see init-placement.ts).
- */
-export type NsChoice = { kind: 'new' } | { kind: 'host' } | { kind: 'join'; fd: number };
-export interface InitPlacement {
-  net: NsChoice;
-  pid: NsChoice;
-  ipc: NsChoice;
-  uts: NsChoice;
-}
-const NEW: NsChoice = { kind: 'new' };
-export const NEW_NAMESPACES: InitPlacement = { net: NEW, pid: NEW, ipc: NEW, uts: NEW };
-
-/** The flag of each type a placement can choose for (the mount namespace is always new). */
-const PLACED = { net: CLONE.NEWNET, pid: CLONE.NEWPID, ipc: CLONE.NEWIPC, uts: CLONE.NEWUTS } as const;
-
-/** unshare's flags for a placement: the mount namespace, and every type that is to be new. */
-export function unshareFlags(placement: InitPlacement): number {
-  let flags = INIT_NAMESPACE_FLAGS;
-  for (const [type, flag] of Object.entries(PLACED)) if (placement[type as keyof InitPlacement].kind !== 'new') flags &= ~flag;
-  return flags;
-}
 
 export async function spawnInitInNamespaces(stdio: [StdioChoice, StdioChoice, StdioChoice], placement: InitPlacement = NEW_NAMESPACES): Promise<ChildProcess> {
   // Any fs call on the pool starts libuv's threads now, while we still may create them.

@@ -74,3 +74,14 @@ describe('a pid as its own namespace numbers it (tsbox exec into a shared PID na
     expect(innermostPid('Name:\tsh\n')).toBeNull();
   });
 });
+
+describe('where the init is born', () => {
+  it('unshares the mount namespace always, and each of net, pid, ipc, uts only when it is to be new', async () => {
+    const { NEW_NAMESPACES, unshareFlags } = await import('../../src/namespaces/placement.js');
+    const { CLONE } = await import('../../src/sys/process-flags.js');
+    expect(unshareFlags(NEW_NAMESPACES)).toBe(CLONE.NEWNS | CLONE.NEWUTS | CLONE.NEWIPC | CLONE.NEWNET | CLONE.NEWPID);
+    expect(unshareFlags({ ...NEW_NAMESPACES, pid: { kind: 'host' }, uts: { kind: 'host' } })).toBe(CLONE.NEWNS | CLONE.NEWIPC | CLONE.NEWNET);
+    // Joined ones are entered with setns after the unshare, not unshared.
+    expect(unshareFlags({ net: { kind: 'join', fd: 9 }, pid: { kind: 'join', fd: 10 }, ipc: { kind: 'host' }, uts: { kind: 'new' } })).toBe(CLONE.NEWNS | CLONE.NEWUTS);
+  });
+});
