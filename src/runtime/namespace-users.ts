@@ -7,8 +7,9 @@
  * Why rm refuses: a PID namespace dies with its first process, and the kernel then kills
  * every other process in it, so removing the container a `--pid container:` joined would
  * kill the joiner too, silently; an IPC namespace outlives it, but the joiner would go on
- * sharing memory with a container that no longer exists anywhere but in its own view. The
- * user decides: stop the joiner first.
+ * sharing memory with a container that no longer exists anywhere but in its own view; and
+ * removing the container a `--network container:` joined releases its network (its veth,
+ * its address) under the joiner. The user decides: stop the joiner first.
  */
 import { readConfigFile } from '../container/config-file.js';
 import { TsboxError, UsageError } from '../errors.js';
@@ -18,13 +19,19 @@ import { StateStore } from './state/store.js';
 
 const isRunning = (store: StateStore, r: ContainerRecord): boolean => r.status === 'running' && r.pid !== null && store.ownerAlive(r.shortId);
 
-function modesOf(store: StateStore, r: ContainerRecord): NamespaceModes {
+function sharingOf(store: StateStore, r: ContainerRecord): { modes: NamespaceModes; network: string | null } {
   try {
-    return readConfigFile(store.paths(r.shortId).spec).namespaces ?? DEFAULT_NAMESPACE_MODES;
+    const spec = readConfigFile(store.paths(r.shortId).spec);
+    const net = spec.network?.mode;
+    return { modes: spec.namespaces ?? DEFAULT_NAMESPACE_MODES, network: net?.kind === 'container' ? net.name : null };
   } catch {
-    return DEFAULT_NAMESPACE_MODES; // no config (an old record) or gone meanwhile: shares nothing
+    return { modes: DEFAULT_NAMESPACE_MODES, network: null }; // no config (an old record) or gone meanwhile: shares nothing
   }
 }
+const modesOf = (store: StateStore, r: ContainerRecord): NamespaceModes => sharingOf(store, r).modes;
+
+/** --network container:REF names `target` (REF as given: a name, an id or an id prefix). */
+const namesTarget = (ref: string, target: ContainerRecord): boolean => ref === target.name || ref === target.id || (/^[0-9a-f]{1,64}$/.test(ref) && target.id.startsWith(ref));
 
 /** For namespaces/modes.ts resolveJoins: a name, id or id prefix in this state dir. */
 export function joinTargetLookup(stateDir: string): (name: string) => JoinTarget | null {
@@ -56,8 +63,10 @@ export function namespaceUsers(store: StateStore, target: ContainerRecord): { na
   const users: { name: string; types: string[] }[] = [];
   for (const r of store.list()) {
     if (r.id === target.id || !isRunning(store, r)) continue;
-    const { joins } = modesOf(store, r);
-    const types = (['pid', 'ipc'] as const).filter((t) => joins[t] === target.id);
+    const { modes, network } = sharingOf(store, r);
+    const types: string[] = (['pid', 'ipc'] as const).filter((t) => modes.joins[t] === target.id);
+    // --network container:NAME keeps the name as given: removing NAME would release the network it shares (its eth0 too).
+    if (network !== null && namesTarget(network, target)) types.push('network');
     if (types.length > 0) users.push({ name: r.name ?? r.shortId, types });
   }
   return users;
@@ -71,6 +80,6 @@ export function checkNotJoined(store: StateStore, target: ContainerRecord): void
   const u = users[0]!;
   throw new UsageError(`container ${target.name ?? target.shortId} cannot be removed: running container ${who} shares its namespaces`, {
     step: 'rm',
-    hint: `Stop ${u.name} first (tsbox stop ${u.name}); removing it would ${u.types.includes('pid') ? 'kill every process of ' + u.name + ' with it' : `leave ${u.name} sharing a namespace with a removed container`}.`,
+    hint: `Stop ${u.name} first (tsbox stop ${u.name}); removing it would ${u.types.includes('pid') ? 'kill every process of ' + u.name + ' with it' : `leave ${u.name} sharing a namespace (or losing the network) of a removed container`}.`,
   });
 }

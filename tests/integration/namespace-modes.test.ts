@@ -104,6 +104,16 @@ describe('--pid', () => {
     ok(await t(['rm', '-f', `${tag}-joiner`]));
     ok(await t(['rm', '-f', `${tag}-base`]));
   });
+
+  it('the same for --network container:NAME, whose network the removal would release under the joiner', async () => {
+    await detached(`${tag}-netbase`, []);
+    await detached(`${tag}-netjoiner`, ['--network', `container:${tag}-netbase`]);
+    const r = await t(['rm', '-f', `${tag}-netbase`]);
+    expect(r.code).toBe(125);
+    expect(r.stderr).toMatch(new RegExp(`running container ${tag}-netjoiner \\(network\\) shares its namespaces`));
+    ok(await t(['rm', '-f', `${tag}-netjoiner`]));
+    ok(await t(['rm', '-f', `${tag}-netbase`]));
+  });
 });
 
 describe('--ipc', () => {
