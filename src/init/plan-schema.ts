@@ -59,6 +59,7 @@ export const initPlanSchema = z.object({
   init: z.boolean().optional(),
   openat2: z.boolean().optional(),
   shared: z.object({ uts: z.boolean(), cgroupns: z.boolean() }).strict().optional(),
+  lateNetns: z.boolean().optional(),
 }).strict() satisfies z.ZodType<InitPlan>;
 
 export const execPlanSchema = z.object({

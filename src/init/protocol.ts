@@ -18,6 +18,8 @@ import type { SecurityPlan } from '../security/index.js';
 
 /** The fd number of the sync socket in the init (stdio index 3 of the spawned child). */
 export const SYNC_FD = 3;
+/** With plan.lateNetns: the network namespace the init joins itself (namespaces/init-placement.ts). */
+export const LATE_NETNS_FD = 4;
 
 /** The command to become, as the parent decided it; shared by the container's init and exec's. */
 export interface ProcessPlan {
@@ -57,6 +59,12 @@ export interface InitPlan {
    * the host's cgroup namespace (--cgroupns host): none is unshared. Absent: both the container's own.
    */
   shared?: { uts: boolean; cgroupns: boolean };
+  /**
+   * The init was born in a fresh network namespace and joins its real one (fd LATE_NETNS_FD)
+   * itself, once it is non-dumpable with its SIGUSR1 listener: --pid container:NAME with
+   * --network host or container:, where NAME's processes see the init start (init-placement.ts).
+   */
+  lateNetns?: boolean;
 }
 
 /** Parent -> init after the plan, only with tty: the pty the parent opened (slave /dev/pts/<index>). */

@@ -17,14 +17,15 @@ import { setSyscallTracer } from '../sys/libc.js';
 import { mount, MNT_DETACH, MS, pivotRoot, umount2 } from '../sys/mount.js';
 import { SysError } from '../sys/sys-error.js';
 import type { InitPlan } from './protocol.js';
-import { CLONE, sethostname, unshare } from '../sys/namespaces.js';
+import { CLONE, setns, sethostname, unshare } from '../sys/namespaces.js';
+import { url as inspectorUrl } from 'node:inspector';
 import { linkUp } from '../sys/net.js';
 import { PR, prctl } from '../sys/process.js';
 import { execCommand, reportAndExit } from './handover.js';
 import { InitChannel } from './channel.js';
 import { resolveCommand, type CommandFs } from './command.js';
 import { switchUser } from './credentials.js';
-import { SYNC_FD } from './protocol.js';
+import { LATE_NETNS_FD, SYNC_FD } from './protocol.js';
 import { attachTerminal } from './terminal.js';
 import { resolveUser, type ResolvedUser } from './users.js';
 import { finishMounts } from '../mounts/apply.js';
@@ -53,6 +54,18 @@ export function runInit(): never {
     prctl(PR.SET_DUMPABLE, 0);
     channel.send({ t: 'ready' });
     const plan = channel.readPlan();
+    // A SIGUSR1 that reached us before boot/start.ts installed its listener started Node's
+    // inspector: whoever can reach its port could run code as the host's root. Never go on.
+    step('check no debugger', () => assertNoInspector());
+    // --pid container:NAME with a shared network: born in a fresh one, where an inspector
+    // started by NAME's processes during our start-up was unreachable; now, non-dumpable and
+    // with the SIGUSR1 listener, we join the real one (init-placement.ts).
+    if (plan.lateNetns) {
+      step('join network namespace', () => {
+        setns(LATE_NETNS_FD, CLONE.NEWNET, 'the network namespace of --network');
+        closeSync(LATE_NETNS_FD);
+      });
+    }
     useOpenat2(plan.openat2 !== false);
     if (plan.debug) {
       setSyscallTracer((syscall, detail, result) => channel.send({ t: 'trace', step: current, detail: `${syscall}(${detail}) = ${result}` }));
@@ -109,6 +122,10 @@ export function runInit(): never {
   } catch (err) {
     reportAndExit(channel, err, current);
   }
+}
+
+function assertNoInspector(): void {
+  if (inspectorUrl() !== undefined) throw new Error('a debugger (Node\'s inspector) was started in the init before it could refuse SIGUSR1; the setup is abandoned');
 }
 
 /**

@@ -12,6 +12,18 @@ import { StateStore } from '../runtime/state/store.js';
 import type { RunSpec } from '../spec/run-spec.js';
 import { NEW_NAMESPACES, spawnInitInNamespaces, type InitPlacement, type NsChoice } from './spawn-init.js';
 
+/**
+ * --pid container:NAME with --network host or container:X: NAME's processes see our init from
+ * its first instruction, while it is still node with the host's root, dumpable and without
+ * its SIGUSR1 listener. A SIGUSR1 then starts Node's inspector on 127.0.0.1:9229 of the
+ * init's network namespace (reproduced: "Debugger listening on ws://127.0.0.1:9229" in a
+ * shared network, reachable from NAME). So the init is born in a fresh network namespace,
+ * where such an inspector reaches no one, and joins the real one itself once it is safe
+ * (init/story.ts, plan.lateNetns); it also refuses to go on if an inspector was started.
+ */
+export const joinsNetworkLate = (spec: Pick<RunSpec, 'namespaces' | 'network'>): boolean =>
+  spec.namespaces.pid.kind === 'container' && (spec.network.mode.kind === 'host' || spec.network.mode.kind === 'container');
+
 export async function spawnInitPlaced(spec: RunSpec, stdio: RunSpec['stdio']): Promise<ChildProcess> {
   const ns = spec.namespaces;
   const net = spec.network.mode;
@@ -28,6 +40,11 @@ export async function spawnInitPlaced(spec: RunSpec, stdio: RunSpec['stdio']): P
       throw new TsboxError(`cannot open the ${type} namespace of ${what}: ${(err as Error).message}`, { step: 'namespaces', hint: 'The container has probably just exited.' });
     }
   };
+  const openHome = (): number => {
+    const fd = openSync('/proc/self/ns/net', 'r');
+    opened.push(fd);
+    return fd;
+  };
   try {
     const placement: InitPlacement = { ...NEW_NAMESPACES };
     if (net.kind === 'host') placement.net = { kind: 'host' };
@@ -41,6 +58,10 @@ export async function spawnInitPlaced(spec: RunSpec, stdio: RunSpec['stdio']): P
     if (ns.ipc.kind === 'host') placement.ipc = { kind: 'host' };
     if (ns.ipc.kind === 'container') placement.ipc = join(joinedInitPid(spec.stateDir, ns.joins.ipc!, '--ipc'), 'ipc', `container ${ns.ipc.name}`);
     if (ns.uts === 'host') placement.uts = { kind: 'host' };
+    if (joinsNetworkLate(spec)) {
+      const lateNetns = placement.net.kind === 'join' ? placement.net.fd : openHome();
+      return await spawnInitInNamespaces(stdio, { ...placement, net: { kind: 'new' } }, lateNetns);
+    }
     return await spawnInitInNamespaces(stdio, placement);
   } finally {
     for (const fd of opened) closeSync(fd);

@@ -39,7 +39,11 @@ export const INIT_NAMESPACE_FLAGS = NAMESPACES.reduce((flags, ns) => flags | ns.
 
 export type StdioChoice = 'inherit' | 'ignore' | number;
 
-export async function spawnInitInNamespaces(stdio: [StdioChoice, StdioChoice, StdioChoice], placement: InitPlacement = NEW_NAMESPACES): Promise<ChildProcess> {
+/**
+ * `lateNetns`: an fd the init gets as fd 4 (LATE_NETNS_FD), the network namespace it joins
+ * itself once it is safe (init-placement.ts says when and why).
+ */
+export async function spawnInitInNamespaces(stdio: [StdioChoice, StdioChoice, StdioChoice], placement: InitPlacement = NEW_NAMESPACES, lateNetns: number | null = null): Promise<ChildProcess> {
   // Any fs call on the pool starts libuv's threads now, while we still may create them.
   await access('/');
 
@@ -64,7 +68,7 @@ export async function spawnInitInNamespaces(stdio: [StdioChoice, StdioChoice, St
       // CVE-2019-5736: the init's /proc/PID/exe must point at a read-only node.
       bindHostBinaryReadOnly(process.execPath);
       child = spawn(process.execPath, initArgs, {
-        stdio: [...stdio, 'pipe'] as StdioOptions,
+        stdio: [...stdio, 'pipe', ...(lateNetns === null ? [] : [lateNetns])] as StdioOptions,
         // A session of its own: the terminal's Ctrl-C reaches tsbox, which forwards it once,
         // and the container has no controlling terminal it could push input into (TIOCSTI).
         detached: true,

@@ -47,7 +47,7 @@ import { closeFd, openNetns } from '../network/links.js';
 import { StateStore } from './state/store.js';
 import { planMounts } from '../mounts/plan.js';
 import { takeEarlyInit } from '../namespaces/early-init.js';
-import { spawnInitPlaced } from '../namespaces/init-placement.js';
+import { joinsNetworkLate, spawnInitPlaced } from '../namespaces/init-placement.js';
 import { ownPidIpcUts } from '../namespaces/modes.js';
 import { describeSecurityPlan } from '../security/index.js';
 import type { RunSpec } from '../spec/run-spec.js';
@@ -263,6 +263,7 @@ async function createStartWait(spec: RunSpec, log: Logger, cleanup: CleanupStack
     init: spec.init,
     openat2: spec.openat2,
     ...(spec.namespaces.uts === 'host' || spec.namespaces.cgroupns === 'host' ? { shared: { uts: spec.namespaces.uts === 'host', cgroupns: spec.namespaces.cgroupns === 'host' } } : {}),
+    ...(joinsNetworkLate(spec) ? { lateNetns: true } : {}),
   };
   await step('start init', () => init.expectReady());
   log.debug({ pid: init.pid }, 'init ready');
