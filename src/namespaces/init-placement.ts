@@ -10,19 +10,10 @@ import { TsboxError } from '../errors.js';
 import { joinedInitPid } from '../runtime/namespace-users.js';
 import { StateStore } from '../runtime/state/store.js';
 import type { RunSpec } from '../spec/run-spec.js';
+import { joinsNetworkLate } from './placement.js';
 import { NEW_NAMESPACES, spawnInitInNamespaces, type InitPlacement, type NsChoice } from './spawn-init.js';
 
-/**
- * --pid container:NAME with --network host or container:X: NAME's processes see our init from
- * its first instruction, while it is still node with the host's root, dumpable and without
- * its SIGUSR1 listener. A SIGUSR1 then starts Node's inspector on 127.0.0.1:9229 of the
- * init's network namespace (reproduced: "Debugger listening on ws://127.0.0.1:9229" in a
- * shared network, reachable from NAME). So the init is born in a fresh network namespace,
- * where such an inspector reaches no one, and joins the real one itself once it is safe
- * (init/story.ts, plan.lateNetns); it also refuses to go on if an inspector was started.
- */
-export const joinsNetworkLate = (spec: Pick<RunSpec, 'namespaces' | 'network'>): boolean =>
-  spec.namespaces.pid.kind === 'container' && (spec.network.mode.kind === 'host' || spec.network.mode.kind === 'container');
+export { joinsNetworkLate } from './placement.js';
 
 export async function spawnInitPlaced(spec: RunSpec, stdio: RunSpec['stdio']): Promise<ChildProcess> {
   const ns = spec.namespaces;

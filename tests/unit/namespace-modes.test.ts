@@ -85,3 +85,17 @@ describe('where the init is born', () => {
     expect(unshareFlags({ net: { kind: 'join', fd: 9 }, pid: { kind: 'join', fd: 10 }, ipc: { kind: 'host' }, uts: { kind: 'new' } })).toBe(CLONE.NEWNS | CLONE.NEWUTS);
   });
 });
+
+describe('the joiner of a PID namespace joins a shared network late', () => {
+  it('only with --pid container: and --network host or container:', async () => {
+    const { joinsNetworkLate } = await import('../../src/namespaces/placement.js');
+    const net = (kind: string) => ({ mode: { kind } });
+    const joined = parseNamespaceModes({ pid: 'container:db' });
+    expect(joinsNetworkLate({ namespaces: joined, network: net('container') })).toBe(true);
+    expect(joinsNetworkLate({ namespaces: joined, network: net('host') })).toBe(true);
+    expect(joinsNetworkLate({ namespaces: joined, network: net('none') })).toBe(false);
+    expect(joinsNetworkLate({ namespaces: joined, network: net('bridge') })).toBe(false);
+    expect(joinsNetworkLate({ namespaces: parseNamespaceModes({ pid: 'host' }), network: net('container') })).toBe(false);
+    expect(joinsNetworkLate({ namespaces: DEFAULT_NAMESPACE_MODES, network: net('container') })).toBe(false);
+  });
+});
