@@ -18,7 +18,7 @@ import { mount, MNT_DETACH, MS, pivotRoot, umount2 } from '../sys/mount.js';
 import { SysError } from '../sys/sys-error.js';
 import type { InitPlan } from './protocol.js';
 import { CLONE, setns, sethostname, unshare } from '../sys/namespaces.js';
-import { url as inspectorUrl } from 'node:inspector';
+import { createRequire } from 'node:module';
 import { linkUp } from '../sys/net.js';
 import { PR, prctl } from '../sys/process.js';
 import { execCommand, reportAndExit } from './handover.js';
@@ -125,7 +125,10 @@ export function runInit(): never {
 }
 
 function assertNoInspector(): void {
-  if (inspectorUrl() !== undefined) throw new Error('a debugger (Node\'s inspector) was started in the init before it could refuse SIGUSR1; the setup is abandoned');
+  // A node built without the inspector cannot start one (and throws when the module is loaded).
+  if (!process.features.inspector) return;
+  const { url } = createRequire(import.meta.url)('node:inspector') as typeof import('node:inspector');
+  if (url() !== undefined) throw new Error('a debugger (Node\'s inspector) was started in the init before it could refuse SIGUSR1; the setup is abandoned');
 }
 
 /**
