@@ -139,3 +139,20 @@ export function dockerModes(m: NamespaceModes): { PidMode: string; IpcMode: stri
   };
 }
 
+
+/**
+ * What each switched-off isolation gives up, one plain sentence per switch, for --explain
+ * (another part of tsbox prints them; docs/security.md "Sharing namespaces" has the detail).
+ * Empty for a container with every namespace its own.
+ */
+export function whatIsGivenUp(m: NamespaceModes): string[] {
+  const out: string[] = [];
+  if (m.pid.kind === 'host') out.push('--pid host: no new PID namespace; the container sees every host process in its /proc, can signal them (root in it holds CAP_KILL), and its command is not PID 1, so nothing reaps or kills its children for it.');
+  if (m.pid.kind === 'container') out.push(`--pid container:${m.pid.name}: the init is born in ${m.pid.name}'s PID namespace (setns before the spawn); the two containers see and can signal each other's processes, and when ${m.pid.name}'s PID 1 exits the kernel kills this container too.`);
+  if (m.ipc.kind === 'host') out.push("--ipc host: no new IPC namespace; the host's System V shared memory, semaphores and message queues are the container's to read and write where their modes allow.");
+  if (m.ipc.kind === 'shareable') out.push('--ipc shareable: an IPC namespace of its own, which other containers may join with --ipc container:NAME.');
+  if (m.ipc.kind === 'container') out.push(`--ipc container:${m.ipc.name}: the container's System V IPC objects and message queues are ${m.ipc.name}'s.`);
+  if (m.uts === 'host') out.push("--uts host: no new UTS namespace; the container has the host's hostname, and tsbox does not set one (it would rename the host).");
+  if (m.cgroupns === 'host') out.push("--cgroupns host: no cgroup namespace; /proc/self/cgroup shows the group's full host path, and /sys/fs/cgroup the host's whole tree (read-only).");
+  return out;
+}

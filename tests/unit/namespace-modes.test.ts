@@ -99,3 +99,14 @@ describe('the joiner of a PID namespace joins a shared network late', () => {
     expect(joinsNetworkLate({ namespaces: DEFAULT_NAMESPACE_MODES, network: net('container') })).toBe(false);
   });
 });
+
+describe('what each switch gives up (for --explain)', () => {
+  it('says nothing for the defaults and one sentence per switched-off isolation', async () => {
+    const { whatIsGivenUp } = await import('../../src/namespaces/modes.js');
+    expect(whatIsGivenUp(DEFAULT_NAMESPACE_MODES)).toEqual([]);
+    const all = whatIsGivenUp(parseNamespaceModes({ pid: 'container:db', ipc: 'host', uts: 'host', cgroupns: 'host' }));
+    expect(all).toHaveLength(4);
+    expect(all[0]).toMatch(/^--pid container:db: .*when db's PID 1 exits the kernel kills this container too\.$/);
+    expect(all.map((s) => s.split(':')[0])).toEqual(['--pid container', '--ipc host', '--uts host', '--cgroupns host']);
+  });
+});
