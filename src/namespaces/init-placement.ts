@@ -10,16 +10,18 @@ import { TsboxError } from '../errors.js';
 import { joinedInitPid } from '../runtime/namespace-users.js';
 import { StateStore } from '../runtime/state/store.js';
 import type { RunSpec } from '../spec/run-spec.js';
+import type { TracedCall } from '../sys/libc.js';
 import { joinsNetworkLate } from './placement.js';
 import { NEW_NAMESPACES, spawnInitInNamespaces, type InitPlacement, type NsChoice } from './spawn-init.js';
 
 export { joinsNetworkLate } from './placement.js';
 
-export async function spawnInitPlaced(spec: RunSpec, stdio: RunSpec['stdio']): Promise<ChildProcess> {
+/** `calls` (--debug, --explain): receives the checked calls of the spawn (spawn-init.ts). */
+export async function spawnInitPlaced(spec: RunSpec, stdio: RunSpec['stdio'], calls?: TracedCall[]): Promise<ChildProcess> {
   const ns = spec.namespaces;
   const net = spec.network.mode;
   if (net.kind !== 'host' && net.kind !== 'container' && ns.pid.kind === 'private' && ns.ipc.kind !== 'host' && ns.ipc.kind !== 'container' && ns.uts === 'private') {
-    return spawnInitInNamespaces(stdio, NEW_NAMESPACES); // the common case: nothing to open
+    return spawnInitInNamespaces(stdio, NEW_NAMESPACES, calls); // the common case: nothing to open
   }
   const opened: number[] = [];
   const join = (pid: number, type: string, what: string): NsChoice => {
@@ -51,9 +53,9 @@ export async function spawnInitPlaced(spec: RunSpec, stdio: RunSpec['stdio']): P
     if (ns.uts === 'host') placement.uts = { kind: 'host' };
     if (joinsNetworkLate(spec)) {
       const lateNetns = placement.net.kind === 'join' ? placement.net.fd : openHome();
-      return await spawnInitInNamespaces(stdio, { ...placement, net: { kind: 'new' } }, lateNetns);
+      return await spawnInitInNamespaces(stdio, { ...placement, net: { kind: 'new' } }, calls, lateNetns);
     }
-    return await spawnInitInNamespaces(stdio, placement);
+    return await spawnInitInNamespaces(stdio, placement, calls);
   } finally {
     for (const fd of opened) closeSync(fd);
   }

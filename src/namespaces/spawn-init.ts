@@ -20,6 +20,7 @@ import { programArgs } from '../boot/locate.js';
 import { TsboxError } from '../errors.js';
 import { SysError } from '../sys/sys-error.js';
 import { CLONE, setns, unshare } from '../sys/namespaces.js';
+import { recordSyscalls, type TracedCall } from '../sys/libc.js';
 import { bindHostBinaryReadOnly } from './host-binary.js';
 import { NEW_NAMESPACES, PLACED, unshareFlags, type InitPlacement } from './placement.js';
 
@@ -40,10 +41,12 @@ export const INIT_NAMESPACE_FLAGS = NAMESPACES.reduce((flags, ns) => flags | ns.
 export type StdioChoice = 'inherit' | 'ignore' | number;
 
 /**
+ * `calls` (--debug, --explain): given, it receives the checked calls made here (unshare,
+ * setns, the mounts of the read-only node bind, the setns back home), unformatted.
  * `lateNetns`: an fd the init gets as fd 4 (LATE_NETNS_FD), the network namespace it joins
  * itself once it is safe (init-placement.ts says when and why).
  */
-export async function spawnInitInNamespaces(stdio: [StdioChoice, StdioChoice, StdioChoice], placement: InitPlacement = NEW_NAMESPACES, lateNetns: number | null = null): Promise<ChildProcess> {
+export async function spawnInitInNamespaces(stdio: [StdioChoice, StdioChoice, StdioChoice], placement: InitPlacement = NEW_NAMESPACES, calls?: TracedCall[], lateNetns: number | null = null): Promise<ChildProcess> {
   // Any fs call on the pool starts libuv's threads now, while we still may create them.
   await access('/');
 
@@ -51,6 +54,7 @@ export async function spawnInitInNamespaces(stdio: [StdioChoice, StdioChoice, St
   const homeFds = NAMESPACES.map((ns) => openSync(`/proc/self/ns/${ns.file}`, 'r'));
   // The setns back to the host's mount namespace moves us to `/`: keep the user's directory.
   const cwd = keepCwd();
+  const recorded = calls ? recordSyscalls() : null;
   let child: ChildProcess;
   try {
     try {
@@ -79,6 +83,7 @@ export async function spawnInitInNamespaces(stdio: [StdioChoice, StdioChoice, St
       returnHome(homeFds);
     }
   } finally {
+    if (recorded) calls!.push(...recorded());
     for (const fd of homeFds) closeSync(fd);
     cwd.restore();
   }

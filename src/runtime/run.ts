@@ -43,12 +43,13 @@ import { ownNetns } from '../network/container-network-config.js';
 import { netContext } from '../network/context.js';
 import { describeTrace } from '../network/trace.js';
 import { RESOLVED_UPSTREAM } from '../network/resolv.js';
-import { closeFd, openNetns } from '../network/links.js';
-import { StateStore } from './state/store.js';
 import { planMounts } from '../mounts/plan.js';
 import { takeEarlyInit } from '../namespaces/early-init.js';
 import { joinsNetworkLate, spawnInitPlaced } from '../namespaces/init-placement.js';
 import { ownPidIpcUts } from '../namespaces/modes.js';
+import { logInitSpawn } from '../namespaces/spawn-trace.js';
+import { tracedStep } from './trace-step.js';
+import type { TracedCall } from '../sys/libc.js';
 import { describeSecurityPlan } from '../security/index.js';
 import type { RunSpec } from '../spec/run-spec.js';
 import { CleanupStack } from './cleanup.js';
@@ -188,7 +189,12 @@ async function createStartWait(spec: RunSpec, log: Logger, cleanup: CleanupStack
   // Released with the other recorded resources (above), by its kind's release.
   if (cgroup) await dir.recordResource({ kind: 'cgroup', path: cgroup.path });
 
-  const init = earlyInit ?? (await step('spawn init', async () => new InitConnection(await spawnInitPlaced(spec, initStdio), traceInit)));
+  const init = earlyInit ?? (await step('spawn init', async () => {
+    const calls: TracedCall[] | undefined = spec.debug ? [] : undefined;
+    const spawned = new InitConnection(await spawnInitPlaced(spec, initStdio, calls), traceInit);
+    if (calls) logInitSpawn(log, spawned.pid, calls, {}, 'init spawned');
+    return spawned;
+  }));
   if (init !== earlyInit) deferInitRelease(cleanup, init);
   // The init is the container's process while created (held) and running: recorded so that
   // `rm` of a created container, or gc, can kill exactly it (its start time guards the pid).
@@ -249,7 +255,7 @@ async function createStartWait(spec: RunSpec, log: Logger, cleanup: CleanupStack
   // devices/policy.ts). Only now: attaching takes the cgroup lock, which a move into a
   // group holds through its RCU wait, so attached earlier it would stall this thread
   // instead of letting the work above overlap the move.
-  await step('apply device policy', () => applyDevicePolicy(spec, cgroup?.path ?? null, log, linuxDevicePolicySys));
+  await step('apply device policy', () => tracedStep(log, spec.debug, 'apply device policy', () => applyDevicePolicy(spec, cgroup?.path ?? null, log, linuxDevicePolicySys)));
 
   const plan: InitPlan = {
     containerId: spec.id,
@@ -272,7 +278,8 @@ async function createStartWait(spec: RunSpec, log: Logger, cleanup: CleanupStack
   // it waiting at the sync point instead of polling for it (no round trip on the foreground
   // path). It still blocks there until every setup step is done. Not with -t: the pty
   // exchange must come first on the socket.
-  const startQueued = !hooks.holdUntilStart && !spec.tty;
+  // Nor with --explain: its figures are read from the init while it is held before exec.
+  const startQueued = !hooks.holdUntilStart && !spec.tty && !spec.log.explain;
   if (startQueued) init.start();
   // -t: the init asks for the pty once the container's devpts is mounted (see runtime/terminal.ts).
   const terminal = spec.tty ? await step('allocate terminal', () => openContainerTerminal(init)) : null;
@@ -353,7 +360,7 @@ function takeStartupInit(stdio: RunSpec['stdio'], cleanup: CleanupStack, log: Lo
   const init = new InitConnection(early.init, trace);
   deferInitRelease(cleanup, init);
   // Its unshare and spawn ran before there was a logger: say what they did.
-  log.debug({ step: 'spawn init', pid: init.pid, namespaces: 'mnt uts ipc net pid', cgroup: group?.path ?? null }, 'init spawned at start-up, before the command line was read');
+  if (log.enabled('debug')) logInitSpawn(log, init.pid, early.calls, { namespaces: 'mnt uts ipc net pid', cgroup: group?.path ?? null }, 'init spawned at start-up, before the command line was read');
   return { init, group };
 }
 
