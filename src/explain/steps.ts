@@ -122,6 +122,14 @@ export const STEP_TEXTS: readonly StepText[] = [
     what: "From here the init works inside its namespaces, one step after another; each of its system calls is listed under its step. tsbox waits until it reports \"created\".",
   },
   {
+    match: 'check no debugger',
+    what: "The init checks that Node's inspector was not started: a SIGUSR1 that arrived before tsbox's listener would have opened a debugger port with the host's root behind it. If one runs, the setup is abandoned.",
+  },
+  {
+    match: 'join network namespace',
+    what: "With --pid container:NAME and a shared network, the init was born in a fresh network namespace (NAME's processes could see it start); now, non-dumpable and with its SIGUSR1 listener, it joins the shared one itself (setns CLONE_NEWNET).",
+  },
+  {
     match: 'unshare cgroup namespace',
     what: 'Now inside its group, the init makes a cgroup namespace of its own: the group becomes the root "/" of what the container sees in /proc/self/cgroup and /sys/fs/cgroup.',
     without: (f) => (f.cgroup ? `without it, /proc/self/cgroup inside would show the host's path of the group (${f.cgroup.replace(/^\/sys\/fs\/cgroup(\/unified)?/, '')}), and the container would see where it sits in the host's tree.` : null),
