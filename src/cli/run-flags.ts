@@ -77,6 +77,12 @@ export const RUN_FLAGS: readonly FlagRow[] = [
   { long: 'cap-drop', value: 'repeatable', arg: '<cap>', key: 'capDrop', help: 'drop a capability (or ALL)' },
   { long: 'privileged', value: 'none', key: 'privileged', help: 'all capabilities, no seccomp, nothing masked, writable /sys' },
   { long: 'security-opt', value: 'repeatable', arg: '<opt>', key: 'securityOpt', help: 'no-new-privileges[=true|false] (default false, as docker), seccomp=unconfined or seccomp=PROFILE.json (docker format)' },
+  // Process settings the init applies before exec (spec/process-settings.ts, spec/sysctl.ts).
+  { long: 'ulimit', value: 'repeatable', arg: '<name=soft[:hard]>', key: 'ulimits', help: 'a resource limit (setrlimit): nofile=1024:2048, nproc=512, core=0 ...; -1 or unlimited for none (default: inherited)' },
+  { long: 'sysctl', value: 'repeatable', arg: '<name=value>', key: 'sysctls', help: 'a namespaced kernel setting: kernel.msg*, kernel.sem, kernel.shm*, fs.mqueue.*, net.* (not with --network host)' },
+  { long: 'group-add', value: 'repeatable', arg: '<group>', key: 'groupAdd', help: 'a supplementary group for the user: GID or a name from the image\'s /etc/group' },
+  { long: 'oom-score-adj', value: 'required', arg: '<n>', key: 'oomScoreAdj', help: 'the command\'s OOM-killer preference, -1000 (never) to 1000 (first)' },
+  { long: 'umask', value: 'required', arg: '<mask>', key: 'umask', help: 'the command\'s umask, octal (default 0022)' },
   { long: 'memory', short: 'm', value: 'required', arg: '<size>', key: 'memory', help: 'memory limit (memory.max), e.g. 512m' },
   { long: 'memory-swap', value: 'required', arg: '<size>', key: 'memorySwap', help: 'memory plus swap limit, -1 for unlimited swap' },
   { long: 'memory-reservation', value: 'required', arg: '<size>', key: 'memoryReservation', help: 'memory soft limit (memory.low)' },

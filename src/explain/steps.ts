@@ -130,6 +130,22 @@ export const STEP_TEXTS: readonly StepText[] = [
     what: "With --pid container:NAME and a shared network, the init was born in a fresh network namespace (NAME's processes could see it start); now, non-dumpable and with its SIGUSR1 listener, it joins the shared one itself (setns CLONE_NEWNET).",
   },
   {
+    match: 'set oom_score_adj',
+    what: "--oom-score-adj: the container's score for the kernel's out-of-memory killer is written to /proc/self/oom_score_adj (inherited by everything it starts): from -1000 (never chosen) to 1000 (chosen first) when the host, or the container's group, runs out of memory. Written through the host's /proc, before anything of the image is on the path.",
+  },
+  {
+    match: 'set sysctls',
+    what: "--sysctl: kernel settings that belong to one of the container's own namespaces (net.* of its network namespace, kernel.shm*/msg*/sem of its IPC namespace) are written under its freshly mounted /proc/sys, before /proc/sys is made read-only. Settings of the whole host are refused: they would not be the container's.",
+  },
+  {
+    match: 'raise hard rlimits',
+    what: '--ulimit: a hard resource limit (the ceiling a process may raise its own soft limit to) that is above the inherited one needs CAP_SYS_RESOURCE, so it is raised now, while the init still holds its capabilities.',
+  },
+  {
+    match: /^set rlimits/,
+    what: "--ulimit and --umask: the resource limits (open files, processes, core size...) are set with prlimit and the file-creation mask with umask, last before the command, so the init's own Node runtime is not held to them; lowering needs no privilege.",
+  },
+  {
     match: 'unshare cgroup namespace',
     what: 'Now inside its group, the init makes a cgroup namespace of its own: the group becomes the root "/" of what the container sees in /proc/self/cgroup and /sys/fs/cgroup.',
     without: (f) => (f.cgroup ? `without it, /proc/self/cgroup inside would show the host's path of the group (${f.cgroup.replace(/^\/sys\/fs\/cgroup(\/unified)?/, '')}), and the container would see where it sits in the host's tree.` : null),

@@ -65,6 +65,7 @@ import { listHostDevices } from './host-devices.js';
 import { drainAfterExit, openContainerTerminal } from './terminal.js';
 import { openOutputLog, OUTPUT_DRAIN_MS, type OutputLogPaths } from './output-log.js';
 import { relayTerminals } from './stdio-relay.js';
+import { processPlanSettings } from '../spec/process-settings.js';
 
 export interface RunResult {
   id: string;
@@ -262,7 +263,7 @@ async function createStartWait(spec: RunSpec, log: Logger, cleanup: CleanupStack
     rootfs: { lower: image.treeDir, upper: paths.upper, work: paths.work, merged: paths.merged, readOnly: spec.rootfs.readOnly, nodev: !spec.privileged },
     hostname: spec.hostname,
     mounts: planMounts({ etcFiles: paths.etc, volumes: spec.volumes, tmpfs: spec.tmpfs, baseTmpfs: spec.readOnlyTmpfs, cgroup2: cgroup !== null, privileged: spec.privileged, hostDevices: spec.privileged ? listHostDevices() : [], staticInit: spec.init ? STATIC_INIT_HOST_PATH : null, devices: spec.devices.nodes }),
-    process: spec.process,
+    process: { ...spec.process, ...processPlanSettings(spec.processSettings) },
     security: spec.security,
     debug: spec.debug,
     tty: spec.tty,
@@ -270,6 +271,7 @@ async function createStartWait(spec: RunSpec, log: Logger, cleanup: CleanupStack
     openat2: spec.openat2,
     ...(spec.namespaces.uts === 'host' || spec.namespaces.cgroupns === 'host' ? { shared: { uts: spec.namespaces.uts === 'host', cgroupns: spec.namespaces.cgroupns === 'host' } } : {}),
     ...(joinsNetworkLate(spec) ? { lateNetns: true } : {}),
+    ...(spec.sysctl.length > 0 ? { sysctl: spec.sysctl } : {}),
   };
   await step('start init', () => init.expectReady());
   log.debug({ pid: init.pid }, 'init ready');

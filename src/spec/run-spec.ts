@@ -30,6 +30,9 @@ import { checkNetworkConfig, defaultNetwork, parseNetworkMode, type ContainerNet
 import { DEFAULT_PATHS, readNetwork } from '../network/ipam/store.js';
 import { parseNamespaceModes, resolveJoins, type NamespaceModes } from '../namespaces/modes.js';
 import { hostname as hostHostname } from 'node:os';
+import type { SysctlPlan } from '../init/protocol.js';
+import { parseProcessSettings, type ProcessSettings } from './process-settings.js';
+import { parseSysctls } from './sysctl.js';
 
 export const DEFAULT_ROOT = '/var/lib/tsbox';
 export const DEFAULT_PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
@@ -78,6 +81,10 @@ export interface ContainerConfig {
   network: ContainerNetworkConfig;
   /** --pid, --ipc, --uts, --cgroupns: which namespaces are the container's own (namespaces/modes.ts). */
   namespaces: NamespaceModes;
+  /** --ulimit, --group-add, --oom-score-adj, --umask: applied by the init, inherited by exec. */
+  processSettings: ProcessSettings;
+  /** --sysctl, checked against the container's namespaces (spec/sysctl.ts). */
+  sysctl: SysctlPlan[];
 }
 
 /** How this tsbox command was invoked: not the container's, not persisted as its config. */
@@ -230,6 +237,8 @@ export async function buildRunSpec(options: RunOptions, hostEnv: NodeJS.ProcessE
   };
   // Networks are host-wide (not per --root): /var/lib/tsbox-net, see docs/networking.md.
   checkNetworkConfig(network, (name) => readNetwork(DEFAULT_PATHS, name));
+  const processSettings = parseProcessSettings({ ulimits: o.ulimits, groupAdd: o.groupAdd, oomScoreAdj: o.oomScoreAdj, umask: o.umask });
+  const sysctl = parseSysctls(o.sysctls, network.mode.kind === 'host' ? 'host' : network.mode.kind === 'container' ? 'shared' : 'private');
   // Only a kept container has a log: accepting the flag elsewhere would silently do nothing.
   if (o.logOpts.length > 0 && !o.detach && o.name === undefined) throw new UsageError('--log-opt needs -d or --name: only a kept container has a log', { hint: 'Add --name NAME to keep its log, or drop --log-opt.' });
 
@@ -265,6 +274,8 @@ export async function buildRunSpec(options: RunOptions, hostEnv: NodeJS.ProcessE
     logLimits,
     network,
     namespaces,
+    processSettings,
+    sysctl,
   };
 }
 

@@ -39,6 +39,12 @@ export const runOptionsSchema = z
     capDrop: z.array(z.string()).default([]),
     privileged: z.boolean().default(false),
     securityOpt: z.array(z.string()).default([]),
+    // Process settings (docker's --ulimit, --sysctl, --group-add, --oom-score-adj; podman's --umask).
+    ulimits: z.array(z.string()).default([]),
+    sysctls: z.array(z.string()).default([]),
+    groupAdd: z.array(z.string()).default([]),
+    oomScoreAdj: z.union([z.string(), z.number().int()]).optional(),
+    umask: z.string().optional(),
     // Resources (docker's flags and units), applied through cgroup v2.
     cgroupParent: z.string().optional(),
     memory: z.string().optional(),

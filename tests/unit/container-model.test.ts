@@ -102,6 +102,8 @@ const SPEC: RunSpec = {
   security: { capabilities: 'all', noNewPrivileges: false, seccomp: null }, privileged: true, devices: { nodes: [], rules: [] },
   cgroup: { parent: undefined, limits: {} as RunSpec['cgroup']['limits'] }, name: 'web', keep: true, tty: false, init: false, labels: {}, logLimits: { maxSize: null, maxFile: 1 },
   namespaces: { pid: { kind: 'container', name: 'db' }, ipc: { kind: 'shareable' }, uts: 'host', cgroupns: 'private', joins: { pid: ID } },
+  processSettings: { rlimits: [{ resource: 7, soft: 1, hard: 'unlimited' }], additionalGids: [5], additionalGroupNames: ['audio'], umask: 0o077, oomScoreAdj: -5 },
+  sysctl: [{ name: 'kernel.shmmax', value: '1' }],
   report: { stats: false, statsFile: null }, log: { level: 'warn', format: 'text' }, debug: false, openat2: true, stdio: ['inherit', 'inherit', 'inherit'], stateDir: '/run/tsbox', detach: true,
 };
 
@@ -120,6 +122,14 @@ describe('container config file', () => {
     const { namespaces: _, ...older } = SPEC;
     expect(parseConfigFile(JSON.stringify(older), 'spec.json').namespaces).toEqual(DEFAULT_NAMESPACE_MODES);
     expect(() => parseConfigFile(JSON.stringify({ ...SPEC, namespaces: { ...SPEC.namespaces, uts: 'other' } }), 'spec.json')).toThrow(/spec.json/);
+  });
+
+  it('reads a config written before --ulimit, --sysctl and the others as inheriting everything', () => {
+    const { processSettings: _p, sysctl: _s, ...before } = SPEC;
+    const read = parseConfigFile(JSON.stringify(before), 'spec.json');
+    expect(read.processSettings).toEqual({ rlimits: [], additionalGids: [], additionalGroupNames: [], umask: null, oomScoreAdj: null });
+    expect(read.sysctl).toEqual([]);
+    expect(() => parseConfigFile(JSON.stringify({ ...SPEC, processSettings: { ...SPEC.processSettings, oomScoreAdj: 5000 } }), 'spec.json')).toThrow(/processSettings\.oomScoreAdj/);
   });
 
   it('refuses a damaged or other-version config with one line', () => {
