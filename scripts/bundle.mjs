@@ -74,7 +74,7 @@ for (const name of ${JSON.stringify(ZOD_BOUND)}) {
   const own = (object, value) => Object.defineProperty(object, name, { value, writable: true, configurable: true, enumerable: true });
   Object.defineProperty(ZodType.prototype, name, {
     configurable: true,
-    get() { const bound = method.bind(this); own(this, bound); return bound; },
+    get() { const bound = method.bind(this); if (Object.isExtensible(this)) own(this, bound); return bound; },
     set(value) { own(this, value); },
   });
 }

@@ -12,13 +12,15 @@ import { overlayOptions } from '../mounts/plan.js';
 import { STATIC_INIT_PATH, staticInitArgv } from '../mounts/static-init.js';
 import { assertProcfs } from '../mounts/verify-proc.js';
 import { mount, MNT_DETACH, MS, pivotRoot, umount2 } from '../sys/mount.js';
-import { CLONE, sethostname, unshare } from '../sys/namespaces.js';
+import { closeSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { CLONE, setns, sethostname, unshare } from '../sys/namespaces.js';
 import { linkUp } from '../sys/net.js';
 import { SysError } from '../sys/sys-error.js';
 import { dropPrivileges, handOver } from './become.js';
 import { execCommand } from './handover.js';
 import { InitSteps } from './init-steps.js';
-import type { InitPlan } from './protocol.js';
+import { LATE_NETNS_FD, type InitPlan } from './protocol.js';
 import { resolveProcess } from './resolve-process.js';
 import { attachTerminal } from './terminal.js';
 import { applyOomScoreAdj } from './process-settings.js';
@@ -31,13 +33,25 @@ export function runInit(): never {
   const step = init.step.bind(init);
   try {
     const plan = init.begin((c) => c.readPlan());
+    // A SIGUSR1 that reached us before boot/start.ts installed its listener started Node's
+    // inspector: whoever can reach its port could run code as the host's root. Never go on.
+    step('check no debugger', () => assertNoInspector());
+    // --pid container:NAME with a shared network: born in a fresh one, where an inspector
+    // started by NAME's processes during our start-up was unreachable; now, non-dumpable and
+    // with the SIGUSR1 listener, we join the real one (init-placement.ts).
+    if (plan.lateNetns) {
+      step('join network namespace', () => {
+        setns(LATE_NETNS_FD, CLONE.NEWNET, 'the network namespace of --network');
+        closeSync(LATE_NETNS_FD);
+      });
+    }
 
     // Before anything of the container's is mounted (process-settings.ts says why).
     step('set oom_score_adj', () => applyOomScoreAdj(plan.process, linuxProcessSettingsSys));
 
     // The parent moved us into the container's cgroup before sending the plan; a cgroup
-    // namespace made now shows that group as "/" inside.
-    step('unshare cgroup namespace', () => unshare(CLONE.NEWCGROUP));
+    // namespace made now shows that group as "/" inside (--cgroupns host: the host's view stays).
+    if (!plan.shared?.cgroupns) step('unshare cgroup namespace', () => unshare(CLONE.NEWCGROUP));
 
     // Nothing we mount from here on may propagate back to the host.
     step('make mounts private', () => mount(null, '/', null, MS.REC | MS.PRIVATE));
@@ -56,7 +70,8 @@ export function runInit(): never {
     if (plan.rootfs.readOnly) step('make root read-only', () => mount(null, '/', null, MS.REMOUNT | MS.BIND | MS.RDONLY | rootFlags(plan.rootfs)));
     // CVE-2019-16884: whatever the image or a volume did, /proc must be a real procfs.
     step('verify /proc', () => assertProcfs('/proc'));
-    step('set hostname', () => sethostname(plan.hostname));
+    // --uts host: we are in the host's UTS namespace; setting a name would rename the host.
+    if (!plan.shared?.uts) step('set hostname', () => sethostname(plan.hostname));
     step('bring up loopback', () => linkUp('lo'));
     if (plan.tty) step('attach terminal', () => attachTerminal(channel));
 
@@ -83,6 +98,13 @@ export function runInit(): never {
   } catch (err) {
     init.fail(err);
   }
+}
+
+function assertNoInspector(): void {
+  // A node built without the inspector cannot start one (and throws when the module is loaded).
+  if (!process.features.inspector) return;
+  const { url } = createRequire(import.meta.url)('node:inspector') as typeof import('node:inspector');
+  if (url() !== undefined) throw new Error('a debugger (Node\'s inspector) was started in the init before it could refuse SIGUSR1; the setup is abandoned');
 }
 
 function missingProcMount(): never {

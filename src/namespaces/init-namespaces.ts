@@ -4,8 +4,10 @@
  * it enters with setns (the child is born in those), and which it hands over as fds for the
  * child to enter itself. Pure: no FFI, unit-tested.
  *
- *   container's init   new mnt, uts, ipc, net (or the host's, or another container's), and
- *                      pid: the init is PID 1 of a new PID namespace. Its cgroup namespace is
+ *   container's init   a new mnt; net, pid, ipc and uts as its placement says (placement.ts:
+ *                      new by default, the host's, or another container's joined by fd; with a
+ *                      new pid namespace the init is its PID 1), and a network namespace it
+ *                      joins itself later as fd 4 (init-placement.ts). Its cgroup namespace is
  *                      unshared by the init, after it joined the container's cgroup, so that
  *                      the group is "/" inside.
  *   exec-init          the container's uts, ipc, net and cgroup; a private new mnt (where node
@@ -15,6 +17,7 @@
  *                      command, is born (docs/security.md, finding 1).
  */
 import { CLONE } from '../sys/process-flags.js';
+import { PLACED, unshareFlags, type InitPlacement } from './placement.js';
 
 export interface NamespaceJoin {
   fd: number;
@@ -43,22 +46,17 @@ const HOME_NAMES: readonly { flag: number; file: string }[] = [
   { flag: CLONE.NEWCGROUP, file: 'cgroup' },
 ];
 
-/** The namespaces the container's init is born in, new. */
+/** The namespaces the container's init is born in by default, new. */
 export const INIT_NAMESPACE_FLAGS = CLONE.NEWNS | CLONE.NEWUTS | CLONE.NEWIPC | CLONE.NEWNET | CLONE.NEWPID;
 
-/**
- * The init's network namespace: a new one (none, bridge), the host's (--network host: not
- * unshared), or another container's (--network container:NAME: joined by its fd, opened by
- * the caller from /proc/PID/ns/net).
- */
-export type InitNetns = { kind: 'new' } | { kind: 'host' } | { kind: 'join'; fd: number };
-
-export function newContainerNamespaces(netns: InitNetns): InitNamespaces {
-  return {
-    unshare: netns.kind === 'new' ? INIT_NAMESPACE_FLAGS : INIT_NAMESPACE_FLAGS & ~CLONE.NEWNET,
-    join: netns.kind === 'join' ? [{ fd: netns.fd, flag: CLONE.NEWNET, what: 'the network namespace of --network container:' }] : [],
-    pass: [],
-  };
+/** `lateNetns`: the fd of the network namespace the init joins itself (fd 4, LATE_NETNS_FD). */
+export function newContainerNamespaces(placement: InitPlacement, lateNetns: number | null = null): InitNamespaces {
+  const join: NamespaceJoin[] = [];
+  for (const [type, flag] of Object.entries(PLACED)) {
+    const choice = placement[type as keyof InitPlacement];
+    if (choice.kind === 'join') join.push({ fd: choice.fd, flag, what: `the ${type} namespace of --${type === 'net' ? 'network' : type} container:` });
+  }
+  return { unshare: unshareFlags(placement), join, pass: lateNetns === null ? [] : [lateNetns] };
 }
 
 /** A running container's namespaces, as fds opened from /proc/<its pid>/ns. */

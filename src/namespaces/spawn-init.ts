@@ -28,10 +28,12 @@ import { SysError } from '../sys/sys-error.js';
 import { setns, unshare } from '../sys/namespaces.js';
 import { recordSyscalls, type TracedCall } from '../sys/libc.js';
 import { bindHostBinaryReadOnly } from './host-binary.js';
-import { homeNamespaces, newContainerNamespaces, type InitNamespaces, type InitNetns } from './init-namespaces.js';
+import { homeNamespaces, newContainerNamespaces, type InitNamespaces } from './init-namespaces.js';
 import { keepCwd } from './keep-cwd.js';
+import { NEW_NAMESPACES, type InitPlacement } from './placement.js';
 
-export { INIT_NAMESPACE_FLAGS, type InitNetns } from './init-namespaces.js';
+export { INIT_NAMESPACE_FLAGS } from './init-namespaces.js';
+export { NEW_NAMESPACES, type InitPlacement, type NsChoice } from './placement.js';
 
 export type StdioChoice = 'inherit' | 'ignore' | number;
 
@@ -95,9 +97,13 @@ export async function spawnInit(req: SpawnInitRequest): Promise<ChildProcess> {
   }
 }
 
-/** The container's init, born in new namespaces (the network's as `netns` says). `calls`: see SpawnInitRequest. */
-export function spawnInitInNamespaces(stdio: [StdioChoice, StdioChoice, StdioChoice], netns: InitNetns = { kind: 'new' }, calls?: TracedCall[]): Promise<ChildProcess> {
-  return spawnInit({ program: 'init', stdio, namespaces: newContainerNamespaces(netns), step: 'spawn init', calls });
+/**
+ * The container's init, born where `placement` says (placement.ts). `calls`: see
+ * SpawnInitRequest. `lateNetns`: an fd the init gets as fd 4 (LATE_NETNS_FD), the network
+ * namespace it joins itself once it is safe (init-placement.ts says when and why).
+ */
+export function spawnInitInNamespaces(stdio: [StdioChoice, StdioChoice, StdioChoice], placement: InitPlacement = NEW_NAMESPACES, calls?: TracedCall[], lateNetns: number | null = null): Promise<ChildProcess> {
+  return spawnInit({ program: 'init', stdio, namespaces: newContainerNamespaces(placement, lateNetns), step: 'spawn init', calls });
 }
 
 function enter(ns: InitNamespaces, onLeft: () => void): void {

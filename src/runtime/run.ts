@@ -42,11 +42,10 @@ import { ownNetns } from '../network/container-network-config.js';
 import { netContext } from '../network/context.js';
 import { describeTrace } from '../network/trace.js';
 import { RESOLVED_UPSTREAM } from '../network/resolv.js';
-import { closeFd, openNetns } from '../network/links.js';
-import { StateStore } from './state/store.js';
 import { planMounts } from '../mounts/plan.js';
 import { takeEarlyInit } from '../namespaces/early-init.js';
-import { spawnInitInNamespaces, type InitNetns } from '../namespaces/spawn-init.js';
+import { joinsNetworkLate, spawnInitPlaced } from '../namespaces/init-placement.js';
+import { ownPidIpcUts } from '../namespaces/modes.js';
 import { logInitSpawn } from '../namespaces/spawn-trace.js';
 import { tracedStep } from './trace-step.js';
 import type { TracedCall } from '../sys/libc.js';
@@ -107,7 +106,7 @@ export interface RunHooks {
 }
 
 export async function runContainer(spec: RunSpec, log: Logger, hooks: RunHooks = {}): Promise<RunResult> {
-  const started = performance.now();
+  const started = nowMs();
   const cleanup = new CleanupStack(log);
   let result: RunResult | undefined;
   let failure: unknown;
@@ -182,8 +181,8 @@ async function createStartWait(spec: RunSpec, log: Logger, cleanup: CleanupStack
   const initStdio = relay?.stdio ?? outputLog?.stdio ?? spec.stdio;
 
   const traceInit = (m: Extract<InitMessage, { t: 'trace' }>) => log.debug({ step: m.step, init: true }, m.detail ?? m.step);
-  // The early init was born in a new net namespace: it fits none and bridge only.
-  const { init: earlyInit, group: earlyGroup } = takeStartupInit(initStdio, cleanup, log, traceInit, ownNetns(spec.network.mode));
+  // The early init was born in new net, PID, IPC and UTS namespaces: it fits only a run that wants those.
+  const { init: earlyInit, group: earlyGroup } = takeStartupInit(initStdio, cleanup, log, traceInit, ownNetns(spec.network.mode) && ownPidIpcUts(spec.namespaces));
 
   // Before any process starts: a limit this host cannot enforce is refused here.
   const cgroup: ContainerCgroup | null = await step('create cgroup', () => createContainerCgroup({ id: spec.shortId, parent: spec.cgroup.parent, limits: spec.cgroup.limits, log, adopt: earlyGroup?.path }));
@@ -192,7 +191,7 @@ async function createStartWait(spec: RunSpec, log: Logger, cleanup: CleanupStack
 
   const init = earlyInit ?? (await step('spawn init', async () => {
     const calls: TracedCall[] | undefined = spec.debug ? [] : undefined;
-    const spawned = new InitConnection(await spawnWithNetns(spec, initStdio, calls), traceInit);
+    const spawned = new InitConnection(await spawnInitPlaced(spec, initStdio, calls), traceInit);
     if (calls) logInitSpawn(log, spawned.pid, calls, {}, 'init spawned');
     return spawned;
   }));
@@ -269,6 +268,8 @@ async function createStartWait(spec: RunSpec, log: Logger, cleanup: CleanupStack
     tty: spec.tty,
     init: spec.init,
     openat2: spec.openat2,
+    ...(spec.namespaces.uts === 'host' || spec.namespaces.cgroupns === 'host' ? { shared: { uts: spec.namespaces.uts === 'host', cgroupns: spec.namespaces.cgroupns === 'host' } } : {}),
+    ...(joinsNetworkLate(spec) ? { lateNetns: true } : {}),
     ...(spec.sysctl.length > 0 ? { sysctl: spec.sysctl } : {}),
   };
   await step('start init', () => init.expectReady());
@@ -338,7 +339,7 @@ async function waitPhase(spec: RunSpec, c: CreatedContainer, started: number): P
   // The pipes close when the last process of the container is gone, right after its PID 1.
   if (copied) await drainAfterExit(copied, OUTPUT_DRAIN_MS);
   if (relayedStdio) await drainAfterExit(relayedStdio, OUTPUT_DRAIN_MS);
-  const wallMs = performance.now() - started;
+  const wallMs = nowMs() - started;
   const stats = cgroup ? cgroup.readStats() : UNMEASURED;
   const oomKilled = cgroup ? cgroup.oomKilled() : false;
   const network = c.net.bytes();
@@ -380,19 +381,12 @@ function deferInitRelease(cleanup: CleanupStack, init: InitConnection): void {
   });
 }
 
-/** --network host: the host's net namespace; container:NAME: that container's, by its init's pid. */
-async function spawnWithNetns(spec: RunSpec, stdio: RunSpec['stdio'], calls?: TracedCall[]) {
-  const mode = spec.network.mode;
-  if (mode.kind === 'host') return spawnInitInNamespaces(stdio, { kind: 'host' }, calls);
-  if (mode.kind !== 'container') return spawnInitInNamespaces(stdio, { kind: 'new' }, calls);
-  const target = new StateStore(spec.stateDir).resolve(mode.name);
-  if (target.status !== 'running' || target.pid === null) throw new TsboxError(`container ${mode.name} is not running`, { step: 'network', hint: 'Start it first: --network container:NAME joins a running container\'s network.' });
-  const fd = openNetns(target.pid);
-  try {
-    return await spawnInitInNamespaces(stdio, { kind: 'join', fd } satisfies InitNetns, calls);
-  } finally {
-    closeFd(fd);
-  }
+/**
+ * A monotonic clock in ms. Not `performance.now()`: Node loads eleven modules (perf_hooks) on
+ * the first use of the global `performance`, ~1 ms of every run's start-up.
+ */
+function nowMs(): number {
+  return Number(process.hrtime.bigint()) / 1e6;
 }
 
 function readOptional(path: string): string | null {

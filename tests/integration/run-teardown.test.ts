@@ -104,9 +104,9 @@ describe('teardown', () => {
   it('on Ctrl-C during setup: stops, unwinds, exits 130', async () => {
     const r = await tsbox(['run', rootfsTar(), 'sleep', '300'], {
       onSpawn: (child) => {
-        // As soon as the run's directory exists, setup is under way.
+        // As soon as the run's live directory exists (its overlay layer, runtime/paths.ts), setup is under way.
         const timer = setInterval(() => {
-          if (containersLeft().length > 0) {
+          if (containersLeft().some((n) => existsSync(join(containersDir(), n, 'live')))) {
             clearInterval(timer);
             child.kill('SIGINT');
           }

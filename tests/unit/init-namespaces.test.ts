@@ -1,10 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import { homeNamespaces, INIT_NAMESPACE_FLAGS, joinContainerNamespaces, newContainerNamespaces } from '../../src/namespaces/init-namespaces.js';
+import { NEW_NAMESPACES } from '../../src/namespaces/placement.js';
 import { CLONE } from '../../src/sys/process-flags.js';
 
 describe('where an init is born (one spawner, two plans)', () => {
   it("a container's init: new mnt, uts, ipc, net and pid; every one is left and returned to", () => {
-    const ns = newContainerNamespaces({ kind: 'new' });
+    const ns = newContainerNamespaces(NEW_NAMESPACES);
     expect(ns.unshare).toBe(INIT_NAMESPACE_FLAGS);
     expect(ns.join).toEqual([]);
     expect(ns.pass).toEqual([]);
@@ -14,16 +15,26 @@ describe('where an init is born (one spawner, two plans)', () => {
   });
 
   it('--network host: the net namespace is not left at all', () => {
-    const ns = newContainerNamespaces({ kind: 'host' });
+    const ns = newContainerNamespaces({ ...NEW_NAMESPACES, net: { kind: 'host' } });
     expect(ns.unshare & CLONE.NEWNET).toBe(0);
     expect(homeNamespaces(ns)).toEqual(['mnt', 'uts', 'ipc', 'pid_for_children']);
   });
 
   it("--network container:NAME: the other container's net namespace is joined, and returned from", () => {
-    const ns = newContainerNamespaces({ kind: 'join', fd: 42 });
+    const ns = newContainerNamespaces({ ...NEW_NAMESPACES, net: { kind: 'join', fd: 42 } });
     expect(ns.unshare & CLONE.NEWNET).toBe(0);
     expect(ns.join).toEqual([expect.objectContaining({ fd: 42, flag: CLONE.NEWNET })]);
     expect(homeNamespaces(ns)).toContain('net');
+  });
+
+  it('--pid container:NAME: joined, so the init is born in that PID namespace; pid_for_children is returned from; a late netns goes as fd 4', () => {
+    const ns = newContainerNamespaces({ ...NEW_NAMESPACES, pid: { kind: 'join', fd: 7 }, net: { kind: 'new' } }, 9);
+    expect(ns.unshare & CLONE.NEWPID).toBe(0);
+    expect(ns.join).toEqual([expect.objectContaining({ fd: 7, flag: CLONE.NEWPID })]);
+    expect(homeNamespaces(ns)).toContain('pid_for_children');
+    expect(ns.pass).toEqual([9]);
+    // --pid host: not left, so nothing to return from
+    expect(homeNamespaces(newContainerNamespaces({ ...NEW_NAMESPACES, pid: { kind: 'host' } }))).not.toContain('pid_for_children');
   });
 
   it("an exec-init: a private mount namespace, the container's uts/ipc/net/cgroup, and never its PID namespace", () => {
