@@ -49,7 +49,11 @@ const absolute = z.string().startsWith('/');
 
 export const initPlanSchema = z.object({
   containerId: z.string().regex(/^[0-9a-f]{64}$/),
-  rootfs: z.object({ lower: absolute, upper: absolute, work: absolute, merged: absolute, readOnly: z.boolean(), nodev: z.boolean() }).strict(),
+  rootfs: z.object({
+    lower: absolute,
+    lowers: z.object({ api: z.enum(['fsconfig', 'mount']), dirs: z.array(absolute).min(2).max(500) }).strict().nullable().optional(),
+    upper: absolute, work: absolute, merged: absolute, readOnly: z.boolean(), nodev: z.boolean(),
+  }).strict(),
   hostname: z.string(),
   mounts: z.array(mountStep),
   process: processPlan,

@@ -10,6 +10,7 @@
 import { accessSync, closeSync, constants, fstatSync, readSync, statSync } from 'node:fs';
 import { applyMountStep, describeMountStep } from '../mounts/apply.js';
 import { overlayOptions } from '../mounts/plan.js';
+import { mountStackedOverlay } from '../mounts/overlay-stack.js';
 import { applySecurityPlan } from '../security/apply.js';
 import { clearCloexec, cloexecFrom } from '../sys/fd.js';
 import { useOpenat2 } from '../sys/fs.js';
@@ -120,6 +121,16 @@ function rootFlags(rootfs: InitPlan['rootfs']): number {
 
 /** A kernel older than 5.10 does not know `volatile` (EINVAL): mount without it. */
 function mountRootOverlay(rootfs: InitPlan['rootfs']): void {
+  if (rootfs.lowers) {
+    const stacked = { ...rootfs.lowers, upper: rootfs.upper, work: rootfs.work, merged: rootfs.merged, nodev: rootfs.nodev };
+    try {
+      mountStackedOverlay({ ...stacked, volatile: true });
+    } catch (err) {
+      if (!(err instanceof SysError) || err.code !== 'EINVAL') throw err;
+      mountStackedOverlay({ ...stacked, volatile: false });
+    }
+    return;
+  }
   try {
     mount('overlay', rootfs.merged, 'overlay', rootFlags(rootfs), overlayOptions(rootfs.lower, rootfs.upper, rootfs.work));
   } catch (err) {

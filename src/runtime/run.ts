@@ -211,9 +211,14 @@ async function createStartWait(spec: RunSpec, log: Logger, cleanup: CleanupStack
   // While the init moves: reclaim what killed runs left (their directories, groups, records).
   await step('reclaim dead runs', () => reclaimDeadRuns(spec.root, log));
 
+  // An image's layers stay referenced while the container exists (rmi and prune keep them):
+  // recorded before they are taken, released with the rest (gc too).
+  const fromImage = spec.rootfs.image ? { id: spec.rootfs.image.id, holder: { ref: spec.id, holder: `container ${spec.name ?? spec.shortId}` }, container: { upper: paths.upper, work: paths.work } } : spec.rootfs.image;
+  if (fromImage) await dir.recordResource({ kind: 'image-layers', root: spec.root, ref: fromImage.holder.ref });
   // A signal stops an extraction in progress (which removes its partial tree); on a
   // terminal, a long one shows its progress on stderr.
   const image = await step('prepare rootfs', () => prepareImage(spec.rootfs.source, {
+    image: fromImage,
     root: spec.root,
     maxRootfsSize: spec.rootfs.maxSize,
     maxRootfsEntries: spec.rootfs.maxEntries,
@@ -252,7 +257,7 @@ async function createStartWait(spec: RunSpec, log: Logger, cleanup: CleanupStack
 
   const plan: InitPlan = {
     containerId: spec.id,
-    rootfs: { lower: image.treeDir, upper: paths.upper, work: paths.work, merged: paths.merged, readOnly: spec.rootfs.readOnly, nodev: !spec.privileged },
+    rootfs: { lower: image.treeDir, lowers: image.lowers ?? null, upper: paths.upper, work: paths.work, merged: paths.merged, readOnly: spec.rootfs.readOnly, nodev: !spec.privileged },
     hostname: spec.hostname,
     mounts: planMounts({ etcFiles: paths.etc, volumes: spec.volumes, tmpfs: spec.tmpfs, baseTmpfs: spec.readOnlyTmpfs, cgroup2: cgroup !== null, privileged: spec.privileged, hostDevices: spec.privileged ? listHostDevices() : [], staticInit: spec.init ? STATIC_INIT_HOST_PATH : null, devices: spec.devices.nodes }),
     process: spec.process,

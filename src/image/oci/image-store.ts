@@ -125,8 +125,14 @@ export async function writeRef(root: string, refs: LayerRefs): Promise<LayerRefs
 
 /** Give references back; the layers stay until an rmi or prune finds them unused. */
 export async function release(root: string, refs: LayerRefs): Promise<void> {
+  await releaseRef(root, refs.ref);
+}
+
+/** Drop the reference named `ref`; nothing to do when it is gone (idempotent, for gc). */
+export async function releaseRef(root: string, ref: string): Promise<void> {
+  if (!/^[0-9a-z-]{1,64}$/.test(ref)) throw new Error(`invalid layer reference name ${JSON.stringify(ref)}`);
   await withImagesLock(root, async () => {
-    await fs.rm(join(refsDir(root), `${refs.ref}.json`), { force: true });
+    await fs.rm(join(refsDir(root), `${ref}.json`), { force: true });
   });
 }
 
