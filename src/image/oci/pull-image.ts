@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import type { Logger } from '../../log.js';
 import type { BlobProgress } from '../../registry/fetch-blob.js';
 import type { TlsSettings } from '../../registry/tls-policy.js';
+import { gcImageTemps } from '../temp-dirs.js';
 import { DirBlobs } from './blobs.js';
 import { hexOf, type Digest } from './digest.js';
 import { asLoadError, storeImage, type LoadResult } from './load.js';
@@ -35,6 +36,7 @@ export async function pullImage(refText: string, opts: PullImageOptions): Promis
   // A digest-only reference names no tag: the image is stored untagged, as docker does.
   const tags = ref.tag === undefined ? [] : [formatReference({ ...ref, digest: undefined })];
   const blobs = new DirBlobs(join(opts.root, 'blobs'));
+  await gcImageTemps(opts.root, opts.log); // what a killed pull or load left half-extracted
   try {
     const source = fromManifest('registry', blobs, pulled.image.manifestBytes, (d: Digest) => `sha256/${hexOf(d)}`, tags);
     const stored = await storeImage(source, { path: formatReference(ref), format: 'registry' }, opts);
