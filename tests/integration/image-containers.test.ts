@@ -115,6 +115,16 @@ describe.skipIf(!have)('containers of images', () => {
     }
   });
 
+  it("-P publishes the image's ExposedPorts (t-base: EXPOSE 8080/tcp) on a free host port", async () => {
+    const root = freshRoot();
+    await ok(['run', '-d', '--name', 'img-ports', '-P', '--entrypoint', '/bin/sh', imgs.baseArchive, '-c', 'sleep 60'], root);
+    try {
+      expect(await ok(['port', 'img-ports'], root)).toMatch(/^8080\/tcp -> 0\.0\.0\.0:[0-9]+\n$/);
+    } finally {
+      await ok(['rm', '-f', 'img-ports'], root);
+    }
+  });
+
   it('an image with nothing to run, --pull never of a missing image: one line, 125', async () => {
     const root = freshRoot();
     imgs.podman('import', join(imgs.dir, 'bb.tar'), 'localhost/t-nocmd:latest');
