@@ -109,9 +109,10 @@ export async function prepareImage(source: string, opts: ImageOptions, deps: Pre
   const key = statKey(path, st);
   const cached = st.isFile() ? await fromIndex(path, key, opts) : null;
   if (cached !== null) return cached;
-  // An image archive or layout (told by content): its layers go to the layer store. Until
-  // the container model stacks them (issue #11), the run gets the image flattened into one
-  // tree; the image's config is not applied here.
+  // An image archive or layout (told by content) that the caller did not resolve first
+  // (run does: image/run-image.ts, and passes opts.image): its layers go to the layer store
+  // and the image comes back flattened into one tree, without its config. Only the config
+  // of a container kept by an older tsbox still gets here.
   const image = opts.image === null ? null : await imageTree(path, opts, st.isDirectory());
   if (image !== null) return image;
   if (st.isDirectory()) return { treeDir: path, digest: null, source: 'directory' };
