@@ -19,6 +19,8 @@ import type { ImageDefaults } from '../spec/image-defaults.js';
 import { statKey } from './cache-layout.js';
 import { lookupDigest, readIndex } from './cache-index.js';
 
+const ARCHIVE_NAME = /\.(tar|tgz|tzst|txz|tar\.(gz|zst|xz))(:[^/]*)?$/;
+
 export type PullPolicy = 'always' | 'missing' | 'never';
 
 export interface RunImageOptions {
@@ -54,8 +56,10 @@ export async function findRunImage(source: string, opts: RunImageOptions): Promi
   for (let i = source.indexOf(':'); i > 0; i = source.indexOf(':', i + 1)) {
     if (await exists(resolve(source.slice(0, i)))) return fromLoad(source, resolve(source), opts);
   }
-  // A path that is not there is the rootfs step's to report ("no such file or directory").
-  if (source.startsWith('/') || source.startsWith('.')) return null;
+  // A path that is not there is the rootfs step's to report ("no such file or directory"):
+  // one that says it is a path, or names an archive file (app.tar is a valid image name, but
+  // a missing file is far likelier than an image of that name on a registry).
+  if (source.startsWith('/') || source.startsWith('.') || ARCHIVE_NAME.test(source)) return null;
   return fromReference(source, opts);
 }
 

@@ -135,6 +135,10 @@ describe.skipIf(!have)('containers of images', () => {
     const never = await tsbox(['run', '--rm', '--pull', 'never', 'localhost/t-absent:1'], { root });
     expect(never.code).toBe(125);
     expect(never.stderr).toMatch(/^tsbox: find image: no such image: localhost\/t-absent:1, and --pull never\. .*\n$/);
+    // A missing file named like an archive is a missing file, not an image to pull.
+    const missing = await tsbox(['run', '--rm', 'no-such-archive.tar', '/bin/true'], { root });
+    expect(missing.code).toBe(125);
+    expect(missing.stderr).toMatch(/^tsbox: prepare rootfs: rootfs \S*no-such-archive\.tar: no such file or directory\. .*\n$/);
     // A stored image by name runs without any registry.
     expect(await ok(['run', '--rm', '--pull', 'never', 'localhost/t-nocmd', '/bin/echo', 'by-name'], root)).toBe('by-name\n');
   });
