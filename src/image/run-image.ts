@@ -13,6 +13,7 @@
  */
 import { promises as fs } from 'node:fs';
 import { join, resolve } from 'node:path';
+import { isatty } from 'node:tty';
 import { UsageError } from '../errors.js';
 import type { Logger } from '../log.js';
 import type { ImageDefaults } from '../spec/image-defaults.js';
@@ -78,9 +79,11 @@ async function fromReference(text: string, opts: RunImageOptions): Promise<RunIm
   }
   const { parseReference } = await import('../registry/reference.js');
   parseReference(text); // not a path, not an image name: one line saying why
-  const { pullImage } = await import('./oci/pull-image.js');
+  const [{ pullImage }, { TerminalProgress }] = await Promise.all([import('./oci/pull-image.js'), import('../registry/progress.js')]);
   opts.log.info({ image: text }, 'image not present: pulling it');
-  const pulled = await pullImage(text, { root: opts.root, maxBytes: opts.maxBytes, maxEntries: opts.maxEntries, log: opts.log, signal: opts.signal });
+  // As `tsbox pull`: per-layer progress on a terminal, nothing for scripts.
+  const progress = new TerminalProgress(2, isatty(2));
+  const pulled = await pullImage(text, { root: opts.root, maxBytes: opts.maxBytes, maxEntries: opts.maxEntries, log: opts.log, signal: opts.signal, progress });
   return withConfig(opts.root, pulled.record.id, text, opts.log);
 }
 
