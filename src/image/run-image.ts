@@ -11,14 +11,14 @@
  *                                       always (--pull always) or never (--pull never)
  * A rootfs path never loads the image modules: they are imported only for an image.
  */
-import { promises as fs } from 'node:fs';
+import { existsSync, promises as fs, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { isatty } from 'node:tty';
 import { UsageError } from '../errors.js';
 import type { Logger } from '../log.js';
 import type { ImageDefaults } from '../spec/image-defaults.js';
 import { statKey } from './cache-layout.js';
-import { lookupDigest, readIndex } from './cache-index.js';
+import { lookupDigest, parseIndex, readIndex } from './cache-index.js';
 
 const ARCHIVE_NAME = /\.(tar|tgz|tzst|txz|tar\.(gz|zst|xz))(:[^/]*)?$/;
 
@@ -50,7 +50,14 @@ export async function findRunImage(source: string, opts: RunImageOptions): Promi
   if (st !== null) {
     if (st.isDirectory() && !(await exists(join(path, 'oci-layout'))) && !(await exists(join(path, 'version')))) return null;
     if (!st.isFile() && !st.isDirectory()) return null;
-    if (st.isFile() && lookupDigest(await readIndex(opts.root), path, statKey(path, st)) !== null) return null;
+    if (st.isFile()) {
+      const key = statKey(path, st);
+      if (lookupDigest(await readIndex(opts.root), path, key) !== null) return null;
+      // An image archive loaded before (same path and stat): its record, without loading the
+      // loader; its layers are checked when they are taken (run-layers.ts).
+      const id = warmImageId(opts.root, path, key);
+      if (id !== null) return withConfig(opts.root, id, path, opts.log);
+    }
     return fromLoad(path, path, opts);
   }
   // ARCHIVE:NAME (one image of an archive of several): the part before a ':' is a path.
@@ -62,6 +69,19 @@ export async function findRunImage(source: string, opts: RunImageOptions): Promi
   // a missing file is far likelier than an image of that name on a registry).
   if (source.startsWith('/') || source.startsWith('.') || ARCHIVE_NAME.test(source)) return null;
   return fromReference(source, opts);
+}
+
+/** The image id sources.json records for this archive's path and stat (load.ts), if its record is there. */
+function warmImageId(root: string, path: string, key: string): string | null {
+  let text: string;
+  try {
+    text = readFileSync(join(root, 'images', 'sources.json'), 'utf8');
+  } catch {
+    return null;
+  }
+  const id = parseIndex(text).archives[`${key}\0`]?.digest;
+  if (id === undefined || !/^sha256:[0-9a-f]{64}$/.test(id)) return null;
+  return existsSync(join(root, 'images', 'records', `${id.slice(7)}.json`)) ? id : null;
 }
 
 async function fromLoad(source: string, origin: string, opts: RunImageOptions): Promise<RunImage | null> {

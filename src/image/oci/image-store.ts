@@ -46,8 +46,11 @@ export async function withImagesLock<T>(root: string, fn: () => Promise<T>): Pro
   }
 }
 
+let tempCounter = 0;
+
+/** Writers hold the images lock: the pid and a counter make a name no other writer uses (no crypto loaded for it on a run's path). */
 async function writeAtomic(path: string, text: string | Buffer): Promise<void> {
-  const temp = `${path}.${process.pid}-${randomBytes(4).toString('hex')}`;
+  const temp = `${path}.${process.pid}-${++tempCounter}`;
   await fs.writeFile(temp, text, { mode: 0o600 });
   await fs.rename(temp, path);
 }
