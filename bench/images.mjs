@@ -7,7 +7,7 @@
  *      here): `tsbox pull` vs `podman pull`, both on empty stores;
  *   3. warm start: `tsbox run --rm ARCHIVE CMD` again vs the same files as a rootfs tarball.
  *
- *   node bench/images.mjs [--runs N] [--members usr/share/doc,usr/share/man]
+ *   node bench/images.mjs [--runs N] [--only first|pull|warm] [--members usr/share/doc,usr/share/man]
  *
  * The image: this machine has no network for debootstrap, so a ~210 MB stand-in for a
  * Debian image is made from parts of the host's /usr (many small files, like a distribution
@@ -29,6 +29,8 @@ const tsboxBin = join(project, 'bin', 'tsbox');
 const args = process.argv.slice(2);
 const runs = Number(args[args.indexOf('--runs') + 1]) || 3;
 const members = (args.includes('--members') ? args[args.indexOf('--members') + 1] : 'usr/share/doc,usr/share/man').split(',');
+const only = args.includes('--only') ? args[args.indexOf('--only') + 1] : null;
+const wanted = (phase) => only === null || only === phase;
 const work = join(tmpdir(), 'tsbox-bench-images');
 mkdirSync(work, { recursive: true });
 const CMD = ['/bin/busybox', 'true'];
@@ -109,7 +111,7 @@ console.log(`archive: ${(statSync(archive).size / 1e6).toFixed(0)} MB docker-arc
 
 // 1. First run of the archive.
 const first = { tsbox: [], podman: [] };
-for (let i = 0; i < runs; i++) {
+for (let i = 0; wanted('first') && i < runs; i++) {
   const root = join(work, `state-${i}`);
   rmSync(root, { recursive: true, force: true });
   first.tsbox.push(timed(() => tsbox(root, ['run', '--rm', archive, ...CMD])));
@@ -122,11 +124,11 @@ for (let i = 0; i < runs; i++) {
   }));
   resetPodman(store);
 }
-console.log(`first run:  tsbox run ${fmt(median(first.tsbox))}, podman load + run ${fmt(median(first.podman))}, ratio ${(median(first.tsbox) / median(first.podman)).toFixed(2)}x (target <= 0.5x)`);
+if (wanted('first')) console.log(`first run:  tsbox run ${fmt(median(first.tsbox))}, podman load + run ${fmt(median(first.podman))}, ratio ${(median(first.tsbox) / median(first.podman)).toFixed(2)}x (target <= 0.5x)`);
 
 // 2. Pull from a local registry.
-const registry = await startRegistry();
-try {
+const registry = wanted('pull') ? await startRegistry() : null;
+if (registry) try {
   const push = join(work, 'podman-push');
   resetPodman(push);
   podman(push, 'load', '-q', '-i', archive);
@@ -150,6 +152,7 @@ try {
 }
 
 // 3. Warm start: the image archive vs the same files as a rootfs tarball, one state root.
+if (!wanted('warm')) process.exit(0);
 const root = join(work, 'state-warm');
 rmSync(root, { recursive: true, force: true });
 tsbox(root, ['run', '--rm', archive, ...CMD]);
