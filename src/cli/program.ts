@@ -103,7 +103,8 @@ function checkStateRoot(action: Command): void {
 }
 
 export async function main(argv: string[]): Promise<number> {
-  const program = buildProgram(argv[2]);
+  // The command's name as it comes after any common flags given before it (global-flags.ts).
+  const program = buildProgram(hoistCommonFlags(argv.slice(2), () => [])[0]);
   try {
     const subcommandsOf = (name: string): string[] => {
       // The path so far is walked from the top: `network` -> its subcommands' names and aliases.

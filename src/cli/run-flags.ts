@@ -33,6 +33,8 @@ export interface FlagRow {
   readonly choices?: readonly string[];
   /** How an optional value is read: 'boolean' takes true or false. */
   readonly parse?: 'boolean';
+  /** A switch ('none') that sets this value instead of true (commander's preset). */
+  readonly preset?: string;
   /** Left out of --help (flags for testing). */
   readonly hidden?: boolean;
 }
@@ -46,6 +48,16 @@ export const COMMON_FLAGS: readonly FlagRow[] = [
   { long: 'log-format', value: 'required', arg: '<format>', key: 'logFormat', help: 'runtime log format', choices: ['json', 'pretty'], default: 'json' },
   { long: 'debug', value: 'none', key: 'debug', default: false, help: 'log every setup step with its syscalls and arguments' },
   { long: 'no-openat2', value: 'none', key: 'openat2', hidden: true, help: 'testing only: resolve paths inside the root as on kernels before 5.6, without openat2' },
+];
+
+/**
+ * --explain and --explain=json (run, create, exec, start). Two switches rather than one
+ * optional value: commander would take the next argument (ROOTFS) as the value of
+ * `--explain ROOTFS`; a switch named "explain=json" matches only that exact spelling.
+ */
+export const EXPLAIN_FLAGS: readonly FlagRow[] = [
+  { long: 'explain', value: 'none', key: 'explain', preset: 'text', help: 'before each setup step, say what it does and why, show its syscalls and what you would see without it (stderr; --explain=json for tools)' },
+  { long: 'explain=json', value: 'none', key: 'explain', preset: 'json', hidden: true, help: '--explain as one JSON object per step' },
 ];
 
 /** `tsbox run`'s own flags, in --help order. */
@@ -67,6 +79,12 @@ export const RUN_FLAGS: readonly FlagRow[] = [
   { long: 'cap-drop', value: 'repeatable', arg: '<cap>', key: 'capDrop', help: 'drop a capability (or ALL)' },
   { long: 'privileged', value: 'none', key: 'privileged', help: 'all capabilities, no seccomp, nothing masked, writable /sys' },
   { long: 'security-opt', value: 'repeatable', arg: '<opt>', key: 'securityOpt', help: 'no-new-privileges[=true|false] (default false, as docker), seccomp=unconfined or seccomp=PROFILE.json (docker format)' },
+  // Process settings the init applies before exec (spec/process-settings.ts, spec/sysctl.ts).
+  { long: 'ulimit', value: 'repeatable', arg: '<name=soft[:hard]>', key: 'ulimits', help: 'a resource limit (setrlimit): nofile=1024:2048, nproc=512, core=0 ...; -1 or unlimited for none (default: inherited)' },
+  { long: 'sysctl', value: 'repeatable', arg: '<name=value>', key: 'sysctls', help: 'a namespaced kernel setting: kernel.msg*, kernel.sem, kernel.shm*, fs.mqueue.*, net.* (not with --network host)' },
+  { long: 'group-add', value: 'repeatable', arg: '<group>', key: 'groupAdd', help: 'a supplementary group for the user: GID or a name from the image\'s /etc/group' },
+  { long: 'oom-score-adj', value: 'required', arg: '<n>', key: 'oomScoreAdj', help: 'the command\'s OOM-killer preference, -1000 (never) to 1000 (first)' },
+  { long: 'umask', value: 'required', arg: '<mask>', key: 'umask', help: 'the command\'s umask, octal (default 0022)' },
   { long: 'memory', short: 'm', value: 'required', arg: '<size>', key: 'memory', help: 'memory limit (memory.max), e.g. 512m' },
   { long: 'memory-swap', value: 'required', arg: '<size>', key: 'memorySwap', help: 'memory plus swap limit, -1 for unlimited swap' },
   { long: 'memory-reservation', value: 'required', arg: '<size>', key: 'memoryReservation', help: 'memory soft limit (memory.low)' },
@@ -81,6 +99,10 @@ export const RUN_FLAGS: readonly FlagRow[] = [
   { long: 'device-cgroup-rule', value: 'repeatable', arg: '<rule>', key: 'deviceCgroupRules', help: "allow devices in the container's device policy: 'c 1:3 rwm', 'b 7:* rw' (type a/c/b, * for any number)" },
   { long: 'cgroup-parent', value: 'required', arg: '<path>', key: 'cgroupParent', help: 'parent cgroup, relative to the cgroup2 mount (default tsbox)' },
   { long: 'network', value: 'required', arg: '<mode>', key: 'network', help: 'network: none (loopback only; the default without -p), bridge (eth0 on tsbox0, NAT; the default with -p), host, NAME (a tsbox network), container:NAME (share its network)' },
+  { long: 'pid', value: 'required', arg: '<mode>', key: 'pid', help: 'PID namespace: host (see the host\'s processes), container:NAME (share a running container\'s); default its own' },
+  { long: 'ipc', value: 'required', arg: '<mode>', key: 'ipc', help: 'IPC namespace: private (the default), shareable (others may join it), host, container:NAME (a shareable one)' },
+  { long: 'uts', value: 'required', arg: '<mode>', key: 'uts', help: 'UTS namespace: host (the host\'s hostname; not with --hostname); default its own' },
+  { long: 'cgroupns', value: 'required', arg: '<mode>', key: 'cgroupns', help: 'cgroup namespace: private (the default: its group is / inside) or host (the host\'s view of the cgroup tree)' },
   { long: 'network-alias', value: 'repeatable', arg: '<name>', key: 'networkAliases', help: 'another name other containers on a user network reach this one by' },
   { long: 'publish', short: 'p', value: 'repeatable', arg: '<[ip:]host:container[/proto]>', key: 'publish', help: 'publish a container port on the host: 8080:80, 127.0.0.1:8080:80/tcp, 80 (random host port), ranges 8000-8001:80-81' },
   { long: 'publish-all', short: 'P', value: 'none', key: 'publishAll', help: "publish every port the image exposes (its ExposedPorts) on a free host port" },
@@ -105,7 +127,7 @@ export const RUN_FLAGS: readonly FlagRow[] = [
 ];
 
 /** Everything `tsbox run` accepts, as commander is given it (cli/commands/run.ts). */
-export const ALL_RUN_FLAGS: readonly FlagRow[] = [...RUN_FLAGS, ...COMMON_FLAGS];
+export const ALL_RUN_FLAGS: readonly FlagRow[] = [...RUN_FLAGS, ...EXPLAIN_FLAGS, ...COMMON_FLAGS];
 
 /** The property commander stores a flag under: "env-file" -> envFile, "no-tty" -> tty. */
 export function attributeOf(row: FlagRow): string {
@@ -127,6 +149,8 @@ export function flagsToRunOptions(flags: Readonly<Record<string, unknown>>): Par
   for (const row of ALL_RUN_FLAGS) {
     if (row.key === null) continue;
     const value = flags[attributeOf(row)];
+    // Two rows of one key under two attributes (--explain, --explain=json): the given one wins.
+    if (value === undefined && options[row.key] !== undefined) continue;
     options[row.key] = row.value === 'repeatable' ? value ?? [] : value;
   }
   return options as Partial<RunOptions>;

@@ -15,11 +15,23 @@
 import { readFileSync } from 'node:fs';
 import { z } from 'zod';
 import { TsboxError } from '../errors.js';
+import { DEFAULT_NAMESPACE_MODES } from '../namespaces/modes.js';
+import { INHERITED_PROCESS_SETTINGS } from '../spec/process-settings.js';
 import { DEFAULT_MAX_ROOTFS_ENTRIES, type ContainerConfig, type Invocation, type RunSpec } from '../spec/run-spec.js';
 
 export const CONFIG_FILE_VERSION = 2;
 
+const joinable = (kinds: readonly [string, ...string[]]) => z.union([z.object({ kind: z.enum(kinds) }).strict(), z.object({ kind: z.literal('container'), name: z.string().min(1) }).strict()]);
+const namespaceModesSchema = z.object({
+  pid: joinable(['private', 'host']),
+  ipc: joinable(['private', 'shareable', 'host']),
+  uts: z.enum(['private', 'host']),
+  cgroupns: z.enum(['private', 'host']),
+  joins: z.object({ pid: z.string().regex(/^[0-9a-f]{64}$/).optional(), ipc: z.string().regex(/^[0-9a-f]{64}$/).optional() }).strict(),
+}).strict();
+
 const abs = z.string().startsWith('/');
+const rlimitValue = z.union([z.number().int().nonnegative(), z.literal('unlimited')]);
 const stdioChoice = z.union([z.literal('inherit'), z.literal('ignore'), z.number().int().nonnegative()]);
 
 export const containerConfigSchema = z.object({
@@ -45,6 +57,17 @@ export const containerConfigSchema = z.object({
   init: z.boolean(),
   labels: z.record(z.string()),
   logLimits: z.object({ maxSize: z.number().nullable(), maxFile: z.number().int().positive() }).strict(),
+  // absent from configs written before --pid/--ipc/--uts/--cgroupns: every namespace its own then
+  namespaces: namespaceModesSchema.default(DEFAULT_NAMESPACE_MODES),
+  // Absent from configs written before --ulimit, --sysctl and the others: inherited, as then.
+  processSettings: z.object({
+    rlimits: z.array(z.object({ resource: z.number().int().min(0).max(15), soft: rlimitValue, hard: rlimitValue }).strict()),
+    additionalGids: z.array(z.number().int().min(0).max(0xfffffffe)),
+    additionalGroupNames: z.array(z.string().min(1)),
+    umask: z.number().int().min(0).max(0o777).nullable(),
+    oomScoreAdj: z.number().int().min(-1000).max(1000).nullable(),
+  }).strict().default(INHERITED_PROCESS_SETTINGS),
+  sysctl: z.array(z.object({ name: z.string().min(1), value: z.string() }).strict()).default([]),
   // Fields other parts of tsbox add to the config are kept as they are (checked by their own
   // code): an unknown field is not a misread; a known field of the wrong shape is.
 }).passthrough();
@@ -66,7 +89,9 @@ export function readConfigFile(path: string): RunSpec {
 }
 
 export function serializeConfigFile(config: ContainerConfig, invocation: Invocation): string {
-  return JSON.stringify({ version: CONFIG_FILE_VERSION, config, invocation });
+  // --explain belongs to the command that gave it: a later start or restart does not explain.
+  const { explain: _explain, ...log } = invocation.log;
+  return JSON.stringify({ version: CONFIG_FILE_VERSION, config, invocation: { ...invocation, log } });
 }
 
 /** The run spec a container was made with; one clear line if the file is not one this tsbox reads exactly. */

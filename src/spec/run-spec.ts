@@ -14,7 +14,7 @@ import { checkDistinctPaths, containerDevice, parseDeviceFlag, type HostNodeStat
 import type { DeviceSpec } from '../devices/policy.js';
 import { parseDeviceCgroupRule } from '../devices/rules.js';
 import { buildSecurityPlan, parseSecurityOpts, type SecurityPlan } from '../security/index.js';
-import type { LogFormat, LogLevel } from '../log.js';
+import type { ExplainFormat, LogFormat, LogLevel } from '../log.js';
 import type { TmpfsMount, Volume } from '../mounts/plan.js';
 import { EMPTY_IMAGE_DEFAULTS, mergeImageDefaults, mergeImageLabels, publishedPorts, type ImageDefaults, type ProcessSpec } from './image-defaults.js';
 import { findRunImage } from '../image/run-image.js';
@@ -31,6 +31,11 @@ import { mergeLabels, parseLabel, parseLabelFile } from './labels.js';
 import { parseLogOpts, type LogLimits } from './log-opts.js';
 import { checkNetworkConfig, defaultNetwork, parseNetworkMode, type ContainerNetworkConfig } from '../network/container-network-config.js';
 import { DEFAULT_PATHS, readNetwork } from '../network/ipam/store.js';
+import { parseNamespaceModes, resolveJoins, type NamespaceModes } from '../namespaces/modes.js';
+import { hostname as hostHostname } from 'node:os';
+import type { SysctlPlan } from '../init/protocol.js';
+import { parseProcessSettings, type ProcessSettings } from './process-settings.js';
+import { parseSysctls } from './sysctl.js';
 
 export const DEFAULT_ROOT = '/var/lib/tsbox';
 export const DEFAULT_PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
@@ -82,12 +87,19 @@ export interface ContainerConfig {
   logLimits: LogLimits;
   /** --network and its flags, checked (network/container-network-config.ts). */
   network: ContainerNetworkConfig;
+  /** --pid, --ipc, --uts, --cgroupns: which namespaces are the container's own (namespaces/modes.ts). */
+  namespaces: NamespaceModes;
+  /** --ulimit, --group-add, --oom-score-adj, --umask: applied by the init, inherited by exec. */
+  processSettings: ProcessSettings;
+  /** --sysctl, checked against the container's namespaces (spec/sysctl.ts). */
+  sysctl: SysctlPlan[];
 }
 
 /** How this tsbox command was invoked: not the container's, not persisted as its config. */
 export interface Invocation {
   report: { stats: boolean; statsFile: string | null };
-  log: { level: LogLevel; format: LogFormat };
+  /** explain: --explain's format (src/explain); the log level stays the user's. */
+  log: { level: LogLevel; format: LogFormat; explain?: ExplainFormat };
   debug: boolean;
   /** false with --no-openat2 (testing only): resolve inside the root as on kernels before 5.6. */
   openat2: boolean;
@@ -143,7 +155,15 @@ export async function buildRunSpec(options: RunOptions, hostEnv: NodeJS.ProcessE
   if (chosen.id !== undefined && !/^[0-9a-f]{64}$/.test(chosen.id)) throw new TsboxError(`invalid container id '${chosen.id}': expected 64 hex digits`);
   const id = chosen.id ?? randomBytes(32).toString('hex');
   const shortId = id.slice(0, 12);
-  const hostname = o.hostname === undefined ? shortId : checkHostname(o.hostname);
+  const root = resolveRoot(o.root, hostEnv);
+  const stateDir = stateDirFor(root, DEFAULT_ROOT);
+  // Before anything is created: a joined container must run (and its IPC be shareable).
+  // Loaded only then: it reads the state store (and would make an import cycle through config-file.ts).
+  const asked = parseNamespaceModes({ pid: o.pid, ipc: o.ipc, uts: o.uts, cgroupns: o.cgroupns, hostname: o.hostname });
+  const joining = asked.pid.kind === 'container' || asked.ipc.kind === 'container';
+  const namespaces = joining ? resolveJoins(asked, (await import('../runtime/namespace-users.js')).joinTargetLookup(stateDir)) : asked;
+  // --uts host: the host's name is the container's (docker does the same for $HOSTNAME and /etc/hostname).
+  const hostname = namespaces.uts === 'host' ? hostHostname() : o.hostname === undefined ? shortId : checkHostname(o.hostname);
 
   if (o.command[0] === '') throw new UsageError('invalid COMMAND: the command name is empty', { hint: 'Give a command to run, e.g. tsbox run ROOTFS /bin/echo hi.' });
 
@@ -196,7 +216,6 @@ export async function buildRunSpec(options: RunOptions, hostEnv: NodeJS.ProcessE
   if (o.name !== undefined) checkName(o.name);
   if (o.init) await checkStaticInit(STATIC_INIT_HOST_PATH);
   if (o.detach) checkDetachable(o);
-  const root = resolveRoot(o.root, hostEnv);
   const statsFile = o.statsFile === undefined ? null : resolve(o.statsFile);
   if (statsFile !== null) checkStatsFile(statsFile);
   const labelsFromFiles: [string, string][] = [];
@@ -217,6 +236,8 @@ export async function buildRunSpec(options: RunOptions, hostEnv: NodeJS.ProcessE
   };
   // Networks are host-wide (not per --root): /var/lib/tsbox-net, see docs/networking.md.
   checkNetworkConfig(network, (name) => readNetwork(DEFAULT_PATHS, name));
+  const processSettings = parseProcessSettings({ ulimits: o.ulimits, groupAdd: o.groupAdd, oomScoreAdj: o.oomScoreAdj, umask: o.umask });
+  const sysctl = parseSysctls(o.sysctls, network.mode.kind === 'host' ? 'host' : network.mode.kind === 'container' ? 'shared' : 'private');
   // Only a kept container has a log: accepting the flag elsewhere would silently do nothing.
   if (o.logOpts.length > 0 && !o.detach && o.name === undefined) throw new UsageError('--log-opt needs -d or --name: only a kept container has a log', { hint: 'Add --name NAME to keep its log, or drop --log-opt.' });
 
@@ -252,13 +273,14 @@ export async function buildRunSpec(options: RunOptions, hostEnv: NodeJS.ProcessE
     devices,
     cgroup: { parent: o.cgroupParent, limits },
     report: { stats: o.stats, statsFile },
-    log: { level: o.debug ? 'debug' : o.logLevel, format: o.logFormat },
-    debug: o.debug,
+    log: { level: o.debug ? 'debug' : o.logLevel, format: o.logFormat, ...(o.explain ? { explain: o.explain } : {}) },
+    // --explain shows the init's calls: the init traces them as for --debug.
+    debug: o.debug || o.explain !== undefined,
     openat2: o.openat2,
     // stdin feeds the rootfs archive with "-": the container then reads from nothing.
     // With -t the init makes the pty its stdio; a detached container's stdio is set by its monitor.
     stdio: o.tty ? ['ignore', 'ignore', 'ignore'] : [o.rootfs === '-' ? 'ignore' : o.stdin, o.stdout, o.stderr],
-    stateDir: stateDirFor(root, DEFAULT_ROOT),
+    stateDir,
     name: o.name ?? null,
     detach: o.detach,
     keep: (o.detach || o.name !== undefined) && !o.rm,
@@ -267,6 +289,9 @@ export async function buildRunSpec(options: RunOptions, hostEnv: NodeJS.ProcessE
     labels: mergeImageLabels(labels, defaults),
     logLimits,
     network,
+    namespaces,
+    processSettings,
+    sysctl,
   };
 }
 

@@ -34,6 +34,8 @@ export const runOptionsSchema = z
     logLevel: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']).default('warn'),
     logFormat: z.enum(['json', 'pretty']).default('json'),
     debug: z.boolean().default(false),
+    /** --explain: each setup step explained on stderr, as text or JSON (src/explain). */
+    explain: z.enum(['text', 'json']).optional(),
     /** false: resolve paths inside the root without openat2, as on kernels before 5.6 (testing only). */
     openat2: z.boolean().default(true),
     // Security (docker's flags): capabilities, --privileged, --security-opt.
@@ -41,6 +43,12 @@ export const runOptionsSchema = z
     capDrop: z.array(z.string()).default([]),
     privileged: z.boolean().default(false),
     securityOpt: z.array(z.string()).default([]),
+    // Process settings (docker's --ulimit, --sysctl, --group-add, --oom-score-adj; podman's --umask).
+    ulimits: z.array(z.string()).default([]),
+    sysctls: z.array(z.string()).default([]),
+    groupAdd: z.array(z.string()).default([]),
+    oomScoreAdj: z.union([z.string(), z.number().int()]).optional(),
+    umask: z.string().optional(),
     // Resources (docker's flags and units), applied through cgroup v2.
     cgroupParent: z.string().optional(),
     memory: z.string().optional(),
@@ -60,6 +68,11 @@ export const runOptionsSchema = z
     /** Unset: none, or bridge when -p/-P is given (network/container-network-config.ts defaultNetwork). */
     network: z.string().min(1).optional(),
     networkAliases: z.array(z.string()).default([]),
+    // One namespace at a time (docker's flags; namespaces/modes.ts). Unset: the container's own.
+    pid: z.string().optional(),
+    ipc: z.string().optional(),
+    uts: z.string().optional(),
+    cgroupns: z.string().optional(),
     publish: z.array(z.string()).default([]),
     publishAll: z.boolean().default(false),
     ip: z.string().optional(),
