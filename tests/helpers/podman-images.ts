@@ -7,8 +7,10 @@
  * --isolation chroot (which requires the host network; the step uses no network).
  */
 import { execFileSync, spawnSync } from 'node:child_process';
-import { chmodSync, copyFileSync, mkdirSync, symlinkSync, writeFileSync } from 'node:fs';
+import { chmodSync, copyFileSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { afterAll, beforeAll } from 'vitest';
 
 export interface PodmanImages {
   dir: string;
@@ -30,13 +32,30 @@ export interface PodmanImages {
   baseArchive: string;
 }
 
-export function podmanAvailable(): boolean {
+function podmanAvailable(): boolean {
   try {
     execFileSync('podman', ['--version'], { stdio: 'ignore' });
     return true;
   } catch {
     return false;
   }
+}
+
+/**
+ * A test file's images: made once before its tests, in a scratch directory (`work`) removed
+ * after them; `ready` gets them (and may make more there). Without podman the file fails:
+ * tests/setup.sh installs it, and a missing peer must not pass as skipped tests.
+ */
+export function usePodmanImages(prefix: string, ready: (made: { work: string; imgs: PodmanImages }) => void, timeoutMs = 180_000): void {
+  let work: string | undefined;
+  beforeAll(() => {
+    if (!podmanAvailable()) throw new Error('podman is not installed: run tests/setup.sh');
+    work = mkdtempSync(join(tmpdir(), prefix));
+    ready({ work, imgs: makePodmanImages(join(work, 'src')) });
+  }, timeoutMs);
+  afterAll(() => {
+    if (work) rmSync(work, { recursive: true, force: true });
+  });
 }
 
 export function makePodmanImages(dir: string): PodmanImages {

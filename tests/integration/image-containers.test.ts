@@ -7,30 +7,23 @@
  */
 import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { waitFor } from '../helpers/faults.js';
-import { makePodmanImages, podmanAvailable, type PodmanImages } from '../helpers/podman-images.js';
+import { usePodmanImages, type PodmanImages } from '../helpers/podman-images.js';
 import { TSBOX_BIN, tsbox } from '../helpers/tsbox.js';
 
-const have = podmanAvailable();
 let work: string;
 let imgs: PodmanImages;
 let stopArchive: string;
 
-beforeAll(() => {
-  if (!have) return;
-  work = mkdtempSync(join(tmpdir(), 'tsbox-image-containers-'));
-  imgs = makePodmanImages(join(work, 'src'));
+usePodmanImages('tsbox-image-containers-', (made) => {
+  ({ work, imgs } = made);
   const script = "trap 'echo got-usr1; exit 7' USR1; echo ready; while :; do sleep 1; done";
   imgs.podman('import', '--change', 'STOPSIGNAL SIGUSR1', '--change', `CMD ["/bin/sh","-c","${script}"]`, '--change', 'LABEL team=image', '--change', 'LABEL tier=base', join(imgs.dir, 'bb.tar'), 'localhost/t-stop:latest');
   stopArchive = join(work, 'stop.tar');
   imgs.podman('save', '--format', 'docker-archive', '-o', stopArchive, 'localhost/t-stop:latest');
 }, 180_000);
-afterAll(() => {
-  if (work) rmSync(work, { recursive: true, force: true });
-});
 
 /** A private state root per test: its layer store is the test's to count. */
 const freshRoot = () => mkdtempSync(join(work, 'root-'));
@@ -45,7 +38,7 @@ async function ok(args: string[], root: string): Promise<string> {
   return r.stdout;
 }
 
-describe.skipIf(!have)('containers of images', () => {
+describe('containers of images', () => {
   it('two images with a common base: the base is extracted once and both containers stack the same tree', async () => {
     const root = freshRoot();
     const base = await ok(['run', '--rm', '--entrypoint', '/bin/cat', imgs.baseArchive, '/proc/self/mountinfo'], root);

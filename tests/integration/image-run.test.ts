@@ -4,29 +4,17 @@
  * ARCHIVE:NAME picks an image of several. The image's config applies (t-app's ENTRYPOINT is
  * /bin/echo): --entrypoint /bin/sh runs the script instead, as in docker.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { makePodmanImages, podmanAvailable, type PodmanImages } from '../helpers/podman-images.js';
+import { describe, expect, it } from 'vitest';
+import { usePodmanImages, type PodmanImages } from '../helpers/podman-images.js';
 import { tsbox } from '../helpers/tsbox.js';
 
-const have = podmanAvailable();
-let work: string;
 let imgs: PodmanImages;
 
-beforeAll(() => {
-  if (!have) return;
-  work = mkdtempSync(join(tmpdir(), 'tsbox-image-run-'));
-  imgs = makePodmanImages(join(work, 'src'));
-}, 120_000);
-afterAll(() => {
-  if (work) rmSync(work, { recursive: true, force: true });
-});
+usePodmanImages('tsbox-image-run-', (made) => (imgs = made.imgs), 120_000);
 
 const script = 'cat /etc/f2; [ /etc/f1 -ef /etc/f2 ] && echo linked; readlink /etc/sl; ls /etc/motd 2>/dev/null || echo motd-gone; ls /usr/share/doc/demo; stat -c %a /tmp';
 
-describe.skipIf(!have)('tsbox run ARCHIVE', () => {
+describe('tsbox run ARCHIVE', () => {
   for (const which of ['dockerArchive', 'ociArchive', 'ociDir', 'dockerDir', 'ociZstd'] as const) {
     it(`${which}: the container sees the image's files`, async () => {
       const r = await tsbox(['run', '--rm', '--entrypoint', '/bin/sh', imgs[which]!, '-c', script], { timeoutMs: 60_000 });

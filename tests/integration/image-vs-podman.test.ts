@@ -13,25 +13,13 @@
  * this podman (4.3), so the override case names one that exists; the image's WORKDIR /work,
  * missing from its files, is created by both.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { makePodmanImages, podmanAvailable, type PodmanImages } from '../helpers/podman-images.js';
+import { describe, expect, it } from 'vitest';
+import { usePodmanImages, type PodmanImages } from '../helpers/podman-images.js';
 import { tsbox } from '../helpers/tsbox.js';
 
-const have = podmanAvailable();
-let work: string;
 let imgs: PodmanImages;
 
-beforeAll(() => {
-  if (!have) return;
-  work = mkdtempSync(join(tmpdir(), 'tsbox-image-vs-podman-'));
-  imgs = makePodmanImages(join(work, 'src'));
-}, 180_000);
-afterAll(() => {
-  if (work) rmSync(work, { recursive: true, force: true });
-});
+usePodmanImages('tsbox-image-vs-podman-', (made) => (imgs = made.imgs), 180_000);
 
 const FILES = 'cat /etc/f2; [ /etc/f1 -ef /etc/f2 ] && echo linked; readlink /etc/sl; ls -a /etc | grep -c motd; ls -a /usr/share/doc/demo; ls /var/keep; stat -c "%a %u %g" /tmp /etc /usr/share/doc/demo';
 const WHO = 'id -u; id -g; id -G; pwd; env | grep -v -E "^(HOSTNAME|HOME|container)=" | sort';
@@ -48,7 +36,7 @@ const cases: Array<{ name: string; image: 'app' | 'base'; before: string[]; afte
   { name: 'a command replaces the base image\'s Cmd', image: 'base', before: [], after: ['/bin/sh', '-c', WHO] },
 ];
 
-describe.skipIf(!have)('tsbox run IMAGE shows what podman run shows', () => {
+describe('tsbox run IMAGE shows what podman run shows', () => {
   for (const c of cases) {
     it(c.name, async () => {
       const archive = c.image === 'app' ? imgs.dockerArchive : imgs.baseArchive;
