@@ -78,7 +78,7 @@ export const RUN_FLAGS: readonly FlagRow[] = [
   { long: 'device', value: 'repeatable', arg: '<host[:container][:rwm]>', key: 'devices', help: 'give the container a host device (a node in its /dev, allowed in its device policy)' },
   { long: 'device-cgroup-rule', value: 'repeatable', arg: '<rule>', key: 'deviceCgroupRules', help: "allow devices in the container's device policy: 'c 1:3 rwm', 'b 7:* rw' (type a/c/b, * for any number)" },
   { long: 'cgroup-parent', value: 'required', arg: '<path>', key: 'cgroupParent', help: 'parent cgroup, relative to the cgroup2 mount (default tsbox)' },
-  { long: 'network', value: 'required', arg: '<mode>', key: 'network', help: 'network: none (loopback only; the default without -p), bridge (eth0 on tsbox0, NAT; the default with -p), host, NAME (a tsbox network), container:NAME (share its network)' },
+  { long: 'network', value: 'required', arg: '<mode>', key: 'network', help: 'network: bridge (the default: eth0 on tsbox0, NAT), none (loopback only), host, NAME (a tsbox network), container:NAME (share its network)' },
   { long: 'network-alias', value: 'repeatable', arg: '<name>', key: 'networkAliases', help: 'another name other containers on a user network reach this one by' },
   { long: 'publish', short: 'p', value: 'repeatable', arg: '<[ip:]host:container[/proto]>', key: 'publish', help: 'publish a container port on the host: 8080:80, 127.0.0.1:8080:80/tcp, 80 (random host port), ranges 8000-8001:80-81' },
   { long: 'publish-all', short: 'P', value: 'none', key: 'publishAll', help: 'publish every exposed port (accepted; images carry no ExposedPorts yet, so it publishes nothing)' },

@@ -5,8 +5,8 @@
  */
 import { TsboxError } from '../errors.js';
 import type { NetContext } from './context.js';
-import { type Lease, takenAddresses, withNetworkLock, writeLease } from './ipam/store.js';
-import { ownerFor } from './ipam/owner.js';
+import { type Lease, staleAddresses, takenAddresses, withNetworkLock, writeLease } from './ipam/store.js';
+import { ownerFor, processStartTime } from './ipam/owner.js';
 import { lowestFree, parseCidr } from './ipam/subnet.js';
 import { probePort } from './host-ports.js';
 import { configureInNetns, createVethIntoNetns, findLink, hostClient, netnsClient, withClient } from './links.js';
@@ -14,7 +14,7 @@ import { applyNft } from './nft/apply.js';
 import { addPortsText, type PortElement } from './nft/ruleset.js';
 import { ensureBridge } from './networks.js';
 import { type AttachPlan, macForIp } from './plan.js';
-import { reclaimDeadLeases, releaseNetworkResource } from './release.js';
+import { flushStale, reclaimDeadLeases, releaseNetworkResource } from './release.js';
 import type { NetworkResource } from './resources.js';
 import { netlinkTrace } from './trace.js';
 
@@ -42,11 +42,14 @@ async function resolvePorts(plan: AttachPlan): Promise<Omit<PortElement, 'contai
   return out;
 }
 
-export async function attach(ctx: NetContext, plan: AttachPlan, netnsFd: number, ownerPid = process.pid): Promise<Attached> {
+/** `holderPid`: the process whose net namespace `netnsFd` is (the container's init), when there is one. */
+export async function attach(ctx: NetContext, plan: AttachPlan, netnsFd: number, ownerPid = process.pid, holderPid?: number): Promise<Attached> {
   const net = plan.network;
   const ports0 = await resolvePorts(plan);
   const resources: NetworkResource[] = [];
   const trace = netlinkTrace(ctx.trace);
+  const holderStart = holderPid === undefined ? null : processStartTime(holderPid);
+  const holder = holderStart === null ? {} : { holder: { pid: holderPid!, startTime: holderStart } };
   try {
     let ip = '';
     let ports: PortElement[] = [];
@@ -55,9 +58,17 @@ export async function attach(ctx: NetContext, plan: AttachPlan, netnsFd: number,
       const taken = takenAddresses(ctx.paths, net.name);
       if (plan.ip !== undefined) {
         if (taken.has(plan.ip)) throw new TsboxError(`address ${plan.ip} is already in use on network ${net.name}`, { step: 'network', hint: 'Pick another --ip, or leave it out.' });
+        flushStale(ctx, net.name, plan.ip);
         ip = plan.ip;
       } else {
-        const free = lowestFree(parseCidr(net.subnet), net.gateway, taken);
+        // Addresses whose conntrack entries are not flushed yet are skipped (release.ts,
+        // forgetFlows); only when nothing else is left, one dump flushes them all.
+        const stale = staleAddresses(ctx.paths, net.name);
+        let free = lowestFree(parseCidr(net.subnet), net.gateway, new Set([...taken, ...stale]));
+        if (!free && stale.size > 0) {
+          flushStale(ctx, net.name);
+          free = lowestFree(parseCidr(net.subnet), net.gateway, taken);
+        }
         if (!free) throw new TsboxError(`network ${net.name} has no free address left`, { step: 'network', hint: 'Remove a container from it, or use a network with a larger subnet.' });
         ip = free;
       }
@@ -79,7 +90,7 @@ export async function attach(ctx: NetContext, plan: AttachPlan, netnsFd: number,
       // Recorded the moment the kernel made it ours: on EEXIST the name belongs to another link,
       // which an undo must not delete. (A crash in between is covered by the lease's hostVeth.)
       createVethIntoNetns(c, { hostName: plan.hostVeth, masterIndex: bridge.index, peerName: plan.peerName, peerNetnsFd: netnsFd, peerMac: mac },
-        () => resources.push({ kind: 'veth', hostName: plan.hostVeth }));
+        () => resources.push({ kind: 'veth', hostName: plan.hostVeth, ...holder }));
     });
     withClient(netnsClient(netnsFd, trace), (c) => configureInNetns(c, { ifName: plan.peerName, ip, prefixLen: plan.prefixLen, gateway: net.gateway }));
     if (ports.length > 0) {

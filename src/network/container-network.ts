@@ -50,7 +50,7 @@ export interface HostResolverFiles {
  * ends the lease (`ownerPid`: the one that lives as long as the container). For none, host
  * and container: nothing to create, only the /etc files.
  */
-export async function connectContainer(ctx: NetContext | null, cfg: ContainerNetworkConfig, who: ContainerIdentity, netnsFd: number | null, ownerPid: number, host: HostResolverFiles): Promise<ContainerNetwork> {
+export async function connectContainer(ctx: NetContext | null, cfg: ContainerNetworkConfig, who: ContainerIdentity, netnsFd: number | null, ownerPid: number, host: HostResolverFiles, holderPid?: number): Promise<ContainerNetwork> {
   const hostResolv = host.resolvConf ?? '';
   const dnsOpts = { dns: cfg.dns, dnsSearch: cfg.dnsSearch, dnsOptions: cfg.dnsOptions };
   const m = cfg.mode;
@@ -72,7 +72,7 @@ export async function connectContainer(ctx: NetContext | null, cfg: ContainerNet
     ports: cfg.publish,
   });
   checkNotPublished(ctx, plan.ports);
-  const got = await attach(ctx, plan, netnsFd, ownerPid).catch((err: unknown) => {
+  const got = await attach(ctx, plan, netnsFd, ownerPid, holderPid).catch((err: unknown) => {
     // A kernel without the bridge module (or nf_tables, hinted where nft fails) cannot do
     // bridge networking at all: say what still works.
     if (err instanceof TsboxError && /EOPNOTSUPP|not supported/i.test(err.message)) err.withHint('This host cannot do bridge networking (no bridge module or nf_tables?); run with --network none.');
@@ -153,7 +153,7 @@ export async function giveContainerNetwork(makeCtx: () => NetContext, cfg: Conta
   const fd = ctx ? openNetns(initPid) : null;
   let net: ContainerNetwork;
   try {
-    net = await connectContainer(ctx, cfg, who, fd, ownerPid, host);
+    net = await connectContainer(ctx, cfg, who, fd, ownerPid, host, initPid);
   } catch (err) {
     if (fd !== null) closeFd(fd);
     throw err;
