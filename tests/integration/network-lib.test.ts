@@ -161,7 +161,7 @@ describe.skipIf(!canRun)('network library on real namespaces', () => {
     attached.push(b);
     expect(a.ip).toBe('10.44.251.2');
     expect(b.ip).toBe('10.44.251.77');
-    expect(a.resources.map((r) => r.kind)).toEqual(['bridge-user', 'lease', 'veth', 'portmap']);
+    expect(a.resources.map((r) => r.kind)).toEqual(['bridge-user', 'lease', 'portmap', 'veth']);
     const vethLine = traced.findIndex((l) => l.startsWith(`netlink: create veth tsb${cid('a').slice(0, 12)} on bridge #`) && l.includes('with peer eth0 (mac 02:42:0a:2c:fb:02) inside netns fd') && l.endsWith('ok'));
     expect(vethLine).toBeGreaterThan(-1);
     expect(traced.slice(vethLine)).toContainEqual(expect.stringMatching(/^netlink: add default route via 10\.44\.251\.1 dev eth0 \[netns fd \d+, \d+ bytes\] ok$/));
