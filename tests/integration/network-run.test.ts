@@ -75,6 +75,14 @@ async function until<T>(fn: () => Promise<T>, what: string, tries = 50): Promise
 const hostAddress = (): string => Object.values(networkInterfaces()).flat().find((a) => a && a.family === 'IPv4' && !a.internal && !a.address.startsWith('10.4'))!.address;
 const links = (): string[] => readdirSync('/sys/class/net');
 const leaseFiles = (net: string): string[] => (existsSync(join(LEASES, net)) ? readdirSync(join(LEASES, net)).filter((f) => f.endsWith('.json')) : []);
+/** The leases a process owns: an address freed by it may be taken at once by anyone else's container. */
+const leasesOwnedBy = (net: string, pid: number): string[] => leaseFiles(net).filter((f) => {
+  try {
+    return (JSON.parse(readFileSync(join(LEASES, net, f), 'utf8')) as { owner: { pid: number } }).owner.pid === pid;
+  } catch {
+    return false; // released while read
+  }
+});
 const nftPorts = (): string => {
   try {
     return execFileSync('nft', ['list', 'table', 'ip', 'tsbox'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] });
@@ -223,7 +231,7 @@ describe('tsbox run --network', () => {
     const exited = new Promise((r) => child.once('exit', r));
     child.kill('SIGINT');
     await exited;
-    expect(leaseFiles('tsbox0')).not.toContain(lease.file);
+    expect(leasesOwnedBy('tsbox0', child.pid!)).toEqual([]);
     expect(nftPorts()).not.toMatch(new RegExp(`\\b${port}\\b`));
     await until(async () => {
       if (links().includes(lease.veth)) throw new Error(`${lease.veth} still exists`);
@@ -245,7 +253,7 @@ describe('tsbox run --network', () => {
     child.kill('SIGKILL');
     await exited;
     await ok(['gc']);
-    expect(leaseFiles('tsbox0')).not.toContain(lease.file);
+    expect(leasesOwnedBy('tsbox0', child.pid!)).toEqual([]);
     expect(nftPorts()).not.toMatch(new RegExp(`\\b${port}\\b`));
     // The veth goes with the container's namespace, asynchronously: poll for it.
     await until(async () => {
