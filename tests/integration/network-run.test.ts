@@ -217,6 +217,44 @@ describe('tsbox run --network', () => {
     await ok(['rm', '-f', `${tag}side`]);
   });
 
+  it('the default is bridge; after a normal exit or a failed exec no lease, link or port is left, only the default bridge', async () => {
+    const port = await freePort();
+    const out = await ok(['run', '-p', `${port}:80`, rootfsTar(), 'sh', '-c', 'ip -o -4 addr show eth0; ip route | grep default']);
+    expect(out).toMatch(/eth0\s+inet 10\.45\.\d+\.\d+\/16/);
+    expect(out).toMatch(/^default via 10\.45\.0\.1 dev eth0/m);
+    const failed = await tsbox(['run', rootfsTar(), 'no-such-command']);
+    expect(failed.code).toBe(127);
+    // Nothing of either run: no lease owned by this process's runs, no veth, no port element.
+    const mine = leaseFiles('tsbox0').filter((f) => {
+      try {
+        const l = JSON.parse(readFileSync(join(LEASES, 'tsbox0', f), 'utf8')) as { ports: { hostPort: number }[] };
+        return l.ports.some((p) => p.hostPort === port);
+      } catch {
+        return false;
+      }
+    });
+    expect(mine).toEqual([]);
+    expect(nftPorts()).not.toMatch(new RegExp(`\\b${port}\\b`));
+    // The default network's bridge and table stay up, as docker0 does.
+    expect(links()).toContain('tsbox0');
+    expect(nftPorts()).toMatch(/table ip tsbox/);
+  });
+
+  it('network rm tsbox0 takes the idle default bridge and table down; the next run makes them again', async () => {
+    const rm = await tsbox(['network', 'rm', 'tsbox0']);
+    if (rm.code !== 0) {
+      // Another container (not this file's: they are all gone) uses the default network: refused, in one line.
+      expect(rm.stderr.trim()).toMatch(/^tsbox: network rm: network tsbox0 has \d+ containers? attached/);
+      expect(links()).toContain('tsbox0');
+    } else {
+      expect(links()).not.toContain('tsbox0');
+      expect(existsSync(join(LEASES, 'tsbox0'))).toBe(false);
+    }
+    expect(await ok(['run', rootfsTar(), 'sh', '-c', 'ip -o link show eth0 >/dev/null && echo eth0'])).toBe('eth0\n');
+    expect(links()).toContain('tsbox0');
+    expect(nftPorts()).toMatch(/table ip tsbox/);
+  });
+
   it('Ctrl-C of tsbox run: the link, the lease and the port element go with it', async () => {
     const port = await freePort();
     // --init: PID 1 ignores SIGINT without a handler; tini passes it to sleep, which dies of it.
