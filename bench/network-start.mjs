@@ -12,7 +12,7 @@
 // podman and runc are optional (without them only tsbox is measured). The bridge is taken
 // down at the end if it was not up before.
 import { execFileSync, spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -29,11 +29,21 @@ const store = join(work, 'podman');
 const podmanBase = ['--root', join(store, 'root'), '--runroot', join(store, 'run'), '--tmpdir', join(store, 'tmp'), '--storage-driver', 'vfs'];
 const image = 'localhost/tsbox-bench-network';
 
-function time(cmd, args) {
+/** CPU time (user + system, ms) of this process's reaped children so far: /proc/self/stat cutime + cstime. */
+function childCpuMs() {
+  const f = readFileSync('/proc/self/stat', 'utf8').slice(readFileSync('/proc/self/stat', 'utf8').lastIndexOf(')') + 2).split(' ');
+  return (Number(f[13]) + Number(f[14])) * 10; // fields 16 and 17, in clock ticks of 10 ms
+}
+/** CPU per case, summed: on a loaded machine wall-clock medians move by tens of ms, CPU much less. */
+const cpu = {};
+
+function time(cmd, args, name) {
+  const c = childCpuMs();
   const t = process.hrtime.bigint();
   const r = spawnSync(cmd, args, { env, stdio: ['ignore', 'ignore', 'pipe'] });
   const ms = Number(process.hrtime.bigint() - t) / 1e6;
   if (r.status !== 0) throw new Error(`${cmd} ${args.join(' ')} failed (${r.status}): ${r.stderr}`);
+  if (name) (cpu[name] ??= []).push(childCpuMs() - c);
   return ms;
 }
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
@@ -56,13 +66,13 @@ try {
   }
   for (const [cmd, args] of Object.values(cases)) time(cmd, args); // warm: cache, page cache, the bridges up
   const samples = Object.fromEntries(Object.keys(cases).map((k) => [k, []]));
-  for (let i = 0; i < runs; i++) for (const [name, [cmd, args]] of Object.entries(cases)) samples[name].push(time(cmd, args));
+  for (let i = 0; i < runs; i++) for (const [name, [cmd, args]] of Object.entries(cases)) samples[name].push(time(cmd, args, name));
   // The first container after a prune: it makes the bridge and the table (they then stay).
   const cold = [];
   for (let i = 0; i < Math.min(runs, 10); i++) {
     const pruned = spawnSync(tsbox, ['network', 'prune'], { env, stdio: 'ignore' });
     if (pruned.status !== 0 || bridgeUp()) break; // another container uses it: no cold case to measure
-    cold.push(time(...cases['tsbox --network bridge']));
+    cold.push(time(...cases['tsbox --network bridge'], 'tsbox bridge, first after prune'));
   }
   if (cold.length > 0) samples['tsbox bridge, first after prune'] = cold;
 
@@ -70,7 +80,8 @@ try {
   console.log(`start to exit of run /bin/true, median of ${runs} interleaved runs (${(await import('node:os')).cpus().length} CPUs, load ${(await import('node:os')).loadavg()[0].toFixed(1)})`);
   for (const [name, xs] of Object.entries(samples)) {
     const m = median(xs);
-    console.log(`${name.padEnd(32)} median ${m.toFixed(1).padStart(6)} ms  (${m - none >= 0 ? '+' : ''}${(m - none).toFixed(1)} ms vs tsbox none)  min ${Math.min(...xs).toFixed(1)} max ${Math.max(...xs).toFixed(1)}${xs.length !== runs ? `  (${xs.length} runs)` : ''}`);
+    const c = cpu[name] ? cpu[name].reduce((a, b) => a + b, 0) / cpu[name].length : NaN;
+    console.log(`${name.padEnd(32)} median ${m.toFixed(1).padStart(6)} ms  (${m - none >= 0 ? '+' : ''}${(m - none).toFixed(1)} ms vs tsbox none)  min ${Math.min(...xs).toFixed(1)} max ${Math.max(...xs).toFixed(1)}  CPU ${c.toFixed(1)} ms/run${xs.length !== runs ? `  (${xs.length} runs)` : ''}`);
   }
   if (podman) console.log(`tsbox bridge / podman bridge: ${(median(samples['tsbox --network bridge']) / median(samples['podman --network bridge'])).toFixed(2)}x`);
 } finally {
