@@ -7,7 +7,7 @@ import { TsboxError } from '../errors.js';
 import type { NetContext } from './context.js';
 import { type Lease, staleAddresses, takenAddresses, withNetworkLock, writeLease } from './ipam/store.js';
 import { ownerFor, processStartTime } from './ipam/owner.js';
-import { lowestFree, parseCidr } from './ipam/subnet.js';
+import { parseCidr, pickAddress } from './ipam/subnet.js';
 import { probePort } from './host-ports.js';
 import { configureInNetns, createVethIntoNetns, hostClient, netnsClient, withClient } from './links.js';
 import { applyNft } from './nft/apply.js';
@@ -85,22 +85,12 @@ export async function reserve(ctx: NetContext, plan: AttachPlan, netnsFd: number
     withNetworkLock(ctx.paths, net.name, () => {
       reclaimDeadLeases(ctx, net.name);
       const taken = takenAddresses(ctx.paths, net.name);
-      if (plan.ip !== undefined) {
-        if (taken.has(plan.ip)) throw new TsboxError(`address ${plan.ip} is already in use on network ${net.name}`, { step: 'network', hint: 'Pick another --ip, or leave it out.' });
-        flushStale(ctx, net.name, plan.ip);
-        ip = plan.ip;
-      } else {
-        // Addresses whose conntrack entries are not flushed yet are skipped (release.ts,
-        // forgetFlows); only when nothing else is left, one dump flushes them all.
-        const stale = staleAddresses(ctx.paths, net.name);
-        let free = lowestFree(parseCidr(net.subnet), net.gateway, new Set([...taken, ...stale]));
-        if (!free && stale.size > 0) {
-          flushStale(ctx, net.name);
-          free = lowestFree(parseCidr(net.subnet), net.gateway, taken);
-        }
-        if (!free) throw new TsboxError(`network ${net.name} has no free address left`, { step: 'network', hint: 'Remove a container from it, or use a network with a larger subnet.' });
-        ip = free;
-      }
+      if (plan.ip !== undefined && taken.has(plan.ip)) throw new TsboxError(`address ${plan.ip} is already in use on network ${net.name}`, { step: 'network', hint: 'Pick another --ip, or leave it out.' });
+      // Addresses whose conntrack entries are not flushed yet are skipped while others are free.
+      const pick = pickAddress(parseCidr(net.subnet), net.gateway, taken, staleAddresses(ctx.paths, net.name), plan.ip);
+      if (!pick) throw new TsboxError(`network ${net.name} has no free address left`, { step: 'network', hint: 'Remove a container from it, or use a network with a larger subnet.' });
+      if (pick.flush !== 'none') flushStale(ctx, net.name, pick.flush === 'it' ? pick.ip : undefined);
+      ip = pick.ip;
       ports = ports0.map((p) => ({ ...p, containerIp: ip }));
       const lease: Lease = {
         network: net.name, ip, mac: plan.mac ?? macForIp(ip), owner: ownerFor(plan.containerId, ownerPid),
