@@ -276,6 +276,31 @@ describe('tsbox run --network', () => {
     }, 'the veth is gone');
   });
 
+  it('Ctrl-C as soon as the lease is written (setup under way): the run unwinds; no lease, link or port element stays', async () => {
+    const port = await freePort();
+    // --init: should the run be past setup already, tini passes SIGINT on and sleep dies of it.
+    const child = spawn(TSBOX_BIN, ['run', '--init', '-p', `${port}:80`, rootfsTar(), 'sleep', '600'], { env: { ...process.env, TSBOX_ROOT: testRoot() }, stdio: ['ignore', 'ignore', 'pipe'] });
+    let stderr = '';
+    child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
+    const exited = new Promise<number | null>((r) => child.once('exit', (code) => r(code)));
+    let veth = '';
+    for (;;) {
+      const [file] = leasesOwnedBy('tsbox0', child.pid!);
+      if (file) {
+        child.kill('SIGINT');
+        veth = (JSON.parse(readFileSync(join(LEASES, 'tsbox0', file), 'utf8')) as { hostVeth: string }).hostVeth;
+        break;
+      }
+      await new Promise((r) => setImmediate(r));
+    }
+    expect(await exited, stderr).toBe(130);
+    expect(leasesOwnedBy('tsbox0', child.pid!)).toEqual([]);
+    expect(nftPorts()).not.toMatch(new RegExp(`\\b${port}\\b`));
+    await until(async () => {
+      if (links().includes(veth)) throw new Error(`${veth} still exists`);
+    }, 'the veth is gone');
+  });
+
   it('SIGKILL of tsbox run: the next command reclaims the link, the lease and the port element', async () => {
     const port = await freePort();
     const child = spawn(TSBOX_BIN, ['run', '-p', `${port}:80`, rootfsTar(), 'sleep', '600'], { env: { ...process.env, TSBOX_ROOT: testRoot() }, stdio: 'ignore' });
