@@ -20,9 +20,15 @@ export function releaseNetworkResource(ctx: NetContext, record: NetworkResource)
   const r = networkResourceSchema.parse(record);
   const paths = { ...ctx.paths };
   switch (r.kind) {
-    case 'portmap':
-      if (r.ports.length > 0) applyNft(ctx.nft, removePortsText(r.table, r.ports), 'unpublish ports');
+    case 'portmap': {
+      if (r.ports.length === 0) return;
+      // No table, no elements: it went with its last network (network rm, or the last user of
+      // a user network reclaiming this dead owner's lease first). Idempotent, as every release.
+      const removed = ctx.nft.run(removePortsText(r.table, r.ports));
+      if (!removed.ok && !ctx.nft.run(listTableText(r.table)).ok) return;
+      if (!removed.ok) applyNft(ctx.nft, removePortsText(r.table, r.ports), 'unpublish ports');
       return;
+    }
     case 'veth':
       if (r.holder && !namespaceHeld(r.holder)) return;
       withClient(hostClient(netlinkTrace(ctx.trace)), (c) => deleteLink(c, r.hostName));
