@@ -7,6 +7,7 @@
  */
 import type { ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
+import { closeSync, openSync, readSync } from 'node:fs';
 import { createEarlyGroup, removeEarlyGroup, type EarlyGroup } from '../cgroups/early-group.js';
 import { scanRunArgs } from '../cli/run-argv.js';
 import { spawnInitInNamespaces, type StdioChoice } from './spawn-init.js';
@@ -105,8 +106,28 @@ export async function spawnInitEarly({ stdio, cgroupParent }: EarlyWish): Promis
   } catch {
     return; // the run spawns its own init, and reports a failure with its step
   }
-  const id = randomBytes(32).toString('hex');
+  const id = randomId();
   slot.put({ child, stdio, id, group: createEarlyGroup(id.slice(0, 12), child.pid!, cgroupParent) });
+}
+
+/**
+ * 64 hex digits from the kernel's random source. Read from /dev/urandom rather than with
+ * node:crypto, which Node loads (fifteen modules) on first use: the id is the only thing a
+ * warm `tsbox run` would need it for (scripts/bundle.mjs loads crypto lazily).
+ */
+export function randomId(): string {
+  const bytes = Buffer.alloc(32);
+  try {
+    const fd = openSync('/dev/urandom', 'r');
+    try {
+      if (readSync(fd, bytes, 0, 32, null) === 32) return bytes.toString('hex');
+    } finally {
+      closeSync(fd);
+    }
+  } catch {
+    // no /dev/urandom (an unusual host): crypto has the same source
+  }
+  return randomBytes(32).toString('hex');
 }
 
 /** The id of the container the early init is for, to build the run's spec with. */
