@@ -74,7 +74,7 @@ for (const name of ${JSON.stringify(ZOD_BOUND)}) {
   const own = (object, value) => Object.defineProperty(object, name, { value, writable: true, configurable: true, enumerable: true });
   Object.defineProperty(ZodType.prototype, name, {
     configurable: true,
-    get() { const bound = method.bind(this); own(this, bound); return bound; },
+    get() { const bound = method.bind(this); if (Object.isExtensible(this)) own(this, bound); return bound; },
     set(value) { own(this, value); },
   });
 }
@@ -149,6 +149,9 @@ await build({ ...common, entryPoints: ['src/boot/start.ts'], outfile: 'dist/star
 for (const [name, entry] of Object.entries(programs)) {
   await build({ ...common, plugins: [lazyBuiltins, zodLazyBind, koffiDirect], banner: { js: `${common.banner.js}\n${lazyRequire}` }, entryPoints: [entry], outfile: `dist/${name}.cjs` });
 }
+// --explain's renderer and texts: a bundle of their own, required only with --explain
+// (src/explain/load.ts), so that no program above carries them. Not a program: no code cache.
+await build({ ...common, entryPoints: ['src/explain/render.ts'], outfile: 'dist/explain.cjs' });
 
 // The code cache comes from a node started exactly as tsbox starts its programs: V8
 // rejects a cache made under other flags (src/boot/programs.ts, PROGRAM_NODE_FLAGS).

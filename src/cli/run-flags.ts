@@ -33,6 +33,8 @@ export interface FlagRow {
   readonly choices?: readonly string[];
   /** How an optional value is read: 'boolean' takes true or false. */
   readonly parse?: 'boolean';
+  /** A switch ('none') that sets this value instead of true (commander's preset). */
+  readonly preset?: string;
   /** Left out of --help (flags for testing). */
   readonly hidden?: boolean;
 }
@@ -46,6 +48,16 @@ export const COMMON_FLAGS: readonly FlagRow[] = [
   { long: 'log-format', value: 'required', arg: '<format>', key: 'logFormat', help: 'runtime log format', choices: ['json', 'pretty'], default: 'json' },
   { long: 'debug', value: 'none', key: 'debug', default: false, help: 'log every setup step with its syscalls and arguments' },
   { long: 'no-openat2', value: 'none', key: 'openat2', hidden: true, help: 'testing only: resolve paths inside the root as on kernels before 5.6, without openat2' },
+];
+
+/**
+ * --explain and --explain=json (run, create, exec, start). Two switches rather than one
+ * optional value: commander would take the next argument (ROOTFS) as the value of
+ * `--explain ROOTFS`; a switch named "explain=json" matches only that exact spelling.
+ */
+export const EXPLAIN_FLAGS: readonly FlagRow[] = [
+  { long: 'explain', value: 'none', key: 'explain', preset: 'text', help: 'before each setup step, say what it does and why, show its syscalls and what you would see without it (stderr; --explain=json for tools)' },
+  { long: 'explain=json', value: 'none', key: 'explain', preset: 'json', hidden: true, help: '--explain as one JSON object per step' },
 ];
 
 /** `tsbox run`'s own flags, in --help order. */
@@ -65,6 +77,12 @@ export const RUN_FLAGS: readonly FlagRow[] = [
   { long: 'cap-drop', value: 'repeatable', arg: '<cap>', key: 'capDrop', help: 'drop a capability (or ALL)' },
   { long: 'privileged', value: 'none', key: 'privileged', help: 'all capabilities, no seccomp, nothing masked, writable /sys' },
   { long: 'security-opt', value: 'repeatable', arg: '<opt>', key: 'securityOpt', help: 'no-new-privileges[=true|false] (default false, as docker), seccomp=unconfined or seccomp=PROFILE.json (docker format)' },
+  // Process settings the init applies before exec (spec/process-settings.ts, spec/sysctl.ts).
+  { long: 'ulimit', value: 'repeatable', arg: '<name=soft[:hard]>', key: 'ulimits', help: 'a resource limit (setrlimit): nofile=1024:2048, nproc=512, core=0 ...; -1 or unlimited for none (default: inherited)' },
+  { long: 'sysctl', value: 'repeatable', arg: '<name=value>', key: 'sysctls', help: 'a namespaced kernel setting: kernel.msg*, kernel.sem, kernel.shm*, fs.mqueue.*, net.* (not with --network host)' },
+  { long: 'group-add', value: 'repeatable', arg: '<group>', key: 'groupAdd', help: 'a supplementary group for the user: GID or a name from the image\'s /etc/group' },
+  { long: 'oom-score-adj', value: 'required', arg: '<n>', key: 'oomScoreAdj', help: 'the command\'s OOM-killer preference, -1000 (never) to 1000 (first)' },
+  { long: 'umask', value: 'required', arg: '<mask>', key: 'umask', help: 'the command\'s umask, octal (default 0022)' },
   { long: 'memory', short: 'm', value: 'required', arg: '<size>', key: 'memory', help: 'memory limit (memory.max), e.g. 512m' },
   { long: 'memory-swap', value: 'required', arg: '<size>', key: 'memorySwap', help: 'memory plus swap limit, -1 for unlimited swap' },
   { long: 'memory-reservation', value: 'required', arg: '<size>', key: 'memoryReservation', help: 'memory soft limit (memory.low)' },
@@ -103,7 +121,7 @@ export const RUN_FLAGS: readonly FlagRow[] = [
 ];
 
 /** Everything `tsbox run` accepts, as commander is given it (cli/commands/run.ts). */
-export const ALL_RUN_FLAGS: readonly FlagRow[] = [...RUN_FLAGS, ...COMMON_FLAGS];
+export const ALL_RUN_FLAGS: readonly FlagRow[] = [...RUN_FLAGS, ...EXPLAIN_FLAGS, ...COMMON_FLAGS];
 
 /** The property commander stores a flag under: "env-file" -> envFile, "no-tty" -> tty. */
 export function attributeOf(row: FlagRow): string {
@@ -125,6 +143,8 @@ export function flagsToRunOptions(flags: Readonly<Record<string, unknown>>): Par
   for (const row of ALL_RUN_FLAGS) {
     if (row.key === null) continue;
     const value = flags[attributeOf(row)];
+    // Two rows of one key under two attributes (--explain, --explain=json): the given one wins.
+    if (value === undefined && options[row.key] !== undefined) continue;
     options[row.key] = row.value === 'repeatable' ? value ?? [] : value;
   }
   return options as Partial<RunOptions>;

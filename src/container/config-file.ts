@@ -15,11 +15,13 @@
 import { readFileSync } from 'node:fs';
 import { z } from 'zod';
 import { TsboxError } from '../errors.js';
+import { INHERITED_PROCESS_SETTINGS } from '../spec/process-settings.js';
 import { DEFAULT_MAX_ROOTFS_ENTRIES, type ContainerConfig, type Invocation, type RunSpec } from '../spec/run-spec.js';
 
 export const CONFIG_FILE_VERSION = 2;
 
 const abs = z.string().startsWith('/');
+const rlimitValue = z.union([z.number().int().nonnegative(), z.literal('unlimited')]);
 const stdioChoice = z.union([z.literal('inherit'), z.literal('ignore'), z.number().int().nonnegative()]);
 
 export const containerConfigSchema = z.object({
@@ -43,6 +45,15 @@ export const containerConfigSchema = z.object({
   init: z.boolean(),
   labels: z.record(z.string()),
   logLimits: z.object({ maxSize: z.number().nullable(), maxFile: z.number().int().positive() }).strict(),
+  // Absent from configs written before --ulimit, --sysctl and the others: inherited, as then.
+  processSettings: z.object({
+    rlimits: z.array(z.object({ resource: z.number().int().min(0).max(15), soft: rlimitValue, hard: rlimitValue }).strict()),
+    additionalGids: z.array(z.number().int().min(0).max(0xfffffffe)),
+    additionalGroupNames: z.array(z.string().min(1)),
+    umask: z.number().int().min(0).max(0o777).nullable(),
+    oomScoreAdj: z.number().int().min(-1000).max(1000).nullable(),
+  }).strict().default(INHERITED_PROCESS_SETTINGS),
+  sysctl: z.array(z.object({ name: z.string().min(1), value: z.string() }).strict()).default([]),
   // Fields other parts of tsbox add to the config are kept as they are (checked by their own
   // code): an unknown field is not a misread; a known field of the wrong shape is.
 }).passthrough();
@@ -64,7 +75,9 @@ export function readConfigFile(path: string): RunSpec {
 }
 
 export function serializeConfigFile(config: ContainerConfig, invocation: Invocation): string {
-  return JSON.stringify({ version: CONFIG_FILE_VERSION, config, invocation });
+  // --explain belongs to the command that gave it: a later start or restart does not explain.
+  const { explain: _explain, ...log } = invocation.log;
+  return JSON.stringify({ version: CONFIG_FILE_VERSION, config, invocation: { ...invocation, log } });
 }
 
 /** The run spec a container was made with; one clear line if the file is not one this tsbox reads exactly. */

@@ -51,7 +51,8 @@ import { applySecurityPlan } from '../security/apply.js';
 import { clearCloexec, cloexecFrom } from '../sys/fd.js';
 import { AT, fchown, O, openat, readlinkat, useOpenat2 } from '../sys/fs.js';
 import { openDirPath, openTerminalInRoot } from '../sys/in-root.js';
-import { setSyscallTracer } from '../sys/libc.js';
+import { recordSyscalls } from '../sys/libc.js';
+import { traceToParent } from './trace.js';
 import { CLONE, setns, unshare } from '../sys/namespaces.js';
 import { kill, PR, prctl, setgid, setgroups, setuid } from '../sys/process.js';
 import { posixSpawn, reapAny } from '../sys/spawn.js';
@@ -62,7 +63,9 @@ import { InitChannel } from './channel.js';
 import { KILL_EXEC_SIGNAL, MNT_NS_FD, PID_NS_FD, type ExecPlan } from './exec-protocol.js';
 import { SYNC_FD } from './protocol.js';
 import { readEtcFile, resolveCommandAs, withHome } from './story.js';
-import { resolveUser, type ResolvedUser } from './users.js';
+import { type ResolvedUser } from './users.js';
+import { applyChildLimits, applyLimitsAndUmask, applyOomScoreAdj, raiseHardLimits, resolveProcessUser } from './process-settings.js';
+import { linuxProcessSettingsSys } from './linux-settings-sys.js';
 import { enterWorkingDirectoryInRoot } from './workdir.js';
 
 const SIGKILL = 9;
@@ -86,6 +89,8 @@ export async function runExecInit(): Promise<void> {
     return fn();
   };
   let command = 0;
+  // Whether we are traced is in the plan: the calls before it are kept until then.
+  const earlyCalls = recordSyscalls();
   try {
     // Our memory and /proc entries stay out of reach (we are the host's node, as root).
     prctl(PR.SET_DUMPABLE, 0);
@@ -96,9 +101,10 @@ export async function runExecInit(): Promise<void> {
     // The plan is the parent's own output, read from a socket only it holds; checked all the same.
     const plan = channel.readExecPlan();
     useOpenat2(plan.openat2 !== false);
-    if (plan.debug) {
-      setSyscallTracer((syscall, detail, result) => channel.send({ t: 'trace', step: current, detail: `${syscall}(${detail}) = ${result}` }));
-    }
+    const early = earlyCalls();
+    if (plan.debug) traceToParent(channel, () => current, early, current);
+    // Through the host's /proc, before we join the container's mount namespace (process-settings.ts).
+    step('set oom_score_adj', () => applyOomScoreAdj(plan.process, linuxProcessSettingsSys));
 
     // Without openat2, the in-root resolver checks its fds through /proc/self/fd; the
     // container's /proc has no "self" for us (we are not in its PID namespace): keep ours.
@@ -114,7 +120,7 @@ export async function runExecInit(): Promise<void> {
     step('verify root', () => verifySameRootAsContainer());
     const pty = plan.tty ? step('allocate terminal', () => openPtySlave(channel)) : undefined;
 
-    const user = step('resolve user', () => resolveUser(plan.process.user, readEtcFile('/etc/passwd'), readEtcFile('/etc/group')));
+    const user = step('resolve user', () => resolveProcessUser(plan.process, readEtcFile));
     const env = withHome(plan.process.env, user);
     step('set working directory', () => {
       enterWorkingDirectoryInRoot(plan.process.cwd, { ...linuxInRootSys, fdPath: (fd) => readlinkat(ownFds, String(fd)) });
@@ -129,7 +135,10 @@ export async function runExecInit(): Promise<void> {
       setns(PID_NS_FD, CLONE.NEWPID, "the container's PID namespace (for the command)");
       closeSync(PID_NS_FD);
     });
+    step('raise hard rlimits', () => raiseHardLimits(plan.process, linuxProcessSettingsSys));
     step('apply security', () => dropPrivileges(plan, user));
+    // Last before the spawn, which copies them (process-settings.ts).
+    step('set rlimits and umask', () => applyLimitsAndUmask(plan.process, linuxProcessSettingsSys, { leaveToChild: true }));
 
     current = 'exec';
     // Node marks fds 0-2 close-on-exec; the command needs them. Every other fd, the sync
@@ -142,6 +151,8 @@ export async function runExecInit(): Promise<void> {
     // the child: still open there until its execve), and we let go of it at once so that the
     // pty hangs up when the command's side closes.
     command = spawnCommand(path, plan.process.args, env, pty === undefined ? undefined : `/proc/self/fd/${pty}`);
+    step('set rlimits of the command', () => withCommandKilledOnError(command, () => applyChildLimits(command, plan.process, linuxProcessSettingsSys)));
+    current = 'exec';
     if (pty !== undefined) closeSync(pty);
     channel.send({ t: 'exec', path });
     closeSync(SYNC_FD); // the parent reads EOF as "the command runs"
@@ -258,6 +269,16 @@ function leaveAs(status: number, signal: number | null): never {
     process.kill(process.pid, name);
   }
   process.exit(status);
+}
+
+/** A command that must not run as it is (its limits could not be set) is killed before we report. */
+function withCommandKilledOnError(pid: number, fn: () => void): void {
+  try {
+    fn();
+  } catch (err) {
+    killQuietly(pid, SIGKILL);
+    throw err;
+  }
 }
 
 function killQuietly(pid: number, signal: number): void {

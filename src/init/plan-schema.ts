@@ -43,11 +43,24 @@ const securityPlan = object({
   })),
 });
 
+/** An integer in [min, max] (oom_score_adj may be negative, which uint refuses). */
+const intIn = (min: number, max: number): Shape<number> => (v, path) => {
+  if (typeof v !== 'number' || !Number.isInteger(v)) throw new ShapeError(path, `Expected integer, received ${typeof v}`);
+  if (v < min || v > max) throw new ShapeError(path, `Number must be between ${min} and ${max}`);
+  return v;
+};
+const rlimitValue = either(intIn(0, Number.MAX_SAFE_INTEGER), literal('unlimited'));
+
 const processPlan = object({
   args: array(str, 1),
   env: names,
   cwd: string({ startsWith: '/' }),
   user: nullable(str),
+  rlimits: optional(array(object({ resource: intIn(0, 15), soft: rlimitValue, hard: rlimitValue }))),
+  additionalGids: optional(array(intIn(0, 0xfffffffe))),
+  additionalGroupNames: optional(names),
+  umask: optional(intIn(0, 0o777)),
+  oomScoreAdj: optional(intIn(-1000, 1000)),
 });
 
 const absolute = string({ startsWith: '/' });
@@ -63,6 +76,7 @@ export const initPlanSchema = object({
   tty: optional(boolean),
   init: optional(boolean),
   openat2: optional(boolean),
+  sysctl: optional(array(object({ name: str, value: str }))),
 });
 
 export const execPlanSchema = object({

@@ -19,6 +19,23 @@ import type { SecurityPlan } from '../security/index.js';
 /** The fd number of the sync socket in the init (stdio index 3 of the spawned child). */
 export const SYNC_FD = 3;
 
+/**
+ * One resource limit (setrlimit): `resource` is the kernel's RLIMIT_* number (sys/rlimit-flags.ts),
+ * values in the resource's own unit (bytes, seconds, count), or 'unlimited' (RLIM_INFINITY).
+ * Values above 2^53 are not representable: give 'unlimited'.
+ */
+export interface RlimitPlan {
+  resource: number;
+  soft: number | 'unlimited';
+  hard: number | 'unlimited';
+}
+
+/** One sysctl, written to /proc/sys/<name with dots as slashes> in the container's namespaces. */
+export interface SysctlPlan {
+  name: string;
+  value: string;
+}
+
 /** The command to become, as the parent decided it; shared by the container's init and exec's. */
 export interface ProcessPlan {
   args: string[];
@@ -26,6 +43,21 @@ export interface ProcessPlan {
   cwd: string;
   /** As given to -u: "1000", "1000:1000", "name", "name:group"; resolved inside the container. */
   user: string | null;
+  // Process settings (init/process-settings.ts). Each absent field leaves the process as it
+  // inherited it from tsbox (docker's "the daemon's") and is what an older plan means.
+  /**
+   * Hard limits raised before security (CAP_SYS_RESOURCE), every limit set last before exec
+   * (the exec-init: `as` and `data` on the command once spawned); later entries win.
+   */
+  rlimits?: RlimitPlan[];
+  /** Supplementary groups added to the user's own (docker's --group-add N, OCI user.additionalGids). */
+  additionalGids?: number[];
+  /** Supplementary groups by name, looked up in the container's /etc/group (--group-add NAME). */
+  additionalGroupNames?: string[];
+  /** The umask the command starts with (0..0o777); podman's default is 0o022. */
+  umask?: number;
+  /** -1000..1000, written to /proc/self/oom_score_adj before anything of the container's is mounted. */
+  oomScoreAdj?: number;
 }
 
 export interface InitPlan {
@@ -52,6 +84,11 @@ export interface InitPlan {
   init?: boolean;
   /** false with --no-openat2 (testing only): resolve as on kernels before 5.6. */
   openat2?: boolean;
+  /**
+   * Namespaced sysctls (spec/sysctl.ts decides which), written right after the container's
+   * /proc is mounted, before its /proc/sys is made read-only and before security is applied.
+   */
+  sysctl?: SysctlPlan[];
 }
 
 /** Parent -> init after the plan, only with tty: the pty the parent opened (slave /dev/pts/<index>). */

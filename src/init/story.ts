@@ -13,7 +13,8 @@ import { overlayOptions } from '../mounts/plan.js';
 import { applySecurityPlan } from '../security/apply.js';
 import { clearCloexec, cloexecFrom } from '../sys/fd.js';
 import { useOpenat2 } from '../sys/fs.js';
-import { setSyscallTracer } from '../sys/libc.js';
+import { recordSyscalls } from '../sys/libc.js';
+import { traceToParent } from './trace.js';
 import { mount, MNT_DETACH, MS, pivotRoot, umount2 } from '../sys/mount.js';
 import { SysError } from '../sys/sys-error.js';
 import type { InitPlan } from './protocol.js';
@@ -26,7 +27,10 @@ import { resolveCommand, type CommandFs } from './command.js';
 import { switchUser } from './credentials.js';
 import { SYNC_FD } from './protocol.js';
 import { attachTerminal } from './terminal.js';
-import { resolveUser, type ResolvedUser } from './users.js';
+import { type ResolvedUser } from './users.js';
+import { applyLimitsAndUmask, applyOomScoreAdj, raiseHardLimits, resolveProcessUser } from './process-settings.js';
+import { linuxProcessSettingsSys, linuxSysctlSys } from './linux-settings-sys.js';
+import { sysctlWritePoint, writeSysctls } from './sysctl.js';
 import { finishMounts } from '../mounts/apply.js';
 import { assertProcfs } from '../mounts/verify-proc.js';
 import { enterWorkingDirectoryInRoot } from './workdir.js';
@@ -45,6 +49,8 @@ export function runInit(): never {
     current = name;
     return fn();
   };
+  // Whether we are traced is in the plan: the calls before it are kept until then.
+  const earlyCalls = recordSyscalls();
   try {
     // If tsbox dies (even by SIGKILL), the kernel kills us, and with us, as PID 1, the whole container.
     prctl(PR.SET_PDEATHSIG, SIGKILL);
@@ -54,9 +60,11 @@ export function runInit(): never {
     channel.send({ t: 'ready' });
     const plan = channel.readPlan();
     useOpenat2(plan.openat2 !== false);
-    if (plan.debug) {
-      setSyscallTracer((syscall, detail, result) => channel.send({ t: 'trace', step: current, detail: `${syscall}(${detail}) = ${result}` }));
-    }
+    const early = earlyCalls();
+    if (plan.debug) traceToParent(channel, () => current, early, current);
+
+    // Before anything of the container's is mounted (process-settings.ts says why).
+    step('set oom_score_adj', () => applyOomScoreAdj(plan.process, linuxProcessSettingsSys));
 
     // The parent moved us into the container's cgroup before sending the plan; a cgroup
     // namespace made now shows that group as "/" inside.
@@ -66,7 +74,12 @@ export function runInit(): never {
     step('make mounts private', () => mount(null, '/', null, MS.REC | MS.PRIVATE));
     const root = plan.rootfs.merged;
     step('mount rootfs', () => mountRootOverlay(plan.rootfs));
-    for (const m of plan.mounts) step(describeMountStep(m), () => applyMountStep(root, m));
+    // Sysctls right after /proc is mounted, before the plan makes /proc/sys read-only (sysctl.ts).
+    const sysctlPoint = plan.sysctl?.length ? sysctlWritePoint(plan.mounts) ?? missingProcMount() : undefined;
+    for (const m of plan.mounts) {
+      step(describeMountStep(m), () => applyMountStep(root, m));
+      if (m === sysctlPoint) step('set sysctls', () => writeSysctls(root, plan.sysctl!, linuxSysctlSys));
+    }
     finishMounts();
 
     step('pivot_root', () => pivotInto(root));
@@ -78,10 +91,11 @@ export function runInit(): never {
     step('bring up loopback', () => linkUp('lo'));
     if (plan.tty) step('attach terminal', () => attachTerminal(channel));
 
-    const user = step('resolve user', () => resolveUser(plan.process.user, readEtcFile('/etc/passwd'), readEtcFile('/etc/group')));
+    const user = step('resolve user', () => resolveProcessUser(plan.process, readEtcFile));
     const env = withHome(plan.process.env, user);
     step('set working directory', () => enterWorkingDirectory(plan.process.cwd));
     const path = step('find command', () => resolveCommandAs(plan.process.args[0]!, env, user));
+    step('raise hard rlimits', () => raiseHardLimits(plan.process, linuxProcessSettingsSys));
 
     // Credentials, capabilities, no_new_privs and seccomp, in that order; seccomp last
     // so that everything before it may still use the syscalls it forbids.
@@ -95,6 +109,8 @@ export function runInit(): never {
     const go = channel.readMessage();
     if (go.t !== 'start') throw new Error(`expected the start message, got ${go.t}`);
 
+    // Last, as Node could not live under the command's `as` or `data` limit (process-settings.ts).
+    step('set rlimits and umask', () => applyLimitsAndUmask(plan.process, linuxProcessSettingsSys));
     current = 'exec';
     // Node marks fds 0-2 close-on-exec; the command needs them. Every other fd, including
     // this sync socket, closes at execve: the parent reads that EOF as "exec succeeded".
@@ -108,6 +124,10 @@ export function runInit(): never {
   } catch (err) {
     reportAndExit(channel, err, current);
   }
+}
+
+function missingProcMount(): never {
+  throw new Error('the plan has sysctls but no /proc mount to write them through');
 }
 
 /**

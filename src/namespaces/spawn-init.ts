@@ -20,6 +20,7 @@ import { programArgs } from '../boot/locate.js';
 import { TsboxError } from '../errors.js';
 import { SysError } from '../sys/sys-error.js';
 import { CLONE, setns, unshare } from '../sys/namespaces.js';
+import { recordSyscalls, type TracedCall } from '../sys/libc.js';
 import { bindHostBinaryReadOnly } from './host-binary.js';
 import { keepCwd } from './keep-cwd.js';
 
@@ -43,7 +44,11 @@ export type StdioChoice = 'inherit' | 'ignore' | number;
  */
 export type InitNetns = { kind: 'new' } | { kind: 'host' } | { kind: 'join'; fd: number };
 
-export async function spawnInitInNamespaces(stdio: [StdioChoice, StdioChoice, StdioChoice], netns: InitNetns = { kind: 'new' }): Promise<ChildProcess> {
+/**
+ * `calls` (--debug, --explain): given, it receives the checked calls made here (unshare,
+ * setns, the mounts of the read-only node bind, the setns back home), unformatted.
+ */
+export async function spawnInitInNamespaces(stdio: [StdioChoice, StdioChoice, StdioChoice], netns: InitNetns = { kind: 'new' }, calls?: TracedCall[]): Promise<ChildProcess> {
   // Any fs call on the pool starts libuv's threads now, while we still may create them.
   await access('/');
 
@@ -51,6 +56,7 @@ export async function spawnInitInNamespaces(stdio: [StdioChoice, StdioChoice, St
   const homeFds = NAMESPACES.map((ns) => openSync(`/proc/self/ns/${ns.file}`, 'r'));
   // The setns back to the host's mount namespace moves us to `/`: keep the user's directory.
   const cwd = keepCwd();
+  const recorded = calls ? recordSyscalls() : null;
   let child: ChildProcess;
   try {
     try {
@@ -76,6 +82,7 @@ export async function spawnInitInNamespaces(stdio: [StdioChoice, StdioChoice, St
       returnHome(homeFds);
     }
   } finally {
+    if (recorded) calls!.push(...recorded());
     for (const fd of homeFds) closeSync(fd);
     cwd.restore();
   }

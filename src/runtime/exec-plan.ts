@@ -2,6 +2,7 @@
  * What `tsbox exec` runs, decided from the container's spec and the exec's flags. Pure.
  * docker's rules: the container's environment with -e on top (a name given again keeps
  * its place), the container's user and working directory unless -u / -w say otherwise,
+ * the container's process settings (rlimits, --group-add, umask, oom_score_adj),
  * and always the container's security plan: an exec gets no more privilege than the
  * container's own process.
  */
@@ -10,6 +11,7 @@ import { UsageError } from '../errors.js';
 import type { ExecPlan } from '../init/exec-protocol.js';
 import { checkUserSpec } from '../init/users.js';
 import { mergeEnv, parseEnvAssignment } from '../spec/parse.js';
+import { INHERITED_PROCESS_SETTINGS, processPlanSettings } from '../spec/process-settings.js';
 import type { RunSpec } from '../spec/run-spec.js';
 
 export interface ExecFlags {
@@ -23,7 +25,7 @@ export interface ExecFlags {
   openat2?: boolean;
 }
 
-export function planExec(spec: Pick<RunSpec, 'process' | 'security'>, flags: ExecFlags, hostEnv: Record<string, string | undefined>): ExecPlan {
+export function planExec(spec: Pick<RunSpec, 'process' | 'security'> & Partial<Pick<RunSpec, 'processSettings'>>, flags: ExecFlags, hostEnv: Record<string, string | undefined>): ExecPlan {
   if (flags.command.length === 0 || flags.command[0] === '') {
     throw new UsageError('tsbox exec needs a command', { hint: 'For example: tsbox exec NAME ps.' });
   }
@@ -37,6 +39,9 @@ export function planExec(spec: Pick<RunSpec, 'process' | 'security'>, flags: Exe
       env: mergeEnv(spec.process.env, extra),
       cwd: posix.normalize(cwd),
       user: flags.user ?? spec.process.user,
+      // docker's exec gets the container's rlimits and --group-add groups (also with -u), and
+      // podman's its umask; its OOM preference too, as runc's exec does.
+      ...processPlanSettings(spec.processSettings ?? INHERITED_PROCESS_SETTINGS),
     },
     security: spec.security,
     tty: flags.tty,

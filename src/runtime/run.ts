@@ -49,6 +49,9 @@ import { StateStore } from './state/store.js';
 import { planMounts } from '../mounts/plan.js';
 import { takeEarlyInit } from '../namespaces/early-init.js';
 import { spawnInitInNamespaces, type InitNetns } from '../namespaces/spawn-init.js';
+import { logInitSpawn } from '../namespaces/spawn-trace.js';
+import { tracedStep } from './trace-step.js';
+import type { TracedCall } from '../sys/libc.js';
 import { describeSecurityPlan } from '../security/index.js';
 import type { RunSpec } from '../spec/run-spec.js';
 import { CleanupStack } from './cleanup.js';
@@ -64,6 +67,7 @@ import { listHostDevices } from './host-devices.js';
 import { drainAfterExit, openContainerTerminal } from './terminal.js';
 import { openOutputLog, OUTPUT_DRAIN_MS, type OutputLogPaths } from './output-log.js';
 import { relayTerminals } from './stdio-relay.js';
+import { processPlanSettings } from '../spec/process-settings.js';
 
 export interface RunResult {
   id: string;
@@ -105,7 +109,7 @@ export interface RunHooks {
 }
 
 export async function runContainer(spec: RunSpec, log: Logger, hooks: RunHooks = {}): Promise<RunResult> {
-  const started = performance.now();
+  const started = nowMs();
   const cleanup = new CleanupStack(log);
   let result: RunResult | undefined;
   let failure: unknown;
@@ -188,7 +192,12 @@ async function createStartWait(spec: RunSpec, log: Logger, cleanup: CleanupStack
   // Released with the other recorded resources (above), by its kind's release.
   if (cgroup) await dir.recordResource({ kind: 'cgroup', path: cgroup.path });
 
-  const init = earlyInit ?? (await step('spawn init', async () => new InitConnection(await spawnWithNetns(spec, initStdio), traceInit)));
+  const init = earlyInit ?? (await step('spawn init', async () => {
+    const calls: TracedCall[] | undefined = spec.debug ? [] : undefined;
+    const spawned = new InitConnection(await spawnWithNetns(spec, initStdio, calls), traceInit);
+    if (calls) logInitSpawn(log, spawned.pid, calls, {}, 'init spawned');
+    return spawned;
+  }));
   if (init !== earlyInit) deferInitRelease(cleanup, init);
   // The init is the container's process while created (held) and running: recorded so that
   // `rm` of a created container, or gc, can kill exactly it (its start time guards the pid).
@@ -249,19 +258,20 @@ async function createStartWait(spec: RunSpec, log: Logger, cleanup: CleanupStack
   // devices/policy.ts). Only now: attaching takes the cgroup lock, which a move into a
   // group holds through its RCU wait, so attached earlier it would stall this thread
   // instead of letting the work above overlap the move.
-  await step('apply device policy', () => applyDevicePolicy(spec, cgroup?.path ?? null, log, linuxDevicePolicySys));
+  await step('apply device policy', () => tracedStep(log, spec.debug, 'apply device policy', () => applyDevicePolicy(spec, cgroup?.path ?? null, log, linuxDevicePolicySys)));
 
   const plan: InitPlan = {
     containerId: spec.id,
     rootfs: { lower: image.treeDir, upper: paths.upper, work: paths.work, merged: paths.merged, readOnly: spec.rootfs.readOnly, nodev: !spec.privileged },
     hostname: spec.hostname,
     mounts: planMounts({ etcFiles: paths.etc, volumes: spec.volumes, tmpfs: spec.tmpfs, baseTmpfs: spec.readOnlyTmpfs, cgroup2: cgroup !== null, privileged: spec.privileged, hostDevices: spec.privileged ? listHostDevices() : [], staticInit: spec.init ? STATIC_INIT_HOST_PATH : null, devices: spec.devices.nodes }),
-    process: spec.process,
+    process: { ...spec.process, ...processPlanSettings(spec.processSettings) },
     security: spec.security,
     debug: spec.debug,
     tty: spec.tty,
     init: spec.init,
     openat2: spec.openat2,
+    ...(spec.sysctl.length > 0 ? { sysctl: spec.sysctl } : {}),
   };
   await step('start init', () => init.expectReady());
   log.debug({ pid: init.pid }, 'init ready');
@@ -273,7 +283,8 @@ async function createStartWait(spec: RunSpec, log: Logger, cleanup: CleanupStack
   // it waiting at the sync point instead of polling for it (no round trip on the foreground
   // path). It still blocks there until every setup step is done. Not with -t: the pty
   // exchange must come first on the socket.
-  const startQueued = !hooks.holdUntilStart && !spec.tty;
+  // Nor with --explain: its figures are read from the init while it is held before exec.
+  const startQueued = !hooks.holdUntilStart && !spec.tty && !spec.log.explain;
   if (startQueued) init.start();
   // -t: the init asks for the pty once the container's devpts is mounted (see runtime/terminal.ts).
   const terminal = spec.tty ? await step('allocate terminal', () => openContainerTerminal(init)) : null;
@@ -332,7 +343,7 @@ async function waitPhase(spec: RunSpec, c: CreatedContainer, started: number): P
   // The pipes close when the last process of the container is gone, right after its PID 1.
   if (copied) await drainAfterExit(copied, OUTPUT_DRAIN_MS);
   if (relayedStdio) await drainAfterExit(relayedStdio, OUTPUT_DRAIN_MS);
-  const wallMs = performance.now() - started;
+  const wallMs = nowMs() - started;
   const stats = cgroup ? cgroup.readStats() : UNMEASURED;
   const oomKilled = cgroup ? cgroup.oomKilled() : false;
   const network = c.net.bytes();
@@ -354,7 +365,7 @@ function takeStartupInit(stdio: RunSpec['stdio'], cleanup: CleanupStack, log: Lo
   const init = new InitConnection(early.init, trace);
   deferInitRelease(cleanup, init);
   // Its unshare and spawn ran before there was a logger: say what they did.
-  log.debug({ step: 'spawn init', pid: init.pid, namespaces: 'mnt uts ipc net pid', cgroup: group?.path ?? null }, 'init spawned at start-up, before the command line was read');
+  if (log.enabled('debug')) logInitSpawn(log, init.pid, early.calls, { namespaces: 'mnt uts ipc net pid', cgroup: group?.path ?? null }, 'init spawned at start-up, before the command line was read');
   return { init, group };
 }
 
@@ -375,18 +386,26 @@ function deferInitRelease(cleanup: CleanupStack, init: InitConnection): void {
 }
 
 /** --network host: the host's net namespace; container:NAME: that container's, by its init's pid. */
-async function spawnWithNetns(spec: RunSpec, stdio: RunSpec['stdio']) {
+async function spawnWithNetns(spec: RunSpec, stdio: RunSpec['stdio'], calls?: TracedCall[]) {
   const mode = spec.network.mode;
-  if (mode.kind === 'host') return spawnInitInNamespaces(stdio, { kind: 'host' });
-  if (mode.kind !== 'container') return spawnInitInNamespaces(stdio);
+  if (mode.kind === 'host') return spawnInitInNamespaces(stdio, { kind: 'host' }, calls);
+  if (mode.kind !== 'container') return spawnInitInNamespaces(stdio, { kind: 'new' }, calls);
   const target = new StateStore(spec.stateDir).resolve(mode.name);
   if (target.status !== 'running' || target.pid === null) throw new TsboxError(`container ${mode.name} is not running`, { step: 'network', hint: 'Start it first: --network container:NAME joins a running container\'s network.' });
   const fd = openNetns(target.pid);
   try {
-    return await spawnInitInNamespaces(stdio, { kind: 'join', fd } satisfies InitNetns);
+    return await spawnInitInNamespaces(stdio, { kind: 'join', fd } satisfies InitNetns, calls);
   } finally {
     closeFd(fd);
   }
+}
+
+/**
+ * A monotonic clock in ms. Not `performance.now()`: Node loads eleven modules (perf_hooks) on
+ * the first use of the global `performance`, ~1 ms of every run's start-up.
+ */
+function nowMs(): number {
+  return Number(process.hrtime.bigint()) / 1e6;
 }
 
 function readOptional(path: string): string | null {

@@ -14,7 +14,7 @@ import { checkDistinctPaths, containerDevice, parseDeviceFlag, type HostNodeStat
 import type { DeviceSpec } from '../devices/policy.js';
 import { parseDeviceCgroupRule } from '../devices/rules.js';
 import { buildSecurityPlan, parseSecurityOpts, type SecurityPlan } from '../security/index.js';
-import type { LogFormat, LogLevel } from '../log.js';
+import type { ExplainFormat, LogFormat, LogLevel } from '../log.js';
 import type { TmpfsMount, Volume } from '../mounts/plan.js';
 import { EMPTY_IMAGE_DEFAULTS, mergeImageDefaults, type ProcessSpec } from './image-defaults.js';
 import { checkHostname, parseEnvAssignment, parseEnvFile, parseTmpfs, parseVolume } from './parse.js';
@@ -28,6 +28,9 @@ import { mergeLabels, parseLabel, parseLabelFile } from './labels.js';
 import { parseLogOpts, type LogLimits } from './log-opts.js';
 import { checkNetworkConfig, defaultNetwork, parseNetworkMode, type ContainerNetworkConfig } from '../network/container-network-config.js';
 import { DEFAULT_PATHS, readNetwork } from '../network/ipam/store.js';
+import type { SysctlPlan } from '../init/protocol.js';
+import { parseProcessSettings, type ProcessSettings } from './process-settings.js';
+import { parseSysctls } from './sysctl.js';
 
 export const DEFAULT_ROOT = '/var/lib/tsbox';
 export const DEFAULT_PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
@@ -74,12 +77,17 @@ export interface ContainerConfig {
   logLimits: LogLimits;
   /** --network and its flags, checked (network/container-network-config.ts). */
   network: ContainerNetworkConfig;
+  /** --ulimit, --group-add, --oom-score-adj, --umask: applied by the init, inherited by exec. */
+  processSettings: ProcessSettings;
+  /** --sysctl, checked against the container's namespaces (spec/sysctl.ts). */
+  sysctl: SysctlPlan[];
 }
 
 /** How this tsbox command was invoked: not the container's, not persisted as its config. */
 export interface Invocation {
   report: { stats: boolean; statsFile: string | null };
-  log: { level: LogLevel; format: LogFormat };
+  /** explain: --explain's format (src/explain); the log level stays the user's. */
+  log: { level: LogLevel; format: LogFormat; explain?: ExplainFormat };
   debug: boolean;
   /** false with --no-openat2 (testing only): resolve inside the root as on kernels before 5.6. */
   openat2: boolean;
@@ -218,6 +226,8 @@ export async function buildRunSpec(options: RunOptions, hostEnv: NodeJS.ProcessE
   };
   // Networks are host-wide (not per --root): /var/lib/tsbox-net, see docs/networking.md.
   checkNetworkConfig(network, (name) => readNetwork(DEFAULT_PATHS, name));
+  const processSettings = parseProcessSettings({ ulimits: o.ulimits, groupAdd: o.groupAdd, oomScoreAdj: o.oomScoreAdj, umask: o.umask });
+  const sysctl = parseSysctls(o.sysctls, network.mode.kind === 'host' ? 'host' : network.mode.kind === 'container' ? 'shared' : 'private');
   // Only a kept container has a log: accepting the flag elsewhere would silently do nothing.
   if (o.logOpts.length > 0 && !o.detach && o.name === undefined) throw new UsageError('--log-opt needs -d or --name: only a kept container has a log', { hint: 'Add --name NAME to keep its log, or drop --log-opt.' });
 
@@ -236,8 +246,9 @@ export async function buildRunSpec(options: RunOptions, hostEnv: NodeJS.ProcessE
     devices,
     cgroup: { parent: o.cgroupParent, limits },
     report: { stats: o.stats, statsFile },
-    log: { level: o.debug ? 'debug' : o.logLevel, format: o.logFormat },
-    debug: o.debug,
+    log: { level: o.debug ? 'debug' : o.logLevel, format: o.logFormat, ...(o.explain ? { explain: o.explain } : {}) },
+    // --explain shows the init's calls: the init traces them as for --debug.
+    debug: o.debug || o.explain !== undefined,
     openat2: o.openat2,
     // stdin feeds the rootfs archive with "-": the container then reads from nothing.
     // With -t the init makes the pty its stdio; a detached container's stdio is set by its monitor.
@@ -251,6 +262,8 @@ export async function buildRunSpec(options: RunOptions, hostEnv: NodeJS.ProcessE
     labels,
     logLimits,
     network,
+    processSettings,
+    sysctl,
   };
 }
 

@@ -30,6 +30,8 @@ export const runOptionsSchema = z
     logLevel: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']).default('warn'),
     logFormat: z.enum(['json', 'pretty']).default('json'),
     debug: z.boolean().default(false),
+    /** --explain: each setup step explained on stderr, as text or JSON (src/explain). */
+    explain: z.enum(['text', 'json']).optional(),
     /** false: resolve paths inside the root without openat2, as on kernels before 5.6 (testing only). */
     openat2: z.boolean().default(true),
     // Security (docker's flags): capabilities, --privileged, --security-opt.
@@ -37,6 +39,12 @@ export const runOptionsSchema = z
     capDrop: z.array(z.string()).default([]),
     privileged: z.boolean().default(false),
     securityOpt: z.array(z.string()).default([]),
+    // Process settings (docker's --ulimit, --sysctl, --group-add, --oom-score-adj; podman's --umask).
+    ulimits: z.array(z.string()).default([]),
+    sysctls: z.array(z.string()).default([]),
+    groupAdd: z.array(z.string()).default([]),
+    oomScoreAdj: z.union([z.string(), z.number().int()]).optional(),
+    umask: z.string().optional(),
     // Resources (docker's flags and units), applied through cgroup v2.
     cgroupParent: z.string().optional(),
     memory: z.string().optional(),

@@ -32,6 +32,14 @@ export function openReadAt(dirFd: number, name: string): number {
 }
 
 /**
+ * A file to write, in a directory the resolver opened (kernel files: /proc/sys): the last
+ * component never followed, nothing created, never a terminal of ours.
+ */
+export function openWriteAt(dirFd: number, name: string): number {
+  return openat(dirFd, name, O.WRONLY | O.NOFOLLOW | O.NOCTTY | O.CLOEXEC);
+}
+
+/**
  * A terminal of the container's devpts, read-write, confined to the root with no symlink at
  * all on the way; never made our controlling terminal, never waiting on open.
  */

@@ -1,5 +1,8 @@
 import { readFileSync } from 'node:fs';
 import { check, libc } from './libc.js';
+import { prctlArgs, signalName } from '../explain/format-call.js';
+import { RLIM_INFINITY, RLIMIT } from './rlimit-flags.js';
+import { AT, close, O, openat, writeAll } from './fs.js';
 
 const prctlFn = libc.func('int prctl(int option, unsigned long a2, unsigned long a3, unsigned long a4, unsigned long a5)');
 const execveFn = libc.func('int execve(const char *path, const char **argv, const char **envp)');
@@ -8,11 +11,14 @@ const setgidFn = libc.func('int setgid(uint32_t gid)');
 const setgroupsFn = libc.func('int setgroups(size_t size, const uint32_t *list)');
 const killFn = libc.func('int kill(int pid, int sig)');
 const fchdirFn = libc.func('int fchdir(int fd)');
+const prlimitFn = libc.func('int prlimit(int pid, int resource, const void *newLimit, void *oldLimit)');
+const umaskFn = libc.func('uint32_t umask(uint32_t mask)');
 
 export { PR } from './process-flags.js';
+export { RLIMIT, RLIM_INFINITY } from './rlimit-flags.js';
 
 export function prctl(option: number, a2 = 0, a3 = 0, a4 = 0, a5 = 0): number {
-  return check(prctlFn(option, a2, a3, a4, a5), 'prctl', `option ${option}`);
+  return check(prctlFn(option, a2, a3, a4, a5), 'prctl', () => prctlArgs(option, a2, a3));
 }
 
 /** Replace this process. Returns only by throwing. */
@@ -34,12 +40,12 @@ export function setgroups(gids: readonly number[]): void {
 }
 
 export function kill(pid: number, signal: number): void {
-  check(killFn(pid, signal), 'kill', `pid ${pid}, signal ${signal}`);
+  check(killFn(pid, signal), 'kill', () => `${pid}, ${signalName(signal)}`);
 }
 
 /** chdir to a directory fd (an O_PATH fd is enough), without a path the kernel would walk again (nor /proc/self/fd). */
 export function fchdir(fd: number): void {
-  check(fchdirFn(fd), 'fchdir', `fd ${fd}`);
+  check(fchdirFn(fd), 'fchdir', () => String(fd));
 }
 
 const signalFn = libc.func('void *signal(int sig, void *handler)');
@@ -71,5 +77,56 @@ export function currentUmask(): number | null {
     return m ? parseInt(m[1]!, 8) : null;
   } catch {
     return null;
+  }
+}
+
+/** A limit as the kernel takes it: a number of units, or RLIM_INFINITY. */
+export type RlimitValue = number | 'unlimited';
+
+const rlimValue = (v: RlimitValue): bigint => (v === 'unlimited' ? RLIM_INFINITY : BigInt(v));
+
+/**
+ * prlimit: of this process by default (pid 0: every thread, inherited by what it execs or
+ * spawns), or of process `pid` (same credentials, or CAP_SYS_RESOURCE). Raising a hard limit
+ * needs CAP_SYS_RESOURCE.
+ */
+export function setRlimit(resource: number, soft: RlimitValue, hard: RlimitValue, pid = 0): void {
+  const limit = Buffer.alloc(16); // struct rlimit { rlim_t rlim_cur, rlim_max; }
+  limit.writeBigUInt64LE(rlimValue(soft), 0);
+  limit.writeBigUInt64LE(rlimValue(hard), 8);
+  check(prlimitFn(pid, resource, limit, null), 'prlimit', () => `${pid}, ${rlimitName(resource)}, {rlim_cur=${soft === 'unlimited' ? 'RLIM_INFINITY' : soft}, rlim_max=${hard === 'unlimited' ? 'RLIM_INFINITY' : hard}}, NULL`);
+}
+
+/** The limits of this process, for tests and --debug. */
+export function getRlimit(resource: number): { soft: RlimitValue; hard: RlimitValue } {
+  const limit = Buffer.alloc(16);
+  check(prlimitFn(0, resource, null, limit), 'prlimit', () => `0, ${rlimitName(resource)}, NULL, ...`);
+  const value = (b: bigint): RlimitValue => (b === RLIM_INFINITY ? 'unlimited' : Number(b));
+  return { soft: value(limit.readBigUInt64LE(0)), hard: value(limit.readBigUInt64LE(8)) };
+}
+
+/** strace's name of a resource: RLIMIT_NOFILE. */
+function rlimitName(resource: number): string {
+  const name = Object.entries(RLIMIT).find(([, n]) => n === resource)?.[0];
+  return name ? `RLIMIT_${name}` : String(resource);
+}
+
+/** umask(2): cannot fail; returns the previous mask. */
+export function setUmask(mask: number): number {
+  return check(umaskFn(mask & 0o777) as number, 'umask', `0${(mask & 0o777).toString(8)}`);
+}
+
+/**
+ * Write this process's oom_score_adj (-1000..1000), inherited by what it execs or spawns.
+ * Through the procfs the caller sees as /proc: the init calls it before it mounts anything
+ * of the container's, so that /proc is the host's and nothing of the image is on the path.
+ * Lowering it below the lowest value it had needs CAP_SYS_RESOURCE.
+ */
+export function setOomScoreAdj(value: number): void {
+  const fd = openat(AT.FDCWD, '/proc/self/oom_score_adj', O.WRONLY | O.CLOEXEC | O.NOFOLLOW);
+  try {
+    writeAll(fd, Buffer.from(String(value)));
+  } finally {
+    close(fd);
   }
 }

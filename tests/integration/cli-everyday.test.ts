@@ -226,7 +226,7 @@ describe('without root', () => {
       expect({ args, status: r.status, stdout: r.stdout }).toEqual({ args, status: 125, stdout: '' });
       expect(oneLine(r.stderr)).toMatch(new RegExp(`^tsbox: open state root: tsbox ${command} needs root \\(.*uid 65534 may not write there\\)\\. Run it as root \\(sudo tsbox ${command}\\)`));
     }
-    expect(existsSync('/var/lib/tsbox') && readdirSync('/var/lib/tsbox').length > 0 && spawnSync('stat', ['-c', '%u', '/var/lib/tsbox']).stdout.trim() === '65534').toBe(false);
+    expect(existsSync('/var/lib/tsbox') && readdirSync('/var/lib/tsbox').length > 0 && spawnSync('stat', ['-c', '%u', '/var/lib/tsbox'], { encoding: 'utf8' }).stdout.trim() === '65534').toBe(false);
   });
 
   it('what needs no state works: rootfs from-host, --help', () => {

@@ -100,6 +100,8 @@ const SPEC: RunSpec = {
   process: { args: ['sh'], env: ['PATH=/bin'], cwd: '/', user: null }, volumes: [], tmpfs: [], readOnlyTmpfs: [],
   security: { capabilities: 'all', noNewPrivileges: false, seccomp: null }, privileged: true, devices: { nodes: [], rules: [] },
   cgroup: { parent: undefined, limits: {} as RunSpec['cgroup']['limits'] }, name: 'web', keep: true, tty: false, init: false, labels: {}, logLimits: { maxSize: null, maxFile: 1 },
+  processSettings: { rlimits: [{ resource: 7, soft: 1, hard: 'unlimited' }], additionalGids: [5], additionalGroupNames: ['audio'], umask: 0o077, oomScoreAdj: -5 },
+  sysctl: [{ name: 'kernel.shmmax', value: '1' }],
   report: { stats: false, statsFile: null }, log: { level: 'warn', format: 'text' }, debug: false, openat2: true, stdio: ['inherit', 'inherit', 'inherit'], stateDir: '/run/tsbox', detach: true,
 };
 
@@ -114,6 +116,14 @@ describe('container config file', () => {
 
   it("reads the previous version's bare spec.json", () => {
     expect(parseConfigFile(JSON.stringify(SPEC), 'spec.json').process.args).toEqual(['sh']);
+  });
+
+  it('reads a config written before --ulimit, --sysctl and the others as inheriting everything', () => {
+    const { processSettings: _p, sysctl: _s, ...before } = SPEC;
+    const read = parseConfigFile(JSON.stringify(before), 'spec.json');
+    expect(read.processSettings).toEqual({ rlimits: [], additionalGids: [], additionalGroupNames: [], umask: null, oomScoreAdj: null });
+    expect(read.sysctl).toEqual([]);
+    expect(() => parseConfigFile(JSON.stringify({ ...SPEC, processSettings: { ...SPEC.processSettings, oomScoreAdj: 5000 } }), 'spec.json')).toThrow(/processSettings\.oomScoreAdj/);
   });
 
   it('refuses a damaged or other-version config with one line', () => {

@@ -19,7 +19,7 @@ const project = resolve(import.meta.dirname, '../..');
  * the state store's stateDirFor, in runtime/state/store.ts, which takes a flock through sys/fd.)
  */
 const PURE = [
-  'spec/schema', 'spec/parse', 'spec/labels', 'spec/log-opts', 'spec/units', 'spec/read-only-tmpfs',
+  'spec/schema', 'spec/parse', 'spec/ulimit', 'spec/sysctl', 'spec/process-settings', 'init/process-settings', 'init/sysctl', 'spec/labels', 'spec/log-opts', 'spec/units', 'spec/read-only-tmpfs',
   'cli/run-flags', 'cli/run-argv', 'cli/tty-choice', 'cli/host-paths',
   'mounts/plan', 'mounts/bind', 'mounts/etc-files', 'fs/in-root/walk', 'fs/in-root/resolver',
   'security/plan', 'security/capabilities', 'security/security-opt', 'security/seccomp-compile', 'security/seccomp-profile',
@@ -28,7 +28,8 @@ const PURE = [
   'image/entry-plan', 'image/entry-path', 'image/host-rootfs-plan', 'image/tar-header', 'image/tar-reader', 'image/pax', 'image/archive-format',
   'devices/policy', 'devices/rules', 'devices/program', 'devices/device-flag',
   'registry/reference', 'registry/manifest', 'registry/media-types', 'registry/digest', 'registry/www-authenticate', 'registry/tls-policy', 'registry/credentials', 'registry/resolve', 'registry/session',
-  'sys/mount-flags', 'sys/fs-flags', 'sys/process-flags', 'sys/bpf-constants', 'sys/errno', 'sys/sys-error',
+  'sys/mount-flags', 'sys/fs-flags', 'sys/process-flags', 'sys/security-flags', 'sys/rlimit-flags', 'sys/bpf-constants', 'sys/errno', 'sys/sys-error',
+  'explain/format-call', 'explain/steps', 'explain/render',
 ];
 
 /** The control: a module that loads koffi must be caught. */
