@@ -436,6 +436,50 @@ describe.skipIf(!canRun)('conntrack of a released address', () => {
   });
 });
 
+describe.skipIf(!canRun)('the veth record of a run', () => {
+  it('is deleted while the process holding its namespace lives, and left to the kernel once it is gone', async () => {
+    const d = mkdtempSync(join(tmpdir(), 'tsbt-vh-'));
+    const t = `tsbt${tag}h`;
+    const c = netContext({ paths: { networks: join(d, 'networks'), leases: join(d, 'leases') }, table: t });
+    const net = createNetwork(c, { name: t, subnet: '10.44.249.0/29', bridge: t });
+    const holder = spawn('sleep', ['600']);
+    const mine: number[] = [];
+    const held: Attached[] = [];
+    try {
+      const on = async (name: string, id: string, holderPid: number) => {
+        const fd = netns(name);
+        mine.push(fd);
+        const a = await attach(c, planAttachment(net, { id: cid(id), name }), fd, process.pid, holderPid);
+        held.push(a);
+        return a.resources.find((r) => r.kind === 'veth')!;
+      };
+      const alive = await on('vh1', 'b', process.pid);
+      expect(alive).toMatchObject({ holder: { pid: process.pid } });
+      releaseNetworkResource(c, alive);
+      expect(links()).not.toContain(`tsb${cid('b').slice(0, 12)}`);
+      const gone = await on('vh2', 'c', holder.pid!);
+      holder.kill('SIGKILL');
+      await new Promise((r) => holder.once('exit', r));
+      // Its holder is dead: the release does not delete (this test's bind mount still holds
+      // the namespace; in a run, nothing else does, and the kernel removes the veth with it).
+      releaseNetworkResource(c, gone);
+      expect(links()).toContain(`tsb${cid('c').slice(0, 12)}`);
+    } finally {
+      holder.kill('SIGKILL');
+      for (const fd of mine) closeSync(fd);
+      for (const n of ['vh1', 'vh2']) spawnSync('ip', ['netns', 'del', nsName(n)]);
+      for (const a of held.reverse()) for (const r of [...a.resources].reverse()) if (r.kind !== 'veth') releaseNetworkResource(c, r);
+      // The namespaces are gone: their veths go with them, asynchronously.
+      for (let i = 0; i < 200 && links().includes(`tsb${cid('c').slice(0, 12)}`); i++) await new Promise((r) => setTimeout(r, 25));
+      removeNetwork(c, net.name);
+      spawnSync('nft', ['delete', 'table', 'ip', t]);
+      rmSync(d, { recursive: true, force: true });
+    }
+    expect(links()).not.toContain(`tsb${cid('c').slice(0, 12)}`);
+    expect(links()).not.toContain(t);
+  });
+});
+
 describe.skipIf(!canRun)('nft runners', () => {
   it('libnftables and the nft command apply the same text; removals are idempotent; errors are one line', () => {
     for (const via of ['auto', 'nft'] as const) {
