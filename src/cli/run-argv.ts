@@ -1,7 +1,7 @@
 /**
  * The few facts about a `tsbox run` command line that the start-up path needs before the
  * CLI is loaded (namespaces/early-init.ts): detached or not, --help, the terminal flags, and
- * --cgroup-parent and --network. Read with commander's rules for run (run.ts), from run's flag table
+ * --cgroup-parent, --network, --pid, --ipc and --uts. Read with commander's rules for run (run.ts), from run's flag table
  * (run-flags.ts): options come before ROOTFS (passThroughOptions: everything after it is the
  * container's command), a value is either `--opt=value`, `--opt value`, `-X value` or
  * `-Xvalue`, short flags combine (-dit), an optional value is the next argument unless that
@@ -19,6 +19,10 @@ export interface RunArgv {
   cgroupParent: string | undefined;
   /** The last --network (commander keeps the last value); the early init fits only a new netns. */
   network: string | undefined;
+  /** The last --pid, --ipc and --uts (the early init is born in new ones of each). */
+  pid: string | undefined;
+  ipc: string | undefined;
+  uts: string | undefined;
   /** The first operand (commander's ROOTFS), if any. */
   rootfs: string | undefined;
   /** --debug or --explain: the early init records the calls that make its namespaces. */
@@ -40,7 +44,7 @@ const looksLikeOption = (arg: string): boolean => arg.length > 1 && arg[0] === '
 
 /** `args` starts after "run". */
 export function scanRunArgs(args: readonly string[]): RunArgv {
-  const out: RunArgv = { detach: false, help: false, tty: undefined, cgroupParent: undefined, network: undefined, rootfs: undefined, traced: false };
+  const out: RunArgv = { detach: false, help: false, tty: undefined, cgroupParent: undefined, network: undefined, pid: undefined, ipc: undefined, uts: undefined, rootfs: undefined, traced: false };
   const set = (long: string, value: string | undefined): void => {
     if (long === 'detach') out.detach = true;
     else if (long === 'help') out.help = true;
@@ -48,6 +52,7 @@ export function scanRunArgs(args: readonly string[]): RunArgv {
     else if (long === 'no-tty') out.tty = false;
     else if (long === 'cgroup-parent') out.cgroupParent = value;
     else if (long === 'network') out.network = value;
+    else if (long === 'pid' || long === 'ipc' || long === 'uts') out[long] = value;
     else if (long === 'debug' || long === 'explain') out.traced = true;
   };
   const longOf = (short: string): string => (short === 'h' ? 'help' : ALL_RUN_FLAGS.find((row) => row.short === short)!.long);

@@ -15,10 +15,20 @@
 import { readFileSync } from 'node:fs';
 import { z } from 'zod';
 import { TsboxError } from '../errors.js';
+import { DEFAULT_NAMESPACE_MODES } from '../namespaces/modes.js';
 import { INHERITED_PROCESS_SETTINGS } from '../spec/process-settings.js';
 import { DEFAULT_MAX_ROOTFS_ENTRIES, type ContainerConfig, type Invocation, type RunSpec } from '../spec/run-spec.js';
 
 export const CONFIG_FILE_VERSION = 2;
+
+const joinable = (kinds: readonly [string, ...string[]]) => z.union([z.object({ kind: z.enum(kinds) }).strict(), z.object({ kind: z.literal('container'), name: z.string().min(1) }).strict()]);
+const namespaceModesSchema = z.object({
+  pid: joinable(['private', 'host']),
+  ipc: joinable(['private', 'shareable', 'host']),
+  uts: z.enum(['private', 'host']),
+  cgroupns: z.enum(['private', 'host']),
+  joins: z.object({ pid: z.string().regex(/^[0-9a-f]{64}$/).optional(), ipc: z.string().regex(/^[0-9a-f]{64}$/).optional() }).strict(),
+}).strict();
 
 const abs = z.string().startsWith('/');
 const rlimitValue = z.union([z.number().int().nonnegative(), z.literal('unlimited')]);
@@ -45,6 +55,8 @@ export const containerConfigSchema = z.object({
   init: z.boolean(),
   labels: z.record(z.string()),
   logLimits: z.object({ maxSize: z.number().nullable(), maxFile: z.number().int().positive() }).strict(),
+  // absent from configs written before --pid/--ipc/--uts/--cgroupns: every namespace its own then
+  namespaces: namespaceModesSchema.default(DEFAULT_NAMESPACE_MODES),
   // Absent from configs written before --ulimit, --sysctl and the others: inherited, as then.
   processSettings: z.object({
     rlimits: z.array(z.object({ resource: z.number().int().min(0).max(15), soft: rlimitValue, hard: rlimitValue }).strict()),

@@ -126,6 +126,14 @@ export const STEP_TEXTS: readonly StepText[] = [
     what: "From here the init works inside its namespaces, one step after another; each of its system calls is listed under its step. tsbox waits until it reports \"created\".",
   },
   {
+    match: 'check no debugger',
+    what: "The init checks that Node's inspector was not started: a SIGUSR1 that arrived before tsbox's listener would have opened a debugger port with the host's root behind it. If one runs, the setup is abandoned.",
+  },
+  {
+    match: 'join network namespace',
+    what: "With --pid container:NAME and a shared network, the init was born in a fresh network namespace (NAME's processes could see it start); now, non-dumpable and with its SIGUSR1 listener, it joins the shared one itself (setns CLONE_NEWNET).",
+  },
+  {
     match: 'set oom_score_adj',
     what: "--oom-score-adj: the container's score for the kernel's out-of-memory killer is written to /proc/self/oom_score_adj (inherited by everything it starts): from -1000 (never chosen) to 1000 (chosen first) when the host, or the container's group, runs out of memory. Written through the host's /proc, before anything of the image is on the path.",
   },

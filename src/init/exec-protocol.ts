@@ -23,6 +23,11 @@ export interface ExecPlan {
   debug: boolean;
   /** false with --no-openat2 (testing only): resolve as on kernels before 5.6. */
   openat2?: boolean;
+  /**
+   * The container's init as the container's /proc numbers it: 1 unless it shares a PID
+   * namespace (--pid host, --pid container:NAME; namespaces/ns-pid.ts). Absent: 1.
+   */
+  initPid?: number;
 }
 
 /**

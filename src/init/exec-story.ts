@@ -117,7 +117,7 @@ export async function runExecInit(): Promise<void> {
       process.chdir('/');
     });
     step('verify /proc', () => assertProcfs('/proc'));
-    step('verify root', () => verifySameRootAsContainer());
+    step('verify root', () => verifySameRootAsContainer(plan.initPid ?? 1));
     const pty = plan.tty ? step('allocate terminal', () => openPtySlave(channel)) : undefined;
 
     const user = step('resolve user', () => resolveProcessUser(plan.process, readEtcFile));
@@ -170,12 +170,13 @@ export async function runExecInit(): Promise<void> {
 }
 
 /**
- * Our "/" (the mount namespace's root) must be the root of the container's PID 1, seen
- * through the container's own /proc: same device, same inode.
+ * Our "/" (the mount namespace's root) must be the root of the container's init (PID 1,
+ * unless it shares a PID namespace: `initPid`), seen through the container's own /proc:
+ * same device, same inode.
  */
-function verifySameRootAsContainer(): void {
+function verifySameRootAsContainer(initPid: number): void {
   const ours = statSync('/');
-  const theirs = statSync('/proc/1/root/');
+  const theirs = statSync(`/proc/${initPid}/root/`);
   if (ours.dev !== theirs.dev || ours.ino !== theirs.ino) {
     throw new TsboxError("the container's mount namespace has a root other than its init's", { hint: 'The container changed its root (chroot, pivot_root); exec into it is refused.' });
   }

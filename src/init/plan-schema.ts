@@ -76,6 +76,8 @@ export const initPlanSchema = object({
   tty: optional(boolean),
   init: optional(boolean),
   openat2: optional(boolean),
+  shared: optional(object({ uts: boolean, cgroupns: boolean })),
+  lateNetns: optional(boolean),
   sysctl: optional(array(object({ name: str, value: str }))),
 });
 
@@ -85,6 +87,7 @@ export const execPlanSchema = object({
   tty: boolean,
   debug: boolean,
   openat2: optional(boolean),
+  initPid: optional(uint),
 });
 
 export const parentMessageSchema = union('t', {

@@ -18,6 +18,8 @@ import type { SecurityPlan } from '../security/index.js';
 
 /** The fd number of the sync socket in the init (stdio index 3 of the spawned child). */
 export const SYNC_FD = 3;
+/** With plan.lateNetns: the network namespace the init joins itself (namespaces/init-placement.ts). */
+export const LATE_NETNS_FD = 4;
 
 /**
  * One resource limit (setrlimit): `resource` is the kernel's RLIMIT_* number (sys/rlimit-flags.ts),
@@ -84,6 +86,17 @@ export interface InitPlan {
   init?: boolean;
   /** false with --no-openat2 (testing only): resolve as on kernels before 5.6. */
   openat2?: boolean;
+  /**
+   * The host's UTS namespace (--uts host): the hostname is not set (it would rename the host);
+   * the host's cgroup namespace (--cgroupns host): none is unshared. Absent: both the container's own.
+   */
+  shared?: { uts: boolean; cgroupns: boolean };
+  /**
+   * The init was born in a fresh network namespace and joins its real one (fd LATE_NETNS_FD)
+   * itself, once it is non-dumpable with its SIGUSR1 listener: --pid container:NAME with
+   * --network host or container:, where NAME's processes see the init start (init-placement.ts).
+   */
+  lateNetns?: boolean;
   /**
    * Namespaced sysctls (spec/sysctl.ts decides which), written right after the container's
    * /proc is mounted, before its /proc/sys is made read-only and before security is applied.

@@ -18,14 +18,15 @@ import { traceToParent } from './trace.js';
 import { mount, MNT_DETACH, MS, pivotRoot, umount2 } from '../sys/mount.js';
 import { SysError } from '../sys/sys-error.js';
 import type { InitPlan } from './protocol.js';
-import { CLONE, sethostname, unshare } from '../sys/namespaces.js';
+import { CLONE, setns, sethostname, unshare } from '../sys/namespaces.js';
+import { createRequire } from 'node:module';
 import { linkUp } from '../sys/net.js';
 import { PR, prctl } from '../sys/process.js';
 import { execCommand, reportAndExit } from './handover.js';
 import { InitChannel } from './channel.js';
 import { resolveCommand, type CommandFs } from './command.js';
 import { switchUser } from './credentials.js';
-import { SYNC_FD } from './protocol.js';
+import { LATE_NETNS_FD, SYNC_FD } from './protocol.js';
 import { attachTerminal } from './terminal.js';
 import { type ResolvedUser } from './users.js';
 import { applyLimitsAndUmask, applyOomScoreAdj, raiseHardLimits, resolveProcessUser } from './process-settings.js';
@@ -59,6 +60,18 @@ export function runInit(): never {
     prctl(PR.SET_DUMPABLE, 0);
     channel.send({ t: 'ready' });
     const plan = channel.readPlan();
+    // A SIGUSR1 that reached us before boot/start.ts installed its listener started Node's
+    // inspector: whoever can reach its port could run code as the host's root. Never go on.
+    step('check no debugger', () => assertNoInspector());
+    // --pid container:NAME with a shared network: born in a fresh one, where an inspector
+    // started by NAME's processes during our start-up was unreachable; now, non-dumpable and
+    // with the SIGUSR1 listener, we join the real one (init-placement.ts).
+    if (plan.lateNetns) {
+      step('join network namespace', () => {
+        setns(LATE_NETNS_FD, CLONE.NEWNET, 'the network namespace of --network');
+        closeSync(LATE_NETNS_FD);
+      });
+    }
     useOpenat2(plan.openat2 !== false);
     const early = earlyCalls();
     if (plan.debug) traceToParent(channel, () => current, early, current);
@@ -67,8 +80,8 @@ export function runInit(): never {
     step('set oom_score_adj', () => applyOomScoreAdj(plan.process, linuxProcessSettingsSys));
 
     // The parent moved us into the container's cgroup before sending the plan; a cgroup
-    // namespace made now shows that group as "/" inside.
-    step('unshare cgroup namespace', () => unshare(CLONE.NEWCGROUP));
+    // namespace made now shows that group as "/" inside (--cgroupns host: the host's view stays).
+    if (!plan.shared?.cgroupns) step('unshare cgroup namespace', () => unshare(CLONE.NEWCGROUP));
 
     // Nothing we mount from here on may propagate back to the host.
     step('make mounts private', () => mount(null, '/', null, MS.REC | MS.PRIVATE));
@@ -87,7 +100,8 @@ export function runInit(): never {
     if (plan.rootfs.readOnly) step('make root read-only', () => mount(null, '/', null, MS.REMOUNT | MS.BIND | MS.RDONLY | rootFlags(plan.rootfs)));
     // CVE-2019-16884: whatever the image or a volume did, /proc must be a real procfs.
     step('verify /proc', () => assertProcfs('/proc'));
-    step('set hostname', () => sethostname(plan.hostname));
+    // --uts host: we are in the host's UTS namespace; setting a name would rename the host.
+    if (!plan.shared?.uts) step('set hostname', () => sethostname(plan.hostname));
     step('bring up loopback', () => linkUp('lo'));
     if (plan.tty) step('attach terminal', () => attachTerminal(channel));
 
@@ -124,6 +138,13 @@ export function runInit(): never {
   } catch (err) {
     reportAndExit(channel, err, current);
   }
+}
+
+function assertNoInspector(): void {
+  // A node built without the inspector cannot start one (and throws when the module is loaded).
+  if (!process.features.inspector) return;
+  const { url } = createRequire(import.meta.url)('node:inspector') as typeof import('node:inspector');
+  if (url() !== undefined) throw new Error('a debugger (Node\'s inspector) was started in the init before it could refuse SIGUSR1; the setup is abandoned');
 }
 
 function missingProcMount(): never {

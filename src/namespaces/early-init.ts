@@ -10,7 +10,7 @@ import { randomBytes } from 'node:crypto';
 import { closeSync, openSync, readSync } from 'node:fs';
 import { createEarlyGroup, removeEarlyGroup, type EarlyGroup } from '../cgroups/early-group.js';
 import { scanRunArgs } from '../cli/run-argv.js';
-import { spawnInitInNamespaces, type StdioChoice } from './spawn-init.js';
+import { NEW_NAMESPACES, spawnInitInNamespaces, type StdioChoice } from './spawn-init.js';
 import type { TracedCall } from '../sys/libc.js';
 
 export type Stdio = [StdioChoice, StdioChoice, StdioChoice];
@@ -30,7 +30,7 @@ export interface EarlyWish {
 /**
  * The stdio a foreground `tsbox run` will most likely ask for, and the cgroup parent it
  * names, read with run's own option rules (cli/run-argv.ts); or null when an early init
- * would be wasted: not `run`, detached (-d), --help, or does not fit: --network host or container:. A wrong guess costs an unused process
+ * would be wasted: not `run`, detached (-d), --help, or does not fit: --network, --pid, --ipc or --uts host or container:. A wrong guess costs an unused process
  * (and group), never a wrong run.
  */
 export function wantsEarlyInit(args: string[], stdinIsTty: boolean, outputIsTty = false): EarlyWish | null {
@@ -39,6 +39,9 @@ export function wantsEarlyInit(args: string[], stdinIsTty: boolean, outputIsTty 
   if (argv.detach || argv.help) return null;
   // --network host / container:NAME: the init must not be born in a new net namespace.
   if (argv.network === 'host' || argv.network?.startsWith('container:')) return null;
+  // --pid, --ipc, --uts host or container:NAME: the same (namespaces/modes.ts checks the values later).
+  const own = (v: string | undefined, also = '') => v === undefined || v === '' || v === 'private' || v === also;
+  if (!own(argv.pid) || !own(argv.ipc, 'shareable') || !own(argv.uts)) return null;
   if (stdinIsTty && argv.tty !== false) return { stdio: TERMINAL, cgroupParent: argv.cgroupParent, traced: argv.traced };
   // Without a pty, a terminal among our stdio is relayed through pipes (runtime/stdio-relay.ts):
   // an init inheriting it would not fit, and must not hold the user's terminal either.
@@ -108,7 +111,7 @@ export async function spawnInitEarly({ stdio, cgroupParent, traced }: EarlyWish)
   let child: ChildProcess;
   const calls: TracedCall[] = [];
   try {
-    child = await spawnInitInNamespaces(stdio, { kind: 'new' }, traced ? calls : undefined);
+    child = await spawnInitInNamespaces(stdio, NEW_NAMESPACES, traced ? calls : undefined);
   } catch {
     return; // the run spawns its own init, and reports a failure with its step
   }

@@ -22,6 +22,9 @@ import { SysError } from '../sys/sys-error.js';
 import { CLONE, setns, unshare } from '../sys/namespaces.js';
 import { recordSyscalls, type TracedCall } from '../sys/libc.js';
 import { bindHostBinaryReadOnly } from './host-binary.js';
+import { NEW_NAMESPACES, PLACED, unshareFlags, type InitPlacement } from './placement.js';
+
+export { NEW_NAMESPACES, type InitPlacement, type NsChoice } from './placement.js';
 import { keepCwd } from './keep-cwd.js';
 
 /** The namespaces the init is born in, with the /proc/self/ns name that returns us from each. */
@@ -38,17 +41,12 @@ export const INIT_NAMESPACE_FLAGS = NAMESPACES.reduce((flags, ns) => flags | ns.
 export type StdioChoice = 'inherit' | 'ignore' | number;
 
 /**
- * The init's network namespace: a new one (none, bridge), the host's (--network host: not
- * unshared), or another container's (--network container:NAME: joined by its fd, opened by
- * the caller from /proc/PID/ns/net).
- */
-export type InitNetns = { kind: 'new' } | { kind: 'host' } | { kind: 'join'; fd: number };
-
-/**
  * `calls` (--debug, --explain): given, it receives the checked calls made here (unshare,
  * setns, the mounts of the read-only node bind, the setns back home), unformatted.
+ * `lateNetns`: an fd the init gets as fd 4 (LATE_NETNS_FD), the network namespace it joins
+ * itself once it is safe (init-placement.ts says when and why).
  */
-export async function spawnInitInNamespaces(stdio: [StdioChoice, StdioChoice, StdioChoice], netns: InitNetns = { kind: 'new' }, calls?: TracedCall[]): Promise<ChildProcess> {
+export async function spawnInitInNamespaces(stdio: [StdioChoice, StdioChoice, StdioChoice], placement: InitPlacement = NEW_NAMESPACES, calls?: TracedCall[], lateNetns: number | null = null): Promise<ChildProcess> {
   // Any fs call on the pool starts libuv's threads now, while we still may create them.
   await access('/');
 
@@ -60,9 +58,12 @@ export async function spawnInitInNamespaces(stdio: [StdioChoice, StdioChoice, St
   let child: ChildProcess;
   try {
     try {
-      unshare(netns.kind === 'new' ? INIT_NAMESPACE_FLAGS : INIT_NAMESPACE_FLAGS & ~CLONE.NEWNET);
-      // Our net namespace is restored by returnHome with the others.
-      if (netns.kind === 'join') setns(netns.fd, CLONE.NEWNET, 'the network namespace of --network container:');
+      unshare(unshareFlags(placement));
+      // Joined ones are left by returnHome with the others (for pid: pid_for_children, where the init is born).
+      for (const [type, flag] of Object.entries(PLACED)) {
+        const choice = placement[type as keyof InitPlacement];
+        if (choice.kind === 'join') setns(choice.fd, flag, `the ${type} namespace of --${type === 'net' ? 'network' : type} container:`);
+      }
     } catch (err) {
       if (err instanceof SysError && err.code === 'EPERM') throw err.withHint('Creating namespaces needs root (CAP_SYS_ADMIN): run tsbox as root, e.g. with sudo.');
       throw err;
@@ -71,7 +72,7 @@ export async function spawnInitInNamespaces(stdio: [StdioChoice, StdioChoice, St
       // CVE-2019-5736: the init's /proc/PID/exe must point at a read-only node.
       bindHostBinaryReadOnly(process.execPath);
       child = spawn(process.execPath, initArgs, {
-        stdio: [...stdio, 'pipe'] as StdioOptions,
+        stdio: [...stdio, 'pipe', ...(lateNetns === null ? [] : [lateNetns])] as StdioOptions,
         // A session of its own: the terminal's Ctrl-C reaches tsbox, which forwards it once,
         // and the container has no controlling terminal it could push input into (TIOCSTI).
         detached: true,

@@ -4,6 +4,7 @@
  * the teardown and records the exit; these only signal and watch.
  */
 import { existsSync } from 'node:fs';
+import { checkNotJoined } from './namespace-users.js';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { TsboxError, UsageError } from '../errors.js';
 import { readContainerLog } from './log-reader.js';
@@ -101,6 +102,8 @@ export async function stopContainer(store: StateStore, r: ContainerRecord, timeo
 /** docker rm: refuses a running container unless forced (then SIGKILL, wait, remove). */
 export async function removeContainer(store: StateStore, r: ContainerRecord, force: boolean): Promise<void> {
   const current = store.read(r.shortId) ?? r;
+  // A running container in its PID or IPC namespace: refused, even with -f (namespace-users.ts says why).
+  checkNotJoined(store, current);
   // docker removes a created container without -f: nothing ran. Its held init is killed;
   // its monitor sees that, releases what the container held (container/resources.ts) and
   // removes the record.

@@ -5,6 +5,7 @@
  * command's exit status (128+N for a signal N), or throws a TsboxError (125, or 126/127
  * when the command cannot be found or run).
  */
+import { pidInOwnNamespace } from '../namespaces/ns-pid.js';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { constants as osConstants } from 'node:os';
@@ -51,6 +52,8 @@ export async function execInContainer(store: StateStore, ref: string, flags: Exe
     throw new TsboxError(`cannot read the spec of container ${label(record)}: ${(err as Error).message}`);
   }
   const plan = planExec(spec, flags, process.env);
+  // --pid host / container:NAME: the init is not PID 1 of the container's /proc.
+  if (spec.namespaces.pid.kind !== 'private') plan.initPid = pidInOwnNamespace(record.pid!);
 
   const interrupts = forwardSignals(log);
   const onAbort = () => interrupts.deliver('SIGKILL');

@@ -6,6 +6,7 @@ import { readFileSync } from 'node:fs';
 import { describeSecurityPlan } from '../security/index.js';
 import { readConfigFile } from '../container/config-file.js';
 import type { RunSpec } from '../spec/run-spec.js';
+import { dockerModes } from '../namespaces/modes.js';
 import type { ContainerRecord } from './state/record.js';
 import type { StateStore } from './state/store.js';
 
@@ -22,6 +23,8 @@ export interface ContainerDetails extends ContainerRecord {
   log: string | null;
   mounts: MountInfo[];
   spec: (Omit<RunSpec, 'security'> & { security: ReturnType<typeof describeSecurityPlan> }) | null;
+  /** docker's names for the namespace modes (namespaces/modes.ts dockerModes); null without a spec. */
+  HostConfig: { NetworkMode: string; PidMode: string; IpcMode: string; UTSMode: string; CgroupnsMode: string } | null;
 }
 
 export function inspectContainer(store: StateStore, ref: string): ContainerDetails {
@@ -34,7 +37,12 @@ export function inspectContainer(store: StateStore, ref: string): ContainerDetai
     log: r.keep ? paths.log : null,
     mounts: r.status === 'running' && r.pid ? liveMounts(r.pid) : [],
     spec: spec ? { ...spec, security: describeSecurityPlan(spec.security) } : null,
+    HostConfig: spec ? { NetworkMode: networkMode(spec.network.mode), ...dockerModes(spec.namespaces) } : null,
   };
+}
+
+function networkMode(m: RunSpec['network']['mode']): string {
+  return m.kind === 'container' ? `container:${m.name}` : m.kind === 'bridge' ? (m.user ? m.network : 'bridge') : m.kind;
 }
 
 /** null when the container has no config file (a record from before configs were kept); a bad one throws. */

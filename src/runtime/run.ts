@@ -44,11 +44,10 @@ import { ownNetns } from '../network/container-network-config.js';
 import { netContext } from '../network/context.js';
 import { describeTrace } from '../network/trace.js';
 import { RESOLVED_UPSTREAM } from '../network/resolv.js';
-import { closeFd, openNetns } from '../network/links.js';
-import { StateStore } from './state/store.js';
 import { planMounts } from '../mounts/plan.js';
 import { takeEarlyInit } from '../namespaces/early-init.js';
-import { spawnInitInNamespaces, type InitNetns } from '../namespaces/spawn-init.js';
+import { joinsNetworkLate, spawnInitPlaced } from '../namespaces/init-placement.js';
+import { ownPidIpcUts } from '../namespaces/modes.js';
 import { logInitSpawn } from '../namespaces/spawn-trace.js';
 import { tracedStep } from './trace-step.js';
 import type { TracedCall } from '../sys/libc.js';
@@ -184,8 +183,8 @@ async function createStartWait(spec: RunSpec, log: Logger, cleanup: CleanupStack
   const initStdio = relay?.stdio ?? outputLog?.stdio ?? spec.stdio;
 
   const traceInit = (m: Extract<InitMessage, { t: 'trace' }>) => log.debug({ step: m.step, init: true }, m.detail ?? m.step);
-  // The early init was born in a new net namespace: it fits none and bridge only.
-  const { init: earlyInit, group: earlyGroup } = takeStartupInit(initStdio, cleanup, log, traceInit, ownNetns(spec.network.mode));
+  // The early init was born in new net, PID, IPC and UTS namespaces: it fits only a run that wants those.
+  const { init: earlyInit, group: earlyGroup } = takeStartupInit(initStdio, cleanup, log, traceInit, ownNetns(spec.network.mode) && ownPidIpcUts(spec.namespaces));
 
   // Before any process starts: a limit this host cannot enforce is refused here.
   const cgroup: ContainerCgroup | null = await step('create cgroup', () => createContainerCgroup({ id: spec.shortId, parent: spec.cgroup.parent, limits: spec.cgroup.limits, log, adopt: earlyGroup?.path }));
@@ -194,7 +193,7 @@ async function createStartWait(spec: RunSpec, log: Logger, cleanup: CleanupStack
 
   const init = earlyInit ?? (await step('spawn init', async () => {
     const calls: TracedCall[] | undefined = spec.debug ? [] : undefined;
-    const spawned = new InitConnection(await spawnWithNetns(spec, initStdio, calls), traceInit);
+    const spawned = new InitConnection(await spawnInitPlaced(spec, initStdio, calls), traceInit);
     if (calls) logInitSpawn(log, spawned.pid, calls, {}, 'init spawned');
     return spawned;
   }));
@@ -271,6 +270,8 @@ async function createStartWait(spec: RunSpec, log: Logger, cleanup: CleanupStack
     tty: spec.tty,
     init: spec.init,
     openat2: spec.openat2,
+    ...(spec.namespaces.uts === 'host' || spec.namespaces.cgroupns === 'host' ? { shared: { uts: spec.namespaces.uts === 'host', cgroupns: spec.namespaces.cgroupns === 'host' } } : {}),
+    ...(joinsNetworkLate(spec) ? { lateNetns: true } : {}),
     ...(spec.sysctl.length > 0 ? { sysctl: spec.sysctl } : {}),
   };
   await step('start init', () => init.expectReady());
@@ -383,21 +384,6 @@ function deferInitRelease(cleanup: CleanupStack, init: InitConnection): void {
     if (init.child.exitCode === null && init.child.signalCode === null) init.child.kill('SIGKILL');
     await init.exited;
   });
-}
-
-/** --network host: the host's net namespace; container:NAME: that container's, by its init's pid. */
-async function spawnWithNetns(spec: RunSpec, stdio: RunSpec['stdio'], calls?: TracedCall[]) {
-  const mode = spec.network.mode;
-  if (mode.kind === 'host') return spawnInitInNamespaces(stdio, { kind: 'host' }, calls);
-  if (mode.kind !== 'container') return spawnInitInNamespaces(stdio, { kind: 'new' }, calls);
-  const target = new StateStore(spec.stateDir).resolve(mode.name);
-  if (target.status !== 'running' || target.pid === null) throw new TsboxError(`container ${mode.name} is not running`, { step: 'network', hint: 'Start it first: --network container:NAME joins a running container\'s network.' });
-  const fd = openNetns(target.pid);
-  try {
-    return await spawnInitInNamespaces(stdio, { kind: 'join', fd } satisfies InitNetns, calls);
-  } finally {
-    closeFd(fd);
-  }
 }
 
 /**

@@ -28,6 +28,8 @@ import { mergeLabels, parseLabel, parseLabelFile } from './labels.js';
 import { parseLogOpts, type LogLimits } from './log-opts.js';
 import { checkNetworkConfig, defaultNetwork, parseNetworkMode, type ContainerNetworkConfig } from '../network/container-network-config.js';
 import { DEFAULT_PATHS, readNetwork } from '../network/ipam/store.js';
+import { parseNamespaceModes, resolveJoins, type NamespaceModes } from '../namespaces/modes.js';
+import { hostname as hostHostname } from 'node:os';
 import type { SysctlPlan } from '../init/protocol.js';
 import { parseProcessSettings, type ProcessSettings } from './process-settings.js';
 import { parseSysctls } from './sysctl.js';
@@ -77,6 +79,8 @@ export interface ContainerConfig {
   logLimits: LogLimits;
   /** --network and its flags, checked (network/container-network-config.ts). */
   network: ContainerNetworkConfig;
+  /** --pid, --ipc, --uts, --cgroupns: which namespaces are the container's own (namespaces/modes.ts). */
+  namespaces: NamespaceModes;
   /** --ulimit, --group-add, --oom-score-adj, --umask: applied by the init, inherited by exec. */
   processSettings: ProcessSettings;
   /** --sysctl, checked against the container's namespaces (spec/sysctl.ts). */
@@ -143,7 +147,15 @@ export async function buildRunSpec(options: RunOptions, hostEnv: NodeJS.ProcessE
   if (chosen.id !== undefined && !/^[0-9a-f]{64}$/.test(chosen.id)) throw new TsboxError(`invalid container id '${chosen.id}': expected 64 hex digits`);
   const id = chosen.id ?? randomBytes(32).toString('hex');
   const shortId = id.slice(0, 12);
-  const hostname = o.hostname === undefined ? shortId : checkHostname(o.hostname);
+  const root = resolveRoot(o.root, hostEnv);
+  const stateDir = stateDirFor(root, DEFAULT_ROOT);
+  // Before anything is created: a joined container must run (and its IPC be shareable).
+  // Loaded only then: it reads the state store (and would make an import cycle through config-file.ts).
+  const asked = parseNamespaceModes({ pid: o.pid, ipc: o.ipc, uts: o.uts, cgroupns: o.cgroupns, hostname: o.hostname });
+  const joining = asked.pid.kind === 'container' || asked.ipc.kind === 'container';
+  const namespaces = joining ? resolveJoins(asked, (await import('../runtime/namespace-users.js')).joinTargetLookup(stateDir)) : asked;
+  // --uts host: the host's name is the container's (docker does the same for $HOSTNAME and /etc/hostname).
+  const hostname = namespaces.uts === 'host' ? hostHostname() : o.hostname === undefined ? shortId : checkHostname(o.hostname);
 
   if (o.command[0] === '') throw new UsageError('invalid COMMAND: the command name is empty', { hint: 'Give a command to run, e.g. tsbox run ROOTFS /bin/echo hi.' });
 
@@ -205,7 +217,6 @@ export async function buildRunSpec(options: RunOptions, hostEnv: NodeJS.ProcessE
   if (o.name !== undefined) checkName(o.name);
   if (o.init) await checkStaticInit(STATIC_INIT_HOST_PATH);
   if (o.detach) checkDetachable(o);
-  const root = resolveRoot(o.root, hostEnv);
   const statsFile = o.statsFile === undefined ? null : resolve(o.statsFile);
   if (statsFile !== null) checkStatsFile(statsFile);
   const labelsFromFiles: [string, string][] = [];
@@ -253,7 +264,7 @@ export async function buildRunSpec(options: RunOptions, hostEnv: NodeJS.ProcessE
     // stdin feeds the rootfs archive with "-": the container then reads from nothing.
     // With -t the init makes the pty its stdio; a detached container's stdio is set by its monitor.
     stdio: o.tty ? ['ignore', 'ignore', 'ignore'] : [o.rootfs === '-' ? 'ignore' : o.stdin, o.stdout, o.stderr],
-    stateDir: stateDirFor(root, DEFAULT_ROOT),
+    stateDir,
     name: o.name ?? null,
     detach: o.detach,
     keep: (o.detach || o.name !== undefined) && !o.rm,
@@ -262,6 +273,7 @@ export async function buildRunSpec(options: RunOptions, hostEnv: NodeJS.ProcessE
     labels,
     logLimits,
     network,
+    namespaces,
     processSettings,
     sysctl,
   };

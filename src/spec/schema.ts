@@ -64,6 +64,11 @@ export const runOptionsSchema = z
     /** Unset: bridge, as docker (network/container-network-config.ts defaultNetwork). */
     network: z.string().min(1).optional(),
     networkAliases: z.array(z.string()).default([]),
+    // One namespace at a time (docker's flags; namespaces/modes.ts). Unset: the container's own.
+    pid: z.string().optional(),
+    ipc: z.string().optional(),
+    uts: z.string().optional(),
+    cgroupns: z.string().optional(),
     publish: z.array(z.string()).default([]),
     publishAll: z.boolean().default(false),
     ip: z.string().optional(),

@@ -10,12 +10,12 @@ async function commanderReads(argv: string[]): Promise<RunArgv> {
     .exitOverride()
     .configureOutput({ writeOut: () => {}, writeErr: () => {} })
     .action((rootfs: string, _command: string[], flags: Record<string, unknown>) => {
-      read = { detach: flags.detach === true, help: false, tty: flags.tty as boolean | undefined, cgroupParent: flags.cgroupParent as string | undefined, network: flags.network as string | undefined, rootfs, traced: flags.debug === true || flags.explain !== undefined || flags['explain=json'] !== undefined };
+      read = { detach: flags.detach === true, help: false, tty: flags.tty as boolean | undefined, cgroupParent: flags.cgroupParent as string | undefined, network: flags.network as string | undefined, pid: flags.pid as string | undefined, ipc: flags.ipc as string | undefined, uts: flags.uts as string | undefined, rootfs, traced: flags.debug === true || flags.explain !== undefined || flags['explain=json'] !== undefined };
     });
   try {
     await cmd.parseAsync(argv, { from: 'user' });
   } catch (err) {
-    if (err instanceof CommanderError && err.code === 'commander.helpDisplayed') return { detach: false, help: true, tty: undefined, cgroupParent: undefined, network: undefined, rootfs: undefined, traced: false };
+    if (err instanceof CommanderError && err.code === 'commander.helpDisplayed') return { detach: false, help: true, tty: undefined, cgroupParent: undefined, network: undefined, pid: undefined, ipc: undefined, uts: undefined, rootfs: undefined, traced: false };
     throw err;
   }
   return read!;
@@ -56,6 +56,8 @@ const TRICKY: string[][] = [
   ['-dh', 'r.tar'],
   ['--network', 'host', '--network=container:db', 'r.tar'],
   ['--network=host', '-p', '80', 'r.tar', '--network', 'none'],
+  ['--pid', 'host', '--ipc=container:db', '--uts', 'host', '--pid=container:x', 'r.tar', '--pid', 'host'],
+  ['--ipc', '--uts', 'r.tar'],
 ];
 
 describe('the start-up reading of run\'s command line', () => {
@@ -67,7 +69,7 @@ describe('the start-up reading of run\'s command line', () => {
   });
 
   it('reads detach, help, tty and the last --cgroup-parent, stopping at ROOTFS', () => {
-    expect(scanRunArgs(['-dit', 'r.tar'])).toEqual({ detach: true, help: false, tty: true, cgroupParent: undefined, network: undefined, rootfs: 'r.tar', traced: false });
+    expect(scanRunArgs(['-dit', 'r.tar'])).toEqual({ detach: true, help: false, tty: true, cgroupParent: undefined, network: undefined, pid: undefined, ipc: undefined, uts: undefined, rootfs: 'r.tar', traced: false });
     expect(scanRunArgs(['-ecgroup', '--cgroup-parent', 'a', '--cgroup-parent=b', 'r.tar', '-d'])).toMatchObject({ detach: false, cgroupParent: 'b' });
     expect(scanRunArgs(['r.tar', 'ls', '-d'])).toMatchObject({ detach: false, rootfs: 'r.tar' });
   });

@@ -94,12 +94,14 @@ describe('resource record on disk', () => {
 
 import { parseConfigFile, serializeConfigFile } from '../../src/container/config-file.js';
 import { splitRunSpec, type RunSpec } from '../../src/spec/run-spec.js';
+import { DEFAULT_NAMESPACE_MODES } from '../../src/namespaces/modes.js';
 
 const SPEC: RunSpec = {
   id: ID, shortId: ID.slice(0, 12), root: '/var/lib/tsbox', rootfs: { source: '/r.tar', readOnly: false, maxSize: 1024, maxEntries: 10 }, hostname: 'h',
   process: { args: ['sh'], env: ['PATH=/bin'], cwd: '/', user: null }, volumes: [], tmpfs: [], readOnlyTmpfs: [],
   security: { capabilities: 'all', noNewPrivileges: false, seccomp: null }, privileged: true, devices: { nodes: [], rules: [] },
   cgroup: { parent: undefined, limits: {} as RunSpec['cgroup']['limits'] }, name: 'web', keep: true, tty: false, init: false, labels: {}, logLimits: { maxSize: null, maxFile: 1 },
+  namespaces: { pid: { kind: 'container', name: 'db' }, ipc: { kind: 'shareable' }, uts: 'host', cgroupns: 'private', joins: { pid: ID } },
   processSettings: { rlimits: [{ resource: 7, soft: 1, hard: 'unlimited' }], additionalGids: [5], additionalGroupNames: ['audio'], umask: 0o077, oomScoreAdj: -5 },
   sysctl: [{ name: 'kernel.shmmax', value: '1' }],
   report: { stats: false, statsFile: null }, log: { level: 'warn', format: 'text' }, debug: false, openat2: true, stdio: ['inherit', 'inherit', 'inherit'], stateDir: '/run/tsbox', detach: true,
@@ -116,6 +118,10 @@ describe('container config file', () => {
 
   it("reads the previous version's bare spec.json", () => {
     expect(parseConfigFile(JSON.stringify(SPEC), 'spec.json').process.args).toEqual(['sh']);
+    // A config written before --pid/--ipc/--uts/--cgroupns: every namespace the container's own.
+    const { namespaces: _, ...older } = SPEC;
+    expect(parseConfigFile(JSON.stringify(older), 'spec.json').namespaces).toEqual(DEFAULT_NAMESPACE_MODES);
+    expect(() => parseConfigFile(JSON.stringify({ ...SPEC, namespaces: { ...SPEC.namespaces, uts: 'other' } }), 'spec.json')).toThrow(/spec.json/);
   });
 
   it('reads a config written before --ulimit, --sysctl and the others as inheriting everything', () => {

@@ -23,6 +23,16 @@ describe('wantsEarlyInit', () => {
     expect(stdioOf(wantsEarlyInit(['run', '--network', 'bridge', 'r.tar', 'true'], false))).toEqual(['inherit', 'inherit', 'inherit']);
   });
 
+  it('does not with --pid, --ipc or --uts host or container:NAME: it is born in new PID, IPC and UTS namespaces', () => {
+    for (const flags of [['--pid', 'host'], ['--pid=container:db'], ['--ipc', 'host'], ['--ipc', 'container:db'], ['--uts=host']]) {
+      expect(wantsEarlyInit(['run', ...flags, 'r.tar', 'true'], false), flags.join(' ')).toBeNull();
+    }
+    // Its own namespaces all the same: private, and a shareable IPC namespace (others may join it later).
+    for (const flags of [['--pid', 'private'], ['--ipc', 'shareable'], ['--ipc=private'], ['--cgroupns', 'host']]) {
+      expect(stdioOf(wantsEarlyInit(['run', ...flags, 'r.tar', 'true'], false)), flags.join(' ')).toEqual(['inherit', 'inherit', 'inherit']);
+    }
+  });
+
   it('does not for other commands, -d or --help', () => {
     expect(wantsEarlyInit(['ps'], false)).toBeNull();
     expect(wantsEarlyInit([], false)).toBeNull();

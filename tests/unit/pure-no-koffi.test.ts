@@ -27,6 +27,7 @@ const PURE = [
   'cgroups/limits', 'cgroups/plan', 'cgroups/stats', 'cgroups/mountinfo', 'cgroups/availability', 'cgroups/cpu', 'cgroups/size',
   'image/entry-plan', 'image/entry-path', 'image/host-rootfs-plan', 'image/tar-header', 'image/tar-reader', 'image/pax', 'image/archive-format',
   'devices/policy', 'devices/rules', 'devices/program', 'devices/device-flag',
+  'namespaces/modes', 'namespaces/placement', 'namespaces/ns-pid',
   'registry/reference', 'registry/manifest', 'registry/media-types', 'registry/digest', 'registry/www-authenticate', 'registry/tls-policy', 'registry/credentials', 'registry/resolve', 'registry/session',
   'sys/mount-flags', 'sys/fs-flags', 'sys/process-flags', 'sys/security-flags', 'sys/rlimit-flags', 'sys/bpf-constants', 'sys/errno', 'sys/sys-error',
   'explain/format-call', 'explain/steps', 'explain/render',
