@@ -98,7 +98,7 @@ export const RUN_FLAGS: readonly FlagRow[] = [
   { long: 'device', value: 'repeatable', arg: '<host[:container][:rwm]>', key: 'devices', help: 'give the container a host device (a node in its /dev, allowed in its device policy)' },
   { long: 'device-cgroup-rule', value: 'repeatable', arg: '<rule>', key: 'deviceCgroupRules', help: "allow devices in the container's device policy: 'c 1:3 rwm', 'b 7:* rw' (type a/c/b, * for any number)" },
   { long: 'cgroup-parent', value: 'required', arg: '<path>', key: 'cgroupParent', help: 'parent cgroup, relative to the cgroup2 mount (default tsbox)' },
-  { long: 'network', value: 'required', arg: '<mode>', key: 'network', help: 'network: none (loopback only; the default without -p), bridge (eth0 on tsbox0, NAT; the default with -p), host, NAME (a tsbox network), container:NAME (share its network)' },
+  { long: 'network', value: 'required', arg: '<mode>', key: 'network', help: 'network: bridge (the default: eth0 on tsbox0, NAT), none (loopback only), host, NAME (a tsbox network), container:NAME (share its network)' },
   { long: 'pid', value: 'required', arg: '<mode>', key: 'pid', help: 'PID namespace: host (see the host\'s processes), container:NAME (share a running container\'s); default its own' },
   { long: 'ipc', value: 'required', arg: '<mode>', key: 'ipc', help: 'IPC namespace: private (the default), shareable (others may join it), host, container:NAME (a shareable one)' },
   { long: 'uts', value: 'required', arg: '<mode>', key: 'uts', help: 'UTS namespace: host (the host\'s hostname; not with --hostname); default its own' },

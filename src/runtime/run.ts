@@ -13,7 +13,8 @@
  *   reclaim   leftovers of runs whose tsbox was killed (SIGKILL leaves no chance to clean)
  *   rootfs    extracted (or found in the cache) as the overlay's lower layer
  *   network   the init's net namespace gets its network (network/container-network.ts):
- *             recorded as a resource for gc, resolv.conf/hosts for the /etc files
+ *             the lease first, recorded as a resource for gc, resolv.conf/hosts for the /etc
+ *             files; its links are wired once the plan is sent, while the init mounts
  *   plan      sent to the init: mounts, pivot_root, identity, credentials, command
  *   created   the init did every step and is held before exec ({t:"created"}): the
  *             container exists (OCI "created"); `tsbox create` stops here (hooks.holdUntilStart)
@@ -281,6 +282,9 @@ async function createStartWait(spec: RunSpec, log: Logger, cleanup: CleanupStack
   await step('start init', () => init.expectReady());
   log.debug({ pid: init.pid }, 'init ready');
   init.send(plan);
+  // The links (veth, eth0's address and route, published ports) are made while the init sets
+  // up its mounts, and before the start message: the command never runs without its network.
+  await step('wire network', () => net.wire());
   // tsbox run starts at once: the start message is queued behind the plan, so the init finds
   // it waiting at the sync point instead of polling for it (no round trip on the foreground
   // path). It still blocks there until every setup step is done. Not with -t: the pty

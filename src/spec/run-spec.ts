@@ -223,7 +223,7 @@ export async function buildRunSpec(options: RunOptions, hostEnv: NodeJS.ProcessE
   const labels = mergeLabels(labelsFromFiles, o.labels.map((l) => parseLabel(l)));
   const logLimits = parseLogOpts(o.logOpts);
   const network: ContainerNetworkConfig = {
-    mode: parseNetworkMode(o.network ?? defaultNetwork(o.publish.length > 0 || o.publishAll)),
+    mode: parseNetworkMode(o.network ?? defaultNetwork()),
     aliases: o.networkAliases,
     publish: o.publish,
     publishAll: o.publishAll,

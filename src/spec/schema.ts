@@ -65,7 +65,7 @@ export const runOptionsSchema = z
     devices: z.array(z.string()).default([]),
     deviceCgroupRules: z.array(z.string()).default([]),
     // Networking (docker's flags; network/container-network.ts). Default none: see docs/networking.md.
-    /** Unset: none, or bridge when -p/-P is given (network/container-network-config.ts defaultNetwork). */
+    /** Unset: bridge, as docker (network/container-network-config.ts defaultNetwork). */
     network: z.string().min(1).optional(),
     networkAliases: z.array(z.string()).default([]),
     // One namespace at a time (docker's flags; namespaces/modes.ts). Unset: the container's own.
