@@ -22,7 +22,7 @@ const median = (xs) => xs.sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 const ip = (...args) => execFileSync('ip', args);
 
 const c = L.hostClient();
-const { index } = L.createBridge(c, br, '02:00:0a:2d:fd:01', '10.45.253.1/24');
+const { index } = L.createBridge(c, br, '02:00:0a:2c:fd:01', '10.44.253.1/24');
 const lib = [];
 const cmd = [];
 try {
@@ -31,16 +31,16 @@ try {
     const fd = openSync(`/run/netns/${ns}`, 'r');
     let t = process.hrtime.bigint();
     L.createVethIntoNetns(c, { hostName: `${tag}v`, masterIndex: index, peerName: 'eth0', peerNetnsFd: fd });
-    L.withClient(L.netnsClient(fd), (n) => L.configureInNetns(n, { ifName: 'eth0', ip: '10.45.253.2', prefixLen: 24, gateway: '10.45.253.1' }));
+    L.withClient(L.netnsClient(fd), (n) => L.configureInNetns(n, { ifName: 'eth0', ip: '10.44.253.2', prefixLen: 24, gateway: '10.44.253.1' }));
     lib.push(Number(process.hrtime.bigint() - t) / 1e6);
     L.deleteLink(c, `${tag}v`);
     t = process.hrtime.bigint();
     ip('link', 'add', `${tag}w`, 'master', br, 'up', 'type', 'veth', 'peer', 'name', 'eth1', 'netns', ns);
     ip('link', 'set', `${tag}w`, 'type', 'bridge_slave', 'hairpin', 'on');
     ip('-n', ns, 'link', 'set', 'lo', 'up');
-    ip('-n', ns, 'addr', 'add', '10.45.253.3/24', 'dev', 'eth1');
+    ip('-n', ns, 'addr', 'add', '10.44.253.3/24', 'dev', 'eth1');
     ip('-n', ns, 'link', 'set', 'eth1', 'up');
-    ip('-n', ns, 'route', 'replace', 'default', 'via', '10.45.253.1', 'dev', 'eth1');
+    ip('-n', ns, 'route', 'replace', 'default', 'via', '10.44.253.1', 'dev', 'eth1');
     cmd.push(Number(process.hrtime.bigint() - t) / 1e6);
     L.deleteLink(c, `${tag}w`);
     closeSync(fd);
@@ -54,7 +54,7 @@ try {
 // set-up, one published port; then its release.
 const dir = mkdtempSync(join(tmpdir(), 'tsbn-'));
 const ctx = netContext({ paths: { networks: join(dir, 'n'), leases: join(dir, 'l') }, table: `${tag}t` });
-const net = createNetwork(ctx, { name: `${tag}net`, subnet: '10.45.254.0/24', bridge: `${tag}b2` });
+const net = createNetwork(ctx, { name: `${tag}net`, subnet: '10.44.254.0/24', bridge: `${tag}b2` });
 const full = [];
 const rel = [];
 const relKinds = {};

@@ -1,54 +1,94 @@
 #!/usr/bin/env node
-// What --network bridge adds to a container's start and teardown: `tsbox run ROOTFS /bin/true`
-// with --network none, with --network bridge when it is the bridge's only container (the
-// bridge and nft table are made and removed each time), and with --network bridge while a
-// detached container keeps the bridge up (the usual case once anything runs). Runs
-// alternate so drift in machine load hits all three.
+// What the default network (bridge) adds to a container's start and teardown, end to end:
+// `tsbox run ROOTFS /bin/true` with --network none, with --network bridge (the default
+// network's bridge stays up between containers, as docker0 does), and podman's bridge start
+// on the same tree in the same run (`podman --runtime runc run --rm --network bridge`, its
+// storage in a temporary directory). Runs alternate so drift in machine load hits every case.
+// A last phase measures the first bridge container after `tsbox network prune` (the bridge
+// and nft table made by that run).
 //
 //   sudo node bench/network-start.mjs [--runs 30]
+//
+// podman and runc are optional (without them only tsbox is measured). The bridge is taken
+// down at the end if it was not up before.
 import { execFileSync, spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-const runs = Number(process.argv[process.argv.indexOf('--runs') + 1]) || 30;
+const arg = (name, dflt) => {
+  const i = process.argv.indexOf(name);
+  return i > 0 ? Number(process.argv[i + 1]) || dflt : dflt;
+};
+const runs = arg('--runs', 30);
 const tsbox = fileURLToPath(new URL('../bin/tsbox', import.meta.url));
 const work = mkdtempSync('/var/tmp/tsbox-bench-');
 const rootfs = join(work, 'busybox.tar');
 const env = { ...process.env, TSBOX_ROOT: join(work, 'root') };
+const store = join(work, 'podman');
+const podmanBase = ['--root', join(store, 'root'), '--runroot', join(store, 'run'), '--tmpdir', join(store, 'tmp'), '--storage-driver', 'vfs'];
+const image = 'localhost/tsbox-bench-network';
 
-function time(args) {
+/** CPU time (user + system, ms) of this process's reaped children so far: /proc/self/stat cutime + cstime. */
+function childCpuMs() {
+  const f = readFileSync('/proc/self/stat', 'utf8').slice(readFileSync('/proc/self/stat', 'utf8').lastIndexOf(')') + 2).split(' ');
+  return (Number(f[13]) + Number(f[14])) * 10; // fields 16 and 17, in clock ticks of 10 ms
+}
+/** CPU per case, summed: on a loaded machine wall-clock medians move by tens of ms, CPU much less. */
+const cpu = {};
+
+function time(cmd, args, name) {
+  const c = childCpuMs();
   const t = process.hrtime.bigint();
-  const r = spawnSync(tsbox, args, { env, stdio: ['ignore', 'ignore', 'pipe'] });
+  const r = spawnSync(cmd, args, { env, stdio: ['ignore', 'ignore', 'pipe'] });
   const ms = Number(process.hrtime.bigint() - t) / 1e6;
-  if (r.status !== 0) throw new Error(`tsbox ${args.join(' ')} failed (${r.status}): ${r.stderr}`);
+  if (r.status !== 0) throw new Error(`${cmd} ${args.join(' ')} failed (${r.status}): ${r.stderr}`);
+  if (name) (cpu[name] ??= []).push(childCpuMs() - c);
   return ms;
 }
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+const bridgeUp = () => spawnSync('ip', ['link', 'show', 'tsbox0'], { stdio: 'ignore' }).status === 0;
 
 const cases = {
-  none: ['run', '--network', 'none', rootfs, '/bin/true'],
-  'bridge, only container': ['run', '--network', 'bridge', rootfs, '/bin/true'],
+  'tsbox --network none': [tsbox, ['run', '--network', 'none', rootfs, '/bin/true']],
+  'tsbox --network bridge': [tsbox, ['run', '--network', 'bridge', rootfs, '/bin/true']],
 };
-const samples = { none: [], 'bridge, only container': [], 'none (phase 2)': [], 'bridge, bridge already up': [] };
-let keeper = null;
+const hadBridge = bridgeUp();
+let podman = false;
 try {
   execFileSync(tsbox, ['rootfs', 'from-host', rootfs], { env, stdio: 'ignore' });
-  time(cases.none); // warm the cache
-  for (let i = 0; i < runs; i++) for (const [name, args] of Object.entries(cases)) samples[name].push(time(args));
-  keeper = execFileSync(tsbox, ['run', '-d', '--network', 'bridge', rootfs, 'sleep', '3600'], { env }).toString().trim();
-  for (let i = 0; i < runs; i++) {
-    samples['none (phase 2)'].push(time(cases.none));
-    samples['bridge, bridge already up'].push(time(cases['bridge, only container']));
+  // runc: Debian's podman defaults to crun, which refuses hybrid cgroup hosts.
+  if (spawnSync('podman', ['--version']).status === 0 && spawnSync('runc', ['--version']).status === 0) {
+    execFileSync('podman', [...podmanBase, 'import', rootfs, image], { stdio: 'ignore' });
+    podman = true;
+    // rlimits podman may set without CAP_SYS_RESOURCE, as in bench/start.mjs.
+    cases['podman --network bridge'] = ['podman', [...podmanBase, '--runtime', 'runc', 'run', '--rm', '--network', 'bridge', '--ulimit', 'nofile=1024:1024', '--ulimit', 'nproc=1024:1024', image, '/bin/true']];
   }
-  // Each bridge case against the none runs interleaved with it.
-  const base = { none: 'none', 'bridge, only container': 'none', 'none (phase 2)': 'none (phase 2)', 'bridge, bridge already up': 'none (phase 2)' };
+  for (const [cmd, args] of Object.values(cases)) time(cmd, args); // warm: cache, page cache, the bridges up
+  const samples = Object.fromEntries(Object.keys(cases).map((k) => [k, []]));
+  for (let i = 0; i < runs; i++) for (const [name, [cmd, args]] of Object.entries(cases)) samples[name].push(time(cmd, args, name));
+  // The first container after a prune: it makes the bridge and the table (they then stay).
+  const cold = [];
+  for (let i = 0; i < Math.min(runs, 10); i++) {
+    const pruned = spawnSync(tsbox, ['network', 'prune'], { env, stdio: 'ignore' });
+    if (pruned.status !== 0 || bridgeUp()) break; // another container uses it: no cold case to measure
+    cold.push(time(...cases['tsbox --network bridge'], 'tsbox bridge, first after prune'));
+  }
+  if (cold.length > 0) samples['tsbox bridge, first after prune'] = cold;
+
+  const none = median(samples['tsbox --network none']);
+  console.log(`start to exit of run /bin/true, median of ${runs} interleaved runs (${(await import('node:os')).cpus().length} CPUs, load ${(await import('node:os')).loadavg()[0].toFixed(1)})`);
   for (const [name, xs] of Object.entries(samples)) {
     const m = median(xs);
-    const d = m - median(samples[base[name]]);
-    console.log(`${name.padEnd(28)} median ${m.toFixed(1)} ms  (${d >= 0 ? '+' : ''}${d.toFixed(1)} ms vs its none)  min ${Math.min(...xs).toFixed(1)} max ${Math.max(...xs).toFixed(1)}`);
+    const c = cpu[name] ? cpu[name].reduce((a, b) => a + b, 0) / cpu[name].length : NaN;
+    console.log(`${name.padEnd(32)} median ${m.toFixed(1).padStart(6)} ms  (${m - none >= 0 ? '+' : ''}${(m - none).toFixed(1)} ms vs tsbox none)  min ${Math.min(...xs).toFixed(1)} max ${Math.max(...xs).toFixed(1)}  CPU ${c.toFixed(1)} ms/run${xs.length !== runs ? `  (${xs.length} runs)` : ''}`);
   }
+  if (podman) console.log(`tsbox bridge / podman bridge: ${(median(samples['tsbox --network bridge']) / median(samples['podman --network bridge'])).toFixed(2)}x`);
 } finally {
-  if (keeper) spawnSync(tsbox, ['rm', '-f', keeper], { env, stdio: 'ignore' });
+  if (!hadBridge) spawnSync(tsbox, ['network', 'prune'], { env, stdio: 'ignore' });
+  if (podman) {
+    spawnSync('podman', [...podmanBase, 'rmi', '-f', image], { stdio: 'ignore' });
+    if (existsSync(store)) spawnSync('podman', [...podmanBase, 'system', 'reset', '-f'], { stdio: 'ignore' });
+  }
   rmSync(work, { recursive: true, force: true });
 }

@@ -54,7 +54,7 @@ const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 
 try {
   execFileSync(tsbox, ['rootfs', 'from-host', rootfs], { env, stdio: 'ignore' });
-  const tools = [{ name: 'tsbox', cmd: tsbox, args: ['run', rootfs, '/bin/true'] }];
+  const tools = [{ name: 'tsbox', cmd: tsbox, args: ['run', '--network', 'none', rootfs, '/bin/true'] }];
   // runc: Debian's podman defaults to crun, which refuses hybrid cgroup hosts.
   if (spawnSync('podman', ['--version']).status === 0 && spawnSync('runc', ['--version']).status === 0) {
     execFileSync('podman', ['import', rootfs, image], { stdio: 'ignore' });

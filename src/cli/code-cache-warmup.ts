@@ -18,6 +18,7 @@ import { planMounts } from '../mounts/plan.js';
 import { compileDeviceProgram } from '../devices/program.js';
 import { DEFAULT_DEVICE_RULES } from '../devices/rules.js';
 import { encodeEbpf } from '../security/ebpf.js';
+import { warmUpNetworkPath } from '../network/warmup.js';
 
 export async function warmUpRunPath(): Promise<void> {
   buildProgram();
@@ -45,4 +46,5 @@ export async function warmUpRunPath(): Promise<void> {
   await run.parseAsync(['/nonexistent/rootfs.tar', '/bin/true'], { from: 'user' });
   if (!built) throw new Error('code cache warm-up: the run action did not run');
   encodeEbpf(compileDeviceProgram(DEFAULT_DEVICE_RULES));
+  warmUpNetworkPath();
 }

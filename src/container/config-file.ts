@@ -41,6 +41,8 @@ export const containerConfigSchema = z.object({
   // maxEntries: absent from configs written before --max-rootfs-entries: the default then
   rootfs: z.object({ source: z.string().min(1), readOnly: z.boolean(), maxSize: z.number().nonnegative(), maxEntries: z.number().int().positive().default(DEFAULT_MAX_ROOTFS_ENTRIES) }).passthrough(),
   hostname: z.string().min(1),
+  // absent from configs written before images had a config: SIGTERM then
+  stopSignal: z.string().regex(/^SIG[A-Z0-9+-]{1,16}$/).optional(),
   process: z.object({ args: z.array(z.string()).min(1), env: z.array(z.string()), cwd: abs, user: z.string().nullable() }).strict(),
   volumes: z.array(z.object({ source: abs, target: abs, readOnly: z.boolean(), sourceIsDir: z.boolean() }).passthrough()),
   tmpfs: z.array(z.object({ target: abs, flags: z.number().int(), data: z.string() }).strict()),

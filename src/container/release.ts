@@ -33,6 +33,11 @@ export function hostReleasers(log: Logger): Releasers {
       }
       await waitGone(r.pid, r.startTime);
     },
+    'image-layers': async (r) => {
+      // Loaded only for a container of an image.
+      const { releaseImageLayers } = await import('../image/run-layers.js');
+      await releaseImageLayers(r.root, r.ref);
+    },
     network: async (r) => {
       // Loaded only when a container had a network: most commands never load the network code.
       const [{ releaseContainerNetwork }, { netContext }] = await Promise.all([import('../network/container-network.js'), import('../network/context.js')]);

@@ -3,7 +3,7 @@
  * the one place that releases them: `releaseAll` walks the list newest first and calls the
  * release registered for each entry's kind. The run's own teardown, `rm` and gc (after a
  * SIGKILL at any step) all go through it, so a new kind of resource (an IP lease, a veth,
- * a port rule, a layer reference) means a new entry type here and its release in
+ * a port rule, an image's layers) means a new entry type here and its release in
  * container/release.ts: the Releasers type makes the compiler ask for it.
  *
  * Releases must be idempotent: an entry is recorded before (or as) it is acquired, so gc
@@ -28,6 +28,8 @@ export const resourceSchema = z.discriminatedUnion('kind', [
    * of /proc/PID/stat) tells the process from a later one that reused its pid.
    */
   z.object({ kind: z.literal('process'), role: z.enum(['init', 'monitor']), pid: z.number().int().positive(), startTime: z.string().regex(/^\d+$/) }).strict(),
+  /** Its references to an image's layers in the store under `root` (image/run-layers.ts): rmi and prune keep those layers. */
+  z.object({ kind: z.literal('image-layers'), root: z.string().startsWith('/'), ref: z.string().regex(/^[0-9a-z-]{1,64}$/) }).strict(),
   /** What its network attachment holds (network/resources.ts: lease, veth, published ports, bridge use), released in reverse. */
   z.object({ kind: z.literal('network'), resources: z.array(networkResourceSchema) }).strict(),
 ]);
@@ -73,6 +75,8 @@ export function describeResource(r: Resource): string {
       return `${r.role} process ${r.pid}`;
     case 'network':
       return `network (${r.resources.map((n) => n.kind).join(', ')})`;
+    case 'image-layers':
+      return `image layer reference ${r.ref}`;
   }
 }
 

@@ -21,6 +21,7 @@ import { showProgress, type ProgressOutput } from './progress.js';
 import { readArchiveFile } from './archive-hash.js';
 import { lockFile, unlock } from './locks.js';
 import { reserveTempDir } from './temp-dirs.js';
+import type { LayerHolder, LowerStack } from './run-layers.js';
 
 
 export interface ImageOptions {
@@ -37,14 +38,22 @@ export interface ImageOptions {
   progress?: ProgressOutput;
   /** Where "-" reads from; process.stdin by default. */
   stdin?: NodeJS.ReadableStream;
+  /**
+   * The stored image the source was found to be (image/run-image.ts): its layers are
+   * referenced for `holder` and stacked (image/run-layers.ts). null: a rootfs, known to be
+   * no image (not told again). Absent: tell by content here.
+   */
+  image?: { id: string; holder: LayerHolder; container: { upper: string; work: string } } | null;
 }
 
 export interface PreparedImage {
   /** Absolute path of the read-only lower tree. */
   treeDir: string;
-  /** "sha256:<hex>" of the archive, null for a directory. */
+  /** "sha256:<hex>" of the archive (the image id for an image), null for a directory. */
   digest: string | null;
   source: 'directory' | 'cache' | 'extracted';
+  /** An image's layers, top first, when they are stacked (treeDir is then the top one). */
+  lowers?: LowerStack;
 }
 
 /** Default for --max-rootfs-size: generous, only there to stop bombs. */
@@ -70,6 +79,12 @@ const defaultDeps: PrepareDeps = {
 };
 
 export async function prepareImage(source: string, opts: ImageOptions, deps: PrepareDeps = defaultDeps): Promise<PreparedImage> {
+  if (opts.image) {
+    const { prepareImageLowers } = await import('./run-layers.js');
+    const lowers = await prepareImageLowers(opts.root, opts.image.id, opts.image.holder, opts.image.container);
+    if (lowers.flattened !== null) opts.log.info({ image: opts.image.id, why: lowers.flattened }, 'image flattened into one tree');
+    return { treeDir: lowers.treeDir, digest: opts.image.id, source: 'cache', lowers: lowers.stack };
+  }
   if (source === '-') return extractStream(opts.stdin ?? process.stdin, '-', opts, null);
 
   const path = resolve(source);
@@ -94,10 +109,11 @@ export async function prepareImage(source: string, opts: ImageOptions, deps: Pre
   const key = statKey(path, st);
   const cached = st.isFile() ? await fromIndex(path, key, opts) : null;
   if (cached !== null) return cached;
-  // An image archive or layout (told by content): its layers go to the layer store. Until
-  // the container model stacks them (issue #11), the run gets the image flattened into one
-  // tree; the image's config is not applied here.
-  const image = await imageTree(path, opts, st.isDirectory());
+  // An image archive or layout (told by content) that the caller did not resolve first
+  // (run does: image/run-image.ts, and passes opts.image): its layers go to the layer store
+  // and the image comes back flattened into one tree, without its config. Only the config
+  // of a container kept by an older tsbox still gets here.
+  const image = opts.image === null ? null : await imageTree(path, opts, st.isDirectory());
   if (image !== null) return image;
   if (st.isDirectory()) return { treeDir: path, digest: null, source: 'directory' };
 

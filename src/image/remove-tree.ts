@@ -49,7 +49,6 @@ const STEP_BUDGET = 2000;
 const MAX_EMPTY_PASSES = 8;
 
 const DT_DIR = 4;
-const DT_UNKNOWN = 0;
 
 /** One record of a getdents64 buffer: d_ino u64, d_off s64, d_reclen u16, d_type u8, d_name (NUL-terminated). */
 export interface Dirent {

@@ -67,7 +67,12 @@ const absolute = string({ startsWith: '/' });
 
 export const initPlanSchema = object({
   containerId: string({ pattern: /^[0-9a-f]{64}$/ }),
-  rootfs: object({ lower: absolute, upper: absolute, work: absolute, merged: absolute, readOnly: boolean, nodev: boolean }),
+  rootfs: object({
+    lower: absolute,
+    // An image's stacked layers (image/run-layers.ts); overlay takes at most 500 lowers.
+    lowers: optional(nullable(object({ api: oneOf(['fsconfig', 'mount'] as const), dirs: array(absolute, 2) }))),
+    upper: absolute, work: absolute, merged: absolute, readOnly: boolean, nodev: boolean,
+  }),
   hostname: str,
   mounts: array(mountStep),
   process: processPlan,

@@ -67,6 +67,8 @@ export interface InitPlan {
   rootfs: {
     /** The cached, read-only image tree (overlay lower layer). */
     lower: string;
+    /** An image's layers stacked instead (top first) and how to hand them to the kernel (image/run-layers.ts). */
+    lowers?: { api: 'fsconfig' | 'mount'; dirs: string[] } | null;
     upper: string;
     work: string;
     /** Where the overlay is mounted, then pivot_root'ed into. */

@@ -9,6 +9,7 @@
  */
 import { applyMountStep, describeMountStep, finishMounts } from '../mounts/apply.js';
 import { overlayOptions } from '../mounts/plan.js';
+import { mountStackedOverlay } from '../mounts/overlay-stack.js';
 import { STATIC_INIT_PATH, staticInitArgv } from '../mounts/static-init.js';
 import { assertProcfs } from '../mounts/verify-proc.js';
 import { mount, MNT_DETACH, MS, pivotRoot, umount2 } from '../sys/mount.js';
@@ -121,6 +122,16 @@ function rootFlags(rootfs: InitPlan['rootfs']): number {
 
 /** A kernel older than 5.10 does not know `volatile` (EINVAL): mount without it. */
 function mountRootOverlay(rootfs: InitPlan['rootfs']): void {
+  if (rootfs.lowers) {
+    const stacked = { ...rootfs.lowers, upper: rootfs.upper, work: rootfs.work, merged: rootfs.merged, nodev: rootfs.nodev };
+    try {
+      mountStackedOverlay({ ...stacked, volatile: true });
+    } catch (err) {
+      if (!(err instanceof SysError) || err.code !== 'EINVAL') throw err;
+      mountStackedOverlay({ ...stacked, volatile: false });
+    }
+    return;
+  }
   try {
     mount('overlay', rootfs.merged, 'overlay', rootFlags(rootfs), overlayOptions(rootfs.lower, rootfs.upper, rootfs.work));
   } catch (err) {

@@ -196,7 +196,9 @@ export function escapeOverlayPath(path: string): string {
  * teardown waits for the host filesystem's journal (about 1 ms per directory removed on
  * ext4 with discard, ~9 ms per run here).
  */
-export function overlayOptions(lower: string, upper: string, work: string, opts: { volatile: boolean } = { volatile: true }): string {
-  const base = `lowerdir=${escapeOverlayPath(lower)},upperdir=${escapeOverlayPath(upper)},workdir=${escapeOverlayPath(work)}`;
+export function overlayOptions(lower: string | string[], upper: string, work: string, opts: { volatile: boolean } = { volatile: true }): string {
+  // Several lowers (an image's layers, top first) are ':'-separated, each escaped.
+  const lowerdir = typeof lower === 'string' ? escapeOverlayPath(lower) : lower.map(escapeOverlayPath).join(':');
+  const base = `lowerdir=${lowerdir},upperdir=${escapeOverlayPath(upper)},workdir=${escapeOverlayPath(work)}`;
   return opts.volatile ? `${base},volatile` : base;
 }

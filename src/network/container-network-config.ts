@@ -47,12 +47,12 @@ export function parseNetworkMode(text: string): NetworkMode {
 }
 
 /**
- * --network when not given: none (loopback only, as before networking existed) unless ports
- * are published, which need the default bridge. Why not bridge always: docs/networking.md,
- * "The default" (its teardown cost, measured).
+ * --network when not given: bridge, as docker and rootful podman. Affordable because the
+ * default network's bridge stays up between containers (release.ts) and the attach overlaps
+ * the init's cgroup move: docs/networking.md, "The default".
  */
-export function defaultNetwork(publishes: boolean): string {
-  return publishes ? 'bridge' : 'none';
+export function defaultNetwork(): string {
+  return 'bridge';
 }
 
 /** Whether the init gets a network namespace of its own (none, bridge) rather than the host's or another container's. */

@@ -7,7 +7,7 @@
  * call it for a killed run's records too.
  */
 import { TsboxError } from '../errors.js';
-import { attach } from './attach.js';
+import { reserve } from './attach.js';
 import type { ContainerNetworkConfig } from './container-network-config.js';
 import type { NetContext } from './context.js';
 import { listNetworks, readLeases, type NetworkDef } from './ipam/store.js';
@@ -37,6 +37,11 @@ export interface ContainerNetwork {
   ports: PortElement[];
   network: NetworkDef | null;
   etc: { hosts: string; resolvConf: string };
+  /**
+   * Make the links and publish the ports (attach.ts reserve/wire): called once, before the
+   * container's command may start; until then only the lease, bridge and table exist.
+   */
+  wire(): void;
 }
 
 export interface HostResolverFiles {
@@ -50,14 +55,14 @@ export interface HostResolverFiles {
  * ends the lease (`ownerPid`: the one that lives as long as the container). For none, host
  * and container: nothing to create, only the /etc files.
  */
-export async function connectContainer(ctx: NetContext | null, cfg: ContainerNetworkConfig, who: ContainerIdentity, netnsFd: number | null, ownerPid: number, host: HostResolverFiles): Promise<ContainerNetwork> {
+export async function connectContainer(ctx: NetContext | null, cfg: ContainerNetworkConfig, who: ContainerIdentity, netnsFd: number | null, ownerPid: number, host: HostResolverFiles, holderPid?: number): Promise<ContainerNetwork> {
   const hostResolv = host.resolvConf ?? '';
   const dnsOpts = { dns: cfg.dns, dnsSearch: cfg.dnsSearch, dnsOptions: cfg.dnsOptions };
   const m = cfg.mode;
   if (m.kind !== 'bridge' || netnsFd === null || ctx === null) {
     const mode = m.kind === 'none' ? 'none' : 'host';
     return {
-      resources: [], ip: null, gateway: null, ports: [], network: null,
+      resources: [], ip: null, gateway: null, ports: [], network: null, wire: () => {},
       etc: {
         hosts: containerHosts({ hostname: who.hostname, addHosts: cfg.addHosts }),
         resolvConf: containerResolv(hostResolv, host.upstream, { mode, ...dnsOpts }),
@@ -72,15 +77,24 @@ export async function connectContainer(ctx: NetContext | null, cfg: ContainerNet
     ports: cfg.publish,
   });
   checkNotPublished(ctx, plan.ports);
-  const got = await attach(ctx, plan, netnsFd, ownerPid).catch((err: unknown) => {
-    // A kernel without the bridge module (or nf_tables, hinted where nft fails) cannot do
-    // bridge networking at all: say what still works.
+  // A kernel without the bridge module (or nf_tables, hinted where nft fails) cannot do
+  // bridge networking at all: say what still works.
+  const unsupported = (err: unknown): never => {
     if (err instanceof TsboxError && /EOPNOTSUPP|not supported/i.test(err.message)) err.withHint('This host cannot do bridge networking (no bridge module or nf_tables?); run with --network none.');
     throw err;
-  });
+  };
+  const reserved = await reserve(ctx, plan, netnsFd, ownerPid, holderPid).catch(unsupported);
+  const got = reserved.attached;
   try {
     return {
       resources: got.resources, ip: got.ip, gateway: got.gateway, ports: got.ports, network: def,
+      wire: () => {
+        try {
+          reserved.wire();
+        } catch (err) {
+          unsupported(err);
+        }
+      },
       etc: {
         hosts: containerHosts({ hostname: who.hostname, ip: got.ip, aliases: m.user ? cfg.aliases : [], addHosts: cfg.addHosts, hostGateway: got.gateway }),
         // A user network's names come from its responder on the gateway (nameServers.ts).
@@ -153,7 +167,7 @@ export async function giveContainerNetwork(makeCtx: () => NetContext, cfg: Conta
   const fd = ctx ? openNetns(initPid) : null;
   let net: ContainerNetwork;
   try {
-    net = await connectContainer(ctx, cfg, who, fd, ownerPid, host);
+    net = await connectContainer(ctx, cfg, who, fd, ownerPid, host, initPid);
   } catch (err) {
     if (fd !== null) closeFd(fd);
     throw err;

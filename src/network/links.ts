@@ -86,18 +86,14 @@ export function enableForwarding(): void {
   if (readFileSync('/proc/sys/net/ipv4/ip_forward', 'utf8').trim() !== '1') writeFileSync('/proc/sys/net/ipv4/ip_forward', '1');
 }
 
-export interface VethResult {
-  hostIndex: number;
-}
-
-/** The veth, its host end on the bridge with hairpin on, its peer born inside the netns. */
-export function createVethIntoNetns(c: RtnlClient, spec: msg.VethSpec, onCreated?: () => void): VethResult {
+/** The veth, its host end on the bridge (with hairpin on when asked), its peer born inside the netns. */
+export function createVethIntoNetns(c: RtnlClient, spec: msg.VethSpec, onCreated?: () => void, hairpin = true): void {
   c.do(msg.newVeth(spec));
   onCreated?.();
+  if (!hairpin) return;
   const link = findLink(c, spec.hostName);
   if (!link) throw new Error(`veth ${spec.hostName} vanished right after its creation`);
   c.do(msg.setHairpin(link.index, true));
-  return { hostIndex: link.index };
 }
 
 export interface InsideConfig {

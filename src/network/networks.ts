@@ -12,7 +12,7 @@ import type { NetContext } from './context.js';
 import { checkNetworkName, listNetworks, type NetworkDef, readLeases, readNetwork, removeLeaseDir, removeNetworkDef, withNetworkLock, withTableLock, writeNetwork } from './ipam/store.js';
 import { lastUserRemovesBridge, reclaimDeadLeases } from './release.js';
 import { checkSubnet, type HostRoute, ipToNum, numToIp, overlaps, parseCidr } from './ipam/subnet.js';
-import { createBridge, enableForwarding, findLink, hostClient, listLinks, listRoutes, withClient } from './links.js';
+import { createBridge, enableForwarding, hostClient, listLinks, listRoutes, withClient } from './links.js';
 import { applyNft } from './nft/apply.js';
 import { forwardDropChains, firewallWarning } from './nft/firewall.js';
 import { addNetworkText, listTableText, tableText } from './nft/ruleset.js';
@@ -116,13 +116,23 @@ export function ensureTable(ctx: NetContext): void {
 export function ensureBridge(ctx: NetContext, def: NetworkDef): number {
   const marker = join(ctx.paths.leases, def.name, '.bridge');
   const ready = existsSync(marker) ? Number(readFileSync(marker, 'utf8')) : -1;
-  if (ready > 0) {
-    const link = withClient(hostClient(netlinkTrace(ctx.trace)), (c) => findLink(c, def.bridge));
-    if (link && link.index === ready && link.flags & IFF_UP) return link.index;
-  }
+  // The warm path (every container once the bridge is up) reads sysfs instead of opening a
+  // netlink socket: 2-8 ms less on the start path, where the first koffi calls are cold.
+  const link = ready > 0 ? sysfsLink(def.bridge) : null;
+  if (link && link.index === ready && (link.flags & IFF_UP) !== 0) return ready;
   const index = setUpBridge(ctx, def);
   writeFileSync(marker, String(index));
   return index;
+}
+
+/** A link's index and flags from /sys/class/net (the host's namespace: tsbox runs there), or null. */
+function sysfsLink(name: string): { index: number; flags: number } | null {
+  try {
+    const dir = `/sys/class/net/${name}`;
+    return { index: Number(readFileSync(`${dir}/ifindex`, 'utf8')), flags: Number.parseInt(readFileSync(`${dir}/flags`, 'utf8'), 16) };
+  } catch {
+    return null;
+  }
 }
 
 function setUpBridge(ctx: NetContext, def: NetworkDef): number {

@@ -21,7 +21,12 @@ const absolute = z.string().startsWith('/');
 export const networkResourceSchema = z.discriminatedUnion('kind', [
   z.object({ kind: z.literal('bridge-user'), network: z.string(), bridge: ifname, subnet: z.string(), leases: absolute, table }),
   z.object({ kind: z.literal('lease'), network: z.string(), ip: z.string(), containerId: z.string(), leases: absolute }),
-  z.object({ kind: z.literal('veth'), hostName: ifname }),
+  /**
+   * `holder`: the process whose namespace holds the peer (the container's init). Once it is
+   * gone, the kernel removes the veth with the namespace, so a release leaves it alone instead
+   * of a synchronous delete (17-25 ms: an RCU grace period) that races the kernel's.
+   */
+  z.object({ kind: z.literal('veth'), hostName: ifname, holder: z.object({ pid: z.number().int(), startTime: z.string() }).optional() }),
   z.object({ kind: z.literal('portmap'), table, ports: z.array(port) }),
 ]);
 

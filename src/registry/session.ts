@@ -9,7 +9,6 @@ import type { IncomingMessage } from 'node:http';
 import type { Credentials } from './credentials.js';
 import { RegistryError } from './errors.js';
 import { makeTransport, readBounded, send, type Transport } from './http.js';
-import { DEFAULT_DOMAIN } from './reference.js';
 import { isInsecure, isLoopback, loadTlsMaterial, type TlsSettings } from './tls-policy.js';
 import { parseWwwAuthenticate, type Challenge } from './www-authenticate.js';
 

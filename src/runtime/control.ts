@@ -4,6 +4,8 @@
  * the teardown and records the exit; these only signal and watch.
  */
 import { existsSync } from 'node:fs';
+import { constants as osConstants } from 'node:os';
+import { readConfigFile } from '../container/config-file.js';
 import { checkNotJoined } from './namespace-users.js';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { TsboxError, UsageError } from '../errors.js';
@@ -77,13 +79,13 @@ async function waitForStop(store: StateStore, r: ContainerRecord, timeoutMs: num
   }
 }
 
-/** docker stop: SIGTERM, up to timeoutS seconds, then SIGKILL. A stopped container is fine. */
+/** docker stop: the image's StopSignal (else SIGTERM), up to timeoutS seconds, then SIGKILL. A stopped container is fine. */
 export async function stopContainer(store: StateStore, r: ContainerRecord, timeoutS: number): Promise<ContainerRecord> {
   // docker: stopping a container that never started leaves it created.
   if (isHeld(store, store.read(r.shortId) ?? r)) return store.read(r.shortId) ?? r;
   if (!isRunning(store, store.read(r.shortId) ?? r)) return (await waitForStop(store, r, Infinity))!;
   try {
-    signalContainer(store, r, 'SIGTERM');
+    signalContainer(store, r, stopSignalOf(store, r));
   } catch {
     // exited in between
   }
@@ -97,6 +99,17 @@ export async function stopContainer(store: StateStore, r: ContainerRecord, timeo
   const killed = await waitForStop(store, r, 30_000);
   if (!killed) throw new TsboxError(`container ${label(r)} did not exit 30 s after SIGKILL`);
   return killed;
+}
+
+/** The signal its config names (an image's StopSignal, checked when the spec was built); SIGTERM for a config without one. */
+function stopSignalOf(store: StateStore, r: ContainerRecord): NodeJS.Signals {
+  try {
+    const signal = readConfigFile(store.paths(r.shortId).spec).stopSignal;
+    if (typeof signal === 'string' && signal in osConstants.signals) return signal as NodeJS.Signals;
+  } catch {
+    // no readable config (a container of an older tsbox): docker's default
+  }
+  return 'SIGTERM';
 }
 
 /** docker rm: refuses a running container unless forced (then SIGKILL, wait, remove). */

@@ -13,7 +13,8 @@
  *   reclaim   leftovers of runs whose tsbox was killed (SIGKILL leaves no chance to clean)
  *   rootfs    extracted (or found in the cache) as the overlay's lower layer
  *   network   the init's net namespace gets its network (network/container-network.ts):
- *             recorded as a resource for gc, resolv.conf/hosts for the /etc files
+ *             the lease first, recorded as a resource for gc, resolv.conf/hosts for the /etc
+ *             files; its links are wired once the plan is sent, while the init mounts
  *   plan      sent to the init: mounts, pivot_root, identity, credentials, command
  *   created   the init did every step and is held before exec ({t:"created"}): the
  *             container exists (OCI "created"); `tsbox create` stops here (hooks.holdUntilStart)
@@ -218,9 +219,14 @@ async function createStartWait(spec: RunSpec, log: Logger, cleanup: CleanupStack
   // While the init moves: reclaim what killed runs left (their directories, groups, records).
   await step('reclaim dead runs', () => reclaimDeadRuns(spec.root, log));
 
+  // An image's layers stay referenced while the container exists (rmi and prune keep them):
+  // recorded before they are taken, released with the rest (gc too).
+  const fromImage = spec.rootfs.image ? { id: spec.rootfs.image.id, holder: { ref: spec.id, holder: `container ${spec.name ?? spec.shortId}` }, container: { upper: paths.upper, work: paths.work } } : spec.rootfs.image;
+  if (fromImage) await dir.recordResource({ kind: 'image-layers', root: spec.root, ref: fromImage.holder.ref });
   // A signal stops an extraction in progress (which removes its partial tree); on a
   // terminal, a long one shows its progress on stderr.
   const image = await step('prepare rootfs', () => prepareImage(spec.rootfs.source, {
+    image: fromImage,
     root: spec.root,
     maxRootfsSize: spec.rootfs.maxSize,
     maxRootfsEntries: spec.rootfs.maxEntries,
@@ -259,7 +265,7 @@ async function createStartWait(spec: RunSpec, log: Logger, cleanup: CleanupStack
 
   const plan: InitPlan = {
     containerId: spec.id,
-    rootfs: { lower: image.treeDir, upper: paths.upper, work: paths.work, merged: paths.merged, readOnly: spec.rootfs.readOnly, nodev: !spec.privileged },
+    rootfs: { lower: image.treeDir, lowers: image.lowers ?? null, upper: paths.upper, work: paths.work, merged: paths.merged, readOnly: spec.rootfs.readOnly, nodev: !spec.privileged },
     hostname: spec.hostname,
     mounts: planMounts({ etcFiles: paths.etc, volumes: spec.volumes, tmpfs: spec.tmpfs, baseTmpfs: spec.readOnlyTmpfs, cgroup2: cgroup !== null, privileged: spec.privileged, hostDevices: spec.privileged ? listHostDevices() : [], staticInit: spec.init ? STATIC_INIT_HOST_PATH : null, devices: spec.devices.nodes }),
     process: { ...spec.process, ...processPlanSettings(spec.processSettings) },
@@ -275,6 +281,9 @@ async function createStartWait(spec: RunSpec, log: Logger, cleanup: CleanupStack
   await step('start init', () => init.expectReady());
   log.debug({ pid: init.pid }, 'init ready');
   init.send(plan);
+  // The links (veth, eth0's address and route, published ports) are made while the init sets
+  // up its mounts, and before the start message: the command never runs without its network.
+  await step('wire network', () => net.wire());
   // tsbox run starts at once: the start message is queued behind the plan, so the init finds
   // it waiting at the sync point instead of polling for it (no round trip on the foreground
   // path). It still blocks there until every setup step is done. Not with -t: the pty

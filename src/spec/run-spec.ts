@@ -16,7 +16,10 @@ import { parseDeviceCgroupRule } from '../devices/rules.js';
 import { buildSecurityPlan, parseSecurityOpts, type SecurityPlan } from '../security/index.js';
 import type { ExplainFormat, LogFormat, LogLevel } from '../log.js';
 import type { TmpfsMount, Volume } from '../mounts/plan.js';
-import { EMPTY_IMAGE_DEFAULTS, mergeImageDefaults, type ProcessSpec } from './image-defaults.js';
+import { EMPTY_IMAGE_DEFAULTS, mergeImageDefaults, mergeImageLabels, publishedPorts, type ImageDefaults, type ProcessSpec } from './image-defaults.js';
+import { findRunImage } from '../image/run-image.js';
+import { parsePublish } from '../network/ports.js';
+import { createLogger } from '../log.js';
 import { checkHostname, parseEnvAssignment, parseEnvFile, parseTmpfs, parseVolume } from './parse.js';
 import { FLAG_NAMES, runOptionsSchema, type ParsedRunOptions, type RunOptions } from './schema.js';
 import { parseCount, parseSize } from './units.js';
@@ -54,8 +57,13 @@ export interface ContainerConfig {
   shortId: string;
   /** The state root (--root): where its directory, its cgroup's record and the image cache are. */
   root: string;
-  /** maxSize: bytes an archive may expand to (content and headers); maxEntries: members it may have. */
-  rootfs: { source: string; readOnly: boolean; maxSize: number; maxEntries: number };
+  /**
+   * maxSize: bytes an archive may expand to (content and headers); maxEntries: members it may have.
+   * image: the stored image it runs (its layers stacked, image/run-layers.ts), null for a rootfs.
+   */
+  rootfs: { source: string; readOnly: boolean; maxSize: number; maxEntries: number; image: { id: string } | null };
+  /** What `tsbox stop` sends first: the image's StopSignal, else SIGTERM. */
+  stopSignal: string;
   hostname: string;
   /** Final: the user's flags merged with the image's defaults (spec/image-defaults.ts). */
   process: ProcessSpec;
@@ -166,15 +174,6 @@ export async function buildRunSpec(options: RunOptions, hostEnv: NodeJS.ProcessE
   const fromFiles: string[] = [];
   for (const file of o.envFiles) fromFiles.push(...parseEnvFile(await readUserFile(file, '--env-file'), file, hostEnv));
   const fromFlags = o.env.map((e) => parseEnvAssignment(e, hostEnv)).filter((e): e is string => e !== null);
-  // The merge point of the user's flags and the image's defaults (none yet: see image-defaults.ts).
-  const processSpec = mergeImageDefaults({
-    command: o.command,
-    baseEnv: [`PATH=${DEFAULT_PATH}`, `HOSTNAME=${hostname}`, 'TERM=xterm'],
-    envFromFiles: fromFiles,
-    envFromFlags: fromFlags,
-    workdir: o.workdir === undefined ? undefined : posix.normalize(cwd),
-    user: o.user,
-  }, EMPTY_IMAGE_DEFAULTS);
 
   const volumes: Volume[] = [];
   for (const v of o.volumes.map(parseVolume)) volumes.push({ ...v, sourceIsDir: await hostSourceIsDir(v.source) });
@@ -224,7 +223,7 @@ export async function buildRunSpec(options: RunOptions, hostEnv: NodeJS.ProcessE
   const labels = mergeLabels(labelsFromFiles, o.labels.map((l) => parseLabel(l)));
   const logLimits = parseLogOpts(o.logOpts);
   const network: ContainerNetworkConfig = {
-    mode: parseNetworkMode(o.network ?? defaultNetwork(o.publish.length > 0 || o.publishAll)),
+    mode: parseNetworkMode(o.network ?? defaultNetwork()),
     aliases: o.networkAliases,
     publish: o.publish,
     publishAll: o.publishAll,
@@ -242,11 +241,28 @@ export async function buildRunSpec(options: RunOptions, hostEnv: NodeJS.ProcessE
   // Only a kept container has a log: accepting the flag elsewhere would silently do nothing.
   if (o.logOpts.length > 0 && !o.detach && o.name === undefined) throw new UsageError('--log-opt needs -d or --name: only a kept container has a log', { hint: 'Add --name NAME to keep its log, or drop --log-opt.' });
 
+  // The image (loaded or pulled if it must be), last: every flag above was checked first,
+  // so a typo fails in one line before a long extraction or a download.
+  const image = await findRunImage(o.rootfs, { root, maxBytes: maxSize, maxEntries, pull: o.pull, log: createLogger(o.debug ? 'debug' : o.logLevel, o.logFormat) });
+  const defaults: ImageDefaults = image?.defaults ?? EMPTY_IMAGE_DEFAULTS;
+  // The merge point of the user's flags and the image's defaults (image-defaults.ts).
+  const processSpec = mergeImageDefaults({
+    command: o.command,
+    ...(o.entrypoint === undefined ? {} : { entrypoint: o.entrypoint === '' ? [] : [o.entrypoint] }),
+    baseEnv: [`PATH=${DEFAULT_PATH}`, `HOSTNAME=${hostname}`, 'TERM=xterm'],
+    envFromFiles: fromFiles,
+    envFromFlags: fromFlags,
+    workdir: o.workdir === undefined ? undefined : posix.normalize(cwd),
+    user: o.user,
+  }, defaults);
+  network.publish = publishedPorts(o.publish, o.publishAll, defaults, parsePublish);
+
   return {
     id,
     shortId,
     root,
-    rootfs: { source: o.rootfs === '-' ? '-' : resolve(o.rootfs), readOnly: o.readOnly, maxSize, maxEntries },
+    rootfs: { source: o.rootfs === '-' ? '-' : image?.origin ?? resolve(o.rootfs), readOnly: o.readOnly, maxSize, maxEntries, image: image === null ? null : { id: image.id } },
+    stopSignal: defaults.stopSignal ?? 'SIGTERM',
     hostname,
     process: processSpec,
     volumes,
@@ -270,7 +286,7 @@ export async function buildRunSpec(options: RunOptions, hostEnv: NodeJS.ProcessE
     keep: (o.detach || o.name !== undefined) && !o.rm,
     tty: o.tty,
     init: o.init,
-    labels,
+    labels: mergeImageLabels(labels, defaults),
     logLimits,
     network,
     namespaces,

@@ -9,7 +9,7 @@ const stdioChoice = z.union([z.literal('inherit'), z.literal('ignore'), z.number
 
 export const runOptionsSchema = z
   .object({
-    /** Tar archive (plain or gzip), "-" for stdin, or a directory. */
+    /** An image (archive, layout, or a name: stored or pulled), a rootfs tarball, "-" for stdin, or a directory. */
     rootfs: z.string().min(1, 'the rootfs path is empty'),
     /** Command and arguments; empty means /bin/sh. */
     command: z.array(z.string()).default([]),
@@ -23,6 +23,10 @@ export const runOptionsSchema = z
     envFiles: z.array(z.string()).default([]),
     workdir: z.string().optional(),
     user: z.string().optional(),
+    /** --entrypoint: replaces the image's Entrypoint and drops its Cmd; '' clears it (docker). */
+    entrypoint: z.string().optional(),
+    /** --pull: when `tsbox run REF` pulls the image (docker's policies). */
+    pull: z.enum(['always', 'missing', 'never']).default('missing'),
     volumes: z.array(z.string()).default([]),
     tmpfs: z.array(z.string()).default([]),
     maxRootfsSize: z.union([z.string(), z.number().int().positive()]).optional(),
@@ -61,7 +65,7 @@ export const runOptionsSchema = z
     devices: z.array(z.string()).default([]),
     deviceCgroupRules: z.array(z.string()).default([]),
     // Networking (docker's flags; network/container-network.ts). Default none: see docs/networking.md.
-    /** Unset: none, or bridge when -p/-P is given (network/container-network-config.ts defaultNetwork). */
+    /** Unset: bridge, as docker (network/container-network-config.ts defaultNetwork). */
     network: z.string().min(1).optional(),
     networkAliases: z.array(z.string()).default([]),
     // One namespace at a time (docker's flags; namespaces/modes.ts). Unset: the container's own.

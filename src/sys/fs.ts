@@ -11,7 +11,7 @@
 import { fstatSync } from 'node:fs';
 import { check, libc, rawSyscall, SYS, tracing } from './libc.js';
 import { SysError } from './sys-error.js';
-import { AT, O, RESOLVE } from './fs-flags.js';
+import { AT, O } from './fs-flags.js';
 import { dirFd, flagNames, modeText, openat2Args, openatArgs, quoted } from '../explain/format-call.js';
 
 export { O, RESOLVE, AT, S_IF, UTIME_NOW, UTIME_OMIT } from './fs-flags.js';

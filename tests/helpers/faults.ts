@@ -6,7 +6,7 @@
 import { execFileSync } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { createReadStream, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createReadStream, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { cgroupDirs } from './host-state.js';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -70,12 +70,44 @@ export function allCgroups(): string[] {
  * What runs `ids` under `root` left behind, by kind; every list is empty when nothing was
  * left (compare with NOTHING_LEFT, so a failure names the kind).
  */
-export function leftBehind(root: string, ids: Iterable<string>): Record<'containers' | 'records' | 'temps' | 'cgroups' | 'mounts', string[]> {
+export function leftBehind(root: string, ids: Iterable<string>): Record<'containers' | 'records' | 'temps' | 'cgroups' | 'mounts' | 'leases', string[]> {
   const state = rootState(root);
-  return { containers: state.containers, records: state.records, temps: state.temps, cgroups: cgroupsNamed(ids), mounts: hostMountsMentioning(root) };
+  return { containers: state.containers, records: state.records, temps: state.temps, cgroups: cgroupsNamed(ids), mounts: hostMountsMentioning(root), leases: leasesOf(ids) };
 }
 
-export const NOTHING_LEFT = { containers: [], records: [], temps: [], cgroups: [], mounts: [] };
+export const NOTHING_LEFT = { containers: [], records: [], temps: [], cgroups: [], mounts: [], leases: [] };
+
+const LEASES = '/run/tsbox-net/leases';
+
+/** Host-wide network leases (src/network/ipam) held by the containers `ids`. */
+export function leasesOf(ids: Iterable<string>): string[] {
+  const wanted = new Set(ids);
+  if (!existsSync(LEASES)) return [];
+  const out: string[] = [];
+  for (const net of readdirSync(LEASES)) {
+    let files: string[];
+    try {
+      files = readdirSync(join(LEASES, net)).filter((f) => f.endsWith('.json'));
+    } catch {
+      continue;
+    }
+    for (const f of files) {
+      try {
+        const lease = JSON.parse(readFileSync(join(LEASES, net, f), 'utf8')) as { owner: { containerId: string } };
+        if (wanted.has(lease.owner.containerId)) out.push(join(net, f));
+      } catch {
+        // released while read
+      }
+    }
+  }
+  return out;
+}
+
+/** The host ends of the containers' veths (tsb + 12 characters of the id), still present. */
+export function vethsOf(ids: Iterable<string>): string[] {
+  const present = new Set(readdirSync('/sys/class/net'));
+  return [...ids].map((id) => `tsb${id.slice(0, 12)}`).filter((n) => present.has(n));
+}
 
 export function ownerCgroup(root: string, id: string): string | null {
   try {

@@ -8,7 +8,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import type { TestProject } from 'vitest/node';
 import { buildRootfsFromHost } from '../../src/image/from-host.js';
-import { leaksBetween, snapshotHost, type HostState } from './host-state.js';
+import { leaksBetween, snapshotHost, takeDownDefaultNetwork, type HostState } from './host-state.js';
 
 let workDir: string;
 let root: string;
@@ -27,6 +27,7 @@ export async function setup(project: TestProject): Promise<void> {
 }
 
 export async function teardown(): Promise<void> {
+  takeDownDefaultNetwork(before, root);
   const after = snapshotHost(root);
   const leaks = leaksBetween(before, after);
   rmSync(workDir, { recursive: true, force: true });

@@ -6,13 +6,21 @@
  * This podman cannot run a RUN step with crun on a hybrid cgroup host, so the build uses
  * --isolation chroot (which requires the host network; the step uses no network).
  */
-import { execFileSync } from 'node:child_process';
-import { chmodSync, copyFileSync, mkdirSync, symlinkSync, writeFileSync } from 'node:fs';
+import { execFileSync, spawnSync } from 'node:child_process';
+import { chmodSync, copyFileSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { afterAll, beforeAll } from 'vitest';
 
 export interface PodmanImages {
   dir: string;
   podman(...args: string[]): string;
+  /**
+   * `podman run --rm` of an image with this host's needs: runc (Debian's podman defaults to
+   * crun, which refuses hybrid cgroup hosts), ulimits it can set here, no network.
+   * Resolves with the status and output, never throws for a non-zero status.
+   */
+  run(args: string[]): { code: number | null; stdout: string; stderr: string };
   /** Archives and directories by format. */
   dockerArchive: string;
   ociArchive: string;
@@ -24,7 +32,7 @@ export interface PodmanImages {
   baseArchive: string;
 }
 
-export function podmanAvailable(): boolean {
+function podmanAvailable(): boolean {
   try {
     execFileSync('podman', ['--version'], { stdio: 'ignore' });
     return true;
@@ -33,13 +41,35 @@ export function podmanAvailable(): boolean {
   }
 }
 
+/**
+ * A test file's images: made once before its tests, in a scratch directory (`work`) removed
+ * after them; `ready` gets them (and may make more there). Without podman the file fails:
+ * tests/setup.sh installs it, and a missing peer must not pass as skipped tests.
+ */
+export function usePodmanImages(prefix: string, ready: (made: { work: string; imgs: PodmanImages }) => void, timeoutMs = 180_000): void {
+  let work: string | undefined;
+  beforeAll(() => {
+    if (!podmanAvailable()) throw new Error('podman is not installed: run tests/setup.sh');
+    work = mkdtempSync(join(tmpdir(), prefix));
+    ready({ work, imgs: makePodmanImages(join(work, 'src')) });
+  }, timeoutMs);
+  afterAll(() => {
+    if (work) rmSync(work, { recursive: true, force: true });
+  });
+}
+
 export function makePodmanImages(dir: string): PodmanImages {
   const store = join(dir, 'podman');
+  const storage = ['--root', join(store, 'root'), '--runroot', join(store, 'run'), '--tmpdir', join(store, 'tmp'), '--storage-driver', 'vfs'];
   const podman = (...args: string[]): string =>
-    execFileSync('podman', ['--root', join(store, 'root'), '--runroot', join(store, 'run'), '--tmpdir', join(store, 'tmp'), '--storage-driver', 'vfs', ...args], {
+    execFileSync('podman', [...storage, ...args], {
       encoding: 'utf8',
       stdio: ['ignore', 'pipe', 'pipe'],
     });
+  const run = (args: string[]) => {
+    const r = spawnSync('podman', [...storage, 'run', '--rm', '--runtime', 'runc', '--ulimit', 'nofile=1024:1024', '--ulimit', 'nproc=1024:1024', '--network', 'none', ...args], { encoding: 'utf8', timeout: 120_000 });
+    return { code: r.status, stdout: r.stdout, stderr: r.stderr };
+  };
   const rfs = join(dir, 'rfs');
   for (const d of ['bin', 'etc', 'tmp', 'usr/share/doc/demo', 'var/keep']) mkdirSync(join(rfs, d), { recursive: true });
   copyFileSync('/bin/busybox', join(rfs, 'bin/busybox'));
@@ -81,6 +111,7 @@ export function makePodmanImages(dir: string): PodmanImages {
   return {
     dir,
     podman,
+    run,
     dockerArchive: out('app-docker.tar'),
     ociArchive: out('app-oci.tar'),
     ociDir: out('app-oci-dir'),

@@ -17,7 +17,7 @@ import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, inject, it } from 'vitest';
 import {
   alive, buildDataRootfs, cgroupsNamed, childPids, comm, descendants, hostMountsMentioning, idsInLog, leftBehind, NOTHING_LEFT, ownerCgroup,
-  rootState, stderrMatch, waitFor, type BuiltRootfs,
+  rootState, stderrMatch, vethsOf, waitFor, type BuiltRootfs,
 } from '../helpers/faults.js';
 import { rootfsTar, TSBOX_BIN, tsbox, type TsboxResult } from '../helpers/tsbox.js';
 
@@ -229,6 +229,8 @@ describe('kill -9 of tsbox during setup', () => {
   const points: Array<[string, string, { initMounted?: boolean }]> = [
     ['after the cgroup is created', '"msg":"cgroup created"', {}],
     ['right after the init is spawned', '"step":"spawn init"', {}],
+    // The default network: a lease written, maybe a veth and the in-namespace set-up.
+    ['while the network is attached', '"step":"attach network"', {}],
     ['while the init waits for its plan', '"step":"start init"', {}],
     ['after the overlay is mounted in the container', '"step":"mount rootfs"', { initMounted: true }],
     ['after pivot_root', '"step":"pivot_root"', { initMounted: true }],
@@ -289,6 +291,8 @@ describe('kill -9 of tsbox during setup', () => {
     const gc = await tsbox(['gc'], { root });
     expect(gc.stdout).toMatch(/^reclaimed 1 container\(s\)/);
     expectClean(root, [f.containerId]);
+    // The veth goes with the dead init's namespace, asynchronously (the kernel's cleanup).
+    await waitFor(() => vethsOf([f.containerId]).length === 0, 5_000, 'the veth to go with the namespace');
     const next = await tsbox(['run', rootfsTar(), 'echo', 'ok'], { root });
     expect(next.stdout).toBe('ok\n');
     return inSetup;

@@ -4,25 +4,21 @@
  * same image; layer sharing; warm loads that never open the archive.
  */
 import { execFileSync, spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { silentLogger } from '../../src/log.js';
 import { loadImage } from '../../src/image/oci/load.js';
 import { mountPlanForImage } from '../../src/image/oci/mount-plan.js';
-import { makePodmanImages, podmanAvailable, type PodmanImages } from '../helpers/podman-images.js';
+import { usePodmanImages, type PodmanImages } from '../helpers/podman-images.js';
 import { snapshotTree } from '../helpers/image-tree.js';
 
-const have = podmanAvailable();
 let work: string;
 let imgs: PodmanImages;
 let expected: string;
 
-beforeAll(() => {
-  if (!have) return;
-  work = mkdtempSync(join(tmpdir(), 'tsbox-image-load-'));
-  imgs = makePodmanImages(join(work, 'src'));
+usePodmanImages('tsbox-image-load-', (made) => {
+  ({ work, imgs } = made);
   // What podman shows for the image: its container's filesystem, exported.
   expected = join(work, 'expected');
   execFileSync('mkdir', [expected]);
@@ -31,9 +27,6 @@ beforeAll(() => {
   imgs.podman('rm', cid);
   execFileSync('tar', ['-C', expected, '--numeric-owner', '-xpf', join(work, 'export.tar')]);
 }, 120_000);
-afterAll(() => {
-  if (work) rmSync(work, { recursive: true, force: true });
-});
 
 const opts = (root: string) => ({ root, maxBytes: 1e9, log: silentLogger });
 
@@ -61,7 +54,7 @@ function comparable(snap: ReturnType<typeof snapshotTree>): Map<string, unknown>
   return out;
 }
 
-describe.skipIf(!have)('every format podman saves', () => {
+describe('every format podman saves', () => {
   // zstd:chunked is not among them: podman 4.3 cannot push it from its vfs store here; a
   // layer of that shape (several frames, a skippable frame, data past the tar end) is made by
   // hand in image-hostile-layers.test.ts.
@@ -91,7 +84,7 @@ describe.skipIf(!have)('every format podman saves', () => {
   }
 });
 
-describe.skipIf(!have)('tsbox save', () => {
+describe('tsbox save', () => {
   it('writes a docker-archive podman loads, whose container has the same files', async () => {
     const root = mkdtempSync(join(work, 'state-'));
     const res = await loadImage(imgs.ociArchive, opts(root));
@@ -120,27 +113,29 @@ describe.skipIf(!have)('tsbox save', () => {
   });
 });
 
-describe.skipIf(!have)('the image config as podman reads it', () => {
+describe('the image config as podman reads it', () => {
   it("merges into the process podman would start (podman run cannot run on this host's hybrid cgroups: compared with podman image inspect)", async () => {
     const root = mkdtempSync(join(work, 'state-'));
     const res = await loadImage(imgs.dockerArchive, opts(root));
     if (res.kind !== 'image') throw new Error('not an image');
     const { readConfigBytes } = await import('../../src/image/oci/image-store.js');
-    const { mergeImageConfig } = await import('../../src/image/oci/config-merge.js');
+    const { imageDefaultsFromConfig } = await import('../../src/image/oci/config-merge.js');
+    const { mergeImageDefaults } = await import('../../src/spec/image-defaults.js');
     const { imageConfigSchema } = await import('../../src/image/oci/documents.js');
     const config = imageConfigSchema.parse(JSON.parse((await readConfigBytes(root, res.record.id)).toString()));
     const podman = (JSON.parse(imgs.podman('image', 'inspect', 'localhost/t-app:latest')) as Array<{ Id: string; Config: { Entrypoint: string[]; Cmd: string[]; Env: string[]; User: string; WorkingDir: string; ExposedPorts: Record<string, object> } }>)[0]!;
     expect(res.record.id).toBe(`sha256:${podman.Id}`);
-    const d = mergeImageConfig(config, { command: [], env: ['FOO=cli'] });
-    expect(d.argv).toEqual([...podman.Config.Entrypoint, ...podman.Config.Cmd]);
+    const { defaults } = imageDefaultsFromConfig(config);
+    const d = mergeImageDefaults({ command: [], baseEnv: [], envFromFiles: [], envFromFlags: ['FOO=cli'] }, defaults);
+    expect(d.args).toEqual([...podman.Config.Entrypoint, ...podman.Config.Cmd]);
     expect(d.user).toBe(podman.Config.User);
     expect(d.cwd).toBe(podman.Config.WorkingDir);
-    expect(d.exposedPorts).toEqual(Object.keys(podman.Config.ExposedPorts));
+    expect(defaults.exposedPorts).toEqual(Object.keys(podman.Config.ExposedPorts));
     expect(d.env).toEqual(podman.Config.Env.map((e) => (e.startsWith('FOO=') ? 'FOO=cli' : e)));
   });
 });
 
-describe.skipIf(!have)('several images, compressed archives, sharing', () => {
+describe('several images, compressed archives, sharing', () => {
   it('multi-image archive: ARCHIVE:NAME picks; without a name, one line listing them; the shared base is extracted once', async () => {
     const root = mkdtempSync(join(work, 'state-'));
     const r = spawnSync(join(__dirname, '../../bin/tsbox'), ['load', '--root', root, '-i', imgs.multi], { encoding: 'utf8' });

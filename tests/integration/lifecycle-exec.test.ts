@@ -163,7 +163,8 @@ describe('tsbox stats', () => {
       expect(r.pids).toBeLessThan(5);
     }
     const table = await ok(['stats', '--no-stream', `${P}busy`]);
-    expect(table).toMatch(/^CONTAINER ID\s+NAME\s+CPU %\s+MEM USAGE \/ LIMIT\s+MEM %\s+NET I\/O\s+PIDS\n[0-9a-f]{12}\s+\S+busy\s+\d+\.\d\d%\s+\S+ \/ \S+\s+\d+\.\d\d%\s+n\/a\s+\d+\n$/);
+    // NET I/O: eth0's received / sent bytes on the default bridge network.
+    expect(table).toMatch(/^CONTAINER ID\s+NAME\s+CPU %\s+MEM USAGE \/ LIMIT\s+MEM %\s+NET I\/O\s+PIDS\n[0-9a-f]{12}\s+\S+busy\s+\d+\.\d\d%\s+\S+ \/ \S+\s+\d+\.\d\d%\s+\S+ \/ \S+\s+\d+\n$/);
   });
 
   it('streams a table per second until Ctrl-C, then exits 0', async () => {

@@ -75,6 +75,14 @@ async function until<T>(fn: () => Promise<T>, what: string, tries = 50): Promise
 const hostAddress = (): string => Object.values(networkInterfaces()).flat().find((a) => a && a.family === 'IPv4' && !a.internal && !a.address.startsWith('10.4'))!.address;
 const links = (): string[] => readdirSync('/sys/class/net');
 const leaseFiles = (net: string): string[] => (existsSync(join(LEASES, net)) ? readdirSync(join(LEASES, net)).filter((f) => f.endsWith('.json')) : []);
+/** The leases a process owns: an address freed by it may be taken at once by anyone else's container. */
+const leasesOwnedBy = (net: string, pid: number): string[] => leaseFiles(net).filter((f) => {
+  try {
+    return (JSON.parse(readFileSync(join(LEASES, net, f), 'utf8')) as { owner: { pid: number } }).owner.pid === pid;
+  } catch {
+    return false; // released while read
+  }
+});
 const nftPorts = (): string => {
   try {
     return execFileSync('nft', ['list', 'table', 'ip', 'tsbox'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] });
@@ -209,6 +217,47 @@ describe('tsbox run --network', () => {
     await ok(['rm', '-f', `${tag}side`]);
   });
 
+  it('the default is bridge; after a normal exit or a failed exec no lease, link or port is left, only the default bridge', async () => {
+    const port = await freePort();
+    const out = await ok(['run', '-p', `${port}:80`, rootfsTar(), 'sh', '-c', 'ip -o -4 addr show eth0; ip route | grep default']);
+    expect(out).toMatch(/eth0\s+inet 10\.45\.\d+\.\d+\/16/);
+    expect(out).toMatch(/^default via 10\.45\.0\.1 dev eth0/m);
+    const failed = await tsbox(['run', rootfsTar(), 'no-such-command']);
+    expect(failed.code, failed.stderr).toBe(127);
+    // Nothing of either run: no lease owned by this process's runs, no veth, no port element.
+    const mine = leaseFiles('tsbox0').filter((f) => {
+      try {
+        const l = JSON.parse(readFileSync(join(LEASES, 'tsbox0', f), 'utf8')) as { ports: { hostPort: number }[] };
+        return l.ports.some((p) => p.hostPort === port);
+      } catch {
+        return false;
+      }
+    });
+    expect(mine).toEqual([]);
+    expect(nftPorts()).not.toMatch(new RegExp(`\\b${port}\\b`));
+    // The default network's bridge and table stay up, as docker0 does.
+    expect(links()).toContain('tsbox0');
+    expect(nftPorts()).toMatch(/table ip tsbox/);
+  });
+
+  it('network rm tsbox0 takes the idle default bridge and table down; the next run makes them again', async () => {
+    const index = () => (existsSync('/sys/class/net/tsbox0/ifindex') ? readFileSync('/sys/class/net/tsbox0/ifindex', 'utf8').trim() : null);
+    const before = index();
+    expect(before).not.toBeNull();
+    const rm = await tsbox(['network', 'rm', 'tsbox0']);
+    if (rm.code !== 0) {
+      // Another container (not this file's: they are all gone) uses the default network: refused, in one line.
+      expect(rm.stderr.trim()).toMatch(/^tsbox: network rm: network tsbox0 has \d+ containers? attached/);
+      expect(index()).toBe(before);
+    } else {
+      // Gone; another tsbox on this machine may have made it again already (then with another index).
+      expect(index()).not.toBe(before);
+    }
+    expect(await ok(['run', rootfsTar(), 'sh', '-c', 'ip -o link show eth0 >/dev/null && echo eth0'])).toBe('eth0\n');
+    expect(links()).toContain('tsbox0');
+    expect(nftPorts()).toMatch(/table ip tsbox/);
+  });
+
   it('Ctrl-C of tsbox run: the link, the lease and the port element go with it', async () => {
     const port = await freePort();
     // --init: PID 1 ignores SIGINT without a handler; tini passes it to sleep, which dies of it.
@@ -223,10 +272,35 @@ describe('tsbox run --network', () => {
     const exited = new Promise((r) => child.once('exit', r));
     child.kill('SIGINT');
     await exited;
-    expect(leaseFiles('tsbox0')).not.toContain(lease.file);
+    expect(leasesOwnedBy('tsbox0', child.pid!)).toEqual([]);
     expect(nftPorts()).not.toMatch(new RegExp(`\\b${port}\\b`));
     await until(async () => {
       if (links().includes(lease.veth)) throw new Error(`${lease.veth} still exists`);
+    }, 'the veth is gone');
+  });
+
+  it('Ctrl-C as soon as the lease is written (setup under way): the run unwinds; no lease, link or port element stays', async () => {
+    const port = await freePort();
+    // --init: should the run be past setup already, tini passes SIGINT on and sleep dies of it.
+    const child = spawn(TSBOX_BIN, ['run', '--init', '-p', `${port}:80`, rootfsTar(), 'sleep', '600'], { env: { ...process.env, TSBOX_ROOT: testRoot() }, stdio: ['ignore', 'ignore', 'pipe'] });
+    let stderr = '';
+    child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
+    const exited = new Promise<number | null>((r) => child.once('exit', (code) => r(code)));
+    let veth = '';
+    for (;;) {
+      const [file] = leasesOwnedBy('tsbox0', child.pid!);
+      if (file) {
+        child.kill('SIGINT');
+        veth = (JSON.parse(readFileSync(join(LEASES, 'tsbox0', file), 'utf8')) as { hostVeth: string }).hostVeth;
+        break;
+      }
+      await new Promise((r) => setImmediate(r));
+    }
+    expect(await exited, stderr).toBe(130);
+    expect(leasesOwnedBy('tsbox0', child.pid!)).toEqual([]);
+    expect(nftPorts()).not.toMatch(new RegExp(`\\b${port}\\b`));
+    await until(async () => {
+      if (links().includes(veth)) throw new Error(`${veth} still exists`);
     }, 'the veth is gone');
   });
 
@@ -245,7 +319,7 @@ describe('tsbox run --network', () => {
     child.kill('SIGKILL');
     await exited;
     await ok(['gc']);
-    expect(leaseFiles('tsbox0')).not.toContain(lease.file);
+    expect(leasesOwnedBy('tsbox0', child.pid!)).toEqual([]);
     expect(nftPorts()).not.toMatch(new RegExp(`\\b${port}\\b`));
     // The veth goes with the container's namespace, asynchronously: poll for it.
     await until(async () => {

@@ -99,8 +99,8 @@ describe('namespaces', () => {
     kinds.forEach((k, i) => expect(inside[i], k).not.toBe(readlinkSync(`/proc/self/ns/${k}`)));
   });
 
-  it('has only loopback, and it is up', async () => {
-    const r = await sh('ip -o link show; (echo over-loopback | nc -l -p 7777 &) ; sleep 0.2; nc 127.0.0.1 7777 </dev/null');
+  it('with --network none, has only loopback, and it is up', async () => {
+    const r = await sh('ip -o link show; (echo over-loopback | nc -l -p 7777 &) ; sleep 0.2; nc 127.0.0.1 7777 </dev/null', ['--network', 'none']);
     const links = r.stdout.trim().split('\n').filter((l) => /^\d+:/.test(l));
     expect(links).toHaveLength(1);
     expect(links[0]).toMatch(/^1: lo: <LOOPBACK,UP,LOWER_UP>/);

@@ -37,9 +37,8 @@ describe('--network', () => {
     expect(ownNetns(parseNetworkMode('app'))).toBe(true);
   });
 
-  it('the default: none, bridge when ports are published', () => {
-    expect(defaultNetwork(false)).toBe('none');
-    expect(defaultNetwork(true)).toBe('bridge');
+  it('the default is the default bridge network, as docker', () => {
+    expect(parseNetworkMode(defaultNetwork())).toEqual({ kind: 'bridge', network: 'tsbox0', user: false });
   });
 
   it('accepts what each mode can carry', () => {

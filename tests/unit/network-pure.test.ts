@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { answerAddresses, buildQuery, decide, parseQuery, RCODE } from '../../src/network/dns/message.js';
-import { checkRequestedIp, checkSubnet, lowestFree, parseCidr } from '../../src/network/ipam/subnet.js';
+import { checkRequestedIp, checkSubnet, lowestFree, parseCidr, pickAddress } from '../../src/network/ipam/subnet.js';
 import { startTimeFromStat } from '../../src/network/ipam/owner.js';
 import { pickSubnet } from '../../src/network/networks.js';
 import { addPortsText, removeNetworkText, removePortsText, tableText } from '../../src/network/nft/ruleset.js';
@@ -45,6 +45,18 @@ describe('subnets', () => {
     expect(lowestFree(c, '10.46.3.1', new Set(['2', '3', '4', '5', '6'].map((x) => `10.46.3.${x}`)))).toBeNull();
     expect(() => checkRequestedIp(c, '10.46.3.1', '10.46.3.7')).toThrow('not a host address');
     expect(() => checkRequestedIp(c, '10.46.3.1', '10.46.3.1')).toThrow("is the network's gateway");
+  });
+
+  it('picks an address whose conntrack entries are flushed; flushes all stale ones only when nothing else is free', () => {
+    const c = parseCidr('10.46.5.0/29'); // .2-.6 for containers, .1 the gateway
+    const none = new Set<string>();
+    expect(pickAddress(c, '10.46.5.1', none, new Set(['10.46.5.2']))).toEqual({ ip: '10.46.5.3', flush: 'none' });
+    expect(pickAddress(c, '10.46.5.1', new Set(['10.46.5.2', '10.46.5.4', '10.46.5.5']), new Set(['10.46.5.3', '10.46.5.6']))).toEqual({ ip: '10.46.5.3', flush: 'all' });
+    expect(pickAddress(c, '10.46.5.1', new Set(['10.46.5.2', '10.46.5.3', '10.46.5.4', '10.46.5.5', '10.46.5.6']), none)).toBeNull();
+    // --ip: flushed alone when stale; refused (null) when leased.
+    expect(pickAddress(c, '10.46.5.1', none, new Set(['10.46.5.4']), '10.46.5.4')).toEqual({ ip: '10.46.5.4', flush: 'it' });
+    expect(pickAddress(c, '10.46.5.1', none, none, '10.46.5.4')).toEqual({ ip: '10.46.5.4', flush: 'none' });
+    expect(pickAddress(c, '10.46.5.1', new Set(['10.46.5.4']), none, '10.46.5.4')).toBeNull();
   });
   it('picks a pool subnet that collides with nothing', () => {
     expect(pickSubnet([{ dst: '10.46.0.0', dstLen: 24 }], [{ subnet: '10.46.1.0/24' }])).toBe('10.46.2.0/24');

@@ -2,10 +2,10 @@ import { describe, expect, it } from 'vitest';
 import { EMPTY_IMAGE_DEFAULTS, mergeImageDefaults, type ImageDefaults, type ProcessRequest } from '../../src/spec/image-defaults.js';
 
 const req = (r: Partial<ProcessRequest>): ProcessRequest => ({ command: [], baseEnv: ['PATH=/bin', 'TERM=xterm'], envFromFiles: [], envFromFlags: [], ...r });
-const image: ImageDefaults = { entrypoint: ['/entry'], cmd: ['serve'], env: ['PATH=/opt/bin', 'LANG=C'], workingDir: '/app', user: 'www' };
+const image: ImageDefaults = { ...EMPTY_IMAGE_DEFAULTS, entrypoint: ['/entry'], cmd: ['serve'], env: ['PATH=/opt/bin', 'LANG=C'], workingDir: '/app', user: 'www', from: 'image' };
 
 describe('image defaults merge point', () => {
-  it('merges nothing without an image config: today every run', () => {
+  it('merges nothing without an image config: a rootfs', () => {
     expect(mergeImageDefaults(req({ command: ['echo', 'hi'], workdir: '/src', user: '1000' }), EMPTY_IMAGE_DEFAULTS)).toEqual({ args: ['echo', 'hi'], env: ['PATH=/bin', 'TERM=xterm'], cwd: '/src', user: '1000' });
     expect(mergeImageDefaults(req({}), EMPTY_IMAGE_DEFAULTS)).toEqual({ args: ['/bin/sh'], env: ['PATH=/bin', 'TERM=xterm'], cwd: '/', user: null });
   });

@@ -15,7 +15,7 @@ export function imageCommand(): Command {
         .argument('<image...>', 'name or id')
         .action(async (names: string[], flags: CommonOptions) => {
           // Loaded on use: tsbox run's start does not pay for the image store or the registry client.
-          const { listRecords, readConfigBytes, removeUnreferencedLayers, resolveImage, withImagesLock } = await import('../../image/oci/image-store.js');
+          const { listRecords, readConfigBytes, resolveImage } = await import('../../image/oci/image-store.js');
           const root = resolveRoot(flags.root);
           const records = await listRecords(root);
           const out: unknown[] = [];
@@ -33,7 +33,7 @@ export function imageCommand(): Command {
     addCommonOptions(
       new Command('prune').description('remove layers no image and no container uses').action(async (flags: CommonOptions) => {
         // Loaded on use: tsbox run's start does not pay for the image store or the registry client.
-        const { listRecords, readConfigBytes, removeUnreferencedLayers, resolveImage, withImagesLock } = await import('../../image/oci/image-store.js');
+        const { removeUnreferencedLayers, withImagesLock } = await import('../../image/oci/image-store.js');
         const root = resolveRoot(flags.root);
         const removed = await withImagesLock(root, () => removeUnreferencedLayers(root));
         for (const l of removed) writeLine(1, `Deleted layer: ${l}`);

@@ -71,11 +71,14 @@ export function networkCommand(): Command {
       }
     }));
   addCommonOptions(network.command('prune')
-    .description('remove every user network no container uses (the default network stays)')
+    .description('remove every network no container uses; the default network\'s bridge and nft table go too (its next container makes them again)')
     .action(async () => {
-      const { listNetworks, removeNetwork, DEFAULT_NETWORK, ctx, liveLeases } = await lib();
+      const { listNetworks, removeNetwork, ctx, liveLeases } = await lib();
+      // The default network's bridge stays up between containers (docs/networking.md, "The
+      // default network stays up"): prune is how it goes, so the host can be left with
+      // nothing of tsbox's. Its definition goes too; ensureNetwork writes it again.
       for (const d of listNetworks(ctx.paths)) {
-        if (d.name === DEFAULT_NETWORK || liveLeases(d.name).length > 0) continue;
+        if (liveLeases(d.name).length > 0) continue;
         removeNetwork(ctx, d.name);
         writeLine(1, d.name);
       }

@@ -1,6 +1,7 @@
 /**
  * tsbox pull REF: fetch an image's manifest, config and layers from a registry, every digest
- * verified, into the blob cache under the state root; prints the manifest digest.
+ * verified, into the blob cache under the state root, then into the image store (layers
+ * extracted once by diff_id: image/oci/pull-image.ts); prints the manifest digest.
  * SIGINT/SIGTERM stop the transfers at once and leave the partial files for the next pull.
  */
 import { Command } from 'commander';
@@ -22,7 +23,9 @@ export function pullCommand(): Command {
       // Loaded on use: tsbox run's start does not pay for the image store or the registry client.
       const { PullInterrupted } = await import('../../registry/errors.js');
       const { TerminalProgress } = await import('../../registry/progress.js');
-      const { pullToCache } = await import('../../registry/pull.js');
+      const { pullImage } = await import('../../image/oci/pull-image.js');
+      const { DEFAULT_MAX_ROOTFS_SIZE } = await import('../../image/prepare.js');
+      const { createLogger } = await import('../../log.js');
       const parsed = pullSchema.safeParse({ quiet: flags.quiet });
       if (!parsed.success) throw zodToUsageError(parsed.error);
       const controller = new AbortController();
@@ -35,8 +38,9 @@ export function pullCommand(): Command {
       process.once('SIGTERM', onSignal);
       try {
         const progress = new TerminalProgress(2, !parsed.data.quiet && process.stderr.isTTY === true);
-        const result = await pullToCache(reference, { root: resolveRoot(flags.root), ...tlsSettings(flags), signal: controller.signal, progress });
-        writeLine(1, result.image.manifestDigest);
+        const log = createLogger(flags.logLevel, flags.logFormat);
+        const result = await pullImage(reference, { root: resolveRoot(flags.root), maxBytes: DEFAULT_MAX_ROOTFS_SIZE, log, ...tlsSettings(flags), signal: controller.signal, progress });
+        writeLine(1, result.manifestDigest);
       } catch (err) {
         if (stoppedBy) throw new PullInterrupted(stoppedBy);
         throw asTsboxError(err).inStep('pull');

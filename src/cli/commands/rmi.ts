@@ -20,7 +20,7 @@ export function rmiCommand(): Command {
         const { imageUsers } = await import('../../runtime/prune-plan.js');
         const { listRecords, putRecord, removeImage, resolveImage, withImagesLock } = await import('../../image/oci/image-store.js');
         const root = resolveRoot(flags.root);
-        // Containers run from an image archive (flattened, until #11 holds layer references) name the image id as their rootfs.
+        // A container of an image names its id (and holds references to its layers, which keep them): docker refuses to remove the image under it.
         const users = imageUsers(storeFor(flags.root).list());
         await forEachContainer(names, (name) =>
           withImagesLock(root, async () => {

@@ -22,9 +22,9 @@ type RunFlags = Record<string, unknown> & { interactive?: boolean; detach?: bool
 export function runCommand(kind: 'run' | 'create' = 'run'): Command {
   const cmd = new Command(kind)
     .description(kind === 'run'
-      ? 'run a command in a new container from a root-filesystem tarball (plain or gzip, "-" for stdin) or directory'
+      ? 'run a command in a new container from an image (archive, layout or name: pulled if missing) or a root-filesystem tarball ("-" for stdin) or directory'
       : 'create a container (set up, its command held until tsbox start) and print its id')
-    .argument('<rootfs>', 'rootfs tar archive, "-" to read it from stdin, or a directory')
+    .argument('<rootfs>', 'image (archive, OCI layout, name[:tag]), rootfs tar archive, "-" to read it from stdin, or a directory')
     .argument('[command...]', 'command and arguments (default /bin/sh)')
     .passThroughOptions()
     .action(async (rootfs: string, command: string[], flags: RunFlags) => {

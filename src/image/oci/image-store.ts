@@ -46,8 +46,11 @@ export async function withImagesLock<T>(root: string, fn: () => Promise<T>): Pro
   }
 }
 
+let tempCounter = 0;
+
+/** Writers hold the images lock: the pid and a counter make a name no other writer uses (no crypto loaded for it on a run's path). */
 async function writeAtomic(path: string, text: string | Buffer): Promise<void> {
-  const temp = `${path}.${process.pid}-${randomBytes(4).toString('hex')}`;
+  const temp = `${path}.${process.pid}-${++tempCounter}`;
   await fs.writeFile(temp, text, { mode: 0o600 });
   await fs.rename(temp, path);
 }
@@ -125,8 +128,14 @@ export async function writeRef(root: string, refs: LayerRefs): Promise<LayerRefs
 
 /** Give references back; the layers stay until an rmi or prune finds them unused. */
 export async function release(root: string, refs: LayerRefs): Promise<void> {
+  await releaseRef(root, refs.ref);
+}
+
+/** Drop the reference named `ref`; nothing to do when it is gone (idempotent, for gc). */
+export async function releaseRef(root: string, ref: string): Promise<void> {
+  if (!/^[0-9a-z-]{1,64}$/.test(ref)) throw new Error(`invalid layer reference name ${JSON.stringify(ref)}`);
   await withImagesLock(root, async () => {
-    await fs.rm(join(refsDir(root), `${refs.ref}.json`), { force: true });
+    await fs.rm(join(refsDir(root), `${ref}.json`), { force: true });
   });
 }
 

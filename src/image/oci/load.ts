@@ -24,7 +24,7 @@ import { DocumentError } from './documents.js';
 import { acquireCheck } from './image-config-check.js';
 import { putRecord, readRecord, withImagesLock, writeLoadRef, type ImageRecord } from './image-store.js';
 import { chainIdOf, ensureLayer, readLayerMarker, type EnsuredLayer } from './layer-store.js';
-import { detectFormat, loadSourceImage, looksLikeImageMember, SourceError } from './source.js';
+import { detectFormat, loadSourceImage, looksLikeImageMember, SourceError, type SourceImage } from './source.js';
 import { sourcesPath } from './store-layout.js';
 import { TarFormatError } from '../tar-header.js';
 import type { Digest } from './digest.js';
@@ -89,38 +89,7 @@ export async function loadImage(spec: string, opts: LoadOptions): Promise<LoadRe
     const detected = detectFormat(file);
     if (detected === null) return { kind: 'rootfs', path };
     const source = loadSourceImage(detected.format, detected.blobs, selector);
-    acquireCheck(source.config);
-    const id = source.configDigest;
-    // Referenced before extraction under both names a layer may get, so a concurrent prune keeps them.
-    const chainIds: Digest[] = [];
-    for (const l of source.layers) chainIds.push(chainIdOf(chainIds.length === 0 ? null : chainIds[chainIds.length - 1]!, l.diffId));
-    const keys = [...new Set([...source.layers.map((l) => l.diffId), ...chainIds])];
-    const ref = await withImagesLock(opts.root, () => writeLoadRef(opts.root, id, keys));
-    try {
-      const layers: EnsuredLayer[] = [];
-      for (const layer of source.layers) layers.push(await ensureLayer(layer, layers, { root: opts.root, maxBytes: opts.maxBytes, ...(opts.maxEntries === undefined ? {} : { maxEntries: opts.maxEntries }) }));
-      const old = await readRecord(opts.root, id);
-      const record: ImageRecord = {
-        id,
-        diffIds: source.layers.map((l) => l.diffId),
-        layerKeys: layers.map((l) => l.key),
-        layerDigests: source.layers.map((l) => l.digest),
-        repoTags: [...new Set([...(old?.repoTags ?? []), ...source.repoTags])],
-        source: { path, format: detected.format },
-        created: typeof source.config.created === 'string' ? source.config.created : null,
-        loadedAt: new Date().toISOString(),
-        size: layers.reduce((n, l) => n + l.contentBytes, 0),
-      };
-      await withImagesLock(opts.root, async () => {
-        await putRecord(opts.root, record, source.configBytes);
-        if (st.isFile()) await recordSource(opts.root, key, id);
-      });
-      const bytesExtracted = layers.filter((l) => l.extracted).reduce((n, l) => n + l.contentBytes, 0);
-      opts.log.debug({ image: id, layers: layers.length, bytesExtracted }, 'image loaded');
-      return { kind: 'image', record, layers, warm: false, bytesExtracted };
-    } finally {
-      await ref.release();
-    }
+    return await storeImage(source, { path, format: detected.format }, opts, st.isFile() ? (id) => recordSource(opts.root, key, id) : undefined);
   } catch (err) {
     throw asLoadError(err, given);
   } finally {
@@ -128,7 +97,48 @@ export async function loadImage(spec: string, opts: LoadOptions): Promise<LoadRe
   }
 }
 
-function asLoadError(err: unknown, given: string): unknown {
+/**
+ * An image's documents (from an archive or a registry's blobs) into the store: its config
+ * checked, its layers referenced (so a concurrent prune keeps them), extracted once each,
+ * the record published with its tags (and `published` run under the same lock), the
+ * reference dropped.
+ */
+export async function storeImage(source: SourceImage, origin: { path: string; format: string }, opts: LoadOptions, published?: (id: string) => Promise<void>): Promise<LoadResult & { kind: 'image' }> {
+  acquireCheck(source.config);
+  const id = source.configDigest;
+  // Referenced before extraction under both names a layer may get, so a concurrent prune keeps them.
+  const chainIds: Digest[] = [];
+  for (const l of source.layers) chainIds.push(chainIdOf(chainIds.length === 0 ? null : chainIds[chainIds.length - 1]!, l.diffId));
+  const keys = [...new Set([...source.layers.map((l) => l.diffId), ...chainIds])];
+  const ref = await withImagesLock(opts.root, () => writeLoadRef(opts.root, id, keys));
+  try {
+    const layers: EnsuredLayer[] = [];
+    for (const layer of source.layers) layers.push(await ensureLayer(layer, layers, { root: opts.root, maxBytes: opts.maxBytes, ...(opts.maxEntries === undefined ? {} : { maxEntries: opts.maxEntries }) }));
+    const old = await readRecord(opts.root, id);
+    const record: ImageRecord = {
+      id,
+      diffIds: source.layers.map((l) => l.diffId),
+      layerKeys: layers.map((l) => l.key),
+      layerDigests: source.layers.map((l) => l.digest),
+      repoTags: [...new Set([...(old?.repoTags ?? []), ...source.repoTags])],
+      source: origin,
+      created: typeof source.config.created === 'string' ? source.config.created : null,
+      loadedAt: new Date().toISOString(),
+      size: layers.reduce((n, l) => n + l.contentBytes, 0),
+    };
+    await withImagesLock(opts.root, async () => {
+      await putRecord(opts.root, record, source.configBytes);
+      if (published) await published(id);
+    });
+    const bytesExtracted = layers.filter((l) => l.extracted).reduce((n, l) => n + l.contentBytes, 0);
+    opts.log.debug({ image: id, layers: layers.length, bytesExtracted }, 'image loaded');
+    return { kind: 'image', record, layers, warm: false, bytesExtracted };
+  } finally {
+    await ref.release();
+  }
+}
+
+export function asLoadError(err: unknown, given: string): unknown {
   const step = { step: 'load image' };
   if (err instanceof SourceError) return new UsageError(`${given}: ${err.message}`, { ...step, hint: err.hint });
   if (err instanceof DocumentError) return new UsageError(`${given}: ${err.message}`, step);

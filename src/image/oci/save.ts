@@ -16,7 +16,7 @@ import { hexOf, sha256 } from './digest.js';
 import type { ImageRecord } from './image-store.js';
 import { readConfigBytes } from './image-store.js';
 import { layerTree } from './store-layout.js';
-import { TarFileWriter, type TarOut } from './tar-writer.js';
+import { TarFileWriter } from './tar-writer.js';
 
 const OPAQUE = 'trusted.overlay.opaque';
 

@@ -30,7 +30,7 @@ import {
   type ImageIndex as ImageIndexDoc,
 } from './documents.js';
 
-export type SourceFormat = 'docker-archive' | 'oci-archive' | 'oci-layout' | 'containers-dir';
+export type SourceFormat = 'docker-archive' | 'oci-archive' | 'oci-layout' | 'containers-dir' | 'registry';
 
 export interface SourceLayer {
   diffId: Digest;
@@ -115,6 +115,8 @@ export function loadSourceImage(format: SourceFormat, blobs: Blobs, selector: st
       return fromOciLayout(format, blobs, selector);
     case 'containers-dir':
       return fromManifest(format, blobs, readDoc(blobs, 'manifest.json', 'manifest.json'), (d) => hexOf(d), []);
+    case 'registry':
+      throw new SourceError('an image of a registry is pulled (pull-image.ts), not loaded from a path');
   }
 }
 
@@ -170,7 +172,8 @@ function fromOciLayout(format: SourceFormat, blobs: Blobs, selector: string | nu
   return fromManifest(format, blobs, readVerified(blobs, desc, nameOf, 'manifest'), nameOf, tags);
 }
 
-function fromManifest(format: SourceFormat, blobs: Blobs, bytes: Buffer, nameOf: (d: Digest) => string, repoTags: string[]): SourceImage {
+/** An image manifest whose blobs are in `blobs` (an archive, a layout, or the pulled blobs under the state root). */
+export function fromManifest(format: SourceFormat, blobs: Blobs, bytes: Buffer, nameOf: (d: Digest) => string, repoTags: string[]): SourceImage {
   const manifest = parseDocument(bytes, manifestSchema, 'manifest');
   const configBytes = readVerified(blobs, manifest.config, nameOf, 'config');
   const config = parseDocument(configBytes, imageConfigSchema, 'image config');

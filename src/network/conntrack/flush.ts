@@ -17,7 +17,13 @@ export function conntrackEntries(trace?: NetworkTrace): ConntrackEntry[] {
 
 /** Returns how many entries went; an entry that expired meanwhile (ENOENT) is not an error. */
 export function flushConntrackFor(ip: string, trace?: NetworkTrace): number {
-  const stale = conntrackEntries(trace).filter((e) => involves(e, ip));
+  return flushConntrackForAll(new Set([ip]), trace);
+}
+
+/** One dump for many addresses (the deferred flush, release.ts): the dump is the cost, not the deletes. */
+export function flushConntrackForAll(ips: ReadonlySet<string>, trace?: NetworkTrace): number {
+  if (ips.size === 0) return 0;
+  const stale = conntrackEntries(trace).filter((e) => [...ips].some((ip) => involves(e, ip)));
   if (stale.length === 0) return 0;
   const c = new RtnlClient(openNetlinkSocket(NETLINK_NETFILTER), 'host conntrack', netlinkTrace(trace));
   try {

@@ -189,3 +189,25 @@ export function deadLeases(paths: NetPaths, network: string): Lease[] {
 export function removeLeaseDir(paths: NetPaths, network: string): void {
   rmSync(leaseDir(paths, network), { recursive: true, force: true });
 }
+
+/**
+ * Addresses released without their conntrack entries flushed yet (release.ts, "deferred
+ * flush"): a marker file `IP.conntrack` beside the leases. Allocation skips them until a
+ * batch flush has run, so no new owner inherits an old owner's NAT decisions.
+ */
+const staleMarker = (paths: NetPaths, network: string, ip: string) => join(leaseDir(paths, network), `${ip}.conntrack`);
+
+export function markStale(paths: NetPaths, network: string, ip: string): void {
+  mkdirSync(leaseDir(paths, network), { recursive: true, mode: 0o755 });
+  writeFileSync(staleMarker(paths, network, ip), '');
+}
+
+export function staleAddresses(paths: NetPaths, network: string): Set<string> {
+  const dir = leaseDir(paths, network);
+  if (!existsSync(dir)) return new Set();
+  return new Set(readdirSync(dir).filter((f) => f.endsWith('.conntrack')).map((f) => f.slice(0, -'.conntrack'.length)));
+}
+
+export function clearStale(paths: NetPaths, network: string, ip: string): void {
+  rmSync(staleMarker(paths, network, ip), { force: true });
+}

@@ -106,12 +106,26 @@ export function checkSubnet(check: SubnetCheck): { cidr: Cidr; gateway: string }
  * small and predictable; a released address is reused at once, which is why releases also
  * delete the conntrack-visible port mappings before the lease goes (docs/networking.md).
  */
-export function lowestFree(cidr: Cidr, gateway: string, taken: Set<string>): string | null {
+export function lowestFree(cidr: Cidr, gateway: string, taken: ReadonlySet<string>): string | null {
   for (let n = firstHost(cidr); n <= lastHost(cidr); n++) {
     const ip = numToIp(n);
     if (ip !== gateway && !taken.has(ip)) return ip;
   }
   return null;
+}
+
+/**
+ * Which address a new lease takes, and which released addresses' conntrack entries must be
+ * flushed first (release.ts forgetFlows): `stale` addresses are skipped while any other is
+ * free; when none is, all of them are flushed in one dump and the lowest is taken. A
+ * requested address (`--ip`) is flushed alone if stale. Null: the subnet is full.
+ */
+export function pickAddress(cidr: Cidr, gateway: string, taken: ReadonlySet<string>, stale: ReadonlySet<string>, requested?: string): { ip: string; flush: 'none' | 'it' | 'all' } | null {
+  if (requested !== undefined) return taken.has(requested) ? null : { ip: requested, flush: stale.has(requested) ? 'it' : 'none' };
+  const clean = lowestFree(cidr, gateway, new Set([...taken, ...stale]));
+  if (clean) return { ip: clean, flush: 'none' };
+  const any = lowestFree(cidr, gateway, new Set(taken));
+  return any ? { ip: any, flush: 'all' } : null;
 }
 
 /** A requested --ip: inside the subnet, a host address, not the gateway. */

@@ -24,9 +24,12 @@ function viaCommand(text: string): NftResult {
 }
 
 export function nftRunner(trace?: NftTrace, prefer: 'auto' | 'nft' = 'auto'): NftRunner {
-  const useLib = prefer === 'auto' && libnftablesAvailable();
+  // Loaded on the first change (about 1 ms): a container on an existing bridge without
+  // published ports changes nothing in the firewall and never loads it.
+  let useLib: boolean | undefined;
   return {
     run(text) {
+      useLib ??= prefer === 'auto' && libnftablesAvailable();
       const r = useLib ? nftRun(text) : viaCommand(text);
       trace?.({ text, ok: r.ok, via: useLib ? 'libnftables' : 'nft', error: r.error });
       return r;

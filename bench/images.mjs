@@ -1,0 +1,166 @@
+#!/usr/bin/env node
+/**
+ * Image benchmarks against podman, in the same run, alternating, medians (issue #13):
+ *   1. first run of a docker-archive: `tsbox run --rm ARCHIVE CMD` on an empty state root
+ *      vs `podman load -i ARCHIVE` + `podman run --rm IMAGE CMD` on an empty storage;
+ *   2. pull from a docker-registry on 127.0.0.1 (Debian's package, started and stopped
+ *      here): `tsbox pull` vs `podman pull`, both on empty stores;
+ *   3. warm start: `tsbox run --rm ARCHIVE CMD` again vs the same files as a rootfs tarball.
+ *
+ *   node bench/images.mjs [--runs N] [--only first|pull|warm] [--members usr/share/doc,usr/share/man]
+ *
+ * The image: this machine has no network for debootstrap, so a ~210 MB stand-in for a
+ * Debian image is made from parts of the host's /usr (many small files, like a distribution
+ * image) plus a static busybox, imported with `podman import` and saved as a docker-archive.
+ * podman uses its own storage under the work dir (overlay driver, runc: Debian's podman
+ * defaults to crun, which refuses hybrid cgroup hosts) and the ulimits it can set here.
+ * Generated files live under $TMPDIR/tsbox-bench-images, never in the repository. Root only.
+ */
+import { execFileSync, spawn, spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, rmSync, statSync, writeFileSync, copyFileSync, chmodSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { get } from 'node:http';
+import { createServer } from 'node:net';
+
+const project = resolve(dirname(fileURLToPath(import.meta.url)), '..');
+const tsboxBin = join(project, 'bin', 'tsbox');
+const args = process.argv.slice(2);
+const runs = Number(args[args.indexOf('--runs') + 1]) || 3;
+const members = (args.includes('--members') ? args[args.indexOf('--members') + 1] : 'usr/share/doc,usr/share/man').split(',');
+const only = args.includes('--only') ? args[args.indexOf('--only') + 1] : null;
+const wanted = (phase) => only === null || only === phase;
+const work = join(tmpdir(), 'tsbox-bench-images');
+mkdirSync(work, { recursive: true });
+const CMD = ['/bin/busybox', 'true'];
+const IMAGE = 'localhost/tsbox-bench/debian-standin:latest';
+
+const sh = (cmd, argv) => execFileSync(cmd, argv, { stdio: ['ignore', 'pipe', 'inherit'], maxBuffer: 1 << 26 }).toString();
+const podmanStorage = (dir) => ['--root', join(dir, 'root'), '--runroot', join(dir, 'run'), '--tmpdir', join(dir, 'tmp'), '--storage-driver', 'overlay', '--cgroup-manager', 'cgroupfs', '--events-backend', 'none'];
+const podman = (dir, ...argv) => sh('podman', [...podmanStorage(dir), ...argv]);
+const podmanRun = ['--runtime', 'runc', '--ulimit', 'nofile=1024:1024', '--ulimit', 'nproc=1024:1024', '--network', 'none'];
+
+function timed(fn) {
+  const t = process.hrtime.bigint();
+  fn();
+  return Number(process.hrtime.bigint() - t) / 1e6;
+}
+
+function tsbox(root, argv) {
+  const r = spawnSync(tsboxBin, argv, { env: { ...process.env, TSBOX_ROOT: root }, stdio: ['ignore', 'pipe', 'pipe'] });
+  if (r.status !== 0) throw new Error(`tsbox ${argv.join(' ')}: ${r.status}: ${r.stderr}`);
+}
+
+function resetPodman(dir) {
+  if (existsSync(dir)) spawnSync('podman', [...podmanStorage(dir), 'system', 'reset', '--force'], { stdio: 'ignore' });
+  rmSync(dir, { recursive: true, force: true });
+}
+
+const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+const fmt = (ms) => `${(ms / 1000).toFixed(2)} s`;
+
+/** The rootfs tarball and the image archive made from it (once; kept between runs). */
+function buildInputs() {
+  const rootfsTar = join(work, 'rootfs.tar');
+  const archive = join(work, 'image-docker.tar');
+  if (existsSync(rootfsTar) && existsSync(archive)) return { rootfsTar, archive };
+  const extra = join(work, 'extra');
+  mkdirSync(join(extra, 'bin'), { recursive: true });
+  mkdirSync(join(extra, 'tmp'), { recursive: true });
+  chmodSync(join(extra, 'tmp'), 0o1777);
+  copyFileSync('/bin/busybox', join(extra, 'bin', 'busybox'));
+  chmodSync(join(extra, 'bin', 'busybox'), 0o755);
+  console.error(`creating ${rootfsTar} from /${members.join(', /')} and busybox...`);
+  sh('tar', ['--numeric-owner', '-cf', rootfsTar, '-C', '/', ...members, '-C', extra, 'bin', 'tmp']);
+  const store = join(work, 'podman-build');
+  resetPodman(store);
+  podman(store, 'import', rootfsTar, IMAGE);
+  podman(store, 'save', '--format', 'docker-archive', '-o', archive, IMAGE);
+  resetPodman(store);
+  return { rootfsTar, archive };
+}
+
+function freePort() {
+  return new Promise((res) => {
+    const s = createServer().listen(0, '127.0.0.1', () => {
+      const { port } = s.address();
+      s.close(() => res(port));
+    });
+  });
+}
+
+async function startRegistry() {
+  const dir = join(work, 'registry');
+  rmSync(dir, { recursive: true, force: true });
+  mkdirSync(join(dir, 'storage'), { recursive: true });
+  const port = await freePort();
+  writeFileSync(join(dir, 'config.yml'), `version: 0.1\nlog:\n  level: error\n  accesslog:\n    disabled: true\nstorage:\n  filesystem:\n    rootdirectory: ${join(dir, 'storage')}\nhttp:\n  addr: 127.0.0.1:${port}\n`);
+  const child = spawn('docker-registry', ['serve', join(dir, 'config.yml')], { stdio: 'ignore' });
+  for (let i = 0; i < 200; i++) {
+    const up = await new Promise((res) => get(`http://127.0.0.1:${port}/v2/`, (r) => { r.resume(); res(true); }).on('error', () => res(false)));
+    if (up) return { host: `127.0.0.1:${port}`, stop: () => child.kill('SIGTERM') };
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  child.kill('SIGKILL');
+  throw new Error('docker-registry did not start');
+}
+
+const { rootfsTar, archive } = buildInputs();
+console.log(`archive: ${(statSync(archive).size / 1e6).toFixed(0)} MB docker-archive (host /${members.join(', /')} + busybox); ${runs} runs each, alternating`);
+
+// 1. First run of the archive.
+const first = { tsbox: [], podman: [] };
+for (let i = 0; wanted('first') && i < runs; i++) {
+  const root = join(work, `state-${i}`);
+  rmSync(root, { recursive: true, force: true });
+  first.tsbox.push(timed(() => tsbox(root, ['run', '--rm', archive, ...CMD])));
+  rmSync(root, { recursive: true, force: true });
+  const store = join(work, `podman-${i}`);
+  resetPodman(store);
+  first.podman.push(timed(() => {
+    podman(store, 'load', '-q', '-i', archive);
+    podman(store, 'run', '--rm', ...podmanRun, IMAGE, ...CMD);
+  }));
+  resetPodman(store);
+}
+if (wanted('first')) console.log(`first run:  tsbox run ${fmt(median(first.tsbox))}, podman load + run ${fmt(median(first.podman))}, ratio ${(median(first.tsbox) / median(first.podman)).toFixed(2)}x (target <= 0.5x)`);
+
+// 2. Pull from a local registry.
+const registry = wanted('pull') ? await startRegistry() : null;
+if (registry) try {
+  const push = join(work, 'podman-push');
+  resetPodman(push);
+  podman(push, 'load', '-q', '-i', archive);
+  const ref = `${registry.host}/bench/debian-standin:latest`;
+  podman(push, 'push', '--tls-verify=false', '--format', 'v2s2', IMAGE, ref);
+  resetPodman(push);
+  const pull = { tsbox: [], podman: [] };
+  for (let i = 0; i < runs; i++) {
+    const root = join(work, `state-pull-${i}`);
+    rmSync(root, { recursive: true, force: true });
+    pull.tsbox.push(timed(() => tsbox(root, ['pull', '-q', ref])));
+    rmSync(root, { recursive: true, force: true });
+    const store = join(work, `podman-pull-${i}`);
+    resetPodman(store);
+    pull.podman.push(timed(() => podman(store, 'pull', '-q', '--tls-verify=false', ref)));
+    resetPodman(store);
+  }
+  console.log(`pull:       tsbox pull ${fmt(median(pull.tsbox))}, podman pull ${fmt(median(pull.podman))}, ratio ${(median(pull.tsbox) / median(pull.podman)).toFixed(2)}x (target <= 0.7x)`);
+} finally {
+  registry.stop();
+}
+
+// 3. Warm start: the image archive vs the same files as a rootfs tarball, one state root.
+if (!wanted('warm')) process.exit(0);
+const root = join(work, 'state-warm');
+rmSync(root, { recursive: true, force: true });
+tsbox(root, ['run', '--rm', archive, ...CMD]);
+tsbox(root, ['run', '--rm', rootfsTar, ...CMD]);
+const warm = { image: [], rootfs: [] };
+for (let i = 0; i < Math.max(runs, 5); i++) {
+  warm.image.push(timed(() => tsbox(root, ['run', '--rm', archive, ...CMD])));
+  warm.rootfs.push(timed(() => tsbox(root, ['run', '--rm', rootfsTar, ...CMD])));
+}
+rmSync(root, { recursive: true, force: true });
+console.log(`warm start: image archive ${median(warm.image).toFixed(0)} ms, rootfs tarball ${median(warm.rootfs).toFixed(0)} ms (median of ${warm.image.length})`);
