@@ -15,7 +15,7 @@ import Module, { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { Script } from 'node:vm';
 
-export const PROGRAMS = ['tsbox', 'init', 'exec-init', 'monitor'] as const;
+export const PROGRAMS = ['tsbox', 'init', 'exec-init', 'monitor', 'runtime'] as const;
 export type ProgramName = (typeof PROGRAMS)[number];
 
 /**
@@ -30,6 +30,7 @@ export const PROGRAM_NODE_FLAGS: Record<ProgramName, readonly string[]> = {
   init: [],
   'exec-init': [],
   monitor: ['--expose-gc', '--max-semi-space-size=1'],
+  runtime: [],
 };
 
 export interface Program {

@@ -23,6 +23,12 @@ export interface ExecPlan {
   debug: boolean;
   /** false with --no-openat2 (testing only): resolve as on kernels before 5.6. */
   openat2?: boolean;
+  /**
+   * tsbox-runtime exec --detach: our parent exits once the command runs and the engine's
+   * subreaper adopts us; we stay, relay signals and leave with the command's status, instead of
+   * ending the command when the parent goes.
+   */
+  detached?: boolean;
 }
 
 /**

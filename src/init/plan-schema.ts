@@ -48,8 +48,11 @@ const processPlan = z.object({
 const absolute = z.string().startsWith('/');
 
 export const initPlanSchema = z.object({
-  containerId: z.string().regex(/^[0-9a-f]{64}$/),
-  rootfs: z.object({ lower: absolute, upper: absolute, work: absolute, merged: absolute, readOnly: z.boolean(), nodev: z.boolean() }).strict(),
+  containerId: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_.+-]{0,127}$/),
+  rootfs: z.union([
+    z.object({ lower: absolute, upper: absolute, work: absolute, merged: absolute, readOnly: z.boolean(), nodev: z.boolean() }).strict(),
+    z.object({ kind: z.literal('bind'), path: absolute, readOnly: z.boolean(), nodev: z.boolean() }).strict(),
+  ]),
   hostname: z.string(),
   mounts: z.array(mountStep),
   process: processPlan,
@@ -58,6 +61,9 @@ export const initPlanSchema = z.object({
   tty: z.boolean().optional(),
   init: z.boolean().optional(),
   openat2: z.boolean().optional(),
+  hold: z.object({ fifo: absolute }).strict().optional(),
+  cgroupNamespace: z.boolean().optional(),
+  loopback: z.boolean().optional(),
 }).strict() satisfies z.ZodType<InitPlan>;
 
 export const execPlanSchema = z.object({
@@ -66,6 +72,7 @@ export const execPlanSchema = z.object({
   tty: z.boolean(),
   debug: z.boolean(),
   openat2: z.boolean().optional(),
+  detached: z.boolean().optional(),
 }).strict() satisfies z.ZodType<ExecPlan>;
 
 export const parentMessageSchema = z.discriminatedUnion('t', [

@@ -28,9 +28,17 @@ export interface ProcessPlan {
   user: string | null;
 }
 
+/** An OCI bundle's root (tsbox-runtime): a directory the engine prepared, bound on itself and pivoted into. */
+export interface BindRoot {
+  kind: 'bind';
+  path: string;
+  readOnly: boolean;
+  nodev: boolean;
+}
+
 export interface InitPlan {
   containerId: string;
-  rootfs: {
+  rootfs: BindRoot | {
     /** The cached, read-only image tree (overlay lower layer). */
     lower: string;
     upper: string;
@@ -52,6 +60,16 @@ export interface InitPlan {
   init?: boolean;
   /** false with --no-openat2 (testing only): resolve as on kernels before 5.6. */
   openat2?: boolean;
+  /**
+   * tsbox-runtime (OCI create): no parent holds us. The init outlives the create command (no
+   * PDEATHSIG), is held after {t:"created"} by opening this fifo for writing (init/hold-fifo.ts)
+   * until `start` opens it for reading, then execs without another word on the socket.
+   */
+  hold?: { fifo: string };
+  /** false: stay in the cgroup namespace we were born in (a config.json that asks for none). */
+  cgroupNamespace?: boolean;
+  /** false: the network namespace is not ours (joined, or the host's): leave its loopback alone. */
+  loopback?: boolean;
 }
 
 /** Parent -> init after the plan, only with tty: the pty the parent opened (slave /dev/pts/<index>). */

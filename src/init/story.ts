@@ -7,7 +7,7 @@
  * (see namespaces/spawn-init.ts) and moved us into the container's cgroup; the cgroup
  * namespace is unshared here, so that the group appears as "/" inside.
  */
-import { accessSync, closeSync, constants, fstatSync, readSync, statSync } from 'node:fs';
+import { accessSync, closeSync, constants, fstatSync, readSync, statSync, writeSync } from 'node:fs';
 import { applyMountStep, describeMountStep } from '../mounts/apply.js';
 import { overlayOptions } from '../mounts/plan.js';
 import { applySecurityPlan } from '../security/apply.js';
@@ -22,6 +22,7 @@ import { linkUp } from '../sys/net.js';
 import { PR, prctl } from '../sys/process.js';
 import { execCommand, reportAndExit } from './handover.js';
 import { InitChannel } from './channel.js';
+import { openHoldFifo, waitAtHoldFifo } from './hold-fifo.js';
 import { resolveCommand, type CommandFs } from './command.js';
 import { switchUser } from './credentials.js';
 import { SYNC_FD } from './protocol.js';
@@ -38,6 +39,17 @@ import { openDirPath, openReadAt, openReadInRoot } from '../sys/in-root.js';
 
 const SIGKILL = 9;
 
+/** Set once `create` is gone (tsbox-runtime's hold): errors go to our stderr, the engine's pipe. */
+let socketGone = false;
+
+function writeToStderr(err: unknown, step: string): void {
+  try {
+    writeSync(2, `tsbox-runtime: ${step}: ${(err as Error).message ?? String(err)}\n`);
+  } catch {
+    // no stderr either
+  }
+}
+
 export function runInit(): never {
   const channel = new InitChannel(SYNC_FD);
   let current = 'start init';
@@ -53,6 +65,9 @@ export function runInit(): never {
     prctl(PR.SET_DUMPABLE, 0);
     channel.send({ t: 'ready' });
     const plan = channel.readPlan();
+    // tsbox-runtime: the create command exits while we wait for start; its death must not
+    // kill us (the engine's subreaper is our parent from then on).
+    if (plan.hold) prctl(PR.SET_PDEATHSIG, 0);
     useOpenat2(plan.openat2 !== false);
     if (plan.debug) {
       setSyscallTracer((syscall, detail, result) => channel.send({ t: 'trace', step: current, detail: `${syscall}(${detail}) = ${result}` }));
@@ -60,22 +75,24 @@ export function runInit(): never {
 
     // The parent moved us into the container's cgroup before sending the plan; a cgroup
     // namespace made now shows that group as "/" inside.
-    step('unshare cgroup namespace', () => unshare(CLONE.NEWCGROUP));
+    if (plan.cgroupNamespace !== false) step('unshare cgroup namespace', () => unshare(CLONE.NEWCGROUP));
 
     // Nothing we mount from here on may propagate back to the host.
     step('make mounts private', () => mount(null, '/', null, MS.REC | MS.PRIVATE));
-    const root = plan.rootfs.merged;
-    step('mount rootfs', () => mountRootOverlay(plan.rootfs));
+    const root = 'kind' in plan.rootfs ? plan.rootfs.path : plan.rootfs.merged;
+    step('mount rootfs', () => mountRoot(plan.rootfs));
     for (const m of plan.mounts) step(describeMountStep(m), () => applyMountStep(root, m));
     finishMounts();
 
+    const holdFifo = plan.hold ? step('open exec fifo', () => openHoldFifo(plan.hold!.fifo)) : null;
     step('pivot_root', () => pivotInto(root));
     // A bind remount sets the mount's flags to exactly these: keep nodev.
     if (plan.rootfs.readOnly) step('make root read-only', () => mount(null, '/', null, MS.REMOUNT | MS.BIND | MS.RDONLY | rootFlags(plan.rootfs)));
     // CVE-2019-16884: whatever the image or a volume did, /proc must be a real procfs.
     step('verify /proc', () => assertProcfs('/proc'));
-    step('set hostname', () => sethostname(plan.hostname));
-    step('bring up loopback', () => linkUp('lo'));
+    // An empty name: keep the one of the UTS namespace we are in (an OCI config without hostname).
+    if (plan.hostname !== '') step('set hostname', () => sethostname(plan.hostname));
+    if (plan.loopback !== false) step('bring up loopback', () => linkUp('lo'));
     if (plan.tty) step('attach terminal', () => attachTerminal(channel));
 
     const user = step('resolve user', () => resolveUser(plan.process.user, readEtcFile('/etc/passwd'), readEtcFile('/etc/group')));
@@ -92,6 +109,16 @@ export function runInit(): never {
     // closed socket means it is gone or the container was removed: we exit (readLine).
     current = 'wait for start';
     channel.send({ t: 'created' });
+    if (holdFifo !== null) {
+      socketGone = true;
+      // tsbox-runtime: `create` is gone; `start` releases us through the fifo, and from here
+      // an error has only our stderr to go to (the engine shows it).
+      waitAtHoldFifo(holdFifo);
+      current = 'exec';
+      for (const fd of [0, 1, 2]) clearCloexec(fd);
+      cloexecFrom(3);
+      execCommand(path, plan.process.args, env);
+    }
     const go = channel.readMessage();
     if (go.t !== 'start') throw new Error(`expected the start message, got ${go.t}`);
 
@@ -106,6 +133,7 @@ export function runInit(): never {
     if (plan.init) execCommand(STATIC_INIT_PATH, staticInitArgv(plan.process.args), env);
     execCommand(path, plan.process.args, env);
   } catch (err) {
+    if (socketGone) writeToStderr(err, current);
     reportAndExit(channel, err, current);
   }
 }
@@ -118,8 +146,14 @@ function rootFlags(rootfs: InitPlan['rootfs']): number {
   return rootfs.nodev ? MS.NODEV : 0;
 }
 
+/** The image's overlay, or an OCI bundle's root bound on itself (pivot_root needs a mount point). */
+function mountRoot(rootfs: InitPlan['rootfs']): void {
+  if ('kind' in rootfs) mount(rootfs.path, rootfs.path, null, MS.BIND | MS.REC);
+  else mountRootOverlay(rootfs);
+}
+
 /** A kernel older than 5.10 does not know `volatile` (EINVAL): mount without it. */
-function mountRootOverlay(rootfs: InitPlan['rootfs']): void {
+function mountRootOverlay(rootfs: Exclude<InitPlan['rootfs'], { kind: 'bind' }>): void {
   try {
     mount('overlay', rootfs.merged, 'overlay', rootFlags(rootfs), overlayOptions(rootfs.lower, rootfs.upper, rootfs.work));
   } catch (err) {

@@ -43,7 +43,17 @@ export type StdioChoice = 'inherit' | 'ignore' | number;
  */
 export type InitNetns = { kind: 'new' } | { kind: 'host' } | { kind: 'join'; fd: number };
 
-export async function spawnInitInNamespaces(stdio: [StdioChoice, StdioChoice, StdioChoice], netns: InitNetns = { kind: 'new' }): Promise<ChildProcess> {
+/**
+ * An OCI config's namespaces (tsbox-runtime): the CLONE_* flags to make new, and those to
+ * join by an fd the caller opened (a path in config.json, e.g. /proc/PID/ns/net). The mount
+ * namespace must be among the new ones (the init's mounts and read-only node need it).
+ */
+export interface NamespaceSet {
+  unshare: number;
+  join: { fd: number; flag: number; what: string }[];
+}
+
+export async function spawnInitInNamespaces(stdio: [StdioChoice, StdioChoice, StdioChoice], netns: InitNetns = { kind: 'new' }, set?: NamespaceSet): Promise<ChildProcess> {
   // Any fs call on the pool starts libuv's threads now, while we still may create them.
   await access('/');
 
@@ -54,9 +64,14 @@ export async function spawnInitInNamespaces(stdio: [StdioChoice, StdioChoice, St
   let child: ChildProcess;
   try {
     try {
-      unshare(netns.kind === 'new' ? INIT_NAMESPACE_FLAGS : INIT_NAMESPACE_FLAGS & ~CLONE.NEWNET);
-      // Our net namespace is restored by returnHome with the others.
-      if (netns.kind === 'join') setns(netns.fd, CLONE.NEWNET, 'the network namespace of --network container:');
+      if (set) {
+        unshare(set.unshare);
+        for (const j of set.join) setns(j.fd, j.flag, j.what);
+      } else {
+        unshare(netns.kind === 'new' ? INIT_NAMESPACE_FLAGS : INIT_NAMESPACE_FLAGS & ~CLONE.NEWNET);
+        // Our net namespace is restored by returnHome with the others.
+        if (netns.kind === 'join') setns(netns.fd, CLONE.NEWNET, 'the network namespace of --network container:');
+      }
     } catch (err) {
       if (err instanceof SysError && err.code === 'EPERM') throw err.withHint('Creating namespaces needs root (CAP_SYS_ADMIN): run tsbox as root, e.g. with sudo.');
       throw err;
