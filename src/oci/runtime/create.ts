@@ -132,7 +132,9 @@ async function createSteps(state: StateRoot, id: string, opts: CreateOptions, lo
   }
 
   await step('start init', () => init.expectReady());
-  const fullPlan: InitPlan = { ...plan, hold: { fifo } };
+  // Without a group there is no device policy: the root is then mounted nodev, so that only
+  // /dev's nodes open (devices/policy.ts refused the capabilities that get around that).
+  const fullPlan: InitPlan = { ...plan, rootfs: { ...plan.rootfs, nodev: cgroup === null }, hold: { fifo } };
   init.send(fullPlan);
   if (terminal) await step('console socket', () => handTerminal(init, resolve(opts.consoleSocket!)));
   await step('set up container', () => init.expectCreated());
