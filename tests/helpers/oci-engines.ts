@@ -30,6 +30,7 @@ export interface Podman {
 }
 
 export function isolatedPodman(dir: string): Podman {
+  mkdirSync(dir, { recursive: true });
   const conf = join(dir, 'containers.conf');
   writeFileSync(conf, [
     '[engine]',
@@ -71,4 +72,62 @@ export function cgroupsNamed(ids: string[], base = '/sys/fs/cgroup/unified'): st
   };
   walk(base, 3);
   return out;
+}
+
+export interface Containerd {
+  ctr(args: string[], opts?: { input?: string; timeoutMs?: number }): { code: number | null; stdout: string; stderr: string };
+  ctrArgs: string[];
+  image: string;
+  namespace: string;
+  stop(): Promise<void>;
+}
+
+/**
+ * A containerd of the test's own: its config, root, state and sockets under `dir` (CRI off),
+ * started here and stopped by its pid; the image is `podman`'s, saved as an oci-archive and
+ * imported with ctr.
+ */
+export async function privateContainerd(dir: string, podman: Podman): Promise<Containerd> {
+  const { spawn } = await import('node:child_process');
+  const { existsSync, openSync } = await import('node:fs');
+  const sock = join(dir, 'c.sock');
+  writeFileSync(join(dir, 'config.toml'), [
+    'version = 2',
+    `root = "${join(dir, 'root')}"`,
+    `state = "${join(dir, 'state')}"`,
+    'disabled_plugins = ["io.containerd.grpc.v1.cri"]',
+    '[grpc]', `  address = "${sock}"`,
+    '[ttrpc]', `  address = "${sock}.ttrpc"`,
+    '[debug]', `  address = "${join(dir, 'debug.sock')}"`,
+    '[metrics]', '  address = ""',
+    '',
+  ].join('\n'));
+  const log = openSync(join(dir, 'containerd.log'), 'a');
+  const daemon = spawn('containerd', ['--config', join(dir, 'config.toml')], { stdio: ['ignore', log, log] });
+  for (let i = 0; !existsSync(sock); i++) {
+    if (daemon.exitCode !== null || i > 1000) throw new Error(`containerd did not start; see ${join(dir, 'containerd.log')}`);
+    await new Promise((r) => setTimeout(r, 10));
+  }
+  const namespace = `tsbox-oci-${process.pid}`;
+  const ctrArgs = ['-a', sock, '-n', namespace];
+  const ctr: Containerd['ctr'] = (args, opts = {}) => {
+    const r = spawnSync('ctr', [...ctrArgs, ...args], { input: opts.input ?? '', encoding: 'utf8', timeout: opts.timeoutMs ?? 60_000 });
+    return { code: r.status, stdout: r.stdout, stderr: r.stderr };
+  };
+  const archive = join(dir, 'bb-oci.tar');
+  execFileSync('podman', [...podman.base, 'save', '--format', 'oci-archive', '-o', archive, podman.image], { env: podman.env, stdio: 'ignore' });
+  const imported = ctr(['images', 'import', archive]);
+  if (imported.code !== 0) throw new Error(`ctr images import failed: ${imported.stderr}`);
+  return {
+    ctr,
+    ctrArgs,
+    image: podman.image,
+    namespace,
+    async stop() {
+      if (daemon.exitCode !== null) return;
+      const exited = new Promise((r) => daemon.once('exit', r));
+      daemon.kill('SIGTERM');
+      await exited;
+    },
+  };
 }
