@@ -61,6 +61,14 @@
  *               HOOK_PHASES says when, in which namespace, with which status, error or warn.
  *   annotations, warnings, ociVersion, bundle
  *
+ * ## Bridges to today's executors (to-tsbox.ts)
+ *   toTsboxMountSteps(plan, { cgroupNamespace }) -> { steps: MountStep[] for mounts/apply.ts
+ *       (absolute container paths, resolved in-root there), unsupported: string[] }
+ *   toCgroupLimits(plan.cgroup.resources.writes) -> { limits: CgroupLimits, unsupported }
+ *   `unsupported` names what those shapes cannot carry (propagation other than private,
+ *   non-recursive binds, rro..., tmpcopyup, cpuset.mems, hugetlb, io weights, unified...):
+ *   refuse or log each, never drop silently.
+ *
  * ## State, features, spec
  *   buildOciState({id, status, pid, bundle, annotations}) -> OciState; formatOciState(state, pretty)
  *       status: container/status.ts's Status or 'paused'; statusOf(record) converts docker words.
@@ -117,3 +125,4 @@ export { statusOf } from '../../container/status.js';
 export { ociFeatures, SECCOMP_ACTIONS, SECCOMP_OPERATORS, SECCOMP_FLAGS, type OciFeatures } from './features.js';
 export { defaultOciSpec } from './default-spec.js';
 export { OCI_VERSION, OCI_VERSION_MIN, OCI_VERSION_MAX } from './version.js';
+export { toTsboxMountSteps, toCgroupLimits, type TsboxMounts, type TsboxLimits } from './to-tsbox.js';

@@ -234,7 +234,15 @@ export function parseDocument<T extends z.ZodTypeAny>(schema: T, json: unknown, 
   const issue = result.error.issues[0]!;
   const path = formatJsonPath([...prefix, ...issue.path]);
   if (path === '' && issue.code === 'invalid_type') throw new OciSpecError(file, '', `expected a JSON object, not ${issue.received}`);
-  throw new OciSpecError(file, path, issue.message);
+  // A custom check (a list of strings...) sees a missing field as a wrong one: say it is missing.
+  const missing = issue.code === 'custom' && valueAt(json, issue.path) === undefined;
+  throw new OciSpecError(file, path, missing ? 'is required' : issue.message);
+}
+
+function valueAt(json: unknown, path: readonly (string | number)[]): unknown {
+  let v = json;
+  for (const key of path) v = typeof v === 'object' && v !== null ? (v as Record<string | number, unknown>)[key] : undefined;
+  return v;
 }
 
 /** The ociVersion tsbox reads: any 1.x (1.0.0 to 1.2.x are what engines write). */
