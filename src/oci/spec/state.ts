@@ -36,8 +36,8 @@ export function buildOciState(input: OciStateInput): OciState {
   if (!input.bundle.startsWith('/')) throw new Error(`internal: the bundle path must be absolute, not '${input.bundle}'`);
   const hasProcess = input.status === 'created' || input.status === 'running' || input.status === 'paused';
   if (hasProcess && !(input.pid !== null && input.pid > 0)) throw new Error(`internal: a ${input.status} container must have a pid`);
-  const state: OciState = { ociVersion: OCI_VERSION, id: input.id, status: input.status, bundle: input.bundle };
-  if (input.pid !== null && input.pid > 0 && input.status !== 'stopped') state.pid = input.pid;
+  const withPid = input.pid !== null && input.pid > 0 && input.status !== 'stopped';
+  const state: OciState = { ociVersion: OCI_VERSION, id: input.id, status: input.status, ...(withPid ? { pid: input.pid! } : {}), bundle: input.bundle };
   if (input.annotations && Object.keys(input.annotations).length > 0) state.annotations = { ...input.annotations };
   return state;
 }
