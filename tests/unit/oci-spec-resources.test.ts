@@ -7,7 +7,9 @@ import { DEFAULT_DEVICE_RULES } from '../../src/devices/rules.js';
 import { OciSpecError, blkioWeightToIoWeight, expandSlice, failIn, neededControllers, planCgroupsPath, planDeviceNodes, planDevicePolicy, planResources, toCgroupLimits, type OciResources } from '../../src/oci/spec/index.js';
 
 const fail = failIn('config.json');
-const writes = (r: OciResources) => planResources(r, fail).writes.map((w) => `${w.file}=${w.value}`);
+/** As `update` sees them (every value written); create leaves out a new group's own values (below). */
+const writes = (r: OciResources) => planResources(r, fail, 'linux.resources', { forNewGroup: false }).writes.map((w) => `${w.file}=${w.value}`);
+const createWrites = (r: OciResources) => planResources(r, fail).writes.map((w) => `${w.file}=${w.value}`);
 function errorOf(fn: () => unknown): string {
   try { fn(); } catch (err) { expect(err).toBeInstanceOf(OciSpecError); return (err as Error).message; }
   throw new Error('expected an error');
@@ -112,6 +114,16 @@ describe('pids, io, hugetlb, rdma, network, unified', () => {
   it('toCgroupLimits says what the current cgroup manager cannot write', () => {
     const plan = planResources({ cpu: { mems: '0' }, hugepageLimits: [{ pageSize: '2MB', limit: 0 }], memory: { limit: -1 } }, fail);
     expect(toCgroupLimits(plan.writes)).toEqual({ limits: {}, unsupported: ['linux.resources.cpu.mems (cpuset.mems 0)', 'linux.resources.hugepageLimits[0] (hugetlb.2MB.max 0)'] });
+  });
+});
+
+describe('create leaves out what a new group already has', () => {
+  it('the engines\' "no limit" values need no controller (podman --pids-limit -1, containerd\'s period alone, default shares)', () => {
+    expect(createWrites({ pids: { limit: 0 }, cpu: { period: 100000, shares: 1024 }, memory: { limit: -1, swap: -1 } })).toEqual([]);
+    expect(planResources({ pids: { limit: -1 } }, fail).controllers).toEqual([]);
+  });
+  it('real limits stay', () => {
+    expect(createWrites({ pids: { limit: 100 }, cpu: { period: 100000, quota: 50000, shares: 512 } })).toEqual(['cpu.weight=59', 'cpu.max=50000 100000', 'pids.max=100']);
   });
 });
 

@@ -167,10 +167,11 @@ describe('podman 4.3 with flags', () => {
 });
 
 describe('podman 4.3 --cgroups=disabled --pids-limit -1', () => {
-  it('no cgroupsPath and a pids limit of 0: nothing to write, no controller needed', () => {
+  it('no cgroupsPath and a pids limit of 0 (max, what a new group has): nothing to write, no controller needed', () => {
     const p = plan('podman-4.3-cgroups-disabled');
     expect(p.cgroup.path).toEqual({ kind: 'default' });
-    expect(p.cgroup.resources.writes).toEqual([{ file: 'pids.max', value: 'max', controller: 'pids', source: 'linux.resources.pids.limit' }]);
+    expect(p.cgroup.resources.writes).toEqual([]);
+    expect(p.cgroup.resources.controllers).toEqual([]);
   });
 });
 
@@ -199,7 +200,7 @@ describe('containerd 1.6 for a Kubernetes pod container', () => {
 
   it('cgroupsPath /k8s.io/ID, cpu.shares 2 as the lowest weight, swap equal to memory: no swap', () => {
     expect(p.cgroup.path).toEqual({ kind: 'path', path: '/k8s.io/9b1f0c2d' });
-    expect(p.cgroup.resources.writes.map((w) => `${w.file}=${w.value}`)).toEqual(['cpu.weight=1', 'cpu.max=max 100000', 'memory.max=134217728', 'memory.swap.max=0']);
+    expect(p.cgroup.resources.writes.map((w) => `${w.file}=${w.value}`)).toEqual(['cpu.weight=1', 'memory.max=134217728', 'memory.swap.max=0']);
   });
 
   it('the CRI\'s device allow-list, the console (5:1) included as the CRI asks', () => {

@@ -12,8 +12,10 @@
  *   translateOciConfig(config, { bundle, probe, systemdCgroup?, file? }) -> OciContainerPlan
  *   parseOciProcess(json, file?) + planProcess(process, failIn(file), warnings) -> OciProcessPlan
  *       for `exec --process FILE` (the same object as config.json's process).
- *   parseOciResources(json, file?) + planResources(resources, failIn(file), prefix) -> ResourcesPlan
- *       for `update --resources FILE|-`; planDevicePolicy(resources.devices, fail) for its device list.
+ *   parseOciResources(json, file?) + planResources(resources, failIn(file), '', { forNewGroup: false })
+ *       -> ResourcesPlan for `update --resources FILE|-` (forNewGroup false: a write of "max"
+ *       undoes an earlier limit; at create such writes are left out and need no controller);
+ *       planDevicePolicy(resources.devices, fail) for its device list.
  *
  * Errors: every refusal is an OciSpecError (a UsageError, exit 125) whose message is one
  * line naming the file and JSON path: "config.json: process.args: expected an array of

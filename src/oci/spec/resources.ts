@@ -46,6 +46,31 @@ export interface CgroupWrite {
   fallback?: { file: string; value: string };
 }
 
+/**
+ * What a new group already has: writing it at create time changes nothing, so such a write
+ * is left out (and needs no controller). That is what makes the engines' "no limit" values
+ * work on a host whose cgroup v2 lacks the controller: podman --pids-limit -1 sends a pids
+ * limit of 0 (max), containerd a cpu period with no quota (max 100000), cpu.shares 1024 is
+ * the default weight. `update` keeps them: there they undo an earlier limit.
+ */
+const NEW_GROUP_VALUES: Readonly<Record<string, string>> = {
+  'pids.max': 'max',
+  'memory.max': 'max',
+  'memory.high': 'max',
+  'memory.swap.max': 'max',
+  'memory.low': '0',
+  'memory.min': '0',
+  'cpu.max': 'max 100000',
+  'cpu.weight': '100',
+  'cpu.idle': '0',
+  'cpu.max.burst': '0',
+};
+
+function isNewGroupValue(file: string, value: string): boolean {
+  if (/^hugetlb\.[^.]+\.max$/.test(file)) return value === 'max';
+  return NEW_GROUP_VALUES[file] === value;
+}
+
 export interface ResourcesPlan {
   writes: CgroupWrite[];
   /** Controllers the writes need, each once, in write order. */
@@ -62,7 +87,11 @@ export function blkioWeightToIoWeight(weight: number): number {
 
 const bytesOrMax = (n: number) => (n < 0 ? 'max' : String(n));
 
-export function planResources(r: OciResources, fail: Fail, prefix = 'linux.resources'): ResourcesPlan {
+/**
+ * `forNewGroup` (default true, for create): leave out writes of a new group's own values;
+ * false for `update`, where they undo an earlier limit.
+ */
+export function planResources(r: OciResources, fail: Fail, prefix = 'linux.resources', opts: { forNewGroup?: boolean } = {}): ResourcesPlan {
   const writes: CgroupWrite[] = [];
   const warnings: string[] = [];
   const add = (file: string, value: string | number, source: string, fallback?: CgroupWrite['fallback']) =>
@@ -165,6 +194,9 @@ export function planResources(r: OciResources, fail: Fail, prefix = 'linux.resou
     add(file, value, `unified.${file}`);
   }
 
+  if (opts.forNewGroup ?? true) {
+    for (let i = writes.length - 1; i >= 0; i--) if (isNewGroupValue(writes[i]!.file, writes[i]!.value)) writes.splice(i, 1);
+  }
   return { writes, controllers: [...new Set(writes.map((w) => w.controller).filter((c): c is string => c !== null))], warnings };
 }
 
