@@ -108,8 +108,9 @@ describe('pids, io, hugetlb, rdma, network, unified', () => {
       ['pids', ['linux.resources.pids.limit']],
     ]));
   });
-  it('update --resources names its own document', () => {
-    expect(() => planResources({ cpu: { cpus: 'x' } }, failIn('resources.json'), 'cpu' === 'x' ? '' : 'resources')).toThrow("resources.json: resources.cpu.cpus: 'x' is not a CPU list like 0-3 or 0,2");
+  it('update --resources names its own document and paths', () => {
+    expect(() => planResources({ cpu: { cpus: 'x' } }, failIn('resources.json'), '', { forNewGroup: false })).toThrow("resources.json: cpu.cpus: 'x' is not a CPU list like 0-3 or 0,2");
+    expect(planResources({ pids: { limit: -1 } }, failIn('-'), '', { forNewGroup: false }).writes).toEqual([{ file: 'pids.max', value: 'max', controller: 'pids', source: 'pids.limit' }]);
   });
   it('toCgroupLimits says what the current cgroup manager cannot write', () => {
     const plan = planResources({ cpu: { mems: '0' }, hugepageLimits: [{ pageSize: '2MB', limit: 0 }], memory: { limit: -1 } }, fail);

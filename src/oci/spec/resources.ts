@@ -94,34 +94,36 @@ const bytesOrMax = (n: number) => (n < 0 ? 'max' : String(n));
 export function planResources(r: OciResources, fail: Fail, prefix = 'linux.resources', opts: { forNewGroup?: boolean } = {}): ResourcesPlan {
   const writes: CgroupWrite[] = [];
   const warnings: string[] = [];
+  // The JSON path of a field: "linux.resources.memory.limit" in config.json, "memory.limit" in update's document.
+  const at = (path: string) => (prefix ? `${prefix}.${path}` : path);
   const add = (file: string, value: string | number, source: string, fallback?: CgroupWrite['fallback']) =>
-    writes.push({ file, value: String(value), controller: controllerOf(file), source: `${prefix}.${source}`, ...(fallback ? { fallback } : {}) });
+    writes.push({ file, value: String(value), controller: controllerOf(file), source: at(source), ...(fallback ? { fallback } : {}) });
 
   const cpu = r.cpu;
   if (cpu) {
     if (cpu.cpus) {
-      if (!parseCpuList(cpu.cpus)) throw fail(`${prefix}.cpu.cpus`, `'${cpu.cpus}' is not a CPU list like 0-3 or 0,2`);
+      if (!parseCpuList(cpu.cpus)) throw fail(at('cpu.cpus'), `'${cpu.cpus}' is not a CPU list like 0-3 or 0,2`);
       add('cpuset.cpus', cpu.cpus.replace(/\s+/g, ''), 'cpu.cpus');
     }
     if (cpu.mems) {
-      if (!parseCpuList(cpu.mems)) throw fail(`${prefix}.cpu.mems`, `'${cpu.mems}' is not a memory node list like 0-1`);
+      if (!parseCpuList(cpu.mems)) throw fail(at('cpu.mems'), `'${cpu.mems}' is not a memory node list like 0-1`);
       add('cpuset.mems', cpu.mems.replace(/\s+/g, ''), 'cpu.mems');
     }
     // docker and engines use 0 for "not set".
     if (cpu.shares) add('cpu.weight', sharesToWeight(cpu.shares), 'cpu.shares');
     if (cpu.idle !== null && cpu.idle !== undefined) {
-      if (cpu.idle !== 0 && cpu.idle !== 1) throw fail(`${prefix}.cpu.idle`, 'must be 0 or 1');
+      if (cpu.idle !== 0 && cpu.idle !== 1) throw fail(at('cpu.idle'), 'must be 0 or 1');
       add('cpu.idle', cpu.idle, 'cpu.idle');
     }
     const quota = cpu.quota ?? 0;
     const period = cpu.period ?? 0;
     if (quota !== 0 || period !== 0) {
-      if (quota < -1) throw fail(`${prefix}.cpu.quota`, 'must be positive, or -1 for no limit');
+      if (quota < -1) throw fail(at('cpu.quota'), 'must be positive, or -1 for no limit');
       add('cpu.max', `${quota > 0 ? quota : 'max'} ${period || CPU_PERIOD_DEFAULT}`, quota !== 0 ? 'cpu.quota' : 'cpu.period');
     }
     if (cpu.burst !== null && cpu.burst !== undefined) add('cpu.max.burst', cpu.burst, 'cpu.burst');
     if (cpu.realtimeRuntime || cpu.realtimePeriod) {
-      throw fail(`${prefix}.cpu.${cpu.realtimeRuntime ? 'realtimeRuntime' : 'realtimePeriod'}`, 'real-time CPU time cannot be given to a group in cgroup v2');
+      throw fail(at(`cpu.${cpu.realtimeRuntime ? 'realtimeRuntime' : 'realtimePeriod'}`), 'real-time CPU time cannot be given to a group in cgroup v2');
     }
   }
 
@@ -134,14 +136,14 @@ export function planResources(r: OciResources, fail: Fail, prefix = 'linux.resou
     if (swap !== 0) {
       // v1's memsw.limit is memory plus swap; v2 limits swap alone.
       if (swap === -1) add('memory.swap.max', 'max', 'memory.swap');
-      else if (limit <= 0) throw fail(`${prefix}.memory.swap`, 'a swap limit needs a memory limit: it is the total of memory and swap');
-      else if (swap < limit) throw fail(`${prefix}.memory.swap`, `${swap} is below memory.limit ${limit}; it is memory plus swap, so it must be at least the memory limit`);
+      else if (limit <= 0) throw fail(at('memory.swap'), 'a swap limit needs a memory limit: it is the total of memory and swap');
+      else if (swap < limit) throw fail(at('memory.swap'), `${swap} is below memory.limit ${limit}; it is memory plus swap, so it must be at least the memory limit`);
       else add('memory.swap.max', swap - limit, 'memory.swap');
     }
     for (const k of ['kernel', 'kernelTCP', 'swappiness'] as const) {
-      if (mem[k] !== null && mem[k] !== undefined) warnings.push(`${prefix}.memory.${k} is a cgroup v1 setting with no cgroup v2 equivalent: ignored`);
+      if (mem[k] !== null && mem[k] !== undefined) warnings.push(at(`memory.${k} is a cgroup v1 setting with no cgroup v2 equivalent: ignored`));
     }
-    if (mem.disableOOMKiller) warnings.push(`${prefix}.memory.disableOOMKiller is a cgroup v1 setting with no cgroup v2 equivalent: ignored`);
+    if (mem.disableOOMKiller) warnings.push(at('memory.disableOOMKiller is a cgroup v1 setting with no cgroup v2 equivalent: ignored'));
   }
 
   if (r.pids && r.pids.limit !== null && r.pids.limit !== undefined) add('pids.max', r.pids.limit > 0 ? r.pids.limit : 'max', 'pids.limit');
@@ -149,14 +151,14 @@ export function planResources(r: OciResources, fail: Fail, prefix = 'linux.resou
   const io = r.blockIO;
   if (io) {
     if (io.weight) {
-      if (io.weight < 10 || io.weight > 1000) throw fail(`${prefix}.blockIO.weight`, 'must be from 10 to 1000');
+      if (io.weight < 10 || io.weight > 1000) throw fail(at('blockIO.weight'), 'must be from 10 to 1000');
       add('io.bfq.weight', io.weight, 'blockIO.weight', { file: 'io.weight', value: String(blkioWeightToIoWeight(io.weight)) });
     }
-    if (io.leafWeight) warnings.push(`${prefix}.blockIO.leafWeight has no cgroup v2 equivalent: ignored`);
+    if (io.leafWeight) warnings.push(at('blockIO.leafWeight has no cgroup v2 equivalent: ignored'));
     (io.weightDevice ?? []).forEach((d, i) => {
-      if (d.leafWeight) warnings.push(`${prefix}.blockIO.weightDevice[${i}].leafWeight has no cgroup v2 equivalent: ignored`);
+      if (d.leafWeight) warnings.push(at(`blockIO.weightDevice[${i}].leafWeight has no cgroup v2 equivalent: ignored`));
       if (!d.weight) return;
-      if (d.weight < 10 || d.weight > 1000) throw fail(`${prefix}.blockIO.weightDevice[${i}].weight`, 'must be from 10 to 1000');
+      if (d.weight < 10 || d.weight > 1000) throw fail(at(`blockIO.weightDevice[${i}].weight`), 'must be from 10 to 1000');
       add('io.bfq.weight', `${d.major}:${d.minor} ${d.weight}`, `blockIO.weightDevice[${i}]`, { file: 'io.weight', value: `${d.major}:${d.minor} ${blkioWeightToIoWeight(d.weight)}` });
     });
     const throttles = [
@@ -171,22 +173,22 @@ export function planResources(r: OciResources, fail: Fail, prefix = 'linux.resou
   }
 
   (r.hugepageLimits ?? []).forEach((h, i) => {
-    if (!/^\d+[KMGT]B$/.test(h.pageSize)) throw fail(`${prefix}.hugepageLimits[${i}].pageSize`, `'${h.pageSize}' is not a page size like 2MB or 1GB`);
+    if (!/^\d+[KMGT]B$/.test(h.pageSize)) throw fail(at(`hugepageLimits[${i}].pageSize`), `'${h.pageSize}' is not a page size like 2MB or 1GB`);
     add(`hugetlb.${h.pageSize}.max`, h.limit, `hugepageLimits[${i}]`);
   });
 
   for (const [device, limit] of Object.entries(r.rdma ?? {})) {
-    if (!/^[A-Za-z0-9_.:-]+$/.test(device)) throw fail(`${prefix}.rdma`, `'${device}' is not an RDMA device name`);
+    if (!/^[A-Za-z0-9_.:-]+$/.test(device)) throw fail(at('rdma'), `'${device}' is not an RDMA device name`);
     const parts = [limit.hcaHandles != null ? `hca_handle=${limit.hcaHandles}` : '', limit.hcaObjects != null ? `hca_object=${limit.hcaObjects}` : ''].filter(Boolean);
     if (parts.length > 0) add('rdma.max', `${device} ${parts.join(' ')}`, `rdma.${device}`);
   }
 
   if (r.network && (r.network.classID || (r.network.priorities?.length ?? 0) > 0)) {
-    throw fail(`${prefix}.network`, 'net_cls and net_prio are cgroup v1 controllers; cgroup v2 has no equivalent, and tsbox never writes cgroup v1');
+    throw fail(at('network'), 'net_cls and net_prio are cgroup v1 controllers; cgroup v2 has no equivalent, and tsbox never writes cgroup v1');
   }
 
   for (const [file, value] of Object.entries(r.unified ?? {})) {
-    const where = `${prefix}.unified.${file}`;
+    const where = at(`unified.${file}`);
     if (!/^[a-z0-9_]+\.[a-z0-9_.]+$/.test(file) || file.includes('..')) throw fail(where, `'${file}' is not a cgroup interface file name (controller.file, no '/' or '..')`);
     if (file === 'cgroup.procs' || file === 'cgroup.threads' || file === 'cgroup.subtree_control') throw fail(where, `${file} is the runtime's to manage, not a resource`);
     // The unified map is the most specific request: it wins over a translated value (as in runc and crun).
