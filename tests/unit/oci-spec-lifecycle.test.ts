@@ -5,7 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { ALL_CAPABILITIES } from '../../src/security/capabilities.js';
 import {
   HOOK_PHASES, OCI_VERSION, OciSpecError, buildOciState, defaultOciSpec, failIn, formatOciState, hookRun, knownMountOptions, ociFeatures,
-  parseOciConfig, planHooks, statusOf, translateOciConfig,
+  hookStdin, parseOciConfig, parseOciProcess, planHooks, planProcess, statusOf, translateOciConfig,
 } from '../../src/oci/spec/index.js';
 import { fixture } from './oci-spec-helpers.js';
 
@@ -108,5 +108,19 @@ describe('spec (the default config.json)', () => {
     expect(plan.namespaces.created).toContain('cgroup');
     expect(plan.mounts.find((m) => m.target === 'sys/fs/cgroup')?.op).toBe('cgroup');
     expect(plan.warnings).toEqual([]);
+  });
+});
+
+describe('a hook\'s stdin and exec --process', () => {
+  it('the state with the phase\'s status', () => {
+    expect(JSON.parse(hookStdin('createRuntime', { id: 'c1', pid: 99, bundle: '/b', annotations: { k: 'v' } }))).toEqual({ ociVersion: OCI_VERSION, id: 'c1', status: 'creating', pid: 99, bundle: '/b', annotations: { k: 'v' } });
+    expect(JSON.parse(hookStdin('poststop', { id: 'c1', pid: 99, bundle: '/b' }))).toEqual({ ociVersion: OCI_VERSION, id: 'c1', status: 'stopped', bundle: '/b' });
+  });
+  it('exec --process: the document is the process; errors name its own paths', () => {
+    const warnings: string[] = [];
+    const p = planProcess(parseOciProcess({ user: { uid: 1000, gid: 1000 }, args: ['sh'], cwd: '/tmp', terminal: true, env: ['A=1'] }), failIn('process.json'), warnings, '');
+    expect(p).toMatchObject({ args: ['sh'], cwd: '/tmp', terminal: true, user: { uid: 1000, gid: 1000, additionalGids: [], umask: null } });
+    expect(() => planProcess(parseOciProcess({ user: { uid: 0, gid: 0 }, args: [], cwd: '/' }), failIn('process.json'), warnings, '')).toThrow('process.json: args: is empty: there is no command to run');
+    expect(() => planProcess(parseOciProcess({ user: { uid: 0, gid: 0 }, args: ['x'], cwd: '/', rlimits: [{ type: 'RLIMIT_X', soft: 1, hard: 1 }] }), failIn('process.json'), warnings, '')).toThrow(/^process\.json: rlimits\[0\]\.type: unknown rlimit/);
   });
 });

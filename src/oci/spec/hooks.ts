@@ -21,7 +21,7 @@
  */
 import type { Fail } from './errors.js';
 import type { OciHook, OciHooks } from './schema.js';
-import type { OciStatus } from './state.js';
+import { buildOciState, formatOciState, type OciStateInput, type OciStatus } from './state.js';
 
 export type HookPhase = 'prestart' | 'createRuntime' | 'createContainer' | 'startContainer' | 'poststart' | 'poststop';
 
@@ -83,4 +83,13 @@ function planHook(h: OciHook, where: string, fail: Fail): HookCommand {
 /** The hooks of one phase with what to write on their stdin. */
 export function hookRun(plan: HooksPlan, phase: HookPhase): { info: HookPhaseInfo; hooks: HookCommand[] } {
   return { info: HOOK_PHASES.find((p) => p.phase === phase)!, hooks: plan[phase] };
+}
+
+/**
+ * What a hook of `phase` reads on stdin: the container's state with the phase's status
+ * (state.ts), as one line of JSON.
+ */
+export function hookStdin(phase: HookPhase, state: Omit<OciStateInput, 'status'>): string {
+  const info = HOOK_PHASES.find((p) => p.phase === phase)!;
+  return formatOciState(buildOciState({ ...state, status: info.status }));
 }

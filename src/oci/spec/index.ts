@@ -10,8 +10,9 @@
  *       bundleDir absolute. Reads BUNDLE/config.json, parses, translates. Throws OciSpecError.
  *   parseOciConfig(json) / parseOciConfigText(text) -> OciConfig   (shape + ociVersion 1.x)
  *   translateOciConfig(config, { bundle, probe, systemdCgroup?, file? }) -> OciContainerPlan
- *   parseOciProcess(json, file?) + planProcess(process, failIn(file), warnings) -> OciProcessPlan
- *       for `exec --process FILE` (the same object as config.json's process).
+ *   parseOciProcess(json, file?) + planProcess(process, failIn(file), warnings, '') -> OciProcessPlan
+ *       for `exec --process FILE` (the same object as config.json's process; prefix '' so that
+ *       errors say "process.json: args: ..." rather than "process.args").
  *   parseOciResources(json, file?) + planResources(resources, failIn(file), '', { forNewGroup: false })
  *       -> ResourcesPlan for `update --resources FILE|-` (forNewGroup false: a write of "max"
  *       undoes an earlier limit; at create such writes are left out and need no controller);
@@ -60,7 +61,8 @@
  *   sysctl      [{name, file (under /proc/sys), value}], only namespaced ones (sysctl.ts).
  *   personality 0 (LINUX) | 8 (LINUX32) | null
  *   hooks       HooksPlan: per phase [{path, args (argv), env, timeoutSeconds|null}];
- *               HOOK_PHASES says when, in which namespace, with which status, error or warn.
+ *               HOOK_PHASES says when, in which namespace, with which status, error or warn;
+ *               hookStdin(phase, {id, pid, bundle, annotations}) is the JSON line to write on stdin.
  *   annotations, warnings, ociVersion, bundle
  *
  * ## Bridges to today's executors (to-tsbox.ts)
@@ -121,7 +123,7 @@ export { planCgroupsPath, expandSlice, type CgroupPathPlan } from './cgroups-pat
 export { planDeviceNodes, planDevicePolicy, DEFAULT_OCI_DEVICES, type DevicesPlan, type OciDeviceNode } from './devices.js';
 export { planSeccomp } from './seccomp.js';
 export { planSysctls, type SysctlWrite } from './sysctl.js';
-export { planHooks, hookRun, HOOK_PHASES, NO_HOOKS, type HookPhase, type HookPhaseInfo, type HookCommand, type HooksPlan } from './hooks.js';
+export { planHooks, hookRun, hookStdin, HOOK_PHASES, NO_HOOKS, type HookPhase, type HookPhaseInfo, type HookCommand, type HooksPlan } from './hooks.js';
 export { buildOciState, formatOciState, type OciState, type OciStateInput, type OciStatus } from './state.js';
 export { statusOf } from '../../container/status.js';
 export { ociFeatures, SECCOMP_ACTIONS, SECCOMP_OPERATORS, SECCOMP_FLAGS, type OciFeatures } from './features.js';

@@ -59,25 +59,27 @@ export interface OciProcessPlan {
   oomScoreAdj: number | null;
 }
 
+/** `prefix`: 'process' in config.json; '' for `exec --process FILE`, where the process is the whole document. */
 export function planProcess(p: OciProcess, fail: Fail, warnings: string[], prefix = 'process'): OciProcessPlan {
+  const at = (path: string) => (prefix ? `${prefix}.${path}` : path);
   const args = p.args ?? [];
-  if (args.length === 0) throw fail(`${prefix}.args`, 'is empty: there is no command to run');
-  if (args[0] === '') throw fail(`${prefix}.args[0]`, 'the command name is empty');
-  if (!p.cwd.startsWith('/')) throw fail(`${prefix}.cwd`, `'${p.cwd}' is not an absolute path`);
+  if (args.length === 0) throw fail(at('args'), 'is empty: there is no command to run');
+  if (args[0] === '') throw fail(at('args[0]'), 'the command name is empty');
+  if (!p.cwd.startsWith('/')) throw fail(at('cwd'), `'${p.cwd}' is not an absolute path`);
   const env = p.env ?? [];
   env.forEach((e, i) => {
     // runc refuses these too: a variable without '=' or with an empty name cannot be set.
-    if (e.indexOf('=') <= 0) throw fail(`${prefix}.env[${i}]`, `'${e}' is not NAME=VALUE`);
+    if (e.indexOf('=') <= 0) throw fail(at(`env[${i}]`), `'${e}' is not NAME=VALUE`);
   });
   if (p.oomScoreAdj !== null && p.oomScoreAdj !== undefined && (p.oomScoreAdj < -1000 || p.oomScoreAdj > 1000)) {
-    throw fail(`${prefix}.oomScoreAdj`, 'must be from -1000 to 1000');
+    throw fail(at('oomScoreAdj'), 'must be from -1000 to 1000');
   }
-  if (p.user.umask !== null && p.user.umask !== undefined && p.user.umask > 0o777) throw fail(`${prefix}.user.umask`, 'must be from 0 to 0777 (511)');
-  if (p.apparmorProfile) warnings.push(`${prefix}.apparmorProfile '${p.apparmorProfile}' ignored: tsbox does not support AppArmor`);
-  if (p.selinuxLabel) warnings.push(`${prefix}.selinuxLabel '${p.selinuxLabel}' ignored: tsbox does not support SELinux`);
-  if (p.ioPriority) warnings.push(`${prefix}.ioPriority ignored: tsbox does not set I/O priorities yet`);
-  if (p.scheduler) warnings.push(`${prefix}.scheduler ignored: tsbox does not set scheduling policies yet`);
-  if (p.execCPUAffinity) warnings.push(`${prefix}.execCPUAffinity ignored: tsbox does not set CPU affinity yet`);
+  if (p.user.umask !== null && p.user.umask !== undefined && p.user.umask > 0o777) throw fail(at('user.umask'), 'must be from 0 to 0777 (511)');
+  if (p.apparmorProfile) warnings.push(at(`apparmorProfile '${p.apparmorProfile}' ignored: tsbox does not support AppArmor`));
+  if (p.selinuxLabel) warnings.push(at(`selinuxLabel '${p.selinuxLabel}' ignored: tsbox does not support SELinux`));
+  if (p.ioPriority) warnings.push(at('ioPriority ignored: tsbox does not set I/O priorities yet'));
+  if (p.scheduler) warnings.push(at('scheduler ignored: tsbox does not set scheduling policies yet'));
+  if (p.execCPUAffinity) warnings.push(at('execCPUAffinity ignored: tsbox does not set CPU affinity yet'));
 
   return {
     args,
@@ -86,9 +88,9 @@ export function planProcess(p: OciProcess, fail: Fail, warnings: string[], prefi
     user: { uid: p.user.uid, gid: p.user.gid, additionalGids: p.user.additionalGids ?? [], umask: p.user.umask ?? null },
     terminal: p.terminal ?? false,
     consoleSize: p.consoleSize ?? null,
-    capabilities: planCapabilities(p.capabilities ?? {}, warnings, `${prefix}.capabilities`),
+    capabilities: planCapabilities(p.capabilities ?? {}, warnings, at('capabilities')),
     noNewPrivileges: p.noNewPrivileges ?? false,
-    rlimits: planRlimits(p.rlimits ?? [], fail, prefix),
+    rlimits: planRlimits(p.rlimits ?? [], fail, at),
     oomScoreAdj: p.oomScoreAdj ?? null,
   };
 }
@@ -120,10 +122,10 @@ export function planCapabilities(caps: Partial<Record<(typeof SETS)[number], str
   return sets;
 }
 
-function planRlimits(list: NonNullable<OciProcess['rlimits']>, fail: Fail, prefix: string): RlimitPlan[] {
+function planRlimits(list: NonNullable<OciProcess['rlimits']>, fail: Fail, at: (path: string) => string): RlimitPlan[] {
   const seen = new Set<string>();
   return list.map((r, i) => {
-    const where = `${prefix}.rlimits[${i}]`;
+    const where = at(`rlimits[${i}]`);
     const resource = RLIMITS[r.type];
     if (resource === undefined) throw fail(`${where}.type`, `unknown rlimit '${r.type}'; expected one of ${Object.keys(RLIMITS).join(', ')}`);
     // The spec: a runtime MUST refuse a type given twice.
