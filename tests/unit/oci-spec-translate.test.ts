@@ -150,15 +150,22 @@ describe('podman 4.3 with flags', () => {
   });
 
   it('the bridge to today\'s mount executor says what it cannot carry', () => {
-    const { steps, unsupported } = toTsboxMountSteps(p, { cgroupNamespace: false });
+    const { steps, unsupported, approximated } = toTsboxMountSteps(p, { cgroupNamespace: false, cgroupDir: '/sys/fs/cgroup/unified/tsbox/c1' });
     expect(steps.find((s) => s.target === '/data')).toEqual({ op: 'bind', source: '/tmp/oci-spec-fx/ptmp', target: '/data', readOnly: true, create: 'dir', flags: 0 });
     // Nodes right after the /dev mount, before /dev/pts.
     const targets = steps.map((s) => s.target);
     expect(targets.indexOf('/dev/loop0')).toBeGreaterThan(targets.indexOf('/dev'));
     expect(targets.indexOf('/dev/loop0')).toBeLessThan(targets.indexOf('/dev/pts'));
     expect(unsupported).toContain('mounts[1] (/scratch): tmpcopyup');
-    expect(unsupported).toContain('mounts[12] (/sys/fs/cgroup): a cgroup mount without a cgroup namespace (it would show the host\'s hierarchy)');
-    expect(unsupported.some((u) => u.includes('/etc/hosts') && u.includes('non-recursive'))).toBe(true);
+    expect(unsupported).toEqual(['mounts[1] (/scratch): tmpcopyup']);
+    expect(approximated).toContain('mounts[7] (/etc/hosts): a non-recursive bind made recursive');
+    expect(approximated).toContain('mounts[12] (/sys/fs/cgroup): cgroup v2 in place of the v1 hierarchies asked for');
+    // No cgroup namespace: the container's own group, never the host's hierarchy.
+    expect(steps.find((s) => s.target === '/sys/fs/cgroup')).toEqual({ op: 'bind', source: '/sys/fs/cgroup/unified/tsbox/c1', target: '/sys/fs/cgroup', readOnly: true, create: 'dir', flags: MS.NOSUID | MS.NODEV | MS.NOEXEC });
+    const noGroup = toTsboxMountSteps(p, { cgroupNamespace: false, cgroupDir: null }).steps.find((s) => s.target === '/sys/fs/cgroup');
+    expect(noGroup).toMatchObject({ op: 'mount', fstype: 'tmpfs', flags: expect.any(Number) });
+    const withNs = toTsboxMountSteps(p, { cgroupNamespace: true, cgroupDir: null }).steps.find((s) => s.target === '/sys/fs/cgroup');
+    expect(withNs).toMatchObject({ op: 'mount', fstype: 'cgroup2' });
   });
 
   it('the two sysctls are the network namespace\'s', () => {

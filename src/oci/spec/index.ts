@@ -66,8 +66,11 @@
  *   annotations, warnings, ociVersion, bundle
  *
  * ## Bridges to today's executors (to-tsbox.ts)
- *   toTsboxMountSteps(plan, { cgroupNamespace }) -> { steps: MountStep[] for mounts/apply.ts
- *       (absolute container paths, resolved in-root there), unsupported: string[] }
+ *   toTsboxMountSteps(plan, { cgroupNamespace, cgroupDir }) -> { steps: MountStep[] for
+ *       mounts/apply.ts (absolute container paths, resolved in-root there), unsupported: string[],
+ *       approximated: string[] (to log: non-recursive binds made recursive, v2 for a v1 cgroup
+ *       mount) }. A cgroup mount becomes cgroup2 with a cgroup namespace, else a bind of
+ *       cgroupDir (the container's group), else an empty read-only tmpfs.
  *   toCgroupLimits(plan.cgroup.resources.writes) -> { limits: CgroupLimits, unsupported }
  *   `unsupported` names what those shapes cannot carry (propagation other than private,
  *   non-recursive binds, rro..., tmpcopyup, cpuset.mems, hugetlb, io weights, unified...):
@@ -129,4 +132,4 @@ export { statusOf } from '../../container/status.js';
 export { ociFeatures, SECCOMP_ACTIONS, SECCOMP_OPERATORS, SECCOMP_FLAGS, type OciFeatures } from './features.js';
 export { defaultOciSpec } from './default-spec.js';
 export { OCI_VERSION, OCI_VERSION_MIN, OCI_VERSION_MAX } from './version.js';
-export { toTsboxMountSteps, toCgroupLimits, type TsboxMounts, type TsboxLimits } from './to-tsbox.js';
+export { toTsboxMountSteps, toCgroupLimits, type TsboxMounts, type TsboxMountOptions, type TsboxLimits } from './to-tsbox.js';

@@ -25,13 +25,27 @@ const abs = (inRoot: string) => `/${inRoot}`;
 export interface TsboxMounts {
   /** config.mounts in order; the device nodes and /dev links right after the /dev mount (else after all mounts); then masked, then read-only paths. */
   steps: MountStep[];
-  /** What the steps could not carry, e.g. "mounts[4] (/data): non-recursive bind made recursive". */
+  /** What the steps could not carry, e.g. "mounts[4] (/data): mount propagation other than private": refuse it, or say it. */
   unsupported: string[];
+  /** Done a little differently, to log at debug: "mounts[6] (/etc/hosts): a non-recursive bind made recursive". */
+  approximated: string[];
 }
 
-export function toTsboxMountSteps(plan: OciContainerPlan, opts: { cgroupNamespace: boolean }): TsboxMounts {
+export interface TsboxMountOptions {
+  /** The container has a cgroup namespace of its own: a cgroup2 mount then shows its group as the root. */
+  cgroupNamespace: boolean;
+  /**
+   * The container's group on the host (absolute), or null when it has none. Without a cgroup
+   * namespace, /sys/fs/cgroup becomes a bind of this directory (as runc does), or an empty
+   * read-only tmpfs when there is no group: never a view of the host's whole hierarchy.
+   */
+  cgroupDir: string | null;
+}
+
+export function toTsboxMountSteps(plan: OciContainerPlan, opts: TsboxMountOptions): TsboxMounts {
   const steps: MountStep[] = [];
   const unsupported: string[] = [];
+  const approximated: string[] = [];
   const devSteps = (): MountStep[] => {
     if (!plan.devices.create) return [];
     const nodes = plan.devices.nodes.map((n): MountStep => ({
@@ -46,7 +60,7 @@ export function toTsboxMountSteps(plan: OciContainerPlan, opts: { cgroupNamespac
   };
   let devDone = false;
   for (const m of plan.mounts) {
-    steps.push(toStep(m, opts, unsupported));
+    steps.push(toStep(m, opts, unsupported, approximated));
     if (m.target === 'dev' && !devDone) {
       steps.push(...devSteps());
       devDone = true;
@@ -55,23 +69,29 @@ export function toTsboxMountSteps(plan: OciContainerPlan, opts: { cgroupNamespac
   if (!devDone) steps.push(...devSteps());
   for (const t of plan.maskedPaths) steps.push({ op: 'mask', target: abs(t) });
   for (const t of plan.readonlyPaths) steps.push({ op: 'readonly', target: abs(t) });
-  return { steps, unsupported };
+  return { steps, unsupported, approximated };
 }
 
-function toStep(m: OciMountStep, opts: { cgroupNamespace: boolean }, unsupported: string[]): MountStep {
+function toStep(m: OciMountStep, opts: TsboxMountOptions, unsupported: string[], approximated: string[]): MountStep {
   const what = `${m.where} (${abs(m.target)})`;
   const odd = m.propagation.filter((p) => !HARMLESS_PROPAGATION.has(p));
   if (odd.length > 0) unsupported.push(`${what}: mount propagation other than private`);
   if (m.recursiveAttr) unsupported.push(`${what}: recursive mount attributes (rro, rnosuid...)`);
   switch (m.op) {
     case 'bind':
-      if (!m.recursive) unsupported.push(`${what}: a non-recursive bind (made recursive)`);
+      // The same unless the source has mounts under it, which then show in the container too.
+      if (!m.recursive) approximated.push(`${what}: a non-recursive bind made recursive`);
       if ((m.flags & ~BIND_FLAGS) !== 0) unsupported.push(`${what}: atime or sync flags on a bind`);
       return { op: 'bind', source: m.source, target: abs(m.target), readOnly: (m.flags & MS.RDONLY) !== 0, create: m.create, flags: m.flags & (MS.NOSUID | MS.NODEV | MS.NOEXEC) };
-    case 'cgroup':
+    case 'cgroup': {
+      const flags = m.flags | MS.NOSUID | MS.NODEV | MS.NOEXEC;
+      if (m.requested === 'cgroup') approximated.push(`${what}: cgroup v2 in place of the v1 hierarchies asked for`);
+      if (opts.cgroupNamespace) return { op: 'mount', fstype: 'cgroup2', source: 'cgroup2', target: abs(m.target), flags, create: 'dir' };
       // Without a cgroup namespace a cgroup2 mount would show the host's whole hierarchy.
-      if (!opts.cgroupNamespace) unsupported.push(`${what}: a cgroup mount without a cgroup namespace (it would show the host's hierarchy)`);
-      return { op: 'mount', fstype: 'cgroup2', source: 'cgroup2', target: abs(m.target), flags: m.flags | MS.NOSUID | MS.NODEV | MS.NOEXEC, create: 'dir' };
+      if (opts.cgroupDir !== null) return { op: 'bind', source: opts.cgroupDir, target: abs(m.target), readOnly: (m.flags & MS.RDONLY) !== 0, create: 'dir', flags: MS.NOSUID | MS.NODEV | MS.NOEXEC };
+      approximated.push(`${what}: an empty read-only tmpfs, since the container has no cgroup`);
+      return { op: 'mount', fstype: 'tmpfs', source: 'tmpfs', target: abs(m.target), flags: flags | MS.RDONLY, data: 'mode=755,size=4k', create: 'dir' };
+    }
     case 'mount':
       if (m.copyUp) unsupported.push(`${what}: tmpcopyup`);
       return { op: 'mount', fstype: m.fstype, source: m.source, target: abs(m.target), flags: m.flags, ...(m.data ? { data: m.data } : {}), create: 'dir' };
