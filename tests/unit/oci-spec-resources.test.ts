@@ -4,7 +4,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { DEFAULT_DEVICE_RULES } from '../../src/devices/rules.js';
-import { OciSpecError, blkioWeightToIoWeight, expandSlice, failIn, neededControllers, planCgroupsPath, planDeviceNodes, planDevicePolicy, planResources, toCgroupLimits, type OciResources } from '../../src/oci/spec/index.js';
+import { OciSpecError, blkioWeightToIoWeight, expandSlice, failIn, neededControllers, planCgroupsPath, planDeviceNodes, planDevicePolicy, planResources, refuseWithoutDevicePolicy, toCgroupLimits, type OciResources } from '../../src/oci/spec/index.js';
 
 const fail = failIn('config.json');
 /** As `update` sees them (every value written); create leaves out a new group's own values (below). */
@@ -190,5 +190,19 @@ describe('devices', () => {
     expect(errorOf(() => planDeviceNodes([{ path: '/etc/loop0', type: 'b', major: 7, minor: 0 }], false, fail))).toMatch(/^config\.json: linux\.devices\[0\]\.path: '\/etc\/loop0' is not under \/dev/);
     expect(errorOf(() => planDeviceNodes([{ path: '/dev/../etc/x', type: 'b', major: 7, minor: 0 }], false, fail))).toMatch(/is not under \/dev/);
     expect(errorOf(() => planDeviceNodes([{ path: '/dev/x', type: 'b' }], false, fail))).toBe('config.json: linux.devices[0]: a character or block device needs major and minor');
+  });
+});
+
+describe('without a device program', () => {
+  const nodes = planDeviceNodes([{ path: '/dev/sda', type: 'b', major: 8, minor: 0 }], false, fail);
+  it('a node tsbox would make that the list denies: refused', () => {
+    const devices = { ...nodes, rules: planDevicePolicy([{ allow: false, access: 'rwm' }], fail) };
+    expect(refuseWithoutDevicePolicy({ devices, bounding: [] }, 'bpf() refused')?.message).toBe('config.json: linux.devices: /dev/sda is denied by linux.resources.devices, which cannot be enforced (bpf() refused)');
+  });
+  it('allowed nodes, no bypass capability: fine; MKNOD: refused; allow all: fine', () => {
+    const devices = { ...nodes, rules: planDevicePolicy([{ allow: false, access: 'rwm' }, { allow: true, type: 'b', major: 8, minor: 0, access: 'rw' }], fail) };
+    expect(refuseWithoutDevicePolicy({ devices, bounding: ['CAP_CHOWN'] }, 'no cgroup')).toBeNull();
+    expect(refuseWithoutDevicePolicy({ devices, bounding: ['CAP_MKNOD'] }, 'no cgroup')?.message).toMatch(/^config\.json: linux\.resources\.devices: cannot be enforced \(no cgroup\), and with CAP_MKNOD/);
+    expect(refuseWithoutDevicePolicy({ devices: { ...devices, rules: null }, bounding: ['CAP_MKNOD'] }, 'no cgroup')).toBeNull();
   });
 });

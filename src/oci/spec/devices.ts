@@ -16,7 +16,7 @@
  * of an earlier allow cannot be an allow-list: refused.
  */
 import { DEFAULT_DEVICE_RULES, MAX_MAJOR, MAX_MINOR, canonicalAccess, type DeviceRule } from '../../devices/rules.js';
-import type { Fail } from './errors.js';
+import { CONFIG_FILE, OciSpecError, type Fail } from './errors.js';
 import { inRootPath } from './paths.js';
 import type { OciDevice, OciDeviceRule } from './schema.js';
 
@@ -141,4 +141,36 @@ function parseRule(r: OciDeviceRule, where: string, fail: Fail): Rule {
     return n;
   };
   return { allow: r.allow, type, major: num(r.major, MAX_MAJOR, 'major'), minor: num(r.minor, MAX_MINOR, 'minor'), access };
+}
+
+/** Whether the allow-list lets a node be opened (read or write). */
+export function nodeAllowed(rules: readonly DeviceRule[], node: Pick<OciDeviceNode, 'type' | 'major' | 'minor'>): boolean {
+  if (node.type === 'p') return true;
+  return rules.some((r) => (r.type === 'a' || r.type === node.type)
+    && (r.major === '*' || r.major === node.major)
+    && (r.minor === '*' || r.minor === node.minor)
+    && (r.access.includes('r') || r.access.includes('w')));
+}
+
+/** Capabilities with which a container gets around nodev without a device program (as devices/policy.ts). */
+const BYPASS_NODEV = ['CAP_MKNOD', 'CAP_SYS_ADMIN'];
+
+/**
+ * When no device program can be attached (`why`: no cgroup v2 group, bpf() refused), what
+ * the config's device list would have denied must not become reachable: refuse if the
+ * container could make or mount nodes (CAP_MKNOD, CAP_SYS_ADMIN), or if tsbox itself
+ * would make a node in /dev that the list denies. null: running without a program is
+ * still what config.json asked (no list to enforce beyond nodev, or "allow all").
+ */
+export function refuseWithoutDevicePolicy(plan: { devices: DevicesPlan; bounding: readonly string[] }, why: string): OciSpecError | null {
+  const { rules } = plan.devices;
+  if (rules === null) return null;
+  const hint = 'Run where tsbox can attach a device program to the container\'s cgroup v2 group (root, cgroup2 mounted, bpf() allowed).';
+  const caps = BYPASS_NODEV.filter((c) => plan.bounding.includes(c));
+  if (caps.length > 0) {
+    return new OciSpecError(CONFIG_FILE, 'linux.resources.devices', `cannot be enforced (${why}), and with ${caps.join(' and ')} the container could make or mount device nodes the list denies`, hint);
+  }
+  const denied = plan.devices.create ? plan.devices.nodes.find((n) => !nodeAllowed(rules, n)) : undefined;
+  if (denied) return new OciSpecError(CONFIG_FILE, 'linux.devices', `/${denied.target} is denied by linux.resources.devices, which cannot be enforced (${why})`, hint);
+  return null;
 }

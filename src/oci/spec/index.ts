@@ -49,7 +49,10 @@
  *   devices     DevicesPlan (devices.ts): create (false when /dev is a bind), nodes [{target,
  *               type c|b|p, major, minor, mode, uid, gid}] (defaults + linux.devices),
  *               symlinks [{target, linkTo}], rules: DeviceRule[] for devices/program.ts
- *               (tsbox's defaults included) or null = no device program (allow all).
+ *               (tsbox's defaults included) or null = no device program (allow all). Attach
+ *               with devices/attach.ts attachDevicePolicy(groupPath, rules, sys) (not
+ *               applyDevicePolicy: that adds docker's defaults and --device rules again); when
+ *               it cannot be attached, refuseWithoutDevicePolicy({devices, bounding}, why).
  *   cgroup      { path: CgroupPathPlan (cgroups-path.ts: default | path '/a/b' from the v2 root |
  *               relative 'a/b' under tsbox's parent | systemd -> mapped to a path, no systemd unit),
  *               resources: { writes: [{file, value, controller|null, source, fallback?}],
@@ -123,7 +126,7 @@ export { parseMountOptions, knownMountOptions, rootfsPropagationFlags, PROPAGATI
 export { planNamespaces, hasOwn, NAMESPACE_FLAGS, SUPPORTED_NAMESPACES, type NamespacePlan, type NamespaceJoin, type OciNamespaceType } from './namespaces.js';
 export { planResources, neededControllers, controllerOf, blkioWeightToIoWeight, type CgroupWrite, type ResourcesPlan } from './resources.js';
 export { planCgroupsPath, expandSlice, type CgroupPathPlan } from './cgroups-path.js';
-export { planDeviceNodes, planDevicePolicy, DEFAULT_OCI_DEVICES, type DevicesPlan, type OciDeviceNode } from './devices.js';
+export { planDeviceNodes, planDevicePolicy, nodeAllowed, refuseWithoutDevicePolicy, DEFAULT_OCI_DEVICES, type DevicesPlan, type OciDeviceNode } from './devices.js';
 export { planSeccomp } from './seccomp.js';
 export { planSysctls, type SysctlWrite } from './sysctl.js';
 export { planHooks, hookRun, hookStdin, HOOK_PHASES, NO_HOOKS, type HookPhase, type HookPhaseInfo, type HookCommand, type HooksPlan } from './hooks.js';
