@@ -75,6 +75,11 @@
  *       mount) }. A cgroup mount becomes cgroup2 with a cgroup namespace, else a bind of
  *       cgroupDir (the container's group), else an empty read-only tmpfs.
  *   toCgroupLimits(plan.cgroup.resources.writes) -> { limits: CgroupLimits, unsupported }
+ *   toTsboxNamespaces(plan) -> { unshare, join [{path, flag, type}], newNet, newUts, cgroup, unsupported }
+ *   toCgroupParentName(plan.cgroup.path, { defaultParent, id }) -> { parent, name } for cgroups/manager.ts
+ *   toDevicePolicyTarget(plan) -> devices/index.ts applyDevicePolicy's target (same rules as plan.devices.rules)
+ *   execSecurityPlan(containerPlan, processPlan) -> SecurityPlan for exec (the config's seccomp)
+ *   toUserSpec(processPlan) -> "uid:gid" for init/protocol.ts ProcessPlan.user
  *   `unsupported` names what those shapes cannot carry (propagation other than private,
  *   non-recursive binds, rro..., tmpcopyup, cpuset.mems, hugetlb, io weights, unified...):
  *   refuse or log each, never drop silently.
@@ -84,6 +89,23 @@
  *       status: container/status.ts's Status or 'paused'; statusOf(record) converts docker words.
  *       The same object, with the phase's status, is a hook's stdin.
  *   ociFeatures(version) -> the `features` JSON.   defaultOciSpec() -> the `spec` config.json.
+ *
+ * ## For tsbox-runtime (its NEEDS-FROM-OCI-SPEC.md, point by point)
+ *   1 parse: loadBundle(bundle) (or parseOciConfigText); err.inStep('read config.json').
+ *   2 init plan: rootfs {path: plan.root.path, readOnly: plan.root.readOnly}; hostname:
+ *     plan.hostname ?? ''; mounts: toTsboxMountSteps(plan, {cgroupNamespace, cgroupDir}).steps;
+ *     process {args, env, cwd: plan.process.*, user: toUserSpec(plan.process)}; security:
+ *     plan.security; tty: plan.process.terminal; cgroupNamespace/loopback: toTsboxNamespaces.
+ *   3 namespaces: toTsboxNamespaces(plan) (refusals already made by translate).
+ *   4 cgroup: toCgroupParentName(plan.cgroup.path, ...) (the systemd form is mapped, not
+ *     refused: refuse it in the CLI if --systemd-cgroup is to stay unsupported);
+ *     toCgroupLimits(plan.cgroup.resources.writes) or write the writes themselves;
+ *     toDevicePolicyTarget(plan) for applyDevicePolicy.
+ *   5 exec: planProcess(parseOciProcess(json), failIn(file), warnings, '') and
+ *     execSecurityPlan(loadBundle(bundle).plan, proc).
+ *   6 in the plan, waiting for InitPlan fields: process.user.additionalGids/umask,
+ *     process.rlimits, sysctl, root.propagation, process.oomScoreAdj, hooks (+ hookStdin),
+ *     personality, devices.nodes for /dev (already in toTsboxMountSteps' steps).
  *
  * ## Security: what the executor MUST do
  *   - Mount targets, device node targets, masked/readonly paths and symlink targets are
@@ -135,4 +157,7 @@ export { statusOf } from '../../container/status.js';
 export { ociFeatures, SECCOMP_ACTIONS, SECCOMP_OPERATORS, SECCOMP_FLAGS, type OciFeatures } from './features.js';
 export { defaultOciSpec } from './default-spec.js';
 export { OCI_VERSION, OCI_VERSION_MIN, OCI_VERSION_MAX } from './version.js';
-export { toTsboxMountSteps, toCgroupLimits, type TsboxMounts, type TsboxMountOptions, type TsboxLimits } from './to-tsbox.js';
+export {
+  toTsboxMountSteps, toCgroupLimits, toTsboxNamespaces, toCgroupParentName, toDevicePolicyTarget, execSecurityPlan, toUserSpec,
+  type TsboxMounts, type TsboxMountOptions, type TsboxLimits, type TsboxNamespaces,
+} from './to-tsbox.js';

@@ -8,7 +8,13 @@
 import type { CgroupLimits, IoLimit } from '../../cgroups/limits.js';
 import type { MountStep } from '../../mounts/plan.js';
 import { MS } from '../../sys/mount-flags.js';
+import { DEFAULT_DEVICE_RULES } from '../../devices/rules.js';
+import type { DeviceSpec } from '../../devices/policy.js';
+import type { SecurityPlan } from '../../security/plan.js';
+import { CLONE } from '../../sys/process-flags.js';
+import type { CgroupPathPlan } from './cgroups-path.js';
 import type { OciMountStep } from './mounts.js';
+import type { OciProcessPlan } from './process.js';
 import type { OciContainerPlan } from './translate.js';
 import type { CgroupWrite } from './resources.js';
 
@@ -152,4 +158,71 @@ export function toCgroupLimits(writes: readonly CgroupWrite[]): TsboxLimits {
   }
   if (io.size > 0) limits.io = [...io.values()];
   return { limits, unsupported };
+}
+
+/**
+ * The namespaces as a spawner that unshares new ones and setns's into given ones takes them.
+ * The cgroup namespace is apart (`cgroup`): the init makes it once it is in its group, so
+ * that the group is its root. A cgroup namespace joined by path is listed in `unsupported`.
+ */
+export interface TsboxNamespaces {
+  /** CLONE_NEW* flags to create, the cgroup namespace left out. */
+  unshare: number;
+  join: { path: string; flag: number; type: string }[];
+  newNet: boolean;
+  newUts: boolean;
+  /** A new cgroup namespace, made by the init after it joined its group. */
+  cgroup: boolean;
+  unsupported: string[];
+}
+
+export function toTsboxNamespaces(plan: OciContainerPlan): TsboxNamespaces {
+  const ns = plan.namespaces;
+  const unsupported = ns.joined.filter((j) => j.type === 'cgroup').map((j) => `linux.namespaces (cgroup, ${j.path}): joining a cgroup namespace by path`);
+  return {
+    unshare: ns.cloneFlags & ~CLONE.NEWCGROUP,
+    join: ns.joined.filter((j) => j.type !== 'cgroup').map((j) => ({ path: j.path, flag: j.nstype, type: j.type })),
+    newNet: ns.created.includes('network'),
+    newUts: ns.created.includes('uts'),
+    cgroup: ns.created.includes('cgroup'),
+    unsupported,
+  };
+}
+
+/**
+ * Where cgroups/manager.ts makes the group: a parent under the cgroup2 mount and a name.
+ * '/a/b/c' (and systemd's mapped path) -> parent 'a/b', name 'c'; a relative 'a/b' goes under
+ * `defaultParent`; none: `defaultParent`/id.
+ */
+export function toCgroupParentName(path: CgroupPathPlan, opts: { defaultParent: string; id: string }): { parent: string; name: string } {
+  if (path.kind === 'default') return { parent: opts.defaultParent, name: opts.id };
+  const parts = path.path.split('/').filter(Boolean);
+  const name = parts.pop()!;
+  const parent = parts.join('/');
+  return { parent: path.kind === 'relative' ? [opts.defaultParent, parent].filter(Boolean).join('/') : parent, name };
+}
+
+/**
+ * The device policy as devices/index.ts applyDevicePolicy takes it: that function puts
+ * DEFAULT_DEVICE_RULES first itself, so only the config's own rules go in `rules`; an
+ * "allow all" list is `privileged` (no program).
+ */
+export function toDevicePolicyTarget(plan: OciContainerPlan): { devices: DeviceSpec; privileged: boolean; security: SecurityPlan } {
+  const rules = plan.devices.rules;
+  const own = rules === null ? [] : rules.slice(DEFAULT_DEVICE_RULES.length);
+  return { devices: { nodes: [], rules: own }, privileged: rules === null, security: plan.security };
+}
+
+/**
+ * An exec's security: the capability sets and no_new_privs of its process (exec --process,
+ * or the container's process with --cap flags), the container's seccomp filter (runc loads
+ * the config's profile for every process it starts in the container).
+ */
+export function execSecurityPlan(container: Pick<OciContainerPlan, 'security'>, process: Pick<OciProcessPlan, 'capabilities' | 'noNewPrivileges'>): SecurityPlan {
+  return { capabilities: process.capabilities, noNewPrivileges: process.noNewPrivileges, seccomp: container.security.seccomp };
+}
+
+/** process.user as ProcessPlan.user takes it ("uid:gid", numeric: nothing to look up in the image). */
+export function toUserSpec(process: Pick<OciProcessPlan, 'user'>): string {
+  return `${process.user.uid}:${process.user.gid}`;
 }
