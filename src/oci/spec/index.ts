@@ -50,9 +50,9 @@
  *               type c|b|p, major, minor, mode, uid, gid}] (defaults + linux.devices),
  *               symlinks [{target, linkTo}], rules: DeviceRule[] for devices/program.ts
  *               (tsbox's defaults included) or null = no device program (allow all). Attach
- *               with devices/attach.ts attachDevicePolicy(groupPath, rules, sys) (not
- *               applyDevicePolicy: that adds docker's defaults and --device rules again); when
- *               it cannot be attached, refuseWithoutDevicePolicy({devices, bounding}, why).
+ *               with devices/attach.ts attachDevicePolicy(groupPath, rules, sys), or with
+ *               applyDevicePolicy(toDevicePolicyTarget(plan), ...) (the same rules); when no
+ *               program can be attached, refuseWithoutDevicePolicy({devices, bounding}, why).
  *   cgroup      { path: CgroupPathPlan (cgroups-path.ts: default | path '/a/b' from the v2 root |
  *               relative 'a/b' under tsbox's parent | systemd -> mapped to a path, no systemd unit),
  *               resources: { writes: [{file, value, controller|null, source, fallback?}],
