@@ -160,3 +160,28 @@ describe('loadBundle: the bundle on disk', () => {
     expect(errorOf(() => loadBundle('/b', { fs }))).toBe('config.json: linux.namespaces[5].type: time namespaces are not supported by tsbox');
   });
 });
+
+describe('loadBundle on a real directory (nodeBundleFs)', () => {
+  it('reads BUNDLE/config.json and finds the rootfs; refuses a root that is a file', async () => {
+    const { mkdtempSync, mkdirSync, writeFileSync, rmSync } = await import('node:fs');
+    const { tmpdir } = await import('node:os');
+    const { join } = await import('node:path');
+    const dir = mkdtempSync(join(tmpdir(), 'tsbox-oci-bundle-'));
+    try {
+      mkdirSync(join(dir, 'rootfs'));
+      // The k8s fixture binds host paths of a kubelet: give it sources that exist here.
+      const json = fixture('containerd-1.6-k8s-pod-container');
+      json.mounts = json.mounts.filter((m: { type: string }) => m.type !== 'bind');
+      writeFileSync(join(dir, 'config.json'), JSON.stringify(json));
+      const { plan } = loadBundle(dir);
+      expect(plan.root.path).toBe(join(dir, 'rootfs'));
+      rmSync(join(dir, 'rootfs'), { recursive: true });
+      writeFileSync(join(dir, 'rootfs'), '');
+      expect(errorOf(() => loadBundle(dir))).toBe(`config.json: root.path: ${join(dir, 'rootfs')} is not a directory`);
+      writeFileSync(join(dir, 'config.json'), '{"ociVersion": "1.0.2", "process": ');
+      expect(errorOf(() => loadBundle(dir))).toMatch(/^config\.json: invalid JSON: /);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
