@@ -6,7 +6,7 @@ import { describe, expect, it } from 'vitest';
 import { OciSpecError, loadBundle, parseOciConfig, parseOciConfigText, parseOciProcess, parseOciResources, defaultOciSpec } from '../../src/oci/spec/index.js';
 import { fakeFs, fixture } from './oci-spec-helpers.js';
 
-const FIXTURES = ['runc-spec', 'podman-4.3-run-d', 'podman-4.3-flags', 'podman-4.3-cgroups-disabled', 'containerd-1.6-ctr-oci-spec'];
+const FIXTURES = ['runc-spec', 'podman-4.3-run-d', 'podman-4.3-flags', 'podman-4.3-cgroups-disabled', 'podman-4.3-rootfs-args', 'containerd-1.6-ctr-oci-spec', 'containerd-1.6-k8s-pod-container'];
 
 /** The error's message, checking it is an OciSpecError of one line. */
 function errorOf(fn: () => unknown): string {
