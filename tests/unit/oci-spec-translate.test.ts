@@ -12,7 +12,7 @@ import { describeReturnValue } from '../../src/security/seccomp-profile.js';
 import { CLONE } from '../../src/sys/process-flags.js';
 import { MS } from '../../src/sys/mount-flags.js';
 import { X86_64_SYSCALLS } from '../../src/security/syscalls-x86_64.js';
-import { OciSpecError, neededControllers, parseOciConfig, toCgroupLimits, toTsboxMountSteps, translateOciConfig, type OciContainerPlan } from '../../src/oci/spec/index.js';
+import { OciSpecError, neededControllers, nodeBundleFs, parseOciConfig, toCgroupLimits, toTsboxMountSteps, translateOciConfig, type OciContainerPlan } from '../../src/oci/spec/index.js';
 import { everythingExists, fixture } from './oci-spec-helpers.js';
 
 const ARCH_X86_64 = 0xc000003e;
@@ -40,7 +40,7 @@ describe('podman 4.3 run -d', () => {
   it('namespaces: new pid/ipc/uts/mount, the network namespace podman made joined by path', () => {
     expect(p.namespaces.created).toEqual(['pid', 'ipc', 'uts', 'mount']);
     expect(p.namespaces.cloneFlags).toBe(CLONE.NEWPID | CLONE.NEWIPC | CLONE.NEWUTS | CLONE.NEWNS);
-    expect(p.namespaces.joined).toEqual([{ type: 'network', path: expect.stringMatching(/^\/run\/netns\/netns-/), nstype: CLONE.NEWNET }]);
+    expect(p.namespaces.joined).toEqual([{ type: 'network', path: expect.stringMatching(/^\/run\/netns\/netns-/), nstype: CLONE.NEWNET, isHost: false }]);
     expect(p.namespaces.shared).toEqual(['cgroup']);
   });
 
@@ -248,6 +248,26 @@ describe('checks that need the context: one line each', () => {
       "config.json: linux.sysctl.kernel.panic: 'kernel.panic' is not in a namespace of the container's own: setting it would change the host",
     );
     expect(errorOf(() => plan('runc-spec', (c) => { c.linux.sysctl = { 'net.ipv4.../x': '1' }; }))).toMatch(/is not a sysctl name$/);
+  });
+
+  it('a namespace joined by path that is the host\'s own is no namespace of the container\'s (runc compares them too)', () => {
+    const json = fixture('podman-4.3-run-d');
+    const probe = { ...everythingExists, isHostNamespace: (path: string, type: string) => type === 'network' && path.startsWith('/run/netns/') };
+    expect(errorOf(() => translateOciConfig(parseOciConfig(json), { bundle: '/b', probe }))).toBe(
+      "config.json: linux.sysctl.net.ipv4.ping_group_range: 'net.ipv4.ping_group_range' belongs to the network namespace, and the container shares the host's",
+    );
+    const uts = fixture('containerd-1.6-k8s-pod-container');
+    uts.hostname = 'pod-a';
+    uts.linux.sysctl = {};
+    const hostUts = { ...everythingExists, isHostNamespace: (_p: string, type: string) => type === 'uts' };
+    expect(errorOf(() => translateOciConfig(parseOciConfig(uts), { bundle: '/b', probe: hostUts }))).toMatch(/^config\.json: hostname: cannot be set without a UTS namespace of the container's own/);
+    expect(translateOciConfig(parseOciConfig(uts), { bundle: '/b', probe: everythingExists }).hostname).toBe('pod-a');
+  });
+
+  it('nodeBundleFs knows the runtime\'s own namespaces', () => {
+    expect(nodeBundleFs.isHostNamespace!('/proc/self/ns/net', 'network')).toBe(true);
+    expect(nodeBundleFs.isHostNamespace!('/proc/self/ns/net', 'uts')).toBe(false);
+    expect(nodeBundleFs.isHostNamespace!('/nonexistent/ns', 'network')).toBe(false);
   });
 
   it('IPC and UTS sysctls need their namespaces', () => {

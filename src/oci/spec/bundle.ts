@@ -15,8 +15,23 @@ export interface BundleFs extends BundleProbe {
   readText(path: string): string;
 }
 
+/** /proc/self/ns's file name of each namespace type. */
+const NS_FILES: Readonly<Record<string, string>> = { pid: 'pid', network: 'net', mount: 'mnt', ipc: 'ipc', uts: 'uts', cgroup: 'cgroup', user: 'user', time: 'time' };
+
 export const nodeBundleFs: BundleFs = {
   readText: (path) => readFileSync(path, 'utf8'),
+  isHostNamespace(path, type) {
+    const file = NS_FILES[type];
+    if (file === undefined) return false;
+    try {
+      // One namespace, one inode on nsfs: the same device and inode is the same namespace.
+      const given = statSync(path);
+      const own = statSync(`/proc/self/ns/${file}`);
+      return given.dev === own.dev && given.ino === own.ino;
+    } catch {
+      return false;
+    }
+  },
   kind(path) {
     try {
       const st = statSync(path);

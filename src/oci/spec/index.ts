@@ -35,7 +35,7 @@
  *               oomScoreAdj|null
  *   hostname / domainname   string|null (non-null only with a UTS namespace of its own)
  *   namespaces  NamespacePlan (namespaces.ts): cloneFlags (CLONE_NEW* of the new ones),
- *               created [types], joined [{type, path, nstype}] in join order (setns before
+ *               created [types], joined [{type, path, nstype, isHost}] in join order (setns before
  *               creating), shared [types the host's]. Always has a new mount namespace.
  *   mounts      OciMountStep[] (mounts.ts), config order:
  *                 {op:'mount', fstype, source, target, flags, data, create:'dir', copyUp, propagation[], recursiveAttr}

@@ -44,6 +44,8 @@ export interface NamespaceJoin {
   path: string;
   /** setns(2)'s nstype: the CLONE_NEW* flag of the type (the kernel checks the fd is one). */
   nstype: number;
+  /** The path is the runtime's own namespace (the host's), as the bundle probe saw it. */
+  isHost: boolean;
 }
 
 export interface NamespacePlan {
@@ -57,7 +59,7 @@ export interface NamespacePlan {
   shared: OciNamespaceType[];
 }
 
-export function planNamespaces(list: readonly OciNamespace[], fail: Fail): NamespacePlan {
+export function planNamespaces(list: readonly OciNamespace[], fail: Fail, isHost?: (path: string, type: OciNamespaceType) => boolean): NamespacePlan {
   const seen = new Set<OciNamespaceType>();
   const created: OciNamespaceType[] = [];
   const joined: NamespaceJoin[] = [];
@@ -76,7 +78,7 @@ export function planNamespaces(list: readonly OciNamespace[], fail: Fail): Names
     if (ns.path) {
       if (!ns.path.startsWith('/')) throw fail(`${where}.path`, `'${ns.path}' is not an absolute path`);
       if (type === 'mount') throw fail(`${where}.path`, 'joining an existing mount namespace is not supported: tsbox sets up the rootfs in a mount namespace of its own');
-      joined.push({ type, path: ns.path, nstype: flag });
+      joined.push({ type, path: ns.path, nstype: flag, isHost: isHost?.(ns.path, type) ?? false });
     } else {
       created.push(type);
       cloneFlags |= flag;
@@ -88,7 +90,7 @@ export function planNamespaces(list: readonly OciNamespace[], fail: Fail): Names
   return { cloneFlags, created, joined, shared };
 }
 
-/** Whether the container has a namespace of its own of this type (new or joined), rather than the host's. */
+/** Whether the container has a namespace of its own of this type (new, or joined and not the host's). */
 export function hasOwn(plan: NamespacePlan, type: OciNamespaceType): boolean {
-  return plan.created.includes(type) || plan.joined.some((j) => j.type === type);
+  return plan.created.includes(type) || plan.joined.some((j) => j.type === type && !j.isHost);
 }

@@ -23,8 +23,13 @@ export function staysInside(base: string, path: string): boolean {
   return rel === '' || (!rel.startsWith('../') && rel !== '..' && !isAbsolute(rel));
 }
 
-/** What the bundle's host paths are: the only host fact the checks need (tests give a fake). */
+/** What the bundle's host paths are: the only host facts the checks need (tests give a fake). */
 export interface BundleProbe {
   /** What `hostPath` is, following symlinks (as mount(2) and chroot would). */
   kind(hostPath: string): 'dir' | 'file' | 'other' | 'missing';
+  /**
+   * Whether a namespace file (/proc/PID/ns/net, /run/netns/X) is the runtime's own, i.e. the
+   * host's: joining it is no isolation (runc compares them too). Absent: not checked.
+   */
+  isHostNamespace?(path: string, type: string): boolean;
 }

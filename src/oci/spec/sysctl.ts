@@ -6,8 +6,8 @@
  *   - network: net.*
  *   - UTS: kernel.hostname, kernel.domainname
  *   - everything else is global to the kernel and refused.
- * (A network namespace given by path is trusted to be the container's: runc also compares
- * it with the host's, which needs a stat, left to the executor.) Pure.
+ * A namespace joined by path counts as the container's unless the bundle probe saw that it
+ * is the runtime's own (nodeBundleFs compares the nsfs inodes, as runc does). Pure.
  */
 import type { Fail } from './errors.js';
 import { hasOwn, type NamespacePlan } from './namespaces.js';

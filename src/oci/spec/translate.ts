@@ -75,7 +75,7 @@ export function translateOciConfig(config: OciConfig, opts: TranslateOptions): O
   }
   if (linux.timeOffsets && Object.keys(linux.timeOffsets).length > 0) throw fail('linux.timeOffsets', 'time namespaces are not supported by tsbox');
   if (linux.intelRdt) throw fail('linux.intelRdt', 'Intel RDT (resctrl) is not supported by tsbox');
-  const namespaces = planNamespaces(linux.namespaces ?? [], fail);
+  const namespaces = planNamespaces(linux.namespaces ?? [], fail, opts.probe.isHostNamespace?.bind(opts.probe));
 
   const hostname = config.hostname || null;
   const domainname = config.domainname || null;
