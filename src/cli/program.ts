@@ -32,6 +32,7 @@ import { rmiCommand } from './commands/rmi.js';
 import { tagCommand } from './commands/tag.js';
 import { imageCommand } from './commands/image.js';
 import { saveCommand } from './commands/save.js';
+import { hoistCommonFlags } from './global-flags.js';
 import { reportError, writeLine } from './render-error.js';
 import { decideStateAccess, probeDir } from './state-access.js';
 import { DEFAULT_ROOT, resolveRoot } from '../spec/run-spec.js';
@@ -86,7 +87,12 @@ function checkStateRoot(action: Command): void {
 export async function main(argv: string[]): Promise<number> {
   const program = buildProgram();
   try {
-    await program.parseAsync(argv);
+    const subcommandsOf = (name: string): string[] => {
+      // The path so far is walked from the top: `network` -> its subcommands' names and aliases.
+      const cmd = program.commands.find((c) => c.name() === name) ?? program.commands.flatMap((c) => c.commands).find((c) => c.name() === name);
+      return cmd ? cmd.commands.flatMap((c) => [c.name(), ...c.aliases()]) : [];
+    };
+    await program.parseAsync([...argv.slice(0, 2), ...hoistCommonFlags(argv.slice(2), subcommandsOf)]);
     return typeof process.exitCode === 'number' ? process.exitCode : 0;
   } catch (err) {
     if (err instanceof CommanderError) {

@@ -122,9 +122,15 @@ async function transfer(session: RegistrySession, d: Descriptor, partial: string
         cb(null, chunk);
       },
     });
+    const out = createWriteStream(partial, { flags: 'a', highWaterMark: 1 << 20 });
+    const closed = new Promise<void>((resolve) => out.once('close', () => resolve()));
     try {
-      await pipeline(res, count, createWriteStream(partial, { flags: 'a', highWaterMark: 1 << 20 }), { signal: opts.signal });
+      await pipeline(res, count, out, { signal: opts.signal });
     } catch (err) {
+      // pipeline rejects as soon as one stream fails, while a write of the file may still be
+      // in flight: the next attempt measures and truncates the partial, so it waits for the
+      // file to be closed (its last write done) first.
+      await closed;
       // Bytes from a registry that lies about the size are worth nothing to a later resume.
       if (err instanceof RegistryError) await rm(partial, { force: true });
       throw err;

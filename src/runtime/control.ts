@@ -3,11 +3,13 @@
  * end, removing, reading logs. The container's owner (foreground tsbox or monitor) does
  * the teardown and records the exit; these only signal and watch.
  */
+import { existsSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { TsboxError, UsageError } from '../errors.js';
 import { readContainerLog } from './log-reader.js';
 import type { ContainerRecord } from './state/record.js';
 import type { StateStore } from './state/store.js';
+import { waitOnMonitor } from './wait-socket.js';
 
 const POLL_MS = 50;
 
@@ -42,8 +44,15 @@ export function signalContainer(store: StateStore, r: ContainerRecord, signal: N
 /** Resolve with the record once the container exited (its owner recorded it, or died). Null on timeout. */
 export async function waitForExit(store: StateStore, shortId: string, timeoutMs = Infinity): Promise<ContainerRecord | null> {
   const deadline = Date.now() + timeoutMs;
-  for (;;) {
+  for (let asked = false; ; ) {
     const r = store.read(shortId);
+    // A --rm container's record goes as it exits: its monitor tells the status (wait-socket.ts).
+    if (r !== null && r.status !== 'exited' && !asked && timeoutMs === Infinity && existsSync(store.paths(shortId).waitSocket)) {
+      asked = true;
+      const exitCode = await waitOnMonitor(store.paths(shortId).waitSocket);
+      if (exitCode !== null) return { ...r, status: 'exited', pid: null, exitCode };
+      continue;
+    }
     if (r === null) throw new UsageError(`container ${shortId} was removed while waiting for it (a --rm container keeps no exit status)`);
     if (r.status === 'exited') return r;
     if (!store.ownerAlive(shortId)) {

@@ -25,6 +25,7 @@ import { settleMonitorMemory } from './monitor-memory.js';
 import { writeStatsReport } from './stats-file.js';
 import { StateStore } from './state/store.js';
 import { listenForStart, type StartRequest } from './start-socket.js';
+import { listenForWaiters } from './wait-socket.js';
 
 export const MONITOR_FDS = { lock: 4 } as const;
 
@@ -113,6 +114,8 @@ export async function runMonitor(createLog: (spec: RunSpec) => Logger): Promise<
       }
     : undefined;
   const reply = (r: MonitorReply) => (starter ? starter.reply(r) : report(r));
+  // A --rm container's record goes with its exit status: `tsbox wait` asks here instead.
+  const waiters = spec.keep ? null : await listenForWaiters(entry.paths.waitSocket);
   try {
     await runTracked(spec, log, {
       entry,
@@ -121,18 +124,26 @@ export async function runMonitor(createLog: (spec: RunSpec) => Logger): Promise<
       // No tsbox run waits for a detached container: its monitor writes the --stats-file,
       // before the record says "exited" (or is removed with --rm), so `tsbox wait` then
       // reading the file cannot race.
-      onExited: (result) => {
+      onExited: async (result) => {
         try {
           writeStatsReport(spec, result);
         } catch (e) {
           log.error({ file: spec.report.statsFile, err: (e as Error).message }, 'could not write --stats-file');
         }
+        // `tsbox start -a`: it hears the exit status here, and has read the output when it
+        // hangs up; only then may a --rm container's record and log go.
+        await Promise.all([(starter as StartRequest | null)?.ended(result.exitCode), waiters?.ended(result.exitCode)]);
       },
+      // A monitor's container has no terminal to write to: its output always goes to its
+      // log, also with --rm (`tsbox logs` while it runs, `tsbox start -a` of a created one).
+      recordOutput: true,
     });
   } catch (err) {
     const e = asTsboxError(err);
     log.error({ step: e.step, err: e.message }, 'the container failed');
     await reply({ t: 'error', message: e.message, step: e.step, hint: e.hint, exitCode: e.exitCode });
+  } finally {
+    waiters?.close();
   }
   return 0;
 }

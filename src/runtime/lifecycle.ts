@@ -26,6 +26,8 @@ export interface TrackedRunOptions {
    * detached run's --stats-file.
    */
   onExited?: (result: RunResult) => void | Promise<void>;
+  /** Record the container's output in its log even when the container is not kept (--rm under a monitor). */
+  recordOutput?: boolean;
 }
 
 export function newRecord(spec: RunSpec): ContainerRecord {
@@ -74,7 +76,7 @@ export async function runTracked(spec: RunSpec, log: Logger, opts: TrackedRunOpt
   try {
     result = await runContainer(spec, log, {
       // A kept container's output is recorded for `tsbox logs` (timestamped, rotated: output-log.ts).
-      outputLog: spec.keep ? entry.paths : undefined,
+      outputLog: spec.keep || opts.recordOutput === true ? entry.paths : undefined,
       abort: opts.abort,
       holdUntilStart: opts.holdUntilStart,
       onStarted: (s) => {

@@ -11,18 +11,22 @@ import { assertCan, statusOf } from '../container/status.js';
 import { TsboxError, UsageError } from '../errors.js';
 import type { RunSpec } from '../spec/run-spec.js';
 import { isHeld, label, stopContainer } from './control.js';
-import { requestStart } from './start-socket.js';
+import { requestStart, type Attachment } from './start-socket.js';
 import { reclaimDeadRuns } from './gc.js';
 import { createLogger } from '../log.js';
 import type { ContainerRecord } from './state/record.js';
 import type { StateStore } from './state/store.js';
 
-export async function startContainer(store: StateStore, r: ContainerRecord): Promise<{ pid: number }> {
+/**
+ * `attach` (tsbox start -a): a held container's monitor then tells how the command ended on
+ * the start connection and keeps a --rm container until the caller hangs up (start-socket.ts).
+ */
+export async function startContainer(store: StateStore, r: ContainerRecord, opts: { attach?: boolean } = {}): Promise<{ pid: number; attachment?: Attachment }> {
   const current = store.read(r.shortId) ?? r;
   if (isHeld(store, current)) {
-    const reply = await requestStart(store.paths(r.shortId).startSocket, label(r));
+    const reply = await requestStart(store.paths(r.shortId).startSocket, label(r), opts.attach ?? false);
     if (reply.t === 'error') throw new TsboxError(reply.message, { step: reply.step, hint: reply.hint, exitCode: reply.exitCode });
-    return { pid: reply.pid };
+    return { pid: reply.pid, attachment: reply.attachment };
   }
   const alive = store.ownerAlive(r.shortId);
   const status = current.status === 'exited' || !alive ? 'stopped' : statusOf(current.status);

@@ -4,7 +4,7 @@
  * with -d and --name or be refused, and every command run by a user who is not root.
  */
 import { spawnSync } from 'node:child_process';
-import { chmodSync, chownSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmdirSync, rmSync } from 'node:fs';
+import { chmodSync, chownSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { findCgroup2Mount } from '../../src/cgroups/index.js';
@@ -69,6 +69,14 @@ describe('help', () => {
     }
   });
 
+  it('the common flags work before the command too, as podman --root DIR ps', async () => {
+    const r = await tsbox(['--root', testRoot(), 'run', '--rm', rootfsTar(), 'echo', 'hi']);
+    expect(r).toMatchObject({ code: 0, stdout: 'hi\n', stderr: '' });
+    const listed = await tsbox(['--root', testRoot(), '--log-level', 'error', 'network', 'ls']);
+    expect(listed.code, listed.stderr).toBe(0);
+    expect(listed.stdout).toMatch(/^NAME +SUBNET/);
+  });
+
   it('an unknown command is still one line and 125', async () => {
     const r = await tsbox(['no-such-command']);
     expect(r.code).toBe(125);
@@ -115,6 +123,24 @@ describe('run flags with -d and --name: each works or is refused in one line', (
     const id = r.stdout.trim();
     await until('the container has left ps -a', async () => !(await psAll()).some((c) => c.id === id));
     expect(readdirSync(join(testRoot(), 'run', 'containers')).filter((d) => id.startsWith(d))).toEqual([]);
+  });
+
+  it('run -d --rm: logs while it runs, and wait prints its exit status before it is removed (docker habits)', async () => {
+    // Before: a --rm container under a monitor recorded no output, and wait failed with
+    // "removed while waiting" since the record went with the exit status.
+    const gate = join(scratch, 'rm-wait-gate');
+    rmSync(gate, { force: true });
+    const r = await tsbox(['run', '-d', '--rm', '-v', `${scratch}:/s`, '--name', `${P}rmwait`, rootfsTar(), 'sh', '-c', 'echo started; while [ ! -e /s/rm-wait-gate ]; do sleep 0.05; done; exit 3']);
+    expect(r.code, r.stderr).toBe(0);
+    const id = r.stdout.trim();
+    await until('its output is in its log', async () => (await tsbox(['logs', `${P}rmwait`])).stdout === 'started\n');
+    const waited = tsbox(['wait', id]);
+    // The monitor has accepted the waiter: /proc/net/unix then names the socket twice (the listener, the accepted end).
+    const sock = join(testRoot(), 'run', 'containers', id.slice(0, 12), 'wait.sock');
+    await until('the waiter is connected', () => readFileSync('/proc/net/unix', 'utf8').split('\n').filter((l) => l.endsWith(` ${sock}`)).length >= 2);
+    writeFileSync(gate, '');
+    expect(await waited).toMatchObject({ code: 0, stdout: '3\n', stderr: '' });
+    await until('the container has left ps -a', async () => !(await psAll()).some((c) => c.id === id));
   });
 
   it('stop and rm -f of a running -d --rm container: done, and it is gone', async () => {

@@ -4,7 +4,7 @@
  * nothing stored: sizes that lie both ways, digests that do not match, oversized documents,
  * ambiguous documents, a missing platform, a redirect that downgrades to another host.
  */
-import { createHash } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { createServer, type Server, type ServerResponse } from 'node:http';
 import { join } from 'node:path';
@@ -24,11 +24,16 @@ let work: string;
 function serve(res: ServerResponse, a: Answer) {
   const body = Buffer.isBuffer(a.body) ? a.body : Buffer.from(a.body);
   res.writeHead(a.status ?? 200, { 'content-type': a.type ?? 'application/octet-stream', 'content-length': String(body.length), ...a.headers });
+  if (a.cut) {
+    // Half the bytes (once they are on their way), then the connection dies.
+    res.write(body.subarray(0, body.length >> 1), () => res.socket?.destroy());
+    return;
+  }
   res.end(body);
 }
 
 /** An image in repository `name`: one layer, a config with its diff_id, a manifest (all overridable). */
-function image(name: string, opts: { layer?: Buffer; layerSize?: number; servedLayer?: Buffer; configDigest?: string; manifestExtra?: Record<string, unknown> } = {}) {
+function image(name: string, opts: { layer?: Buffer; layerSize?: number; servedLayer?: Buffer; configDigest?: string; cutLayer?: boolean; manifestExtra?: Record<string, unknown> } = {}) {
   const layer = opts.layer ?? Buffer.from(`layer of ${name}`.repeat(1000));
   const config = Buffer.from(JSON.stringify({ architecture: 'amd64', os: 'linux', rootfs: { type: 'layers', diff_ids: [sha(`diff ${name}`)] }, config: {} }));
   const manifest = Buffer.from(JSON.stringify({
@@ -41,7 +46,7 @@ function image(name: string, opts: { layer?: Buffer; layerSize?: number; servedL
   routes.set(`/v2/${name}/manifests/latest`, { type: OCI_MANIFEST, body: manifest });
   routes.set(`/v2/${name}/manifests/${sha(manifest)}`, { type: OCI_MANIFEST, body: manifest });
   routes.set(`/v2/${name}/blobs/${opts.configDigest ?? sha(config)}`, { body: config });
-  routes.set(`/v2/${name}/blobs/${sha(layer)}`, { body: opts.servedLayer ?? layer });
+  routes.set(`/v2/${name}/blobs/${sha(layer)}`, { body: opts.servedLayer ?? layer, cut: opts.cutLayer });
   return { layer, manifest, config };
 }
 
@@ -92,6 +97,14 @@ describe('a hostile registry (fake, in Node)', () => {
     const { stored, root } = await pullFails('swapped', /digest mismatch/);
     expect(stored).not.toContain(sha(layer).slice(7));
     expect(readdirSync(join(root, 'blobs', 'incoming')).filter((f) => !f.endsWith('.lock'))).toEqual([]);
+  });
+
+  it('a connection that dies midway: retried, then a resumable error', async () => {
+    // Random bytes: a layer that repeats itself (the default one does) can be put together
+    // right by accident from the halves that each attempt receives.
+    image('cut', { cutLayer: true, layer: randomBytes(64 * 1024) });
+    const { root } = await pullFails('cut', /connection closed|aborted|socket hang up|ECONNRESET|run the pull again/i);
+    expect(readdirSync(join(root, 'blobs', 'incoming')).length).toBeGreaterThan(0);
   });
 
   it('a config that does not match its digest', async () => {

@@ -31,6 +31,8 @@ export function runCommand(kind: 'run' | 'create' = 'run'): Command {
       // -i is CLI-only (the API has stdin): a detached container's stdin is /dev/null, with no attach to feed it.
       if (kind === 'create') {
         if (flags.interactive || flags.tty) throw new UsageError(`${flags.tty ? '-t' : '-i'} and create cannot be combined: a created container's stdio is its log (tsbox has no attach of stdin)`, { hint: 'Drop it; read the output with tsbox start -a or tsbox logs.' });
+        if (flags.stats) throw new UsageError('--stats and create cannot be combined: the summary would go to the stderr of tsbox create, which returns before the container starts', { hint: "Use --stats-file FILE: the container's monitor writes it when the container exits." });
+        if (rootfs === '-') throw new UsageError('a rootfs on stdin ("-") and create cannot be combined: the container is set up after tsbox create has read its arguments, in the background', { hint: 'Save the archive to a file and give its path.' });
         flags.detach = true;
       }
       if (flags.interactive && flags.detach) throw new UsageError('-i and -d cannot be combined: a detached container\'s stdin is /dev/null (tsbox has no attach)', { hint: 'Drop -i, or run in the foreground.' });

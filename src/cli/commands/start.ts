@@ -7,6 +7,7 @@ import { Command } from 'commander';
 import { UsageError } from '../../errors.js';
 import { printLogs, waitForExit } from '../../runtime/control.js';
 import { startContainer } from '../../runtime/start.js';
+import type { Attachment } from '../../runtime/start-socket.js';
 import { storeFor } from '../container-args.js';
 import { addCommonOptions, type CommonOptions } from '../options.js';
 import { writeLine } from '../render-error.js';
@@ -23,16 +24,21 @@ export function startCommand(): Command {
         if (refs.length !== 1) throw new UsageError('-a attaches to one container', { hint: 'Start the others without -a.' });
         const r = store.resolve(refs[0]!);
         let started = false;
+        let exitCode: number | null | undefined;
         // Follow from before the start, so the first lines it writes are not missed.
-        const following = printLogs(store, r, { follow: true, tail: 0, fromNow: true, finished: () => started && (store.read(r.shortId)?.status ?? 'exited') === 'exited' });
+        const following = printLogs(store, r, { follow: true, tail: 0, fromNow: true, finished: () => exitCode !== undefined || (started && (store.read(r.shortId)?.status ?? 'exited') === 'exited') });
+        let attachment: Attachment | undefined;
         try {
-          await startContainer(store, r);
+          ({ attachment } = await startContainer(store, r, { attach: true }));
+          // A held container's monitor says how it ended, and keeps a --rm container (and its
+          // log) until we hang up; a stopped one started anew is followed through its record.
+          if (attachment) exitCode = await attachment.exited;
         } finally {
           started = true;
         }
         await following;
-        const ended = await waitForExit(store, r.shortId);
-        process.exitCode = ended?.exitCode ?? 0;
+        attachment?.hangUp();
+        process.exitCode = exitCode ?? (await waitForExit(store, r.shortId))?.exitCode ?? 0;
         return;
       }
       await forEachContainer(refs, async (ref) => {

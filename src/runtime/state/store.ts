@@ -40,6 +40,8 @@ export interface EntryPaths {
   monitorLog: string;
   /** A created container's: `tsbox start` asks its monitor to start it here (runtime/start-socket.ts). */
   startSocket: string;
+  /** A --rm container's: `tsbox wait` hears its exit status here before the record goes (runtime/wait-socket.ts). */
+  waitSocket: string;
 }
 
 /** A record created by this process, whose owner lock it holds. */
@@ -74,6 +76,7 @@ export class StateStore {
       spec: join(dir, 'spec.json'),
       monitorLog: join(dir, 'monitor.log'),
       startSocket: join(dir, 'start.sock'),
+      waitSocket: join(dir, 'wait.sock'),
     };
   }
 
