@@ -64,6 +64,10 @@ export const initPlanSchema = z.object({
   hold: z.object({ fifo: absolute }).strict().optional(),
   cgroupNamespace: z.boolean().optional(),
   loopback: z.boolean().optional(),
+  sysctl: z.array(z.object({ file: z.string().regex(/^[A-Za-z0-9_.\/-]+$/).refine((f) => !f.split('/').includes('..'), 'must stay under /proc/sys'), value: z.string() }).strict()).optional(),
+  rlimits: z.array(z.object({ resource: uint, soft: z.union([uint, z.literal('unlimited')]), hard: z.union([uint, z.literal('unlimited')]) }).strict()).optional(),
+  additionalGids: z.array(uint).optional(),
+  umask: uint.max(0o777).optional(),
 }).strict() satisfies z.ZodType<InitPlan>;
 
 export const execPlanSchema = z.object({

@@ -70,6 +70,14 @@ export interface InitPlan {
   cgroupNamespace?: boolean;
   /** false: the network namespace is not ours (joined, or the host's): leave its loopback alone. */
   loopback?: boolean;
+  /** OCI linux.sysctl: files under /proc/sys, written in the container's namespaces before the mounts. */
+  sysctl?: { file: string; value: string }[];
+  /** OCI process.rlimits: set just before the security plan (raising a hard limit needs CAP_SYS_RESOURCE). */
+  rlimits?: { resource: number; soft: number | 'unlimited'; hard: number | 'unlimited' }[];
+  /** OCI process.user.additionalGids: exactly these supplementary groups (none looked up in /etc/group). */
+  additionalGids?: number[];
+  /** OCI process.user.umask, for the command. */
+  umask?: number;
 }
 
 /** Parent -> init after the plan, only with tty: the pty the parent opened (slave /dev/pts/<index>). */

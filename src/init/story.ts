@@ -7,7 +7,8 @@
  * (see namespaces/spawn-init.ts) and moved us into the container's cgroup; the cgroup
  * namespace is unshared here, so that the group appears as "/" inside.
  */
-import { accessSync, closeSync, constants, fstatSync, readSync, statSync, writeSync } from 'node:fs';
+import { accessSync, closeSync, constants, fstatSync, readSync, statSync, writeFileSync, writeSync } from 'node:fs';
+import { setRlimit } from '../sys/rlimit.js';
 import { applyMountStep, describeMountStep } from '../mounts/apply.js';
 import { overlayOptions } from '../mounts/plan.js';
 import { applySecurityPlan } from '../security/apply.js';
@@ -77,6 +78,9 @@ export function runInit(): never {
     // namespace made now shows that group as "/" inside.
     if (plan.cgroupNamespace !== false) step('unshare cgroup namespace', () => unshare(CLONE.NEWCGROUP));
 
+    // In our namespaces already: net.* and ipc sysctls land in the container's, not the host's.
+    for (const s of plan.sysctl ?? []) step(`sysctl ${s.file}`, () => writeFileSync(`/proc/sys/${s.file}`, s.value));
+
     // Nothing we mount from here on may propagate back to the host.
     step('make mounts private', () => mount(null, '/', null, MS.REC | MS.PRIVATE));
     const root = 'kind' in plan.rootfs ? plan.rootfs.path : plan.rootfs.merged;
@@ -95,10 +99,14 @@ export function runInit(): never {
     if (plan.loopback !== false) step('bring up loopback', () => linkUp('lo'));
     if (plan.tty) step('attach terminal', () => attachTerminal(channel));
 
-    const user = step('resolve user', () => resolveUser(plan.process.user, readEtcFile('/etc/passwd'), readEtcFile('/etc/group')));
+    const resolved = step('resolve user', () => resolveUser(plan.process.user, readEtcFile('/etc/passwd'), readEtcFile('/etc/group')));
+    const user = plan.additionalGids ? { ...resolved, additionalGids: plan.additionalGids } : resolved;
     const env = withHome(plan.process.env, user);
     step('set working directory', () => enterWorkingDirectory(plan.process.cwd));
     const path = step('find command', () => resolveCommandAs(plan.process.args[0]!, env, user));
+
+    for (const r of plan.rlimits ?? []) step(`set rlimit ${r.resource}`, () => setRlimit(r.resource, r.soft, r.hard));
+    if (plan.umask !== undefined) process.umask(plan.umask);
 
     // Credentials, capabilities, no_new_privs and seccomp, in that order; seccomp last
     // so that everything before it may still use the syscalls it forbids.

@@ -13,8 +13,13 @@ import { startTmux } from '../helpers/tmux.js';
 
 let dir: string;
 let podman: Podman;
-/** podman sends a pids limit of 2048 by default; this host's cgroup v2 has no pids controller. */
-const NO_PIDS = ['--pids-limit', '-1'];
+/**
+ * podman sends a pids limit of 2048 by default (this host's cgroup v2 has no pids
+ * controller), and rlimits above this machine's hard limits (NOFILE 1048576: raising it
+ * needs CAP_SYS_RESOURCE, which this VM lacks; runc fails the same way).
+ */
+const ULIMITS = ['--ulimit', 'nofile=1024:1024', '--ulimit', 'nproc=1024:1024'];
+const NO_PIDS = ['--pids-limit', '-1', ...ULIMITS];
 
 beforeAll(() => {
   dir = mkdtempSync(join(tmpdir(), 'tsbox-oci-podman-'));
@@ -49,10 +54,11 @@ describe('podman --runtime tsbox-runtime', () => {
   });
 
   it('runs the container in its own namespaces, with config.json\'s hostname and /dev', () => {
-    const r = podman.run(['run', '--rm', '--hostname', 'ocibox', ...NO_PIDS, podman.image, 'sh', '-c', 'hostname; echo $$; ls /dev']);
+    const r = podman.run(['run', '--rm', '--hostname', 'ocibox', ...NO_PIDS, podman.image, 'sh', '-c', 'hostname; ulimit -n; echo $$; ls /dev']);
     expect(r.code).toBe(0);
-    const [hostname, pid, ...dev] = r.stdout.trim().split('\n');
+    const [hostname, nofile, pid, ...dev] = r.stdout.trim().split('\n');
     expect(hostname).toBe('ocibox');
+    expect(nofile).toBe('1024'); // process.rlimits applied
     expect(pid).toBe('1');
     expect(dev).toEqual(expect.arrayContaining(['null', 'zero', 'urandom', 'pts', 'shm', 'ptmx']));
   });
@@ -70,17 +76,17 @@ describe('podman --runtime tsbox-runtime', () => {
   });
 
   it('refuses podman\'s default pids limit clearly (no pids controller in cgroup v2 here), leaving nothing', () => {
-    const r = podman.run(['run', '--rm', podman.image, 'true']);
+    const r = podman.run(['run', '--rm', ...ULIMITS, podman.image, 'true']);
     expect(r.code).not.toBe(0);
     expect(r.stderr).toMatch(/pids controller is not available in cgroup v2/);
     expect(runtimeEntries()).toEqual([]);
   });
 
   it('--cgroups=disabled: no group, so no device policy: MKNOD is refused; without it the container runs', () => {
-    const refused = podman.run(['run', '--rm', '--cgroups=disabled', podman.image, 'true']);
+    const refused = podman.run(['run', '--rm', '--cgroups=disabled', ...ULIMITS, podman.image, 'true']);
     expect(refused.code).not.toBe(0);
     expect(refused.stderr).toMatch(/apply device policy: cannot give the container MKNOD without a device policy/);
-    const r = podman.run(['run', '--rm', '--cgroups=disabled', '--cap-drop', 'MKNOD', podman.image, 'sh', '-c', 'exit 3']);
+    const r = podman.run(['run', '--rm', '--cgroups=disabled', '--cap-drop', 'MKNOD', ...ULIMITS, podman.image, 'sh', '-c', 'exit 3']);
     expect(r.code).toBe(3);
     expect(runtimeEntries()).toEqual([]);
   });

@@ -1,41 +1,11 @@
 /**
- * Reading a bundle: config.json, the root directory, and the checks that need the disk
- * (config-adapter.ts decides the rest). Everything here runs before anything is created.
+ * The bundle check that needs the rootfs on disk, beyond src/oci/spec's translation: a mount
+ * destination must not be reached through a symlink that climbs out of the root. Runs
+ * before anything is created.
  */
-import { lstatSync, readFileSync, readlinkSync, statSync } from 'node:fs';
-import { isAbsolute, join, normalize, resolve } from 'node:path';
+import { lstatSync, readlinkSync } from 'node:fs';
+import { isAbsolute, join, normalize } from 'node:path';
 import { UsageError } from '../../errors.js';
-import { parseConfig, rootPath, type OciConfig } from './config-adapter.js';
-
-export interface Bundle {
-  dir: string;
-  config: OciConfig;
-  root: string;
-}
-
-export function readBundle(dirArg: string): Bundle {
-  const dir = resolve(dirArg);
-  let text: string;
-  try {
-    text = readFileSync(join(dir, 'config.json'), 'utf8');
-  } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code;
-    throw new UsageError(code === 'ENOENT' ? `no config.json in the bundle ${dir}` : `cannot read ${join(dir, 'config.json')}: ${code}`, { step: 'read config.json', hint: 'A bundle is a directory with config.json (tsbox-runtime spec writes one) and the root filesystem.' });
-  }
-  const config = parseConfig(text);
-  const root = rootPath(config, dir);
-  if (!isDir(root)) throw new UsageError(`root.path ${root} is not a directory`, { step: 'read config.json' });
-  for (const m of config.mounts ?? []) checkDestination(root, m.destination);
-  return { dir, config, root };
-}
-
-export function isDir(path: string): boolean {
-  try {
-    return statSync(path).isDirectory();
-  } catch {
-    return false;
-  }
-}
 
 /**
  * A mount destination reached through a symlink of the image whose relative target climbs

@@ -31,9 +31,8 @@ import { CleanupStack } from '../../runtime/cleanup.js';
 import { InitConnection } from '../../runtime/init-connection.js';
 import { mkfifo } from '../../sys/unix-fd.js';
 import { handTerminal } from './console.js';
-import { readBundle, isDir } from './bundle.js';
-import { planCgroup, planInit, planLimits, planNamespaces } from './config-adapter.js';
-import { devicePolicyOf } from './devices.js';
+import { checkDestination } from './bundle.js';
+import { planContainer } from './config-adapter.js';
 import type { RuntimeLog } from './runtime-log.js';
 import type { ContainerRecord, StateRoot } from './state-dir.js';
 
@@ -75,14 +74,15 @@ async function createSteps(state: StateRoot, id: string, opts: CreateOptions, lo
   };
 
   if (opts.preserveFds > 0) throw new UsageError('--preserve-fds is not supported yet', { step: 'create', hint: 'tsbox-runtime passes only stdin, stdout and stderr to the container.' });
-  const bundle = await step('read config.json', () => readBundle(opts.bundle));
-  const { config } = bundle;
-  const ns = await step('namespaces', () => planNamespaces(config));
-  const terminal = config.process.terminal ?? false;
+  const planned = await step('read config.json', () => planContainer(resolve(opts.bundle), id, { systemdCgroup: false }));
+  const { plan: oci, ns, limits } = planned;
+  const cgroupPlan = planned.cgroup;
+  await step('read config.json', () => {
+    for (const m of planned.loaded.config.mounts ?? []) checkDestination(oci.root.path, m.destination);
+  });
+  for (const w of planned.warnings) log.warn({ step: 'read config.json' }, w);
+  const terminal = oci.process.terminal;
   if (terminal && !opts.consoleSocket) throw new UsageError('process.terminal is set but no --console-socket was given', { step: 'create', hint: 'The engine must pass --console-socket to receive the terminal.' });
-  const plan = await step('plan', () => planInit(config, id, bundle.root, ns, isDir, opts.debug));
-  const cgroupPlan = await step('cgroup', () => planCgroup(config, id));
-  const limits = planLimits(config);
 
   const dir = await step('create state', () => state.claim(id));
   cleanup.defer('state directory', () => state.remove(id));
@@ -126,10 +126,11 @@ async function createSteps(state: StateRoot, id: string, opts: CreateOptions, lo
   if (pidStartTime === null) throw new TsboxError('the init exited as soon as it started', { step: 'spawn init' });
 
   if (cgroup) await step('move init into cgroup', () => writeFile(cgroup!.procsFile, String(init.pid)));
-  await step('apply device policy', () => applyDevicePolicy(devicePolicyOf(config, plan.security!), cgroup?.path ?? null, log, linuxDevicePolicySys));
-  if (config.process.oomScoreAdj !== undefined) {
-    await step('set oom_score_adj', () => writeFile(`/proc/${init.pid}/oom_score_adj`, String(config.process.oomScoreAdj)));
+  await step('apply device policy', () => applyDevicePolicy(planned.devicePolicy, cgroup?.path ?? null, log, linuxDevicePolicySys));
+  if (oci.process.oomScoreAdj !== null) {
+    await step('set oom_score_adj', () => writeFile(`/proc/${init.pid}/oom_score_adj`, String(oci.process.oomScoreAdj)));
   }
+  const plan = await step('plan', () => planned.initPlan(cgroup?.path ?? null, opts.debug));
 
   await step('start init', () => init.expectReady());
   // Without a group there is no device policy: the root is then mounted nodev, so that only
@@ -140,16 +141,16 @@ async function createSteps(state: StateRoot, id: string, opts: CreateOptions, lo
   await step('set up container', () => init.expectCreated());
 
   const record: ContainerRecord = {
-    ociVersion: config.ociVersion,
+    ociVersion: oci.ociVersion,
     id,
-    bundle: bundle.dir,
-    rootfs: bundle.root,
+    bundle: planned.loaded.bundle,
+    rootfs: oci.root.path,
     pid: init.pid,
     pidStartTime,
     created: new Date().toISOString(),
     cgroup: cgroup?.path ?? null,
     cgroupParents: madeParents,
-    annotations: config.annotations ?? {},
+    annotations: oci.annotations,
     terminal,
   };
   await step('write state', () => state.write(record));

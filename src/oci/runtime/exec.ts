@@ -8,16 +8,16 @@
  * Without --detach we wait and exit with that status (CRI-O's interactive exec).
  */
 import { readFileSync, renameSync, writeFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { basename, join, resolve } from 'node:path';
 import { constants } from 'node:os';
 import { TsboxError, UsageError } from '../../errors.js';
 import type { ExecPlan } from '../../init/exec-protocol.js';
 import { KILL_EXEC_SIGNAL } from '../../init/exec-protocol.js';
 import { spawnExecInit } from '../../namespaces/spawn-exec-init.js';
 import { InitConnection } from '../../runtime/init-connection.js';
-import { readBundle } from './bundle.js';
-import { parseConfig, planSecurity, type OciConfig } from './config-adapter.js';
+import { execSecurityPlan, failIn, loadBundle, parseOciProcess, planProcess, toUserSpec, type OciProcessPlan } from '../spec/index.js';
 import { handTerminal } from './console.js';
+import { raisableAmbient } from './config-adapter.js';
 import type { RuntimeLog } from './runtime-log.js';
 import type { StateRoot } from './state-dir.js';
 import { initAlive, statusOf } from './status.js';
@@ -42,15 +42,14 @@ export async function execInContainer(state: StateRoot, id: string, command: str
   const status = statusOf(state, r);
   if (status !== 'running') throw new TsboxError(status === 'stopped' ? 'container not running' : `cannot exec in a ${status} container`, { step: 'exec' });
   if (o.preserveFds > 0) throw new UsageError('--preserve-fds is not supported yet', { step: 'exec' });
-  const container = readBundle(r.bundle).config;
-  const proc = o.process ? readProcess(o.process, container) : flagsProcess(command, o, container);
-  const tty = proc.terminal ?? false;
+  const container = loadBundle(r.bundle).plan;
+  const proc = o.process ? readProcess(o.process, log) : flagsProcess(command, o, container.process);
+  const tty = proc.terminal;
   if (tty && !o.consoleSocket) throw new UsageError('a terminal needs --console-socket', { step: 'exec' });
-  // The container's seccomp with the exec's own capabilities and no_new_privs (runtime-spec).
-  const security = planSecurity({ ...container, process: proc });
   const plan: ExecPlan = {
-    process: { args: proc.args, env: proc.env ?? [], cwd: proc.cwd, user: `${proc.user.uid}:${proc.user.gid}` },
-    security,
+    process: { args: proc.args, env: proc.env, cwd: proc.cwd, user: toUserSpec(proc) },
+    // The container's seccomp with the exec's own capabilities and no_new_privs (runtime-spec).
+    security: raisableAmbient(execSecurityPlan(container, proc)),
     tty,
     debug,
     ...(o.detach ? { detached: true } : {}),
@@ -98,28 +97,28 @@ export async function execInContainer(state: StateRoot, id: string, command: str
   }
 }
 
-type OciProcess = OciConfig['process'];
-
-/** --process FILE: config.json's process object, validated by the same schema. */
-function readProcess(file: string, container: OciConfig): OciProcess {
+/** --process FILE: config.json's process object, read by src/oci/spec. */
+function readProcess(file: string, log: RuntimeLog): OciProcessPlan {
   let json: unknown;
   try {
     json = JSON.parse(readFileSync(file, 'utf8'));
   } catch (err) {
     throw new UsageError(`cannot read the process file ${file}: ${(err as Error).message}`, { step: 'exec' });
   }
-  return parseConfig(JSON.stringify({ ...container, process: json })).process;
+  const warnings: string[] = [];
+  const proc = planProcess(parseOciProcess(json, basename(file)), failIn(basename(file)), warnings, '');
+  for (const w of warnings) log.warn({ step: 'exec' }, w);
+  return proc;
 }
 
 /** exec ID ARGS... with --cwd/--env/--user/--tty: the container's process with these changes. */
-function flagsProcess(command: string[], o: ExecOptions, container: OciConfig): OciProcess {
+function flagsProcess(command: string[], o: ExecOptions, base: OciProcessPlan): OciProcessPlan {
   if (command.length === 0) throw new UsageError('exec needs --process FILE or a command', { step: 'exec' });
-  const base = container.process;
   let user = base.user;
   if (o.user) {
     const m = /^(\d+)(?::(\d+))?$/.exec(o.user);
     if (!m) throw new UsageError(`--user must be UID[:GID], not '${o.user}'`, { step: 'exec' });
-    user = { uid: Number(m[1]), gid: Number(m[2] ?? 0) };
+    user = { ...user, uid: Number(m[1]), gid: Number(m[2] ?? 0) };
   }
-  return { ...base, args: command, env: [...(base.env ?? []), ...o.env], cwd: o.cwd ?? base.cwd, user, terminal: o.tty, ...(o.newPrivs === false ? { noNewPrivileges: true } : {}) };
+  return { ...base, args: command, env: [...base.env, ...o.env], cwd: o.cwd ?? base.cwd, user, terminal: o.tty, noNewPrivileges: base.noNewPrivileges || o.newPrivs === false };
 }

@@ -7,8 +7,9 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { processStartTime } from '../../container/release.js';
 import type { ContainerRecord, StateRoot } from './state-dir.js';
+import { buildOciState } from '../spec/index.js';
 
-export type OciStatus = 'creating' | 'created' | 'running' | 'paused' | 'stopped';
+export type OciStatus = 'created' | 'running' | 'paused' | 'stopped';
 
 /** The record's init, if it is still that process and not a zombie. */
 export function initAlive(r: ContainerRecord): boolean {
@@ -36,18 +37,9 @@ function frozen(cgroup: string): boolean {
   }
 }
 
-/** The runtime-spec's state document. */
+/** The runtime-spec's state document (src/oci/spec), with runc's extra fields engines read (created). */
 export function stateDocument(state: StateRoot, r: ContainerRecord): object {
   const status = statusOf(state, r);
-  return {
-    ociVersion: r.ociVersion,
-    id: r.id,
-    status,
-    pid: status === 'stopped' ? 0 : r.pid,
-    bundle: r.bundle,
-    rootfs: r.rootfs,
-    created: r.created,
-    owner: '',
-    annotations: r.annotations,
-  };
+  // pid 0 once stopped, as runc prints it (go-runc reads the field as a number either way).
+  return { pid: 0, ...buildOciState({ id: r.id, status, pid: r.pid, bundle: r.bundle, annotations: r.annotations }), rootfs: r.rootfs, created: r.created, owner: '' };
 }

@@ -1,4 +1,3 @@
-/** What `--version` and `features` report. */
+/** What `--version` and `features` report (the runtime-spec version is src/oci/spec's). */
+export { OCI_VERSION } from '../spec/index.js';
 export const VERSION = '0.1.0';
-/** The runtime-spec version tsbox-runtime follows. */
-export const OCI_VERSION = '1.0.2';
