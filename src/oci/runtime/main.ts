@@ -5,7 +5,7 @@
  */
 import { CommanderError } from 'commander';
 import { EXIT_TSBOX_ERROR, asTsboxError } from '../../errors.js';
-import { buildProgram, type Outcome } from './program.js';
+import { buildProgram, loadAllCommands, type Outcome } from './program.js';
 import { openRuntimeLog } from './runtime-log.js';
 
 export async function start(): Promise<void> {
@@ -23,4 +23,9 @@ export async function start(): Promise<void> {
     process.exit(asTsboxError(err).exitCode);
   }
   process.exit(outcome.exitCode);
+}
+
+/** For the build's code cache: the lazily loaded commands are compiled and cached too. */
+export async function prepareCodeCache(): Promise<void> {
+  await loadAllCommands();
 }

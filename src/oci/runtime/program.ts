@@ -5,16 +5,30 @@
  */
 import { Command, Option } from 'commander';
 import { UsageError } from '../../errors.js';
-import { createContainer } from './create.js';
-import { execInContainer } from './exec.js';
-import { featuresJson, listText, psText, stateJson, writeDefaultSpec } from './info.js';
-import { deleteContainer, killContainer, setFrozen, startContainer } from './lifecycle.js';
-import { runContainer } from './run.js';
+import type { ExecOptions } from './exec.js';
 import { openRuntimeLog, type LogFormat, type RuntimeLog } from './runtime-log.js';
 import { parseSignal } from './signal-arg.js';
 import { DEFAULT_STATE_ROOT, StateRoot } from './state-dir.js';
-import { updateResources } from './update.js';
 import { OCI_VERSION, VERSION } from './version.js';
+
+/**
+ * Each command's code is loaded when it runs: engines call state, start, kill and delete
+ * many times per container, and those need neither the FFI (koffi) nor the spec's translation.
+ * (In the bundle, a dynamic import only defers evaluating the module.)
+ */
+const lazy = {
+  create: () => import('./create.js'),
+  exec: () => import('./exec.js'),
+  info: () => import('./info.js'),
+  lifecycle: () => import('./lifecycle.js'),
+  run: () => import('./run.js'),
+  update: () => import('./update.js'),
+};
+
+/** For the build's code cache (scripts/bundle.mjs): every command's modules, compiled once. */
+export async function loadAllCommands(): Promise<void> {
+  await Promise.all(Object.values(lazy).map((load) => load()));
+}
 
 export interface GlobalOptions {
   root: string;
@@ -71,6 +85,7 @@ export function buildProgram(outcome: Outcome): Command {
     .option('--preserve-fds <n>', 'pass fds 3..3+N-1 on', count, 0)
     .action(async (id: string, o: { bundle: string; pidFile?: string; consoleSocket?: string; preserveFds: number }) => {
       const { g, log, state } = ctx();
+      const { createContainer } = await lazy.create();
       const { init } = await createContainer(state, id, { ...o, noCgroup: g.cgroupManager === 'disabled', debug: g.debug }, log);
       // The init is the caller's (its subreaper's) from here: let go of it.
       (init.child.stdio[3] as { destroy(): void } | null)?.destroy();
@@ -87,59 +102,69 @@ export function buildProgram(outcome: Outcome): Command {
     .action(async (id: string, o: { bundle: string; pidFile?: string; consoleSocket?: string; preserveFds: number; detach?: boolean }) => {
       const { g, log, state } = ctx();
       if (o.detach) throw new UsageError('run --detach is not supported', { step: 'run', hint: 'Use create, then start.' });
+      const { runContainer } = await lazy.run();
       outcome.exitCode = await runContainer(state, id, { ...o, noCgroup: g.cgroupManager === 'disabled', debug: g.debug }, log);
     });
 
   program.command('start').argument('<id>').action(async (id: string) => {
+    const { startContainer } = await lazy.lifecycle();
     await startContainer(ctx().state, id);
   });
 
-  program.command('state').argument('<id>').action((id: string) => {
+  program.command('state').argument('<id>').action(async (id: string) => {
+    const { stateJson } = await lazy.info();
     process.stdout.write(`${stateJson(ctx().state, id)}\n`);
   });
 
   program.command('kill').argument('<id>').argument('[signal]')
     .option('-a, --all', 'signal every process of the container', false)
-    .action((id: string, signal: string | undefined, o: { all: boolean }) => {
+    .action(async (id: string, signal: string | undefined, o: { all: boolean }) => {
       const { state } = ctx();
+      const { killContainer } = await lazy.lifecycle();
       killContainer(state, id, parseSignal(signal), o.all);
     });
 
   program.command('delete').argument('<id>').option('-f, --force', 'kill it first if it runs', false)
     .action(async (id: string, o: { force: boolean }) => {
       const { state, log } = ctx();
+      const { deleteContainer } = await lazy.lifecycle();
       await deleteContainer(state, id, o.force, log);
     });
 
-  program.command('pause').argument('<id>').action((id: string) => setFrozen(ctx().state, id, true));
-  program.command('resume').argument('<id>').action((id: string) => setFrozen(ctx().state, id, false));
+  program.command('pause').argument('<id>').action(async (id: string) => (await lazy.lifecycle()).setFrozen(ctx().state, id, true));
+  program.command('resume').argument('<id>').action(async (id: string) => (await lazy.lifecycle()).setFrozen(ctx().state, id, false));
 
   program.command('ps').argument('<id>').option('-f, --format <format>', 'table or json', 'table')
-    .action((id: string, o: { format: string }) => {
+    .action(async (id: string, o: { format: string }) => {
+      const { psText } = await lazy.info();
       process.stdout.write(`${psText(ctx().state, id, o.format)}\n`);
     });
 
   program.command('list').option('-f, --format <format>', 'table or json', 'table').option('-q, --quiet', 'ids only', false)
-    .action((o: { format: string; quiet: boolean }) => {
+    .action(async (o: { format: string; quiet: boolean }) => {
       const { state } = ctx();
+      const { listText } = await lazy.info();
       process.stdout.write(`${o.quiet ? state.list().join('\n') : listText(state, o.format)}\n`);
     });
 
   program.command('update').argument('<id>').option('-r, --resources <file>', 'linux.resources JSON, - for stdin')
-    .action((id: string, o: { resources?: string }) => {
+    .action(async (id: string, o: { resources?: string }) => {
       const { state } = ctx();
+      const { updateResources } = await lazy.update();
       if (!o.resources) throw new UsageError('update needs --resources FILE (or - for stdin)', { step: 'update' });
       updateResources(state, id, o.resources);
     });
 
-  program.command('features').action(() => {
+  program.command('features').action(async () => {
     ctx();
+    const { featuresJson } = await lazy.info();
     process.stdout.write(`${featuresJson()}\n`);
   });
 
   program.command('spec').option('-b, --bundle <dir>', 'where to write config.json', '.').option('--rootless', 'not supported')
-    .action((o: { bundle: string; rootless?: boolean }) => {
+    .action(async (o: { bundle: string; rootless?: boolean }) => {
       ctx();
+      const { writeDefaultSpec } = await lazy.info();
       if (o.rootless) throw new UsageError('spec --rootless is not supported', { step: 'spec' });
       writeDefaultSpec(o.bundle);
     });
@@ -155,8 +180,9 @@ export function buildProgram(outcome: Outcome): Command {
     .option('-u, --user <uid[:gid]>', 'user')
     .option('--preserve-fds <n>', 'pass fds 3..3+N-1 on', count, 0)
     .option('--no-new-privs', 'set no_new_privs')
-    .action(async (id: string, command: string[], o: Parameters<typeof execInContainer>[3]) => {
+    .action(async (id: string, command: string[], o: ExecOptions) => {
       const { g, log, state } = ctx();
+      const { execInContainer } = await lazy.exec();
       outcome.exitCode = await execInContainer(state, id, command, o, log, g.debug);
     });
 

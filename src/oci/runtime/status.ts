@@ -7,7 +7,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { processStartTime } from '../../container/release.js';
 import type { ContainerRecord, StateRoot } from './state-dir.js';
-import { buildOciState } from '../spec/index.js';
+import { buildOciState } from '../spec/state.js';
 
 export type OciStatus = 'created' | 'running' | 'paused' | 'stopped';
 
