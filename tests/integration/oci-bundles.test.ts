@@ -81,7 +81,19 @@ describe('the lifecycle', () => {
     expect(runtime(['ps', '--format', 'json', id]).stdout.trim()).toBe(`[${pid}]`);
     expect(runtime(['list', '--format', 'json']).stdout).toContain(`"id":"${id}"`);
     expect(runtime(['delete', id]).stderr).toMatch(/not stopped: running/);
-    expect(runtime(['kill', id, 'KILL']).code).toBe(0);
+    // update: a limit this host's cgroup v2 cannot hold is refused, naming the controller; "no limit" needs none.
+    writeFileSync(join(b, 'res.json'), JSON.stringify({ pids: { limit: 100 } }));
+    const u = runtime(['update', '--resources', join(b, 'res.json'), id]);
+    if (!readFileSync('/sys/fs/cgroup/unified/cgroup.controllers', 'utf8').includes('pids')) {
+      expect(u.code).not.toBe(0);
+      expect(u.stderr).toMatch(/the pids controller is not available to cgroup v2 on this host/);
+    }
+    // pause/resume: the group frozen as the kernel says, then thawed.
+    expect(runtime(['pause', id]).code).toBe(0);
+    expect(JSON.parse(runtime(['state', id]).stdout).status).toBe('paused');
+    expect(runtime(['resume', id]).code).toBe(0);
+    expect(JSON.parse(runtime(['state', id]).stdout).status).toBe('running');
+    expect(runtime(['kill', '--all', id, 'KILL']).code).toBe(0);
     for (let i = 0; i < 1000 && JSON.parse(runtime(['state', id]).stdout).status !== 'stopped'; i++) Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 10);
     expect(JSON.parse(runtime(['state', id]).stdout)).toMatchObject({ status: 'stopped', pid: 0 });
     const k = runtime(['kill', id]);

@@ -124,6 +124,26 @@ describe('podman --runtime tsbox-runtime', () => {
     expectNothingLeft(id);
   });
 
+  it('exec -t through a terminal: the exec gets a pty of the container\'s devpts (console socket)', async () => {
+    const d = podman.run(['run', '-d', '--name', 'oci-et', ...NO_PIDS, podman.image, 'sleep', '300']);
+    expect(d.code).toBe(0);
+    try {
+      const cmd = ['podman', ...podman.base, '--runtime', RUNTIME_BIN, 'exec', '-t', 'oci-et', 'sh', '-c', "'tty; echo exec-$((6*7)); exit 5'"];
+      const t = await startTmux(`CONTAINERS_CONF=${podman.env.CONTAINERS_CONF} ${cmd.join(' ')}; echo status=$?; sleep 30`);
+      try {
+        const screen = await t.screenShows(/status=\d+/, 30_000);
+        expect(screen).toMatch(/\/dev\/pts\/\d+/);
+        expect(screen).toContain('exec-42');
+        expect(screen).toContain('status=5');
+      } finally {
+        await t.close();
+      }
+    } finally {
+      expect(podman.run(['rm', '-f', 'oci-et']).code).toBe(0);
+    }
+    expectNothingLeft(d.stdout.trim());
+  });
+
   it('run -t through a terminal: the container has a pty (console socket)', async () => {
     const cmd = ['podman', ...podman.base, '--runtime', RUNTIME_BIN, 'run', '--rm', '-t', ...NO_PIDS, podman.image, 'sh', '-c', 'tty; echo done-$((6*7))'];
     const t = await startTmux(`CONTAINERS_CONF=${podman.env.CONTAINERS_CONF} ${cmd.join(' ')}; echo status=$?; sleep 30`);
