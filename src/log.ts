@@ -5,9 +5,12 @@
  */
 import { createRequire } from 'node:module';
 import type { Logger as PinoLogger } from 'pino';
+import { loadExplainer, type ExplainSink } from './explain/load.js';
 
 export type LogLevel = 'trace' | 'debug' | 'info' | 'warn' | 'error' | 'fatal' | 'silent';
 export type LogFormat = 'json' | 'pretty';
+/** --explain: each setup step explained on stderr (src/explain), as text or JSON lines. */
+export type ExplainFormat = 'text' | 'json';
 
 const order: Record<LogLevel, number> = { trace: 10, debug: 20, info: 30, warn: 40, error: 50, fatal: 60, silent: Infinity };
 
@@ -34,7 +37,13 @@ function createPino(level: LogLevel, format: LogFormat): PinoLogger {
   return pino.default({ level, base: undefined }, pino.destination({ dest: 2, sync: true }));
 }
 
-export function createLogger(level: LogLevel = 'warn', format: LogFormat = 'json', bindings: object = {}): Logger {
+/**
+ * With `explain`, every record at debug and above also goes to the explainer (src/explain,
+ * its own bundle, loaded only then); pino still gets what `level` lets through, so
+ * `--debug --explain=json` gives both on stderr.
+ */
+export function createLogger(level: LogLevel = 'warn', format: LogFormat = 'json', bindings: object = {}, explain?: ExplainFormat): Logger {
+  if (explain) return explainingLogger(createLogger(level, format, bindings), explainSink(explain), bindings);
   let real: PinoLogger | undefined;
   const get = (): PinoLogger => (real ??= Object.keys(bindings).length ? createPino(level, format).child(bindings) : createPino(level, format));
   const at = (l: LogLevel) => (fields: object, msg: string) => {
@@ -49,6 +58,35 @@ export function createLogger(level: LogLevel = 'warn', format: LogFormat = 'json
     warn: at('warn'),
     error: at('error'),
     child: (more) => createLogger(level, format, { ...bindings, ...more }),
+  };
+}
+
+let sink: ExplainSink | undefined;
+/** One explainer per process: every logger of the run (and its children) feeds the same steps. */
+function explainSink(format: ExplainFormat): ExplainSink {
+  return (sink ??= loadExplainer().createExplainSink(format));
+}
+
+/** Write --explain's open step now (before an error line); nothing without --explain. */
+export function endExplain(): void {
+  sink?.end();
+}
+
+function explainingLogger(inner: Logger, to: ExplainSink, bindings: object): Logger {
+  const at = (l: LogLevel) => (fields: object, msg: string) => {
+    inner[l as 'info'](fields, msg);
+    // Errors are the error line's to say (render-error.ts), not a step's.
+    if (order[l] >= order.debug && l !== 'error') to.record({ ...bindings, ...fields }, msg);
+  };
+  return {
+    level: inner.level,
+    enabled: (l) => order[l] >= order.debug || inner.enabled(l),
+    trace: (fields, msg) => inner.trace(fields, msg),
+    debug: at('debug'),
+    info: at('info'),
+    warn: at('warn'),
+    error: at('error'),
+    child: (more) => explainingLogger(inner.child(more), to, { ...bindings, ...more }),
   };
 }
 

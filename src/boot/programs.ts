@@ -24,11 +24,15 @@ export type ProgramName = (typeof PROGRAMS)[number];
  * The monitor stays resident for a detached container's life: --expose-gc lets it collect
  * setup's garbage once the container runs, and a 1 MB semi-space (V8 lets the young
  * generation grow to 16 MB) keeps about 1 MB less resident (runtime/monitor-memory.ts).
+ * The init and the exec-init run one short straight-line program on a small heap: one V8
+ * worker thread instead of four (Node's default) is all they need, starts faster, and makes
+ * each setuid/setgid/setgroups cheaper, which glibc applies to every thread of the process
+ * by signalling each one and waiting for it (three such calls before the command starts).
  */
 export const PROGRAM_NODE_FLAGS: Record<ProgramName, readonly string[]> = {
   tsbox: [],
-  init: [],
-  'exec-init': [],
+  init: ['--v8-pool-size=1'],
+  'exec-init': ['--v8-pool-size=1'],
   monitor: ['--expose-gc', '--max-semi-space-size=1'],
   runtime: [],
 };

@@ -24,6 +24,7 @@ export function addFlags(cmd: Command, rows: readonly FlagRow[]): Command {
     if (row.value === 'repeatable') option.argParser(collect);
     if (row.parse) option.argParser(PARSERS[row.parse]);
     if (row.default !== undefined) option.default(row.default);
+    if (row.preset !== undefined) option.preset(row.preset);
     if (row.hidden) option.hideHelp();
     cmd.addOption(option);
   }

@@ -39,13 +39,31 @@ import { DEFAULT_ROOT, resolveRoot } from '../spec/run-spec.js';
 import { stateDirFor } from '../runtime/state/store.js';
 import { useOpenat2 } from '../sys/fs.js';
 
-export function buildProgram(): Command {
+/** Every command, by the name it is called with (in the order help lists them). */
+const COMMANDS: [string, () => Command][] = [
+  ['run', () => runCommand()], ['create', () => runCommand('create')], ['start', startCommand], ['restart', restartCommand],
+  ['ps', psCommand], ['inspect', inspectCommand], ['logs', logsCommand], ['stop', stopCommand], ['kill', killCommand],
+  ['rm', rmCommand], ['wait', waitCommand], ['exec', execCommand], ['stats', statsCommand], ['prune', pruneCommand],
+  ['gc', gcCommand], ['rootfs', rootfsCommand], ['cp', cpCommand], ['top', topCommand], ['attach', attachCommand],
+  ['rename', renameCommand], ['pull', pullCommand], ['login', loginCommand], ['logout', logoutCommand],
+  ['network', networkCommand], ['port', portCommand], ['load', loadCommand], ['images', imagesCommand], ['rmi', rmiCommand],
+  ['tag', tagCommand], ['image', imageCommand], ['save', saveCommand],
+];
+
+/**
+ * The program with every command, or with only `command` when that names one: each
+ * command builds its options on creation (run alone has ~80), and `tsbox run` should not
+ * pay for thirty others at every container start. Anything else (no command, --help,
+ * --version, a misspelt command that needs suggestions) gets them all.
+ */
+export function buildProgram(command?: string): Command {
   const program = new Command('tsbox')
     .description('run commands in containers: namespaces, cgroup v2, overlayfs, from a rootfs tarball')
     .version(process.env.npm_package_version ?? '0.1.0')
     .enablePositionalOptions()
     .showSuggestionAfterError(true);
-  for (const cmd of [runCommand(), runCommand('create'), startCommand(), restartCommand(), psCommand(), inspectCommand(), logsCommand(), stopCommand(), killCommand(), rmCommand(), waitCommand(), execCommand(), statsCommand(), pruneCommand(), gcCommand(), rootfsCommand(), cpCommand(), topCommand(), attachCommand(), renameCommand(), pullCommand(), loginCommand(), logoutCommand(), networkCommand(), portCommand(), loadCommand(), imagesCommand(), rmiCommand(), tagCommand(), imageCommand(), saveCommand()]) program.addCommand(cmd);
+  const named = COMMANDS.filter(([name]) => name === command);
+  for (const [, make] of named.length > 0 ? named : COMMANDS) program.addCommand(make());
   // Commander's own usage errors become our one-line, exit-125 errors.
   const configure = (cmd: Command) => {
     cmd.exitOverride().configureOutput({
@@ -85,7 +103,8 @@ function checkStateRoot(action: Command): void {
 }
 
 export async function main(argv: string[]): Promise<number> {
-  const program = buildProgram();
+  // The command's name as it comes after any common flags given before it (global-flags.ts).
+  const program = buildProgram(hoistCommonFlags(argv.slice(2), () => [])[0]);
   try {
     const subcommandsOf = (name: string): string[] => {
       // The path so far is walked from the top: `network` -> its subcommands' names and aliases.

@@ -7,6 +7,7 @@
  */
 import { writeSync } from 'node:fs';
 import { asTsboxError, type TsboxError } from '../errors.js';
+import { endExplain } from '../log.js';
 
 export function formatError(err: TsboxError): string {
   const step = err.step ? `${err.step}: ` : '';
@@ -17,6 +18,7 @@ export function formatError(err: TsboxError): string {
 
 export function reportError(err: unknown): number {
   const e = asTsboxError(err);
+  endExplain(); // --explain's last step first: the error line stays the last line
   writeLine(2, formatError(e));
   return e.exitCode;
 }

@@ -21,6 +21,8 @@ export interface RunArgv {
   network: string | undefined;
   /** The first operand (commander's ROOTFS), if any. */
   rootfs: string | undefined;
+  /** --debug or --explain: the early init records the calls that make its namespaces. */
+  traced: boolean;
 }
 
 const LONG = new Map<string, FlagValue>(ALL_RUN_FLAGS.map((row) => [row.long, row.value]));
@@ -38,7 +40,7 @@ const looksLikeOption = (arg: string): boolean => arg.length > 1 && arg[0] === '
 
 /** `args` starts after "run". */
 export function scanRunArgs(args: readonly string[]): RunArgv {
-  const out: RunArgv = { detach: false, help: false, tty: undefined, cgroupParent: undefined, network: undefined, rootfs: undefined };
+  const out: RunArgv = { detach: false, help: false, tty: undefined, cgroupParent: undefined, network: undefined, rootfs: undefined, traced: false };
   const set = (long: string, value: string | undefined): void => {
     if (long === 'detach') out.detach = true;
     else if (long === 'help') out.help = true;
@@ -46,6 +48,7 @@ export function scanRunArgs(args: readonly string[]): RunArgv {
     else if (long === 'no-tty') out.tty = false;
     else if (long === 'cgroup-parent') out.cgroupParent = value;
     else if (long === 'network') out.network = value;
+    else if (long === 'debug' || long === 'explain') out.traced = true;
   };
   const longOf = (short: string): string => (short === 'h' ? 'help' : ALL_RUN_FLAGS.find((row) => row.short === short)!.long);
   for (let i = 0; i < args.length; i++) {

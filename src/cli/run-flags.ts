@@ -33,6 +33,8 @@ export interface FlagRow {
   readonly choices?: readonly string[];
   /** How an optional value is read: 'boolean' takes true or false. */
   readonly parse?: 'boolean';
+  /** A switch ('none') that sets this value instead of true (commander's preset). */
+  readonly preset?: string;
   /** Left out of --help (flags for testing). */
   readonly hidden?: boolean;
 }
@@ -46,6 +48,16 @@ export const COMMON_FLAGS: readonly FlagRow[] = [
   { long: 'log-format', value: 'required', arg: '<format>', key: 'logFormat', help: 'runtime log format', choices: ['json', 'pretty'], default: 'json' },
   { long: 'debug', value: 'none', key: 'debug', default: false, help: 'log every setup step with its syscalls and arguments' },
   { long: 'no-openat2', value: 'none', key: 'openat2', hidden: true, help: 'testing only: resolve paths inside the root as on kernels before 5.6, without openat2' },
+];
+
+/**
+ * --explain and --explain=json (run, create, exec, start). Two switches rather than one
+ * optional value: commander would take the next argument (ROOTFS) as the value of
+ * `--explain ROOTFS`; a switch named "explain=json" matches only that exact spelling.
+ */
+export const EXPLAIN_FLAGS: readonly FlagRow[] = [
+  { long: 'explain', value: 'none', key: 'explain', preset: 'text', help: 'before each setup step, say what it does and why, show its syscalls and what you would see without it (stderr; --explain=json for tools)' },
+  { long: 'explain=json', value: 'none', key: 'explain', preset: 'json', hidden: true, help: '--explain as one JSON object per step' },
 ];
 
 /** `tsbox run`'s own flags, in --help order. */
@@ -103,7 +115,7 @@ export const RUN_FLAGS: readonly FlagRow[] = [
 ];
 
 /** Everything `tsbox run` accepts, as commander is given it (cli/commands/run.ts). */
-export const ALL_RUN_FLAGS: readonly FlagRow[] = [...RUN_FLAGS, ...COMMON_FLAGS];
+export const ALL_RUN_FLAGS: readonly FlagRow[] = [...RUN_FLAGS, ...EXPLAIN_FLAGS, ...COMMON_FLAGS];
 
 /** The property commander stores a flag under: "env-file" -> envFile, "no-tty" -> tty. */
 export function attributeOf(row: FlagRow): string {
@@ -125,6 +137,8 @@ export function flagsToRunOptions(flags: Readonly<Record<string, unknown>>): Par
   for (const row of ALL_RUN_FLAGS) {
     if (row.key === null) continue;
     const value = flags[attributeOf(row)];
+    // Two rows of one key under two attributes (--explain, --explain=json): the given one wins.
+    if (value === undefined && options[row.key] !== undefined) continue;
     options[row.key] = row.value === 'repeatable' ? value ?? [] : value;
   }
   return options as Partial<RunOptions>;

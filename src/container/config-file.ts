@@ -64,7 +64,9 @@ export function readConfigFile(path: string): RunSpec {
 }
 
 export function serializeConfigFile(config: ContainerConfig, invocation: Invocation): string {
-  return JSON.stringify({ version: CONFIG_FILE_VERSION, config, invocation });
+  // --explain belongs to the command that gave it: a later start or restart does not explain.
+  const { explain: _explain, ...log } = invocation.log;
+  return JSON.stringify({ version: CONFIG_FILE_VERSION, config, invocation: { ...invocation, log } });
 }
 
 /** The run spec a container was made with; one clear line if the file is not one this tsbox reads exactly. */

@@ -51,7 +51,8 @@ import { applySecurityPlan } from '../security/apply.js';
 import { clearCloexec, cloexecFrom } from '../sys/fd.js';
 import { AT, fchown, O, openat, readlinkat, useOpenat2 } from '../sys/fs.js';
 import { openDirPath, openTerminalInRoot } from '../sys/in-root.js';
-import { setSyscallTracer } from '../sys/libc.js';
+import { recordSyscalls } from '../sys/libc.js';
+import { traceToParent } from './trace.js';
 import { CLONE, setns, unshare } from '../sys/namespaces.js';
 import { kill, PR, prctl, setgid, setgroups, setuid } from '../sys/process.js';
 import { posixSpawn, reapAny } from '../sys/spawn.js';
@@ -86,6 +87,8 @@ export async function runExecInit(): Promise<void> {
     return fn();
   };
   let command = 0;
+  // Whether we are traced is in the plan: the calls before it are kept until then.
+  const earlyCalls = recordSyscalls();
   try {
     // Our memory and /proc entries stay out of reach (we are the host's node, as root).
     prctl(PR.SET_DUMPABLE, 0);
@@ -98,9 +101,8 @@ export async function runExecInit(): Promise<void> {
     // --detach: the parent's exit is expected; a closed socket before exec still ends us (readLine).
     if (plan.detached) prctl(PR.SET_PDEATHSIG, 0);
     useOpenat2(plan.openat2 !== false);
-    if (plan.debug) {
-      setSyscallTracer((syscall, detail, result) => channel.send({ t: 'trace', step: current, detail: `${syscall}(${detail}) = ${result}` }));
-    }
+    const early = earlyCalls();
+    if (plan.debug) traceToParent(channel, () => current, early, current);
 
     // Without openat2, the in-root resolver checks its fds through /proc/self/fd; the
     // container's /proc has no "self" for us (we are not in its PID namespace): keep ours.

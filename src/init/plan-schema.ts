@@ -1,100 +1,123 @@
 /**
  * The plans the parent sends the init and the exec-init, checked when they arrive: the init
- * acts on nothing it has not validated (a plan of another tsbox version, or a bug in the
+ * acts on nothing it has not checked (a plan of another tsbox version, or a bug in the
  * parent, fails at `start init` with the field it is about, instead of being misread
- * halfway through the mounts). The schemas follow the types in protocol.ts and
- * exec-protocol.ts; `satisfies` keeps them from drifting apart at compile time.
+ * halfway through the mounts). The shapes follow the types in protocol.ts and
+ * exec-protocol.ts; the `Same` checks at the end keep them from drifting apart at compile time.
+ *
+ * Trust: these are not user input (that is validated with zod in the parent, before any
+ * plan exists) but messages built by the same tsbox build, over a private socketpair that
+ * only the parent holds; so the check is structural, with shape.ts instead of zod, which
+ * the init would otherwise load at every container start (shape.ts says what that cost).
  */
-import { z } from 'zod';
 import type { MountStep } from '../mounts/plan.js';
 import type { SecurityPlan } from '../security/plan.js';
 import type { ExecPlan } from './exec-protocol.js';
 import type { InitPlan, ParentMessage, ProcessPlan } from './protocol.js';
+import { array, boolean, either, literal, nullable, object, oneOf, optional, ShapeError, string, uint, union, type Infer, type Shape } from './shape.js';
 
-const create = z.enum(['dir', 'file']);
-const uint = z.number().int().nonnegative();
+const create = oneOf(['dir', 'file']);
+const str = string();
 
-const mountStep = z.discriminatedUnion('op', [
-  z.object({ op: z.literal('mount'), fstype: z.string(), source: z.string(), target: z.string(), flags: uint, data: z.string().optional(), create }).strict(),
-  z.object({ op: z.literal('bind'), source: z.string(), target: z.string(), readOnly: z.boolean(), create, flags: uint.optional() }).strict(),
-  z.object({ op: z.literal('mknod'), target: z.string(), major: uint, minor: uint, mode: uint, owner: z.object({ uid: uint, gid: uint }).strict().optional() }).strict(),
-  z.object({ op: z.literal('symlink'), target: z.string(), linkTo: z.string() }).strict(),
-  z.object({ op: z.literal('mask'), target: z.string() }).strict(),
-  z.object({ op: z.literal('readonly'), target: z.string() }).strict(),
-]) satisfies z.ZodType<MountStep>;
+const mountStep = union('op', {
+  mount: object({ op: literal('mount'), fstype: str, source: str, target: str, flags: uint, data: optional(str), create }),
+  bind: object({ op: literal('bind'), source: str, target: str, readOnly: boolean, create, flags: optional(uint) }),
+  mknod: object({ op: literal('mknod'), target: str, major: uint, minor: uint, mode: uint, owner: optional(object({ uid: uint, gid: uint })) }),
+  symlink: object({ op: literal('symlink'), target: str, linkTo: str }),
+  mask: object({ op: literal('mask'), target: str }),
+  readonly: object({ op: literal('readonly'), target: str }),
+});
 
-const names = z.array(z.string());
-const securityPlan = z.object({
-  capabilities: z.union([z.literal('all'), z.object({ bounding: names, effective: names, permitted: names, inheritable: names, ambient: names }).strict()]),
-  noNewPrivileges: z.boolean(),
-  seccomp: z.object({
-    filter: z.string().base64(),
+const names = array(str);
+const securityPlan = object({
+  capabilities: either(literal('all'), object({ bounding: names, effective: names, permitted: names, inheritable: names, ambient: names })),
+  noNewPrivileges: boolean,
+  seccomp: nullable(object({
+    filter: string({ pattern: /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/, message: 'Invalid base64' }),
     rules: uint,
     instructions: uint,
-    defaultAction: z.string(),
+    defaultAction: str,
     flags: uint,
-    source: z.string(),
+    source: str,
     skippedNames: names,
-  }).strict().nullable(),
-}).strict() satisfies z.ZodType<SecurityPlan>;
+  })),
+});
 
-const processPlan = z.object({
-  args: z.array(z.string()).min(1),
+const processPlan = object({
+  args: array(str, 1),
   env: names,
-  cwd: z.string().startsWith('/'),
-  user: z.string().nullable(),
-}).strict() satisfies z.ZodType<ProcessPlan>;
+  cwd: string({ startsWith: '/' }),
+  user: nullable(str),
+});
 
-const absolute = z.string().startsWith('/');
+const absolute = string({ startsWith: '/' });
 
-export const initPlanSchema = z.object({
-  containerId: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_.+-]{0,127}$/),
-  rootfs: z.union([
-    z.object({ lower: absolute, upper: absolute, work: absolute, merged: absolute, readOnly: z.boolean(), nodev: z.boolean() }).strict(),
-    z.object({ kind: z.literal('bind'), path: absolute, readOnly: z.boolean(), nodev: z.boolean() }).strict(),
-  ]),
-  hostname: z.string(),
-  mounts: z.array(mountStep),
+const overlayRoot = object({ lower: absolute, upper: absolute, work: absolute, merged: absolute, readOnly: boolean, nodev: boolean });
+const bindRoot = object({ kind: literal('bind'), path: absolute, readOnly: boolean, nodev: boolean });
+/** tsbox run's overlay, or (with `kind`) tsbox-runtime's bundle root: each checked as itself, so errors name its fields. */
+const rootfs: Shape<Infer<typeof overlayRoot> | Infer<typeof bindRoot>> = (v, path) =>
+  typeof v === 'object' && v !== null && 'kind' in v ? bindRoot(v, path) : overlayRoot(v, path);
+
+export const initPlanSchema = object({
+  // tsbox run's 64 hex digits, or an OCI id (tsbox-runtime: letters, digits, _.+-).
+  containerId: string({ pattern: /^[A-Za-z0-9][A-Za-z0-9_.+-]{0,127}$/ }),
+  rootfs,
+  hostname: str,
+  mounts: array(mountStep),
   process: processPlan,
-  security: securityPlan.nullable(),
-  debug: z.boolean(),
-  tty: z.boolean().optional(),
-  init: z.boolean().optional(),
-  openat2: z.boolean().optional(),
-  hold: z.object({ fifo: absolute }).strict().optional(),
-  cgroupNamespace: z.boolean().optional(),
-  loopback: z.boolean().optional(),
-  sysctl: z.array(z.object({ file: z.string().regex(/^[A-Za-z0-9_.\/-]+$/).refine((f) => !f.split('/').includes('..'), 'must stay under /proc/sys'), value: z.string() }).strict()).optional(),
-  rlimits: z.array(z.object({ resource: uint, soft: z.union([uint, z.literal('unlimited')]), hard: z.union([uint, z.literal('unlimited')]) }).strict()).optional(),
-  additionalGids: z.array(uint).optional(),
-  umask: uint.max(0o777).optional(),
-}).strict() satisfies z.ZodType<InitPlan>;
+  security: nullable(securityPlan),
+  debug: boolean,
+  tty: optional(boolean),
+  init: optional(boolean),
+  openat2: optional(boolean),
+  hold: optional(object({ fifo: absolute })),
+  cgroupNamespace: optional(boolean),
+  loopback: optional(boolean),
+  sysctl: optional(array(object({ file: string({ pattern: /^(?!.*(?:^|\/)\.\.(?:\/|$))[A-Za-z0-9_.\/-]+$/, message: 'must be a file under /proc/sys' }), value: str }))),
+  rlimits: optional(array(object({ resource: uint, soft: either(uint, literal('unlimited')), hard: either(uint, literal('unlimited')) }))),
+  additionalGids: optional(array(uint)),
+  umask: optional(uint),
+});
 
-export const execPlanSchema = z.object({
+export const execPlanSchema = object({
   process: processPlan,
-  security: securityPlan.nullable(),
-  tty: z.boolean(),
-  debug: z.boolean(),
-  openat2: z.boolean().optional(),
-  detached: z.boolean().optional(),
-}).strict() satisfies z.ZodType<ExecPlan>;
+  security: nullable(securityPlan),
+  tty: boolean,
+  debug: boolean,
+  openat2: optional(boolean),
+  detached: optional(boolean),
+});
 
-export const parentMessageSchema = z.discriminatedUnion('t', [
-  z.object({ t: z.literal('pty'), index: uint }).strict(),
+export const parentMessageSchema = union('t', {
+  pty: object({ t: literal('pty'), index: uint }),
   // the create/start sync point (init/protocol.ts)
-  z.object({ t: z.literal('start') }).strict(),
-]) satisfies z.ZodType<ParentMessage>;
+  start: object({ t: literal('start') }),
+});
 
 /** Parse one line the parent sent; a bad one names its first wrong field. */
-export function parsePlanLine<T>(schema: z.ZodType<T>, line: string, what: string): T {
+export function parsePlanLine<T>(shape: Shape<T>, line: string, what: string): T {
   let json: unknown;
   try {
     json = JSON.parse(line);
   } catch {
     throw new Error(`the ${what} from tsbox is not JSON`);
   }
-  const parsed = schema.safeParse(json);
-  if (parsed.success) return parsed.data;
-  const issue = parsed.error.issues[0]!;
-  throw new Error(`invalid ${what} from tsbox: ${issue.path.join('.') || '(root)'}: ${issue.message}`);
+  try {
+    return shape(json, []);
+  } catch (err) {
+    if (!(err instanceof ShapeError)) throw err;
+    throw new Error(`invalid ${what} from tsbox: ${err.path.join('.') || '(root)'}: ${err.message}`);
+  }
 }
+
+// Compile-time: each shape checks exactly its protocol type (both ways assignable).
+type Same<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false;
+const sameTypes: [
+  Same<Infer<typeof initPlanSchema>, InitPlan>,
+  Same<Infer<typeof execPlanSchema>, ExecPlan>,
+  Same<Infer<typeof processPlan>, ProcessPlan>,
+  Same<Infer<typeof securityPlan>, SecurityPlan>,
+  Same<Infer<typeof mountStep>, MountStep>,
+  Same<Infer<typeof parentMessageSchema>, ParentMessage>,
+] = [true, true, true, true, true, true];
+void sameTypes;

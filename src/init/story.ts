@@ -14,7 +14,8 @@ import { overlayOptions } from '../mounts/plan.js';
 import { applySecurityPlan } from '../security/apply.js';
 import { clearCloexec, cloexecFrom } from '../sys/fd.js';
 import { useOpenat2 } from '../sys/fs.js';
-import { setSyscallTracer } from '../sys/libc.js';
+import { recordSyscalls } from '../sys/libc.js';
+import { traceToParent } from './trace.js';
 import { mount, MNT_DETACH, MS, pivotRoot, umount2 } from '../sys/mount.js';
 import { SysError } from '../sys/sys-error.js';
 import type { InitPlan } from './protocol.js';
@@ -58,6 +59,8 @@ export function runInit(): never {
     current = name;
     return fn();
   };
+  // Whether we are traced is in the plan: the calls before it are kept until then.
+  const earlyCalls = recordSyscalls();
   try {
     // If tsbox dies (even by SIGKILL), the kernel kills us, and with us, as PID 1, the whole container.
     prctl(PR.SET_PDEATHSIG, SIGKILL);
@@ -70,9 +73,8 @@ export function runInit(): never {
     // kill us (the engine's subreaper is our parent from then on).
     if (plan.hold) prctl(PR.SET_PDEATHSIG, 0);
     useOpenat2(plan.openat2 !== false);
-    if (plan.debug) {
-      setSyscallTracer((syscall, detail, result) => channel.send({ t: 'trace', step: current, detail: `${syscall}(${detail}) = ${result}` }));
-    }
+    const early = earlyCalls();
+    if (plan.debug) traceToParent(channel, () => current, early, current);
 
     // The parent moved us into the container's cgroup before sending the plan; a cgroup
     // namespace made now shows that group as "/" inside.

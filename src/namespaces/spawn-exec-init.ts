@@ -24,6 +24,7 @@ import { TsboxError } from '../errors.js';
 import { CLONE, setns, unshare } from '../sys/namespaces.js';
 import { bindHostBinaryReadOnly } from './host-binary.js';
 import type { StdioChoice } from './spawn-init.js';
+import { recordSyscalls, type TracedCall } from '../sys/libc.js';
 
 /** Joined here, with the /proc/self/ns name that returns us from each. */
 const JOINED = [
@@ -37,9 +38,10 @@ const JOINED = [
 /**
  * Spawn the exec-init in the namespaces of the process `pid`. `stillOurs` is asked after
  * the namespace files are open: the pid may have been reused between reading the record
- * and opening them, and the fds pin whatever they refer to.
+ * and opening them, and the fds pin whatever they refer to. `calls` (--debug, --explain):
+ * given, it receives the checked calls that join the namespaces and come back.
  */
-export async function spawnExecInit(pid: number, stdio: [StdioChoice, StdioChoice, StdioChoice], stillOurs: () => boolean): Promise<ChildProcess> {
+export async function spawnExecInit(pid: number, stdio: [StdioChoice, StdioChoice, StdioChoice], stillOurs: () => boolean, calls?: TracedCall[]): Promise<ChildProcess> {
   await access('/'); // start libuv's threads now: none may start inside the container's PID namespace
   const execInitArgs = programArgs('exec-init');
 
@@ -65,7 +67,13 @@ export async function spawnExecInit(pid: number, stdio: [StdioChoice, StdioChoic
     const homes = JOINED.map((ns) => open(`/proc/self/ns/${ns.home}`));
 
     let child: ChildProcess;
-    unshare(CLONE.NEWNS);
+    const recorded = calls ? recordSyscalls() : null;
+    try {
+      unshare(CLONE.NEWNS);
+    } catch (err) {
+      if (recorded) calls!.push(...recorded());
+      throw err;
+    }
     try {
       bindHostBinaryReadOnly(process.execPath);
       JOINED.forEach((ns, i) => setns(targets[i]!, 0, `/proc/${pid}/ns/${ns.file}`));
@@ -79,7 +87,11 @@ export async function spawnExecInit(pid: number, stdio: [StdioChoice, StdioChoic
         env: {},
       });
     } finally {
-      returnHome([homeMnt, ...homes], ['mnt', ...JOINED.map((ns) => ns.home)]);
+      try {
+        returnHome([homeMnt, ...homes], ['mnt', ...JOINED.map((ns) => ns.home)]);
+      } finally {
+        if (recorded) calls!.push(...recorded());
+      }
     }
     return child;
   } finally {

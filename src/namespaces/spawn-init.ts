@@ -20,6 +20,7 @@ import { programArgs } from '../boot/locate.js';
 import { TsboxError } from '../errors.js';
 import { SysError } from '../sys/sys-error.js';
 import { CLONE, setns, unshare } from '../sys/namespaces.js';
+import { recordSyscalls, type TracedCall } from '../sys/libc.js';
 import { bindHostBinaryReadOnly } from './host-binary.js';
 import { keepCwd } from './keep-cwd.js';
 
@@ -44,6 +45,7 @@ export type StdioChoice = 'inherit' | 'ignore' | number;
 export type InitNetns = { kind: 'new' } | { kind: 'host' } | { kind: 'join'; fd: number };
 
 /**
+/**
  * An OCI config's namespaces (tsbox-runtime): the CLONE_* flags to make new, and those to
  * join by an fd the caller opened (a path in config.json, e.g. /proc/PID/ns/net). The mount
  * namespace must be among the new ones (the init's mounts and read-only node need it).
@@ -53,7 +55,12 @@ export interface NamespaceSet {
   join: { fd: number; flag: number; what: string }[];
 }
 
-export async function spawnInitInNamespaces(stdio: [StdioChoice, StdioChoice, StdioChoice], netns: InitNetns = { kind: 'new' }, set?: NamespaceSet): Promise<ChildProcess> {
+/**
+ * `calls` (--debug, --explain): given, it receives the checked calls made here (unshare,
+ * setns, the mounts of the read-only node bind, the setns back home), unformatted.
+ * `set`: tsbox-runtime's namespaces, in place of tsbox run's (`netns`).
+ */
+export async function spawnInitInNamespaces(stdio: [StdioChoice, StdioChoice, StdioChoice], netns: InitNetns = { kind: 'new' }, calls?: TracedCall[], set?: NamespaceSet): Promise<ChildProcess> {
   // Any fs call on the pool starts libuv's threads now, while we still may create them.
   await access('/');
 
@@ -61,6 +68,7 @@ export async function spawnInitInNamespaces(stdio: [StdioChoice, StdioChoice, St
   const homeFds = NAMESPACES.map((ns) => openSync(`/proc/self/ns/${ns.file}`, 'r'));
   // The setns back to the host's mount namespace moves us to `/`: keep the user's directory.
   const cwd = keepCwd();
+  const recorded = calls ? recordSyscalls() : null;
   let child: ChildProcess;
   try {
     try {
@@ -91,6 +99,7 @@ export async function spawnInitInNamespaces(stdio: [StdioChoice, StdioChoice, St
       returnHome(homeFds);
     }
   } finally {
+    if (recorded) calls!.push(...recorded());
     for (const fd of homeFds) closeSync(fd);
     cwd.restore();
   }

@@ -18,13 +18,14 @@ import { spawn } from 'node:child_process';
 import { closeSync, openSync } from 'node:fs';
 import { programArgs } from '../boot/locate.js';
 import { asTsboxError, TsboxError } from '../errors.js';
-import type { Logger } from '../log.js';
+import { endExplain, type Logger } from '../log.js';
 import type { RunSpec } from '../spec/run-spec.js';
 import { createEntry, runTracked } from './lifecycle.js';
 import { settleMonitorMemory } from './monitor-memory.js';
 import { writeStatsReport } from './stats-file.js';
 import { StateStore } from './state/store.js';
 import { listenForStart, type StartRequest } from './start-socket.js';
+import { relayLog } from './explain-relay.js';
 import { listenForWaiters } from './wait-socket.js';
 
 export const MONITOR_FDS = { lock: 4 } as const;
@@ -53,6 +54,8 @@ export async function startDetached(spec: RunSpec, opts: { hold?: boolean; reuse
       return fd;
     };
     const monitorLog = open(entry.paths.monitorLog);
+    // --explain: the monitor explains the setup into monitor.log; shown below once it replied.
+    const explained = spec.log.explain ? relayLog(entry.paths.monitorLog) : null;
     const child = spawn(process.execPath, programArgs('monitor'), {
       detached: true,
       stdio: ['ignore', 'ignore', monitorLog, 'ipc', entry.lockFd],
@@ -66,6 +69,7 @@ export async function startDetached(spec: RunSpec, opts: { hold?: boolean; reuse
       child.once('error', (e) => resolve({ t: 'error', message: `cannot start the container's monitor: ${e.message}`, exitCode: 125 }));
       child.send({ spec, hold: opts.hold ?? false } satisfies MonitorRequest);
     });
+    explained?.copyTo();
     if (reply.t === 'error') {
       entry.remove();
       throw new TsboxError(reply.message, { step: reply.step, hint: reply.hint, exitCode: reply.exitCode });
@@ -141,6 +145,7 @@ export async function runMonitor(createLog: (spec: RunSpec) => Logger): Promise<
   } catch (err) {
     const e = asTsboxError(err);
     log.error({ step: e.step, err: e.message }, 'the container failed');
+    endExplain(); // --explain: the failed step's lines are in monitor.log before the front end copies them
     await reply({ t: 'error', message: e.message, step: e.step, hint: e.hint, exitCode: e.exitCode });
   } finally {
     waiters?.close();

@@ -12,6 +12,8 @@ import { TsboxError, UsageError } from '../errors.js';
 import type { Logger } from '../log.js';
 import { KILL_EXEC_SIGNAL } from '../init/exec-protocol.js';
 import { spawnExecInit } from '../namespaces/spawn-exec-init.js';
+import { logInitSpawn } from '../namespaces/spawn-trace.js';
+import type { TracedCall } from '../sys/libc.js';
 import type { RunSpec, StdioChoice } from '../spec/run-spec.js';
 import { assertCan } from '../container/status.js';
 import { readConfigFile } from '../container/config-file.js';
@@ -66,7 +68,9 @@ export async function execInContainer(store: StateStore, ref: string, flags: Exe
     // Without a pty, the user's terminal is relayed through pipes, never handed to the container.
     relay = flags.tty ? null : relayTerminals([...stdio], isatty);
     interrupts.check();
-    const child = await spawnExecInit(record.pid!, relay?.stdio ?? [...stdio], stillOurs);
+    const calls: TracedCall[] | undefined = flags.debug ? [] : undefined;
+    const child = await spawnExecInit(record.pid!, relay?.stdio ?? [...stdio], stillOurs, calls);
+    if (calls) logInitSpawn(log, child.pid!, calls, { container: record.pid }, 'exec-init spawned', 'spawn exec-init');
     const relayedStdio = relay?.start();
     init = new InitConnection(child, (m) => log.debug({ step: m.step, exec: true }, m.detail ?? m.step));
     const started = init;
@@ -76,6 +80,7 @@ export async function execInContainer(store: StateStore, ref: string, flags: Exe
     if (record.cgroup) {
       try {
         writeFileSync(join(record.cgroup, 'cgroup.procs'), String(init.pid));
+        if (flags.debug) log.debug({ step: 'join cgroup', cgroup: record.cgroup, pid: init.pid }, `write ${join(record.cgroup, 'cgroup.procs')}: ${init.pid}`);
       } catch (err) {
         throw new TsboxError(`cannot move the exec into the container's cgroup ${record.cgroup}: ${(err as Error).message}`, { step: 'join cgroup' });
       }

@@ -8,7 +8,7 @@ import { createLogger } from '../log.js';
 import { runMonitor } from './detach.js';
 
 export function start(): Promise<never> {
-  return runMonitor((spec) => createLogger(spec.log.level, spec.log.format, { container: spec.shortId })).then(
+  return runMonitor((spec) => createLogger(spec.log.level, spec.log.format, { container: spec.shortId }, spec.log.explain)).then(
     (code) => process.exit(code),
     (err: unknown) => {
       // Before the container could start (a broken channel, an unreadable record): the front end

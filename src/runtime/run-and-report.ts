@@ -11,7 +11,7 @@ import { writeStatsReport } from './stats-file.js';
 
 /** Run a container from a spec made by buildRunSpec, to its end; write the --stats-file report. */
 export async function runWithSpec(spec: RunSpec, logger?: Logger, opts: { abort?: AbortSignal } = {}): Promise<RunResult> {
-  const log = logger ?? createLogger(spec.log.level, spec.log.format, { container: spec.shortId });
+  const log = logger ?? createLogger(spec.log.level, spec.log.format, { container: spec.shortId }, spec.log.explain);
   const result = await runTracked(spec, log, { abort: opts.abort });
   writeStatsReport(spec, result);
   return result;

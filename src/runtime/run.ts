@@ -48,6 +48,9 @@ import { StateStore } from './state/store.js';
 import { planMounts } from '../mounts/plan.js';
 import { takeEarlyInit } from '../namespaces/early-init.js';
 import { spawnInitInNamespaces, type InitNetns } from '../namespaces/spawn-init.js';
+import { logInitSpawn } from '../namespaces/spawn-trace.js';
+import { tracedStep } from './trace-step.js';
+import type { TracedCall } from '../sys/libc.js';
 import { describeSecurityPlan } from '../security/index.js';
 import type { RunSpec } from '../spec/run-spec.js';
 import { CleanupStack } from './cleanup.js';
@@ -187,7 +190,12 @@ async function createStartWait(spec: RunSpec, log: Logger, cleanup: CleanupStack
   // Released with the other recorded resources (above), by its kind's release.
   if (cgroup) await dir.recordResource({ kind: 'cgroup', path: cgroup.path });
 
-  const init = earlyInit ?? (await step('spawn init', async () => new InitConnection(await spawnWithNetns(spec, initStdio), traceInit)));
+  const init = earlyInit ?? (await step('spawn init', async () => {
+    const calls: TracedCall[] | undefined = spec.debug ? [] : undefined;
+    const spawned = new InitConnection(await spawnWithNetns(spec, initStdio, calls), traceInit);
+    if (calls) logInitSpawn(log, spawned.pid, calls, {}, 'init spawned');
+    return spawned;
+  }));
   if (init !== earlyInit) deferInitRelease(cleanup, init);
   // The init is the container's process while created (held) and running: recorded so that
   // `rm` of a created container, or gc, can kill exactly it (its start time guards the pid).
@@ -248,7 +256,7 @@ async function createStartWait(spec: RunSpec, log: Logger, cleanup: CleanupStack
   // devices/policy.ts). Only now: attaching takes the cgroup lock, which a move into a
   // group holds through its RCU wait, so attached earlier it would stall this thread
   // instead of letting the work above overlap the move.
-  await step('apply device policy', () => applyDevicePolicy(spec, cgroup?.path ?? null, log, linuxDevicePolicySys));
+  await step('apply device policy', () => tracedStep(log, spec.debug, 'apply device policy', () => applyDevicePolicy(spec, cgroup?.path ?? null, log, linuxDevicePolicySys)));
 
   const plan: InitPlan = {
     containerId: spec.id,
@@ -269,7 +277,8 @@ async function createStartWait(spec: RunSpec, log: Logger, cleanup: CleanupStack
   // it waiting at the sync point instead of polling for it (no round trip on the foreground
   // path). It still blocks there until every setup step is done. Not with -t: the pty
   // exchange must come first on the socket.
-  const startQueued = !hooks.holdUntilStart && !spec.tty;
+  // Nor with --explain: its figures are read from the init while it is held before exec.
+  const startQueued = !hooks.holdUntilStart && !spec.tty && !spec.log.explain;
   if (startQueued) init.start();
   // -t: the init asks for the pty once the container's devpts is mounted (see runtime/terminal.ts).
   const terminal = spec.tty ? await step('allocate terminal', () => openContainerTerminal(init)) : null;
@@ -350,7 +359,7 @@ function takeStartupInit(stdio: RunSpec['stdio'], cleanup: CleanupStack, log: Lo
   const init = new InitConnection(early.init, trace);
   deferInitRelease(cleanup, init);
   // Its unshare and spawn ran before there was a logger: say what they did.
-  log.debug({ step: 'spawn init', pid: init.pid, namespaces: 'mnt uts ipc net pid', cgroup: group?.path ?? null }, 'init spawned at start-up, before the command line was read');
+  if (log.enabled('debug')) logInitSpawn(log, init.pid, early.calls, { namespaces: 'mnt uts ipc net pid', cgroup: group?.path ?? null }, 'init spawned at start-up, before the command line was read');
   return { init, group };
 }
 
@@ -371,15 +380,15 @@ function deferInitRelease(cleanup: CleanupStack, init: InitConnection): void {
 }
 
 /** --network host: the host's net namespace; container:NAME: that container's, by its init's pid. */
-async function spawnWithNetns(spec: RunSpec, stdio: RunSpec['stdio']) {
+async function spawnWithNetns(spec: RunSpec, stdio: RunSpec['stdio'], calls?: TracedCall[]) {
   const mode = spec.network.mode;
-  if (mode.kind === 'host') return spawnInitInNamespaces(stdio, { kind: 'host' });
-  if (mode.kind !== 'container') return spawnInitInNamespaces(stdio);
+  if (mode.kind === 'host') return spawnInitInNamespaces(stdio, { kind: 'host' }, calls);
+  if (mode.kind !== 'container') return spawnInitInNamespaces(stdio, { kind: 'new' }, calls);
   const target = new StateStore(spec.stateDir).resolve(mode.name);
   if (target.status !== 'running' || target.pid === null) throw new TsboxError(`container ${mode.name} is not running`, { step: 'network', hint: 'Start it first: --network container:NAME joins a running container\'s network.' });
   const fd = openNetns(target.pid);
   try {
-    return await spawnInitInNamespaces(stdio, { kind: 'join', fd } satisfies InitNetns);
+    return await spawnInitInNamespaces(stdio, { kind: 'join', fd } satisfies InitNetns, calls);
   } finally {
     closeFd(fd);
   }

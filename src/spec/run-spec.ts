@@ -14,7 +14,7 @@ import { checkDistinctPaths, containerDevice, parseDeviceFlag, type HostNodeStat
 import type { DeviceSpec } from '../devices/policy.js';
 import { parseDeviceCgroupRule } from '../devices/rules.js';
 import { buildSecurityPlan, parseSecurityOpts, type SecurityPlan } from '../security/index.js';
-import type { LogFormat, LogLevel } from '../log.js';
+import type { ExplainFormat, LogFormat, LogLevel } from '../log.js';
 import type { TmpfsMount, Volume } from '../mounts/plan.js';
 import { EMPTY_IMAGE_DEFAULTS, mergeImageDefaults, type ProcessSpec } from './image-defaults.js';
 import { checkHostname, parseEnvAssignment, parseEnvFile, parseTmpfs, parseVolume } from './parse.js';
@@ -79,7 +79,8 @@ export interface ContainerConfig {
 /** How this tsbox command was invoked: not the container's, not persisted as its config. */
 export interface Invocation {
   report: { stats: boolean; statsFile: string | null };
-  log: { level: LogLevel; format: LogFormat };
+  /** explain: --explain's format (src/explain); the log level stays the user's. */
+  log: { level: LogLevel; format: LogFormat; explain?: ExplainFormat };
   debug: boolean;
   /** false with --no-openat2 (testing only): resolve inside the root as on kernels before 5.6. */
   openat2: boolean;
@@ -236,8 +237,9 @@ export async function buildRunSpec(options: RunOptions, hostEnv: NodeJS.ProcessE
     devices,
     cgroup: { parent: o.cgroupParent, limits },
     report: { stats: o.stats, statsFile },
-    log: { level: o.debug ? 'debug' : o.logLevel, format: o.logFormat },
-    debug: o.debug,
+    log: { level: o.debug ? 'debug' : o.logLevel, format: o.logFormat, ...(o.explain ? { explain: o.explain } : {}) },
+    // --explain shows the init's calls: the init traces them as for --debug.
+    debug: o.debug || o.explain !== undefined,
     openat2: o.openat2,
     // stdin feeds the rootfs archive with "-": the container then reads from nothing.
     // With -t the init makes the pty its stdio; a detached container's stdio is set by its monitor.

@@ -30,6 +30,8 @@ export const runOptionsSchema = z
     logLevel: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']).default('warn'),
     logFormat: z.enum(['json', 'pretty']).default('json'),
     debug: z.boolean().default(false),
+    /** --explain: each setup step explained on stderr, as text or JSON (src/explain). */
+    explain: z.enum(['text', 'json']).optional(),
     /** false: resolve paths inside the root without openat2, as on kernels before 5.6 (testing only). */
     openat2: z.boolean().default(true),
     // Security (docker's flags): capabilities, --privileged, --security-opt.

@@ -4,7 +4,7 @@
  * in bpf-constants.ts, so that pure code can use them without loading koffi.
  */
 import { check, koffi, rawSyscall, SYS } from './libc.js';
-import { BPF_CMD } from './bpf-constants.js';
+import { BPF_CGROUP_DEVICE, BPF_CMD, BPF_F_ALLOW_MULTI, BPF_PROG_TYPE_CGROUP_DEVICE } from './bpf-constants.js';
 import { VerifierRefusal } from './sys-error.js';
 
 /**
@@ -74,7 +74,7 @@ export function bpfProgLoad(prog: ProgLoad): number {
     prog_ifindex: 0,
     expected_attach_type: prog.expectedAttachType ?? 0,
   };
-  const detail = `BPF_PROG_LOAD, type ${prog.type}, ${count} instructions`;
+  const detail = (): string => `BPF_PROG_LOAD, {prog_type: ${prog.type === BPF_PROG_TYPE_CGROUP_DEVICE ? 'BPF_PROG_TYPE_CGROUP_DEVICE' : prog.type}, insn_cnt: ${count}, license: ${JSON.stringify(prog.license)}}`;
   // The verifier gives up with EAGAIN when a signal arrives while it works (a SIGCHLD, a
   // profiler's SIGPROF): the load is simply made again, as libbpf does (it tries five times; tsbox up to fifty).
   const loadOnce = () => Number(rawSyscall(SYS.bpf, 'int', BPF_CMD.PROG_LOAD, koffi.pointer(ProgLoadAttr), attr, 'unsigned int', koffi.sizeof(ProgLoadAttr)) as number | bigint);
@@ -97,12 +97,12 @@ export function bpfProgLoad(prog: ProgLoad): number {
     .filter((line) => line.trim() !== '' && !line.startsWith('processed '))
     .pop();
   if (reason === undefined) return check(again, 'bpf', detail);
-  throw new VerifierRefusal('bpf', errno, `${detail}: verifier: ${reason.trim()}`);
+  throw new VerifierRefusal('bpf', errno, `${detail()}: verifier: ${reason.trim()}`);
 }
 
 /** BPF_PROG_ATTACH: hang program `progFd` on the object behind `targetFd` (a cgroup directory). */
 export function bpfProgAttach(targetFd: number, progFd: number, attachType: number, flags: number): void {
   const attr = { target_fd: targetFd, attach_bpf_fd: progFd, attach_type: attachType, attach_flags: flags, replace_bpf_fd: 0 };
   const ret = Number(rawSyscall(SYS.bpf, 'int', BPF_CMD.PROG_ATTACH, koffi.pointer(ProgAttachAttr), attr, 'unsigned int', koffi.sizeof(ProgAttachAttr)) as number | bigint);
-  check(ret, 'bpf', `BPF_PROG_ATTACH, type ${attachType}, flags ${flags}, cgroup fd ${targetFd}`);
+  check(ret, 'bpf', () => `BPF_PROG_ATTACH, {target_fd: ${targetFd}, attach_bpf_fd: ${progFd}, attach_type: ${attachType === BPF_CGROUP_DEVICE ? 'BPF_CGROUP_DEVICE' : attachType}, attach_flags: ${flags === BPF_F_ALLOW_MULTI ? 'BPF_F_ALLOW_MULTI' : flags}}`);
 }

@@ -14,8 +14,8 @@ export const O_CLOEXEC = 0o2000000;
 
 /** Node marks fds 0-2 close-on-exec in its children; the container's command needs them. */
 export function clearCloexec(fd: number): void {
-  const flags = check(fcntlFn(fd, F_GETFD, 0), 'fcntl', `F_GETFD fd ${fd}`);
-  check(fcntlFn(fd, F_SETFD, flags & ~FD_CLOEXEC), 'fcntl', `F_SETFD fd ${fd}`);
+  const flags = check(fcntlFn(fd, F_GETFD, 0), 'fcntl', () => `${fd}, F_GETFD`);
+  check(fcntlFn(fd, F_SETFD, flags & ~FD_CLOEXEC), 'fcntl', () => `${fd}, F_SETFD, ${(flags & ~FD_CLOEXEC) === 0 ? '0' : 'FD_CLOEXEC'}`);
 }
 
 /**
@@ -23,7 +23,7 @@ export function clearCloexec(fd: number): void {
  * still uses (epoll, the error pipe) alive until execve, which then closes them all.
  */
 export function cloexecFrom(first: number): void {
-  check(closeRangeFn(first, 0xffffffff, CLOSE_RANGE_CLOEXEC), 'close_range', `${first}.., CLOSE_RANGE_CLOEXEC`);
+  check(closeRangeFn(first, 0xffffffff, CLOSE_RANGE_CLOEXEC), 'close_range', () => `${first}, ~0U, CLOSE_RANGE_CLOEXEC`);
 }
 
 /** Try to take a flock; false if another process holds it (LOCK_NB). */

@@ -12,6 +12,7 @@ import { fstatSync } from 'node:fs';
 import { check, libc, rawSyscall, SYS, tracing } from './libc.js';
 import { SysError } from './sys-error.js';
 import { AT, O, RESOLVE } from './fs-flags.js';
+import { dirFd, flagNames, modeText, openat2Args, openatArgs, quoted } from '../explain/format-call.js';
 
 export { O, RESOLVE, AT, S_IF, UTIME_NOW, UTIME_OMIT } from './fs-flags.js';
 
@@ -84,22 +85,22 @@ export function openat2(dirfd: number, path: PathArg, flags: number, mode: numbe
   openHow.writeBigUInt64LE(BigInt(mode), 8);
   openHow.writeBigUInt64LE(BigInt(resolve), 16);
   const ret = Number(rawSyscall(SYS.openat2, 'int', dirfd, 'const char *', path, 'void *', openHow, 'size_t', 24) as number | bigint);
-  return ret >= 0 && !tracing() ? ret : check(ret, 'openat2', shownPath(path));
+  return ret >= 0 && !tracing() ? ret : check(ret, 'openat2', () => openat2Args(dirfd, shownPath(path), flags, mode, resolve));
 }
 
 export function openat(dirfd: number, path: PathArg, flags: number, mode = 0): number {
   const fd = openatFn(dirfd, path, flags | O.CLOEXEC, mode) as number;
-  return fd >= 0 && !tracing() ? fd : check(fd, 'openat', shownPath(path));
+  return fd >= 0 && !tracing() ? fd : check(fd, 'openat', () => openatArgs(dirfd, shownPath(path), flags | O.CLOEXEC, mode));
 }
 
 export function close(fd: number): void {
   const ret = closeFn(fd) as number;
-  if (ret === -1 || tracing()) check(ret, 'close', `fd ${fd}`);
+  if (ret === -1 || tracing()) check(ret, 'close', () => String(fd));
 }
 
 export function mkdirat(dirfd: number, name: PathArg, mode: number): void {
   const ret = mkdiratFn(dirfd, name, mode) as number;
-  if (ret === -1 || tracing()) check(ret, 'mkdirat', shownPath(name));
+  if (ret === -1 || tracing()) check(ret, 'mkdirat', () => `${dirFd(dirfd)}, ${quoted(shownPath(name))}, ${modeText(mode)}`);
 }
 
 /** glibc's makedev(): the 64-bit dev_t of a major/minor pair. */
@@ -111,43 +112,43 @@ export function deviceNumber(major: number, minor: number): bigint {
 
 /** mode includes the S_IF* type bits. */
 export function mknodat(dirfd: number, name: PathArg, mode: number, major: number, minor: number): void {
-  check(mknodatFn(dirfd, name, mode, deviceNumber(major, minor)) as number, 'mknodat', `${shownPath(name)}, ${major}:${minor}`);
+  check(mknodatFn(dirfd, name, mode, deviceNumber(major, minor)) as number, 'mknodat', () => `${dirFd(dirfd)}, ${quoted(shownPath(name))}, ${modeText(mode)}, makedev(${major}, ${minor})`);
 }
 
 export function symlinkat(target: PathArg, dirfd: number, name: PathArg): void {
   const ret = symlinkatFn(target, dirfd, name) as number;
-  if (ret === -1 || tracing()) check(ret, 'symlinkat', `${shownPath(name)} -> ${shownPath(target)}`);
+  if (ret === -1 || tracing()) check(ret, 'symlinkat', () => `${quoted(shownPath(target))}, ${dirFd(dirfd)}, ${quoted(shownPath(name))}`);
 }
 
 /** flags 0: a symlink as old name is linked itself, never followed. */
 export function linkat(olddirfd: number, oldname: PathArg, newdirfd: number, newname: PathArg): void {
-  check(linkatFn(olddirfd, oldname, newdirfd, newname, 0) as number, 'linkat', `${shownPath(newname)} => ${shownPath(oldname)}`);
+  check(linkatFn(olddirfd, oldname, newdirfd, newname, 0) as number, 'linkat', () => `${dirFd(olddirfd)}, ${quoted(shownPath(oldname))}, ${dirFd(newdirfd)}, ${quoted(shownPath(newname))}, 0`);
 }
 
 export function unlinkat(dirfd: number, name: PathArg, flags = 0): void {
   const ret = unlinkatFn(dirfd, name, flags) as number;
-  if (ret === -1 || tracing()) check(ret, 'unlinkat', shownPath(name));
+  if (ret === -1 || tracing()) check(ret, 'unlinkat', () => `${dirFd(dirfd)}, ${quoted(shownPath(name))}, ${flagNames(flags, { REMOVEDIR: AT.REMOVEDIR }, 'AT_')}`);
 }
 
 export function fchown(fd: number, uid: number, gid: number): void {
   const ret = fchownFn(fd, uid, gid) as number;
-  if (ret === -1 || tracing()) check(ret, 'fchown', `fd ${fd}, ${uid}:${gid}`);
+  if (ret === -1 || tracing()) check(ret, 'fchown', () => `${fd}, ${uid}, ${gid}`);
 }
 
 export function fchownat(dirfd: number, name: PathArg, uid: number, gid: number, flags: number): void {
   const ret = fchownatFn(dirfd, name, uid, gid, flags) as number;
-  if (ret === -1 || tracing()) check(ret, 'fchownat', `${shownPath(name)}, ${uid}:${gid}`);
+  if (ret === -1 || tracing()) check(ret, 'fchownat', () => `${dirFd(dirfd)}, ${quoted(shownPath(name))}, ${uid}, ${gid}, ${flagNames(flags, { SYMLINK_NOFOLLOW: AT.SYMLINK_NOFOLLOW, EMPTY_PATH: AT.EMPTY_PATH }, 'AT_')}`);
 }
 
 export function fchmod(fd: number, mode: number): void {
   const ret = fchmodFn(fd, mode) as number;
-  if (ret === -1 || tracing()) check(ret, 'fchmod', `fd ${fd}, 0${mode.toString(8)}`);
+  if (ret === -1 || tracing()) check(ret, 'fchmod', () => `${fd}, ${modeText(mode)}`);
 }
 
 /** Follows a symlink as last component (Linux has no lchmod); call it only on names just created. */
 export function fchmodat(dirfd: number, name: PathArg, mode: number): void {
   const ret = fchmodatFn(dirfd, name, mode, 0) as number;
-  if (ret === -1 || tracing()) check(ret, 'fchmodat', `${shownPath(name)}, 0${mode.toString(8)}`);
+  if (ret === -1 || tracing()) check(ret, 'fchmodat', () => `${dirFd(dirfd)}, ${quoted(shownPath(name))}, ${modeText(mode)}`);
 }
 
 /** A point in time for utimensat: whole seconds plus nanoseconds (or UTIME_NOW/UTIME_OMIT in nsec). */

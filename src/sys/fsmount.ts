@@ -6,6 +6,7 @@
  */
 import { check, rawSyscall } from './libc.js';
 import { close } from './fs.js';
+import { mountAttrFlags } from '../explain/format-call.js';
 
 const NR = { fsopen: 430, fsconfig: 431, fsmount: 432, move_mount: 429 } as const;
 const FSOPEN_CLOEXEC = 1;
@@ -37,7 +38,7 @@ export function fsconfigCreate(fd: number): void {
 /** A detached mount of the created superblock; `attrs` are MOUNT_ATTR_* bits (RDONLY 1, NOSUID 2, NODEV 4). */
 export function fsmount(fd: number, attrs: number): number {
   const ret = rawSyscall(NR.fsmount, 'int', fd, 'unsigned int', FSMOUNT_CLOEXEC, 'unsigned int', attrs) as number | bigint;
-  return Number(check(Number(ret), 'fsmount', `attrs 0x${attrs.toString(16)}`));
+  return Number(check(Number(ret), 'fsmount', () => `${fd}, FSMOUNT_CLOEXEC, ${mountAttrFlags(attrs)}`));
 }
 
 /** Attach the detached mount `fromFd` at `target` (a path). */

@@ -5,6 +5,7 @@
  */
 import koffi from 'koffi';
 import { SysError } from './sys-error.js';
+import { detailText, type Detail } from '../explain/format-call.js';
 
 export { koffi };
 export const libc = koffi.load('libc.so.6');
@@ -28,23 +29,52 @@ export const SYS = {
 /**
  * Read errno right after a call that returned -1 and throw a SysError.
  * Must be called synchronously after the call, before any other FFI call.
+ * `detail` (the arguments, as text) may be a function: it is called only when the call
+ * is traced or failed, so symbolic flags cost nothing on the normal path.
  */
-export function check<T extends number | bigint>(ret: T, syscall: string, detail = ''): T {
+export function check<T extends number | bigint>(ret: T, syscall: string, detail: Detail = ''): T {
   const failed = ret === -1 || ret === -1n;
   const errno = failed ? koffi.errno() : 0;
   tracer?.(syscall, detail, failed ? -errno : Number(ret));
-  if (failed) throw new SysError(syscall, errno, detail);
+  if (failed) throw new SysError(syscall, errno, detailText(detail));
   return ret;
 }
 
 /**
  * --debug: called after every checked call with its name, arguments and result
  * (a negative errno on failure). One hook for the whole boundary, so nothing is missed.
+ * explain/format-call.ts formatCall turns the three into the line that is shown.
  */
-export type SyscallTracer = (syscall: string, detail: string, result: number) => void;
+export type SyscallTracer = (syscall: string, detail: Detail, result: number) => void;
 let tracer: SyscallTracer | null = null;
 export function setSyscallTracer(fn: SyscallTracer | null): void {
   tracer = fn;
+}
+
+/** A checked call as the tracer got it (arguments not yet formatted). */
+export interface TracedCall {
+  syscall: string;
+  detail: Detail;
+  result: number;
+}
+
+/**
+ * Keep the checked calls made from now on, unformatted, until the returned function is
+ * called (it restores the previous tracer and gives them back). For calls made before
+ * anyone knows whether they are traced: the init's first prctls, the namespaces made at
+ * start-up before the command line is read. Costs one array push per call.
+ */
+export function recordSyscalls(): () => TracedCall[] {
+  const calls: TracedCall[] = [];
+  const previous = tracer;
+  tracer = (syscall, detail, result) => {
+    calls.push({ syscall, detail, result });
+    previous?.(syscall, detail, result);
+  };
+  return () => {
+    tracer = previous;
+    return calls;
+  };
 }
 
 /**

@@ -14,13 +14,13 @@ const IFREQ_SIZE = 40; // char ifr_name[16] + a 24-byte union; ifr_flags is a sh
 
 /** Bring a network interface up (the new network namespace starts with lo down). */
 export function linkUp(name: string): void {
-  const fd = check(socketFn(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0), 'socket', 'AF_INET, SOCK_DGRAM');
+  const fd = check(socketFn(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0), 'socket', 'AF_INET, SOCK_DGRAM|SOCK_CLOEXEC, 0');
   try {
     const ifr = Buffer.alloc(IFREQ_SIZE);
     ifr.write(name, 0, 15, 'utf8');
-    check(ioctlFn(fd, SIOCGIFFLAGS, ifr), 'ioctl', `SIOCGIFFLAGS ${name}`);
+    check(ioctlFn(fd, SIOCGIFFLAGS, ifr), 'ioctl', () => `${fd}, SIOCGIFFLAGS, {ifr_name: ${JSON.stringify(name)}}`);
     ifr.writeInt16LE(ifr.readInt16LE(16) | IFF_UP, 16);
-    check(ioctlFn(fd, SIOCSIFFLAGS, ifr), 'ioctl', `SIOCSIFFLAGS ${name} up`);
+    check(ioctlFn(fd, SIOCSIFFLAGS, ifr), 'ioctl', () => `${fd}, SIOCSIFFLAGS, {ifr_name: ${JSON.stringify(name)}, ifr_flags: IFF_UP|...}`);
   } finally {
     closeFn(fd);
   }

@@ -6,7 +6,7 @@ import { closeSync, openSync } from 'node:fs';
 import { check, libc } from './libc.js';
 import { CLONE, setns } from './namespaces.js';
 import {
-  AF_NETLINK, NETLINK_CAP_ACK, NETLINK_EXT_ACK, NETLINK_ROUTE, SOCK_CLOEXEC, SOCK_RAW, SOL_NETLINK, SOL_SOCKET, SO_RCVTIMEO,
+  AF_NETLINK, NETLINK_CAP_ACK, NETLINK_EXT_ACK, NETLINK_NETFILTER, NETLINK_ROUTE, SOCK_CLOEXEC, SOCK_RAW, SOL_NETLINK, SOL_SOCKET, SO_RCVTIMEO,
 } from './netlink-constants.js';
 
 const socketFn = libc.func('int socket(int domain, int type, int protocol)');
@@ -40,7 +40,7 @@ export function openRouteSocket(): NetlinkSocket {
 
 /** Any netlink family: NETLINK_ROUTE for links, NETLINK_NETFILTER for conntrack. */
 export function openNetlinkSocket(protocol: number): NetlinkSocket {
-  const fd = check(socketFn(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, protocol), 'socket', `AF_NETLINK, protocol ${protocol}`) as number;
+  const fd = check(socketFn(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, protocol), 'socket', () => `AF_NETLINK, SOCK_RAW|SOCK_CLOEXEC, ${protocol === NETLINK_ROUTE ? 'NETLINK_ROUTE' : protocol === NETLINK_NETFILTER ? 'NETLINK_NETFILTER' : protocol}`) as number;
   try {
     const one = Buffer.alloc(4);
     one.writeInt32LE(1, 0);

@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { check, libc } from './libc.js';
+import { prctlArgs, signalName } from '../explain/format-call.js';
 
 const prctlFn = libc.func('int prctl(int option, unsigned long a2, unsigned long a3, unsigned long a4, unsigned long a5)');
 const execveFn = libc.func('int execve(const char *path, const char **argv, const char **envp)');
@@ -12,7 +13,7 @@ const fchdirFn = libc.func('int fchdir(int fd)');
 export { PR } from './process-flags.js';
 
 export function prctl(option: number, a2 = 0, a3 = 0, a4 = 0, a5 = 0): number {
-  return check(prctlFn(option, a2, a3, a4, a5), 'prctl', `option ${option}`);
+  return check(prctlFn(option, a2, a3, a4, a5), 'prctl', () => prctlArgs(option, a2, a3));
 }
 
 /** Replace this process. Returns only by throwing. */
@@ -34,12 +35,12 @@ export function setgroups(gids: readonly number[]): void {
 }
 
 export function kill(pid: number, signal: number): void {
-  check(killFn(pid, signal), 'kill', `pid ${pid}, signal ${signal}`);
+  check(killFn(pid, signal), 'kill', () => `${pid}, ${signalName(signal)}`);
 }
 
 /** chdir to a directory fd (an O_PATH fd is enough), without a path the kernel would walk again (nor /proc/self/fd). */
 export function fchdir(fd: number): void {
-  check(fchdirFn(fd), 'fchdir', `fd ${fd}`);
+  check(fchdirFn(fd), 'fchdir', () => String(fd));
 }
 
 const signalFn = libc.func('void *signal(int sig, void *handler)');

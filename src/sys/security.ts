@@ -6,6 +6,8 @@ import { readFileSync } from 'node:fs';
 import { check, koffi, libc, rawSyscall, SYS } from './libc.js';
 import { PR } from './process.js';
 import { SysError } from './sys-error.js';
+import { PR_CAP_AMBIENT_OP, PR_CAPBSET_READ, SECCOMP_SET_MODE } from './security-flags.js';
+import { capsetArgs, prctlArgs, seccompArgs } from '../explain/format-call.js';
 
 /** _LINUX_CAPABILITY_VERSION_3: two 32-bit words per set, for capabilities 0-63. */
 const CAPABILITY_VERSION_3 = 0x20080522;
@@ -20,15 +22,7 @@ const prctl = (option: number, a2 = 0, a3 = 0) => prctlFn(option, a2, a3, 0, 0) 
 /** struct sock_fprog { unsigned short len; struct sock_filter *filter; } (koffi adds the padding). */
 const SockFprog = koffi.struct('tsbox_sock_fprog', { len: 'uint16_t', filter: 'void *' });
 
-const PR_CAP_AMBIENT_RAISE = 2;
-const PR_CAP_AMBIENT_CLEAR_ALL = 4;
-const SECCOMP_SET_MODE_FILTER = 1;
-
-export const SECCOMP_FILTER_FLAG = {
-  TSYNC: 1,
-  LOG: 2,
-  SPEC_ALLOW: 4,
-} as const;
+export { SECCOMP_FILTER_FLAG } from './security-flags.js';
 
 /** Capability sets as 64-bit masks, bit n = capability n. */
 export interface CapabilityMasks {
@@ -60,33 +54,30 @@ export function capset(masks: CapabilityMasks): void {
   put(0, masks.effective);
   put(4, masks.permitted);
   put(8, masks.inheritable);
-  const hex = (m: bigint) => `0x${m.toString(16)}`;
-  check(capsetFn(capHeader(), data), 'capset', `eff ${hex(masks.effective)}, prm ${hex(masks.permitted)}, inh ${hex(masks.inheritable)}`);
+  check(capsetFn(capHeader(), data), 'capset', () => `{_LINUX_CAPABILITY_VERSION_3, 0}, ${capsetArgs(masks)}`);
 }
 
 /** Remove a capability from this thread's bounding set, for good. */
 export function capbsetDrop(cap: number): void {
-  check(prctl(PR.CAPBSET_DROP, cap), 'prctl', `PR_CAPBSET_DROP ${cap}`);
+  check(prctl(PR.CAPBSET_DROP, cap), 'prctl', () => prctlArgs(PR.CAPBSET_DROP, cap));
 }
 
 /** Keep the permitted set across a setuid away from root (cleared again by execve). */
 export function setKeepCaps(keep: boolean): void {
-  check(prctl(PR.SET_KEEPCAPS, keep ? 1 : 0), 'prctl', `PR_SET_KEEPCAPS ${keep ? 1 : 0}`);
+  check(prctl(PR.SET_KEEPCAPS, keep ? 1 : 0), 'prctl', () => prctlArgs(PR.SET_KEEPCAPS, keep ? 1 : 0));
 }
 
 export function ambientClearAll(): void {
-  check(prctl(PR.CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL), 'prctl', 'PR_CAP_AMBIENT_CLEAR_ALL');
+  check(prctl(PR.CAP_AMBIENT, PR_CAP_AMBIENT_OP.CLEAR_ALL), 'prctl', () => prctlArgs(PR.CAP_AMBIENT, PR_CAP_AMBIENT_OP.CLEAR_ALL));
 }
 
 export function ambientRaise(cap: number): void {
-  check(prctl(PR.CAP_AMBIENT, PR_CAP_AMBIENT_RAISE, cap), 'prctl', `PR_CAP_AMBIENT_RAISE ${cap}`);
+  check(prctl(PR.CAP_AMBIENT, PR_CAP_AMBIENT_OP.RAISE, cap), 'prctl', () => prctlArgs(PR.CAP_AMBIENT, PR_CAP_AMBIENT_OP.RAISE, cap));
 }
 
 export function setNoNewPrivs(): void {
-  check(prctl(PR.SET_NO_NEW_PRIVS, 1), 'prctl', 'PR_SET_NO_NEW_PRIVS');
+  check(prctl(PR.SET_NO_NEW_PRIVS, 1), 'prctl', () => prctlArgs(PR.SET_NO_NEW_PRIVS, 1));
 }
-
-const PR_CAPBSET_READ = 23;
 
 /**
  * The highest capability number the running kernel knows: /proc/sys/kernel/cap_last_cap,
@@ -102,7 +93,7 @@ export function capLastCap(): number {
   }
   let cap = 0;
   while (cap < 64 && prctl(PR_CAPBSET_READ, cap) >= 0) cap++;
-  if (cap === 0) throw new SysError('prctl', koffi.errno(), 'PR_CAPBSET_READ 0');
+  if (cap === 0) throw new SysError('prctl', koffi.errno(), 'PR_CAPBSET_READ, 0');
   return cap - 1;
 }
 
@@ -113,7 +104,7 @@ export function capLastCap(): number {
 export function seccompSetFilter(program: Buffer, flags: number): void {
   if (program.length === 0 || program.length % 8 !== 0) throw new Error(`seccomp program of ${program.length} bytes`);
   const prog = { len: program.length / 8, filter: program };
-  const detail = `SECCOMP_SET_MODE_FILTER, flags 0x${flags.toString(16)}, ${prog.len} instructions`;
-  const ret = Number(check(rawSyscall(SYS.seccomp, 'unsigned int', SECCOMP_SET_MODE_FILTER, 'unsigned int', flags, koffi.pointer(SockFprog), prog) as number, 'seccomp', detail));
-  if (ret > 0) throw new SysError('seccomp', 0, `${detail}: thread ${ret} could not be synchronised`);
+  const detail = (): string => seccompArgs(flags, prog.len);
+  const ret = Number(check(rawSyscall(SYS.seccomp, 'unsigned int', SECCOMP_SET_MODE.FILTER, 'unsigned int', flags, koffi.pointer(SockFprog), prog) as number, 'seccomp', detail));
+  if (ret > 0) throw new SysError('seccomp', 0, `${detail()}: thread ${ret} could not be synchronised`);
 }

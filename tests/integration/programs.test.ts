@@ -22,6 +22,29 @@ describe('programs', () => {
     });
   }
 
+  for (const program of ['tsbox', 'init']) {
+    it(`${program}: starts without koffi's loader and without crypto, zlib or worker_threads`, () => {
+      // What a warm `tsbox run` loads: the program and, for the CLI, its lazily imported part
+      // walked as a default run (scripts/bundle.mjs says why each of these is left out).
+      const script = `
+        import(${JSON.stringify(new URL('../../dist/boot/programs.js', import.meta.url).href)}).then(async ({ loadProgram }) => {
+          const { exports } = loadProgram(${JSON.stringify(fileURLToPath(new URL('../../dist', import.meta.url)))}, ${JSON.stringify(program)});
+          if (exports.prepareCodeCache) await exports.prepareCodeCache();
+          process.stdout.write(JSON.stringify({
+            builtins: process.moduleLoadList.filter((m) => m.startsWith('NativeModule ')).map((m) => m.slice(13)),
+            files: Object.keys(require.cache),
+          }));
+        });
+      `;
+      const out = JSON.parse(execFileSync(process.execPath, [...start.programNodeFlags(program), '-e', script], { env: { PATH: process.env.PATH ?? '' } }).toString()) as { builtins: string[]; files: string[] };
+      expect(out.builtins).not.toContain('crypto');
+      expect(out.builtins).not.toContain('zlib');
+      expect(out.builtins).not.toContain('worker_threads');
+      expect(out.files.filter((f) => f.endsWith('koffi.node'))).toHaveLength(1);
+      expect(out.files.filter((f) => /[\\/]koffi[\\/](index|src)/.test(f))).toEqual([]);
+    });
+  }
+
   it('an unknown program name is an error, not a silent start', () => {
     expect(() => execFileSync(process.execPath, [startScript, 'nope'], { stdio: 'pipe' })).toThrow(/unknown tsbox program 'nope'/);
   });

@@ -267,8 +267,14 @@ describe('logs', () => {
     const msgs = lines.map((l) => l.msg).join('\n');
     expect(msgs).toMatch(/prepare rootfs/);
     expect(msgs).toMatch(/create cgroup/);
-    expect(msgs).toMatch(/^mount\(overlay on .* type overlay/m);
-    expect(msgs).toMatch(/^pivot_root\(\., \.\) = 0/m);
+    expect(msgs).toMatch(/^mount\("overlay", ".*", "overlay", /m);
+    expect(msgs).toMatch(/^pivot_root\("\.", "\."\) = 0/m);
+    // Symbolic flags, and the calls made before the plan said to trace (issue 15).
+    expect(msgs).toMatch(/^unshare\(CLONE_NEWNS\|CLONE_NEWUTS\|CLONE_NEWIPC\|CLONE_NEWPID\|CLONE_NEWNET\) = 0$/m);
+    expect(msgs).toMatch(/^prctl\(PR_SET_PDEATHSIG, SIGKILL\) = 0$/m);
+    expect(msgs).toMatch(/^prctl\(PR_SET_DUMPABLE, 0\) = 0$/m);
+    expect(msgs).toMatch(/^prctl\(PR_CAPBSET_DROP, CAP_NET_RAW\) = 0$/m);
+    expect(msgs).toMatch(/^unshare\(CLONE_NEWCGROUP\) = 0$/m);
     expect(msgs).toMatch(/^sethostname\(/m);
     expect(lines.find((l) => l.msg === 'run spec')).toBeDefined();
   });

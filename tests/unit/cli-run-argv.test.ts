@@ -10,12 +10,12 @@ async function commanderReads(argv: string[]): Promise<RunArgv> {
     .exitOverride()
     .configureOutput({ writeOut: () => {}, writeErr: () => {} })
     .action((rootfs: string, _command: string[], flags: Record<string, unknown>) => {
-      read = { detach: flags.detach === true, help: false, tty: flags.tty as boolean | undefined, cgroupParent: flags.cgroupParent as string | undefined, network: flags.network as string | undefined, rootfs };
+      read = { detach: flags.detach === true, help: false, tty: flags.tty as boolean | undefined, cgroupParent: flags.cgroupParent as string | undefined, network: flags.network as string | undefined, rootfs, traced: flags.debug === true || flags.explain !== undefined || flags['explain=json'] !== undefined };
     });
   try {
     await cmd.parseAsync(argv, { from: 'user' });
   } catch (err) {
-    if (err instanceof CommanderError && err.code === 'commander.helpDisplayed') return { detach: false, help: true, tty: undefined, cgroupParent: undefined, network: undefined, rootfs: undefined };
+    if (err instanceof CommanderError && err.code === 'commander.helpDisplayed') return { detach: false, help: true, tty: undefined, cgroupParent: undefined, network: undefined, rootfs: undefined, traced: false };
     throw err;
   }
   return read!;
@@ -38,6 +38,11 @@ const TRICKY: string[][] = [
   // A value that looks like a flag is a value.
   ['-e', '--cgroup-parent', 'r.tar', 'sh'],
   ['--name', '-d', 'r.tar'],
+  // --debug and --explain[=json] before ROOTFS make a trace; after it they are the command's.
+  ['--debug', 'r.tar'],
+  ['--explain', 'r.tar', '--debug'],
+  ['--explain=json', 'r.tar'],
+  ['r.tar', 'sh', '--explain'],
   ['--memory-swap', '-1', '-m', '1g', '-c', '-5', 'r.tar'],
   ['-m-1', 'r.tar'],
   // The container's own command after ROOTFS, with flags of its own.
@@ -62,7 +67,7 @@ describe('the start-up reading of run\'s command line', () => {
   });
 
   it('reads detach, help, tty and the last --cgroup-parent, stopping at ROOTFS', () => {
-    expect(scanRunArgs(['-dit', 'r.tar'])).toEqual({ detach: true, help: false, tty: true, cgroupParent: undefined, network: undefined, rootfs: 'r.tar' });
+    expect(scanRunArgs(['-dit', 'r.tar'])).toEqual({ detach: true, help: false, tty: true, cgroupParent: undefined, network: undefined, rootfs: 'r.tar', traced: false });
     expect(scanRunArgs(['-ecgroup', '--cgroup-parent', 'a', '--cgroup-parent=b', 'r.tar', '-d'])).toMatchObject({ detach: false, cgroupParent: 'b' });
     expect(scanRunArgs(['r.tar', 'ls', '-d'])).toMatchObject({ detach: false, rootfs: 'r.tar' });
   });

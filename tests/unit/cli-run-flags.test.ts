@@ -19,7 +19,7 @@ function samples(row: FlagRow): { argv: string[]; want: unknown }[] {
   const value = row.choices ? row.choices[0]! : 'V1';
   return spellings.flatMap((flag) => {
     switch (row.value) {
-      case 'none': return [{ argv: [flag], want: !row.long.startsWith('no-') }];
+      case 'none': return [{ argv: [flag], want: row.preset ?? !row.long.startsWith('no-') }];
       case 'required': return [{ argv: [flag, value], want: value }, ...(flag.startsWith('--') ? [{ argv: [`${flag}=${value}`], want: value }] : [])];
       case 'repeatable': return [{ argv: [flag, 'V1', flag, 'V2'], want: ['V1', 'V2'] }];
       case 'optional': return [{ argv: [flag], want: true }, { argv: [`${flag}=false`], want: false }];

@@ -27,6 +27,10 @@ describe('wantsEarlyInit', () => {
     expect(wantsEarlyInit(['ps'], false)).toBeNull();
     expect(wantsEarlyInit([], false)).toBeNull();
     expect(stdioOf(wantsEarlyInit(['run', '--debug', 'r.tar'], false))).toEqual(['inherit', 'inherit', 'inherit']);
+    // --debug and --explain: the early init keeps the calls that made its namespaces.
+    expect(wantsEarlyInit(['run', '--debug', 'r.tar'], false)?.traced).toBe(true);
+    expect(wantsEarlyInit(['run', '--explain=json', 'r.tar'], false)?.traced).toBe(true);
+    expect(wantsEarlyInit(['run', 'r.tar', 'x', '--debug'], false)?.traced).toBe(false);
     for (const flag of ['-d', '--detach', '-dit', '-itd', '--help', '-h']) {
       expect(wantsEarlyInit(['run', flag, 'r.tar'], false), flag).toBeNull();
     }
@@ -66,7 +70,7 @@ const GROUP = { path: '/sys/fs/cgroup/tsbox/abc', joined: Promise.resolve(true) 
 function slotWith(child: FakeChild) {
   const removed: string[] = [];
   const slot = new EarlyInitSlot((g) => removed.push(g.path));
-  slot.put({ child: asChild(child), stdio: INHERITED, id: 'a'.repeat(64), group: GROUP });
+  slot.put({ child: asChild(child), stdio: INHERITED, id: 'a'.repeat(64), group: GROUP, calls: [] });
   return { slot, removed };
 }
 
@@ -77,7 +81,7 @@ describe('EarlyInitSlot', () => {
     const child = new FakeChild();
     const { slot, removed } = slotWith(child);
     expect(slot.id).toBe('a'.repeat(64));
-    expect(slot.take(INHERITED)).toEqual({ init: child, group: GROUP });
+    expect(slot.take(INHERITED)).toEqual({ init: child, group: GROUP, calls: [] });
     expect(slot.take(INHERITED)).toBeNull();
     expect(slot.id).toBeUndefined();
     expect(child.killed).toEqual([]);
@@ -87,7 +91,7 @@ describe('EarlyInitSlot', () => {
   it('kills an init with other stdio instead of handing it over; the run still gets the group', async () => {
     const child = new FakeChild();
     const { slot, removed } = slotWith(child);
-    expect(slot.take(['ignore', 'ignore', 'ignore'])).toEqual({ init: null, group: GROUP });
+    expect(slot.take(['ignore', 'ignore', 'ignore'])).toEqual({ init: null, group: GROUP, calls: [] });
     expect(child.killed).toEqual(['SIGKILL']);
     await tick();
     expect(removed).toEqual([]); // the run adopts or removes it
@@ -97,7 +101,7 @@ describe('EarlyInitSlot', () => {
     const child = new FakeChild();
     child.exitCode = 1;
     const { slot } = slotWith(child);
-    expect(slot.take(INHERITED)).toEqual({ init: null, group: GROUP });
+    expect(slot.take(INHERITED)).toEqual({ init: null, group: GROUP, calls: [] });
     expect(child.killed).toEqual([]);
   });
 

@@ -51,6 +51,26 @@ describe('the init\'s plan, checked when it arrives', () => {
     expect(() => parsePlanLine(initPlanSchema, '{"containerId":', 'plan')).toThrow(/not JSON/);
   });
 
+  it('checks every kind of field the way the zod schema it replaced did', () => {
+    const plan = realPlan();
+    const bad = (p: unknown) => () => parsePlanLine(initPlanSchema, JSON.stringify(p), 'plan');
+    const seccomp = plan.security!.seccomp!;
+    expect(bad({ ...plan, security: { ...plan.security, seccomp: { ...seccomp, filter: 'not base64!' } } })).toThrow(/security\.seccomp\.filter: Invalid base64/);
+    expect(bad({ ...plan, security: { ...plan.security, seccomp: { ...seccomp, filter: 'QUJD' + 'A' } } })).toThrow(/Invalid base64/);
+    expect(bad({ ...plan, mounts: [{ op: 'mknod', target: '/dev/x', major: 1.5, minor: 0, mode: 0 }] })).toThrow(/mounts\.0\.major: Expected integer/);
+    expect(bad({ ...plan, mounts: [{ op: 'mknod', target: '/dev/x', major: 1, minor: 0, mode: 0, owner: { uid: 0, gid: 0, extra: 1 } }] })).toThrow(/mounts\.0\.owner: Unrecognized key/);
+    expect(bad({ ...plan, mounts: [{ op: 'chmod', target: '/x' }] })).toThrow(/mounts\.0\.op: Invalid discriminator/);
+    expect(bad({ ...plan, mounts: [{ op: 'bind', source: '/x', target: '/y', readOnly: true, create: 'link' }] })).toThrow(/mounts\.0\.create: Invalid enum/);
+    // tsbox run's ids are 64 hex digits, tsbox-runtime's OCI ids letters, digits and _.+-: never a path.
+    expect(bad({ ...plan, containerId: '../etc' })).toThrow(/containerId/);
+    expect(bad({ ...plan, hostname: null })).toThrow(/hostname: Expected string, received null/);
+    expect(bad({ ...plan, security: { ...plan.security, capabilities: 'some' } })).toThrow(/security\.capabilities/);
+    expect(bad([])).toThrow(/\(root\): Expected object, received array/);
+    // Optional fields stay absent; nullable ones take null.
+    const { tty: _t, init: _i, openat2: _o, ...minimal } = plan;
+    expect(parsePlanLine(initPlanSchema, JSON.stringify({ ...minimal, security: null }), 'plan')).toEqual({ ...minimal, security: null });
+  });
+
   it('checks the exec plan and the pty message too', () => {
     const exec = { process: { args: ['ps'], env: [], cwd: '/', user: '1000' }, security: null, tty: true, debug: false, openat2: false };
     expect(parsePlanLine(execPlanSchema, JSON.stringify(exec), 'exec plan')).toEqual(exec);

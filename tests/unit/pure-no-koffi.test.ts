@@ -28,8 +28,9 @@ const PURE = [
   'image/entry-plan', 'image/entry-path', 'image/host-rootfs-plan', 'image/tar-header', 'image/tar-reader', 'image/pax', 'image/archive-format',
   'devices/policy', 'devices/rules', 'devices/program', 'devices/device-flag',
   'registry/reference', 'registry/manifest', 'registry/media-types', 'registry/digest', 'registry/www-authenticate', 'registry/tls-policy', 'registry/credentials', 'registry/resolve', 'registry/session',
-  'oci/spec/index',
-  'sys/mount-flags', 'sys/fs-flags', 'sys/process-flags', 'sys/bpf-constants', 'sys/errno', 'sys/sys-error',
+  'oci/spec/index', 'oci/runtime/config-adapter', 'oci/runtime/signal-arg',
+  'sys/mount-flags', 'sys/fs-flags', 'sys/process-flags', 'sys/security-flags', 'sys/bpf-constants', 'sys/errno', 'sys/sys-error',
+  'explain/format-call', 'explain/steps', 'explain/render',
 ];
 
 /** The control: a module that loads koffi must be caught. */

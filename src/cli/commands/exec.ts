@@ -3,7 +3,8 @@ import { Command } from 'commander';
 import { createLogger } from '../../log.js';
 import { execInContainer } from '../../runtime/exec.js';
 import { storeFor } from '../container-args.js';
-import { addCommonOptions, collect, type CommonOptions } from '../options.js';
+import { addCommonOptions, addFlags, collect, type CommonOptions } from '../options.js';
+import { EXPLAIN_FLAGS } from '../run-flags.js';
 import { decideTty } from '../tty-choice.js';
 // isatty(), not process.stdout.isTTY: creating Node's stdio streams makes a pipe non-blocking,
 // and the container shares that pipe (its writes would fail with EAGAIN).
@@ -14,6 +15,8 @@ interface ExecCliFlags extends CommonOptions {
   workdir?: string;
   user?: string;
   tty?: boolean;
+  explain?: 'text' | 'json';
+  'explain=json'?: 'json';
 }
 
 export function execCommand(): Command {
@@ -29,9 +32,10 @@ export function execCommand(): Command {
     .option('--no-tty', 'do not allocate a terminal even when stdin is one')
     .passThroughOptions()
     .action(async (ref: string, command: string[], flags: ExecCliFlags) => {
-      const log = createLogger(flags.debug ? 'debug' : flags.logLevel, flags.logFormat);
+      const explain = flags['explain=json'] ?? flags.explain;
+      const log = createLogger(flags.debug ? 'debug' : flags.logLevel, flags.logFormat, {}, explain);
       const tty = decideTty({ flag: flags.tty, stdinIsTty: isatty(0), detach: false, rootfsFromStdin: false });
-      process.exitCode = await execInContainer(storeFor(flags.root), ref, { command, env: flags.env ?? [], workdir: flags.workdir, user: flags.user, tty, debug: flags.debug, openat2: flags.openat2 }, log);
+      process.exitCode = await execInContainer(storeFor(flags.root), ref, { command, env: flags.env ?? [], workdir: flags.workdir, user: flags.user, tty, debug: flags.debug || explain !== undefined, openat2: flags.openat2 }, log);
     });
-  return addCommonOptions(cmd);
+  return addCommonOptions(addFlags(cmd, EXPLAIN_FLAGS));
 }

@@ -9,7 +9,8 @@ import { printLogs, waitForExit } from '../../runtime/control.js';
 import { startContainer } from '../../runtime/start.js';
 import type { Attachment } from '../../runtime/start-socket.js';
 import { storeFor } from '../container-args.js';
-import { addCommonOptions, type CommonOptions } from '../options.js';
+import { addCommonOptions, addFlags, type CommonOptions } from '../options.js';
+import { EXPLAIN_FLAGS } from '../run-flags.js';
 import { writeLine } from '../render-error.js';
 import { forEachContainer } from './each-container.js';
 
@@ -18,8 +19,9 @@ export function startCommand(): Command {
     .description('start created (or stopped) containers')
     .argument('<container...>', 'names, ids or unique id prefixes')
     .option('-a, --attach', "follow the container's output until it exits, and exit with its status", false)
-    .action(async (refs: string[], flags: CommonOptions & { attach: boolean }) => {
+    .action(async (refs: string[], flags: CommonOptions & { attach: boolean; explain?: 'text' | 'json'; 'explain=json'?: 'json' }) => {
       const store = storeFor(flags.root);
+      const explain = flags['explain=json'] ?? flags.explain;
       if (flags.attach) {
         if (refs.length !== 1) throw new UsageError('-a attaches to one container', { hint: 'Start the others without -a.' });
         const r = store.resolve(refs[0]!);
@@ -29,7 +31,7 @@ export function startCommand(): Command {
         const following = printLogs(store, r, { follow: true, tail: 0, fromNow: true, finished: () => exitCode !== undefined || (started && (store.read(r.shortId)?.status ?? 'exited') === 'exited') });
         let attachment: Attachment | undefined;
         try {
-          ({ attachment } = await startContainer(store, r, { attach: true }));
+          ({ attachment } = await startContainer(store, r, { attach: true, explain }));
           // A held container's monitor says how it ended, and keeps a --rm container (and its
           // log) until we hang up; a stopped one started anew is followed through its record.
           if (attachment) exitCode = await attachment.exited;
@@ -43,11 +45,11 @@ export function startCommand(): Command {
       }
       await forEachContainer(refs, async (ref) => {
         const r = store.resolve(ref);
-        await startContainer(store, r);
+        await startContainer(store, r, { explain });
         writeLine(1, ref);
       });
     });
-  return addCommonOptions(cmd);
+  return addCommonOptions(addFlags(cmd, EXPLAIN_FLAGS));
 }
 
 export function restartCommand(): Command {

@@ -12,7 +12,11 @@
  * Every decoder's output is bounded (`maxBytes`): a bomb stops at the limit with one line.
  */
 import { spawn } from 'node:child_process';
-import * as zlib from 'node:zlib';
+// A named import: the bundle loads zlib at its first use, not at every start (scripts/bundle.mjs).
+import { createGunzip } from 'node:zlib';
+import { createRequire } from 'node:module';
+
+const requireBuiltin = createRequire(import.meta.url);
 import { Readable } from 'node:stream';
 
 export type Compression = 'none' | 'gzip' | 'zstd' | 'xz';
@@ -42,9 +46,10 @@ export function decompress(input: Source, kind: Compression, maxBytes: number): 
     case 'none':
       return bounded(input, maxBytes, 'data');
     case 'gzip':
-      return bounded(viaTransform(input, zlib.createGunzip({ chunkSize: 256 * 1024 }), 'gzip'), maxBytes, 'gzip data');
+      return bounded(viaTransform(input, createGunzip({ chunkSize: 256 * 1024 }), 'gzip'), maxBytes, 'gzip data');
     case 'zstd': {
-      const native = (zlib as unknown as { createZstdDecompress?: (o?: object) => NodeJS.ReadWriteStream }).createZstdDecompress;
+      // Node 22.15+ decompresses zstd itself; asked at use, so that zlib is not loaded at start.
+      const native = (requireBuiltin('node:zlib') as { createZstdDecompress?: (o?: object) => NodeJS.ReadWriteStream }).createZstdDecompress;
       if (native !== undefined) return bounded(viaTransform(input, native(), 'zstd'), maxBytes, 'zstd data');
       return bounded(viaProgram(input, 'zstd', ['-d', '-c', '-q', `--memory=${ZSTD_WINDOW_LIMIT}`]), maxBytes, 'zstd data');
     }

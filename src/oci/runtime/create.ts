@@ -116,7 +116,7 @@ async function createSteps(state: StateRoot, id: string, opts: CreateOptions, lo
   });
 
   const stdio = terminal ? (['ignore', 'ignore', 'ignore'] as const) : (['inherit', 'inherit', 'inherit'] as const);
-  const child: ChildProcess = await step('spawn init', () => spawnInitInNamespaces([...stdio], undefined, { unshare: ns.unshare, join: joinFds }));
+  const child: ChildProcess = await step('spawn init', () => spawnInitInNamespaces([...stdio], undefined, undefined, { unshare: ns.unshare, join: joinFds }));
   const init = new InitConnection(child, (m) => log.debug({ step: m.step, init: true }, m.detail ?? m.step));
   cleanup.defer('init process', async () => {
     if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
