@@ -17,11 +17,12 @@
  * containerd-shim), which reaps it and reads its exit status.
  */
 import type { ChildProcess } from 'node:child_process';
-import { closeSync, existsSync, openSync, renameSync, rmdirSync, writeFileSync } from 'node:fs';
+import { closeSync, existsSync, openSync, renameSync, writeFileSync } from 'node:fs';
+import { removeEmptyParents } from './cgroup-parents.js';
 import { writeFile } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import { createContainerCgroup, findCgroup2Mount, nodeCgroupFs, type ContainerCgroup } from '../../cgroups/index.js';
-import { processStartTime } from '../../container/release.js';
+import { processStartTime } from '../../container/process-start.js';
 import { applyDevicePolicy } from '../../devices/index.js';
 import { linuxDevicePolicySys } from '../../devices/linux.js';
 import { asTsboxError, TsboxError, UsageError } from '../../errors.js';
@@ -164,15 +165,4 @@ async function createSteps(state: StateRoot, id: string, opts: CreateOptions, lo
 function writePidFile(path: string, pid: number): void {
   writeFileSync(`${path}.tmp`, String(pid));
   renameSync(`${path}.tmp`, path);
-}
-
-/** Parent groups this container's create made, innermost first, if nothing else uses them now. */
-export function removeEmptyParents(parents: readonly string[]): void {
-  for (const p of parents) {
-    try {
-      rmdirSync(p);
-    } catch {
-      return; // another container's group is inside (EBUSY/ENOTEMPTY), or already gone
-    }
-  }
 }

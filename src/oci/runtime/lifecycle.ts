@@ -6,9 +6,9 @@
 import { closeSync, openSync, readFileSync, readSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { openContainerCgroup } from '../../cgroups/index.js';
-import { processStartTime } from '../../container/release.js';
+import { processStartTime } from '../../container/process-start.js';
 import { TsboxError } from '../../errors.js';
-import { removeEmptyParents } from './create.js';
+import { removeEmptyParents } from './cgroup-parents.js';
 import type { RuntimeLog } from './runtime-log.js';
 import type { ContainerRecord, StateRoot } from './state-dir.js';
 import { initAlive, statusOf } from './status.js';

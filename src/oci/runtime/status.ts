@@ -5,7 +5,7 @@
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { processStartTime } from '../../container/release.js';
+import { processStartTime } from '../../container/process-start.js';
 import type { ContainerRecord, StateRoot } from './state-dir.js';
 import { buildOciState } from '../spec/state.js';
 
