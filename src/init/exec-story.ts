@@ -100,6 +100,8 @@ export async function runExecInit(): Promise<void> {
     channel.send({ t: 'ready' });
     // The plan is the parent's own output, read from a socket only it holds; checked all the same.
     const plan = channel.readExecPlan();
+    // --detach: the parent's exit is expected; a closed socket before exec still ends us (readLine).
+    if (plan.detached) prctl(PR.SET_PDEATHSIG, 0);
     useOpenat2(plan.openat2 !== false);
     const early = earlyCalls();
     if (plan.debug) traceToParent(channel, () => current, early, current);
@@ -158,12 +160,15 @@ export async function runExecInit(): Promise<void> {
     closeSync(SYNC_FD); // the parent reads EOF as "the command runs"
     // From now on, tsbox exec's death must take the command with it, not leave it orphaned.
     // (A seccomp profile may deny prctl to us now: the command runs either way.)
-    try {
-      prctl(PR.SET_PDEATHSIG, SIGTERM);
-    } catch {
-      // without it, a killed tsbox exec leaves the command running, as docker exec does
+    // tsbox-runtime exec --detach: the parent leaves now by design; we stay with the command.
+    if (!plan.detached) {
+      try {
+        prctl(PR.SET_PDEATHSIG, SIGTERM);
+      } catch {
+        // without it, a killed tsbox exec leaves the command running, as docker exec does
+      }
     }
-    relayAndReap(command, parent);
+    relayAndReap(command, plan.detached ? null : parent);
   } catch (err) {
     reportAndExit(channel, err, current);
   }
@@ -240,10 +245,10 @@ function spawnCommand(path: string, args: string[], env: string[], terminal: str
  * itself dies, the kernel sends us SIGTERM (the parent-death signal): then the command is
  * killed, as it would have died with us had it been exec'd in our place.
  */
-function relayAndReap(child: number, parent: number): void {
+function relayAndReap(child: number, parent: number | null): void {
   for (const signal of RELAYED) {
     process.on(signal, () => {
-      const orphaned = signal === 'SIGTERM' && process.ppid !== parent;
+      const orphaned = signal === 'SIGTERM' && parent !== null && process.ppid !== parent;
       killQuietly(child, orphaned ? SIGKILL : constants.signals[signal]);
     });
   }

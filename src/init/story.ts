@@ -7,7 +7,7 @@
  * (see namespaces/spawn-init.ts) and moved us into the container's cgroup; the cgroup
  * namespace is unshared here, so that the group appears as "/" inside.
  */
-import { accessSync, closeSync, constants, fstatSync, readSync, statSync } from 'node:fs';
+import { accessSync, closeSync, constants, fstatSync, readSync, statSync, writeSync } from 'node:fs';
 import { applyMountStep, describeMountStep } from '../mounts/apply.js';
 import { overlayOptions } from '../mounts/plan.js';
 import { mountStackedOverlay } from '../mounts/overlay-stack.js';
@@ -25,6 +25,7 @@ import { linkUp } from '../sys/net.js';
 import { PR, prctl } from '../sys/process.js';
 import { execCommand, reportAndExit } from './handover.js';
 import { InitChannel } from './channel.js';
+import { openHoldFifo, waitAtHoldFifo } from './hold-fifo.js';
 import { resolveCommand, type CommandFs } from './command.js';
 import { switchUser } from './credentials.js';
 import { LATE_NETNS_FD, SYNC_FD } from './protocol.js';
@@ -43,6 +44,17 @@ import { InRoot } from '../fs/in-root/resolver.js';
 import { openDirPath, openReadAt, openReadInRoot } from '../sys/in-root.js';
 
 const SIGKILL = 9;
+
+/** Set once `create` is gone (tsbox-runtime's hold): errors go to our stderr, the engine's pipe. */
+let socketGone = false;
+
+function writeToStderr(err: unknown, step: string): void {
+  try {
+    writeSync(2, `tsbox-runtime: ${step}: ${(err as Error).message ?? String(err)}\n`);
+  } catch {
+    // no stderr either
+  }
+}
 
 export function runInit(): never {
   const channel = new InitChannel(SYNC_FD);
@@ -64,6 +76,9 @@ export function runInit(): never {
     // A SIGUSR1 that reached us before boot/start.ts installed its listener started Node's
     // inspector: whoever can reach its port could run code as the host's root. Never go on.
     step('check no debugger', () => assertNoInspector());
+    // tsbox-runtime: the create command exits while we wait for start; its death must not
+    // kill us (the engine's subreaper is our parent from then on).
+    if (plan.hold) prctl(PR.SET_PDEATHSIG, 0);
     // --pid container:NAME with a shared network: born in a fresh one, where an inspector
     // started by NAME's processes during our start-up was unreachable; now, non-dumpable and
     // with the SIGUSR1 listener, we join the real one (init-placement.ts).
@@ -86,8 +101,8 @@ export function runInit(): never {
 
     // Nothing we mount from here on may propagate back to the host.
     step('make mounts private', () => mount(null, '/', null, MS.REC | MS.PRIVATE));
-    const root = plan.rootfs.merged;
-    step('mount rootfs', () => mountRootOverlay(plan.rootfs));
+    const root = 'kind' in plan.rootfs ? plan.rootfs.path : plan.rootfs.merged;
+    step('mount rootfs', () => mountRoot(plan.rootfs));
     // Sysctls right after /proc is mounted, before the plan makes /proc/sys read-only (sysctl.ts).
     const sysctlPoint = plan.sysctl?.length ? sysctlWritePoint(plan.mounts) ?? missingProcMount() : undefined;
     for (const m of plan.mounts) {
@@ -96,14 +111,17 @@ export function runInit(): never {
     }
     finishMounts();
 
+    const holdFifo = plan.hold ? step('open exec fifo', () => openHoldFifo(plan.hold!.fifo)) : null;
     step('pivot_root', () => pivotInto(root));
     // A bind remount sets the mount's flags to exactly these: keep nodev.
     if (plan.rootfs.readOnly) step('make root read-only', () => mount(null, '/', null, MS.REMOUNT | MS.BIND | MS.RDONLY | rootFlags(plan.rootfs)));
     // CVE-2019-16884: whatever the image or a volume did, /proc must be a real procfs.
     step('verify /proc', () => assertProcfs('/proc'));
     // --uts host: we are in the host's UTS namespace; setting a name would rename the host.
-    if (!plan.shared?.uts) step('set hostname', () => sethostname(plan.hostname));
-    step('bring up loopback', () => linkUp('lo'));
+    // An empty name (an OCI config without hostname): keep the one of the namespace we are in.
+    if (!plan.shared?.uts && plan.hostname !== '') step('set hostname', () => sethostname(plan.hostname));
+    // A network namespace that is not ours (tsbox-runtime joined one): its loopback is not ours to touch.
+    if (plan.loopback !== false) step('bring up loopback', () => linkUp('lo'));
     if (plan.tty) step('attach terminal', () => attachTerminal(channel));
 
     const user = step('resolve user', () => resolveProcessUser(plan.process, readEtcFile));
@@ -121,6 +139,16 @@ export function runInit(): never {
     // closed socket means it is gone or the container was removed: we exit (readLine).
     current = 'wait for start';
     channel.send({ t: 'created' });
+    if (holdFifo !== null) {
+      socketGone = true;
+      // tsbox-runtime: `create` is gone; `start` releases us through the fifo, and from here
+      // an error has only our stderr to go to (the engine shows it).
+      waitAtHoldFifo(holdFifo);
+      current = 'exec';
+      for (const fd of [0, 1, 2]) clearCloexec(fd);
+      cloexecFrom(3);
+      execCommand(path, plan.process.args, env);
+    }
     const go = channel.readMessage();
     if (go.t !== 'start') throw new Error(`expected the start message, got ${go.t}`);
 
@@ -137,6 +165,7 @@ export function runInit(): never {
     if (plan.init) execCommand(STATIC_INIT_PATH, staticInitArgv(plan.process.args), env);
     execCommand(path, plan.process.args, env);
   } catch (err) {
+    if (socketGone) writeToStderr(err, current);
     reportAndExit(channel, err, current);
   }
 }
@@ -160,8 +189,14 @@ function rootFlags(rootfs: InitPlan['rootfs']): number {
   return rootfs.nodev ? MS.NODEV : 0;
 }
 
+/** The image's overlay, or an OCI bundle's root bound on itself (pivot_root needs a mount point). */
+function mountRoot(rootfs: InitPlan['rootfs']): void {
+  if ('kind' in rootfs) mount(rootfs.path, rootfs.path, null, MS.BIND | MS.REC);
+  else mountRootOverlay(rootfs);
+}
+
 /** A kernel older than 5.10 does not know `volatile` (EINVAL): mount without it. */
-function mountRootOverlay(rootfs: InitPlan['rootfs']): void {
+function mountRootOverlay(rootfs: Exclude<InitPlan['rootfs'], { kind: 'bind' }>): void {
   if (rootfs.lowers) {
     const stacked = { ...rootfs.lowers, upper: rootfs.upper, work: rootfs.work, merged: rootfs.merged, nodev: rootfs.nodev };
     try {

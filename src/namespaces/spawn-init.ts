@@ -62,7 +62,7 @@ export async function spawnInitInNamespaces(stdio: [StdioChoice, StdioChoice, St
       // Joined ones are left by returnHome with the others (for pid: pid_for_children, where the init is born).
       for (const [type, flag] of Object.entries(PLACED)) {
         const choice = placement[type as keyof InitPlacement];
-        if (choice.kind === 'join') setns(choice.fd, flag, `the ${type} namespace of --${type === 'net' ? 'network' : type} container:`);
+        if (choice.kind === 'join') setns(choice.fd, flag, choice.what ?? `the ${type} namespace of --${type === 'net' ? 'network' : type} container:`);
       }
     } catch (err) {
       if (err instanceof SysError && err.code === 'EPERM') throw err.withHint('Creating namespaces needs root (CAP_SYS_ADMIN): run tsbox as root, e.g. with sudo.');
