@@ -144,6 +144,7 @@ export function runInit(): never {
       // tsbox-runtime: `create` is gone; `start` releases us through the fifo, and from here
       // an error has only our stderr to go to (the engine shows it).
       waitAtHoldFifo(holdFifo);
+      step('set rlimits and umask', () => applyLimitsAndUmask(plan.process, linuxProcessSettingsSys));
       current = 'exec';
       for (const fd of [0, 1, 2]) clearCloexec(fd);
       cloexecFrom(3);
