@@ -139,6 +139,8 @@ const programs = {
   'exec-init': 'src/init/exec-main.ts',
   // A detached container's monitor: resident for the container's life, so it loads no CLI.
   monitor: 'src/runtime/monitor-main.ts',
+  // tsbox-runtime (bin/tsbox-runtime): the OCI runtime CLI engines call.
+  runtime: 'src/oci/runtime/main.ts',
 };
 
 // The old code caches go first: V8 checks a cache against the source's length only, so

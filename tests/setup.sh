@@ -28,7 +28,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 export DEBIAN_FRONTEND=noninteractive
 need=""
-for p in busybox-static iproute2 nftables libnftables1 bpftool tini tmux bsdutils e2fsprogs util-linux mount coreutils tar gzip findutils libc-bin docker-registry podman skopeo apache2-utils openssl zstd xz-utils strace; do
+for p in busybox-static iproute2 nftables libnftables1 bpftool tini tmux bsdutils e2fsprogs util-linux mount coreutils tar gzip findutils libc-bin docker-registry podman containerd runc skopeo apache2-utils openssl zstd xz-utils strace; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || need="$need $p"
 done
 if [ -n "$need" ]; then

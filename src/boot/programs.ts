@@ -15,7 +15,7 @@ import Module, { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { Script } from 'node:vm';
 
-export const PROGRAMS = ['tsbox', 'init', 'exec-init', 'monitor'] as const;
+export const PROGRAMS = ['tsbox', 'init', 'exec-init', 'monitor', 'runtime'] as const;
 export type ProgramName = (typeof PROGRAMS)[number];
 
 /**
@@ -34,6 +34,7 @@ export const PROGRAM_NODE_FLAGS: Record<ProgramName, readonly string[]> = {
   init: ['--v8-pool-size=1'],
   'exec-init': ['--v8-pool-size=1'],
   monitor: ['--expose-gc', '--max-semi-space-size=1'],
+  runtime: [],
 };
 
 export interface Program {

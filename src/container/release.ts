@@ -11,6 +11,10 @@ import { CONTAINER_LOCK } from '../runtime/paths.js';
 import { openContainerCgroup, removeEmptyDefaultParent } from '../cgroups/index.js';
 import type { Logger } from '../log.js';
 import type { Releasers } from './resources.js';
+import { processStartTime } from './process-start.js';
+
+// Its own module so that readers of a record (tsbox-runtime's state) load no FFI with it.
+export { processStartTime };
 
 export function hostReleasers(log: Logger): Releasers {
   return {
@@ -63,18 +67,6 @@ export async function removeContainerDir(dir: string): Promise<void> {
   await removeTree(dir);
 }
 
-/** Field 22 of /proc/PID/stat (clock ticks after boot), or null when there is no such process. */
-export function processStartTime(pid: number): string | null {
-  let stat: string;
-  try {
-    stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-  } catch {
-    return null;
-  }
-  // The command name (field 2) may hold spaces and parentheses: count from the last ')'.
-  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  return fields[19] ?? null;
-}
 
 /** A killed process is gone once reaped, or a zombie its parent has not reaped yet (its parent may be us). */
 async function waitGone(pid: number, startTime: string): Promise<void> {

@@ -134,6 +134,10 @@ export const STEP_TEXTS: readonly StepText[] = [
     what: "With --pid container:NAME and a shared network, the init was born in a fresh network namespace (NAME's processes could see it start); now, non-dumpable and with its SIGUSR1 listener, it joins the shared one itself (setns CLONE_NEWNET).",
   },
   {
+    match: 'open exec fifo',
+    what: "tsbox-runtime (an engine's OCI create): no tsbox process stays to hold the container, so the init opens the fifo exec.fifo in the container's state directory now, while the host's paths are still reachable; once set up it blocks opening it for writing, and `tsbox-runtime start` releases it by opening it for reading.",
+  },
+  {
     match: 'set oom_score_adj',
     what: "--oom-score-adj: the container's score for the kernel's out-of-memory killer is written to /proc/self/oom_score_adj (inherited by everything it starts): from -1000 (never chosen) to 1000 (chosen first) when the host, or the container's group, runs out of memory. Written through the host's /proc, before anything of the image is on the path.",
   },

@@ -28,6 +28,12 @@ export interface ExecPlan {
    * namespace (--pid host, --pid container:NAME; namespaces/ns-pid.ts). Absent: 1.
    */
   initPid?: number;
+  /**
+   * tsbox-runtime exec --detach: our parent exits once the command runs and the engine's
+   * subreaper adopts us; we stay, relay signals and leave with the command's status, instead of
+   * ending the command when the parent goes.
+   */
+  detached?: boolean;
 }
 
 /**

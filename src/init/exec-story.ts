@@ -49,6 +49,7 @@ import { assertProcfs } from '../mounts/verify-proc.js';
 import { AT, fchown, O, openat, readlinkat } from '../sys/fs.js';
 import { openDirPath, openTerminalInRoot } from '../sys/in-root.js';
 import { CLONE, setns, unshare } from '../sys/namespaces.js';
+import { PR, prctl } from '../sys/process.js';
 import { dropPrivileges, handOver } from './become.js';
 import type { InitChannel } from './channel.js';
 import { MNT_NS_FD, PID_NS_FD } from './exec-protocol.js';
@@ -71,7 +72,10 @@ export async function runExecInit(): Promise<void> {
   const step = init.step.bind(init);
   try {
     const plan = init.begin((c) => c.readExecPlan());
-    const parent = process.ppid;
+    // --detach: the parent's exit is expected; a closed socket before exec still ends us (readLine).
+    if (plan.detached) prctl(PR.SET_PDEATHSIG, 0);
+    // tsbox-runtime exec --detach: the parent leaves once the command runs, by design; we stay with it.
+    const parent = plan.detached ? null : process.ppid;
     // Through the host's /proc, before we join the container's mount namespace (process-settings.ts).
     step('set oom_score_adj', () => applyOomScoreAdj(plan.process, linuxProcessSettingsSys));
 

@@ -59,20 +59,28 @@ const processPlan = object({
   rlimits: optional(array(object({ resource: intIn(0, 15), soft: rlimitValue, hard: rlimitValue }))),
   additionalGids: optional(array(intIn(0, 0xfffffffe))),
   additionalGroupNames: optional(names),
+  exactGroups: optional(boolean),
   umask: optional(intIn(0, 0o777)),
   oomScoreAdj: optional(intIn(-1000, 1000)),
 });
 
 const absolute = string({ startsWith: '/' });
 
+const overlayRoot = object({
+  lower: absolute,
+  // An image's stacked layers (image/run-layers.ts); overlay takes at most 500 lowers.
+  lowers: optional(nullable(object({ api: oneOf(['fsconfig', 'mount'] as const), dirs: array(absolute, 2) }))),
+  upper: absolute, work: absolute, merged: absolute, readOnly: boolean, nodev: boolean,
+});
+const bindRoot = object({ kind: literal('bind'), path: absolute, readOnly: boolean, nodev: boolean });
+/** tsbox run's overlay, or (with `kind`) tsbox-runtime's bundle root: each checked as itself, so errors name its fields. */
+const rootfs: Shape<Infer<typeof overlayRoot> | Infer<typeof bindRoot>> = (v, path) =>
+  typeof v === 'object' && v !== null && 'kind' in v ? bindRoot(v, path) : overlayRoot(v, path);
+
 export const initPlanSchema = object({
-  containerId: string({ pattern: /^[0-9a-f]{64}$/ }),
-  rootfs: object({
-    lower: absolute,
-    // An image's stacked layers (image/run-layers.ts); overlay takes at most 500 lowers.
-    lowers: optional(nullable(object({ api: oneOf(['fsconfig', 'mount'] as const), dirs: array(absolute, 2) }))),
-    upper: absolute, work: absolute, merged: absolute, readOnly: boolean, nodev: boolean,
-  }),
+  // tsbox run's 64 hex digits, or an OCI id (tsbox-runtime: letters, digits, _.+-).
+  containerId: string({ pattern: /^[A-Za-z0-9][A-Za-z0-9_.+-]{0,127}$/ }),
+  rootfs,
   hostname: str,
   mounts: array(mountStep),
   process: processPlan,
@@ -84,6 +92,8 @@ export const initPlanSchema = object({
   shared: optional(object({ uts: boolean, cgroupns: boolean })),
   lateNetns: optional(boolean),
   sysctl: optional(array(object({ name: str, value: str }))),
+  hold: optional(object({ fifo: absolute })),
+  loopback: optional(boolean),
 });
 
 export const execPlanSchema = object({
@@ -93,6 +103,7 @@ export const execPlanSchema = object({
   debug: boolean,
   openat2: optional(boolean),
   initPid: optional(uint),
+  detached: optional(boolean),
 });
 
 export const parentMessageSchema = union('t', {

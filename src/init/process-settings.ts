@@ -100,6 +100,7 @@ function setOne(l: RlimitPlan, set: () => void): void {
  * the user). A name must be in the container's /etc/group, as docker requires. Pure.
  */
 export function withAddedGroups(user: ResolvedUser, p: ProcessPlan, groupText: string | null): ResolvedUser {
+  if (p.exactGroups) return { ...user, additionalGids: [...new Set(p.additionalGids ?? [])] };
   const names = p.additionalGroupNames ?? [];
   if (names.length === 0 && (p.additionalGids ?? []).length === 0) return user;
   const groups = names.length > 0 ? parseGroup(groupText) : [];

@@ -56,15 +56,25 @@ export interface ProcessPlan {
   additionalGids?: number[];
   /** Supplementary groups by name, looked up in the container's /etc/group (--group-add NAME). */
   additionalGroupNames?: string[];
+  /** OCI user.additionalGids: exactly these supplementary groups, none looked up in /etc/group (as runc). */
+  exactGroups?: boolean;
   /** The umask the command starts with (0..0o777); podman's default is 0o022. */
   umask?: number;
   /** -1000..1000, written to /proc/self/oom_score_adj before anything of the container's is mounted. */
   oomScoreAdj?: number;
 }
 
+/** An OCI bundle's root (tsbox-runtime): a directory the engine prepared, bound on itself and pivoted into. */
+export interface BindRoot {
+  kind: 'bind';
+  path: string;
+  readOnly: boolean;
+  nodev: boolean;
+}
+
 export interface InitPlan {
   containerId: string;
-  rootfs: {
+  rootfs: BindRoot | {
     /** The cached, read-only image tree (overlay lower layer). */
     lower: string;
     /** An image's layers stacked instead (top first) and how to hand them to the kernel (image/run-layers.ts). */
@@ -104,6 +114,14 @@ export interface InitPlan {
    * /proc is mounted, before its /proc/sys is made read-only and before security is applied.
    */
   sysctl?: SysctlPlan[];
+  /**
+   * tsbox-runtime (OCI create): no parent holds us. The init outlives the create command (no
+   * PDEATHSIG), is held after {t:"created"} by opening this fifo for writing (init/hold-fifo.ts)
+   * until `start` opens it for reading, then execs without another word on the socket.
+   */
+  hold?: { fifo: string };
+  /** false: the network namespace is not ours (joined, or the host's): leave its loopback alone. */
+  loopback?: boolean;
 }
 
 /** Parent -> init after the plan, only with tty: the pty the parent opened (slave /dev/pts/<index>). */

@@ -28,7 +28,7 @@ const REAP_POLL_MS = 250;
  * through our fd (/proc/self/fd/N in the child: still open there until its execve), and we
  * let go of it at once so that the pty hangs up when the command's side closes.
  */
-export function spawnAndWait(steps: InitSteps, proc: ResolvedProcess, plan: ProcessPlan, pty: number | undefined, parent: number): void {
+export function spawnAndWait(steps: InitSteps, proc: ResolvedProcess, plan: ProcessPlan, pty: number | undefined, parent: number | null): void {
   const args = plan.args;
   let command = 0;
   // Handled once this synchronous stretch ends, by which time the command exists.
@@ -45,11 +45,14 @@ export function spawnAndWait(steps: InitSteps, proc: ResolvedProcess, plan: Proc
   steps.channel.send({ t: 'exec', path: proc.path });
   closeSync(SYNC_FD); // the parent reads EOF as "the command runs"
   // From now on, tsbox exec's death must take the command with it, not leave it orphaned.
-  // (A seccomp profile may deny prctl to us now: the command runs either way.)
-  try {
-    prctl(PR.SET_PDEATHSIG, SIGTERM);
-  } catch {
-    // without it, a killed tsbox exec leaves the command running, as docker exec does
+  // (A seccomp profile may deny prctl to us now: the command runs either way.) Not with
+  // tsbox-runtime exec --detach (parent null): its parent leaves now by design.
+  if (parent !== null) {
+    try {
+      prctl(PR.SET_PDEATHSIG, SIGTERM);
+    } catch {
+      // without it, a killed tsbox exec leaves the command running, as docker exec does
+    }
   }
   relayAndReap(command, parent);
 }
@@ -60,10 +63,10 @@ export function spawnAndWait(steps: InitSteps, proc: ResolvedProcess, plan: Proc
  * itself dies, the kernel sends us SIGTERM (the parent-death signal): then the command is
  * killed, as it would have died with us had it been exec'd in our place.
  */
-function relayAndReap(child: number, parent: number): void {
+function relayAndReap(child: number, parent: number | null): void {
   for (const signal of RELAYED) {
     process.on(signal, () => {
-      const orphaned = signal === 'SIGTERM' && process.ppid !== parent;
+      const orphaned = signal === 'SIGTERM' && parent !== null && process.ppid !== parent;
       killQuietly(child, orphaned ? SIGKILL : constants.signals[signal]);
     });
   }

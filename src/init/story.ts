@@ -13,7 +13,7 @@ import { mountStackedOverlay } from '../mounts/overlay-stack.js';
 import { STATIC_INIT_PATH, staticInitArgv } from '../mounts/static-init.js';
 import { assertProcfs } from '../mounts/verify-proc.js';
 import { mount, MNT_DETACH, MS, pivotRoot, umount2 } from '../sys/mount.js';
-import { closeSync } from 'node:fs';
+import { closeSync, writeSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { CLONE, setns, sethostname, unshare } from '../sys/namespaces.js';
 import { linkUp } from '../sys/net.js';
@@ -24,9 +24,22 @@ import { InitSteps } from './init-steps.js';
 import { LATE_NETNS_FD, type InitPlan } from './protocol.js';
 import { resolveProcess } from './resolve-process.js';
 import { attachTerminal } from './terminal.js';
+import { openHoldFifo, waitAtHoldFifo } from './hold-fifo.js';
+import { PR, prctl } from '../sys/process.js';
 import { applyOomScoreAdj } from './process-settings.js';
 import { linuxProcessSettingsSys, linuxSysctlSys } from './linux-settings-sys.js';
 import { sysctlWritePoint, writeSysctls } from './sysctl.js';
+
+/** Set once `create` is gone (tsbox-runtime's hold): errors go to our stderr, the engine's pipe. */
+let socketGone = false;
+
+function writeToStderr(err: unknown, step: string): void {
+  try {
+    writeSync(2, `tsbox-runtime: ${step}: ${(err as Error).message ?? String(err)}\n`);
+  } catch {
+    // no stderr either
+  }
+}
 
 export function runInit(): never {
   const init: InitSteps = new InitSteps('start init');
@@ -37,6 +50,9 @@ export function runInit(): never {
     // A SIGUSR1 that reached us before boot/start.ts installed its listener started Node's
     // inspector: whoever can reach its port could run code as the host's root. Never go on.
     step('check no debugger', () => assertNoInspector());
+    // tsbox-runtime: the create command exits while we wait for start; its death must not
+    // kill us (the engine's subreaper is our parent from then on).
+    if (plan.hold) prctl(PR.SET_PDEATHSIG, 0);
     // --pid container:NAME with a shared network: born in a fresh one, where an inspector
     // started by NAME's processes during our start-up was unreachable; now, non-dumpable and
     // with the SIGUSR1 listener, we join the real one (init-placement.ts).
@@ -56,8 +72,8 @@ export function runInit(): never {
 
     // Nothing we mount from here on may propagate back to the host.
     step('make mounts private', () => mount(null, '/', null, MS.REC | MS.PRIVATE));
-    const root = plan.rootfs.merged;
-    step('mount rootfs', () => mountRootOverlay(plan.rootfs));
+    const root = 'kind' in plan.rootfs ? plan.rootfs.path : plan.rootfs.merged;
+    step('mount rootfs', () => mountRoot(plan.rootfs));
     // Sysctls right after /proc is mounted, before the plan makes /proc/sys read-only (sysctl.ts).
     const sysctlPoint = plan.sysctl?.length ? sysctlWritePoint(plan.mounts) ?? missingProcMount() : undefined;
     for (const m of plan.mounts) {
@@ -66,14 +82,17 @@ export function runInit(): never {
     }
     finishMounts();
 
+    const holdFifo = plan.hold ? step('open exec fifo', () => openHoldFifo(plan.hold!.fifo)) : null;
     step('pivot_root', () => pivotInto(root));
     // A bind remount sets the mount's flags to exactly these: keep nodev.
     if (plan.rootfs.readOnly) step('make root read-only', () => mount(null, '/', null, MS.REMOUNT | MS.BIND | MS.RDONLY | rootFlags(plan.rootfs)));
     // CVE-2019-16884: whatever the image or a volume did, /proc must be a real procfs.
     step('verify /proc', () => assertProcfs('/proc'));
     // --uts host: we are in the host's UTS namespace; setting a name would rename the host.
-    if (!plan.shared?.uts) step('set hostname', () => sethostname(plan.hostname));
-    step('bring up loopback', () => linkUp('lo'));
+    // An empty name (an OCI config without hostname): keep the one of the namespace we are in.
+    if (!plan.shared?.uts && plan.hostname !== '') step('set hostname', () => sethostname(plan.hostname));
+    // A network namespace that is not ours (tsbox-runtime joined one): its loopback is not ours to touch.
+    if (plan.loopback !== false) step('bring up loopback', () => linkUp('lo'));
     if (plan.tty) step('attach terminal', () => attachTerminal(channel));
 
     const proc = resolveProcess(init, plan.process);
@@ -84,6 +103,13 @@ export function runInit(): never {
     // closed socket means it is gone or the container was removed: we exit (readLine).
     init.current = 'wait for start';
     channel.send({ t: 'created' });
+    if (holdFifo !== null) {
+      socketGone = true;
+      // tsbox-runtime: `create` is gone; `start` releases us through the fifo, and from here
+      // an error has only our stderr to go to (the engine shows it).
+      waitAtHoldFifo(holdFifo);
+      return handOver(init, plan.process, 'all', () => execCommand(proc.path, plan.process.args, proc.env));
+    }
     const go = channel.readMessage();
     if (go.t !== 'start') throw new Error(`expected the start message, got ${go.t}`);
 
@@ -97,6 +123,7 @@ export function runInit(): never {
       return execCommand(proc.path, plan.process.args, proc.env);
     });
   } catch (err) {
+    if (socketGone) writeToStderr(err, init.current);
     init.fail(err);
   }
 }
@@ -120,8 +147,14 @@ function rootFlags(rootfs: InitPlan['rootfs']): number {
   return rootfs.nodev ? MS.NODEV : 0;
 }
 
+/** The image's overlay, or an OCI bundle's root bound on itself (pivot_root needs a mount point). */
+function mountRoot(rootfs: InitPlan['rootfs']): void {
+  if ('kind' in rootfs) mount(rootfs.path, rootfs.path, null, MS.BIND | MS.REC);
+  else mountRootOverlay(rootfs);
+}
+
 /** A kernel older than 5.10 does not know `volatile` (EINVAL): mount without it. */
-function mountRootOverlay(rootfs: InitPlan['rootfs']): void {
+function mountRootOverlay(rootfs: Exclude<InitPlan['rootfs'], { kind: 'bind' }>): void {
   if (rootfs.lowers) {
     const stacked = { ...rootfs.lowers, upper: rootfs.upper, work: rootfs.work, merged: rootfs.merged, nodev: rootfs.nodev };
     try {

@@ -54,7 +54,7 @@ export function newContainerNamespaces(placement: InitPlacement, lateNetns: numb
   const join: NamespaceJoin[] = [];
   for (const [type, flag] of Object.entries(PLACED)) {
     const choice = placement[type as keyof InitPlacement];
-    if (choice.kind === 'join') join.push({ fd: choice.fd, flag, what: `the ${type} namespace of --${type === 'net' ? 'network' : type} container:` });
+    if (choice.kind === 'join') join.push({ fd: choice.fd, flag, what: choice.what ?? `the ${type} namespace of --${type === 'net' ? 'network' : type} container:` });
   }
   return { unshare: unshareFlags(placement), join, pass: lateNetns === null ? [] : [lateNetns] };
 }

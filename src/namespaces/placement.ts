@@ -8,7 +8,8 @@
 import { CLONE } from '../sys/process-flags.js';
 import type { NamespaceModes } from './modes.js';
 
-export type NsChoice = { kind: 'new' } | { kind: 'host' } | { kind: 'join'; fd: number };
+/** `what` names a joined namespace in errors (default: the --flag container: it came from). */
+export type NsChoice = { kind: 'new' } | { kind: 'host' } | { kind: 'join'; fd: number; what?: string };
 export interface InitPlacement {
   net: NsChoice;
   pid: NsChoice;

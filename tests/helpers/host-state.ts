@@ -62,6 +62,9 @@ export function cgroupDirs(base: string, depth: number): string[] {
   return out;
 }
 
+/** src/oci/runtime/state-dir.ts DEFAULT_STATE_ROOT. */
+export const RUNTIME_STATE_ROOT = '/run/tsbox-runtime';
+
 export function snapshotHost(root: string): HostState {
   const mounts = readFileSync('/proc/self/mountinfo', 'utf8').split('\n')
     .map((l) => l.split(' ')[4] ?? '')
@@ -84,6 +87,8 @@ export function snapshotHost(root: string): HostState {
       stateEntries.push(join(sub, name));
     }
   }
+  // tsbox-runtime's default state root (podman's `state` passes no --root): a container left there is a leak too.
+  if (existsSync(RUNTIME_STATE_ROOT)) for (const name of readdirSync(RUNTIME_STATE_ROOT)) stateEntries.push(join(RUNTIME_STATE_ROOT, name));
   return { mounts, cgroups: [...new Set(cgroups)], links, netns, stateEntries, nftTables: nftTables(), leases: leaseFiles() };
 }
 

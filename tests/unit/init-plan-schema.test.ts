@@ -61,7 +61,8 @@ describe('the init\'s plan, checked when it arrives', () => {
     expect(bad({ ...plan, mounts: [{ op: 'mknod', target: '/dev/x', major: 1, minor: 0, mode: 0, owner: { uid: 0, gid: 0, extra: 1 } }] })).toThrow(/mounts\.0\.owner: Unrecognized key/);
     expect(bad({ ...plan, mounts: [{ op: 'chmod', target: '/x' }] })).toThrow(/mounts\.0\.op: Invalid discriminator/);
     expect(bad({ ...plan, mounts: [{ op: 'bind', source: '/x', target: '/y', readOnly: true, create: 'link' }] })).toThrow(/mounts\.0\.create: Invalid enum/);
-    expect(bad({ ...plan, containerId: 'A'.repeat(64) })).toThrow(/containerId/);
+    // tsbox run's ids are 64 hex digits, tsbox-runtime's OCI ids letters, digits and _.+-: never a path.
+    expect(bad({ ...plan, containerId: '../etc' })).toThrow(/containerId/);
     expect(bad({ ...plan, hostname: null })).toThrow(/hostname: Expected string, received null/);
     expect(bad({ ...plan, security: { ...plan.security, capabilities: 'some' } })).toThrow(/security\.capabilities/);
     expect(bad([])).toThrow(/\(root\): Expected object, received array/);

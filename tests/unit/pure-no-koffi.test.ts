@@ -29,6 +29,7 @@ const PURE = [
   'devices/policy', 'devices/rules', 'devices/program', 'devices/device-flag',
   'namespaces/modes', 'namespaces/placement', 'namespaces/ns-pid',
   'registry/reference', 'registry/manifest', 'registry/media-types', 'registry/digest', 'registry/www-authenticate', 'registry/tls-policy', 'registry/credentials', 'registry/resolve', 'registry/session',
+  'oci/spec/index', 'oci/runtime/config-adapter', 'oci/runtime/signal-arg',
   'sys/mount-flags', 'sys/fs-flags', 'sys/process-flags', 'sys/security-flags', 'sys/rlimit-flags', 'sys/bpf-constants', 'sys/errno', 'sys/sys-error',
   'explain/format-call', 'explain/steps', 'explain/render',
 ];
