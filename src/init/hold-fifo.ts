@@ -19,10 +19,24 @@ export function openHoldFifo(path: string): number {
   return openSync(path, O_PATH | O_CLOEXEC);
 }
 
-/** Block until `start` opens the fifo for reading, then tell it we go on. */
-export function waitAtHoldFifo(handle: number): void {
+/**
+ * Block until `start` opens the fifo for reading, run `beforeRelease` (the startContainer
+ * hooks), then tell it we go on: '0'. If `beforeRelease` fails, start reads 'E' and the
+ * reason instead, so that `start` fails with it (and we exit).
+ */
+export function waitAtHoldFifo(handle: number, beforeRelease: () => void = () => {}): void {
   // Through the container's /proc (pivot_root done): /proc/self is us there too.
   const fd = openSync(`/proc/self/fd/${handle}`, 'w');
+  try {
+    beforeRelease();
+  } catch (err) {
+    try {
+      writeSync(fd, `E${String((err as Error).message ?? err).replace(/\n/g, ' ')}`);
+    } catch {
+      // start is gone: our stderr has it
+    }
+    throw err;
+  }
   writeSync(fd, '0');
   closeSync(handle);
   // fd stays open until execve (close-on-exec): `start` sees EOF when the command runs.

@@ -77,6 +77,9 @@ const bindRoot = object({ kind: literal('bind'), path: absolute, readOnly: boole
 const rootfs: Shape<Infer<typeof overlayRoot> | Infer<typeof bindRoot>> = (v, path) =>
   typeof v === 'object' && v !== null && 'kind' in v ? bindRoot(v, path) : overlayRoot(v, path);
 
+/** One hook (oci/spec/hooks.ts HookCommand): an absolute path, argv, NAME=VALUE env, seconds or null. */
+const hookCommand = object({ path: absolute, args: array(str, 1), env: array(str), timeoutSeconds: nullable(uint) });
+
 export const initPlanSchema = object({
   // tsbox run's 64 hex digits, or an OCI id (tsbox-runtime: letters, digits, _.+-).
   containerId: string({ pattern: /^[A-Za-z0-9][A-Za-z0-9_.+-]{0,127}$/ }),
@@ -94,6 +97,12 @@ export const initPlanSchema = object({
   sysctl: optional(array(object({ name: str, value: str }))),
   hold: optional(object({ fifo: absolute })),
   loopback: optional(boolean),
+  hooks: optional(object({
+    runtimePoint: boolean,
+    createContainer: array(hookCommand),
+    startContainer: array(hookCommand),
+    stdin: object({ createContainer: str, startContainer: str }),
+  })),
 });
 
 export const execPlanSchema = object({
@@ -110,6 +119,8 @@ export const parentMessageSchema = union('t', {
   pty: object({ t: literal('pty'), index: uint }),
   // the create/start sync point (init/protocol.ts)
   start: object({ t: literal('start') }),
+  // after {t:"hook-point"}: the runtime's hooks ran (init/protocol.ts)
+  resume: object({ t: literal('resume') }),
 });
 
 /** Parse one line the parent sent; a bad one names its first wrong field. */

@@ -6,6 +6,8 @@
  *   parent -> init    the InitPlan          everything the init needs; nothing else is read after it
  *   init   -> parent  {t:"trace",...}      --debug only: each setup step and syscall
  *   init   -> parent  {t:"pty-request"}    -t only, once /dev/pts is mounted; the parent answers {t:"pty",index}
+ *   init   -> parent  {t:"hook-point"}     plan.hooks.runtimePoint only: mounts done, before pivot_root; the
+ *                                          parent runs prestart and createRuntime, then answers {t:"resume"}
  *   init   -> parent  {t:"created"}        every setup step is done, security applied: the container is
  *                                          created (OCI), and the init blocks reading the socket
  *   parent -> init    {t:"start"}          exec the command now (a closed socket instead: die, nothing ran)
@@ -15,6 +17,7 @@
  */
 import type { MountStep } from '../mounts/plan.js';
 import type { SecurityPlan } from '../security/index.js';
+import type { HookCommand } from '../oci/spec/hooks.js';
 
 /** The fd number of the sync socket in the init (stdio index 3 of the spawned child). */
 export const SYNC_FD = 3;
@@ -120,17 +123,31 @@ export interface InitPlan {
    * until `start` opens it for reading, then execs without another word on the socket.
    */
   hold?: { fifo: string };
+  /**
+   * tsbox-runtime: config.json's hooks that run in the container (oci/spec/hooks.ts), each
+   * phase with the state JSON its hooks read on stdin; runtimePoint: stop after the mounts
+   * for the runtime's prestart/createRuntime hooks ({t:"hook-point"}, until {t:"resume"}).
+   */
+  hooks?: ContainerHooksPlan;
   /** false: the network namespace is not ours (joined, or the host's): leave its loopback alone. */
   loopback?: boolean;
 }
 
+export interface ContainerHooksPlan {
+  runtimePoint: boolean;
+  createContainer: HookCommand[];
+  startContainer: HookCommand[];
+  stdin: { createContainer: string; startContainer: string };
+}
+
 /** Parent -> init after the plan, only with tty: the pty the parent opened (slave /dev/pts/<index>). */
-export type ParentMessage = { t: 'pty'; index: number } | { t: 'start' };
+export type ParentMessage = { t: 'pty'; index: number } | { t: 'start' } | { t: 'resume' };
 
 export type InitMessage =
   | { t: 'ready' }
   | { t: 'trace'; step: string; detail?: string }
   | { t: 'created' }
+  | { t: 'hook-point' }
   | { t: 'exec'; path: string }
   | { t: 'pty-request' }
   | { t: 'error'; step: string | undefined; message: string; hint: string | undefined; exitCode: number };

@@ -25,6 +25,7 @@ import { LATE_NETNS_FD, type InitPlan } from './protocol.js';
 import { resolveProcess } from './resolve-process.js';
 import { attachTerminal } from './terminal.js';
 import { openHoldFifo, waitAtHoldFifo } from './hold-fifo.js';
+import { hooksBeforePivot, runContainerHooks } from './run-hooks.js';
 import { PR, prctl } from '../sys/process.js';
 import { applyOomScoreAdj } from './process-settings.js';
 import { linuxProcessSettingsSys, linuxSysctlSys } from './linux-settings-sys.js';
@@ -81,6 +82,7 @@ export function runInit(): never {
       if (m === sysctlPoint) step('set sysctls', () => writeSysctls(root, plan.sysctl!, linuxSysctlSys));
     }
     finishMounts();
+    if (plan.hooks) hooksBeforePivot(init, plan.hooks);
 
     const holdFifo = plan.hold ? step('open exec fifo', () => openHoldFifo(plan.hold!.fifo)) : null;
     step('pivot_root', () => pivotInto(root));
@@ -107,7 +109,7 @@ export function runInit(): never {
       socketGone = true;
       // tsbox-runtime: `create` is gone; `start` releases us through the fifo, and from here
       // an error has only our stderr to go to (the engine shows it).
-      waitAtHoldFifo(holdFifo);
+      waitAtHoldFifo(holdFifo, () => plan.hooks && runContainerHooks(init, 'startContainer', plan.hooks.startContainer, plan.hooks.stdin.startContainer));
       return handOver(init, plan.process, 'all', () => execCommand(proc.path, plan.process.args, proc.env));
     }
     const go = channel.readMessage();

@@ -77,6 +77,12 @@ export class InitConnection {
     if (m?.t !== 'created') throw await this.unexpected(m, 'set up container');
   }
 
+  /** tsbox-runtime with hooks: the init did its mounts and waits before pivot_root for {t:"resume"}. */
+  async expectHookPoint(): Promise<void> {
+    const m = await this.next();
+    if (m?.t !== 'hook-point') throw await this.unexpected(m, 'set up container');
+  }
+
   /** Release the held init: it execs the command (expectExec tells whether it did). */
   start(): void {
     this.send({ t: 'start' });

@@ -69,8 +69,8 @@ describe('planContainer', () => {
   it('podman\'s cgroupsPath becomes parent and name', () => {
     expect(planContainer(bundle((c) => (c.linux.cgroupsPath = '/libpod_parent/libpod-abc')), 'abc', { systemdCgroup: false }).cgroup).toEqual({ parent: 'libpod_parent', name: 'libpod-abc' });
   });
-  it('refuses what it cannot apply: hooks, user namespaces', () => {
-    expect(() => planContainer(bundle((c) => (c.hooks = { poststart: [{ path: '/bin/true' }] })), 'c', { systemdCgroup: false })).toThrow(/hooks.poststart: hooks are not run by tsbox-runtime yet/);
+  it('takes hooks (run by create, start, delete and the init); refuses user namespaces', () => {
+    expect(planContainer(bundle((c) => (c.hooks = { poststart: [{ path: '/bin/true' }] })), 'c', { systemdCgroup: false }).plan.hooks.poststart).toEqual([{ path: '/bin/true', args: ['/bin/true'], env: [], timeoutSeconds: null }]);
     expect(() => planContainer(bundle((c) => c.linux.namespaces.push({ type: 'user' })), 'c', { systemdCgroup: false })).toThrow(/user/);
   });
 });

@@ -9,9 +9,11 @@
 import { UsageError } from '../../errors.js';
 import type { CgroupLimits } from '../../cgroups/index.js';
 import type { DevicePolicyTarget } from '../../devices/index.js';
-import type { InitPlan } from '../../init/protocol.js';
+import type { ContainerHooksPlan, InitPlan } from '../../init/protocol.js';
+import type { HooksPlan } from '../spec/hooks.js';
+import type { OciStateInput } from '../spec/state.js';
 import type { SecurityPlan } from '../../security/plan.js';
-import { HOOK_PHASES, loadBundle, toCgroupLimits, toCgroupParentName, toDevicePolicyTarget, toTsboxMountSteps, toTsboxNamespaces, toUserSpec, type LoadedBundle, type OciContainerPlan, type TsboxNamespaces } from '../spec/index.js';
+import { hookStdin, loadBundle, toCgroupLimits, toCgroupParentName, toDevicePolicyTarget, toTsboxMountSteps, toTsboxNamespaces, toUserSpec, type LoadedBundle, type OciContainerPlan, type TsboxNamespaces } from '../spec/index.js';
 
 /** Where a container's group goes when config.json names none: <cgroup2>/tsbox-runtime/<id>. */
 export const DEFAULT_CGROUP_PARENT = 'tsbox-runtime';
@@ -83,6 +85,23 @@ export function planContainer(bundleDir: string, id: string, opts: { systemdCgro
 }
 
 /**
+ * The init's part of config.json's hooks (the phases that run in the container), with the
+ * state each phase's hooks read: `creating` for createContainer, `created` for
+ * startContainer, and the init's pid as the runtime sees it. null: no hook at create's
+ * sync point, nothing for the init to do.
+ */
+export function initHooks(hooks: HooksPlan, state: Omit<OciStateInput, 'status'>): ContainerHooksPlan | null {
+  const runtimePoint = hooks.prestart.length > 0 || hooks.createRuntime.length > 0;
+  if (!runtimePoint && hooks.createContainer.length === 0 && hooks.startContainer.length === 0) return null;
+  return {
+    runtimePoint,
+    createContainer: hooks.createContainer,
+    startContainer: hooks.startContainer,
+    stdin: { createContainer: hookStdin('createContainer', state), startContainer: hookStdin('startContainer', state) },
+  };
+}
+
+/**
  * The kernel raises an ambient capability only if it is also permitted and inheritable
  * (PR_CAP_AMBIENT_RAISE is EPERM otherwise). runc warns and goes on for the others, and its
  * default spec (and src/oci/spec's) asks for ambient ones without inheritable: the same here.
@@ -97,9 +116,6 @@ export function raisableAmbient(security: SecurityPlan): SecurityPlan {
 /** What the plan says that tsbox's init does not do yet: refusing is better than a container other than asked. */
 function notYetApplied(plan: OciContainerPlan): string[] {
   const out: string[] = [];
-  for (const { phase } of HOOK_PHASES) {
-    if (plan.hooks[phase].length > 0) out.push(`hooks.${phase}: hooks are not run by tsbox-runtime yet`);
-  }
   if (plan.domainname !== null) out.push('domainname: setting the NIS domain name is not supported yet');
   if (plan.personality !== null && plan.personality !== 0) out.push('linux.personality: only LINUX is supported');
   return out;

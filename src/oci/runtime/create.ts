@@ -38,7 +38,8 @@ import { InitConnection } from '../../runtime/init-connection.js';
 import { mkfifo } from '../../sys/unix-fd.js';
 import { handTerminal } from './console.js';
 import { checkDestination } from './bundle.js';
-import { planContainer } from './config-adapter.js';
+import { initHooks, planContainer } from './config-adapter.js';
+import { runRuntimeHooks } from './run-hooks.js';
 import type { RuntimeLog } from './runtime-log.js';
 import type { ContainerRecord, StateRoot } from './state-dir.js';
 
@@ -150,8 +151,17 @@ async function createSteps(state: StateRoot, id: string, opts: CreateOptions, lo
   await step('start init', () => init.expectReady());
   // Without a group there is no device policy: the root is then mounted nodev, so that only
   // /dev's nodes open (devices/policy.ts refused the capabilities that get around that).
-  const fullPlan: InitPlan = { ...plan, rootfs: { ...plan.rootfs, nodev: cgroup === null }, hold: { fifo } };
+  const hookState = { id, pid: init.pid, bundle: planned.loaded.bundle, annotations: oci.annotations };
+  const hooks = initHooks(oci.hooks, hookState);
+  const fullPlan: InitPlan = { ...plan, rootfs: { ...plan.rootfs, nodev: cgroup === null }, hold: { fifo }, ...(hooks ? { hooks } : {}) };
   init.send(fullPlan);
+  if (hooks?.runtimePoint) {
+    // The init stopped after its mounts, before pivot_root: the runtime's hooks run now.
+    await step('set up container', () => init.expectHookPoint());
+    await runRuntimeHooks(oci.hooks, 'prestart', hookState, log);
+    await runRuntimeHooks(oci.hooks, 'createRuntime', hookState, log);
+    init.send({ t: 'resume' });
+  }
   if (terminal) await step('console socket', () => handTerminal(init, resolve(opts.consoleSocket!)));
   await step('set up container', () => init.expectCreated());
 
@@ -167,6 +177,7 @@ async function createSteps(state: StateRoot, id: string, opts: CreateOptions, lo
     cgroupParents: madeParents,
     annotations: oci.annotations,
     terminal,
+    ...(oci.hooks.poststart.length + oci.hooks.poststop.length > 0 ? { hooks: { poststart: oci.hooks.poststart, poststop: oci.hooks.poststop } } : {}),
   };
   await step('write state', () => state.write(record));
   if (opts.pidFile) await step('write pid file', () => writePidFile(resolve(opts.pidFile!), init.pid));

@@ -9,6 +9,7 @@ import { openContainerCgroup } from '../../cgroups/index.js';
 import { processStartTime } from '../../container/process-start.js';
 import { TsboxError } from '../../errors.js';
 import { removeEmptyParents } from './cgroup-parents.js';
+import { runRuntimeHooks } from './run-hooks.js';
 import type { RuntimeLog } from './runtime-log.js';
 import type { ContainerRecord, StateRoot } from './state-dir.js';
 import { initAlive, statusOf } from './status.js';
@@ -20,9 +21,11 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /**
  * Release the held init: open the exec fifo for reading (its open for writing returns), read
- * the byte it writes, remove the fifo (from now on the status is "running"). Returns at once.
+ * the byte it writes, remove the fifo (from now on the status is "running"), run the
+ * poststart hooks. Returns at once. The init runs the startContainer hooks before it writes:
+ * 'E' and a reason instead of '0' is their failure (the init exits), and start's.
  */
-export async function startContainer(state: StateRoot, id: string): Promise<void> {
+export async function startContainer(state: StateRoot, id: string, log: RuntimeLog): Promise<void> {
   const r = state.read(id);
   const status = statusOf(state, r);
   if (status !== 'created') throw new TsboxError(`cannot start container ${id}: it is ${status}`, { step: 'start', hint: status === 'stopped' ? 'Create it again.' : 'Only a created container can be started.' });
@@ -30,22 +33,50 @@ export async function startContainer(state: StateRoot, id: string): Promise<void
   // Non-blocking: if the init died meanwhile, there is no writer and we must not hang.
   const fd = openSync(fifo, O_NONBLOCK | O_CLOEXEC);
   try {
-    const buf = Buffer.alloc(1);
-    for (;;) {
-      let n = 0;
-      try {
-        n = readSync(fd, buf, 0, 1, null);
-      } catch (err) {
-        if ((err as NodeJS.ErrnoException).code !== 'EAGAIN') throw err;
-      }
-      if (n > 0) break;
-      if (!initAlive(r)) throw new TsboxError(`the init of container ${id} exited before it was started`, { step: 'start' });
-      await sleep(1);
+    const first = await readFifo(fd, r, 1);
+    if (first !== '0') {
+      const reason = first === 'E' ? await readFifo(fd, r, Infinity) : `unexpected '${first}' on the exec fifo`;
+      rmSync(fifo, { force: true });
+      throw new TsboxError(reason, { step: 'start', hint: 'The container did not start.' });
     }
   } finally {
     closeSync(fd);
   }
   rmSync(fifo, { force: true });
+  if (r.hooks) await runRuntimeHooks(r.hooks, 'poststart', hookState(r, r.pid), log);
+}
+
+/**
+ * Up to `max` bytes from the fifo: at least one, or all until the init closes it (EOF).
+ * An init gone before writing anything is an error.
+ */
+async function readFifo(fd: number, r: ContainerRecord, max: number): Promise<string> {
+  const buf = Buffer.alloc(4096);
+  let text = '';
+  for (;;) {
+    let n = -1;
+    try {
+      n = readSync(fd, buf, 0, Math.min(buf.length, max - text.length), null);
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'EAGAIN') throw err;
+    }
+    if (n > 0) {
+      text += buf.toString('utf8', 0, n);
+      if (text.length >= max) return text;
+      continue;
+    }
+    // EOF after something was written (a reason, all of it); or nothing yet: the init must live.
+    if (n === 0 && text.length > 0) return text;
+    if (!initAlive(r)) {
+      if (text.length > 0) return text;
+      throw new TsboxError(`the init of container ${r.id} exited before it was started`, { step: 'start' });
+    }
+    await sleep(1);
+  }
+}
+
+function hookState(r: ContainerRecord, pid: number | null) {
+  return { id: r.id, pid, bundle: r.bundle, annotations: r.annotations };
 }
 
 export function killContainer(state: StateRoot, id: string, signal: number, all: boolean): void {
@@ -91,6 +122,8 @@ export async function deleteContainer(state: StateRoot, id: string, force: boole
     removeEmptyParents(r.cgroupParents);
   }
   state.remove(id);
+  // The container is gone; a failing poststop hook is a warning (the spec's rule).
+  if (r.hooks) await runRuntimeHooks(r.hooks, 'poststop', hookState(r, null), log);
 }
 
 export function setFrozen(state: StateRoot, id: string, frozen: boolean): void {

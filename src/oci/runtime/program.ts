@@ -108,7 +108,8 @@ export function buildProgram(outcome: Outcome): Command {
 
   program.command('start').argument('<id>').action(async (id: string) => {
     const { startContainer } = await lazy.lifecycle();
-    await startContainer(ctx().state, id);
+    const { state, log } = ctx();
+    await startContainer(state, id, log);
   });
 
   program.command('state').argument('<id>').action(async (id: string) => {

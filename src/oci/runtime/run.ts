@@ -16,7 +16,7 @@ export async function runContainer(state: StateRoot, id: string, opts: CreateOpt
   const forward = (sig: NodeJS.Signals) => init.child.kill(sig);
   for (const s of FORWARDED) process.on(s, forward);
   try {
-    await startContainer(state, id);
+    await startContainer(state, id, log);
     const exit = await init.exited;
     return exit.code ?? 128 + (constants.signals[exit.signal!] ?? 0);
   } finally {

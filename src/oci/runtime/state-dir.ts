@@ -14,6 +14,13 @@ export const DEFAULT_STATE_ROOT = '/run/tsbox-runtime';
 /** runc's rule for ids: they name a directory and a cgroup. */
 const ID = /^[A-Za-z0-9][A-Za-z0-9_.+-]{0,127}$/;
 
+const hookSchema = z.object({
+  path: z.string().startsWith('/'),
+  args: z.array(z.string()).min(1),
+  env: z.array(z.string()),
+  timeoutSeconds: z.number().int().positive().nullable(),
+}).strict();
+
 export const recordSchema = z.object({
   ociVersion: z.string(),
   id: z.string(),
@@ -29,6 +36,8 @@ export const recordSchema = z.object({
   annotations: z.record(z.string()),
   /** A process.terminal container (its start needs nothing more; kept for state's readers). */
   terminal: z.boolean(),
+  /** config.json's poststart and poststop hooks (oci/spec/hooks.ts): start and delete run them. */
+  hooks: z.object({ poststart: z.array(hookSchema), poststop: z.array(hookSchema) }).strict().optional(),
 }).strict();
 
 export type ContainerRecord = z.infer<typeof recordSchema>;

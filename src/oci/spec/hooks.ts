@@ -93,3 +93,40 @@ export function hookStdin(phase: HookPhase, state: Omit<OciStateInput, 'status'>
   const info = HOOK_PHASES.find((p) => p.phase === phase)!;
   return formatOciState(buildOciState({ ...state, status: info.status }));
 }
+
+/** How one hook ended, as its runner saw it (the runtime's async one, or the init's). */
+export type HookOutcome =
+  | { kind: 'ok' }
+  | { kind: 'exit'; status: number; stderr: string }
+  | { kind: 'signal'; signal: string; stderr: string }
+  | { kind: 'timeout'; seconds: number }
+  | { kind: 'spawn'; code: string };
+
+/**
+ * One line naming the hook (phase, index, path) and why it failed; null when it did not.
+ * The hook's stderr is its own account of the failure: its last non-empty line is kept.
+ */
+export function describeHookFailure(phase: HookPhase, index: number, hook: HookCommand, outcome: HookOutcome): string | null {
+  const name = `hooks.${phase}[${index}] (${hook.path})`;
+  const said = (stderr: string) => {
+    const last = stderr.split('\n').map((l) => l.trim()).filter(Boolean).pop();
+    return last ? `: ${last.slice(0, 200)}` : '';
+  };
+  switch (outcome.kind) {
+    case 'ok': return null;
+    case 'exit': return outcome.status === 0 ? null : `${name} exited with status ${outcome.status}${said(outcome.stderr)}`;
+    case 'signal': return `${name} was killed by ${outcome.signal}${said(outcome.stderr)}`;
+    case 'timeout': return `${name} did not finish within its timeout of ${outcome.seconds}s and was killed`;
+    case 'spawn': return `${name} could not be started (${outcome.code})`;
+  }
+}
+
+/** A hook's environment as an object (spawn's form); planHook checked every entry is NAME=VALUE. */
+export function hookEnv(hook: HookCommand): Record<string, string> {
+  const env: Record<string, string> = {};
+  for (const e of hook.env) {
+    const eq = e.indexOf('=');
+    env[e.slice(0, eq)] = e.slice(eq + 1);
+  }
+  return env;
+}

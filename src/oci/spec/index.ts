@@ -151,7 +151,7 @@ export { planCgroupsPath, expandSlice, type CgroupPathPlan } from './cgroups-pat
 export { planDeviceNodes, planDevicePolicy, nodeAllowed, refuseWithoutDevicePolicy, DEFAULT_OCI_DEVICES, type DevicesPlan, type OciDeviceNode } from './devices.js';
 export { planSeccomp } from './seccomp.js';
 export { planSysctls, type SysctlWrite } from './sysctl.js';
-export { planHooks, hookRun, hookStdin, HOOK_PHASES, NO_HOOKS, type HookPhase, type HookPhaseInfo, type HookCommand, type HooksPlan } from './hooks.js';
+export { planHooks, hookRun, hookStdin, describeHookFailure, hookEnv, HOOK_PHASES, NO_HOOKS, type HookPhase, type HookPhaseInfo, type HookCommand, type HooksPlan, type HookOutcome } from './hooks.js';
 export { buildOciState, formatOciState, type OciState, type OciStateInput, type OciStatus } from './state.js';
 export { statusOf } from '../../container/status.js';
 export { ociFeatures, SECCOMP_ACTIONS, SECCOMP_OPERATORS, SECCOMP_FLAGS, type OciFeatures } from './features.js';
