@@ -38,8 +38,6 @@ import { InitConnection } from '../../runtime/init-connection.js';
 import { mkfifo } from '../../sys/unix-fd.js';
 import { handTerminal } from './console.js';
 import { checkDestination } from './bundle.js';
-import { planKey } from './early-guess.js';
-import { takeEarlyInit } from './early-spawn.js';
 import { initHooks, planContainer } from './config-adapter.js';
 import { runRuntimeHooks } from './run-hooks.js';
 import type { RuntimeLog } from './runtime-log.js';
@@ -134,10 +132,7 @@ async function createSteps(state: StateRoot, id: string, opts: CreateOptions, lo
   });
 
   const stdio = terminal ? (['ignore', 'ignore', 'ignore'] as const) : (['inherit', 'inherit', 'inherit'] as const);
-  // The init main.ts spawned at start-up, if it was born exactly where this plan says (early-guess.ts).
-  const early = takeEarlyInit(planKey(ns, terminal));
-  log.debug({ step: 'spawn init' }, early ? 'the early init fits' : 'no early init fits');
-  const child: ChildProcess = early ?? await step('spawn init', () => spawnInitInNamespaces([...stdio], placement));
+  const child: ChildProcess = await step('spawn init', () => spawnInitInNamespaces([...stdio], placement));
   const init = new InitConnection(child, (m) => log.debug({ step: m.step, init: true }, m.detail ?? m.step));
   cleanup.defer('init process', async () => {
     if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
