@@ -19,7 +19,7 @@ export const NETWORK_STEP_TEXTS: readonly StepText[] = [
   },
   {
     match: 'define network',
-    what: (f) => `The network is written down, and that is all \`network create\` changes: a definition file (name, subnet, gateway, bridge name), shared by every --root, under a lock so two commands cannot take one name or one subnet. Nothing exists in the kernel yet, as docker does for its networks' bridges only once they are used. ${f.network ? firstAttach(f.network) : ''}`.trim(),
+    what: (f) => `The network is written down, and that is all \`network create\` changes: a definition file (name, subnet, gateway, bridge name), shared by every --root, under a lock so two commands cannot take one name or one subnet. Nothing exists in the kernel yet (podman\'s netavark also waits for the first container; docker makes its bridge at once). ${f.network ? firstAttach(f.network) : ''}`.trim(),
     without: () => 'without a network of their own, containers share the default one (tsbox0): every container on the host could reach every other, and names would not resolve between them.',
   },
   {

@@ -4,7 +4,7 @@
  * exchange, document, blob and layer), with real digests and sizes, on stderr only.
  */
 import { createHash, randomBytes } from 'node:crypto';
-import { copyFileSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PULL_STEPS } from '../../src/registry/trace.js';
@@ -154,5 +154,21 @@ describe('tsbox pull --explain', () => {
     // Without --explain or --debug, nothing on stderr.
     const quiet = await tsbox(['pull', ref], { root });
     expect([quiet.code, quiet.stderr]).toEqual([0, '']);
+  });
+});
+
+describe('the network and pull texts stay out of the normal path', () => {
+  it('are in dist/explain.cjs only', async () => {
+    const { NETWORK_STEP_TEXTS } = await import('../../src/explain/network-steps.js');
+    const { PULL_STEP_TEXTS } = await import('../../src/explain/pull-steps.js');
+    const phrases = [...NETWORK_STEP_TEXTS, ...PULL_STEP_TEXTS].flatMap((t) => (typeof t.what === 'string' ? [t.what.slice(0, 30)] : [])).filter((p) => !/['"\\]/.test(p));
+    expect(phrases.length).toBeGreaterThan(8);
+    const dist = new URL('../../dist/', import.meta.url);
+    const explain = readFileSync(new URL('explain.cjs', dist), 'utf8');
+    for (const p of phrases) expect(explain, p).toContain(p);
+    for (const bundle of ['tsbox.cjs', 'init.cjs', 'exec-init.cjs', 'monitor.cjs', 'start.cjs']) {
+      const code = readFileSync(new URL(bundle, dist), 'utf8');
+      for (const p of phrases) expect(code.includes(p), `${bundle} carries "${p}"`).toBe(false);
+    }
   });
 });
