@@ -12,21 +12,13 @@
 // podman and runc are optional (without them only tsbox is measured). The bridge is taken
 // down at the end if it was not up before.
 import { execFileSync, spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { numberArg, TSBOX, workspace } from './common.mjs';
 
-const arg = (name, dflt) => {
-  const i = process.argv.indexOf(name);
-  return i > 0 ? Number(process.argv[i + 1]) || dflt : dflt;
-};
-const runs = arg('--runs', 30);
-const tsbox = fileURLToPath(new URL('../bin/tsbox', import.meta.url));
-const work = mkdtempSync('/var/tmp/tsbox-bench-');
-const rootfs = join(work, 'busybox.tar');
-const env = { ...process.env, TSBOX_ROOT: join(work, 'root') };
-const store = join(work, 'podman');
-const podmanBase = ['--root', join(store, 'root'), '--runroot', join(store, 'run'), '--tmpdir', join(store, 'tmp'), '--storage-driver', 'vfs'];
+const runs = numberArg('--runs', 30);
+const tsbox = TSBOX;
+const { work, rootfs, env, store, podmanBase } = workspace();
 const image = 'localhost/tsbox-bench-network';
 
 /** CPU time (user + system, ms) of this process's reaped children so far: /proc/self/stat cutime + cstime. */

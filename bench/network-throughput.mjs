@@ -11,24 +11,15 @@
 //
 // podman and runc are optional; podman's storage lives in a temporary directory.
 import { execFileSync, spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { networkInterfaces, cpus, loadavg } from 'node:os';
-import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { numberArg, TSBOX, workspace } from './common.mjs';
 
-const arg = (name, dflt) => {
-  const i = process.argv.indexOf(name);
-  return i > 0 ? Number(process.argv[i + 1]) || dflt : dflt;
-};
-const mib = arg('--mib', 256);
-const rounds = arg('--rounds', 7);
-const tsbox = fileURLToPath(new URL('../bin/tsbox', import.meta.url));
-const work = mkdtempSync('/var/tmp/tsbox-bench-');
-const rootfs = join(work, 'busybox.tar');
-const env = { ...process.env, TSBOX_ROOT: join(work, 'root') };
-const store = join(work, 'podman');
-const podmanBase = ['--root', join(store, 'root'), '--runroot', join(store, 'run'), '--tmpdir', join(store, 'tmp'), '--storage-driver', 'vfs'];
+const mib = numberArg('--mib', 256);
+const rounds = numberArg('--rounds', 7);
+const tsbox = TSBOX;
+const { work, rootfs, env, store, podmanBase } = workspace();
 const image = 'localhost/tsbox-bench-netput';
 const SERVE = `head -c ${mib * 1024 * 1024} /dev/zero > /www/blob && exec httpd -f -p 8000 -h /www`;
 

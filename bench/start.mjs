@@ -3,7 +3,10 @@
 // cache, side by side with podman running the same busybox tree in the same run.
 // Runs alternate (tsbox, peer, tsbox, peer...) so that drift in machine load hits both.
 //
-//   sudo node bench/start.mjs [--runs 30]
+//   sudo node bench/start.mjs [--runs 30] [--network none|default]
+//
+// --network none (the default here): both without a network, like for like. --network default:
+// each with its own default (tsbox: its bridge; podman: its bridge), the literal `tsbox run r.tar /bin/true`.
 //
 // podman and runc must be installed (apt-get install podman runc); without them only tsbox is measured.
 import { execFileSync, spawnSync } from 'node:child_process';
@@ -12,6 +15,9 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const runs = Number(process.argv[process.argv.indexOf('--runs') + 1]) || 30;
+const network = process.argv.includes('--network') ? process.argv[process.argv.indexOf('--network') + 1] : 'none';
+if (network !== 'none' && network !== 'default') throw new Error('--network none|default');
+const netArgs = network === 'none' ? ['--network', 'none'] : [];
 const tsbox = fileURLToPath(new URL('../bin/tsbox', import.meta.url));
 const work = mkdtempSync('/var/tmp/tsbox-bench-');
 const root = join(work, 'root');
@@ -38,7 +44,7 @@ const fmt = (x) => `${x.toFixed(1)} ms`;
 try {
   execFileSync(tsbox, ['rootfs', 'from-host', rootfs], { env, stdio: 'ignore' });
   // --network none: the same conditions as podman's below (bench/network-start.mjs measures the bridge).
-  const tsboxArgs = ['run', '--network', 'none', rootfs, '/bin/true'];
+  const tsboxArgs = ['run', ...netArgs, rootfs, '/bin/true'];
   time(tsbox, tsboxArgs); // fills the cache: the benchmark measures warm starts
 
   let peer = null;
@@ -47,7 +53,7 @@ try {
   if (spawnSync('podman', ['--version']).status === 0 && spawnSync('runc', ['--version']).status === 0) {
     execFileSync('podman', ['import', rootfs, image], { stdio: 'ignore' });
     // Same conditions as tsbox: no network; rlimits podman may set without CAP_SYS_RESOURCE.
-    peer = { name: 'podman', cmd: 'podman', args: ['--runtime', 'runc', 'run', '--rm', '--network', 'none', '--ulimit', 'nofile=1024:1024', '--ulimit', 'nproc=1024:1024', image, '/bin/true'] };
+    peer = { name: 'podman', cmd: 'podman', args: ['--runtime', 'runc', 'run', '--rm', ...netArgs, '--ulimit', 'nofile=1024:1024', '--ulimit', 'nproc=1024:1024', image, '/bin/true'] };
     time(peer.cmd, peer.args);
   }
 
@@ -57,6 +63,7 @@ try {
     if (peer) samples.peer.push(time(peer.cmd, peer.args));
   }
   const t = summary(samples.tsbox);
+  console.log(`network: ${network}`);
   console.log(`tsbox run (warm):   median ${fmt(t.median)}, mean ${fmt(t.mean)}, min ${fmt(t.min)}, max ${fmt(t.max)} over ${runs} runs`);
   if (peer) {
     const p = summary(samples.peer);

@@ -69,6 +69,7 @@ export class ExplainRenderer implements ExplainSink {
     if (typeof fields.pid === 'number' && (spawned || /^init (ready|moved)|^container (created|started)/.test(msg))) f.initPid = fields.pid;
     // The sync points: what was explained so far is written now (a monitor replies right after).
     if (msg === 'container created' || msg === 'container started') return this.close();
+    if (typeof fields.networkDef === 'object' && fields.networkDef !== null) f.network = fields.networkDef as Facts['network'];
     if (msg === 'run spec') {
       f.security = (fields.security as SecuritySummary | undefined) ?? null;
       return;

@@ -7,6 +7,8 @@
  * This text is in dist/explain.cjs only (see load.ts): never loaded without --explain.
  */
 import type { HostFigures } from './figures.js';
+import { NETWORK_STEP_TEXTS } from './network-steps.js';
+import { PULL_STEP_TEXTS } from './pull-steps.js';
 
 /** What the renderer has learnt from the run's records when it closes a step. */
 export interface Facts {
@@ -24,6 +26,8 @@ export interface Facts {
   hostHostname: string;
   /** The init was spawned at start-up, before the command line was read. */
   early: boolean;
+  /** tsbox network create/rm: the network's definition. */
+  network?: { name: string; subnet: string; gateway: string; bridge: string } | undefined;
 }
 
 export interface SecuritySummary {
@@ -316,7 +320,10 @@ export const STEP_TEXTS: readonly StepText[] = [
   },
 ];
 
+/** Every text: a run's steps, then those of tsbox network and tsbox pull. */
+const ALL_TEXTS: readonly StepText[] = [...STEP_TEXTS, ...NETWORK_STEP_TEXTS, ...PULL_STEP_TEXTS];
+
 /** The text of a step, by name; undefined for a step no text covers. */
 export function stepText(step: string): StepText | undefined {
-  return STEP_TEXTS.find((t) => (typeof t.match === 'string' ? t.match === step : t.match.test(step)));
+  return ALL_TEXTS.find((t) => (typeof t.match === 'string' ? t.match === step : t.match.test(step)));
 }

@@ -60,6 +60,7 @@ export async function fetchBlob(session: RegistrySession, descriptor: Descriptor
     // Another pull may have finished this blob while we waited for the lock.
     if ((await sizeOf(destFile)) === descriptor.size && descriptor.size > 0) return;
     await download(session, descriptor, destFile, partial, opts);
+    session.trace?.('fetch layers', `GET /v2/${session.repository}/blobs/${digest} = 200: ${descriptor.size} bytes, size and digest match the manifest; kept in the blob cache`);
   });
   opts.progress?.finish(digest);
 }

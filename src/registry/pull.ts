@@ -11,6 +11,7 @@ import { parseReference, type ImageReference } from './reference.js';
 import { resolveImage, type ResolvedImage } from './resolve.js';
 import { RegistrySession } from './session.js';
 import type { TlsSettings } from './tls-policy.js';
+import type { PullTrace } from './trace.js';
 
 export const DEFAULT_CONCURRENCY = 3;
 
@@ -19,6 +20,7 @@ export interface PullOptions extends TlsSettings {
   signal?: AbortSignal;
   concurrency?: number;
   progress?: BlobProgress & { plan?(digests: string[], present: Set<string>): void };
+  trace?: PullTrace | undefined;
 }
 
 export interface PullResult {
@@ -29,6 +31,7 @@ export interface PullResult {
 
 export async function pullToCache(refText: string, opts: PullOptions): Promise<PullResult> {
   const ref: ImageReference = parseReference(refText);
+  opts.trace?.('resolve reference', `${refText}: registry ${ref.domain}, repository ${ref.path}, ${ref.digest ? `digest ${ref.digest}` : `tag ${ref.tag ?? 'latest'}`}`);
   const session = new RegistrySession(ref.domain, ref.path, { ...opts, credentials: findCredentials(ref.domain), signal: opts.signal });
   try {
     const image = await resolveImage(session, ref);
@@ -36,6 +39,7 @@ export async function pullToCache(refText: string, opts: PullOptions): Promise<P
     const present = new Set(image.layers.filter((l) => cache.has(l.digest, l.size)).map((l) => l.digest));
     // A layer listed twice is fetched once.
     const missing = [...new Map(image.layers.filter((l) => !present.has(l.digest)).map((l) => [l.digest, l])).values()];
+    for (const l of image.layers) if (present.has(l.digest)) opts.trace?.('fetch layers', `${l.digest} (${l.size} bytes): already in the blob cache, not fetched`);
     opts.progress?.plan?.(image.layers.map((l) => l.digest), present);
     await runBounded(missing, opts.concurrency ?? DEFAULT_CONCURRENCY, (layer, signal) =>
       fetchBlob(session, layer, cache.path(layer.digest), { partialFile: cache.partialPath(layer.digest), progress: opts.progress, signal }), opts.signal);

@@ -55,6 +55,8 @@ async function fetchManifest(session: RegistrySession, reference: string, expect
     }
   }
   if (expected && bytes.length !== expected.size) throw new RegistryError(`manifest ${expected.digest}: ${bytes.length} bytes, the index says ${expected.size}`);
+  const check = expected ? `size and digest match the index entry` : isDigest(reference) ? 'digest matches the one asked for' : typeof header === 'string' && isDigest(header) ? 'digest matches the Docker-Content-Digest header' : 'digest computed (a tag names no digest to check it against)';
+  session.trace?.('fetch manifest', `GET /v2/${session.repository}/manifests/${reference} = 200: ${bytes.length} bytes, ${digest}, ${check}`);
   return { bytes, contentType: res.headers['content-type'], digest };
 }
 
@@ -69,6 +71,7 @@ async function fetchConfig(session: RegistrySession, d: Descriptor): Promise<Buf
   const bytes = await readBounded(res, d.size, `config ${d.digest}`);
   if (bytes.length !== d.size) throw new RegistryError(`config ${d.digest}: ${bytes.length} bytes, the manifest says ${d.size}`);
   verifyBytes(bytes, d.digest, `config ${d.digest}`);
+  session.trace?.('fetch config', `GET /v2/${session.repository}/blobs/${d.digest} = 200: ${bytes.length} bytes, size and digest match the manifest`);
   return bytes;
 }
 
@@ -94,7 +97,10 @@ export async function resolveImage(session: RegistrySession, ref: ImageReference
     const parsed = parseManifest(current.bytes, current.contentType);
     if (expected && parsed.mediaType !== expected.mediaType) throw new RegistryError(`manifest ${expected.digest} is a ${parsed.mediaType}, the index says ${expected.mediaType}`);
     if (parsed.kind === 'manifest') {
+      session.trace?.('fetch manifest', `${current.digest} is an image manifest (${parsed.mediaType}): config ${parsed.manifest.config.digest} (${parsed.manifest.config.size} bytes), ${parsed.manifest.layers.length} layer${parsed.manifest.layers.length === 1 ? '' : 's'}`);
       const bytes = await fetchConfig(session, parsed.manifest.config);
+      const diffIds = diffIdsOf(bytes, parsed.manifest);
+      session.trace?.('fetch config', `diff_ids (the digests of the uncompressed layers): ${diffIds.join(', ')}`);
       return {
         reference: ref,
         manifestDigest: current.digest,
@@ -102,7 +108,7 @@ export async function resolveImage(session: RegistrySession, ref: ImageReference
         manifestMediaType: parsed.mediaType,
         manifestBytes: current.bytes,
         manifest: parsed.manifest,
-        config: { descriptor: parsed.manifest.config, bytes, diffIds: diffIdsOf(bytes, parsed.manifest) },
+        config: { descriptor: parsed.manifest.config, bytes, diffIds },
         layers: parsed.manifest.layers,
       };
     }
@@ -111,6 +117,7 @@ export async function resolveImage(session: RegistrySession, ref: ImageReference
     if (!entry) {
       throw new RegistryError(`${formatReference(ref)} has no image for ${platform.os}/${platform.architecture}${platform.variant ? `/${platform.variant}` : ''}`, { hint: `It has: ${describePlatforms(parsed.index)}.` });
     }
+    session.trace?.('fetch manifest', `${current.digest} is an index (${parsed.mediaType}) of ${parsed.index.manifests.length} manifests: for ${platform.os}/${platform.architecture}${platform.variant ? `/${platform.variant}` : ''} it names ${entry.digest} (${entry.size} bytes)`);
     expected = entry;
     current = await fetchManifest(session, entry.digest, entry);
   }

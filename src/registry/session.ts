@@ -10,6 +10,7 @@ import type { Credentials } from './credentials.js';
 import { RegistryError } from './errors.js';
 import { makeTransport, readBounded, send, type Transport } from './http.js';
 import { isInsecure, isLoopback, loadTlsMaterial, type TlsSettings } from './tls-policy.js';
+import type { PullTrace } from './trace.js';
 import { parseWwwAuthenticate, type Challenge } from './www-authenticate.js';
 
 const MAX_TOKEN_BYTES = 1 << 20;
@@ -18,6 +19,8 @@ const MAX_ERROR_BYTES = 64 << 10;
 export interface SessionOptions extends TlsSettings {
   credentials?: Credentials | undefined;
   signal?: AbortSignal;
+  /** --debug/--explain: each exchange, named (registry/trace.ts). */
+  trace?: PullTrace | undefined;
 }
 
 /**
@@ -45,6 +48,10 @@ export class RegistrySession {
     this.repository = repository;
     this.opts = opts;
     this.insecure = isInsecure(domain, opts);
+  }
+
+  get trace(): PullTrace | undefined {
+    return this.opts.trace;
   }
 
   close(): void {
@@ -78,6 +85,7 @@ export class RegistrySession {
     res.resume();
     if (res.statusCode === 401) this.challenge = this.pickChallenge(res);
     else if (res.statusCode !== 200) throw new RegistryError(`${this.domain}: GET /v2/ answered ${res.statusCode}`, { hint: 'Is this a registry speaking the OCI distribution API (Docker Registry v2)?' });
+    this.opts.trace?.('contact registry', `GET ${this.base.href} = ${res.statusCode} over ${this.base.protocol === 'https:' ? 'HTTPS' : 'plain HTTP'}: ${this.challenge ? `${this.challenge.scheme} authentication asked${this.challenge.params.realm ? ` (token realm ${this.challenge.params.realm})` : ''}` : 'open, no authentication asked'}`);
   }
 
   private connectError(err: unknown, url: URL): unknown {
@@ -107,6 +115,7 @@ export class RegistrySession {
     if (challenge.scheme === 'basic') {
       if (!creds) throw this.unauthorized();
       this.authorization = basic(creds);
+      this.opts.trace?.('get token', `basic authentication: the stored credentials for ${this.domain} go with every request`);
       return;
     }
     const realm = challenge.params.realm;
@@ -124,6 +133,7 @@ export class RegistrySession {
     // Credentials travel to the realm only encrypted, unless the realm is itself an insecure (loopback) host.
     const sendCreds = creds !== undefined && (url.protocol === 'https:' || isInsecure(url.host, { insecureRegistries: [this.domain] }));
     const { res } = await send(this.transport!, { method: 'GET', url, authFor: (u) => (sendCreds && u.origin === url.origin ? basic(creds!) : undefined), signal: this.opts.signal });
+    this.opts.trace?.('get token', `GET ${url.href} = ${res.statusCode}: a bearer token for scope ${scope || '(none)'}, asked ${sendCreds ? 'with the stored credentials' : 'anonymously'}`);
     if (res.statusCode === 401 || res.statusCode === 403) {
       res.resume();
       throw this.unauthorized();

@@ -20,10 +20,10 @@ import { readConfigFile } from '../container/config-file.js';
 import { isRunning, label } from './control.js';
 import { planExec, type ExecFlags } from './exec-plan.js';
 import { exitStatus, InitConnection, type InitExit } from './init-connection.js';
+import { commandStarted, followToExit } from './follow-command.js';
 import { forwardSignals } from './signals.js';
 import type { StateStore } from './state/store.js';
-import { drainAfterExit, openContainerTerminal, type ContainerTerminal } from './terminal.js';
-import { OUTPUT_DRAIN_MS } from './output-log.js';
+import { openContainerTerminal, type ContainerTerminal } from './terminal.js';
 import { relayTerminals, type StdioRelay } from './stdio-relay.js';
 import { isatty } from 'node:tty';
 
@@ -91,16 +91,12 @@ export async function execInContainer(store: StateStore, ref: string, flags: Exe
     interrupts.check();
     init.send(plan);
     if (plan.tty) terminal = await openContainerTerminal(init, KILL_EXEC_SIGNAL);
-    await init.expectExec();
     // The command runs. A signal that came while it was starting (its output can arrive before
     // the exec-init's word that it started) already ended it through the exec-init
     // (onInterrupt above): its exit status, not "interrupted during setup", is the result.
     // The exec-init ends the command when it gets KILL_EXEC_SIGNAL; a SIGKILL to it would orphan the command.
-    interrupts.forwardTo(init.child, (signal) => (signal === 'SIGKILL' ? KILL_EXEC_SIGNAL : signal));
-    const relayed = terminal?.relay();
-    const exit = await init.exited;
-    if (relayed) await drainAfterExit(relayed);
-    if (relayedStdio) await drainAfterExit(relayedStdio, OUTPUT_DRAIN_MS);
+    await commandStarted(init, interrupts, (signal) => (signal === 'SIGKILL' ? KILL_EXEC_SIGNAL : signal));
+    const exit = await followToExit(init, terminal?.relay(), [relayedStdio]);
     io.onExit?.(exit);
     return exitStatus(exit);
   } catch (err) {

@@ -58,12 +58,13 @@ import { describeResource, releaseAll } from '../container/resources.js';
 import { createContainerDir } from './container-dir.js';
 import { reclaimDeadRuns, shortMessage } from './gc.js';
 import { exitStatus, InitConnection } from './init-connection.js';
+import { commandStarted, followToExit } from './follow-command.js';
 import { STATIC_INIT_HOST_PATH } from '../mounts/static-init.js';
 import { containerPaths } from './paths.js';
 import { forwardSignals, type SignalRouting } from './signals.js';
 import { listHostDevices } from './host-devices.js';
-import { drainAfterExit, openContainerTerminal } from './terminal.js';
-import { openOutputLog, OUTPUT_DRAIN_MS, type OutputLogPaths } from './output-log.js';
+import { openContainerTerminal } from './terminal.js';
+import { openOutputLog, type OutputLogPaths } from './output-log.js';
 import { relayTerminals } from './stdio-relay.js';
 import { processPlanSettings } from '../spec/process-settings.js';
 
@@ -331,10 +332,9 @@ type Step = <T>(name: string, fn: () => T | Promise<T>) => Promise<T>;
 /** OCI start: release the held init; it execs the command. */
 async function startPhase(c: CreatedContainer, step: Step, hooks: RunHooks, log: Logger): Promise<void> {
   if (!c.startQueued) c.init.start();
-  await step('start container', () => c.init.expectExec());
+  await step('start container', () => commandStarted(c.init, c.interrupts));
+  // A signal that came while the init exec'd was one during setup: the run stops, and says so.
   c.interrupts.check();
-  // The command runs: from now on signals go to it instead of aborting the run.
-  c.interrupts.forwardTo(c.init.child);
   log.debug({ pid: c.init.pid }, 'container started');
   hooks.onStarted?.({ pid: c.init.pid, cgroup: c.cgroup?.path ?? null, imageDigest: c.imageDigest, ports: c.net.ports, ip: c.net.ip });
 }
@@ -343,11 +343,8 @@ async function startPhase(c: CreatedContainer, step: Step, hooks: RunHooks, log:
 async function waitPhase(spec: RunSpec, c: CreatedContainer, started: number): Promise<RunResult> {
   const { init, cgroup, terminal, outputLog, copied, relayedStdio } = c;
   const relayed = terminal?.relay(outputLog ? (data) => outputLog.record(data) : undefined);
-  const exit = await init.exited;
-  if (relayed) await drainAfterExit(relayed);
   // The pipes close when the last process of the container is gone, right after its PID 1.
-  if (copied) await drainAfterExit(copied, OUTPUT_DRAIN_MS);
-  if (relayedStdio) await drainAfterExit(relayedStdio, OUTPUT_DRAIN_MS);
+  const exit = await followToExit(init, relayed, [copied, relayedStdio]);
   const wallMs = nowMs() - started;
   const stats = cgroup ? cgroup.readStats() : UNMEASURED;
   const oomKilled = cgroup ? cgroup.oomKilled() : false;

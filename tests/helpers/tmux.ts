@@ -119,3 +119,20 @@ function findDescendant(root: number, argv: string[], running: boolean): number 
   }
   return null;
 }
+
+/**
+ * An engine's `run -t` through a real terminal (tsbox-runtime's console socket): `command`
+ * runs `sh -c 'tty; echo done-$((6*7))'` in its container; the screen must show the
+ * container's own pty, the command's output and the exit status 0.
+ */
+export async function expectEngineTty(command: string): Promise<void> {
+  const t = await startTmux(`${command}; echo status=$?; sleep 30`);
+  try {
+    const screen = await t.screenShows(/status=\d+/, 30_000);
+    if (!/\/dev\/pts\/0/.test(screen) || !screen.includes('done-42') || !screen.includes('status=0')) {
+      throw new Error(`the terminal did not show /dev/pts/0, done-42 and status=0:\n${screen}`);
+    }
+  } finally {
+    await t.close();
+  }
+}

@@ -162,11 +162,15 @@ describe('a container that blocks its own teardown', () => {
   it('gc reclaims a 5,000-deep chain left by a killed run', async () => {
     const root = freshRoot();
     const run = start(['run', rootfsTar(), '/bin/sh', '-c', `${deepChainScript(5)}\ntouch /tmp/built\nexec sleep 1000`], root);
-    const built = () => containersLeft(root).some((id) => existsSync(join(root, 'containers', id, 'upper', 'tmp', 'built')));
-    await until(() => built() || run.done(), 'the chain to be built', 120_000);
-    expect(run.done()).toBe(false);
-    run.child.kill('SIGKILL');
-    await run.exited;
+    const built = () => containersLeft(root).some((id) => existsSync(join(root, 'containers', id, 'live', 'upper', 'tmp', 'built')));
+    try {
+      await until(() => built() || run.done(), 'the chain to be built', 120_000);
+      expect(run.done()).toBe(false);
+    } finally {
+      // Also when the wait fails: a run left behind would hold its container for 1000 s.
+      run.child.kill('SIGKILL');
+      await run.exited;
+    }
     const gc = await tsbox(['gc'], { root, timeoutMs: 120_000 });
     expect(gc.stderr).toBe('');
     expect(gc.code).toBe(0);
@@ -176,12 +180,13 @@ describe('a container that blocks its own teardown', () => {
 
   it('leftovers of a dead run that cannot be removed do not block the next run, and gc says so', async () => {
     const root = freshRoot();
-    // A dead run's directory (its lock is free) holding an immutable file: unlink fails with EPERM.
+    // A dead run's directory (its lock is free) whose live part holds an immutable file: unlink fails with EPERM.
     const dead = join(root, 'containers', 'deadbeef0000');
-    mkdirSync(join(dead, 'upper'), { recursive: true });
+    const stuck = join(dead, 'live', 'upper', 'stuck');
+    mkdirSync(join(dead, 'live', 'upper'), { recursive: true });
     writeFileSync(join(dead, 'lock'), '');
-    writeFileSync(join(dead, 'upper', 'stuck'), '');
-    execFileSync('chattr', ['+i', join(dead, 'upper', 'stuck')]);
+    writeFileSync(stuck, '');
+    execFileSync('chattr', ['+i', stuck]);
     try {
       const r = await tsbox(['run', rootfsTar(), 'sh', '-c', 'exit 4'], { root });
       expect(r.code).toBe(4);
@@ -191,7 +196,7 @@ describe('a container that blocks its own teardown', () => {
       expect(gc.code).toBe(125);
       expect(gc.stderr).toMatch(/^tsbox: gc: could not remove container deadbeef0000: .*EPERM.*\n$/);
     } finally {
-      execFileSync('chattr', ['-i', join(dead, 'upper', 'stuck')]);
+      execFileSync('chattr', ['-i', stuck]);
     }
     const gc = await tsbox(['gc'], { root });
     expect(gc.code).toBe(0);

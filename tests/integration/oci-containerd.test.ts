@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { cgroupsNamed, isolatedPodman, privateContainerd, RUNTIME_BIN, type Containerd } from '../helpers/oci-engines.js';
-import { startTmux } from '../helpers/tmux.js';
+import { expectEngineTty } from '../helpers/tmux.js';
 
 let dir: string;
 let ctd: Containerd;
@@ -84,15 +84,7 @@ describe('ctr --runc-binary tsbox-runtime', () => {
 
   it('run -t through a terminal: the task has a pty (console socket)', async () => {
     const cmd = ['ctr', ...ctd.ctrArgs, 'run', '--rm', '-t', '--runc-binary', RUNTIME_BIN, ctd.image, 'ctd-t', 'sh', '-c', "'tty; echo done-$((6*7))'"];
-    const t = await startTmux(`${cmd.join(' ')}; echo status=$?; sleep 30`);
-    try {
-      const screen = await t.screenShows(/status=\d+/, 30_000);
-      expect(screen).toMatch(/\/dev\/pts\/0/);
-      expect(screen).toContain('done-42');
-      expect(screen).toContain('status=0');
-    } finally {
-      await t.close();
-    }
+    await expectEngineTty(cmd.join(' '));
     expect(stateEntries()).toEqual([]);
   });
 });

@@ -5,10 +5,12 @@
  * ambiguous documents, a missing platform, a redirect that downgrades to another host.
  */
 import { createHash, randomBytes } from 'node:crypto';
+import { gzipSync } from 'node:zlib';
 import { existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { createServer, type Server, type ServerResponse } from 'node:http';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { tarArchive } from '../helpers/image-tar.js';
 import { tsbox } from '../helpers/tsbox.js';
 
 const sha = (b: Buffer | string) => `sha256:${createHash('sha256').update(b).digest('hex')}`;
@@ -34,8 +36,10 @@ function serve(res: ServerResponse, a: Answer) {
 
 /** An image in repository `name`: one layer, a config with its diff_id, a manifest (all overridable). */
 function image(name: string, opts: { layer?: Buffer; layerSize?: number; servedLayer?: Buffer; configDigest?: string; cutLayer?: boolean; manifestExtra?: Record<string, unknown> } = {}) {
-  const layer = opts.layer ?? Buffer.from(`layer of ${name}`.repeat(1000));
-  const config = Buffer.from(JSON.stringify({ architecture: 'amd64', os: 'linux', rootfs: { type: 'layers', diff_ids: [sha(`diff ${name}`)] }, config: {} }));
+  // By default a real layer (a pull extracts it into the layer store), named by its true diff_id.
+  const tar = tarArchive([{ name: 'etc/', type: '5', mode: 0o755 }, { name: `etc/${name}`, data: `layer of ${name}\n`.repeat(1000) }]);
+  const layer = opts.layer ?? gzipSync(tar);
+  const config = Buffer.from(JSON.stringify({ architecture: 'amd64', os: 'linux', rootfs: { type: 'layers', diff_ids: [opts.layer ? sha(`diff ${name}`) : sha(tar)] }, config: {} }));
   const manifest = Buffer.from(JSON.stringify({
     schemaVersion: 2,
     mediaType: OCI_MANIFEST,

@@ -111,3 +111,44 @@ describe('the --explain renderer', () => {
     expect(STEP_TEXTS.length).toBeGreaterThan(30);
   });
 });
+
+describe('--explain for tsbox network and tsbox pull', () => {
+  it('every step they log has a text (read from the step lists and the sources that log them)', async () => {
+    const { NETWORK_STEPS } = await import('../../src/cli/commands/network-trace.js');
+    const { PULL_STEPS } = await import('../../src/registry/trace.js');
+    const names = [...Object.values(NETWORK_STEPS), ...PULL_STEPS];
+    expect(names.length).toBe(13);
+    for (const step of names) expect(stepText(step)?.what, step).toBeDefined();
+    // The steps the image store logs for a pull (by string, not by type) are among PULL_STEPS.
+    const load = readFileSync(new URL('../../src/image/oci/load.ts', import.meta.url), 'utf8');
+    const logged = [...load.matchAll(/debug\(\{ step: '([^']+)'/g)].map((m) => m[1]!);
+    expect(logged).toEqual(['extract layers', 'write image record']);
+    for (const step of logged) expect(PULL_STEPS as readonly string[]).toContain(step);
+    // The registry client names its steps with PULL_STEPS' type: a new one fails typecheck, not here.
+    for (const f of ['registry/session.ts', 'registry/resolve.ts', 'registry/fetch-blob.ts', 'registry/pull.ts']) {
+      const src = readFileSync(new URL(`../../src/${f}`, import.meta.url), 'utf8');
+      for (const m of src.matchAll(/trace\?\.\('([^']+)'/g)) expect(PULL_STEPS as readonly string[], `${f}: ${m[1]}`).toContain(m[1]);
+    }
+  });
+
+  it('network create: the definition\'s values in the text, the netlink messages as notes', () => {
+    const def = { name: 'n1', subnet: '10.46.7.0/24', gateway: '10.46.7.1', bridge: 'tsbr12345678' };
+    const out = steps(render([
+      [{ step: 'read host routes' }, 'netlink: list links [RTM_GETLINK NLM_F_REQUEST|NLM_F_DUMP, host, 32 bytes] ok'],
+      [{ step: 'define network', networkDef: def }, 'network n1: subnet 10.46.7.0/24'],
+    ]));
+    expect(out.map((s) => s.step)).toEqual(['read host routes', 'define network']);
+    expect(out[0]!.explain).toMatch(/Linux bridge/);
+    expect(out[0]!.notes).toEqual(['netlink: list links [RTM_GETLINK NLM_F_REQUEST|NLM_F_DUMP, host, 32 bytes] ok']);
+    expect(out[1]!.explain).toMatch(/RTM_NEWLINK \(NLM_F_CREATE\|NLM_F_EXCL: a link of kind "bridge" named tsbr12345678, MAC 02:00:0a:2e:07:01\), RTM_NEWADDR \(10\.46\.7\.1\/24 on tsbr12345678/);
+    expect(out[1]!.explain).toMatch(/add[s]? 10\.46\.7\.0\/24 to the set "subnets"/);
+  });
+
+  it('pull: a text and a "without" per step', () => {
+    const out = steps(render([
+      [{ step: 'fetch layers' }, 'GET /v2/x/blobs/sha256:ab = 200: 12 bytes, size and digest match the manifest; kept in the blob cache'],
+    ]));
+    expect(out[0]!.explain).toMatch(/hashed while they arrive/);
+    expect(out[0]!.without).toMatch(/^without the digest check a registry or a proxy could hand you other bytes than the manifest names/);
+  });
+});

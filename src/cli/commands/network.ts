@@ -5,34 +5,42 @@
  */
 import { Command } from 'commander';
 import { UsageError } from '../../errors.js';
-import { addCommonOptions } from '../options.js';
+import { addCommonOptions, addFlags, type CommonOptions } from '../options.js';
 import { writeLine } from '../render-error.js';
+import { EXPLAIN_FLAGS } from '../run-flags.js';
+import { networkDebug, NETWORK_STEPS, type ExplainFlags } from './network-trace.js';
+import type { NetworkTrace } from '../../network/trace.js';
 
 /** The library, loaded when a network command runs: other commands never pay for it. */
-const lib = async () => {
-  const [index, store, release] = await Promise.all([import('../../network/index.js'), import('../../network/ipam/store.js'), import('../../network/release.js')]);
-  const ctx = index.netContext();
+const lib = async (trace?: NetworkTrace) => {
+  const [index, store, release, networks] = await Promise.all([import('../../network/index.js'), import('../../network/ipam/store.js'), import('../../network/release.js'), import('../../network/networks.js')]);
+  const ctx = index.netContext(trace ? { trace } : {});
   /** Live attachments of a network, dead owners' leases reclaimed first. */
   const liveLeases = (name: string) => store.withNetworkLock(ctx.paths, name, () => {
     release.reclaimDeadLeases(ctx, name);
     return store.readLeases(ctx.paths, name);
   });
-  return { ...index, ctx, liveLeases };
+  return { ...index, hostRoutes: networks.hostRoutes, ctx, liveLeases };
 };
 
 export function networkCommand(): Command {
   const network = new Command('network').description('manage networks: containers on one user network reach each other by name');
-  addCommonOptions(network.command('create')
+  addCommonOptions(addFlags(network.command('create')
     .description('define a network (a bridge, made when its first container attaches)')
     .option('--subnet <cidr>', 'IPv4 subnet, e.g. 10.46.7.0/24 (default: the first free /24 of 10.46.0.0/16)')
     .option('--gateway <ip>', 'the host\'s address on the network (default: the subnet\'s first address)')
     .argument('<name>', 'network name')
-    .action(async (name: string, flags: { subnet?: string; gateway?: string }) => {
-      const { createNetwork, ctx } = await lib();
+    .action(async (name: string, flags: CommonOptions & ExplainFlags & { subnet?: string; gateway?: string }) => {
+      const dbg = await networkDebug(flags);
+      const { createNetwork, hostRoutes, ctx } = await lib(dbg.trace);
       if (name === 'bridge' || name === 'host' || name === 'none' || name.startsWith('container:')) throw new UsageError(`network name "${name}" is reserved`, { step: 'network create', hint: 'Choose another name.' });
-      const def = createNetwork(ctx, { name, ...(flags.subnet ? { subnet: flags.subnet } : {}), ...(flags.gateway ? { gateway: flags.gateway } : {}) });
+      dbg.enter(NETWORK_STEPS.routes);
+      const routes = hostRoutes(ctx);
+      dbg.enter(NETWORK_STEPS.define);
+      const def = createNetwork(ctx, { name, ...(flags.subnet ? { subnet: flags.subnet } : {}), ...(flags.gateway ? { gateway: flags.gateway } : {}) }, routes);
+      dbg.log.debug({ step: NETWORK_STEPS.define, networkDef: def }, `network ${def.name}: subnet ${def.subnet}, gateway ${def.gateway}, bridge ${def.bridge} (made when its first container attaches); written to ${ctx.paths.networks}/${def.name}.json`);
       writeLine(1, def.name);
-    }));
+    }), EXPLAIN_FLAGS));
   addCommonOptions(network.command('ls')
     .description('list networks')
     .option('-q, --quiet', 'names only')
@@ -60,16 +68,20 @@ export function networkCommand(): Command {
       });
       writeLine(1, JSON.stringify(out, null, 2));
     }));
-  addCommonOptions(network.command('rm')
+  addCommonOptions(addFlags(network.command('rm')
     .description('remove networks (refused while a container uses one)')
     .argument('<name...>', 'network names')
-    .action(async (names: string[]) => {
-      const { removeNetwork, ctx } = await lib();
+    .action(async (names: string[], flags: CommonOptions & ExplainFlags) => {
+      const dbg = await networkDebug(flags);
+      const { removeNetwork, readNetwork, ctx } = await lib(dbg.trace);
       for (const name of names) {
+        const def = readNetwork(ctx.paths, name);
+        dbg.enter((kind) => (kind === 'netlink' ? NETWORK_STEPS.bridge : NETWORK_STEPS.firewall));
         removeNetwork(ctx, name);
+        if (def) dbg.log.debug({ step: NETWORK_STEPS.forget, networkDef: def }, `network ${name}: ${ctx.paths.networks}/${name}.json and its lease directory removed`);
         writeLine(1, name);
       }
-    }));
+    }), EXPLAIN_FLAGS));
   addCommonOptions(network.command('prune')
     .description('remove every network no container uses; the default network\'s bridge and nft table go too (its next container makes them again)')
     .action(async () => {

@@ -8,7 +8,8 @@ import { Command } from 'commander';
 import { z } from 'zod';
 import { asTsboxError } from '../../errors.js';
 import { resolveRoot, zodToUsageError } from '../../spec/run-spec.js';
-import { addCommonOptions, type CommonOptions } from '../options.js';
+import { addCommonOptions, addFlags, type CommonOptions } from '../options.js';
+import { EXPLAIN_FLAGS } from '../run-flags.js';
 import { writeLine } from '../render-error.js';
 import { registryFlags, tlsSettings, type RegistryFlags } from './registry-flags.js';
 
@@ -19,7 +20,7 @@ export function pullCommand(): Command {
     .description('pull an image from a registry (OCI distribution API / Docker Registry v2)')
     .argument('<reference>', '[HOST[:PORT]/]NAME[:TAG][@DIGEST]; a short name means docker.io/library/NAME:latest')
     .option('-q, --quiet', 'no progress display', false)
-    .action(async (reference: string, flags: CommonOptions & RegistryFlags & { quiet: boolean }) => {
+    .action(async (reference: string, flags: CommonOptions & RegistryFlags & { quiet: boolean; explain?: 'text' | 'json'; 'explain=json'?: 'json' }) => {
       // Loaded on use: tsbox run's start does not pay for the image store or the registry client.
       const { PullInterrupted } = await import('../../registry/errors.js');
       const { TerminalProgress } = await import('../../registry/progress.js');
@@ -37,8 +38,10 @@ export function pullCommand(): Command {
       process.once('SIGINT', onSignal);
       process.once('SIGTERM', onSignal);
       try {
-        const progress = new TerminalProgress(2, !parsed.data.quiet && process.stderr.isTTY === true);
-        const log = createLogger(flags.logLevel, flags.logFormat);
+        const explain = flags['explain=json'] ?? flags.explain;
+        // --explain writes on stderr too: no progress lines redrawn over its text.
+        const progress = new TerminalProgress(2, !parsed.data.quiet && explain === undefined && process.stderr.isTTY === true);
+        const log = createLogger(flags.debug ? 'debug' : flags.logLevel, flags.logFormat, {}, explain);
         const result = await pullImage(reference, { root: resolveRoot(flags.root), maxBytes: DEFAULT_MAX_ROOTFS_SIZE, log, ...tlsSettings(flags), signal: controller.signal, progress });
         writeLine(1, result.manifestDigest);
       } catch (err) {
@@ -49,7 +52,7 @@ export function pullCommand(): Command {
         process.off('SIGTERM', onSignal);
       }
     });
-  return addCommonOptions(registryFlags(cmd));
+  return addCommonOptions(addFlags(registryFlags(cmd), EXPLAIN_FLAGS));
 }
 
 

@@ -113,7 +113,11 @@ export async function storeImage(source: SourceImage, origin: { path: string; fo
   const ref = await withImagesLock(opts.root, () => writeLoadRef(opts.root, id, keys));
   try {
     const layers: EnsuredLayer[] = [];
-    for (const layer of source.layers) layers.push(await ensureLayer(layer, layers, { root: opts.root, maxBytes: opts.maxBytes, ...(opts.maxEntries === undefined ? {} : { maxEntries: opts.maxEntries }) }));
+    for (const layer of source.layers) {
+      const l = await ensureLayer(layer, layers, { root: opts.root, maxBytes: opts.maxBytes, ...(opts.maxEntries === undefined ? {} : { maxEntries: opts.maxEntries }) });
+      opts.log.debug({ step: 'extract layers' }, `layer ${layers.length + 1}: ${layer.digest ? `blob ${layer.digest}, ` : ''}diff_id ${l.diffId}: ${l.extracted ? `extracted, ${l.contentBytes} bytes of files, diff_id verified` : 'already in the layer store, not extracted again'}`);
+      layers.push(l);
+    }
     const old = await readRecord(opts.root, id);
     const record: ImageRecord = {
       id,
@@ -130,6 +134,7 @@ export async function storeImage(source: SourceImage, origin: { path: string; fo
       await putRecord(opts.root, record, source.configBytes);
       if (published) await published(id);
     });
+    opts.log.debug({ step: 'write image record' }, `image ${id}: ${layers.length} layer${layers.length === 1 ? '' : 's'}${record.repoTags.length ? `, tagged ${record.repoTags.join(', ')}` : ', untagged'}`);
     const bytesExtracted = layers.filter((l) => l.extracted).reduce((n, l) => n + l.contentBytes, 0);
     opts.log.debug({ image: id, layers: layers.length, bytesExtracted }, 'image loaded');
     return { kind: 'image', record, layers, warm: false, bytesExtracted };

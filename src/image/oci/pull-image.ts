@@ -31,7 +31,9 @@ export type PulledImage = LoadResult & { kind: 'image'; manifestDigest: string; 
 export async function pullImage(refText: string, opts: PullImageOptions): Promise<PulledImage> {
   const { pullToCache } = await import('../../registry/pull.js');
   const { formatReference } = await import('../../registry/reference.js');
-  const pulled = await pullToCache(refText, { root: opts.root, tlsVerify: opts.tlsVerify, insecureRegistries: opts.insecureRegistries, certDir: opts.certDir, signal: opts.signal, progress: opts.progress });
+  // --debug/--explain: each request, document and blob is logged under its step (registry/trace.ts).
+  const trace = opts.log.enabled('debug') ? (step: string, msg: string) => opts.log.debug({ step }, msg) : undefined;
+  const pulled = await pullToCache(refText, { root: opts.root, tlsVerify: opts.tlsVerify, insecureRegistries: opts.insecureRegistries, certDir: opts.certDir, signal: opts.signal, progress: opts.progress, trace });
   const ref = pulled.image.reference;
   // A digest-only reference names no tag: the image is stored untagged, as docker does.
   const tags = ref.tag === undefined ? [] : [formatReference({ ...ref, digest: undefined })];
