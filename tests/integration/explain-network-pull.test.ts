@@ -10,26 +10,10 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PULL_STEPS } from '../../src/registry/trace.js';
 import { podman, sh, skopeo, startRegistry, type LocalRegistry } from '../helpers/registry.js';
 import { testRoot, tsbox } from '../helpers/tsbox.js';
+import { splitExplainJson, type ExplainedStep } from '../helpers/explain.js';
 
-interface Explained {
-  step: string;
-  explain: string | null;
-  calls: string[];
-  notes: string[];
-  without: string | null;
-}
-
-/** stderr of `--debug --explain=json`: pino's lines have a level, the explainer's a step. */
-function split(stderr: string): { debug: { msg: string; step?: string }[]; explained: Explained[] } {
-  const debug: { msg: string; step?: string }[] = [];
-  const explained: Explained[] = [];
-  for (const line of stderr.trim().split('\n')) {
-    const o = JSON.parse(line) as Record<string, unknown>;
-    if (typeof o.level === 'number') debug.push(o as { msg: string });
-    else explained.push(o as unknown as Explained);
-  }
-  return { debug, explained };
-}
+const split = splitExplainJson;
+type Explained = ExplainedStep;
 const sorted = (xs: string[]) => [...xs].sort();
 const steps = (e: Explained[]) => [...new Set(e.map((s) => s.step))];
 const notesOf = (e: Explained[], step: string) => e.filter((s) => s.step === step).flatMap((s) => s.notes);

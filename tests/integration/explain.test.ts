@@ -6,30 +6,12 @@ import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { STEP_TEXTS } from '../../src/explain/steps.js';
 import { rootfsTar, sh, tsbox } from '../helpers/tsbox.js';
+import { CALL_LINE, splitExplainJson } from '../helpers/explain.js';
 
 /** A traced call line (explain/format-call.ts formatCall). */
-const CALL = /^[a-z_][a-z0-9_]*\(.*\) = (-1 E[A-Z0-9]+|-?\d+)$/s;
+const CALL = CALL_LINE;
 
-interface Explained {
-  step: string;
-  explain: string | null;
-  calls: string[];
-  notes: string[];
-  figures: Record<string, unknown>;
-  without: string | null;
-}
-
-/** stderr of `--debug --explain=json`: pino's lines have a level, the explainer's a step and calls. */
-function split(stderr: string): { debug: { msg: string; step?: string }[]; explained: Explained[] } {
-  const debug: { msg: string; step?: string }[] = [];
-  const explained: Explained[] = [];
-  for (const line of stderr.trim().split('\n')) {
-    const o = JSON.parse(line) as Record<string, unknown>;
-    if (typeof o.level === 'number') debug.push(o as { msg: string });
-    else explained.push(o as unknown as Explained);
-  }
-  return { debug, explained };
-}
+const split = splitExplainJson;
 
 const sorted = (xs: string[]) => [...xs].sort();
 
