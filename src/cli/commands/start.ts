@@ -8,7 +8,7 @@ import { UsageError } from '../../errors.js';
 import { printLogs, waitForExit } from '../../runtime/control.js';
 import { startContainer } from '../../runtime/start.js';
 import type { Attachment } from '../../runtime/start-socket.js';
-import { storeFor } from '../container-args.js';
+import { parseNonNegativeInt, storeFor } from '../container-args.js';
 import { addCommonOptions, addFlags, type CommonOptions } from '../options.js';
 import { EXPLAIN_FLAGS } from '../run-flags.js';
 import { writeLine } from '../render-error.js';
@@ -58,8 +58,7 @@ export function restartCommand(): Command {
     .argument('<container...>', 'names, ids or unique id prefixes')
     .option('-t, --time <seconds>', 'seconds to wait for it to stop before SIGKILL', '10')
     .action(async (refs: string[], flags: CommonOptions & { time: string }) => {
-      const timeoutS = Number(flags.time);
-      if (!Number.isInteger(timeoutS) || timeoutS < 0) throw new UsageError(`invalid --time '${flags.time}': expected a whole number of seconds`, { hint: 'For example -t 5.' });
+      const timeoutS = parseNonNegativeInt(flags.time, '-t/--time'); // as stop reads it
       const store = storeFor(flags.root);
       const { restartContainer } = await import('../../runtime/start.js');
       await forEachContainer(refs, async (ref) => {
