@@ -40,6 +40,7 @@ import { handTerminal } from './console.js';
 import { checkDestination } from './bundle.js';
 import { initHooks, planContainer } from './config-adapter.js';
 import { runRuntimeHooks } from './run-hooks.js';
+import { preservedFds } from './preserve-fds.js';
 import type { RuntimeLog } from './runtime-log.js';
 import type { ContainerRecord, StateRoot } from './state-dir.js';
 
@@ -80,7 +81,8 @@ async function createSteps(state: StateRoot, id: string, opts: CreateOptions, lo
     }
   };
 
-  if (opts.preserveFds > 0) throw new UsageError('--preserve-fds is not supported yet', { step: 'create', hint: 'tsbox-runtime passes only stdin, stdout and stderr to the container.' });
+  // Checked first: a bad count must leave nothing behind.
+  const preserve = preservedFds(opts.preserveFds, 'create');
   const planned = await step('read config.json', () => planContainer(resolve(opts.bundle), id, { systemdCgroup: false }));
   const { plan: oci, ns, limits } = planned;
   const cgroupPlan = planned.cgroup;
@@ -132,7 +134,7 @@ async function createSteps(state: StateRoot, id: string, opts: CreateOptions, lo
   });
 
   const stdio = terminal ? (['ignore', 'ignore', 'ignore'] as const) : (['inherit', 'inherit', 'inherit'] as const);
-  const child: ChildProcess = await step('spawn init', () => spawnInitInNamespaces([...stdio], placement));
+  const child: ChildProcess = await step('spawn init', () => spawnInitInNamespaces([...stdio], placement, undefined, null, preserve));
   const init = new InitConnection(child, (m) => log.debug({ step: m.step, init: true }, m.detail ?? m.step));
   cleanup.defer('init process', async () => {
     if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
@@ -153,7 +155,7 @@ async function createSteps(state: StateRoot, id: string, opts: CreateOptions, lo
   // /dev's nodes open (devices/policy.ts refused the capabilities that get around that).
   const hookState = { id, pid: init.pid, bundle: planned.loaded.bundle, annotations: oci.annotations };
   const hooks = initHooks(oci.hooks, hookState);
-  const fullPlan: InitPlan = { ...plan, rootfs: { ...plan.rootfs, nodev: cgroup === null }, hold: { fifo }, ...(hooks ? { hooks } : {}) };
+  const fullPlan: InitPlan = { ...plan, rootfs: { ...plan.rootfs, nodev: cgroup === null }, hold: { fifo }, ...(hooks ? { hooks } : {}), ...(preserve.length > 0 ? { preserveFds: preserve.length } : {}) };
   init.send(fullPlan);
   if (hooks?.runtimePoint) {
     // The init stopped after its mounts, before pivot_root: the runtime's hooks run now.

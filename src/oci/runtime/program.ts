@@ -47,7 +47,7 @@ export interface Outcome {
 }
 
 const count = (v: string) => {
-  if (!/^\d+$/.test(v)) throw new UsageError(`not a number of fds: '${v}'`);
+  if (!/^\d+$/.test(v)) throw new UsageError(`--preserve-fds takes a number of fds (0 or more), not '${v}'`, { hint: 'runc\'s meaning: fds 3..3+N-1 are passed on.' });
   return Number(v);
 };
 
