@@ -11,7 +11,7 @@ import { closeSync, existsSync, fstatSync, mkdirSync, mkdtempSync, openSync, rea
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { busyboxRootfs, cgroupsNamed, RUNTIME_BIN } from '../helpers/oci-engines.js';
+import { busyboxRootfs, cgroupsNamed, isolatedPodman, RUNTIME_BIN } from '../helpers/oci-engines.js';
 
 let dir: string;
 let rootfs: string;
@@ -236,4 +236,46 @@ describe('--preserve-fds', () => {
     expect(JSON.parse(runtime(['state', id]).stdout).status).toBe('running');
     removeContainer(id);
   });
+});
+
+describe('podman --preserve-fds through tsbox-runtime', () => {
+  const ULIMITS = ['--pids-limit', '-1', '--ulimit', 'nofile=1024:1024', '--ulimit', 'nproc=1024:1024'];
+  /** podman with the isolated store and tsbox-runtime, `extra` as its fds 3, ... */
+  function podmanWith(p: ReturnType<typeof isolatedPodman>, args: string[], extra: number[]) {
+    const r = spawnSync('podman', [...p.base, '--runtime', RUNTIME_BIN, ...args], { env: p.env, stdio: ['ignore', 'pipe', 'pipe', ...extra] as StdioOptions, encoding: 'utf8', timeout: 120_000 });
+    return { code: r.status, stdout: r.stdout, stderr: r.stderr };
+  }
+
+  it('run and exec: the fd reaches the container as fd 3 (conmon passes it to create and exec)', () => {
+    const p = isolatedPodman(join(dir, 'podman'));
+    const name = `fds-podman-${process.pid}`;
+    try {
+      const a = sink('podman-run-3');
+      try {
+        const r = podmanWith(p, ['run', '--rm', ...ULIMITS, '--preserve-fds', '1', p.image, 'sh', '-c', 'echo podman-run >&3'], [a.fd]);
+        expect(r.stderr).toBe('');
+        expect(r.code).toBe(0);
+      } finally {
+        a.close();
+      }
+      expect(a.text()).toBe('podman-run\n');
+
+      expect(podmanWith(p, ['run', '-d', '--name', name, ...ULIMITS, p.image, 'sleep', '300'], []).code).toBe(0);
+      const b = sink('podman-exec-3');
+      try {
+        const e = podmanWith(p, ['exec', '--preserve-fds', '1', name, 'sh', '-c', 'echo podman-exec >&3; ls /proc/self/fd >&3'], [b.fd]);
+        expect(e.stderr).toBe('');
+        expect(e.code).toBe(0);
+      } finally {
+        b.close();
+      }
+      const [word, ...listed] = b.text().trim().split('\n');
+      expect(word).toBe('podman-exec');
+      // 0-2, the passed fd, and ls's own directory fd.
+      expect(listed.map(Number).filter((n) => n <= 3)).toEqual([0, 1, 2, 3]);
+      expect(listed).toHaveLength(5);
+    } finally {
+      p.run(['rm', '-f', '-t', '0', name]);
+    }
+  }, 240_000);
 });
