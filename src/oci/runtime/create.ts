@@ -65,9 +65,25 @@ export async function createContainer(state: StateRoot, id: string, opts: Create
   try {
     return await createSteps(state, id, opts, log, cleanup);
   } catch (err) {
+    // The provisional record exists once the init got its plan: the container's setup (and
+    // its prestart, createRuntime, createContainer hooks) began. (Gone: a `delete` took it
+    // over meanwhile and ran poststop itself.)
+    const begun = readProvisional(state, id);
     const failures = await cleanup.unwind();
     for (const f of failures) log.error({}, f.message);
+    // runtime-spec: a failed create (a failed hook of those phases included) stops the
+    // container and "continues the lifecycle at delete": its poststop hooks run, once the
+    // container is gone, as delete would run them.
+    if (begun?.hooks) await runRuntimeHooks(begun.hooks, 'poststop', { id, pid: null, bundle: begun.bundle, annotations: begun.annotations }, log);
     throw err;
+  }
+}
+
+function readProvisional(state: StateRoot, id: string): ContainerRecord | null {
+  try {
+    return state.exists(id) ? state.read(id) : null;
+  } catch {
+    return null;
   }
 }
 
@@ -155,18 +171,6 @@ async function createSteps(state: StateRoot, id: string, opts: CreateOptions, lo
   // /dev's nodes open (devices/policy.ts refused the capabilities that get around that).
   const hookState = { id, pid: init.pid, bundle: planned.loaded.bundle, annotations: oci.annotations };
   const hooks = initHooks(oci.hooks, hookState);
-  const fullPlan: InitPlan = { ...plan, rootfs: { ...plan.rootfs, nodev: cgroup === null }, hold: { fifo }, ...(hooks ? { hooks } : {}), ...(preserve.length > 0 ? { preserveFds: preserve.length } : {}) };
-  init.send(fullPlan);
-  if (hooks?.runtimePoint) {
-    // The init stopped after its mounts, before pivot_root: the runtime's hooks run now.
-    await step('set up container', () => init.expectHookPoint());
-    await runRuntimeHooks(oci.hooks, 'prestart', hookState, log);
-    await runRuntimeHooks(oci.hooks, 'createRuntime', hookState, log);
-    init.send({ t: 'resume' });
-  }
-  if (terminal) await step('console socket', () => handTerminal(init, resolve(opts.consoleSocket!)));
-  await step('set up container', () => init.expectCreated());
-
   const record: ContainerRecord = {
     ociVersion: oci.ociVersion,
     id,
@@ -181,6 +185,21 @@ async function createSteps(state: StateRoot, id: string, opts: CreateOptions, lo
     terminal,
     ...(oci.hooks.poststart.length + oci.hooks.poststop.length > 0 ? { hooks: { poststart: oci.hooks.poststart, poststop: oci.hooks.poststop } } : {}),
   };
+  // Before the setup (and the hooks) begin: if create dies part way (killed by its engine),
+  // `delete` finds the container ("creating", then "stopped") and removes it, running poststop.
+  await step('write state', () => state.write({ ...record, creating: true }));
+  const fullPlan: InitPlan = { ...plan, rootfs: { ...plan.rootfs, nodev: cgroup === null }, hold: { fifo }, ...(hooks ? { hooks } : {}), ...(preserve.length > 0 ? { preserveFds: preserve.length } : {}) };
+  init.send(fullPlan);
+  if (hooks?.runtimePoint) {
+    // The init stopped after its mounts, before pivot_root: the runtime's hooks run now.
+    await step('set up container', () => init.expectHookPoint());
+    await runRuntimeHooks(oci.hooks, 'prestart', hookState, log);
+    await runRuntimeHooks(oci.hooks, 'createRuntime', hookState, log);
+    init.send({ t: 'resume' });
+  }
+  if (terminal) await step('console socket', () => handTerminal(init, resolve(opts.consoleSocket!)));
+  await step('set up container', () => init.expectCreated());
+
   await step('write state', () => state.write(record));
   if (opts.pidFile) await step('write pid file', () => writePidFile(resolve(opts.pidFile!), init.pid));
   // Created: nothing of the above is undone any more; the namespace fds are closed.
