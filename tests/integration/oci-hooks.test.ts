@@ -197,6 +197,24 @@ describe('hooks', () => {
     }
   });
 
+  it('a create refused for a taken id runs none of the other container\'s hooks', () => {
+    const id = `hooks-taken-${process.pid}`;
+    const log = join(dir, 'taken.log');
+    const post = join(dir, 'taken-poststop.sh');
+    recorder(post, 'poststop', log);
+    const b = bundle((c) => (c.hooks = { poststop: [{ path: post, env: ['PATH=/usr/bin:/bin'] }] }));
+    expect(runtime(['create', '--bundle', b, id]).code).toBe(0);
+    const again = runtime(['create', '--bundle', b, id]);
+    expect(again.code).toBe(125);
+    expect(again.stderr).toContain(`container with id ${id} already exists`);
+    expect(existsSync(log)).toBe(false);
+    expect(JSON.parse(runtime(['state', id]).stdout).status).toBe('created');
+    expect(runtime(['delete', id]).code).toBe(0);
+    expect(readFileSync(log, 'utf8').trim().split('\n').map((l) => l.split(' ')[0])).toEqual(['poststop']);
+    expect(readdirSync(stateRoot)).toEqual([]);
+    expect(cgroupsNamed([id])).toEqual([]);
+  });
+
   it('a create that dies part way leaves a container delete finds: stopped, removed, poststop run', () => {
     const id = `hooks-killed-${process.pid}`;
     const log = join(dir, 'killed.log');

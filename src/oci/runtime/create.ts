@@ -10,10 +10,13 @@
  *   setup      the init mounts, pivots, applies the security of config.json, sends {t:"created"}
  *              and blocks opening the exec fifo (init/hold-fifo.ts); with process.terminal it
  *              first asks for its pty, whose master goes to --console-socket
- *   record     state.json, then the pid file (the engine reads it as "created")
+ *   record     state.json, then the pid file (the engine reads it as "created"). state.json
+ *              is first written, marked creating, just before the init gets its plan: a
+ *              create killed part way leaves a container that `delete` removes.
  *
  * On any failure the cleanup stack unwinds all of it (the init is killed), so a failed
- * create leaves nothing. On success the init is left to our parent's subreaper (conmon,
+ * create leaves nothing; once the setup began, the poststop hooks run after that (the
+ * runtime-spec's "continue the lifecycle at delete" after a failed hook). On success the init is left to our parent's subreaper (conmon,
  * containerd-shim), which reaps it and reads its exit status.
  */
 import type { ChildProcess } from 'node:child_process';
@@ -62,13 +65,14 @@ export interface Created {
 export async function createContainer(state: StateRoot, id: string, opts: CreateOptions, log: RuntimeLog): Promise<Created> {
   // Unwound on failure only: once created, everything made belongs to the container (delete).
   const cleanup = new CleanupStack(log);
+  const progress: Progress = { wroteRecord: false };
   try {
-    return await createSteps(state, id, opts, log, cleanup);
+    return await createSteps(state, id, opts, log, cleanup, progress);
   } catch (err) {
-    // The provisional record exists once the init got its plan: the container's setup (and
-    // its prestart, createRuntime, createContainer hooks) began. (Gone: a `delete` took it
-    // over meanwhile and ran poststop itself.)
-    const begun = readProvisional(state, id);
+    // Our record exists once the init got its plan: the container's setup (and its prestart,
+    // createRuntime, createContainer hooks) began. (Gone: a `delete` took the container over
+    // meanwhile and ran poststop itself. Never another container's: a taken id fails earlier.)
+    const begun = progress.wroteRecord ? readRecord(state, id) : null;
     const failures = await cleanup.unwind();
     for (const f of failures) log.error({}, f.message);
     // runtime-spec: a failed create (a failed hook of those phases included) stops the
@@ -79,7 +83,13 @@ export async function createContainer(state: StateRoot, id: string, opts: Create
   }
 }
 
-function readProvisional(state: StateRoot, id: string): ContainerRecord | null {
+/** How far create got, for its failure path. */
+interface Progress {
+  /** state.json (marked creating) was written: the id's record is ours. */
+  wroteRecord: boolean;
+}
+
+function readRecord(state: StateRoot, id: string): ContainerRecord | null {
   try {
     return state.exists(id) ? state.read(id) : null;
   } catch {
@@ -87,7 +97,7 @@ function readProvisional(state: StateRoot, id: string): ContainerRecord | null {
   }
 }
 
-async function createSteps(state: StateRoot, id: string, opts: CreateOptions, log: RuntimeLog, cleanup: CleanupStack): Promise<Created> {
+async function createSteps(state: StateRoot, id: string, opts: CreateOptions, log: RuntimeLog, cleanup: CleanupStack, progress: Progress): Promise<Created> {
   const step = async <T>(name: string, fn: () => T | Promise<T>): Promise<T> => {
     log.debug({ step: name }, name);
     try {
@@ -188,6 +198,7 @@ async function createSteps(state: StateRoot, id: string, opts: CreateOptions, lo
   // Before the setup (and the hooks) begin: if create dies part way (killed by its engine),
   // `delete` finds the container ("creating", then "stopped") and removes it, running poststop.
   await step('write state', () => state.write({ ...record, creating: true }));
+  progress.wroteRecord = true;
   const fullPlan: InitPlan = { ...plan, rootfs: { ...plan.rootfs, nodev: cgroup === null }, hold: { fifo }, ...(hooks ? { hooks } : {}), ...(preserve.length > 0 ? { preserveFds: preserve.length } : {}) };
   init.send(fullPlan);
   if (hooks?.runtimePoint) {
