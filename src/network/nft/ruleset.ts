@@ -124,7 +124,8 @@ export function removePortsText(table: string, ports: PortElement[]): string {
  * earlier tsbox still carries the guard in its old order: same packets dropped, more work.
  */
 export function hasCurrentGuard(listing: string): boolean {
-  // nft lists the counter with its values: compare up to the word before them.
+  // nft lists the counter with its values: compare up to the word before them. Should an nft
+  // version list the rule otherwise, the swap below runs at every bridge set-up: harmless.
   return listing.includes(GUARD_RULE.replace(/ counter drop$/, ' counter '));
 }
 
