@@ -81,6 +81,10 @@ describe('the lifecycle', () => {
     expect(runtime(['ps', '--format', 'json', id]).stdout.trim()).toBe(`[${pid}]`);
     expect(runtime(['list', '--format', 'json']).stdout).toContain(`"id":"${id}"`);
     expect(runtime(['delete', id]).stderr).toMatch(/not stopped: running/);
+    // exec as runc reads it: flags before the id, and the command's own flags after it; `--` optional.
+    const e = runtime(['exec', id, 'sh', '-c', 'echo $((6*7)); exit 6']);
+    expect([e.code, e.stdout, e.stderr]).toEqual([6, '42\n', '']);
+    expect(runtime(['exec', id, '--', 'sh', '-c', 'exit 7']).code).toBe(7);
     // update: a limit this host's cgroup v2 cannot hold is refused, naming the controller; "no limit" needs none.
     writeFileSync(join(b, 'res.json'), JSON.stringify({ pids: { limit: 100 } }));
     const u = runtime(['update', '--resources', join(b, 'res.json'), id]);
