@@ -15,6 +15,7 @@ describe('the state record check', () => {
     expect(parseRecord({ ...record, cgroup: null, cgroupParents: [] })).toEqual({ ...record, cgroup: null, cgroupParents: [] });
     const hooks = { poststart: [hook], poststop: [{ ...hook, timeoutSeconds: 3 }] };
     expect(parseRecord({ ...record, hooks })).toEqual({ ...record, hooks });
+    expect(parseRecord({ ...record, creating: true })).toEqual({ ...record, creating: true });
     // It survives the JSON round trip state.json is.
     expect(parseRecord(JSON.parse(JSON.stringify(record)))).toEqual(record);
   });
@@ -39,6 +40,8 @@ describe('the state record check', () => {
     ['a hook with a zero timeout', { ...record, hooks: { poststart: [{ ...hook, timeoutSeconds: 0 }], poststop: [] } }],
     ['a hook with an unknown field', { ...record, hooks: { poststart: [{ ...hook, x: 1 }], poststop: [] } }],
     ['hooks missing a phase', { ...record, hooks: { poststart: [] } }],
+    ['creating: false (the flag is true or absent)', { ...record, creating: false }],
+    ['creating as a string', { ...record, creating: 'true' }],
   ])('refuses %s', (_what, value) => {
     expect(parseRecord(value)).toBeNull();
   });

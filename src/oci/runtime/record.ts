@@ -24,6 +24,12 @@ const stringMap: Shape<Record<string, string>> = (v, path) => {
   return v as Record<string, string>;
 };
 
+/** The literal true (a flag that is present or absent). */
+const onlyTrue: Shape<true> = (v, path) => {
+  if (v !== true) throw new ShapeError(path, 'Invalid literal value, expected true');
+  return true;
+};
+
 const hook = object({
   path: string({ startsWith: '/' }),
   args: array(string(), 1),
@@ -48,6 +54,12 @@ const recordShape = object({
   terminal: boolean,
   /** config.json's poststart and poststop hooks (oci/spec/hooks.ts): start and delete run them. */
   hooks: optional(object({ poststart: array(hook), poststop: array(hook) })),
+  /**
+   * Written by create before the init's setup begins, cleared when it is done: while its
+   * init lives the container is "creating"; a create that died part way leaves it "stopped",
+   * for delete to remove (its group, its poststop hooks).
+   */
+  creating: optional(onlyTrue),
 });
 
 export type ContainerRecord = ReturnType<typeof recordShape>;
