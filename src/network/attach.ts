@@ -117,14 +117,13 @@ export async function reserve(ctx: NetContext, plan: AttachPlan, netnsFd: number
       if (wired) return;
       wired = true;
       try {
-        withClient(hostClient(trace), (c) => {
+        const peerIndex = withClient(hostClient(trace), (c) =>
           // Recorded the moment the kernel made it ours: on EEXIST the name belongs to another link,
           // which an undo must not delete. (A crash in between is covered by the lease's hostVeth.)
           // Hairpin only matters to a container that publishes ports (it reaches its own).
           createVethIntoNetns(c, { hostName: plan.hostVeth, masterIndex: bridgeIndex, peerName: plan.peerName, peerNetnsFd: netnsFd, peerMac: mac },
-            () => resources.push({ kind: 'veth', hostName: plan.hostVeth, ...holder }), ports.length > 0);
-        });
-        withClient(netnsClient(netnsFd, trace), (c) => configureInNetns(c, { ifName: plan.peerName, ip, prefixLen: plan.prefixLen, gateway: net.gateway }));
+            () => resources.push({ kind: 'veth', hostName: plan.hostVeth, ...holder }), ports.length > 0));
+        withClient(netnsClient(netnsFd, trace), (c) => configureInNetns(c, { ifName: plan.peerName, index: peerIndex, ip, prefixLen: plan.prefixLen, gateway: net.gateway }));
         if (ports.length > 0) applyNft(ctx.nft, addPortsText(ctx.table, ports), 'publish ports');
       } catch (err) {
         undo();

@@ -164,7 +164,7 @@ describe.skipIf(!canRun)('network library on real namespaces', () => {
     expect(a.resources.map((r) => r.kind)).toEqual(['bridge-user', 'lease', 'portmap', 'veth']);
     const vethLine = traced.findIndex((l) => l.startsWith(`netlink: create veth tsb${cid('a').slice(0, 12)} on bridge #`) && l.includes('with peer eth0 (mac 02:42:0a:2c:fb:02) inside netns fd') && l.endsWith('ok'));
     expect(vethLine).toBeGreaterThan(-1);
-    expect(traced.slice(vethLine)).toContainEqual(expect.stringMatching(/^netlink: add default route via 10\.44\.251\.1 dev eth0 \[RTM_NEWROUTE NLM_F_REQUEST\|NLM_F_ACK\|NLM_F_EXCL\|NLM_F_CREATE, netns fd \d+, \d+ bytes\] ok$/));
+    expect(traced.slice(vethLine)).toContainEqual(expect.stringMatching(/^netlink: add default route via 10\.44\.251\.1 dev eth0 \[RTM_NEWROUTE NLM_F_REQUEST\|NLM_F_ACK\|NLM_F_EXCL\|NLM_F_CREATE, netns fd \d+, 4 of 4 in one send, \d+ bytes\] ok$/));
     expect(traced).toContainEqual(expect.stringMatching(new RegExp(`^nft: create element ip ${table} ports_any \\{ tcp \\. \\d+ : 10\\.44\\.251\\.2 \\. 8080 \\}; create element ip ${table} ports_any \\{ udp \\. \\d+ : 10\\.44\\.251\\.2 \\. 5300 \\} \\[libnftables\\] ok$`)));
     expect(inNs('a', ['ip', '-o', '-4', 'addr', 'show', 'eth0']).stdout).toContain('10.44.251.2/24');
     expect(inNs('a', ['ip', 'route']).stdout).toContain('default via 10.44.251.1 dev eth0');
