@@ -416,6 +416,7 @@ describe.skipIf(!canRun)('conntrack of a released address', () => {
       held.splice(held.indexOf(first), 1);
       // Released without the dump (it published no port): the address is marked, its entry stays.
       expect(readdirSync(leaseDir)).toContain('10.44.250.3.conntrack');
+      expect(readdirSync(leaseDir)).not.toContain('10.44.250.3.json');
       expect(conntrackEntries().some((e) => involves(e, first.ip))).toBe(true);
       // The next container skips the marked address...
       expect((await on('ct2', '9')).ip).toBe('10.44.250.4');
