@@ -43,11 +43,11 @@ async function resolvePorts(plan: AttachPlan): Promise<Omit<PortElement, 'contai
 }
 
 /**
- * An attachment in two halves. `reserve` does what must exist before the container's /etc
- * files are written (the lease, so the address is known; the bridge and table), under the
- * network's lock; `wire` makes the links (veth, in-namespace set-up) and publishes the
- * ports. The run calls `wire` while the init sets up its mounts, so the link work overlaps
- * the init's instead of adding to the start (runtime/run.ts, "wire network").
+ * An attachment in two halves. `reserve` takes what must exist before any link does (the
+ * lease, so the address is known; the bridge and table), under the network's lock; `wire`
+ * makes the links (veth, in-namespace set-up) and publishes the ports. The run calls both
+ * while the init sets up its mounts, so their work overlaps the init's instead of adding to
+ * the start (container-network.ts `wire`, runtime/run.ts "wire network").
  */
 export interface Reserved {
   /** What is held so far; `wire` adds the veth once the kernel made it. Release in reverse. */
