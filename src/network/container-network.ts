@@ -18,7 +18,7 @@ import { ensureNetwork } from './networks.js';
 import { planAttachment } from './plan.js';
 import type { PortElement } from './nft/ruleset.js';
 import { releaseNetworkResource } from './release.js';
-import { closeFd, linkStats, openNetns } from './links.js';
+import { closeFd, linkStats, openNetns, peerBytes } from './links.js';
 import { offerNameService } from './name-service.js';
 import type { NetworkResource } from './resources.js';
 import { containerHosts, containerResolv, upstreamNameservers } from './resolv.js';
@@ -206,7 +206,10 @@ export async function giveContainerNetwork(makeCtx: () => NetContext, cfg: Conta
   return Object.assign(net, {
     bytes: () => {
       if (fd === null) return null;
-      const b = linkStats(fd, 'eth0');
+      // The host end's counters, mirrored (what it sent, eth0 received): two sysfs reads at
+      // the exit, instead of a socket made inside the namespace and a lookup (0.5 ms here).
+      const veth = net.resources.find((r) => r.kind === 'veth');
+      const b = (veth?.kind === 'veth' ? peerBytes(veth.hostName) : null) ?? linkStats(fd, 'eth0');
       return b ? { rxBytes: b.rxBytes, txBytes: b.txBytes } : null;
     },
     async release(initGone: boolean) {

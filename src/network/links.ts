@@ -152,6 +152,21 @@ export function linkStats(netnsFd: number, name = 'eth0', trace?: NetlinkTrace):
   });
 }
 
+/**
+ * A veth peer's byte counters as seen from its host end `hostName` in /sys/class/net: what
+ * the host end transmitted the peer received, and the reverse. Null when not readable.
+ */
+export function peerBytes(hostName: string): LinkBytes | null {
+  try {
+    const dir = `/sys/class/net/${hostName}/statistics`;
+    const rx = Number(readFileSync(`${dir}/tx_bytes`, 'utf8'));
+    const tx = Number(readFileSync(`${dir}/rx_bytes`, 'utf8'));
+    return Number.isFinite(rx) && Number.isFinite(tx) ? { rxBytes: rx, txBytes: tx } : null;
+  } catch {
+    return null;
+  }
+}
+
 /** An open fd on /proc/PID/ns/net: what the veth and the in-namespace socket need. */
 export function openNetns(pid: number): number {
   return openSync(`/proc/${pid}/ns/net`, 'r');
