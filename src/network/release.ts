@@ -3,12 +3,12 @@
  * released after a crash, twice, or after the container's namespace is already gone (its
  * veth then went with it: ENODEV is success).
  */
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import type { NetContext } from './context.js';
 import { startTimeFromStat } from './ipam/owner.js';
 import { DEFAULT_NETWORK } from './container-network-config.js';
 import { flushConntrackFor, flushConntrackForAll } from './conntrack/flush.js';
-import { clearStale, type Lease, readLeases, removeLease, removeLeaseDir, deadLeases, ownedLease, type NetPaths, retireLease, staleAddresses, withNetworkLock, withTableLock } from './ipam/store.js';
+import { clearStale, type Lease, leasePath, readLeases, removeLease, removeLeaseDir, deadLeases, ownedLease, type NetPaths, retireLease, staleAddresses, withNetworkLock, withTableLock } from './ipam/store.js';
 import { deleteLink, hostClient, withClient } from './links.js';
 import { applyNft } from './nft/apply.js';
 import { deleteTableText, listTableText, removeNetworkText, removePortsText } from './nft/ruleset.js';
@@ -35,6 +35,9 @@ export function releaseNetworkResource(ctx: NetContext, record: NetworkResource)
       return;
     case 'lease':
       paths.leases = r.leases;
+      // Gone already (a run releases its network, then its recorded copy): nothing to lock
+      // for. A file of that name appears again only as someone else's lease, never ours.
+      if (!existsSync(leasePath(paths, r.network, r.ip))) return;
       withNetworkLock(paths, r.network, () => {
         const lease = ownedLease(paths, r.network, r.ip, r.containerId);
         if (lease) freeAddress(ctx, paths, lease);
