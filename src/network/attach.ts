@@ -14,7 +14,7 @@ import { applyNft } from './nft/apply.js';
 import { addPortsText, type PortElement } from './nft/ruleset.js';
 import { ensureBridge } from './networks.js';
 import { type AttachPlan, macForIp } from './plan.js';
-import { flushStale, reclaimDeadLeases, releaseNetworkResource } from './release.js';
+import { flushStale, reclaimDeadLeases, releaseNetworkResource, STALE_BATCH } from './release.js';
 import type { NetworkResource } from './resources.js';
 import { netlinkTrace } from './trace.js';
 
@@ -87,7 +87,14 @@ export async function reserve(ctx: NetContext, plan: AttachPlan, netnsFd: number
       const taken = takenAddresses(ctx.paths, net.name);
       if (plan.ip !== undefined && taken.has(plan.ip)) throw new TsboxError(`address ${plan.ip} is already in use on network ${net.name}`, { step: 'network', hint: 'Pick another --ip, or leave it out.' });
       // Addresses whose conntrack entries are not flushed yet are skipped while others are free.
-      const pick = pickAddress(parseCidr(net.subnet), net.gateway, taken, staleAddresses(ctx.paths, net.name), plan.ip);
+      // A full batch of released addresses is flushed here, while the init mounts, rather than
+      // in a release, where the user waits for the exit (release.ts freeAddress).
+      let stale = staleAddresses(ctx.paths, net.name);
+      if (stale.size >= STALE_BATCH) {
+        flushStale(ctx, net.name);
+        stale = new Set();
+      }
+      const pick = pickAddress(parseCidr(net.subnet), net.gateway, taken, stale, plan.ip);
       if (!pick) throw new TsboxError(`network ${net.name} has no free address left`, { step: 'network', hint: 'Remove a container from it, or use a network with a larger subnet.' });
       if (pick.flush !== 'none') flushStale(ctx, net.name, pick.flush === 'it' ? pick.ip : undefined);
       ip = pick.ip;

@@ -108,7 +108,7 @@ export function reclaimDeadLeases(ctx: NetContext, network: string): Lease[] {
   return dead;
 }
 
-/** Stale addresses per network that make a release flush them all at once (one dump each 64 runs). */
+/** Stale addresses per network that make the next attach flush them all at once (one dump each 64 runs). */
 export const STALE_BATCH = 64;
 
 /**
@@ -122,8 +122,9 @@ export const STALE_BATCH = 64;
  * - any other lease file is renamed to the address's stale marker (`IP.conntrack`): one
  *   rename, so a crash leaves the lease (reclaimed as a dead owner's) or the marker, never a
  *   free address with unflushed flows. Allocation skips marked addresses until one dump
- *   flushes every stale address of the network: when STALE_BATCH are waiting, when
- *   allocation finds no clean address, or when the bridge goes. Until then nothing owns the
+ *   flushes every stale address of the network: when an attach finds STALE_BATCH waiting
+ *   (attach.ts: the dump then runs while that container's init mounts, not in an exit the
+ *   user waits for), when allocation finds no clean address, or when the bridge goes. Until then nothing owns the
  *   address, so its leftover entries can reach nobody.
  * Best effort: a host without conntrack has nothing to forget.
  */
@@ -138,7 +139,6 @@ function freeAddress(ctx: NetContext, paths: NetPaths, lease: Lease): void {
     return;
   }
   retireLease(paths, lease.network, lease.ip);
-  if (staleAddresses(paths, lease.network).size >= STALE_BATCH) flushStale({ ...ctx, paths }, lease.network);
 }
 
 /** One conntrack dump for every stale address of `network` (or only `only`), then their markers go. Under the network's lock. */

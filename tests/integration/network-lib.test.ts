@@ -437,6 +437,50 @@ describe.skipIf(!canRun)('conntrack of a released address', () => {
   });
 });
 
+describe.skipIf(!canRun)('a full batch of stale addresses', () => {
+  it('is flushed by the next attach, while its init mounts, not by a release the user waits for', async () => {
+    const { STALE_BATCH } = await import('../../src/network/release.js');
+    const d = mkdtempSync(join(tmpdir(), 'tsbt-sb-'));
+    const t = `tsbt${tag}s`;
+    const c = netContext({ paths: { networks: join(d, 'networks'), leases: join(d, 'leases') }, table: t });
+    const net = createNetwork(c, { name: t, subnet: '10.44.248.0/24', bridge: t });
+    const leaseDir = join(d, 'leases', net.name);
+    const markers = () => readdirSync(leaseDir).filter((f) => f.endsWith('.conntrack')).length;
+    const held: Attached[] = [];
+    const mine: number[] = [];
+    const on = async (name: string, id: string) => {
+      const fd = netns(name);
+      mine.push(fd);
+      const a = await attach(c, planAttachment(net, { id: cid(id), name }), fd);
+      held.push(a);
+      return a;
+    };
+    try {
+      await on('sb0', 'b'); // keeps the bridge up, as the default network's stays
+      // One short of a batch: addresses released earlier whose entries were not flushed yet.
+      for (let i = 0; i < STALE_BATCH - 1; i++) writeFileSync(join(leaseDir, `10.44.248.${100 + i}.conntrack`), '');
+      const first = await on('sb1', 'c');
+      for (const r of [...first.resources].reverse()) releaseNetworkResource(c, r);
+      held.splice(held.indexOf(first), 1);
+      // The release made the batch full and left it so: no conntrack dump at an exit.
+      expect(markers()).toBe(STALE_BATCH);
+      expect(readdirSync(leaseDir)).toContain(`${first.ip}.conntrack`);
+      // The next attach flushes all of them, and may take the lowest address again.
+      const next = await on('sb2', 'd');
+      expect(markers()).toBe(0);
+      expect(next.ip).toBe(first.ip);
+    } finally {
+      for (const a of held.reverse()) for (const r of [...a.resources].reverse()) releaseNetworkResource(c, r);
+      removeNetwork(c, net.name);
+      spawnSync('nft', ['delete', 'table', 'ip', t]);
+      rmSync(d, { recursive: true, force: true });
+      for (const fd of mine) closeSync(fd);
+      for (const n of ['sb0', 'sb1', 'sb2']) spawnSync('ip', ['netns', 'del', nsName(n)]);
+    }
+    expect(links()).not.toContain(t);
+  });
+});
+
 describe.skipIf(!canRun)('the veth record of a run', () => {
   it('is deleted while the process holding its namespace lives, and left to the kernel once it is gone', async () => {
     const d = mkdtempSync(join(tmpdir(), 'tsbt-vh-'));
