@@ -114,18 +114,27 @@ export async function connectContainer(ctx: NetContext | null, cfg: ContainerNet
     async wire(opts = {}) {
       if (wired) return;
       wired = true;
-      // The lease (and the bridge and table check) under the network's lock, then the
-      // records: both before any link exists, so a SIGKILL anywhere leaves only what the
-      // lease or the record names (the release of either is idempotent).
+      // The lease (and the bridge and table check) under the network's lock, on disk before
+      // any link exists: it names the veth and ports to come, so whatever a SIGKILL leaves,
+      // the next attach or gc reclaims from it. The run's record of the same is written
+      // meanwhile (on libuv's pool, 1-3 ms), overlapping the links instead of preceding them.
       reserved = await reserve(ctx, plan, netnsFd, ownerPid, holderPid).catch(unsupported);
-      if (opts.record) await opts.record(reserved.attached.resources);
-      // In place (same inode): the init's bind mount of the file shows the new text.
-      if (opts.hostsFile) writeFileSync(opts.hostsFile, hosts(reserved.attached.ip));
+      const recorded = opts.record ? opts.record(reserved.attached.resources) : Promise.resolve();
+      recorded.catch(() => {}); // awaited below, also when the links fail: no write outlives the step
+      let failed: { err: unknown } | null = null;
       try {
+        // In place (same inode): the init's bind mount of the file shows the new text.
+        if (opts.hostsFile) writeFileSync(opts.hostsFile, hosts(reserved.attached.ip));
         reserved.wire();
       } catch (err) {
-        unsupported(err);
+        failed = { err };
       }
+      try {
+        await recorded;
+      } catch (err) {
+        if (!failed) throw err; // else the links' error is the one to tell
+      }
+      if (failed) unsupported(failed.err);
     },
     etc: {
       hosts: hosts(),
