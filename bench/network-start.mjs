@@ -7,7 +7,11 @@
 // A last phase measures the first bridge container after `tsbox network prune` (the bridge
 // and nft table made by that run).
 //
-//   sudo node bench/network-start.mjs [--runs 30]
+//   sudo node bench/network-start.mjs [--runs 30] [--compare DIR] [--no-podman]
+//
+// --compare DIR: also the same two cases with another built checkout's bin/tsbox (e.g. main's,
+// in a second worktree), in the same interleaved runs: an A/B of a change on a busy machine.
+// --no-podman: tsbox only (faster).
 //
 // podman and runc are optional (without them only tsbox is measured). The bridge is taken
 // down at the end if it was not up before.
@@ -45,12 +49,18 @@ const cases = {
   'tsbox --network none': [tsbox, ['run', '--network', 'none', rootfs, '/bin/true']],
   'tsbox --network bridge': [tsbox, ['run', '--network', 'bridge', rootfs, '/bin/true']],
 };
+const compare = process.argv.includes('--compare') ? process.argv[process.argv.indexOf('--compare') + 1] : null;
+if (compare) {
+  const other = join(compare, 'bin', 'tsbox');
+  cases['compared --network none'] = [other, ['run', '--network', 'none', rootfs, '/bin/true']];
+  cases['compared --network bridge'] = [other, ['run', '--network', 'bridge', rootfs, '/bin/true']];
+}
 const hadBridge = bridgeUp();
 let podman = false;
 try {
   execFileSync(tsbox, ['rootfs', 'from-host', rootfs], { env, stdio: 'ignore' });
   // runc: Debian's podman defaults to crun, which refuses hybrid cgroup hosts.
-  if (spawnSync('podman', ['--version']).status === 0 && spawnSync('runc', ['--version']).status === 0) {
+  if (!process.argv.includes('--no-podman') && spawnSync('podman', ['--version']).status === 0 && spawnSync('runc', ['--version']).status === 0) {
     execFileSync('podman', [...podmanBase, 'import', rootfs, image], { stdio: 'ignore' });
     podman = true;
     // rlimits podman may set without CAP_SYS_RESOURCE, as in bench/start.mjs.
@@ -74,6 +84,11 @@ try {
     const m = median(xs);
     const c = cpu[name] ? cpu[name].reduce((a, b) => a + b, 0) / cpu[name].length : NaN;
     console.log(`${name.padEnd(32)} median ${m.toFixed(1).padStart(6)} ms  (${m - none >= 0 ? '+' : ''}${(m - none).toFixed(1)} ms vs tsbox none)  min ${Math.min(...xs).toFixed(1)} max ${Math.max(...xs).toFixed(1)}  CPU ${c.toFixed(1)} ms/run${xs.length !== runs ? `  (${xs.length} runs)` : ''}`);
+  }
+  const cpuMean = (name) => cpu[name].reduce((a, b) => a + b, 0) / cpu[name].length;
+  for (const who of compare ? ['tsbox', 'compared'] : ['tsbox']) {
+    const [n, b] = [`${who} --network none`, `${who} --network bridge`];
+    console.log(`${who}: bridge - none: wall ${(median(samples[b]) - median(samples[n])).toFixed(1)} ms, CPU ${(cpuMean(b) - cpuMean(n)).toFixed(1)} ms${who === 'compared' ? ` (${compare})` : ''}`);
   }
   if (podman) console.log(`tsbox bridge / podman bridge: ${(median(samples['tsbox --network bridge']) / median(samples['podman --network bridge'])).toFixed(2)}x`);
 } finally {

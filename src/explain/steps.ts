@@ -105,11 +105,11 @@ export const STEP_TEXTS: readonly StepText[] = [
   },
   {
     match: 'attach network',
-    what: 'The container\'s network. With a bridge (the default, as docker), tsbox takes an address on the network under its lock (a lease file, written before anything exists, so a killed tsbox leaves nothing the next command cannot reclaim) and checks the bridge is up; it stays up between containers, as docker0 does. With --network none nothing is added: the namespace keeps only its own loopback.',
+    what: 'The container\'s network. With a bridge (the default, as docker), tsbox checks the network and its flags and opens the container\'s network namespace; the address is taken later, while the init mounts. With --network none nothing is added: the namespace keeps only its own loopback.',
   },
   {
     match: 'wire network',
-    what: 'While the init mounts (the plan is already sent), tsbox makes a veth pair whose container end is born inside the container\'s network namespace as eth0, gives it the address and a default route through the bridge, and publishes -p ports as nft map elements; the command may start only after this. Each netlink message and firewall change is listed. With --network none, host or container:NAME there is nothing to wire.',
+    what: 'While the init mounts (the plan is already sent), tsbox takes an address on the network under its lock (a lease file, written before anything exists, so a killed tsbox leaves nothing the next command cannot reclaim), checks the bridge is up (it stays up between containers, as docker0 does), writes the address into /etc/hosts, and makes a veth pair whose container end is born inside the container\'s network namespace as eth0, gives it the address and a default route through the bridge (four netlink messages in one send, each acknowledged), and publishes -p ports as nft map elements; the command may start only after this. Each netlink message and firewall change is listed. With --network none, host or container:NAME there is nothing to wire.',
   },
   {
     match: 'write /etc files',

@@ -14,7 +14,7 @@ import { applyNft } from './nft/apply.js';
 import { addPortsText, type PortElement } from './nft/ruleset.js';
 import { ensureBridge } from './networks.js';
 import { type AttachPlan, macForIp } from './plan.js';
-import { flushStale, reclaimDeadLeases, releaseNetworkResource } from './release.js';
+import { flushStale, reclaimDeadLeases, releaseNetworkResource, STALE_BATCH } from './release.js';
 import type { NetworkResource } from './resources.js';
 import { netlinkTrace } from './trace.js';
 
@@ -43,11 +43,11 @@ async function resolvePorts(plan: AttachPlan): Promise<Omit<PortElement, 'contai
 }
 
 /**
- * An attachment in two halves. `reserve` does what must exist before the container's /etc
- * files are written (the lease, so the address is known; the bridge and table), under the
- * network's lock; `wire` makes the links (veth, in-namespace set-up) and publishes the
- * ports. The run calls `wire` while the init sets up its mounts, so the link work overlaps
- * the init's instead of adding to the start (runtime/run.ts, "wire network").
+ * An attachment in two halves. `reserve` takes what must exist before any link does (the
+ * lease, so the address is known; the bridge and table), under the network's lock; `wire`
+ * makes the links (veth, in-namespace set-up) and publishes the ports. The run calls both
+ * while the init sets up its mounts, so their work overlaps the init's instead of adding to
+ * the start (container-network.ts `wire`, runtime/run.ts "wire network").
  */
 export interface Reserved {
   /** What is held so far; `wire` adds the veth once the kernel made it. Release in reverse. */
@@ -87,7 +87,14 @@ export async function reserve(ctx: NetContext, plan: AttachPlan, netnsFd: number
       const taken = takenAddresses(ctx.paths, net.name);
       if (plan.ip !== undefined && taken.has(plan.ip)) throw new TsboxError(`address ${plan.ip} is already in use on network ${net.name}`, { step: 'network', hint: 'Pick another --ip, or leave it out.' });
       // Addresses whose conntrack entries are not flushed yet are skipped while others are free.
-      const pick = pickAddress(parseCidr(net.subnet), net.gateway, taken, staleAddresses(ctx.paths, net.name), plan.ip);
+      // A full batch of released addresses is flushed here, while the init mounts, rather than
+      // in a release, where the user waits for the exit (release.ts freeAddress).
+      let stale = staleAddresses(ctx.paths, net.name);
+      if (stale.size >= STALE_BATCH) {
+        flushStale(ctx, net.name);
+        stale = new Set();
+      }
+      const pick = pickAddress(parseCidr(net.subnet), net.gateway, taken, stale, plan.ip);
       if (!pick) throw new TsboxError(`network ${net.name} has no free address left`, { step: 'network', hint: 'Remove a container from it, or use a network with a larger subnet.' });
       if (pick.flush !== 'none') flushStale(ctx, net.name, pick.flush === 'it' ? pick.ip : undefined);
       ip = pick.ip;
@@ -117,14 +124,13 @@ export async function reserve(ctx: NetContext, plan: AttachPlan, netnsFd: number
       if (wired) return;
       wired = true;
       try {
-        withClient(hostClient(trace), (c) => {
+        const peerIndex = withClient(hostClient(trace), (c) =>
           // Recorded the moment the kernel made it ours: on EEXIST the name belongs to another link,
           // which an undo must not delete. (A crash in between is covered by the lease's hostVeth.)
           // Hairpin only matters to a container that publishes ports (it reaches its own).
           createVethIntoNetns(c, { hostName: plan.hostVeth, masterIndex: bridgeIndex, peerName: plan.peerName, peerNetnsFd: netnsFd, peerMac: mac },
-            () => resources.push({ kind: 'veth', hostName: plan.hostVeth, ...holder }), ports.length > 0);
-        });
-        withClient(netnsClient(netnsFd, trace), (c) => configureInNetns(c, { ifName: plan.peerName, ip, prefixLen: plan.prefixLen, gateway: net.gateway }));
+            () => resources.push({ kind: 'veth', hostName: plan.hostVeth, ...holder }), ports.length > 0));
+        withClient(netnsClient(netnsFd, trace), (c) => configureInNetns(c, { ifName: plan.peerName, index: peerIndex, ip, prefixLen: plan.prefixLen, gateway: net.gateway }));
         if (ports.length > 0) applyNft(ctx.nft, addPortsText(ctx.table, ports), 'publish ports');
       } catch (err) {
         undo();

@@ -7,7 +7,8 @@
  * call it for a killed run's records too.
  */
 import { TsboxError } from '../errors.js';
-import { reserve } from './attach.js';
+import { writeFileSync } from 'node:fs';
+import { type Reserved, reserve } from './attach.js';
 import type { ContainerNetworkConfig } from './container-network-config.js';
 import type { NetContext } from './context.js';
 import { listNetworks, readLeases, type NetworkDef } from './ipam/store.js';
@@ -17,7 +18,7 @@ import { ensureNetwork } from './networks.js';
 import { planAttachment } from './plan.js';
 import type { PortElement } from './nft/ruleset.js';
 import { releaseNetworkResource } from './release.js';
-import { closeFd, linkStats, openNetns } from './links.js';
+import { closeFd, linkStats, openNetns, peerBytes } from './links.js';
 import { offerNameService } from './name-service.js';
 import type { NetworkResource } from './resources.js';
 import { containerHosts, containerResolv, upstreamNameservers } from './resolv.js';
@@ -30,18 +31,30 @@ export interface ContainerIdentity {
 }
 
 export interface ContainerNetwork {
-  /** In acquisition order; release in reverse (releaseContainerNetwork does). */
-  resources: NetworkResource[];
-  ip: string | null;
+  /** In acquisition order; release in reverse (releaseContainerNetwork does). Empty until `wire` took the lease. */
+  readonly resources: NetworkResource[];
+  /** The container's address: null until `wire` took the lease (and for none, host, container:). */
+  readonly ip: string | null;
   gateway: string | null;
-  ports: PortElement[];
+  readonly ports: PortElement[];
   network: NetworkDef | null;
+  /**
+   * The /etc files to write before the plan is sent. On a bridge, `hosts` does not name the
+   * container's address yet: `wire` rewrites it in place once the lease is taken (the init
+   * bind-mounts the file, so the command, which starts after `wire`, sees the final one).
+   */
   etc: { hosts: string; resolvConf: string };
   /**
-   * Make the links and publish the ports (attach.ts reserve/wire): called once, before the
-   * container's command may start; until then only the lease, bridge and table exist.
+   * Take the address and make the links (attach.ts reserve/wire), while the init mounts:
+   * called once, after the plan is sent and before the container's command may start.
+   * `record` stores the records before any link exists; `hostsFile` is rewritten with the address.
    */
-  wire(): void;
+  wire(opts?: WireOptions): Promise<void>;
+}
+
+export interface WireOptions {
+  record?: (resources: NetworkResource[]) => Promise<void>;
+  hostsFile?: string;
 }
 
 export interface HostResolverFiles {
@@ -62,7 +75,7 @@ export async function connectContainer(ctx: NetContext | null, cfg: ContainerNet
   if (m.kind !== 'bridge' || netnsFd === null || ctx === null) {
     const mode = m.kind === 'none' ? 'none' : 'host';
     return {
-      resources: [], ip: null, gateway: null, ports: [], network: null, wire: () => {},
+      resources: [], ip: null, gateway: null, ports: [], network: null, wire: async () => {},
       etc: {
         hosts: containerHosts({ hostname: who.hostname, addHosts: cfg.addHosts }),
         resolvConf: containerResolv(hostResolv, host.upstream, { mode, ...dnsOpts }),
@@ -83,28 +96,52 @@ export async function connectContainer(ctx: NetContext | null, cfg: ContainerNet
     if (err instanceof TsboxError && /EOPNOTSUPP|not supported/i.test(err.message)) err.withHint('This host cannot do bridge networking (no bridge module or nf_tables?); run with --network none.');
     throw err;
   };
-  const reserved = await reserve(ctx, plan, netnsFd, ownerPid, holderPid).catch(unsupported);
-  const got = reserved.attached;
-  try {
-    return {
-      resources: got.resources, ip: got.ip, gateway: got.gateway, ports: got.ports, network: def,
-      wire: () => {
-        try {
-          reserved.wire();
-        } catch (err) {
-          unsupported(err);
-        }
-      },
-      etc: {
-        hosts: containerHosts({ hostname: who.hostname, ip: got.ip, aliases: m.user ? cfg.aliases : [], addHosts: cfg.addHosts, hostGateway: got.gateway }),
-        // A user network's names come from its responder on the gateway (nameServers.ts).
-        resolvConf: containerResolv(hostResolv, host.upstream, { mode: 'bridge', ...dnsOpts, ...(m.user ? { nameServer: { address: got.gateway, domain: `${def.name}.tsbox` } } : {}) }),
-      },
-    };
-  } catch (err) {
-    releaseContainerNetwork(ctx, got.resources);
-    throw err;
-  }
+  const hosts = (ip?: string) => containerHosts({ hostname: who.hostname, ...(ip !== undefined ? { ip } : {}), aliases: m.user ? cfg.aliases : [], addHosts: cfg.addHosts, hostGateway: def.gateway });
+  let reserved: Reserved | null = null;
+  let wired = false;
+  return {
+    get resources() {
+      return reserved?.attached.resources ?? [];
+    },
+    get ip() {
+      return reserved?.attached.ip ?? null;
+    },
+    get ports() {
+      return reserved?.attached.ports ?? [];
+    },
+    gateway: def.gateway,
+    network: def,
+    async wire(opts = {}) {
+      if (wired) return;
+      wired = true;
+      // The lease (and the bridge and table check) under the network's lock, on disk before
+      // any link exists: it names the veth and ports to come, so whatever a SIGKILL leaves,
+      // the next attach or gc reclaims from it. The run's record of the same is written
+      // meanwhile (on libuv's pool, 1-3 ms), overlapping the links instead of preceding them.
+      reserved = await reserve(ctx, plan, netnsFd, ownerPid, holderPid).catch(unsupported);
+      const recorded = opts.record ? opts.record(reserved.attached.resources) : Promise.resolve();
+      recorded.catch(() => {}); // awaited below, also when the links fail: no write outlives the step
+      let failed: { err: unknown } | null = null;
+      try {
+        // In place (same inode): the init's bind mount of the file shows the new text.
+        if (opts.hostsFile) writeFileSync(opts.hostsFile, hosts(reserved.attached.ip));
+        reserved.wire();
+      } catch (err) {
+        failed = { err };
+      }
+      try {
+        await recorded;
+      } catch (err) {
+        if (!failed) throw err; // else the links' error is the one to tell
+      }
+      if (failed) unsupported(failed.err);
+    },
+    etc: {
+      hosts: hosts(),
+      // A user network's names come from its responder on the gateway (nameServers.ts).
+      resolvConf: containerResolv(hostResolv, host.upstream, { mode: 'bridge', ...dnsOpts, ...(m.user ? { nameServer: { address: def.gateway, domain: `${def.name}.tsbox` } } : {}) }),
+    },
+  };
 }
 
 /**
@@ -174,14 +211,17 @@ export async function giveContainerNetwork(makeCtx: () => NetContext, cfg: Conta
   }
   const names = ctx && cfg.mode.kind === 'bridge' && cfg.mode.user && net.network ? offerNameService(ctx, net.network, upstreamNameservers(host.resolvConf ?? '', host.upstream)) : null;
   let released = false;
-  return {
-    ...net,
+  // Not a spread: the address, ports and records are getters, filled in by wire.
+  return Object.assign(net, {
     bytes: () => {
       if (fd === null) return null;
-      const b = linkStats(fd, 'eth0');
+      // The host end's counters, mirrored (what it sent, eth0 received): two sysfs reads at
+      // the exit, instead of a socket made inside the namespace and a lookup (0.5 ms here).
+      const veth = net.resources.find((r) => r.kind === 'veth');
+      const b = (veth?.kind === 'veth' ? peerBytes(veth.hostName) : null) ?? linkStats(fd, 'eth0');
       return b ? { rxBytes: b.rxBytes, txBytes: b.txBytes } : null;
     },
-    async release(initGone) {
+    async release(initGone: boolean) {
       if (released) return;
       released = true;
       try {
@@ -191,5 +231,5 @@ export async function giveContainerNetwork(makeCtx: () => NetContext, cfg: Conta
       }
       if (ctx) releaseContainerNetwork(ctx, initGone ? net.resources.filter((r) => r.kind !== 'veth') : net.resources);
     },
-  };
+  });
 }

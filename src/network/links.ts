@@ -11,9 +11,6 @@ import { NetlinkError } from './rtnetlink/errors.js';
 import * as msg from './rtnetlink/messages.js';
 import { type LinkInfo, parseLink, parseRoute, type RouteInfo } from './rtnetlink/parse.js';
 
-/** loopback is always ifindex 1 in a namespace (LOOPBACK_IFINDEX). */
-const LO_INDEX = 1;
-
 export function hostClient(trace?: NetlinkTrace): RtnlClient {
   return new RtnlClient(openRouteSocket(), 'host', trace);
 }
@@ -86,31 +83,54 @@ export function enableForwarding(): void {
   if (readFileSync('/proc/sys/net/ipv4/ip_forward', 'utf8').trim() !== '1') writeFileSync('/proc/sys/net/ipv4/ip_forward', '1');
 }
 
-/** The veth, its host end on the bridge (with hairpin on when asked), its peer born inside the netns. */
-export function createVethIntoNetns(c: RtnlClient, spec: msg.VethSpec, onCreated?: () => void, hairpin = true): void {
+/**
+ * The veth, its host end on the bridge (with hairpin on when asked), its peer born inside the
+ * netns. Returns the peer's ifindex in the container's namespace when sysfs tells it (the host
+ * end's `iflink`), so the in-namespace set-up needs no lookup round trip; null if unknown.
+ */
+export function createVethIntoNetns(c: RtnlClient, spec: msg.VethSpec, onCreated?: () => void, hairpin = true): number | null {
   c.do(msg.newVeth(spec));
   onCreated?.();
-  if (!hairpin) return;
-  const link = findLink(c, spec.hostName);
-  if (!link) throw new Error(`veth ${spec.hostName} vanished right after its creation`);
-  c.do(msg.setHairpin(link.index, true));
+  if (hairpin) {
+    const index = sysfsNumber(spec.hostName, 'ifindex') ?? findLink(c, spec.hostName)?.index;
+    if (index === undefined) throw new Error(`veth ${spec.hostName} vanished right after its creation`);
+    c.do(msg.setHairpin(index, true));
+  }
+  return sysfsNumber(spec.hostName, 'iflink');
+}
+
+/**
+ * /sys/class/net/NAME/FILE as a number, or null. tsbox runs in the host's namespace, whose
+ * links its /sys shows: reading a file there costs no netlink round trip. For a veth,
+ * `iflink` is its peer's ifindex (in the peer's namespace).
+ */
+export function sysfsNumber(name: string, file: 'ifindex' | 'iflink'): number | null {
+  try {
+    const n = Number(readFileSync(`/sys/class/net/${name}/${file}`, 'utf8'));
+    return Number.isInteger(n) && n > 0 ? n : null;
+  } catch {
+    return null;
+  }
 }
 
 export interface InsideConfig {
   ifName: string;
+  /** Its ifindex in the namespace, when known (createVethIntoNetns); else looked up by name. */
+  index?: number | null;
   ip: string;
   prefixLen: number;
   gateway: string;
 }
 
-/** Inside the container's namespace: lo up; the address on eth0, eth0 up; the default route. */
+/**
+ * Inside the container's namespace: lo up; the address on eth0, eth0 up; the default route.
+ * One datagram for the four (the kernel applies them in order, acking each), plus one lookup
+ * when eth0's index is not known.
+ */
 export function configureInNetns(c: RtnlClient, cfg: InsideConfig): void {
-  c.do(msg.setLinkUp(LO_INDEX, 'lo'));
-  const link = findLink(c, cfg.ifName);
-  if (!link) throw new Error(`${cfg.ifName} is not in the container's network namespace`);
-  c.do(msg.newAddr(link.index, cfg.ip, cfg.prefixLen, cfg.ifName));
-  c.do(msg.setLinkUp(link.index, cfg.ifName));
-  c.do(msg.newDefaultRoute(cfg.gateway, link.index, cfg.ifName));
+  const index = cfg.index ?? findLink(c, cfg.ifName)?.index;
+  if (index === undefined) throw new Error(`${cfg.ifName} is not in the container's network namespace`);
+  c.doAll(msg.insideRequests({ ifName: cfg.ifName, index, ip: cfg.ip, prefixLen: cfg.prefixLen, gateway: cfg.gateway }));
 }
 
 /** Delete a link by name; true if it was there. Missing is success: releases are idempotent. */
@@ -130,6 +150,21 @@ export function linkStats(netnsFd: number, name = 'eth0', trace?: NetlinkTrace):
     if (!l || l.rxBytes === undefined) return null;
     return { rxBytes: Number(l.rxBytes), txBytes: Number(l.txBytes) };
   });
+}
+
+/**
+ * A veth peer's byte counters as seen from its host end `hostName` in /sys/class/net: what
+ * the host end transmitted the peer received, and the reverse. Null when not readable.
+ */
+export function peerBytes(hostName: string): LinkBytes | null {
+  try {
+    const dir = `/sys/class/net/${hostName}/statistics`;
+    const rx = Number(readFileSync(`${dir}/tx_bytes`, 'utf8'));
+    const tx = Number(readFileSync(`${dir}/rx_bytes`, 'utf8'));
+    return Number.isFinite(rx) && Number.isFinite(tx) ? { rxBytes: rx, txBytes: tx } : null;
+  } catch {
+    return null;
+  }
 }
 
 /** An open fd on /proc/PID/ns/net: what the veth and the in-namespace socket need. */

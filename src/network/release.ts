@@ -3,12 +3,12 @@
  * released after a crash, twice, or after the container's namespace is already gone (its
  * veth then went with it: ENODEV is success).
  */
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import type { NetContext } from './context.js';
 import { startTimeFromStat } from './ipam/owner.js';
 import { DEFAULT_NETWORK } from './container-network-config.js';
 import { flushConntrackFor, flushConntrackForAll } from './conntrack/flush.js';
-import { clearStale, type Lease, markStale, readLeases, removeLease, removeLeaseDir, deadLeases, ownedLease, type NetPaths, staleAddresses, withNetworkLock, withTableLock } from './ipam/store.js';
+import { clearStale, type Lease, leasePath, readLeases, removeLease, removeLeaseDir, deadLeases, ownedLease, type NetPaths, retireLease, staleAddresses, withNetworkLock, withTableLock } from './ipam/store.js';
 import { deleteLink, hostClient, withClient } from './links.js';
 import { applyNft } from './nft/apply.js';
 import { deleteTableText, listTableText, removeNetworkText, removePortsText } from './nft/ruleset.js';
@@ -35,11 +35,12 @@ export function releaseNetworkResource(ctx: NetContext, record: NetworkResource)
       return;
     case 'lease':
       paths.leases = r.leases;
+      // Gone already (a run releases its network, then its recorded copy): nothing to lock
+      // for. A file of that name appears again only as someone else's lease, never ours.
+      if (!existsSync(leasePath(paths, r.network, r.ip))) return;
       withNetworkLock(paths, r.network, () => {
         const lease = ownedLease(paths, r.network, r.ip, r.containerId);
-        if (!lease) return;
-        forgetFlows(ctx, paths, lease);
-        removeLease(paths, r.network, r.ip, r.containerId);
+        if (lease) freeAddress(ctx, paths, lease);
       });
       return;
     case 'bridge-user':
@@ -102,39 +103,42 @@ export function reclaimDeadLeases(ctx: NetContext, network: string): Lease[] {
   for (const l of dead) {
     if (l.ports.length > 0) ctx.nft.run(removePortsText(ctx.table, l.ports)); // best effort: the add-then-delete refuses others' elements
     withClient(hostClient(netlinkTrace(ctx.trace)), (c) => deleteLink(c, l.hostVeth));
-    forgetFlows(ctx, ctx.paths, l);
-    removeLease(ctx.paths, network, l.ip, l.owner.containerId);
+    freeAddress(ctx, ctx.paths, l);
   }
   return dead;
 }
 
-/** Stale addresses per network that make a release flush them all at once (one dump each 64 runs). */
+/** Stale addresses per network that make the next attach flush them all at once (one dump each 64 runs). */
 export const STALE_BATCH = 64;
 
 /**
- * Before an address goes back to the pool, the host's conntrack entries that involve it go
- * too (trap 5): else a reused address or port inherits the old NAT decisions, and replies to
- * the old owner's masqueraded flows would reach the new one. The dump is what costs (10-40 ms:
- * the kernel walks its whole table), so:
+ * Frees a lease's address, called under the network's lock with the lease just read as its
+ * owner's. Before an address goes back to the pool, the host's conntrack entries that involve
+ * it go too (trap 5): else a reused address or port inherits the old NAT decisions, and
+ * replies to the old owner's masqueraded flows would reach the new one. The dump is what
+ * costs (10-40 ms: the kernel walks its whole table), so:
  * - a lease that published ports is flushed now: a stale DNAT entry would send a client's
  *   next datagram to a host port's old address instead of its new owner;
- * - any other address is marked stale (`IP.conntrack`) and skipped by allocation until one
- *   dump flushes every stale address of the network: when STALE_BATCH are waiting, when
- *   allocation finds no clean address, or when the bridge goes. Until then nothing owns the
+ * - any other lease file is renamed to the address's stale marker (`IP.conntrack`): one
+ *   rename, so a crash leaves the lease (reclaimed as a dead owner's) or the marker, never a
+ *   free address with unflushed flows. Allocation skips marked addresses until one dump
+ *   flushes every stale address of the network: when an attach finds STALE_BATCH waiting
+ *   (attach.ts: the dump then runs while that container's init mounts, not in an exit the
+ *   user waits for), when allocation finds no clean address, or when the bridge goes. Until then nothing owns the
  *   address, so its leftover entries can reach nobody.
- * Called under the network's lock. Best effort: a host without conntrack has nothing to forget.
+ * Best effort: a host without conntrack has nothing to forget.
  */
-function forgetFlows(ctx: NetContext, paths: NetPaths, lease: Lease): void {
+function freeAddress(ctx: NetContext, paths: NetPaths, lease: Lease): void {
   if (lease.ports.length > 0) {
     try {
       flushConntrackFor(lease.ip, ctx.trace);
     } catch {
       // nf_conntrack not loaded, or ctnetlink unavailable: no entries can exist that matter.
     }
+    removeLease(paths, lease.network, lease.ip, lease.owner.containerId);
     return;
   }
-  markStale(paths, lease.network, lease.ip);
-  if (staleAddresses(paths, lease.network).size >= STALE_BATCH) flushStale({ ...ctx, paths }, lease.network);
+  retireLease(paths, lease.network, lease.ip);
 }
 
 /** One conntrack dump for every stale address of `network` (or only `only`), then their markers go. Under the network's lock. */

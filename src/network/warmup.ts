@@ -11,6 +11,7 @@ import { containerHosts, containerResolv } from './resolv.js';
 import { networkResourceSchema } from './resources.js';
 import * as msg from './rtnetlink/messages.js';
 import { parseMessages } from './rtnetlink/parse.js';
+import { AckCollector, frameBatch } from './rtnetlink/batch.js';
 
 export function warmUpNetworkPath(): void {
   const def = networkSchema.parse({ name: 'tsbox0', subnet: '10.45.0.0/16', gateway: '10.45.0.1', bridge: 'tsbox0', created: '' });
@@ -25,13 +26,16 @@ export function warmUpNetworkPath(): void {
   ]) networkResourceSchema.parse(r);
   containerHosts({ hostname: 'x', ip, addHosts: [], hostGateway: def.gateway });
   containerResolv('nameserver 192.0.2.53\nsearch example\n', null, { mode: 'bridge', dns: [], dnsSearch: [], dnsOptions: [] });
-  const requests = [
-    msg.newVeth({ hostName: plan.hostVeth, masterIndex: 3, peerName: 'eth0', peerNetnsFd: 3, peerMac: macForIp(ip) }),
-    msg.setLinkUp(1, 'lo'), msg.getLink('eth0'), msg.newAddr(2, ip, 16, 'eth0'), msg.setLinkUp(2, 'eth0'), msg.newDefaultRoute(def.gateway, 2, 'eth0'),
-  ];
-  // An ack as the kernel sends it: nlmsghdr (type NLMSG_ERROR) + error 0 + the request's header.
-  const ack = Buffer.alloc(36);
-  ack.writeUInt32LE(36, 0);
-  ack.writeUInt16LE(2, 4);
-  for (const [i, r] of requests.entries()) parseMessages(Buffer.concat([msg.frame(r, i), ack]).subarray(msg.frame(r, i).length));
+  msg.newVeth({ hostName: plan.hostVeth, masterIndex: 3, peerName: 'eth0', peerNetnsFd: 3, peerMac: macForIp(ip) });
+  // The in-namespace batch and its acks as the kernel sends them: nlmsghdr (type NLMSG_ERROR) + error 0 + the request's header.
+  const { seqs } = frameBatch(msg.insideRequests({ ifName: 'eth0', index: 2, ip, prefixLen: 16, gateway: def.gateway }), 1);
+  const acks = new AckCollector(seqs);
+  acks.add(parseMessages(Buffer.concat(seqs.map((seq) => {
+    const ack = Buffer.alloc(36);
+    ack.writeUInt32LE(36, 0);
+    ack.writeUInt16LE(2, 4);
+    ack.writeUInt32LE(seq, 8);
+    return ack;
+  }))));
+  acks.outcomes();
 }

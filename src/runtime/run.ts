@@ -237,8 +237,9 @@ async function createStartWait(spec: RunSpec, log: Logger, cleanup: CleanupStack
   }));
   interrupts.check();
 
-  // The network: attached in the init's namespace, owned by this process (the monitor with -d),
-  // recorded as a resource (a SIGKILLed tsbox's veth, ports and lease go with the next gc).
+  // The network: checked, its netns opened and its /etc files made here; its lease (owned by
+  // this process, the monitor with -d), record and links come in "wire network", while the
+  // init mounts (a SIGKILLed tsbox's veth, ports and lease go with the next command or gc).
   const net: GivenNetwork = await step('attach network', () => giveContainerNetwork(
     () => netContext(spec.debug ? { trace: (e) => log.debug({ step: 'attach network' }, describeTrace(e)) } : {}),
     spec.network, { id: spec.id, name: spec.name ?? spec.shortId, hostname: spec.hostname }, init.pid, process.pid,
@@ -246,7 +247,6 @@ async function createStartWait(spec: RunSpec, log: Logger, cleanup: CleanupStack
   // The fast release (the veth goes with the namespace when the init is gone); the recorded
   // entry releases again, idempotently, with the other resources.
   cleanup.defer('network', () => net.release(init.child.exitCode !== null || init.child.signalCode !== null));
-  if (net.resources.length > 0) await dir.recordResource({ kind: 'network', resources: net.resources });
   interrupts.check();
 
   await step('write /etc files', () => Promise.all([
@@ -282,9 +282,10 @@ async function createStartWait(spec: RunSpec, log: Logger, cleanup: CleanupStack
   await step('start init', () => init.expectReady());
   log.debug({ pid: init.pid }, 'init ready');
   init.send(plan);
-  // The links (veth, eth0's address and route, published ports) are made while the init sets
-  // up its mounts, and before the start message: the command never runs without its network.
-  await step('wire network', () => net.wire());
+  // The lease, the network's record, /etc/hosts with the address, and the links (veth, eth0's
+  // address and route, published ports) are made while the init sets up its mounts, and before
+  // the start message: the command never runs without its network.
+  await step('wire network', () => net.wire({ record: (resources) => dir.recordResource({ kind: 'network', resources }), hostsFile: paths.etc.hosts }));
   // tsbox run starts at once: the start message is queued behind the plan, so the init finds
   // it waiting at the sync point instead of polling for it (no round trip on the foreground
   // path). It still blocks there until every setup step is done. Not with -t: the pty

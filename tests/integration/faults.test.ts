@@ -232,6 +232,8 @@ describe('kill -9 of tsbox during setup', () => {
     // The default network: a lease written, maybe a veth and the in-namespace set-up.
     ['while the network is attached', '"step":"attach network"', {}],
     ['while the init waits for its plan', '"step":"start init"', {}],
+    // The lease, the network record and the links are made while the init mounts.
+    ['while the network is wired', '"step":"wire network"', {}],
     ['after the overlay is mounted in the container', '"step":"mount rootfs"', { initMounted: true }],
     ['after pivot_root', '"step":"pivot_root"', { initMounted: true }],
   ];

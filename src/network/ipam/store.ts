@@ -197,9 +197,16 @@ export function removeLeaseDir(paths: NetPaths, network: string): void {
  */
 const staleMarker = (paths: NetPaths, network: string, ip: string) => join(leaseDir(paths, network), `${ip}.conntrack`);
 
-export function markStale(paths: NetPaths, network: string, ip: string): void {
-  mkdirSync(leaseDir(paths, network), { recursive: true, mode: 0o755 });
-  writeFileSync(staleMarker(paths, network, ip), '');
+/**
+ * A released lease becomes its address's stale marker in one rename (release.ts
+ * freeAddress), under the network's lock. A lease already gone is nothing to retire.
+ */
+export function retireLease(paths: NetPaths, network: string, ip: string): void {
+  try {
+    renameSync(leasePath(paths, network, ip), staleMarker(paths, network, ip));
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+  }
 }
 
 export function staleAddresses(paths: NetPaths, network: string): Set<string> {

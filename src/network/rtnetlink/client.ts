@@ -4,9 +4,10 @@
  * through `trace` first: --debug shows each message with what it does.
  */
 import { NLMSG, NLM_F } from '../../sys/netlink-constants.js';
+import { AckCollector, frameBatch } from './batch.js';
 import { NetlinkError } from './errors.js';
 import { frame, type Request } from './messages.js';
-import { type NlMessage, parseError, parseMessages } from './parse.js';
+import { type NlError, type NlMessage, parseError, parseMessages } from './parse.js';
 
 export interface NetlinkTransport {
   send(msg: Buffer): void;
@@ -49,6 +50,36 @@ export class RtnlClient {
   /** A dump: every message until NLMSG_DONE. */
   dump(req: Request): NlMessage[] {
     return this.exchange(req);
+  }
+
+  /**
+   * Requests that each answer with an ack, sent in one datagram (batch.ts): one round trip
+   * instead of one per request. Every request is traced with its own outcome; the first
+   * failure is thrown, after all outcomes are in (the kernel carries on past a failed one).
+   */
+  doAll(reqs: readonly Request[]): void {
+    const out = this.batch(reqs);
+    const failed = out.findIndex((e) => e.errno !== 0);
+    if (failed >= 0) throw new NetlinkError(reqs[failed]!.what, out[failed]!);
+  }
+
+  /** Like doAll, but returns each request's outcome (errno 0: done) instead of throwing. */
+  batch(reqs: readonly Request[]): NlError[] {
+    const { bytes, seqs } = frameBatch(reqs, this.seq + 1);
+    this.seq = seqs[seqs.length - 1]!;
+    this.sock.send(bytes);
+    const acks = new AckCollector(seqs);
+    while (!acks.done) acks.add(parseMessages(this.sock.recv()));
+    const out = acks.outcomes();
+    if (this.trace) {
+      let off = 0;
+      for (const [i, r] of reqs.entries()) {
+        const len = bytes.readUInt32LE(off);
+        this.trace({ what: r.what, bytes: bytes.subarray(off, off + len), result: out[i]!.errno === 0 ? 0 : -out[i]!.errno, ns: reqs.length > 1 ? `${this.ns}, ${i + 1} of ${reqs.length} in one send` : this.ns });
+        off += (len + 3) & ~3;
+      }
+    }
+    return out;
   }
 
   close(): void {

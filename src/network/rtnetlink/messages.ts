@@ -178,3 +178,14 @@ export function dumpRoutes(): Request {
     body: rtmsg({ family: AF_INET, dstLen: 0, table: 0, protocol: 0, scope: 0, type: 0 }),
   };
 }
+
+/** Pure: the in-namespace requests, in the order the kernel must apply them (the route needs eth0 up with its address). */
+export function insideRequests(cfg: { ifName: string; index: number; ip: string; prefixLen: number; gateway: string }): Request[] {
+  // loopback is always ifindex 1 in a namespace (LOOPBACK_IFINDEX).
+  return [
+    setLinkUp(1, 'lo'),
+    newAddr(cfg.index, cfg.ip, cfg.prefixLen, cfg.ifName),
+    setLinkUp(cfg.index, cfg.ifName),
+    newDefaultRoute(cfg.gateway, cfg.index, cfg.ifName),
+  ];
+}

@@ -48,7 +48,8 @@ export interface NlError {
  * with ACK_TLVS, the extended-ack attributes.
  */
 export function parseError(msg: NlMessage): NlError {
-  const errno = -msg.payload.readInt32LE(0);
+  const raw = msg.payload.readInt32LE(0);
+  const errno = raw === 0 ? 0 : -raw; // not -0 for an ack
   const out: NlError = { errno };
   if (!(msg.flags & NLM_F.ACK_TLVS)) return out;
   const origLen = msg.payload.readUInt32LE(4);
