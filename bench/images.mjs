@@ -168,8 +168,8 @@ if (registry) try {
     }
   }
   const med = (name, f) => median(pull[name].map(f));
-  const line = (name) => `${name} ${fmt(med(name, (m) => m.wall))} (CPU ${med(name, (m) => m.user + m.sys).toFixed(2)} s)`;
-  console.log(`pull:       ${line('tsbox')}${base ? `, base ${line('base')}` : ''}, podman pull ${line('podman')}, ratio ${(med('tsbox', (m) => m.wall) / med('podman', (m) => m.wall)).toFixed(2)}x (target <= 0.7x)${base ? `, tsbox/base ${(med('tsbox', (m) => m.wall) / med('base', (m) => m.wall)).toFixed(2)}x` : ''}`);
+  const line = (name) => `${name === 'podman' ? 'podman pull' : name === 'base' ? 'base tsbox pull' : 'tsbox pull'} ${fmt(med(name, (m) => m.wall))} (CPU ${med(name, (m) => m.user + m.sys).toFixed(2)} s)`;
+  console.log(`pull:       ${line('tsbox')}${base ? `, ${line('base')}` : ''}, ${line('podman')}, ratio ${(med('tsbox', (m) => m.wall) / med('podman', (m) => m.wall)).toFixed(2)}x (target <= 0.7x)${base ? `, tsbox/base ${(med('tsbox', (m) => m.wall) / med('base', (m) => m.wall)).toFixed(2)}x` : ''}`);
 } finally {
   registry.stop();
 }

@@ -334,6 +334,22 @@ describe('an interrupted pull resumes', () => {
     checkStore(root, again.stdout.trim());
   });
 
+  it('after SIGKILL: image prune removes the abandoned partial download (a later pull starts over)', async () => {
+    const root = pullRoot();
+    await stopMidway('SIGKILL', root);
+    const incoming = join(root, 'blobs', 'incoming');
+    expect(readdirSync(incoming).filter((f) => !f.endsWith('.lock'))).toHaveLength(1);
+    const prune = await tsbox(['image', 'prune'], { root });
+    expect([prune.code, prune.stderr]).toEqual([0, '']);
+    expect(prune.stdout).toContain('removed 1 partial download of interrupted pulls');
+    expect(readdirSync(incoming)).toEqual([]);
+    proxy.ranges.length = 0;
+    const again = await tsbox(['pull', `${proxy.host}/t/big:latest`], { root, timeoutMs: 60_000 });
+    expect([again.code, again.stderr]).toEqual([0, '']);
+    expect(proxy.ranges).toEqual([]);
+    checkStore(root, again.stdout.trim());
+  });
+
   it('downloads the layers of a many-layer image in parallel, at most 3 at a time', async () => {
     const root = pullRoot();
     proxy.blobs.max = 0;
