@@ -7,12 +7,15 @@
  *      here): `tsbox pull` vs `podman pull`, both on empty stores;
  *   3. warm start: `tsbox run --rm ARCHIVE CMD` again vs the same files as a rootfs tarball.
  *
- *   node bench/images.mjs [--runs N] [--only first|pull|warm] [--members usr/share/doc,usr/share/man]
+ *   node bench/images.mjs [--runs N] [--only first|pull|warm] [--image debian|standin]
+ *                         [--members usr/share/doc,usr/share/man]
  *                         [--base OTHER_CHECKOUT]   (pull: that build's tsbox too, in the same rotation)
  *
- * The image: this machine has no network for debootstrap, so a ~210 MB stand-in for a
- * Debian image is made from parts of the host's /usr (many small files, like a distribution
- * image) plus a static busybox, imported with `podman import` and saved as a docker-archive.
+ * The image (`--image debian`, the default): a real Debian, made by `debootstrap --variant=minbase`
+ * from the mirror apt is configured with on this machine (read from /etc/apt at run time, so no
+ * host is named here; about 30 s once, kept in the work dir), imported with `podman import` and
+ * saved as a docker-archive (about 210 MB). `--image standin` needs no mirror: parts of the
+ * host's /usr (many small files, like a distribution image) plus a static busybox.
  * podman uses its own storage under the work dir (overlay driver, runc: Debian's podman
  * defaults to crun, which refuses hybrid cgroup hosts) and the ulimits it can set here.
  * Generated files live under $TMPDIR/tsbox-bench-images, never in the repository. Root only.
@@ -31,11 +34,13 @@ const args = process.argv.slice(2);
 const runs = Number(args[args.indexOf('--runs') + 1]) || 3;
 const members = (args.includes('--members') ? args[args.indexOf('--members') + 1] : 'usr/share/doc,usr/share/man').split(',');
 const only = args.includes('--only') ? args[args.indexOf('--only') + 1] : null;
+const imageKind = args.includes('--image') ? args[args.indexOf('--image') + 1] : 'debian';
+if (imageKind !== 'debian' && imageKind !== 'standin') throw new Error(`--image: ${imageKind}: expected debian or standin`);
 const wanted = (phase) => only === null || only === phase;
 const work = join(tmpdir(), 'tsbox-bench-images');
 mkdirSync(work, { recursive: true });
-const CMD = ['/bin/busybox', 'true'];
-const IMAGE = 'localhost/tsbox-bench/debian-standin:latest';
+const CMD = imageKind === 'debian' ? ['/bin/true'] : ['/bin/busybox', 'true'];
+const IMAGE = `localhost/tsbox-bench/debian-${imageKind}:latest`;
 
 const sh = (cmd, argv) => execFileSync(cmd, argv, { stdio: ['ignore', 'pipe', 'inherit'], maxBuffer: 1 << 26 }).toString();
 const podmanStorage = (dir) => ['--root', join(dir, 'root'), '--runroot', join(dir, 'run'), '--tmpdir', join(dir, 'tmp'), '--storage-driver', 'overlay', '--cgroup-manager', 'cgroupfs', '--events-backend', 'none'];
@@ -73,11 +78,44 @@ function resetPodman(dir) {
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 const fmt = (ms) => `${(ms / 1000).toFixed(2)} s`;
 
+/** The Debian mirror apt uses here: the first URIs line (deb822) or deb line (one-line format). */
+function debianMirror() {
+  const candidates = ['/etc/apt/sources.list.d/debian.sources', '/etc/apt/sources.list'];
+  for (const file of candidates.filter((f) => existsSync(f))) {
+    const text = readFileSync(file, 'utf8');
+    const uri = /^URIs:\s*(\S+)/m.exec(text)?.[1] ?? /^deb\s+(?:\[[^\]]*\]\s+)?(\S+)/m.exec(text)?.[1];
+    if (uri) return uri;
+  }
+  throw new Error('no Debian mirror in /etc/apt: use --image standin');
+}
+
+/** A minbase Debian as a rootfs tarball (the release the host runs). */
+function debootstrapRootfs(rootfsTar) {
+  const dir = join(work, 'debian-rootfs');
+  rmSync(dir, { recursive: true, force: true });
+  const release = /^VERSION_CODENAME=(\S+)/m.exec(readFileSync('/etc/os-release', 'utf8'))?.[1] ?? 'bookworm';
+  console.error(`debootstrap --variant=minbase ${release} (once)...`);
+  sh('debootstrap', ['--variant=minbase', release, dir, debianMirror()]);
+  sh('tar', ['--numeric-owner', '-cf', rootfsTar, '-C', dir, '.']);
+  rmSync(dir, { recursive: true, force: true });
+}
+
 /** The rootfs tarball and the image archive made from it (once; kept between runs). */
 function buildInputs() {
-  const rootfsTar = join(work, 'rootfs.tar');
-  const archive = join(work, 'image-docker.tar');
+  const rootfsTar = join(work, `rootfs-${imageKind}.tar`);
+  const archive = join(work, `image-${imageKind}-docker.tar`);
   if (existsSync(rootfsTar) && existsSync(archive)) return { rootfsTar, archive };
+  if (imageKind === 'debian') debootstrapRootfs(rootfsTar);
+  else standinRootfs(rootfsTar);
+  const store = join(work, 'podman-build');
+  resetPodman(store);
+  podman(store, 'import', rootfsTar, IMAGE);
+  podman(store, 'save', '--format', 'docker-archive', '-o', archive, IMAGE);
+  resetPodman(store);
+  return { rootfsTar, archive };
+}
+
+function standinRootfs(rootfsTar) {
   const extra = join(work, 'extra');
   mkdirSync(join(extra, 'bin'), { recursive: true });
   mkdirSync(join(extra, 'tmp'), { recursive: true });
@@ -86,12 +124,6 @@ function buildInputs() {
   chmodSync(join(extra, 'bin', 'busybox'), 0o755);
   console.error(`creating ${rootfsTar} from /${members.join(', /')} and busybox...`);
   sh('tar', ['--numeric-owner', '-cf', rootfsTar, '-C', '/', ...members, '-C', extra, 'bin', 'tmp']);
-  const store = join(work, 'podman-build');
-  resetPodman(store);
-  podman(store, 'import', rootfsTar, IMAGE);
-  podman(store, 'save', '--format', 'docker-archive', '-o', archive, IMAGE);
-  resetPodman(store);
-  return { rootfsTar, archive };
 }
 
 function freePort() {
@@ -120,7 +152,8 @@ async function startRegistry() {
 }
 
 const { rootfsTar, archive } = buildInputs();
-console.log(`archive: ${(statSync(archive).size / 1e6).toFixed(0)} MB docker-archive (host /${members.join(', /')} + busybox); ${runs} runs each, alternating`);
+const described = imageKind === 'debian' ? 'Debian minbase' : `host /${members.join(', /')} + busybox`;
+console.log(`archive: ${(statSync(archive).size / 1e6).toFixed(0)} MB docker-archive (${described}); ${runs} runs each, alternating`);
 
 // 1. First run of the archive.
 const first = { tsbox: [], podman: [] };
@@ -145,7 +178,7 @@ if (registry) try {
   const push = join(work, 'podman-push');
   resetPodman(push);
   podman(push, 'load', '-q', '-i', archive);
-  const ref = `${registry.host}/bench/debian-standin:latest`;
+  const ref = `${registry.host}/bench/debian-${imageKind}:latest`;
   podman(push, 'push', '--tls-verify=false', '--format', 'v2s2', IMAGE, ref);
   resetPodman(push);
   // Each engine in turn (the removal of the previous one's tree included: an ext4 without a

@@ -10,7 +10,15 @@ import type { InitMessage, InitPlan, ParentMessage } from './protocol.js';
 export class InitChannel {
   private buffered = '';
 
-  constructor(private readonly fd: number) {}
+  constructor(private fd: number) {}
+
+  /**
+   * Talk through `fd` from now on (a copy of the socket, made by the caller): the old number
+   * is about to be reused (init/preserved-fds.ts).
+   */
+  moveTo(fd: number): void {
+    this.fd = fd;
+  }
 
   send(message: InitMessage): void {
     const data = Buffer.from(`${JSON.stringify(message)}\n`);

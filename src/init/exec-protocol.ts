@@ -4,7 +4,8 @@
  * (protocol.ts): ready, trace, pty-request, exec, error.
  *
  *   exec-init fds: 0-2 stdio (the command's, without -t), 3 sync socket, 4 the container's
- *   mount namespace, 5 the container's PID namespace
+ *   mount namespace, 5 the container's PID namespace, 6... the fds tsbox-runtime exec
+ *   --preserve-fds passes on (the command's 3...)
  */
 import type { SecurityPlan } from '../security/index.js';
 import type { ProcessPlan } from './protocol.js';
@@ -34,6 +35,8 @@ export interface ExecPlan {
    * ending the command when the parent goes.
    */
   detached?: boolean;
+  /** tsbox-runtime exec --preserve-fds N: fds 6..6+N-1 of ours become the command's 3..3+N-1. */
+  preserveFds?: number;
 }
 
 /**

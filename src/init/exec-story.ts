@@ -56,6 +56,7 @@ import { MNT_NS_FD, PID_NS_FD } from './exec-protocol.js';
 import { InitSteps } from './init-steps.js';
 import { resolveProcess } from './resolve-process.js';
 import { spawnAndWait } from './spawn-command.js';
+import { EXEC_PRESERVED_FROM, preservedFdMoves } from './preserved-fds.js';
 import { applyOomScoreAdj } from './process-settings.js';
 import { linuxProcessSettingsSys } from './linux-settings-sys.js';
 
@@ -106,7 +107,9 @@ export async function runExecInit(): Promise<void> {
     // The container's plan on this thread alone (the one posix_spawn clones from).
     dropPrivileges(init, plan.process, plan.security, proc.user, 'calling');
     // The sync socket and every other fd stay with us; the command gets its stdio.
-    handOver(init, plan.process, 'calling', () => spawnAndWait(init, proc, plan.process, pty, parent));
+    // --preserve-fds: fds 6.. of ours become the command's 3.. (file actions in the child alone).
+    const inherit = preservedFdMoves(EXEC_PRESERVED_FROM, plan.preserveFds ?? 0);
+    handOver(init, plan.process, 'calling', () => spawnAndWait(init, proc, plan.process, pty, parent, inherit));
   } catch (err) {
     init.fail(err);
   }

@@ -97,6 +97,7 @@ export const initPlanSchema = object({
   sysctl: optional(array(object({ name: str, value: str }))),
   hold: optional(object({ fifo: absolute })),
   loopback: optional(boolean),
+  preserveFds: optional(uint),
   hooks: optional(object({
     runtimePoint: boolean,
     createContainer: array(hookCommand),
@@ -113,6 +114,7 @@ export const execPlanSchema = object({
   openat2: optional(boolean),
   initPid: optional(uint),
   detached: optional(boolean),
+  preserveFds: optional(uint),
 });
 
 export const parentMessageSchema = union('t', {

@@ -2,6 +2,9 @@
  * What the parent and the container's init say to each other over the sync socket
  * (fd 3 in the init). One JSON object per line.
  *
+ *   init fds: 0-2 stdio, 3 sync socket, 4 the late network namespace (plan.lateNetns), then the
+ *   fds tsbox-runtime --preserve-fds passes on (plan.preserveFds; the command's 3...)
+ *
  *   init   -> parent  {t:"ready"}          the init is alive and will die with the parent (PDEATHSIG set)
  *   parent -> init    the InitPlan          everything the init needs; nothing else is read after it
  *   init   -> parent  {t:"trace",...}      --debug only: each setup step and syscall
@@ -131,6 +134,11 @@ export interface InitPlan {
   hooks?: ContainerHooksPlan;
   /** false: the network namespace is not ours (joined, or the host's): leave its loopback alone. */
   loopback?: boolean;
+  /**
+   * tsbox-runtime --preserve-fds N: the init got N more fds right after the ones it is passed
+   * (preservedFdsFrom); the command gets them as fds 3..3+N-1 (init/preserved-fds.ts).
+   */
+  preserveFds?: number;
 }
 
 export interface ContainerHooksPlan {

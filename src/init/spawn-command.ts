@@ -27,14 +27,15 @@ const REAP_POLL_MS = 250;
  * Start the command and wait for it. `pty` (-t): the child reopens the very pty we checked,
  * through our fd (/proc/self/fd/N in the child: still open there until its execve), and we
  * let go of it at once so that the pty hangs up when the command's side closes.
+ * `inherit`: fds of ours the command gets at other numbers (tsbox-runtime --preserve-fds).
  */
-export function spawnAndWait(steps: InitSteps, proc: ResolvedProcess, plan: ProcessPlan, pty: number | undefined, parent: number | null): void {
+export function spawnAndWait(steps: InitSteps, proc: ResolvedProcess, plan: ProcessPlan, pty: number | undefined, parent: number | null, inherit: ReadonlyArray<readonly [number, number]> = []): void {
   const args = plan.args;
   let command = 0;
   // Handled once this synchronous stretch ends, by which time the command exists.
   process.on(KILL_EXEC_SIGNAL, () => killQuietly(command, SIGKILL));
   try {
-    command = posixSpawn(proc.path, args, proc.env, { foregroundOnTerminal: false, newSession: true, terminal: pty === undefined ? undefined : `/proc/self/fd/${pty}` });
+    command = posixSpawn(proc.path, args, proc.env, { foregroundOnTerminal: false, newSession: true, terminal: pty === undefined ? undefined : `/proc/self/fd/${pty}`, inherit });
   } catch (err) {
     throw cannotExecute(proc.path, err);
   }

@@ -25,6 +25,7 @@ import { LATE_NETNS_FD, type InitPlan } from './protocol.js';
 import { resolveProcess } from './resolve-process.js';
 import { attachTerminal } from './terminal.js';
 import { openHoldFifo, waitAtHoldFifo } from './hold-fifo.js';
+import { initPreservedFrom, placePreservedFds } from './preserved-fds.js';
 import { hooksBeforePivot, runContainerHooks } from './run-hooks.js';
 import { PR, prctl } from '../sys/process.js';
 import { applyOomScoreAdj } from './process-settings.js';
@@ -110,7 +111,11 @@ export function runInit(): never {
       // tsbox-runtime: `create` is gone; `start` releases us through the fifo, and from here
       // an error has only our stderr to go to (the engine shows it).
       waitAtHoldFifo(holdFifo, () => plan.hooks && runContainerHooks(init, 'startContainer', plan.hooks.startContainer, plan.hooks.stdin.startContainer));
-      return handOver(init, plan.process, 'all', () => execCommand(proc.path, plan.process.args, proc.env));
+      return handOver(init, plan.process, 'all', () => {
+        // --preserve-fds: the caller's fds at 3.. now, when nothing of ours needs those numbers.
+        if (plan.preserveFds) placePreservedFds(channel, initPreservedFrom(plan.lateNetns === true), plan.preserveFds);
+        return execCommand(proc.path, plan.process.args, proc.env);
+      });
     }
     const go = channel.readMessage();
     if (go.t !== 'start') throw new Error(`expected the start message, got ${go.t}`);

@@ -14,9 +14,10 @@ import type { TracedCall } from '../sys/libc.js';
  * Spawn the exec-init in the namespaces of the process `pid`. `stillOurs` is asked after
  * the namespace files are open: the pid may have been reused between reading the record
  * and opening them, and the fds pin whatever they refer to. `calls` (--debug, --explain):
- * given, it receives the checked calls that join the namespaces and come back.
+ * given, it receives the checked calls that join the namespaces and come back. `preserve`:
+ * fds the exec-init gets after the namespaces (tsbox-runtime exec --preserve-fds).
  */
-export async function spawnExecInit(pid: number, stdio: [StdioChoice, StdioChoice, StdioChoice], stillOurs: () => boolean, calls?: TracedCall[]): Promise<ChildProcess> {
+export async function spawnExecInit(pid: number, stdio: [StdioChoice, StdioChoice, StdioChoice], stillOurs: () => boolean, calls?: TracedCall[], preserve: readonly number[] = []): Promise<ChildProcess> {
   const opened: number[] = [];
   const open = (kind: keyof ContainerNamespaceFds) => {
     const fd = openSync(`/proc/${pid}/ns/${kind}`, 'r');
@@ -31,7 +32,7 @@ export async function spawnExecInit(pid: number, stdio: [StdioChoice, StdioChoic
       throw new TsboxError(`cannot open the namespaces of the container's process ${pid}: ${(err as Error).message}`, { step: 'join namespaces', hint: 'The container has probably just exited.' });
     }
     if (!stillOurs()) throw new TsboxError('the container exited while joining it', { step: 'join namespaces' });
-    return await spawnInit({ program: 'exec-init', stdio, namespaces: joinContainerNamespaces(fds), step: 'join namespaces', calls });
+    return await spawnInit({ program: 'exec-init', stdio, namespaces: joinContainerNamespaces(fds), step: 'join namespaces', calls, preserve });
   } finally {
     for (const fd of opened) closeSync(fd);
   }

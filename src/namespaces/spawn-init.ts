@@ -49,11 +49,13 @@ export interface SpawnInitRequest {
    * mounts of the read-only node bind, the setns back home), unformatted.
    */
   calls?: TracedCall[];
+  /** tsbox-runtime --preserve-fds: fds of ours the child gets after `namespaces.pass`. */
+  preserve?: readonly number[];
 }
 
 /**
  * The child gets: fds 0-2 as asked, fd 3 the sync socket (a pipe here), fds 4... the
- * namespaces it enters itself (`namespaces.pass`).
+ * namespaces it enters itself (`namespaces.pass`), then `preserve` (init/preserved-fds.ts).
  */
 export async function spawnInit(req: SpawnInitRequest): Promise<ChildProcess> {
   // Any fs call on the pool starts libuv's threads now, while we still may create them.
@@ -73,7 +75,7 @@ export async function spawnInit(req: SpawnInitRequest): Promise<ChildProcess> {
       // CVE-2019-5736: the child's /proc/PID/exe must point at a read-only node.
       bindHostBinaryReadOnly(process.execPath);
       return spawn(process.execPath, args, {
-        stdio: [...req.stdio, 'pipe', ...req.namespaces.pass] as StdioOptions,
+        stdio: [...req.stdio, 'pipe', ...req.namespaces.pass, ...(req.preserve ?? [])] as StdioOptions,
         // A session of its own, without a controlling terminal: the terminal's Ctrl-C reaches
         // tsbox, which forwards it once, and the container has no controlling terminal it
         // could push input into (TIOCSTI). A command under -t gets the pty as its own.
@@ -101,9 +103,10 @@ export async function spawnInit(req: SpawnInitRequest): Promise<ChildProcess> {
  * The container's init, born where `placement` says (placement.ts). `calls`: see
  * SpawnInitRequest. `lateNetns`: an fd the init gets as fd 4 (LATE_NETNS_FD), the network
  * namespace it joins itself once it is safe (init-placement.ts says when and why).
+ * `preserve`: see SpawnInitRequest.
  */
-export function spawnInitInNamespaces(stdio: [StdioChoice, StdioChoice, StdioChoice], placement: InitPlacement = NEW_NAMESPACES, calls?: TracedCall[], lateNetns: number | null = null): Promise<ChildProcess> {
-  return spawnInit({ program: 'init', stdio, namespaces: newContainerNamespaces(placement, lateNetns), step: 'spawn init', calls });
+export function spawnInitInNamespaces(stdio: [StdioChoice, StdioChoice, StdioChoice], placement: InitPlacement = NEW_NAMESPACES, calls?: TracedCall[], lateNetns: number | null = null, preserve: readonly number[] = []): Promise<ChildProcess> {
+  return spawnInit({ program: 'init', stdio, namespaces: newContainerNamespaces(placement, lateNetns), step: 'spawn init', calls, preserve });
 }
 
 function enter(ns: InitNamespaces, onLeft: () => void): void {

@@ -15,7 +15,7 @@ import { checkSubnet, type HostRoute, ipToNum, numToIp, overlaps, parseCidr } fr
 import { createBridge, enableForwarding, hostClient, listLinks, listRoutes, withClient } from './links.js';
 import { applyNft } from './nft/apply.js';
 import { forwardDropChains, firewallWarning } from './nft/firewall.js';
-import { addNetworkText, listTableText, tableText } from './nft/ruleset.js';
+import { addNetworkText, guardUpgradeText, hasCurrentGuard, listTableText, tableText } from './nft/ruleset.js';
 import { netlinkTrace } from './trace.js';
 
 export const DEFAULT_NETWORK = 'tsbox0';
@@ -101,10 +101,17 @@ export function ensureNetwork(ctx: NetContext, name: string, defaults: { subnet?
   }
 }
 
-/** tsbox's table, created once; `add rule` would duplicate rules, so only when missing. */
+/**
+ * tsbox's table, created once; `add rule` would duplicate rules, so only when missing. A
+ * table an earlier tsbox made gets the current guard rule (the only rule changed since).
+ */
 export function ensureTable(ctx: NetContext): void {
-  if (ctx.nft.run(listTableText(ctx.table)).ok) return;
-  applyNft(ctx.nft, tableText(ctx.table), `create nft table ip ${ctx.table}`);
+  const listed = ctx.nft.run(listTableText(ctx.table));
+  if (!listed.ok) {
+    applyNft(ctx.nft, tableText(ctx.table), `create nft table ip ${ctx.table}`);
+    return;
+  }
+  if (!hasCurrentGuard(listed.output)) applyNft(ctx.nft, guardUpgradeText(ctx.table), `update the guard rule of nft table ip ${ctx.table}`);
 }
 
 /**

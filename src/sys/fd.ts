@@ -5,6 +5,9 @@ const closeRangeFn = libc.func('int close_range(unsigned int first, unsigned int
 const flockFn = libc.func('int flock(int fd, int operation)');
 const pipe2Fn = libc.func('int pipe2(_Out_ int *fds, int flags)');
 
+const dup2Fn = libc.func('int dup2(int oldfd, int newfd)');
+
+const F_DUPFD_CLOEXEC = 1030;
 const F_GETFD = 1;
 const F_SETFD = 2;
 const FD_CLOEXEC = 1;
@@ -24,6 +27,16 @@ export function clearCloexec(fd: number): void {
  */
 export function cloexecFrom(first: number): void {
   check(closeRangeFn(first, 0xffffffff, CLOSE_RANGE_CLOEXEC), 'close_range', () => `${first}, ~0U, CLOSE_RANGE_CLOEXEC`);
+}
+
+/** A close-on-exec copy of `fd` at the lowest free number >= `min` (F_DUPFD_CLOEXEC). */
+export function dupAtOrAbove(fd: number, min: number): number {
+  return check(fcntlFn(fd, F_DUPFD_CLOEXEC, min), 'fcntl', () => `${fd}, F_DUPFD_CLOEXEC, ${min}`);
+}
+
+/** `from` copied to `to` (whatever `to` was is closed); the copy is not close-on-exec. */
+export function dup2(from: number, to: number): void {
+  check(dup2Fn(from, to), 'dup2', () => `${from}, ${to}`);
 }
 
 /** Try to take a flock; false if another process holds it (LOCK_NB). */

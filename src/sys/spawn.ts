@@ -53,6 +53,11 @@ export interface SpawnOptions {
    * without a controlling terminal that opens one gets it as its controlling terminal.
    */
   terminal?: string;
+  /**
+   * [from, to]: the child gets our fd `from` as its fd `to` (not close-on-exec), by dup2
+   * file actions in this order, after the terminal's.
+   */
+  inherit?: ReadonlyArray<readonly [number, number]>;
 }
 
 /**
@@ -75,6 +80,7 @@ export function posixSpawn(path: string, argv: readonly string[], env: readonly 
     zero(actionsDup2(actions, 0, 1), 'posix_spawn_file_actions_adddup2');
     zero(actionsDup2(actions, 0, 2), 'posix_spawn_file_actions_adddup2');
   }
+  for (const [from, to] of opts.inherit ?? []) zero(actionsDup2(actions, from, to), 'posix_spawn_file_actions_adddup2');
   if (opts.foregroundOnTerminal) {
     flags |= POSIX_SPAWN_SETPGROUP;
     zero(attrSetPgroup(attr, 0), 'posix_spawnattr_setpgroup');

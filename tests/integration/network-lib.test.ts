@@ -16,7 +16,7 @@ import { attach, type Attached } from '../../src/network/attach.js';
 import { netContext, type NetContext } from '../../src/network/context.js';
 import { describeTrace } from '../../src/network/trace.js';
 import { applyNft } from '../../src/network/nft/apply.js';
-import { addPortsText, removePortsText, tableText } from '../../src/network/nft/ruleset.js';
+import { addPortsText, GUARD_RULE, removePortsText, tableText } from '../../src/network/nft/ruleset.js';
 import { linkStats, netnsClient } from '../../src/network/links.js';
 import { newAddr, newBridge } from '../../src/network/rtnetlink/messages.js';
 import { conntrackEntries } from '../../src/network/conntrack/flush.js';
@@ -294,7 +294,7 @@ describe.skipIf(!canRun)('network library on real namespaces', () => {
       attack('attack 2');
       await until('attack 2');
     } finally {
-      execFileSync('nft', ['add', 'rule', 'ip', table, 'guard', 'iifname', '@bridges', 'ip', 'daddr', '127.0.0.0/8', 'counter', 'drop']);
+      execFileSync('nft', ['add', 'rule', 'ip', table, 'guard', ...GUARD_RULE.split(' ')]);
       server.close();
       udp.close();
       marker.close();

@@ -81,6 +81,10 @@ describe('the lifecycle', () => {
     expect(runtime(['ps', '--format', 'json', id]).stdout.trim()).toBe(`[${pid}]`);
     expect(runtime(['list', '--format', 'json']).stdout).toContain(`"id":"${id}"`);
     expect(runtime(['delete', id]).stderr).toMatch(/not stopped: running/);
+    // exec as runc reads it: flags before the id, and the command's own flags after it; `--` optional.
+    const e = runtime(['exec', id, 'sh', '-c', 'echo $((6*7)); exit 6']);
+    expect([e.code, e.stdout, e.stderr]).toEqual([6, '42\n', '']);
+    expect(runtime(['exec', id, '--', 'sh', '-c', 'exit 7']).code).toBe(7);
     // update: a limit this host's cgroup v2 cannot hold is refused, naming the controller; "no limit" needs none.
     writeFileSync(join(b, 'res.json'), JSON.stringify({ pids: { limit: 100 } }));
     const u = runtime(['update', '--resources', join(b, 'res.json'), id]);
@@ -119,10 +123,16 @@ describe('the lifecycle', () => {
     expect(cgroupsNamed([id])).toEqual([]);
   });
 
-  it('the systemd cgroup manager is refused clearly', () => {
-    const r = spawnSync(RUNTIME_BIN, ['--root', stateRoot, '--systemd-cgroup', 'create', '--bundle', bundle(), 'sd'], { encoding: 'utf8' });
-    expect(r.status).not.toBe(0);
-    expect(r.stderr).toMatch(/systemd cgroup manager is not supported/);
+  it('the systemd cgroup manager is refused clearly: one line naming the fix, nothing created', () => {
+    for (const flags of [['--systemd-cgroup'], ['--cgroup-manager', 'systemd']]) {
+      const b = bundle();
+      const r = spawnSync(RUNTIME_BIN, ['--root', stateRoot, ...flags, 'create', '--bundle', b, '--pid-file', join(b, 'pid'), 'sd'], { encoding: 'utf8' });
+      expect(r.status, flags.join(' ')).toBe(125);
+      expect(r.stderr, flags.join(' ')).toBe('tsbox-runtime: cgroup: the systemd cgroup manager is not supported. Use the cgroupfs manager (podman --cgroup-manager cgroupfs; containerd SystemdCgroup = false).\n');
+      expect(existsSync(join(b, 'pid'))).toBe(false);
+      expect(existsSync(stateRoot) ? readdirSync(stateRoot) : []).toEqual([]);
+      expect(cgroupsNamed(['sd'])).toEqual([]);
+    }
   });
 
   it('features and spec', () => {
@@ -151,7 +161,14 @@ describe('bad bundles: one error (stderr and log), non-zero, nothing created', (
       if (!existsSync(link)) symlinkSync('../../../../../../tmp', link);
       return bundle((c) => c.mounts.push({ destination: '/escape/x', type: 'tmpfs', source: 'tmpfs' }));
     }, /mount destination \/escape\/x escapes the root through the symlink \/escape/],
-    ['an unsupported namespace', () => bundle((c) => c.linux.namespaces.push({ type: 'user' })), /user namespaces \(and uid\/gid mappings\) are not supported/],
+    ['an unsupported namespace', () => bundle((c) => c.linux.namespaces.push({ type: 'user' })), /user namespaces \(and uid\/gid mappings\) are not supported.*\. Run the container without a user namespace: podman as root without --userns/],
+    // Refused with the fix on the engine's side, before anything exists.
+    ['uid mappings', () => bundle((c) => {
+      c.linux.namespaces.push({ type: 'user' });
+      c.linux.uidMappings = [{ containerID: 0, hostID: 100000, size: 65536 }];
+    }), /linux\.uidMappings: uid\/gid mappings need a user namespace.*\. Run the container without a user namespace: podman as root without --userns, --uidmap or --gidmap/],
+    ['gid mappings', () => bundle((c) => (c.linux.gidMappings = [{ containerID: 0, hostID: 100000, size: 65536 }])), /linux\.gidMappings: uid\/gid mappings need a user namespace.*\. Run the container without a user namespace/],
+    ['a systemd cgroupsPath (slice:prefix:name) without the systemd manager', () => bundle((c) => (c.linux.cgroupsPath = 'system.slice:libpod:abc')), /linux\.cgroupsPath: 'system\.slice:libpod:abc' looks like systemd's SLICE:PREFIX:NAME\. The engine uses the systemd cgroup manager, which tsbox-runtime does not support: configure its cgroupfs manager/],
   ];
   for (const [name, make, message] of cases) {
     it(name, () => {

@@ -159,6 +159,122 @@ describe('hooks', () => {
     expect(until(() => !existsSync(`/proc/${sleeper}`) || /\) Z /.test(readFileSync(`/proc/${sleeper}/stat`, 'utf8')))).toBe(true);
   });
 
+  it('a failing prestart, createRuntime or createContainer hook fails create, then poststop runs once and nothing is left', () => {
+    const failing = join(dir, 'failing.sh');
+    writeFileSync(failing, '#!/bin/sh\ncat > /dev/null\necho "no network for you" >&2\nexit 3\n');
+    chmodSync(failing, 0o755);
+    const ok = (phase: string, log: string) => {
+      const p = join(dir, `ok-${phase}.sh`);
+      recorder(p, phase, log);
+      return { path: p, env: ['PATH=/usr/bin:/bin'] };
+    };
+    for (const phase of ['prestart', 'createRuntime', 'createContainer'] as const) {
+      const id = `hooks-fail-${phase}-${process.pid}`;
+      const log = join(dir, `fail-${phase}.log`);
+      // The phases before the failing one ran and succeeded; the failing one is second in its list.
+      const before = { prestart: [], createRuntime: ['prestart'], createContainer: ['prestart', 'createRuntime'] }[phase];
+      const b = bundle((c) => {
+        c.hooks = { poststop: [ok('poststop', log)], poststart: [ok('poststart', log)] };
+        for (const p of before) c.hooks[p] = [ok(p, log)];
+        c.hooks[phase] = [ok(phase, log), { path: failing, env: ['PATH=/usr/bin:/bin'] }];
+      });
+      rmSync(logFile, { force: true });
+      const r = runtime(['create', '--bundle', b, '--pid-file', join(b, 'pid'), id]);
+      expect(r.code, phase).toBe(125);
+      expect(r.stderr, phase).toContain(`hooks.${phase}[1] (${failing}) exited with status 3: no network for you`);
+      expect(r.stderr.split('\n').filter(Boolean), phase).toHaveLength(1);
+      const lines = readFileSync(log, 'utf8').trim().split('\n').map((l) => {
+        const [p, , ...json] = l.split(' ');
+        return { phase: p, state: JSON.parse(json.join(' ')) };
+      });
+      // In order, and poststop exactly once, last, with the stopped state (no pid).
+      expect(lines.map((l) => l.phase), phase).toEqual([...before, phase, 'poststop']);
+      expect(lines.at(-1)!.state, phase).toEqual({ ociVersion: expect.any(String), id, status: 'stopped', bundle: b });
+      for (const l of lines.slice(0, -1)) expect(l.state.status, `${phase}: ${l.phase}`).toBe('creating');
+      expect(existsSync(join(b, 'pid')), phase).toBe(false);
+      expect(readdirSync(stateRoot), phase).toEqual([]);
+      expect(cgroupsNamed([id]), phase).toEqual([]);
+    }
+  });
+
+  it('a create refused for a taken id runs none of the other container\'s hooks', () => {
+    const id = `hooks-taken-${process.pid}`;
+    const log = join(dir, 'taken.log');
+    const post = join(dir, 'taken-poststop.sh');
+    recorder(post, 'poststop', log);
+    const b = bundle((c) => (c.hooks = { poststop: [{ path: post, env: ['PATH=/usr/bin:/bin'] }] }));
+    expect(runtime(['create', '--bundle', b, id]).code).toBe(0);
+    const again = runtime(['create', '--bundle', b, id]);
+    expect(again.code).toBe(125);
+    expect(again.stderr).toContain(`container with id ${id} already exists`);
+    expect(existsSync(log)).toBe(false);
+    expect(JSON.parse(runtime(['state', id]).stdout).status).toBe('created');
+    expect(runtime(['delete', id]).code).toBe(0);
+    expect(readFileSync(log, 'utf8').trim().split('\n').map((l) => l.split(' ')[0])).toEqual(['poststop']);
+    expect(readdirSync(stateRoot)).toEqual([]);
+    expect(cgroupsNamed([id])).toEqual([]);
+  });
+
+  it('a create that dies part way leaves a container delete finds: stopped, removed, poststop run', () => {
+    const id = `hooks-killed-${process.pid}`;
+    const log = join(dir, 'killed.log');
+    // An engine's timeout, reproduced: the createRuntime hook SIGKILLs the create that runs it.
+    const killer = join(dir, 'kill-create.sh');
+    writeFileSync(killer, `#!/bin/sh\ncat > /dev/null\necho killing >> ${log}\nkill -9 $PPID\n`);
+    chmodSync(killer, 0o755);
+    const post = join(dir, 'killed-poststop.sh');
+    recorder(post, 'poststop', log);
+    const b = bundle((c) => (c.hooks = { createRuntime: [{ path: killer, env: ['PATH=/usr/bin:/bin'] }], poststop: [{ path: post, env: ['PATH=/usr/bin:/bin'] }] }));
+    const r = runtime(['create', '--bundle', b, id]);
+    expect(r.code).toBe(null); // killed
+    // Without its create, the init leaves (its sync socket closed): the container is stopped.
+    expect(until(() => JSON.parse(runtime(['state', id]).stdout).status === 'stopped')).toBe(true);
+    expect(cgroupsNamed([id])).not.toEqual([]);
+    const d = runtime(['delete', id]);
+    expect(d.stderr).toBe('');
+    expect(d.code).toBe(0);
+    const lines = readFileSync(log, 'utf8').trim().split('\n');
+    expect(lines.map((l) => l.split(' ')[0])).toEqual(['killing', 'poststop']);
+    expect(JSON.parse(lines[1]!.split(' ').slice(2).join(' '))).toEqual({ ociVersion: expect.any(String), id, status: 'stopped', bundle: b });
+    expect(readdirSync(stateRoot)).toEqual([]);
+    expect(cgroupsNamed([id])).toEqual([]);
+  });
+
+  it('delete --force of a running container runs poststop once its processes and group are gone', () => {
+    const id = `hooks-force-${process.pid}`;
+    const log = join(dir, 'force.log');
+    const watch = join(dir, 'force-watch');
+    // The test writes the container's pids and group here once it runs; poststop checks them.
+    const post = join(dir, 'force-poststop.sh');
+    writeFileSync(post, `#!/bin/sh
+cat > /dev/null
+read cg pids < ${watch}
+for p in $pids; do
+  if [ -d /proc/$p ] && ! grep -q '^State:.*Z' /proc/$p/status; then echo "alive $p" >> ${log}; fi
+done
+[ -d "$cg" ] && echo "group-left $cg" >> ${log}
+echo poststop >> ${log}
+`);
+    chmodSync(post, 0o755);
+    const b = bundle((c) => {
+      c.process.args = ['sh', '-c', 'sleep 300 & exec sleep 301'];
+      c.hooks = { poststop: [{ path: post, env: ['PATH=/usr/bin:/bin'] }] };
+    });
+    expect(runtime(['create', '--bundle', b, id]).code).toBe(0);
+    expect(runtime(['start', id]).code).toBe(0);
+    const [cg] = cgroupsNamed([id]);
+    expect(cg).toBeDefined();
+    const procs = () => readFileSync(join(cg!, 'cgroup.procs'), 'utf8').split('\n').filter(Boolean);
+    expect(until(() => procs().length === 2)).toBe(true);
+    writeFileSync(watch, `${cg} ${procs().join(' ')}\n`);
+    const d = runtime(['delete', '--force', id]);
+    expect(d.stderr).toBe('');
+    expect(d.code).toBe(0);
+    expect(readFileSync(log, 'utf8')).toBe('poststop\n');
+    expect(readdirSync(stateRoot)).toEqual([]);
+    expect(cgroupsNamed([id])).toEqual([]);
+  });
+
   it('a failing startContainer hook fails start with its reason; the container is stopped', () => {
     const id = `hooks-start-${process.pid}`;
     writeFileSync(join(rootfs, 'refuse.sh'), '#!/bin/sh\necho "not today" >&2\nexit 7\n');

@@ -82,7 +82,7 @@ describe('planner', () => {
 describe('nft text', () => {
   it('keeps the rules fixed and the variable parts in sets and maps', () => {
     const t = tableText('tsbox');
-    expect(t).toContain('iifname @bridges ip daddr 127.0.0.0/8 counter drop');
+    expect(t).toContain('ip daddr 127.0.0.0/8 iifname @bridges counter drop');
     expect(t).toContain('ip saddr @subnets oifname != @bridges masquerade');
     expect(t).toContain('iifname . oifname != @same_bridge drop');
     expect(() => tableText('bad name')).toThrow('invalid nft table name');

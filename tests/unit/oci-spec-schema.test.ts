@@ -165,13 +165,17 @@ describe('loadBundle on a real directory (nodeBundleFs)', () => {
   it('reads BUNDLE/config.json and finds the rootfs; refuses a root that is a file', async () => {
     const { mkdtempSync, mkdirSync, writeFileSync, rmSync } = await import('node:fs');
     const { tmpdir } = await import('node:os');
-    const { join } = await import('node:path');
+    const { join, posix } = await import('node:path');
     const dir = mkdtempSync(join(tmpdir(), 'tsbox-oci-bundle-'));
     try {
       mkdirSync(join(dir, 'rootfs'));
       // The k8s fixture binds host paths of a kubelet: give it sources that exist here.
       const json = fixture('containerd-1.6-k8s-pod-container');
       json.mounts = json.mounts.filter((m: { type: string }) => m.type !== 'bind');
+      // Its namespace paths name a sandbox pid (/proc/4242/ns/*). Whenever a host process has that
+      // pid, the real probe sees the host's own namespaces and refuses the join (as it must): point
+      // them at paths of this bundle that no process can own.
+      for (const ns of json.linux.namespaces as { path?: string }[]) if (ns.path) ns.path = join(dir, `ns-${posix.basename(ns.path)}`);
       writeFileSync(join(dir, 'config.json'), JSON.stringify(json));
       const { plan } = loadBundle(dir);
       expect(plan.root.path).toBe(join(dir, 'rootfs'));

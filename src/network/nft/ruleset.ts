@@ -23,6 +23,16 @@ function checkTable(table: string): string {
 }
 
 /**
+ * The route_localnet guard (see tableText). This chain is the only one of tsbox's that sees
+ * every packet entering the host, containers' traffic and everyone else's alike (the NAT
+ * chains see only a connection's first packet, forward only forwarded ones), so the test
+ * that fails for nearly all of them comes first: comparing the destination with 127.0.0.0/8
+ * is a load and a compare, while the interface name is a 16-byte copy and a hash lookup in
+ * @bridges. The same packets are dropped in either order.
+ */
+export const GUARD_RULE = 'ip daddr 127.0.0.0/8 iifname @bridges counter drop';
+
+/**
  * The whole table. Applied only when `list table` says it is missing (under the host-wide
  * network lock), because `add rule` appends even when an identical rule exists.
  */
@@ -37,7 +47,7 @@ export function tableText(table = DEFAULT_TABLE): string {
   map ports_ip { type ipv4_addr . inet_proto . inet_service : ipv4_addr . inet_service; }
   chain guard {
     type filter hook prerouting priority raw; policy accept;
-    iifname @bridges ip daddr 127.0.0.0/8 counter drop
+    ${GUARD_RULE}
   }
   chain prerouting {
     type nat hook prerouting priority dstnat; policy accept;
@@ -106,6 +116,26 @@ export function removePortsText(table: string, ports: PortElement[]): string {
   const adds = ports.map((p) => `add element ip ${t} ${portMap(p)} { ${portKey(p)} : ${portValue(p)} }\n`);
   const dels = ports.map((p) => `delete element ip ${t} ${portMap(p)} { ${portKey(p)} }\n`);
   return adds.join('') + dels.join('');
+}
+
+/**
+ * Whether a listed table (`list table` output) already has the guard as tableText writes it.
+ * A table is made once and kept (the default network stays up), so a table made by an
+ * earlier tsbox still carries the guard in its old order: same packets dropped, more work.
+ */
+export function hasCurrentGuard(listing: string): boolean {
+  // nft lists the counter with its values: compare up to the word before them. Should an nft
+  // version list the rule otherwise, the swap below runs at every bridge set-up: harmless.
+  return listing.includes(GUARD_RULE.replace(/ counter drop$/, ' counter '));
+}
+
+/**
+ * Swaps the guard's rule for the current one in one transaction: nft applies the whole
+ * buffer or nothing, so no packet ever meets the chain without a guard rule.
+ */
+export function guardUpgradeText(table: string): string {
+  const t = checkTable(table);
+  return `flush chain ip ${t} guard\nadd rule ip ${t} guard ${GUARD_RULE}\n`;
 }
 
 export const deleteTableText = (table: string): string => `delete table ip ${checkTable(table)}\n`;

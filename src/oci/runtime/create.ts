@@ -10,10 +10,13 @@
  *   setup      the init mounts, pivots, applies the security of config.json, sends {t:"created"}
  *              and blocks opening the exec fifo (init/hold-fifo.ts); with process.terminal it
  *              first asks for its pty, whose master goes to --console-socket
- *   record     state.json, then the pid file (the engine reads it as "created")
+ *   record     state.json, then the pid file (the engine reads it as "created"). state.json
+ *              is first written, marked creating, just before the init gets its plan: a
+ *              create killed part way leaves a container that `delete` removes.
  *
  * On any failure the cleanup stack unwinds all of it (the init is killed), so a failed
- * create leaves nothing. On success the init is left to our parent's subreaper (conmon,
+ * create leaves nothing; once the setup began, the poststop hooks run after that (the
+ * runtime-spec's "continue the lifecycle at delete" after a failed hook). On success the init is left to our parent's subreaper (conmon,
  * containerd-shim), which reaps it and reads its exit status.
  */
 import type { ChildProcess } from 'node:child_process';
@@ -40,6 +43,7 @@ import { handTerminal } from './console.js';
 import { checkDestination } from './bundle.js';
 import { initHooks, planContainer } from './config-adapter.js';
 import { runRuntimeHooks } from './run-hooks.js';
+import { preservedFds } from './preserve-fds.js';
 import type { RuntimeLog } from './runtime-log.js';
 import type { ContainerRecord, StateRoot } from './state-dir.js';
 
@@ -61,16 +65,39 @@ export interface Created {
 export async function createContainer(state: StateRoot, id: string, opts: CreateOptions, log: RuntimeLog): Promise<Created> {
   // Unwound on failure only: once created, everything made belongs to the container (delete).
   const cleanup = new CleanupStack(log);
+  const progress: Progress = { wroteRecord: false };
   try {
-    return await createSteps(state, id, opts, log, cleanup);
+    return await createSteps(state, id, opts, log, cleanup, progress);
   } catch (err) {
+    // Our record exists once the init got its plan: the container's setup (and its prestart,
+    // createRuntime, createContainer hooks) began. (Gone: a `delete` took the container over
+    // meanwhile and ran poststop itself. Never another container's: a taken id fails earlier.)
+    const begun = progress.wroteRecord ? readRecord(state, id) : null;
     const failures = await cleanup.unwind();
     for (const f of failures) log.error({}, f.message);
+    // runtime-spec: a failed create (a failed hook of those phases included) stops the
+    // container and "continues the lifecycle at delete": its poststop hooks run, once the
+    // container is gone, as delete would run them.
+    if (begun?.hooks) await runRuntimeHooks(begun.hooks, 'poststop', { id, pid: null, bundle: begun.bundle, annotations: begun.annotations }, log);
     throw err;
   }
 }
 
-async function createSteps(state: StateRoot, id: string, opts: CreateOptions, log: RuntimeLog, cleanup: CleanupStack): Promise<Created> {
+/** How far create got, for its failure path. */
+interface Progress {
+  /** state.json (marked creating) was written: the id's record is ours. */
+  wroteRecord: boolean;
+}
+
+function readRecord(state: StateRoot, id: string): ContainerRecord | null {
+  try {
+    return state.exists(id) ? state.read(id) : null;
+  } catch {
+    return null;
+  }
+}
+
+async function createSteps(state: StateRoot, id: string, opts: CreateOptions, log: RuntimeLog, cleanup: CleanupStack, progress: Progress): Promise<Created> {
   const step = async <T>(name: string, fn: () => T | Promise<T>): Promise<T> => {
     log.debug({ step: name }, name);
     try {
@@ -80,7 +107,8 @@ async function createSteps(state: StateRoot, id: string, opts: CreateOptions, lo
     }
   };
 
-  if (opts.preserveFds > 0) throw new UsageError('--preserve-fds is not supported yet', { step: 'create', hint: 'tsbox-runtime passes only stdin, stdout and stderr to the container.' });
+  // Checked first: a bad count must leave nothing behind.
+  const preserve = preservedFds(opts.preserveFds, 'create');
   const planned = await step('read config.json', () => planContainer(resolve(opts.bundle), id, { systemdCgroup: false }));
   const { plan: oci, ns, limits } = planned;
   const cgroupPlan = planned.cgroup;
@@ -132,7 +160,7 @@ async function createSteps(state: StateRoot, id: string, opts: CreateOptions, lo
   });
 
   const stdio = terminal ? (['ignore', 'ignore', 'ignore'] as const) : (['inherit', 'inherit', 'inherit'] as const);
-  const child: ChildProcess = await step('spawn init', () => spawnInitInNamespaces([...stdio], placement));
+  const child: ChildProcess = await step('spawn init', () => spawnInitInNamespaces([...stdio], placement, undefined, null, preserve));
   const init = new InitConnection(child, (m) => log.debug({ step: m.step, init: true }, m.detail ?? m.step));
   cleanup.defer('init process', async () => {
     if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
@@ -153,18 +181,6 @@ async function createSteps(state: StateRoot, id: string, opts: CreateOptions, lo
   // /dev's nodes open (devices/policy.ts refused the capabilities that get around that).
   const hookState = { id, pid: init.pid, bundle: planned.loaded.bundle, annotations: oci.annotations };
   const hooks = initHooks(oci.hooks, hookState);
-  const fullPlan: InitPlan = { ...plan, rootfs: { ...plan.rootfs, nodev: cgroup === null }, hold: { fifo }, ...(hooks ? { hooks } : {}) };
-  init.send(fullPlan);
-  if (hooks?.runtimePoint) {
-    // The init stopped after its mounts, before pivot_root: the runtime's hooks run now.
-    await step('set up container', () => init.expectHookPoint());
-    await runRuntimeHooks(oci.hooks, 'prestart', hookState, log);
-    await runRuntimeHooks(oci.hooks, 'createRuntime', hookState, log);
-    init.send({ t: 'resume' });
-  }
-  if (terminal) await step('console socket', () => handTerminal(init, resolve(opts.consoleSocket!)));
-  await step('set up container', () => init.expectCreated());
-
   const record: ContainerRecord = {
     ociVersion: oci.ociVersion,
     id,
@@ -179,6 +195,22 @@ async function createSteps(state: StateRoot, id: string, opts: CreateOptions, lo
     terminal,
     ...(oci.hooks.poststart.length + oci.hooks.poststop.length > 0 ? { hooks: { poststart: oci.hooks.poststart, poststop: oci.hooks.poststop } } : {}),
   };
+  // Before the setup (and the hooks) begin: if create dies part way (killed by its engine),
+  // `delete` finds the container ("creating", then "stopped") and removes it, running poststop.
+  await step('write state', () => state.write({ ...record, creating: true }));
+  progress.wroteRecord = true;
+  const fullPlan: InitPlan = { ...plan, rootfs: { ...plan.rootfs, nodev: cgroup === null }, hold: { fifo }, ...(hooks ? { hooks } : {}), ...(preserve.length > 0 ? { preserveFds: preserve.length } : {}) };
+  init.send(fullPlan);
+  if (hooks?.runtimePoint) {
+    // The init stopped after its mounts, before pivot_root: the runtime's hooks run now.
+    await step('set up container', () => init.expectHookPoint());
+    await runRuntimeHooks(oci.hooks, 'prestart', hookState, log);
+    await runRuntimeHooks(oci.hooks, 'createRuntime', hookState, log);
+    init.send({ t: 'resume' });
+  }
+  if (terminal) await step('console socket', () => handTerminal(init, resolve(opts.consoleSocket!)));
+  await step('set up container', () => init.expectCreated());
+
   await step('write state', () => state.write(record));
   if (opts.pidFile) await step('write pid file', () => writePidFile(resolve(opts.pidFile!), init.pid));
   // Created: nothing of the above is undone any more; the namespace fds are closed.

@@ -21,6 +21,7 @@ import { raisableAmbient } from './config-adapter.js';
 import type { RuntimeLog } from './runtime-log.js';
 import type { StateRoot } from './state-dir.js';
 import { initAlive, statusOf } from './status.js';
+import { preservedFds } from './preserve-fds.js';
 
 export interface ExecOptions {
   process?: string;
@@ -41,7 +42,7 @@ export async function execInContainer(state: StateRoot, id: string, command: str
   const r = state.read(id);
   const status = statusOf(state, r);
   if (status !== 'running') throw new TsboxError(status === 'stopped' ? 'container not running' : `cannot exec in a ${status} container`, { step: 'exec' });
-  if (o.preserveFds > 0) throw new UsageError('--preserve-fds is not supported yet', { step: 'exec' });
+  const preserve = preservedFds(o.preserveFds, 'exec');
   const container = loadBundle(r.bundle).plan;
   const proc = o.process ? readProcess(o.process, log) : flagsProcess(command, o, container.process);
   const tty = proc.terminal;
@@ -53,10 +54,11 @@ export async function execInContainer(state: StateRoot, id: string, command: str
     tty,
     debug,
     ...(o.detach ? { detached: true } : {}),
+    ...(preserve.length > 0 ? { preserveFds: preserve.length } : {}),
   };
 
   const stdio = tty ? (['ignore', 'ignore', 'ignore'] as const) : (['inherit', 'inherit', 'inherit'] as const);
-  const child = await spawnExecInit(r.pid, [...stdio], () => initAlive(r));
+  const child = await spawnExecInit(r.pid, [...stdio], () => initAlive(r), undefined, preserve);
   const init = new InitConnection(child, (m) => log.debug({ step: m.step, exec: true }, m.detail ?? m.step));
   try {
     if (r.cgroup) {

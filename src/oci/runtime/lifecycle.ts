@@ -102,7 +102,7 @@ export async function deleteContainer(state: StateRoot, id: string, force: boole
     throw err;
   }
   const status = statusOf(state, r);
-  if (status === 'running' || status === 'paused') {
+  if (status === 'running' || status === 'paused' || status === 'creating') {
     if (!force) throw new TsboxError(`cannot delete container ${id} that is not stopped: ${status}`, { step: 'delete', hint: 'Kill it first, or use delete --force.' });
   }
   if (status !== 'stopped') {

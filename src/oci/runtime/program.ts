@@ -47,7 +47,7 @@ export interface Outcome {
 }
 
 const count = (v: string) => {
-  if (!/^\d+$/.test(v)) throw new UsageError(`not a number of fds: '${v}'`);
+  if (!/^\d+$/.test(v)) throw new UsageError(`--preserve-fds takes a number of fds (0 or more), not '${v}'`, { hint: 'runc\'s meaning: fds 3..3+N-1 are passed on.' });
   return Number(v);
 };
 
@@ -64,6 +64,9 @@ export function buildProgram(outcome: Outcome): Command {
     .option('--criu <path>', 'ignored: checkpoint/restore is not supported')
     .option('--rootless <value>', 'ignored: tsbox-runtime runs as root')
     .showHelpAfterError(false)
+    // As runc: global flags come before the command, and exec's flags before the id; what
+    // follows the id is the command with its own flags (`exec ID sh -c 'echo hi'`).
+    .enablePositionalOptions()
     .exitOverride();
 
   const ctx = () => {
@@ -170,7 +173,7 @@ export function buildProgram(outcome: Outcome): Command {
       writeDefaultSpec(o.bundle);
     });
 
-  program.command('exec').argument('<id>').argument('[command...]')
+  program.command('exec').argument('<id>').argument('[command...]').passThroughOptions()
     .option('-p, --process <file>', 'the process, as config.json\'s process object')
     .option('-d, --detach', 'leave the process running; its pid goes to --pid-file', false)
     .option('--pid-file <file>', 'write the process\'s pid here')
@@ -184,7 +187,9 @@ export function buildProgram(outcome: Outcome): Command {
     .action(async (id: string, command: string[], o: ExecOptions) => {
       const { g, log, state } = ctx();
       const { execInContainer } = await lazy.exec();
-      outcome.exitCode = await execInContainer(state, id, command, o, log, g.debug);
+      // Everything after the id is the command; a `--` before it is the separator, not the command.
+      const args = command[0] === '--' ? command.slice(1) : command;
+      outcome.exitCode = await execInContainer(state, id, args, o, log, g.debug);
     });
 
   return program;

@@ -38,6 +38,12 @@ export const recordSchema = z.object({
   terminal: z.boolean(),
   /** config.json's poststart and poststop hooks (oci/spec/hooks.ts): start and delete run them. */
   hooks: z.object({ poststart: z.array(hookSchema), poststop: z.array(hookSchema) }).strict().optional(),
+  /**
+   * Written by create before the init's setup begins, cleared when it is done: while its
+   * init lives the container is "creating"; a create that died part way leaves it "stopped",
+   * for delete to remove (its group, its poststop hooks).
+   */
+  creating: z.literal(true).optional(),
 }).strict();
 
 export type ContainerRecord = z.infer<typeof recordSchema>;

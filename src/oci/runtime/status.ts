@@ -9,7 +9,7 @@ import { processStartTime } from '../../container/process-start.js';
 import type { ContainerRecord, StateRoot } from './state-dir.js';
 import { buildOciState } from '../spec/state.js';
 
-export type OciStatus = 'created' | 'running' | 'paused' | 'stopped';
+export type OciStatus = 'creating' | 'created' | 'running' | 'paused' | 'stopped';
 
 /** The record's init, if it is still that process and not a zombie. */
 export function initAlive(r: ContainerRecord): boolean {
@@ -24,6 +24,7 @@ export function initAlive(r: ContainerRecord): boolean {
 
 export function statusOf(state: StateRoot, r: ContainerRecord): OciStatus {
   if (!initAlive(r)) return 'stopped';
+  if (r.creating) return 'creating';
   if (existsSync(state.fifo(r.id))) return 'created';
   if (r.cgroup && frozen(r.cgroup)) return 'paused';
   return 'running';

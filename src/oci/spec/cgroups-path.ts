@@ -37,7 +37,7 @@ export function planCgroupsPath(value: string | null | undefined, opts: { system
     const path = systemdPath(slice || 'system.slice', prefix, name, (what) => fail(where, what));
     return { kind: 'systemd', path, slice: slice || 'system.slice', prefix, name };
   }
-  if (value.includes(':')) throw fail(where, `'${value}' looks like systemd's SLICE:PREFIX:NAME`, 'Pass --systemd-cgroup for that form, or give a path like /tsbox/ID.');
+  if (value.includes(':')) throw fail(where, `'${value}' looks like systemd's SLICE:PREFIX:NAME`, 'The engine uses the systemd cgroup manager, which tsbox-runtime does not support: configure its cgroupfs manager (podman --cgroup-manager cgroupfs; containerd SystemdCgroup = false), which sends a path like /tsbox/ID.');
   const absolute = value.startsWith('/');
   const components = value.split('/').filter((c, i) => !(i === 0 && absolute) && c !== '');
   if (components.some((c) => c === '..' || c === '.')) throw fail(where, `'${value}' contains '.' or '..'`);

@@ -21,6 +21,9 @@ export function formatJsonPath(path: readonly (string | number)[]): string {
   return path.map((p, i) => (typeof p === 'number' ? `[${p}]` : i === 0 ? p : `.${p}`)).join('');
 }
 
+/** The fix a refused user namespace or uid/gid mapping names: on the engine's side, where it was asked for. */
+export const USERNS_FIX = 'Run the container without a user namespace: podman as root without --userns, --uidmap or --gidmap; Kubernetes with hostUsers: true (the default).';
+
 /** The file name errors carry: config.json unless a command read another document (exec --process, update --resources). */
 export const CONFIG_FILE = 'config.json';
 

@@ -56,7 +56,7 @@ function planOne(m: OciMount, where: string, ctx: { bundle: string; probe: Bundl
   const target = inRootPath(m.destination);
   if (target === '') throw fail(`${where}.destination`, `'${m.destination}' is the container's root itself; mount under it`);
   if ((m.uidMappings?.length ?? 0) > 0 || (m.gidMappings?.length ?? 0) > 0) {
-    throw fail(`${where}.uidMappings`, 'id-mapped mounts need user namespaces, which tsbox does not support yet');
+    throw fail(`${where}.uidMappings`, 'id-mapped mounts need user namespaces, which tsbox does not support yet', 'Mount the volume without id mapping (podman: without the idmap option).');
   }
   const opts = parseMountOptions(m.options ?? [], (option, why) => fail(`${where}.options`, `'${option}': ${why}`));
   const type = m.type ?? '';

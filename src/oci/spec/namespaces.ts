@@ -10,7 +10,7 @@
  * at all (tsbox's mounts and pivot_root need one).
  */
 import { CLONE } from '../../sys/process-flags.js';
-import type { Fail } from './errors.js';
+import { USERNS_FIX, type Fail } from './errors.js';
 import type { OciNamespace } from './schema.js';
 
 export type OciNamespaceType = 'pid' | 'network' | 'mount' | 'ipc' | 'uts' | 'user' | 'cgroup' | 'time';
@@ -73,7 +73,7 @@ export function planNamespaces(list: readonly OciNamespace[], fail: Fail, isHost
     if (seen.has(type)) throw fail(`${where}.type`, `the ${type} namespace is listed twice`);
     seen.add(type);
     const refused = REFUSED[type];
-    if (refused) throw fail(`${where}.type`, refused);
+    if (refused) throw fail(`${where}.type`, refused, type === 'user' ? USERNS_FIX : undefined);
     const flag = NAMESPACE_FLAGS[type];
     if (ns.path) {
       if (!ns.path.startsWith('/')) throw fail(`${where}.path`, `'${ns.path}' is not an absolute path`);

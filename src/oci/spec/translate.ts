@@ -5,7 +5,7 @@
  * in a fixed order, so the first problem is the one reported. Pure, given the bundle probe.
  */
 import type { SecurityPlan } from '../../security/plan.js';
-import { CONFIG_FILE, failIn, type Fail } from './errors.js';
+import { CONFIG_FILE, failIn, USERNS_FIX, type Fail } from './errors.js';
 import { planCgroupsPath, type CgroupPathPlan } from './cgroups-path.js';
 import { planDeviceNodes, planDevicePolicy, type DevicesPlan } from './devices.js';
 import { planHooks, type HooksPlan } from './hooks.js';
@@ -71,7 +71,7 @@ export function translateOciConfig(config: OciConfig, opts: TranslateOptions): O
   const process = planProcess(config.process, fail, warnings);
 
   if ((linux.uidMappings?.length ?? 0) > 0 || (linux.gidMappings?.length ?? 0) > 0) {
-    throw fail(linux.uidMappings?.length ? 'linux.uidMappings' : 'linux.gidMappings', 'uid/gid mappings need a user namespace, which tsbox does not support yet (no rootless mode)');
+    throw fail(linux.uidMappings?.length ? 'linux.uidMappings' : 'linux.gidMappings', 'uid/gid mappings need a user namespace, which tsbox does not support yet (no rootless mode)', USERNS_FIX);
   }
   if (linux.timeOffsets && Object.keys(linux.timeOffsets).length > 0) throw fail('linux.timeOffsets', 'time namespaces are not supported by tsbox');
   if (linux.intelRdt) throw fail('linux.intelRdt', 'Intel RDT (resctrl) is not supported by tsbox');
