@@ -9,11 +9,14 @@
  *      of a `true` container, wait for it to exit, `X delete`. The parent of the container's
  *      init is then this process's reaper (pid 1), as it would be the engine's subreaper.
  *
- *   node bench/oci.mjs [--runs N]
- * Needs root. Prints medians and the ratio.
+ *   node bench/oci.mjs [--runs N] [--baseline DIR]
+ * --baseline DIR: another built checkout of tsbox (e.g. main's, in a git worktree): its
+ * bin/tsbox-runtime is measured in the same loop, so that an A/B comparison sees the same
+ * machine noise. Needs root. Prints medians, the ratios, and each runtime's calls' CPU
+ * (user+sys of the calls themselves: the container's init, reparented, is not counted).
  */
 import { execFileSync, spawnSync } from 'node:child_process';
-import { closeSync, copyFileSync, existsSync, mkdirSync, openSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { closeSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, openSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -22,9 +25,10 @@ const project = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const TSBOX = join(project, 'bin/tsbox-runtime');
 const args = process.argv.slice(2);
 const runs = Number(args[args.indexOf('--runs') + 1]) || 10;
-const work = join(tmpdir(), 'tsbox-bench-oci');
-rmSync(work, { recursive: true, force: true });
-mkdirSync(work, { recursive: true });
+const baseline = args.includes('--baseline') ? join(resolve(args[args.indexOf('--baseline') + 1]), 'bin/tsbox-runtime') : null;
+if (baseline && !existsSync(baseline)) throw new Error(`no ${baseline}: build that checkout first`);
+// A directory of its own: two benchmarks (two checkouts) may run at once.
+const work = mkdtempSync(join(tmpdir(), 'tsbox-bench-oci-'));
 
 // A busybox rootfs, an image of it in an isolated podman store, and a bundle on it.
 const rfs = join(work, 'rootfs');
@@ -61,18 +65,24 @@ config.process.capabilities.ambient = [];
 // runc writes cgroup v1 on this hybrid host; both get the same config (no limits).
 writeFileSync(join(bundleDir, 'config.json'), JSON.stringify(config));
 
+/** CPU (user+sys, ms) of the calls this process waited for, from /usr/bin/time. */
+const cpu = { sum: 0 };
 function lifecycle(runtime, id) {
-  const root = join(work, `state-${runtime === TSBOX ? 'tsbox' : 'runc'}`);
+  const root = join(work, `state-${runtime === TSBOX ? 'tsbox' : runtime === baseline ? 'baseline' : 'runc'}`);
+  const timeFile = join(work, 'time');
   // stderr to a file: the created container's init inherits it (for its command), and waiting
   // for a pipe's end would wait for the container, which waits for start.
   const errFile = join(work, 'stderr');
   const call = (...a) => {
     const fd = openSync(errFile, 'w');
-    const r = spawnSync(runtime, ['--root', root, ...a], { stdio: ['ignore', 'ignore', fd] });
+    const r = spawnSync('/usr/bin/time', ['-o', timeFile, '-f', '%U %S', runtime, '--root', root, ...a], { stdio: ['ignore', 'ignore', fd] });
     closeSync(fd);
     if (r.status !== 0) throw new Error(`${runtime} ${a.join(' ')}: ${readFileSync(errFile, 'utf8')}`);
+    const [u, s] = readFileSync(timeFile, 'utf8').trim().split('\n').pop().split(' ').map(Number);
+    cpu.sum += (u + s) * 1000;
     return r;
   };
+  cpu.sum = 0;
   const t0 = process.hrtime.bigint();
   call('create', '--bundle', bundleDir, '--pid-file', join(work, 'pid'), id);
   const pid = Number(readFileSync(join(work, 'pid'), 'utf8'));
@@ -80,20 +90,33 @@ function lifecycle(runtime, id) {
   // `true` exits at once; its parent (pid 1 here) reaps it.
   while (existsSync(`/proc/${pid}`) && !readFileSync(`/proc/${pid}/stat`, 'utf8').includes(') Z')) ;
   call('delete', '--force', id);
-  return ms(t0);
+  return [ms(t0), cpu.sum];
 }
 
-const results = { podmanTsbox: [], podmanRunc: [], lifeTsbox: [], lifeRunc: [] };
-podmanRun(TSBOX); podmanRun(runc); // warm both (page cache, podman's own first-run work)
+const runtimes = [['tsbox-runtime', TSBOX], ['runc', runc], ...(baseline ? [['baseline', baseline]] : [])];
+const results = Object.fromEntries(runtimes.map(([name]) => [name, { podman: [], life: [], lifeCpu: [] }]));
+try {
+for (const [, bin] of runtimes) podmanRun(bin); // warm each (page cache, podman's own first-run work)
 for (let i = 0; i < runs; i++) {
-  results.podmanTsbox.push(podmanRun(TSBOX));
-  results.podmanRunc.push(podmanRun(runc));
-  results.lifeTsbox.push(lifecycle(TSBOX, `bench-t-${i}`));
-  results.lifeRunc.push(lifecycle(runc, `bench-r-${i}`));
+  for (const [name, bin] of runtimes) {
+    results[name].podman.push(podmanRun(bin));
+    const [wall, cpuMs] = lifecycle(bin, `bench-${name}-${i}`);
+    results[name].life.push(wall);
+    results[name].lifeCpu.push(cpuMs);
+  }
 }
-const m = Object.fromEntries(Object.entries(results).map(([k, v]) => [k, median(v)]));
-console.log(`runs: ${runs} (medians, ms)`);
-console.log(`podman run --rm IMG true:   tsbox-runtime ${m.podmanTsbox.toFixed(0)}  runc ${m.podmanRunc.toFixed(0)}  ratio ${(m.podmanTsbox / m.podmanRunc).toFixed(2)}x (target <= 1.2x)`);
-console.log(`create+start+delete:        tsbox-runtime ${m.lifeTsbox.toFixed(0)}  runc ${m.lifeRunc.toFixed(0)}  ratio ${(m.lifeTsbox / m.lifeRunc).toFixed(2)}x`);
-execFileSync('podman', [...store, 'rm', '-af'], { env, stdio: 'ignore' });
-rmSync(work, { recursive: true, force: true });
+const m = Object.fromEntries(runtimes.map(([name]) => [name, Object.fromEntries(Object.entries(results[name]).map(([k, v]) => [k, median(v)]))]));
+console.log(`runs: ${runs} (medians, ms)${baseline ? `; baseline: ${baseline}` : ''}`);
+for (const [name] of runtimes) {
+  const r = m[name];
+  console.log(`${name.padEnd(14)} podman run --rm IMG true ${r.podman.toFixed(0).padStart(4)} (${(r.podman / m.runc.podman).toFixed(2)}x runc, target <= 1.2x)   create+start+delete ${r.life.toFixed(0).padStart(4)} (${(r.life / m.runc.life).toFixed(2)}x runc), CPU of those calls ${r.lifeCpu.toFixed(0)}`);
+}
+} finally {
+  // Nothing left behind, also when a run failed: podman's containers and store, the bundles.
+  for (const state of ['tsbox', 'baseline']) {
+    const root = join(work, `state-${state}`);
+    for (const id of existsSync(root) ? readdirSync(root) : []) spawnSync(state === 'tsbox' ? TSBOX : baseline, ['--root', root, 'delete', '--force', id], { stdio: 'ignore' });
+  }
+  spawnSync('podman', [...store, 'rm', '-af'], { env, stdio: 'ignore' });
+  rmSync(work, { recursive: true, force: true });
+}

@@ -141,6 +141,9 @@ const programs = {
   monitor: 'src/runtime/monitor-main.ts',
   // tsbox-runtime (bin/tsbox-runtime): the OCI runtime CLI engines call.
   runtime: 'src/oci/runtime/main.ts',
+  // bin/tsbox-runtime's entry: the engines' small calls (state, start, kill, delete) without
+  // commander, zod and the spec translator; it loads runtime.cjs for every other call.
+  'runtime-quick': 'src/oci/runtime/quick-main.ts',
 };
 
 // The old code caches go first: V8 checks a cache against the source's length only, so

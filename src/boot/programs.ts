@@ -15,7 +15,7 @@ import Module, { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { Script } from 'node:vm';
 
-export const PROGRAMS = ['tsbox', 'init', 'exec-init', 'monitor', 'runtime'] as const;
+export const PROGRAMS = ['tsbox', 'init', 'exec-init', 'monitor', 'runtime', 'runtime-quick'] as const;
 export type ProgramName = (typeof PROGRAMS)[number];
 
 /**
@@ -35,6 +35,7 @@ export const PROGRAM_NODE_FLAGS: Record<ProgramName, readonly string[]> = {
   'exec-init': ['--v8-pool-size=1'],
   monitor: ['--expose-gc', '--max-semi-space-size=1'],
   runtime: [],
+  'runtime-quick': [],
 };
 
 export interface Program {

@@ -6,13 +6,11 @@ import { join, resolve } from 'node:path';
 import { TsboxError, UsageError } from '../../errors.js';
 import { groupPids } from './lifecycle.js';
 import type { StateRoot } from './state-dir.js';
-import { stateDocument, statusOf } from './status.js';
+import { statusOf } from './status.js';
 import { VERSION } from './version.js';
 import { defaultOciSpec, ociFeatures } from '../spec/index.js';
 
-export function stateJson(state: StateRoot, id: string): string {
-  return JSON.stringify(stateDocument(state, state.read(id)), null, 2);
-}
+export { stateJson } from './status.js';
 
 export function listText(state: StateRoot, format: string): string {
   const rows = state.list().flatMap((id) => {

@@ -5,12 +5,15 @@
  */
 import { closeSync, openSync, readFileSync, readSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { openContainerCgroup } from '../../cgroups/index.js';
+import { nodeCgroupFs } from '../../cgroups/cgroupfs.js';
+import { destroyCgroup } from '../../cgroups/destroy.js';
+import { findCgroup2Mount } from '../../cgroups/mountinfo.js';
 import { processStartTime } from '../../container/process-start.js';
 import { TsboxError } from '../../errors.js';
 import { removeEmptyParents } from './cgroup-parents.js';
-import { runRuntimeHooks } from './run-hooks.js';
 import type { RuntimeLog } from './runtime-log.js';
+import type { HooksPlan } from '../spec/hooks.js';
+import type { OciStateInput } from '../spec/state.js';
 import type { ContainerRecord, StateRoot } from './state-dir.js';
 import { initAlive, statusOf } from './status.js';
 
@@ -43,7 +46,7 @@ export async function startContainer(state: StateRoot, id: string, log: RuntimeL
     closeSync(fd);
   }
   rmSync(fifo, { force: true });
-  if (r.hooks) await runRuntimeHooks(r.hooks, 'poststart', hookState(r, r.pid), log);
+  if (r.hooks) await runHooks(r.hooks, 'poststart', hookState(r, r.pid), log);
 }
 
 /**
@@ -73,6 +76,29 @@ async function readFifo(fd: number, r: ContainerRecord, max: number): Promise<st
     }
     await sleep(1);
   }
+}
+
+/**
+ * run-hooks.ts, loaded only for a container that has hooks: it brings child_process, which
+ * the calls of a container without hooks (nearly all) would load for nothing.
+ */
+async function runHooks(hooks: Partial<HooksPlan>, phase: 'poststart' | 'poststop', state: Omit<OciStateInput, 'status'>, log: RuntimeLog): Promise<void> {
+  const { runRuntimeHooks } = await import('./run-hooks.js');
+  await runRuntimeHooks(hooks, phase, state, log);
+}
+
+/**
+ * The group removed as cgroups/manager.ts's openContainerCgroup(path).destroy() does, without
+ * the manager's other modules (limits, stats, the plan) that delete has no use for.
+ */
+async function destroyGroup(path: string, log: RuntimeLog): Promise<void> {
+  let mountinfo = '';
+  try {
+    mountinfo = nodeCgroupFs.mountinfo();
+  } catch {
+    // as openContainerCgroup: no mountinfo, no cgroup2 mount to tell ours from
+  }
+  await destroyCgroup(nodeCgroupFs, path, log, { mount: findCgroup2Mount(mountinfo) });
 }
 
 function hookState(r: ContainerRecord, pid: number | null) {
@@ -118,12 +144,12 @@ export async function deleteContainer(state: StateRoot, id: string, force: boole
     await waitGone(r);
   }
   if (r.cgroup) {
-    await openContainerCgroup(r.cgroup, log).destroy();
+    await destroyGroup(r.cgroup, log);
     removeEmptyParents(r.cgroupParents);
   }
   state.remove(id);
   // The container is gone; a failing poststop hook is a warning (the spec's rule).
-  if (r.hooks) await runRuntimeHooks(r.hooks, 'poststop', hookState(r, null), log);
+  if (r.hooks) await runHooks(r.hooks, 'poststop', hookState(r, null), log);
 }
 
 export function setFrozen(state: StateRoot, id: string, frozen: boolean): void {

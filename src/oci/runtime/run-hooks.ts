@@ -8,7 +8,7 @@
  */
 import { spawn } from 'node:child_process';
 import { TsboxError } from '../../errors.js';
-import { describeHookFailure, hookEnv, hookStdin, HOOK_PHASES, type HookCommand, type HookOutcome, type HookPhase, type HooksPlan } from '../spec/index.js';
+import { describeHookFailure, hookEnv, hookStdin, HOOK_PHASES, type HookCommand, type HookOutcome, type HookPhase, type HooksPlan } from '../spec/hooks.js';
 import type { OciStateInput } from '../spec/state.js';
 import type { RuntimeLog } from './runtime-log.js';
 

@@ -1,52 +1,20 @@
 /**
  * tsbox-runtime's state root (default /run/tsbox-runtime; podman's `state ID` passes no
  * --root): one directory per container id holding state.json and, while the container is
- * created and not yet started, exec.fifo (init/hold-fifo.ts). The record is validated when
- * read back: a damaged file is an error naming it, never a half-read container.
+ * created and not yet started, exec.fifo (init/hold-fifo.ts). The record is checked when
+ * read back (record.ts): a damaged file is an error naming it, never a half-read container.
  */
 import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { z } from 'zod';
 import { TsboxError, UsageError } from '../../errors.js';
+import { parseRecord, type ContainerRecord } from './record.js';
 
 export const DEFAULT_STATE_ROOT = '/run/tsbox-runtime';
 
 /** runc's rule for ids: they name a directory and a cgroup. */
 const ID = /^[A-Za-z0-9][A-Za-z0-9_.+-]{0,127}$/;
 
-const hookSchema = z.object({
-  path: z.string().startsWith('/'),
-  args: z.array(z.string()).min(1),
-  env: z.array(z.string()),
-  timeoutSeconds: z.number().int().positive().nullable(),
-}).strict();
-
-export const recordSchema = z.object({
-  ociVersion: z.string(),
-  id: z.string(),
-  bundle: z.string(),
-  rootfs: z.string(),
-  pid: z.number().int().positive(),
-  /** Field 22 of /proc/PID/stat when created: a pid reused by another process does not match. */
-  pidStartTime: z.string(),
-  created: z.string(),
-  cgroup: z.string().nullable(),
-  /** Parent groups this container's create made (removed on delete when empty). */
-  cgroupParents: z.array(z.string()),
-  annotations: z.record(z.string()),
-  /** A process.terminal container (its start needs nothing more; kept for state's readers). */
-  terminal: z.boolean(),
-  /** config.json's poststart and poststop hooks (oci/spec/hooks.ts): start and delete run them. */
-  hooks: z.object({ poststart: z.array(hookSchema), poststop: z.array(hookSchema) }).strict().optional(),
-  /**
-   * Written by create before the init's setup begins, cleared when it is done: while its
-   * init lives the container is "creating"; a create that died part way leaves it "stopped",
-   * for delete to remove (its group, its poststop hooks).
-   */
-  creating: z.literal(true).optional(),
-}).strict();
-
-export type ContainerRecord = z.infer<typeof recordSchema>;
+export type { ContainerRecord } from './record.js';
 
 export function checkId(id: string): void {
   if (!ID.test(id)) throw new UsageError(`invalid container id '${id}'`, { hint: 'Ids are letters, digits and _.+- (at most 128).' });
@@ -93,9 +61,9 @@ export class StateRoot {
       if ((err as NodeJS.ErrnoException).code === 'ENOENT') throw new TsboxError(`container ${id} does not exist`, { step: 'state', hint: 'See tsbox-runtime list.' });
       throw err;
     }
-    const parsed = recordSchema.safeParse(safeJson(text));
-    if (!parsed.success) throw new TsboxError(`the state of container ${id} is damaged (${join(dir, 'state.json')})`, { step: 'state', hint: 'delete --force removes it.' });
-    return parsed.data;
+    const parsed = parseRecord(safeJson(text));
+    if (parsed === null) throw new TsboxError(`the state of container ${id} is damaged (${join(dir, 'state.json')})`, { step: 'state', hint: 'delete --force removes it.' });
+    return parsed;
   }
 
   exists(id: string): boolean {

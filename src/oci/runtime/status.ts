@@ -38,6 +38,11 @@ function frozen(cgroup: string): boolean {
   }
 }
 
+/** `state ID`'s output. */
+export function stateJson(state: StateRoot, id: string): string {
+  return JSON.stringify(stateDocument(state, state.read(id)), null, 2);
+}
+
 /** The runtime-spec's state document (src/oci/spec), with runc's extra fields engines read (created). */
 export function stateDocument(state: StateRoot, r: ContainerRecord): object {
   const status = statusOf(state, r);
