@@ -9,6 +9,7 @@
  *
  *   node bench/images.mjs [--runs N] [--only first|pull|warm] [--image debian|standin]
  *                         [--members usr/share/doc,usr/share/man]
+ *                         [--base OTHER_CHECKOUT]   (pull: that build's tsbox too, in the same rotation)
  *
  * The image (`--image debian`, the default): a real Debian, made by `debootstrap --variant=minbase`
  * from the mirror apt is configured with on this machine (read from /etc/apt at run time, so no
@@ -50,6 +51,18 @@ function timed(fn) {
   const t = process.hrtime.bigint();
   fn();
   return Number(process.hrtime.bigint() - t) / 1e6;
+}
+
+/** wall ms and CPU s (user+sys of the command and the children it waited for), from /usr/bin/time. */
+function timedCpu(cmd, argv, env = process.env) {
+  const out = join(work, `time-${process.pid}.txt`);
+  const t = process.hrtime.bigint();
+  const r = spawnSync('/usr/bin/time', ['-f', '%U %S', '-o', out, cmd, ...argv], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+  const wall = Number(process.hrtime.bigint() - t) / 1e6;
+  if (r.status !== 0) throw new Error(`${cmd} ${argv.join(' ')}: ${r.status}: ${r.stderr}`);
+  const [user, sys] = readFileSync(out, 'utf8').trim().split('\n').pop().split(' ').map(Number);
+  rmSync(out, { force: true });
+  return { wall, user, sys };
 }
 
 function tsbox(root, argv) {
@@ -168,18 +181,28 @@ if (registry) try {
   const ref = `${registry.host}/bench/debian-${imageKind}:latest`;
   podman(push, 'push', '--tls-verify=false', '--format', 'v2s2', IMAGE, ref);
   resetPodman(push);
-  const pull = { tsbox: [], podman: [] };
+  // Each engine in turn (the removal of the previous one's tree included: an ext4 without a
+  // journal skips recently freed inodes one by one, so every pull pays for the last removal).
+  const base = args.includes('--base') ? resolve(args[args.indexOf('--base') + 1], 'bin', 'tsbox') : null;
+  const engines = {
+    tsbox: (root) => timedCpu(tsboxBin, ['pull', '-q', ref], { ...process.env, TSBOX_ROOT: root }),
+    ...(base ? { base: (root) => timedCpu(base, ['pull', '-q', ref], { ...process.env, TSBOX_ROOT: root }) } : {}),
+    podman: (store) => timedCpu('podman', [...podmanStorage(store), 'pull', '-q', '--tls-verify=false', ref]),
+  };
+  const pull = Object.fromEntries(Object.keys(engines).map((k) => [k, []]));
   for (let i = 0; i < runs; i++) {
-    const root = join(work, `state-pull-${i}`);
-    rmSync(root, { recursive: true, force: true });
-    pull.tsbox.push(timed(() => tsbox(root, ['pull', '-q', ref])));
-    rmSync(root, { recursive: true, force: true });
-    const store = join(work, `podman-pull-${i}`);
-    resetPodman(store);
-    pull.podman.push(timed(() => podman(store, 'pull', '-q', '--tls-verify=false', ref)));
-    resetPodman(store);
+    for (const [name, fn] of Object.entries(engines)) {
+      const dir = join(work, `pull-${name}-${i}`);
+      if (name === 'podman') resetPodman(dir); else rmSync(dir, { recursive: true, force: true });
+      const m = fn(dir);
+      pull[name].push(m);
+      console.error(`  run ${i + 1} ${name}: ${fmt(m.wall)} wall, ${(m.user + m.sys).toFixed(2)} s CPU (user ${m.user.toFixed(2)}, sys ${m.sys.toFixed(2)})`);
+      if (name === 'podman') resetPodman(dir); else rmSync(dir, { recursive: true, force: true });
+    }
   }
-  console.log(`pull:       tsbox pull ${fmt(median(pull.tsbox))}, podman pull ${fmt(median(pull.podman))}, ratio ${(median(pull.tsbox) / median(pull.podman)).toFixed(2)}x (target <= 0.7x)`);
+  const med = (name, f) => median(pull[name].map(f));
+  const line = (name) => `${name === 'podman' ? 'podman pull' : name === 'base' ? 'base tsbox pull' : 'tsbox pull'} ${fmt(med(name, (m) => m.wall))} (CPU ${med(name, (m) => m.user + m.sys).toFixed(2)} s)`;
+  console.log(`pull:       ${line('tsbox')}${base ? `, ${line('base')}` : ''}, ${line('podman')}, ratio ${(med('tsbox', (m) => m.wall) / med('podman', (m) => m.wall)).toFixed(2)}x (target <= 0.7x)${base ? `, tsbox/base ${(med('tsbox', (m) => m.wall) / med('base', (m) => m.wall)).toFixed(2)}x` : ''}`);
 } finally {
   registry.stop();
 }

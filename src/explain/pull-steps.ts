@@ -30,7 +30,7 @@ export const PULL_STEP_TEXTS: readonly StepText[] = [
   },
   {
     match: 'fetch layers',
-    what: 'Each layer (a compressed tar of the files it adds, changes or deletes) is downloaded into the blob cache under its digest, a few at a time. The bytes are hashed while they arrive, one byte past the declared size is refused, and only a blob whose size and digest match is kept; a broken transfer resumes from its partial file. Layers already in the cache are not fetched again.',
+    what: 'Each layer (a compressed tar of the files it adds, changes or deletes) is downloaded, a few at a time, and extracted while it arrives. The bytes are hashed while they arrive, one byte past the declared size is refused, and they are appended to a partial file so that a broken or killed transfer resumes where it stopped; the layer is committed only once its size and digest match (and its diff_id, below), then the partial file is removed. Layers already in the layer store are not fetched again.',
     without: () => 'without the digest check a registry or a proxy could hand you other bytes than the manifest names, and they would become the files of your container.',
   },
   {

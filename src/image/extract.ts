@@ -24,6 +24,7 @@
 import { createGunzip, type Gunzip } from 'node:zlib';
 import { TsboxError } from '../errors.js';
 import { AT, close, O, openat, writeAll } from '../sys/fs.js';
+import { tracing } from '../sys/libc.js';
 import { currentUmask } from '../sys/process.js';
 import { SysError } from '../sys/sys-error.js';
 import { sniffArchive, SNIFF_BYTES, type ArchiveFormat } from './archive-format.js';
@@ -35,6 +36,7 @@ import { displayPath } from './entry-path.js';
 import { PaxFormatError, type PaxRecords } from './pax.js';
 import { TarFormatError, type TarHeader } from './tar-header.js';
 import { TarReader, type TarSink } from './tar-reader.js';
+import { TmpfilePool } from './tmpfile-pool.js';
 import { RefusedEntryError, TreeWriter, type OpenFile } from './tree-writer.js';
 import { layerAction, WhiteoutError, type LayerAction } from './layer-entries.js';
 import { decompress, DecompressError, sniffCompression } from './oci/decompress.js';
@@ -58,6 +60,11 @@ export interface ExtractOptions {
   signal?: AbortSignal;
   /** Counters the extraction keeps up to date, for a progress display. */
   progress?: ExtractProgress;
+  /**
+   * Unnamed files made ahead (tmpfile-pool.ts), owned by the caller; default: the extraction
+   * makes its own in the tree (none while --debug traces calls); null: none.
+   */
+  tmpfiles?: TmpfilePool | null;
 }
 
 export interface ExtractProgress {
@@ -88,13 +95,18 @@ export interface ExtractResult {
 
 export async function extractArchive(input: AsyncIterable<Buffer | string>, treeDir: string, opts: ExtractOptions): Promise<ExtractResult> {
   const rootFd = openat(AT.FDCWD, treeDir, O.RDONLY | O.DIRECTORY | O.NOFOLLOW);
-  const writer = new TreeWriter(rootFd, { uid: process.geteuid!(), gid: process.getegid!(), umask: currentUmask() });
+  // Inode allocation ahead of need on the thread pool (tmpfile-pool.ts); not while --debug
+  // traces every call, which must show each file's creation as the call that made it.
+  const own = opts.tmpfiles === undefined && !tracing() ? new TmpfilePool(rootFd) : null;
+  const pool = opts.tmpfiles === undefined ? own : opts.tmpfiles;
+  const writer = new TreeWriter(rootFd, { uid: process.geteuid!(), gid: process.getegid!(), umask: currentUmask() }, pool);
   try {
     return await run(input, writer, opts);
   } catch (err) {
     writer.abandon();
     throw describeFailure(err, treeDir);
   } finally {
+    await own?.close();
     close(rootFd);
   }
 }

@@ -28,6 +28,7 @@ import {
   fsetxattr,
   futimens,
   linkat,
+  linkTmpfile,
   mkdirat,
   mknodat,
   O,
@@ -43,6 +44,7 @@ import {
 } from '../sys/fs.js';
 import { SysError } from '../sys/sys-error.js';
 import { DirCache, setgidOf, type CachedDir } from './dir-cache.js';
+import type { TmpfilePool } from './tmpfile-pool.js';
 import { displayPath, joinEntryPath, type EntryPath } from './entry-path.js';
 import type { EntryPlan } from './entry-plan.js';
 import { InRoot } from '../fs/in-root/resolver.js';
@@ -101,6 +103,8 @@ export class TreeWriter {
   constructor(
     private readonly rootFd: number,
     private readonly creator: Creator,
+    /** Unnamed files made ahead on other threads (tmpfile-pool.ts); regular files take one when ready. */
+    private readonly tmpfiles: TmpfilePool | null = null,
   ) {
     this.resolver = new InRoot(rootFd, inRootBytesSys);
     this.dirs = new DirCache(rootFd);
@@ -111,12 +115,42 @@ export class TreeWriter {
     const [parent, name] = this.parentOf(plan.path);
     const flags = O.WRONLY | O.CREAT | O.EXCL | O.NOFOLLOW;
     this.dirTimes.delete(joinEntryPath(plan.path));
+    const made = this.tmpfiles?.take() ?? null;
+    if (made !== null) {
+      const named = this.nameTmpfile(made, parent, name, plan);
+      if (named !== null) return named;
+    }
     try {
       return this.openNew(parent, name, flags, plan);
     } catch (err) {
       if (!isErrno(err, 'EEXIST')) throw err;
       this.removeExisting(parent, name, plan.path);
       return this.openNew(this.parentOf(plan.path)[0], name, flags, plan);
+    }
+  }
+
+  /**
+   * Name an unnamed file where the member goes: linkat on the in-root parent fd, which fails
+   * on an existing name (replaced as for O_EXCL) and follows nothing. Owner and mode are set
+   * by finishFile (the file was made 0600 by this process). Null, the pool turned off, when
+   * the link is refused for another reason (linkat AT_EMPTY_PATH needs CAP_DAC_READ_SEARCH):
+   * the caller creates the file the usual way.
+   */
+  private nameTmpfile(fd: number, parent: CachedDir, name: PathArg, plan: EntryPlan): OpenFile | null {
+    try {
+      try {
+        linkTmpfile(fd, parent.fd, name);
+      } catch (err) {
+        if (!isErrno(err, 'EEXIST')) throw err;
+        this.removeExisting(parent, name, plan.path);
+        linkTmpfile(fd, this.parentOf(plan.path)[0].fd, name);
+      }
+      return { fd, asPlanned: false };
+    } catch (err) {
+      close(fd);
+      if (err instanceof RefusedEntryError || !isErrno(err, 'EPERM', 'ENOENT', 'EOPNOTSUPP', 'EXDEV', 'EINVAL')) throw err;
+      this.tmpfiles!.disable();
+      return null;
     }
   }
 

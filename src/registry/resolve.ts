@@ -24,6 +24,8 @@ export interface ResolvedImage {
   manifestDigest: string;
   /** The digest the reference itself resolved to: the index's when it named an index. */
   topDigest: string;
+  /** That document's bytes (kept, so that a later pull by this digest needs no registry). */
+  topBytes: Buffer;
   manifestMediaType: string;
   manifestBytes: Buffer;
   manifest: ImageManifest;
@@ -105,6 +107,7 @@ export async function resolveImage(session: RegistrySession, ref: ImageReference
         reference: ref,
         manifestDigest: current.digest,
         topDigest: top.digest,
+        topBytes: top.bytes,
         manifestMediaType: parsed.mediaType,
         manifestBytes: current.bytes,
         manifest: parsed.manifest,

@@ -17,6 +17,8 @@ export const O = {
   NOFOLLOW: 0o400000,
   CLOEXEC: 0o2000000,
   PATH: 0o10000000,
+  /** __O_TMPFILE | O_DIRECTORY, as glibc defines O_TMPFILE: an unnamed file in that directory's filesystem. */
+  TMPFILE: 0o20200000,
 } as const;
 
 /** openat2 resolve flags (linux/openat2.h). */

@@ -120,6 +120,24 @@ export function symlinkat(target: PathArg, dirfd: number, name: PathArg): void {
   if (ret === -1 || tracing()) check(ret, 'symlinkat', () => `${quoted(shownPath(target))}, ${dirFd(dirfd)}, ${quoted(shownPath(name))}`);
 }
 
+/**
+ * An unnamed regular file (O_TMPFILE, mode 0600) in `dirfd`'s filesystem, made on the libuv
+ * thread pool (koffi's async call): inode allocation, which can cost a filesystem far more
+ * than the rest of a file's creation, then runs beside the caller's thread. Resolves to the
+ * fd, or -1 when it failed (errno does not cross threads: a caller treats any failure as
+ * "not available here" and creates its files the usual way).
+ */
+export function openTmpfileAsync(dirfd: number): Promise<number> {
+  return new Promise((resolve) => {
+    openatFn.async(dirfd, '.', O.TMPFILE | O.WRONLY | O.CLOEXEC, 0o600, (err: unknown, fd: number) => resolve(err ? -1 : fd));
+  });
+}
+
+/** Give the unnamed file `fd` (openTmpfileAsync) the name `newname` in `newdirfd`; EEXIST when taken, never replaced. */
+export function linkTmpfile(fd: number, newdirfd: number, newname: PathArg): void {
+  check(linkatFn(fd, '', newdirfd, newname, AT.EMPTY_PATH) as number, 'linkat', () => `${fd}, "", ${dirFd(newdirfd)}, ${quoted(shownPath(newname))}, AT_EMPTY_PATH`);
+}
+
 /** flags 0: a symlink as old name is linked itself, never followed. */
 export function linkat(olddirfd: number, oldname: PathArg, newdirfd: number, newname: PathArg): void {
   check(linkatFn(olddirfd, oldname, newdirfd, newname, 0) as number, 'linkat', () => `${dirFd(olddirfd)}, ${quoted(shownPath(oldname))}, ${dirFd(newdirfd)}, ${quoted(shownPath(newname))}, 0`);

@@ -124,7 +124,7 @@ describe('tsbox pull --explain', () => {
     expect(manifests).toContain(`GET /v2/t/explain/manifests/${entry.digest} = 200: ${entry.size} bytes, ${entry.digest}, size and digest match the index entry`);
     expect(notesOf(explained, 'fetch config')).toContain(`GET /v2/t/explain/blobs/${manifest.config.digest} = 200: ${manifest.config.size} bytes, size and digest match the manifest`);
     const layers = notesOf(explained, 'fetch layers');
-    for (const l of manifest.layers) expect(layers).toContain(`GET /v2/t/explain/blobs/${l.digest} = 200: ${l.size} bytes, size and digest match the manifest; kept in the blob cache`);
+    for (const l of manifest.layers) expect(layers).toContain(`GET /v2/t/explain/blobs/${l.digest} = 200: ${l.size} bytes, size and digest match the manifest; streamed into the extraction`);
     const extracted = notesOf(explained, 'extract layers');
     manifest.layers.forEach((l, i) => expect(extracted[i]).toMatch(new RegExp(`^layer ${i + 1}: blob ${l.digest}, diff_id ${config.rootfs.diff_ids[i]}: extracted, \\d+ bytes of files, diff_id verified$`)));
     expect(notesOf(explained, 'write image record')).toEqual([`image ${manifest.config.digest}: ${manifest.layers.length} layer${manifest.layers.length === 1 ? '' : 's'}, tagged ${ref}`]);
@@ -133,7 +133,7 @@ describe('tsbox pull --explain', () => {
     // Again: the blobs and the layers are there, and --explain (text) says so.
     const again = await tsbox(['pull', '--explain', ref], { root });
     expect([again.code, again.stdout]).toEqual([0, `${entry.digest}\n`]);
-    for (const l of manifest.layers) expect(again.stderr).toContain(`· ${l.digest} (${l.size} bytes): already in the blob cache, not fetched`);
+    for (const l of manifest.layers) expect(again.stderr).toContain(`· ${l.digest} (${l.size} bytes): already in the layer store, not fetched`);
     expect(again.stderr).toMatch(/^ {4}· layer 1: blob sha256:[0-9a-f]{64}, diff_id sha256:[0-9a-f]{64}: already in the layer store, not extracted again$/m);
     // Without --explain or --debug, nothing on stderr.
     const quiet = await tsbox(['pull', ref], { root });

@@ -103,6 +103,38 @@ describe('a hostile registry (fake, in Node)', () => {
     expect(readdirSync(join(root, 'blobs', 'incoming')).filter((f) => !f.endsWith('.lock'))).toEqual([]);
   });
 
+  // Streaming: the layer is extracted while it downloads, so both checks happen at the
+  // stream's end, before the rename that would commit it. Each case leaves no layer and no
+  // temp dir, and a sound image pulls into the same root afterwards.
+  const nothingCommitted = async (root: string) => {
+    const layers = join(root, 'layers');
+    expect(existsSync(layers) ? readdirSync(layers).filter((n) => !n.startsWith('.')) : []).toEqual([]);
+    expect(existsSync(join(root, 'rootfs')) ? readdirSync(join(root, 'rootfs')).filter((n) => n.startsWith('.tmp-')) : []).toEqual([]);
+    const incoming = join(root, 'blobs', 'incoming');
+    expect(existsSync(incoming) ? readdirSync(incoming).filter((f) => !f.endsWith('.lock')) : []).toEqual([]);
+    image('honest');
+    const ok = await tsbox(['pull', `${host}/honest`], { root });
+    expect([ok.code, ok.stderr]).toEqual([0, '']);
+    expect(readdirSync(layers).filter((n) => !n.startsWith('.'))).toHaveLength(1);
+  };
+
+  it('streaming: a layer that extracts to the right diff_id but whose blob digest differs is not committed', async () => {
+    // The same tar, gzip's header mtime changed: same size, valid gzip, same files, other digest.
+    const { layer } = image('regzipped');
+    const served = Buffer.from(layer);
+    served[4] = served[4]! ^ 0x01;
+    image('regzipped', { servedLayer: served });
+    const { root } = await pullFails('regzipped', new RegExp(`blob ${sha(layer)}: digest mismatch`));
+    await nothingCommitted(root);
+  });
+
+  it('streaming: a layer whose blob digest matches but whose uncompressed bytes do not match the diff_id is not committed', async () => {
+    const tar = tarArchive([{ name: 'etc/', type: '5', mode: 0o755 }, { name: 'etc/liar', data: 'not what the config says\n' }]);
+    image('baddiff', { layer: gzipSync(tar) });
+    const { root } = await pullFails('baddiff', /do not match the config's diff_id/);
+    await nothingCommitted(root);
+  });
+
   it('a connection that dies midway: retried, then a resumable error', async () => {
     // Random bytes: a layer that repeats itself (the default one does) can be put together
     // right by accident from the halves that each attempt receives.

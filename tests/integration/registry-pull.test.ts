@@ -47,13 +47,19 @@ async function rawManifest(ref: string): Promise<Buffer> {
   return Buffer.from(await skopeo('inspect', '--raw', '--tls-verify=false', `docker://${ref}`) + '', 'utf8');
 }
 
-/** Every blob the pull stored hashes to its name; nothing is left under incoming/. */
+/**
+ * What a pull leaves: the documents (manifest, config) kept under blobs/sha256, each hashing
+ * to its name; every layer extracted in the layer store under its diff_id; the compressed
+ * layer blobs not kept (the trees are the store's copy), nothing left under incoming/.
+ */
 function checkStore(root: string, manifestDigest: string): { mediaTypes: string[] } {
   const dir = join(root, 'blobs', 'sha256');
   for (const name of readdirSync(dir)) expect(sha256(readFileSync(join(dir, name)))).toBe(`sha256:${name}`);
   const manifest = JSON.parse(readFileSync(join(dir, manifestDigest.slice(7)), 'utf8')) as { config: { digest: string }; layers: { digest: string; mediaType: string }[] };
   expect(existsSync(join(dir, manifest.config.digest.slice(7)))).toBe(true);
-  for (const l of manifest.layers) expect(existsSync(join(dir, l.digest.slice(7)))).toBe(true);
+  const config = JSON.parse(readFileSync(join(dir, manifest.config.digest.slice(7)), 'utf8')) as { rootfs: { diff_ids: string[] } };
+  for (const l of manifest.layers) expect(existsSync(join(dir, l.digest.slice(7)))).toBe(false);
+  for (const id of config.rootfs.diff_ids) expect(existsSync(join(root, 'layers', id.slice(7), 'layer.json'))).toBe(true);
   const incoming = join(root, 'blobs', 'incoming');
   expect(existsSync(incoming) ? readdirSync(incoming) : []).toEqual([]);
   return { mediaTypes: manifest.layers.map((l) => l.mediaType) };
@@ -81,7 +87,7 @@ afterAll(async () => {
 
 describe('tsbox pull from a local docker-registry', () => {
   for (const tag of ['v2s2', 'oci']) {
-    it(`pulls a ${tag} image: prints the manifest digest, stores verified blobs`, async () => {
+    it(`pulls a ${tag} image: prints the manifest digest, stores the verified documents and the extracted layers`, async () => {
       const root = pullRoot();
       const r = await tsbox(['pull', `${registry.host}/t/app:${tag}`], { root });
       expect(r.stderr).toBe('');
@@ -105,6 +111,41 @@ describe('tsbox pull from a local docker-registry', () => {
     expect(missing.code).toBe(125);
     expect(missing.stderr.trim().split('\n')).toHaveLength(1);
     expect(missing.stderr).toMatch(/^tsbox: pull: manifest sha256:0+: 127\.0\.0\.1:\d+ answered 404/);
+  });
+
+  it('REF@digest already in the store: pull and run do not contact the registry (docker\'s behaviour)', async () => {
+    // The registry is reached through a proxy that is then closed: its address refuses connections.
+    const proxy = await throttlingProxy(registry.host, 1 << 30);
+    const root = pullRoot();
+    const digest = sha256(await rawManifest(`${registry.host}/t/app:v2s2`));
+    const index = sha256(await rawManifest(`${registry.host}/t/list:latest`));
+    const byDigest = `${proxy.host}/t/app@${digest}`;
+    const byIndex = `${proxy.host}/t/list@${index}`;
+    const first = await tsbox(['pull', byDigest], { root });
+    expect([first.code, first.stdout.trim(), first.stderr]).toEqual([0, digest, '']);
+    const list = await tsbox(['pull', byIndex], { root });
+    expect([list.code, list.stderr]).toEqual([0, '']);
+    await new Promise<void>((resolve) => proxy.server.close(() => resolve()));
+    proxy.server.closeAllConnections();
+    // The same pulls again: answered from the store.
+    const again = await tsbox(['pull', byDigest], { root });
+    expect([again.code, again.stdout.trim(), again.stderr]).toEqual([0, digest, '']);
+    const listAgain = await tsbox(['pull', byIndex], { root });
+    expect([listAgain.code, listAgain.stdout, listAgain.stderr]).toEqual([0, list.stdout, '']);
+    const run = await tsbox(['run', '--rm', byDigest, '/bin/busybox', 'cat', '/etc/image-name'], { root, timeoutMs: 60_000 });
+    expect([run.code, run.stdout, run.stderr]).toEqual([0, 'base\n', '']);
+    // A tag (mutable) or a digest not in the store does need the registry: it is down, one line.
+    const tag = await tsbox(['pull', `${proxy.host}/t/app:v2s2`], { root });
+    expect(tag.code).toBe(125);
+    expect(tag.stderr.trim().split('\n')).toHaveLength(1);
+    const other = await tsbox(['pull', `${proxy.host}/t/app@sha256:${'1'.repeat(64)}`], { root });
+    expect(other.code).toBe(125);
+    // Check that the test can fail: with a layer gone from the store, the digest is not "present".
+    const m = JSON.parse(readFileSync(join(root, 'blobs', 'sha256', digest.slice(7)), 'utf8')) as { config: { digest: string } };
+    const config = JSON.parse(readFileSync(join(root, 'blobs', 'sha256', m.config.digest.slice(7)), 'utf8')) as { rootfs: { diff_ids: string[] } };
+    rmSync(join(root, 'layers', config.rootfs.diff_ids[0]!.slice(7)), { recursive: true });
+    const gone = await tsbox(['pull', byDigest], { root });
+    expect(gone.code).toBe(125);
   });
 
   it('chooses linux/amd64 from a manifest list', async () => {
@@ -179,6 +220,12 @@ describe('a corrupted blob in the registry storage', () => {
     expect(r.stderr).toMatch(new RegExp(`^tsbox: pull: blob sha256:${hex}: digest mismatch`));
     expect(existsSync(join(root, 'blobs', 'sha256', hex))).toBe(false);
     expect(readdirSync(join(root, 'blobs', 'incoming'))).toEqual([]);
+    // Streamed into the extraction, yet nothing committed: no layer, no temp dir left.
+    expect(existsSync(join(root, 'layers')) ? readdirSync(join(root, 'layers')).filter((n) => !n.startsWith('.')) : []).toEqual([]);
+    expect(readdirSync(join(root, 'rootfs')).filter((n) => n.startsWith('.tmp-'))).toEqual([]);
+    // The store is consistent: a sound image pulls into the same root.
+    const ok = await tsbox(['pull', `${registry.host}/t/app:oci`], { root });
+    expect([ok.code, ok.stderr]).toEqual([0, '']);
   });
 });
 
@@ -284,6 +331,22 @@ describe('an interrupted pull resumes', () => {
     const again = await tsbox(['pull', `${proxy.host}/t/big:latest`], { root, timeoutMs: 60_000 });
     expect([again.code, again.stderr]).toEqual([0, '']);
     expect(proxy.ranges.some((h) => Number(/^bytes=(\d+)-$/.exec(h)?.[1]) >= kept)).toBe(true);
+    checkStore(root, again.stdout.trim());
+  });
+
+  it('after SIGKILL: image prune removes the abandoned partial download (a later pull starts over)', async () => {
+    const root = pullRoot();
+    await stopMidway('SIGKILL', root);
+    const incoming = join(root, 'blobs', 'incoming');
+    expect(readdirSync(incoming).filter((f) => !f.endsWith('.lock'))).toHaveLength(1);
+    const prune = await tsbox(['image', 'prune'], { root });
+    expect([prune.code, prune.stderr]).toEqual([0, '']);
+    expect(prune.stdout).toContain('removed 1 partial download of interrupted pulls');
+    expect(readdirSync(incoming)).toEqual([]);
+    proxy.ranges.length = 0;
+    const again = await tsbox(['pull', `${proxy.host}/t/big:latest`], { root, timeoutMs: 60_000 });
+    expect([again.code, again.stderr]).toEqual([0, '']);
+    expect(proxy.ranges).toEqual([]);
     checkStore(root, again.stdout.trim());
   });
 

@@ -1,4 +1,5 @@
 /** tsbox image inspect IMAGE... | image prune | image ls. */
+import { join } from 'node:path';
 import { Command } from 'commander';
 import { UsageError } from '../../errors.js';
 import { resolveRoot } from '../../spec/run-spec.js';
@@ -31,13 +32,17 @@ export function imageCommand(): Command {
   );
   image.addCommand(
     addCommonOptions(
-      new Command('prune').description('remove layers no image and no container uses').action(async (flags: CommonOptions) => {
+      new Command('prune').description('remove layers no image and no container uses, and the partial downloads of interrupted pulls').action(async (flags: CommonOptions) => {
         // Loaded on use: tsbox run's start does not pay for the image store or the registry client.
         const { removeUnreferencedLayers, withImagesLock } = await import('../../image/oci/image-store.js');
         const root = resolveRoot(flags.root);
         const removed = await withImagesLock(root, () => removeUnreferencedLayers(root));
         for (const l of removed) writeLine(1, `Deleted layer: ${l}`);
         writeLine(1, `removed ${removed.length} unused layer${removed.length === 1 ? '' : 's'}`);
+        // What killed pulls left to resume from: gone with the prune (a later pull starts over).
+        const { removeAbandonedPartials } = await import('../../registry/blob-lock.js');
+        const partials = removeAbandonedPartials(join(root, 'blobs', 'incoming'));
+        if (partials.length > 0) writeLine(1, `removed ${partials.length} partial download${partials.length === 1 ? '' : 's'} of interrupted pulls`);
       }),
     ),
   );

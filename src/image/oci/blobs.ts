@@ -11,8 +11,11 @@ import { indexTar, readMember, readMemberStream, resolveMember, type TarMember }
 
 export interface Blob {
   size: number;
-  /** Where its bytes lie in a file, for the fast reader (archive-hash.ts). */
-  file: { path: string; offset: number };
+  /**
+   * Where its bytes lie in a file, for the fast reader (archive-hash.ts); absent for a blob
+   * that streams in as it is read (a pulled layer: registry/stream-blob.ts).
+   */
+  file?: { path: string; offset: number };
   open(): AsyncIterable<Buffer>;
   read(max: number): Buffer;
 }

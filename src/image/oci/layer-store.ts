@@ -161,9 +161,13 @@ async function isRealDirPath(base: string, rel: string): Promise<boolean> {
 }
 
 async function extractLayer(layer: SourceLayer, tree: string, maxBytes: number, maxEntries: number): Promise<{ marker: LayerMarker; implicitDirs: string[] }> {
-  if (sniffCompression(readHead(layer.blob.file.path, layer.blob.file.offset, Math.min(8, layer.blob.size))) === 'none') {
-    return extractPlainLayer(layer, tree, maxBytes, maxEntries);
+  const file = layer.blob.file;
+  if (file !== undefined && sniffCompression(readHead(file.path, file.offset, Math.min(8, layer.blob.size))) === 'none') {
+    return extractPlainLayer(layer, tree, maxBytes, maxEntries, file);
   }
+  // A blob that streams in (a pull) takes this path whatever its compression: the bytes
+  // are hashed here (the blob's digest) and by the extractor (the diff_id), both checked
+  // once the stream has ended, before anything is committed.
   const blobHash = createHash('sha256');
   const tapped = tap(layer.blob.open(), blobHash);
   const { head, rest } = await peekStream(tapped, 8);
@@ -192,10 +196,10 @@ async function extractLayer(layer: SourceLayer, tree: string, maxBytes: number, 
  * file by the rootfs reader, which hashes on a worker thread while the main thread
  * extracts; its one digest is both the blob's and the diff_id.
  */
-async function extractPlainLayer(layer: SourceLayer, tree: string, maxBytes: number, maxEntries: number): Promise<{ marker: LayerMarker; implicitDirs: string[] }> {
+async function extractPlainLayer(layer: SourceLayer, tree: string, maxBytes: number, maxEntries: number, file: { path: string; offset: number }): Promise<{ marker: LayerMarker; implicitDirs: string[] }> {
   let result;
   try {
-    result = await extractArchive(readArchiveFile(layer.blob.file.path, { start: layer.blob.file.offset, length: layer.blob.size }), tree, { maxBytes, maxEntries, layer: true });
+    result = await extractArchive(readArchiveFile(file.path, { start: file.offset, length: layer.blob.size }), tree, { maxBytes, maxEntries, layer: true });
   } catch (err) {
     throw layerError(layer, err);
   }
