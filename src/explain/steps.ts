@@ -295,7 +295,11 @@ export const STEP_TEXTS: readonly StepText[] = [
   },
   {
     match: 'join cgroup',
-    what: 'The exec-init is written into the container\'s cgroup.procs before it runs anything: the container\'s limits apply to the exec too, and its stats count it.',
+    what: 'The exec-init is written into the container\'s cgroup.procs before it runs anything, so that its command is born in the group: the container\'s limits apply to the exec too, and its stats count it.',
+  },
+  {
+    match: 'leave cgroup',
+    what: 'Once the command runs, the exec-init itself goes back to tsbox\'s own group (the command and its children stay in the container\'s): when the container ends, its group is killed, and the exec-init must live to report the status of a command that had already ended.',
   },
   {
     match: 'start exec',

@@ -26,6 +26,7 @@ import type { StateStore } from './state/store.js';
 import { openContainerTerminal, type ContainerTerminal } from './terminal.js';
 import { relayTerminals, type StdioRelay } from './stdio-relay.js';
 import { isatty } from 'node:tty';
+import { ownCgroupDir } from '../cgroups/own-group.js';
 
 /** What the programmatic API (src/api/exec.ts) sets beyond the CLI's flags. */
 export interface ExecIo {
@@ -79,6 +80,8 @@ export async function execInContainer(store: StateStore, ref: string, flags: Exe
     interrupts.onInterrupt(() => started.child.kill(KILL_EXEC_SIGNAL));
     // Into the container's cgroup before it runs a single instruction of the command: its
     // limits (memory, pids) apply to the exec too, and stats count it.
+    // Where the exec-init goes back to once its command runs (leaveContainerGroup).
+    const home = record.cgroup ? ownCgroupDir() : null;
     if (record.cgroup) {
       try {
         writeFileSync(join(record.cgroup, 'cgroup.procs'), String(init.pid));
@@ -96,6 +99,7 @@ export async function execInContainer(store: StateStore, ref: string, flags: Exe
     // (onInterrupt above): its exit status, not "interrupted during setup", is the result.
     // The exec-init ends the command when it gets KILL_EXEC_SIGNAL; a SIGKILL to it would orphan the command.
     await commandStarted(init, interrupts, (signal) => (signal === 'SIGKILL' ? KILL_EXEC_SIGNAL : signal));
+    if (home !== null) leaveContainerGroup(init.pid, home, log, flags.debug);
     const exit = await followToExit(init, terminal?.relay(), [relayedStdio]);
     io.onExit?.(exit);
     return exitStatus(exit);
@@ -110,5 +114,23 @@ export async function execInContainer(store: StateStore, ref: string, flags: Exe
     relay?.close();
     interrupts.stop();
     io.abort?.removeEventListener('abort', onAbort);
+  }
+}
+
+/**
+ * The exec-init joined the container's group only so that its command is born there (a child
+ * starts in its parent's group, and no instruction of the command may run outside the limits).
+ * Once the command runs, the exec-init itself goes back to our group, as runc's exec leaves no
+ * runtime process in the container's: when the container's init ends, the group is killed
+ * (cgroup.kill), and an exec-init still in it would die before it reports a command that had
+ * already ended (`tsbox exec C kill 1` reported 137 instead of 0). Its command, and everything
+ * the command starts, stays in the container's group. Failing to move only keeps the old place.
+ */
+function leaveContainerGroup(pid: number, home: string, log: Logger, debug: boolean): void {
+  try {
+    writeFileSync(join(home, 'cgroup.procs'), String(pid));
+    if (debug) log.debug({ step: 'leave cgroup', cgroup: home, pid }, `write ${join(home, 'cgroup.procs')}: ${pid}`);
+  } catch (err) {
+    log.debug({ step: 'leave cgroup', cgroup: home, pid }, `the exec-init stays in the container's group: ${(err as Error).message}`);
   }
 }

@@ -4,12 +4,35 @@
  * runtimes that write JSON logs (so podman passes --log-format=json and reads our errors), and
  * a busybox image imported into that store. Nothing touches the machine's storage or config.
  */
-import { execFileSync, spawnSync } from 'node:child_process';
-import { copyFileSync, mkdirSync, readdirSync, symlinkSync, writeFileSync } from 'node:fs';
+import { execFileSync, spawnSync, type StdioOptions } from 'node:child_process';
+import { closeSync, copyFileSync, mkdirSync, openSync, readdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 export const RUNTIME_BIN = fileURLToPath(new URL('../../bin/tsbox-runtime', import.meta.url));
+
+let runtimeCalls = 0;
+
+/**
+ * One call of bin/tsbox-runtime, as an engine makes it: `globals` (--root, --log...) before the
+ * command, `extraFds` as the caller's fds 3.. (for --preserve-fds). stdout and stderr go to files
+ * of their own under `dir`, as an engine's go to pipes it reads on its own: a created container's
+ * init holds them (it inherited them for its command), so waiting for their end would wait for
+ * the container.
+ */
+export function callRuntime(dir: string, globals: string[], args: string[], extraFds: number[] = []): { code: number | null; stdout: string; stderr: string } {
+  const n = ++runtimeCalls;
+  const out = join(dir, `runtime-out-${n}`);
+  const err = join(dir, `runtime-err-${n}`);
+  const [o, e] = [openSync(out, 'w'), openSync(err, 'w')];
+  try {
+    const r = spawnSync(RUNTIME_BIN, [...globals, ...args], { stdio: ['ignore', o, e, ...extraFds] as StdioOptions, timeout: 60_000 });
+    return { code: r.status, stdout: readFileSync(out, 'utf8'), stderr: readFileSync(err, 'utf8') };
+  } finally {
+    closeSync(o);
+    closeSync(e);
+  }
+}
 
 /** A busybox root filesystem with a passwd and group file. */
 export function busyboxRootfs(dir: string): string {

@@ -5,7 +5,7 @@
  * run containers at the same time.
  */
 import { spawn } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { readFileSync, readlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { startTmux } from '../helpers/tmux.js';
@@ -79,9 +79,21 @@ describe('tsbox exec', () => {
         if (!found) await new Promise((r) => setTimeout(r, 100));
       }
       expect(found).toBe(true);
+      // ...and only the container's processes are: the exec-init that started it went back to
+      // tsbox's own group, so the container's end cannot kill it before it reports.
+      const containerPidNs = readlinkSync(`/proc/${c.pid}/ns/pid`);
+      const members = readFileSync(join(c.cgroup as string, 'cgroup.procs'), 'utf8').trim().split('\n');
+      expect(members.filter((pid) => readlinkSync(`/proc/${pid}/ns/pid`) !== containerPidNs)).toEqual([]);
       await ok(['kill', `${P}sec`]);
       expect((await running).code).toBe(137); // the exec dies with the container's PID namespace
     }
+  });
+
+  it("an exec that ends the container reports its command's status, not the container's end", async () => {
+    await detached('end', [rootfsTar(), 'sh', '-c', 'while [ ! -e /tmp/go ]; do sleep 0.01; done; exit 4']);
+    // touch exits 0 and the container ends within ~10 ms: the group is then killed.
+    expect((await tsbox(['exec', `${P}end`, 'touch', '/tmp/go'])).code).toBe(0);
+    expect(await ok(['wait', `${P}end`])).toBe('4\n');
   });
 
   it('exit statuses: the command\'s, 126, 127, 128+N; -e, -w, -u; stdin', async () => {

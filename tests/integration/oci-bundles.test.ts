@@ -5,11 +5,11 @@
  * and leave nothing (no state entry, no cgroup).
  */
 import { spawnSync } from 'node:child_process';
-import { closeSync, existsSync, mkdirSync, openSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { busyboxRootfs, cgroupsNamed, RUNTIME_BIN } from '../helpers/oci-engines.js';
+import { busyboxRootfs, callRuntime, cgroupsNamed, RUNTIME_BIN } from '../helpers/oci-engines.js';
 
 let dir: string;
 let stateRoot: string;
@@ -28,23 +28,7 @@ afterAll(() => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-/**
- * The runtime's stdout and stderr go to files, as an engine's would go to pipes it reads on
- * its own: a created container's init holds them (it inherited them for its command), so
- * waiting for their end would wait for the container.
- */
-function runtime(args: string[]) {
-  const out = join(dir, 'out');
-  const err = join(dir, 'err');
-  const [o, e] = [openSync(out, 'w'), openSync(err, 'w')];
-  try {
-    const r = spawnSync(RUNTIME_BIN, ['--root', stateRoot, '--log', logFile, '--log-format', 'json', ...args], { stdio: ['ignore', o, e], timeout: 30_000 });
-    return { code: r.status, stdout: readFileSync(out, 'utf8'), stderr: readFileSync(err, 'utf8') };
-  } finally {
-    closeSync(o);
-    closeSync(e);
-  }
-}
+const runtime = (args: string[]) => callRuntime(dir, ['--root', stateRoot, '--log', logFile, '--log-format', 'json'], args);
 
 /** A bundle whose config.json is `spec`'s default, changed by `patch`; the rootfs is shared. */
 function bundle(patch: (c: Record<string, any>) => void = () => {}): string {

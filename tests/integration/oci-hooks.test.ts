@@ -6,19 +6,17 @@
  * container's in the container's; each gets its phase's status and the init's pid. A hook
  * that overruns its timeout fails create with one line and leaves nothing behind.
  */
-import { spawnSync } from 'node:child_process';
-import { chmodSync, closeSync, existsSync, mkdirSync, mkdtempSync, openSync, readdirSync, readFileSync, readlinkSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { busyboxRootfs, cgroupsNamed, RUNTIME_BIN } from '../helpers/oci-engines.js';
+import { busyboxRootfs, callRuntime, cgroupsNamed } from '../helpers/oci-engines.js';
 
 let dir: string;
 let rootfs: string;
 let stateRoot: string;
 let logFile: string;
 let ids = 0;
-let calls = 0;
 
 beforeAll(() => {
   dir = mkdtempSync(join(tmpdir(), 'tsbox-oci-hooks-'));
@@ -37,19 +35,7 @@ afterAll(() => {
  * stdout and stderr to files of this call's own: a created container's init holds what it
  * inherited and may write there later (a failing startContainer hook: its error).
  */
-function runtime(args: string[]) {
-  const n = ++calls;
-  const out = join(dir, `out-${n}`);
-  const err = join(dir, `err-${n}`);
-  const [o, e] = [openSync(out, 'w'), openSync(err, 'w')];
-  try {
-    const r = spawnSync(RUNTIME_BIN, ['--root', stateRoot, '--log', logFile, '--log-format', 'json', ...args], { stdio: ['ignore', o, e], timeout: 60_000 });
-    return { code: r.status, stdout: readFileSync(out, 'utf8'), stderr: readFileSync(err, 'utf8') };
-  } finally {
-    closeSync(o);
-    closeSync(e);
-  }
-}
+const runtime = (args: string[]) => callRuntime(dir, ['--root', stateRoot, '--log', logFile, '--log-format', 'json'], args);
 
 function bundle(patch: (c: Record<string, any>) => void): string {
   const b = join(dir, `bundle-${++ids}`);

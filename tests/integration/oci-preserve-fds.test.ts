@@ -11,13 +11,12 @@ import { closeSync, existsSync, fstatSync, mkdirSync, mkdtempSync, openSync, rea
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { busyboxRootfs, cgroupsNamed, isolatedPodman, RUNTIME_BIN } from '../helpers/oci-engines.js';
+import { busyboxRootfs, callRuntime, cgroupsNamed, isolatedPodman, RUNTIME_BIN } from '../helpers/oci-engines.js';
 
 let dir: string;
 let rootfs: string;
 let stateRoot: string;
 let ids = 0;
-let calls = 0;
 
 beforeAll(() => {
   dir = mkdtempSync(join(tmpdir(), 'tsbox-oci-fds-'));
@@ -34,19 +33,7 @@ afterAll(() => {
  * tsbox-runtime with `extra` as its fds 3, 4, ...; stdout and stderr to files of this call's
  * own (a created container's init keeps what it inherited).
  */
-function runtime(args: string[], extra: number[] = []) {
-  const n = ++calls;
-  const out = join(dir, `out-${n}`);
-  const err = join(dir, `err-${n}`);
-  const [o, e] = [openSync(out, 'w'), openSync(err, 'w')];
-  try {
-    const r = spawnSync(RUNTIME_BIN, ['--root', stateRoot, ...args], { stdio: ['ignore', o, e, ...extra] as StdioOptions, timeout: 60_000 });
-    return { code: r.status, stdout: readFileSync(out, 'utf8'), stderr: readFileSync(err, 'utf8') };
-  } finally {
-    closeSync(o);
-    closeSync(e);
-  }
-}
+const runtime = (args: string[], extra: number[] = []) => callRuntime(dir, ['--root', stateRoot], args, extra);
 
 function bundle(args: string[]): string {
   const b = join(dir, `bundle-${++ids}`);
