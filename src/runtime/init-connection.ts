@@ -2,6 +2,7 @@
  * The parent's end of the sync socket with the container's init (see init/protocol.ts).
  */
 import type { ChildProcess } from 'node:child_process';
+import { writeSync } from 'node:fs';
 import { constants as osConstants } from 'node:os';
 import type { Readable, Writable } from 'node:stream';
 import { TsboxError } from '../errors.js';
@@ -24,6 +25,8 @@ export class InitConnection {
   private readonly messages: InitMessage[] = [];
   private waiter: (() => void) | null = null;
   private closed = false;
+  /** Writes go through Node's stream queue (send). */
+  private queued = false;
 
   constructor(readonly child: ChildProcess, private readonly onTrace: (m: Extract<InitMessage, { t: 'trace' }>) => void) {
     this.socket = child.stdio[3] as Readable & Writable;
@@ -67,8 +70,32 @@ export class InitConnection {
     if (m?.t !== 'ready') throw await this.unexpected(m, 'start init');
   }
 
+  /**
+   * A blocking write on the socket's fd, not the stream's: the init may already have ended
+   * (a failed setup step: it wrote its error and exited), and a stream write then fails with
+   * EPIPE, on which Node destroys the socket and drops the error still unread in it (the run
+   * said "the init exited unexpectedly (status 126)" instead of the init's one line). A write
+   * to an ended init is not a failure of its own: what the init said is read as usual, and its
+   * exit tells the rest. Once the socket's buffer is full (EAGAIN), Node's queue takes over
+   * for good, so that messages keep their order.
+   */
   send(plan: InitPlan | ExecPlan | ParentMessage): void {
-    this.socket.write(`${JSON.stringify(plan)}\n`);
+    const data = Buffer.from(`${JSON.stringify(plan)}\n`);
+    const fd = this.queued ? null : socketFd(this.socket);
+    if (fd === null) {
+      this.socket.write(data);
+      return;
+    }
+    let off = 0;
+    try {
+      while (off < data.length) off += writeSync(fd, data, off);
+    } catch (err) {
+      const code = (err as NodeJS.ErrnoException).code;
+      if (code === 'EPIPE' || code === 'ECONNRESET') return;
+      if (code !== 'EAGAIN') throw err;
+      this.queued = true;
+      this.socket.write(data.subarray(off));
+    }
   }
 
   /** Resolves once the init has done every setup step and is held before exec (the container is created). */
@@ -108,4 +135,10 @@ export class InitConnection {
     this.waiter = null;
     w?.();
   }
+}
+
+/** The fd under a child's stdio socket (libuv's pipe handle), or null where there is none. */
+function socketFd(socket: object): number | null {
+  const fd = (socket as { _handle?: { fd?: unknown } })._handle?.fd;
+  return typeof fd === 'number' && fd >= 0 ? fd : null;
 }

@@ -79,11 +79,20 @@ describe('tsbox exec', () => {
         if (!found) await new Promise((r) => setTimeout(r, 100));
       }
       expect(found).toBe(true);
-      // ...and only the container's processes are: the exec-init that started it went back to
-      // tsbox's own group, so the container's end cannot kill it before it reports.
+      // ...and, once it runs, only the container's processes are: the exec-init that started it
+      // goes back to tsbox's own group when it reports the start, so the container's end cannot
+      // kill it before it reports the command's status.
       const containerPidNs = readlinkSync(`/proc/${c.pid}/ns/pid`);
-      const members = readFileSync(join(c.cgroup as string, 'cgroup.procs'), 'utf8').trim().split('\n');
-      expect(members.filter((pid) => readlinkSync(`/proc/${pid}/ns/pid`) !== containerPidNs)).toEqual([]);
+      const pidNsOf = (pid: string) => {
+        try {
+          return readlinkSync(`/proc/${pid}/ns/pid`);
+        } catch {
+          return containerPidNs; // gone since the list was read (the container's `sleep 0.2`s come and go)
+        }
+      };
+      const strangers = () => readFileSync(join(c.cgroup as string, 'cgroup.procs'), 'utf8').trim().split('\n').filter((pid) => pidNsOf(pid) !== containerPidNs);
+      for (let i = 0; i < 100 && strangers().length > 0; i++) await new Promise((r) => setTimeout(r, 100));
+      expect(strangers()).toEqual([]);
       await ok(['kill', `${P}sec`]);
       expect((await running).code).toBe(137); // the exec dies with the container's PID namespace
     }
