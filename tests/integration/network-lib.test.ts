@@ -426,16 +426,21 @@ describe.skipIf(!canRun)('conntrack of a released address', () => {
       expect(conntrackEntries().some((e) => involves(e, again.ip))).toBe(false);
       expect(readdirSync(leaseDir)).not.toContain('10.44.250.3.conntrack');
     } finally {
-      for (const a of held.reverse()) for (const r of [...a.resources].reverse()) releaseNetworkResource(c, r);
-      removeNetwork(c, net.name);
-      spawnSync('nft', ['delete', 'table', 'ip', t]);
-      rmSync(d, { recursive: true, force: true });
-      for (const fd of mine) closeSync(fd);
-      for (const n of ['ct0', 'ct1', 'ct2', 'ct3']) spawnSync('ip', ['netns', 'del', nsName(n)]);
+      tearDownLeaseTest({ c, held, network: net.name, table: t, dir: d, fds: mine, namespaces: ['ct0', 'ct1', 'ct2', 'ct3'] });
     }
     expect(links()).not.toContain(t);
   });
 });
+
+/** The end of a lease test: its attachments (newest first, each resource in reverse), network, nft table, state dir, netns fds and namespaces. */
+function tearDownLeaseTest(t: { c: NetContext; held: Attached[]; network: string; table: string; dir: string; fds: number[]; namespaces: string[] }): void {
+  for (const a of t.held.reverse()) for (const r of [...a.resources].reverse()) releaseNetworkResource(t.c, r);
+  removeNetwork(t.c, t.network);
+  spawnSync('nft', ['delete', 'table', 'ip', t.table]);
+  rmSync(t.dir, { recursive: true, force: true });
+  for (const fd of t.fds) closeSync(fd);
+  for (const n of t.namespaces) spawnSync('ip', ['netns', 'del', nsName(n)]);
+}
 
 describe.skipIf(!canRun)('a full batch of stale addresses', () => {
   it('is flushed by the next attach, while its init mounts, not by a release the user waits for', async () => {
@@ -470,12 +475,7 @@ describe.skipIf(!canRun)('a full batch of stale addresses', () => {
       expect(markers()).toBe(0);
       expect(next.ip).toBe(first.ip);
     } finally {
-      for (const a of held.reverse()) for (const r of [...a.resources].reverse()) releaseNetworkResource(c, r);
-      removeNetwork(c, net.name);
-      spawnSync('nft', ['delete', 'table', 'ip', t]);
-      rmSync(d, { recursive: true, force: true });
-      for (const fd of mine) closeSync(fd);
-      for (const n of ['sb0', 'sb1', 'sb2']) spawnSync('ip', ['netns', 'del', nsName(n)]);
+      tearDownLeaseTest({ c, held, network: net.name, table: t, dir: d, fds: mine, namespaces: ['sb0', 'sb1', 'sb2'] });
     }
     expect(links()).not.toContain(t);
   });
