@@ -1,12 +1,10 @@
 import { check, libc } from './libc.js';
+import { AF_INET, SOCK_CLOEXEC, SOCK_DGRAM } from './socket-flags.js';
 
 const socketFn = libc.func('int socket(int domain, int type, int protocol)');
 const ioctlFn = libc.func('int ioctl(int fd, unsigned long request, void *arg)');
 const closeFn = libc.func('int close(int fd)');
 
-const AF_INET = 2;
-const SOCK_DGRAM = 2;
-const SOCK_CLOEXEC = 0o2000000;
 const SIOCGIFFLAGS = 0x8913;
 const SIOCSIFFLAGS = 0x8914;
 const IFF_UP = 0x1;

@@ -4,16 +4,9 @@
  * and their unit tests import them without loading koffi.
  */
 
-export const AF_UNSPEC = 0;
-export const AF_INET = 2;
-export const AF_NETLINK = 16;
-export const AF_BRIDGE = 7;
-export const SOCK_RAW = 3;
-export const SOCK_CLOEXEC = 0o2000000;
+export { AF_UNSPEC, AF_INET, AF_NETLINK, AF_BRIDGE, SOCK_RAW, SOCK_CLOEXEC, SOL_SOCKET, SO_RCVTIMEO } from './socket-flags.js';
 export const NETLINK_ROUTE = 0;
 export const NETLINK_NETFILTER = 12;
-export const SOL_SOCKET = 1;
-export const SO_RCVTIMEO = 20;
 export const SOL_NETLINK = 270;
 /** Ask the kernel to put its error text (extack) in NLMSG_ERROR answers. */
 export const NETLINK_EXT_ACK = 11;

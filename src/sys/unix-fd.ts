@@ -4,12 +4,8 @@
  * hold point (init/hold-fifo.ts). x86_64 layouts.
  */
 import { check, koffi, libc } from './libc.js';
+import { AF_UNIX, SCM_RIGHTS, SOCK_CLOEXEC, SOCK_STREAM, SOL_SOCKET } from './socket-flags.js';
 
-const AF_UNIX = 1;
-const SOCK_STREAM = 1;
-const SOCK_CLOEXEC = 0o2000000;
-const SOL_SOCKET = 1;
-const SCM_RIGHTS = 1;
 const SUN_PATH_MAX = 108;
 
 const iovec = koffi.struct('tsbox_iovec', { iov_base: 'void *', iov_len: 'size_t' });
