@@ -13,7 +13,6 @@ export { findCredentials, storeCredentials, credentialPaths, type Credentials } 
 export { hostPlatform, type Descriptor, type ImageManifest } from './manifest.js';
 export { LAYER_TYPES } from './media-types.js';
 export { RegistryError, PullInterrupted } from './errors.js';
-export { pullToCache } from './pull.js';
 
 import { findCredentials } from './credentials.js';
 import { fetchBlob as fetchBlobWith, type BlobProgress as Progress } from './fetch-blob.js';

@@ -125,7 +125,7 @@ describe('--explain for tsbox network and tsbox pull', () => {
     expect(logged).toEqual(['extract layers', 'write image record']);
     for (const step of logged) expect(PULL_STEPS as readonly string[]).toContain(step);
     // The registry client names its steps with PULL_STEPS' type: a new one fails typecheck, not here.
-    for (const f of ['registry/session.ts', 'registry/resolve.ts', 'registry/fetch-blob.ts', 'registry/pull.ts', 'registry/stream-blob.ts', 'image/oci/pull-image.ts']) {
+    for (const f of ['registry/session.ts', 'registry/resolve.ts', 'registry/fetch-blob.ts', 'registry/stream-blob.ts', 'image/oci/pull-image.ts']) {
       const src = readFileSync(new URL(`../../src/${f}`, import.meta.url), 'utf8');
       for (const m of src.matchAll(/trace\?\.\('([^']+)'/g)) expect(PULL_STEPS as readonly string[], `${f}: ${m[1]}`).toContain(m[1]);
     }
