@@ -5,7 +5,7 @@
  * a busybox image imported into that store. Nothing touches the machine's storage or config.
  */
 import { execFileSync, spawnSync, type StdioOptions } from 'node:child_process';
-import { closeSync, copyFileSync, mkdirSync, openSync, readdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
+import { closeSync, copyFileSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -32,6 +32,12 @@ export function callRuntime(dir: string, globals: string[], args: string[], extr
     closeSync(o);
     closeSync(e);
   }
+}
+
+/** The end of a suite that calls the runtime directly: every container left in `stateRoot` deleted by force, then `dir`. */
+export function removeRuntimeScratch(dir: string, stateRoot: string): void {
+  for (const id of existsSync(stateRoot) ? readdirSync(stateRoot) : []) callRuntime(dir, ['--root', stateRoot], ['delete', '--force', id]);
+  rmSync(dir, { recursive: true, force: true });
 }
 
 /** A busybox root filesystem with a passwd and group file. */

@@ -9,7 +9,7 @@ import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, 
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { busyboxRootfs, callRuntime, cgroupsNamed, RUNTIME_BIN } from '../helpers/oci-engines.js';
+import { busyboxRootfs, callRuntime, removeRuntimeScratch, cgroupsNamed, RUNTIME_BIN } from '../helpers/oci-engines.js';
 
 let dir: string;
 let stateRoot: string;
@@ -23,10 +23,7 @@ beforeAll(() => {
   busyboxRootfs(join(dir, 'rootfs'));
 });
 
-afterAll(() => {
-  for (const id of existsSync(stateRoot) ? readdirSync(stateRoot) : []) runtime(['delete', '--force', id]);
-  rmSync(dir, { recursive: true, force: true });
-});
+afterAll(() => removeRuntimeScratch(dir, stateRoot));
 
 const runtime = (args: string[]) => callRuntime(dir, ['--root', stateRoot, '--log', logFile, '--log-format', 'json'], args);
 

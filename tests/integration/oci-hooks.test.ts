@@ -10,7 +10,7 @@ import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSyn
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { busyboxRootfs, callRuntime, cgroupsNamed } from '../helpers/oci-engines.js';
+import { busyboxRootfs, callRuntime, removeRuntimeScratch, cgroupsNamed } from '../helpers/oci-engines.js';
 
 let dir: string;
 let rootfs: string;
@@ -26,10 +26,7 @@ beforeAll(() => {
   symlinkSync('busybox', join(rootfs, 'bin/readlink'));
 });
 
-afterAll(() => {
-  for (const id of existsSync(stateRoot) ? readdirSync(stateRoot) : []) runtime(['delete', '--force', id]);
-  rmSync(dir, { recursive: true, force: true });
-});
+afterAll(() => removeRuntimeScratch(dir, stateRoot));
 
 /**
  * stdout and stderr to files of this call's own: a created container's init holds what it

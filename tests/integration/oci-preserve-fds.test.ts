@@ -7,11 +7,11 @@
  * of the caller's. A bad N is refused in one line before anything exists.
  */
 import { spawn, spawnSync, type StdioOptions } from 'node:child_process';
-import { closeSync, existsSync, fstatSync, mkdirSync, mkdtempSync, openSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { closeSync, existsSync, fstatSync, mkdirSync, mkdtempSync, openSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { busyboxRootfs, callRuntime, cgroupsNamed, isolatedPodman, RUNTIME_BIN } from '../helpers/oci-engines.js';
+import { busyboxRootfs, callRuntime, removeRuntimeScratch, cgroupsNamed, isolatedPodman, RUNTIME_BIN } from '../helpers/oci-engines.js';
 
 let dir: string;
 let rootfs: string;
@@ -24,10 +24,7 @@ beforeAll(() => {
   rootfs = busyboxRootfs(join(dir, 'rootfs'));
 });
 
-afterAll(() => {
-  for (const id of existsSync(stateRoot) ? readdirSync(stateRoot) : []) runtime(['delete', '--force', id]);
-  rmSync(dir, { recursive: true, force: true });
-});
+afterAll(() => removeRuntimeScratch(dir, stateRoot));
 
 /**
  * tsbox-runtime with `extra` as its fds 3, 4, ...; stdout and stderr to files of this call's
