@@ -16,6 +16,7 @@ import { closeSync } from 'node:fs';
 import { Socket } from 'node:net';
 import type { Readable } from 'node:stream';
 import { OUTPUT_DRAIN_MS } from '../runtime/output-log.js';
+import { drainAfterExit, pendingOn } from '../runtime/output-drain.js';
 import type { StdioChoice } from '../spec/run-spec.js';
 import { pipe } from '../sys/fd.js';
 
@@ -105,9 +106,7 @@ function outputSide(mode: OutputMode, theirs: number[]): { choice: StdioChoice; 
   // started reading is not waited for; the rest stays in the stream, as with child_process.
   const drained = async (): Promise<void> => {
     if (reader.readableFlowing !== true) return;
-    let timer: NodeJS.Timeout | undefined;
-    await Promise.race([ended, new Promise<void>((resolve) => (timer = setTimeout(resolve, OUTPUT_DRAIN_MS)))]);
-    clearTimeout(timer);
+    await drainAfterExit({ done: ended, pending: pendingOn(reader, r) }, OUTPUT_DRAIN_MS);
   };
   if (mode === 'pipe') return { choice: w, reader, collected: async () => (await drained(), null) };
   const chunks: Buffer[] = [];

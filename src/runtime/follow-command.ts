@@ -5,9 +5,10 @@
  * the command is followed to its end, with what its terminal and pipes still carry.
  */
 import type { InitConnection, InitExit } from './init-connection.js';
+import { drainAfterExit, type OutputCopy } from './output-drain.js';
 import { OUTPUT_DRAIN_MS } from './output-log.js';
 import type { SignalRouting } from './signals.js';
-import { drainAfterExit } from './terminal.js';
+import { TERMINAL_DRAIN_MS } from './terminal.js';
 
 /**
  * The command runs: from now on a signal tsbox gets goes to it (as `as` maps it). Before this,
@@ -21,12 +22,13 @@ export async function commandStarted(init: InitConnection, interrupts: SignalRou
 /**
  * Wait for the command's end. `terminal`: the pty relay, drained briefly (a terminal's last
  * output is in the pty when the process is gone); `pipes`: stdio relays and log copies,
- * which close when the last process holding them is gone (given OUTPUT_DRAIN_MS at most:
- * a daemon the command left behind must not hold tsbox forever).
+ * which close when the last process holding them is gone. Both are bounded (a daemon the
+ * command left behind must not hold tsbox forever), never while bytes are still waiting
+ * to be read (output-drain.ts).
  */
-export async function followToExit(init: InitConnection, terminal: Promise<void> | undefined, pipes: ReadonlyArray<Promise<void> | undefined>): Promise<InitExit> {
+export async function followToExit(init: InitConnection, terminal: OutputCopy | undefined, pipes: ReadonlyArray<OutputCopy | undefined>): Promise<InitExit> {
   const exit = await init.exited;
-  if (terminal) await drainAfterExit(terminal);
+  if (terminal) await drainAfterExit(terminal, TERMINAL_DRAIN_MS);
   for (const pipe of pipes) if (pipe) await drainAfterExit(pipe, OUTPUT_DRAIN_MS);
   return exit;
 }

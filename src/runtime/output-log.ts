@@ -20,6 +20,7 @@ import type { LogLimits } from '../spec/log-opts.js';
 import type { StdioChoice } from '../spec/run-spec.js';
 import { pipe } from '../sys/fd.js';
 import { closeQuietly, writeAllAsync } from './fd-write.js';
+import { allCopies, pendingOn, type OutputCopy } from './output-drain.js';
 import { openContainerLog, type ContainerLogWriter } from './container-log.js';
 import type { LogStream } from './log-format.js';
 
@@ -32,7 +33,7 @@ export interface OutputLog {
   /** The stdio to start the init with. */
   readonly stdio: [StdioChoice, StdioChoice, StdioChoice];
   /** After the init started: drop our write ends and copy until the container's side closes. */
-  start(): Promise<void>;
+  start(): OutputCopy;
   /** With a terminal: what the user saw, recorded as stdout. */
   record(data: Buffer): void;
   /** Stop copying and close every fd. Idempotent. */
@@ -60,7 +61,7 @@ export function openOutputLog(paths: OutputLogPaths, stdio: [StdioChoice, StdioC
     const writer = (log = openContainerLog(paths.log, limits));
     if (tty) {
       // The init gives the pty to the command; nothing to copy here.
-      return { stdio, start: async () => {}, record: (data) => writer.write('stdout', data), close };
+      return { stdio, start: () => ({ done: Promise.resolve(), pending: () => false }), record: (data) => writer.write('stdout', data), close };
     }
     const pipes = [pipe(), pipe()];
     for (const [r, w] of pipes) keep(r), keep(w);
@@ -68,7 +69,7 @@ export function openOutputLog(paths: OutputLogPaths, stdio: [StdioChoice, StdioC
     const streams = [1, 2].map((n, i) => ({ read: pipes[i]![0], write: pipes[i]![1], log: (data: Buffer) => writer.write(names[i]!, data), dest: destination(stdio[n]!, n) }));
     return {
       stdio: [stdio[0], streams[0]!.write, streams[1]!.write],
-      start: async () => {
+      start: () => {
         for (const s of streams) {
           closeQuietly(s.write);
           fds.splice(fds.indexOf(s.write), 1);
@@ -76,7 +77,7 @@ export function openOutputLog(paths: OutputLogPaths, stdio: [StdioChoice, StdioC
           const source = new Socket({ fd: s.read, readable: true, writable: false });
           sources.push(source);
         }
-        await Promise.all(streams.map((s, i) => copy(sources[i]!, s.log, s.dest)));
+        return allCopies(streams.map((s, i) => ({ done: copy(sources[i]!, s.log, s.dest), pending: pendingOn(sources[i]!, s.read) })));
       },
       record: () => {},
       close,

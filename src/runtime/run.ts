@@ -66,6 +66,7 @@ import { listHostDevices } from './host-devices.js';
 import { openContainerTerminal } from './terminal.js';
 import { openOutputLog, type OutputLogPaths } from './output-log.js';
 import { relayTerminals } from './stdio-relay.js';
+import type { OutputCopy } from './output-drain.js';
 import { processPlanSettings } from '../spec/process-settings.js';
 
 export interface RunResult {
@@ -321,8 +322,8 @@ interface CreatedContainer {
   net: GivenNetwork;
   terminal: Awaited<ReturnType<typeof openContainerTerminal>> | null;
   outputLog: Awaited<ReturnType<typeof openOutputLog>> | null;
-  copied: Promise<void> | undefined;
-  relayedStdio: Promise<void> | undefined;
+  copied: OutputCopy | undefined;
+  relayedStdio: OutputCopy | undefined;
   interrupts: SignalRouting;
   /** The start message already went with the plan (tsbox run without -t). */
   startQueued: boolean;

@@ -15,6 +15,7 @@ import { Socket } from 'node:net';
 import type { StdioChoice } from '../spec/run-spec.js';
 import { pipe } from '../sys/fd.js';
 import { closeQuietly, writeAllAsync } from './fd-write.js';
+import { allCopies, pendingOn, type OutputCopy } from './output-drain.js';
 
 export type Stdio = [StdioChoice, StdioChoice, StdioChoice];
 
@@ -22,7 +23,7 @@ export interface StdioRelay {
   /** The stdio to start the container's process with. */
   readonly stdio: Stdio;
   /** After the process started: drop the container's ends, copy until its output closes. */
-  start(): Promise<void>;
+  start(): OutputCopy;
   /** Stop copying, close every fd. Idempotent. */
   close(): void;
 }
@@ -65,16 +66,16 @@ export function relayTerminals(stdio: Stdio, isTerminal: (fd: number) => boolean
   };
   return {
     stdio: next,
-    start: async () => {
+    start: () => {
       for (const fd of theirs.splice(0)) closeQuietly(fd);
-      const copies: Promise<void>[] = [];
+      const copies: OutputCopy[] = [];
       relayed.forEach((fd, i) => {
         const socket = new Socket({ fd: ours[i]!, readable: fd !== 0, writable: fd === 0 });
         sockets.push(socket);
         if (fd === 0) stopInput = copyInput(socket);
-        else copies.push(copyOutput(socket, fd));
+        else copies.push({ done: copyOutput(socket, fd), pending: pendingOn(socket, ours[i]!) });
       });
-      await Promise.all(copies);
+      return allCopies(copies);
     },
     close,
   };

@@ -17,20 +17,21 @@ import tty from 'node:tty';
 import { TsboxError } from '../errors.js';
 import { getWindowSize, openPtyMaster, setWindowSize, unlockPty, type WindowSize } from '../sys/tty.js';
 import type { InitConnection } from './init-connection.js';
+import { pendingOn, type OutputCopy } from './output-drain.js';
 
 export interface ContainerTerminal {
   /**
-   * Raw mode on, bytes both ways, SIGWINCH forwarded; resolves when the container side hangs
+   * Raw mode on, bytes both ways, SIGWINCH forwarded; done when the container side hangs
    * up. `record` also gets every chunk shown to the user (a named run's log).
    */
-  relay(record?: (data: Buffer) => void): Promise<void>;
+  relay(record?: (data: Buffer) => void): OutputCopy;
   /** Restore the user's terminal and close the master. Idempotent. */
   close(): void;
 }
 
 const DEFAULT_SIZE: WindowSize = { rows: 24, cols: 80 };
-/** After the command exits, output still buffered in the pty gets this long to arrive. */
-const DRAIN_MS = 500;
+/** After the command exits, a process it left behind on the pty is waited for this long. */
+export const TERMINAL_DRAIN_MS = 500;
 const HANGUP_GRACE_MS = 2000;
 
 /** killSignal: what ends the container's side for good when the user's terminal is gone. */
@@ -61,11 +62,11 @@ export async function openContainerTerminal(init: InitConnection, killSignal: No
     else closeSync(master);
   };
 
-  const relay = (record?: (data: Buffer) => void) =>
-    new Promise<void>((resolve) => {
-      // A tty stream on the master: libuv reads and writes it without blocking the loop.
-      const master$ = new tty.ReadStream(master);
-      stream = master$;
+  const relay = (record?: (data: Buffer) => void): OutputCopy => {
+    // A tty stream on the master: libuv reads and writes it without blocking the loop.
+    const master$ = new tty.ReadStream(master);
+    stream = master$;
+    const done = new Promise<void>((resolve) => {
       const stdin = process.stdin;
       const hostIsTty = stdin.isTTY === true;
       if (hostIsTty) stdin.setRawMode(true);
@@ -113,13 +114,10 @@ export async function openContainerTerminal(init: InitConnection, killSignal: No
       master$.on('error', done);
       master$.on('close', done);
     });
+    return { done, pending: pendingOn(master$, master) };
+  };
 
   return { relay, close };
-}
-
-/** Resolves when the relay finished, or `ms` after the container exited, whichever first. */
-export async function drainAfterExit(relayed: Promise<void>, ms = DRAIN_MS): Promise<void> {
-  await Promise.race([relayed, new Promise((r) => setTimeout(r, ms).unref())]);
 }
 
 function hostWindowSize(): WindowSize {

@@ -1,4 +1,4 @@
-import { check, libc } from './libc.js';
+import { check, koffi, libc } from './libc.js';
 
 const fcntlFn = libc.func('int fcntl(int fd, int cmd, int arg)');
 const closeRangeFn = libc.func('int close_range(unsigned int first, unsigned int last, int flags)');
@@ -6,6 +6,9 @@ const flockFn = libc.func('int flock(int fd, int operation)');
 const pipe2Fn = libc.func('int pipe2(_Out_ int *fds, int flags)');
 
 const dup2Fn = libc.func('int dup2(int oldfd, int newfd)');
+const pollfd = koffi.struct('tsbox_pollfd', { fd: 'int', events: 'short', revents: 'short' });
+const pollFn = libc.func('poll', 'int', [koffi.inout(koffi.pointer(pollfd)), 'unsigned long', 'int']);
+const POLLIN = 0x001;
 
 const F_DUPFD_CLOEXEC = 1030;
 const F_GETFD = 1;
@@ -63,4 +66,14 @@ export function pipe(): [number, number] {
   const fds = [0, 0];
   check(pipe2Fn(fds, O_CLOEXEC), 'pipe2');
   return [fds[0]!, fds[1]!];
+}
+
+/**
+ * Whether `fd` has bytes to read right now (poll, no wait). For a pty master this also
+ * flushes what the slave's side wrote last into the master's buffer first (n_tty_poll).
+ */
+export function hasInput(fd: number): boolean {
+  const entry = { fd, events: POLLIN, revents: 0 };
+  const ready = check(pollFn(entry, 1, 0) as number, 'poll', () => `fd ${fd}, POLLIN, 0`);
+  return ready > 0 && (entry.revents & POLLIN) !== 0;
 }
