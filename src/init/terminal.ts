@@ -6,7 +6,8 @@
  * keeps the session, so its shell gets job control.
  */
 import { closeSync, openSync } from 'node:fs';
-import { dup2, setControllingTerminal } from '../sys/tty.js';
+import { dup2 } from '../sys/fd.js';
+import { setControllingTerminal } from '../sys/tty.js';
 import type { InitChannel } from './channel.js';
 
 export function attachTerminal(channel: InitChannel): void {

@@ -20,7 +20,6 @@ const ioctlIntOut = libc.func('ioctl', 'int', ['int', 'unsigned long', koffi.out
 const ioctlArg = libc.func('ioctl', 'int', ['int', 'unsigned long', 'unsigned long']);
 const ioctlWinsizeIn = libc.func('ioctl', 'int', ['int', 'unsigned long', koffi.pointer(winsize)]);
 const ioctlWinsizeOut = libc.func('ioctl', 'int', ['int', 'unsigned long', koffi.out(koffi.pointer(winsize))]);
-const dup2Fn = libc.func('int dup2(int oldfd, int newfd)');
 
 export interface WindowSize {
   rows: number;
@@ -57,8 +56,4 @@ export function getWindowSize(fd: number): WindowSize | null {
 
 export function setWindowSize(fd: number, size: WindowSize): void {
   check(ioctlWinsizeIn(fd, TIOCSWINSZ, { ws_row: size.rows, ws_col: size.cols, ws_xpixel: 0, ws_ypixel: 0 }) as number, 'ioctl', `TIOCSWINSZ fd ${fd}`);
-}
-
-export function dup2(oldFd: number, newFd: number): void {
-  check(dup2Fn(oldFd, newFd) as number, 'dup2', `${oldFd} -> ${newFd}`);
 }
