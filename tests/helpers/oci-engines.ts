@@ -5,7 +5,8 @@
  * a busybox image imported into that store. Nothing touches the machine's storage or config.
  */
 import { execFileSync, spawnSync, type StdioOptions } from 'node:child_process';
-import { closeSync, copyFileSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { closeSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, openSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -32,6 +33,15 @@ export function callRuntime(dir: string, globals: string[], args: string[], extr
     closeSync(o);
     closeSync(e);
   }
+}
+
+/**
+ * A test file's scratch dir (under tmpdir, named from `prefix`): its runtime state root and
+ * a busybox root filesystem. removeRuntimeScratch takes it all down.
+ */
+export function runtimeScratch(prefix: string): { dir: string; stateRoot: string; rootfs: string } {
+  const dir = mkdtempSync(join(tmpdir(), prefix));
+  return { dir, stateRoot: join(dir, 'state'), rootfs: busyboxRootfs(join(dir, 'rootfs')) };
 }
 
 /** The end of a suite that calls the runtime directly: every container left in `stateRoot` deleted by force, then `dir`. */

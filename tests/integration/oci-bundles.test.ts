@@ -5,11 +5,10 @@
  * and leave nothing (no state entry, no cgroup).
  */
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { busyboxRootfs, callRuntime, removeRuntimeScratch, cgroupsNamed, RUNTIME_BIN } from '../helpers/oci-engines.js';
+import { callRuntime, removeRuntimeScratch, runtimeScratch, cgroupsNamed, RUNTIME_BIN } from '../helpers/oci-engines.js';
 
 let dir: string;
 let stateRoot: string;
@@ -17,10 +16,8 @@ let logFile: string;
 let ids = 0;
 
 beforeAll(() => {
-  dir = mkdtempSync(join(tmpdir(), 'tsbox-oci-bundles-'));
-  stateRoot = join(dir, 'state');
+  ({ dir, stateRoot } = runtimeScratch('tsbox-oci-bundles-'));
   logFile = join(dir, 'log.json');
-  busyboxRootfs(join(dir, 'rootfs'));
 });
 
 afterAll(() => removeRuntimeScratch(dir, stateRoot));

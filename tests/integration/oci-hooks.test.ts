@@ -6,11 +6,10 @@
  * container's in the container's; each gets its phase's status and the init's pid. A hook
  * that overruns its timeout fails create with one line and leaves nothing behind.
  */
-import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, readlinkSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { busyboxRootfs, callRuntime, removeRuntimeScratch, cgroupsNamed } from '../helpers/oci-engines.js';
+import { callRuntime, removeRuntimeScratch, runtimeScratch, cgroupsNamed } from '../helpers/oci-engines.js';
 
 let dir: string;
 let rootfs: string;
@@ -19,10 +18,8 @@ let logFile: string;
 let ids = 0;
 
 beforeAll(() => {
-  dir = mkdtempSync(join(tmpdir(), 'tsbox-oci-hooks-'));
-  stateRoot = join(dir, 'state');
+  ({ dir, stateRoot, rootfs } = runtimeScratch('tsbox-oci-hooks-'));
   logFile = join(dir, 'log.json');
-  rootfs = busyboxRootfs(join(dir, 'rootfs'));
   symlinkSync('busybox', join(rootfs, 'bin/readlink'));
 });
 

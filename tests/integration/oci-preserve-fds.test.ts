@@ -7,11 +7,10 @@
  * of the caller's. A bad N is refused in one line before anything exists.
  */
 import { spawn, spawnSync, type StdioOptions } from 'node:child_process';
-import { closeSync, existsSync, fstatSync, mkdirSync, mkdtempSync, openSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { closeSync, existsSync, fstatSync, mkdirSync, openSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { busyboxRootfs, callRuntime, removeRuntimeScratch, cgroupsNamed, isolatedPodman, RUNTIME_BIN } from '../helpers/oci-engines.js';
+import { callRuntime, removeRuntimeScratch, runtimeScratch, cgroupsNamed, isolatedPodman, RUNTIME_BIN } from '../helpers/oci-engines.js';
 
 let dir: string;
 let rootfs: string;
@@ -19,9 +18,7 @@ let stateRoot: string;
 let ids = 0;
 
 beforeAll(() => {
-  dir = mkdtempSync(join(tmpdir(), 'tsbox-oci-fds-'));
-  stateRoot = join(dir, 'state');
-  rootfs = busyboxRootfs(join(dir, 'rootfs'));
+  ({ dir, stateRoot, rootfs } = runtimeScratch('tsbox-oci-fds-'));
 });
 
 afterAll(() => removeRuntimeScratch(dir, stateRoot));
