@@ -1,11 +1,13 @@
 /** WWW-Authenticate parsing, docker-format credential files, the TLS policy. */
-import { mkdtempSync, readFileSync, statSync, writeFileSync, mkdirSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, statSync, writeFileSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { credentialPaths, findCredentials, normalizeAuthKey, storeCredentials } from '../../src/registry/credentials.js';
 import { isInsecure, loadTlsMaterial } from '../../src/registry/tls-policy.js';
 import { parseWwwAuthenticate } from '../../src/registry/www-authenticate.js';
+import { scratchDirs } from '../helpers/scratch.js';
+
+const scratch = scratchDirs();
 
 describe('parseWwwAuthenticate', () => {
   it('reads a bearer challenge with quoted values', () => {
@@ -28,7 +30,7 @@ describe('parseWwwAuthenticate', () => {
 });
 
 describe('credentials', () => {
-  const dir = () => mkdtempSync(join(tmpdir(), 'tsbox-cred-'));
+  const dir = () => scratch('tsbox-cred-');
   it('finds docker config.json auths by host, however the key is written', () => {
     const home = dir();
     mkdirSync(join(home, '.docker'));
@@ -74,7 +76,7 @@ describe('TLS policy', () => {
     expect(isInsecure('127.0.0.1.example', {})).toBe(false);
   });
   it('adds the user\'s extra CA file and a cert dir\'s CAs and client pair', () => {
-    const d = mkdtempSync(join(tmpdir(), 'tsbox-ca-'));
+    const d = scratch('tsbox-ca-');
     writeFileSync(join(d, 'extra.pem'), 'EXTRA');
     writeFileSync(join(d, 'ca.crt'), 'DIRCA');
     writeFileSync(join(d, 'client.cert'), 'CERT');

@@ -1,15 +1,17 @@
 /** The terminal progress display: one line per layer, redrawn in place; silent when disabled. */
-import { closeSync, mkdtempSync, openSync, readFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { closeSync, openSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { formatBytes, TerminalProgress } from '../../src/registry/progress.js';
+import { scratchDirs } from '../helpers/scratch.js';
+
+const scratch = scratchDirs();
 
 const a = `sha256:${'a'.repeat(64)}`;
 const b = `sha256:${'b'.repeat(64)}`;
 
 function capture(enabled: boolean, drive: (p: TerminalProgress) => void): string {
-  const file = join(mkdtempSync(join(tmpdir(), 'tsbox-progress-')), 'out');
+  const file = join(scratch('tsbox-progress-'), 'out');
   const fd = openSync(file, 'w');
   drive(new TerminalProgress(fd, enabled));
   closeSync(fd);

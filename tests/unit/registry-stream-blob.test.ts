@@ -7,13 +7,15 @@
  * remove the partial file.
  */
 import { createHash, randomBytes } from 'node:crypto';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { RegistrySession } from '../../src/registry/session.js';
 import { StreamedBlob } from '../../src/registry/stream-blob.js';
+import { scratchDirs } from '../helpers/scratch.js';
+
+const scratch = scratchDirs();
 
 const sha = (b: Buffer) => `sha256:${createHash('sha256').update(b).digest('hex')}`;
 const blob = randomBytes(3 << 20);
@@ -64,7 +66,7 @@ async function readAll(partial: string): Promise<{ bytes: Buffer; blob: Streamed
 
 describe('a blob streamed while it downloads', () => {
   it('gives every byte in order, and keeps the verified file until discarded', async () => {
-    const partial = join(mkdtempSync(join(tmpdir(), 'tsbox-stream-')), 'incoming', 'sha256-x');
+    const partial = join(scratch('tsbox-stream-'), 'incoming', 'sha256-x');
     const { bytes, blob: b } = await readAll(partial);
     expect(bytes.equals(blob)).toBe(true);
     expect(b.resumedFrom).toBe(0);
@@ -77,7 +79,7 @@ describe('a blob streamed while it downloads', () => {
     it(`resumes an earlier pull's partial file (${honour ? 'Range honoured: 206' : 'Range ignored: 200, the kept bytes skipped'})`, async () => {
       honourRange = honour;
       ranges.length = 0;
-      const dir = mkdtempSync(join(tmpdir(), 'tsbox-stream-'));
+      const dir = scratch('tsbox-stream-');
       const partial = join(dir, 'sha256-x');
       const kept = 1_234_567;
       writeFileSync(partial, blob.subarray(0, kept));
@@ -89,13 +91,12 @@ describe('a blob streamed while it downloads', () => {
         expect(readFileSync(partial).equals(blob)).toBe(true);
       } finally {
         honourRange = true;
-        rmSync(dir, { recursive: true, force: true });
       }
     });
   }
 
   it('wrong bytes: the reader fails with the digest mismatch and the partial file is removed', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'tsbox-stream-'));
+    const dir = scratch('tsbox-stream-');
     const partial = join(dir, 'sha256-x');
     served = Buffer.from(blob);
     served[served.length >> 1] ^= 0xff;
@@ -104,7 +105,6 @@ describe('a blob streamed while it downloads', () => {
       expect(existsSync(partial)).toBe(false);
     } finally {
       served = blob;
-      rmSync(dir, { recursive: true, force: true });
     }
   });
 });

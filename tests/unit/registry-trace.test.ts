@@ -4,15 +4,16 @@
  * and how each was checked, the blob; and a blob with other bytes is refused, not reported.
  */
 import { createHash } from 'node:crypto';
-import { mkdtempSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { fetchBlob } from '../../src/registry/fetch-blob.js';
 import { resolveImage } from '../../src/registry/resolve.js';
 import { RegistrySession } from '../../src/registry/session.js';
 import type { PullStep } from '../../src/registry/trace.js';
+import { scratchDirs } from '../helpers/scratch.js';
+
+const scratch = scratchDirs();
 
 const sha = (b: Buffer) => `sha256:${createHash('sha256').update(b).digest('hex')}`;
 const layer = Buffer.from('layer bytes, not really a tar');
@@ -55,7 +56,7 @@ describe('the pull trace', () => {
     const session = new RegistrySession(host, 't/app', { trace: (step, msg) => lines.push([step, msg]) });
     try {
       const image = await resolveImage(session, { domain: host, path: 't/app', tag: 'v1', digest: undefined });
-      await fetchBlob(session, image.layers[0]!, join(mkdtempSync(join(tmpdir(), 'tsbox-trace-')), 'blob'));
+      await fetchBlob(session, image.layers[0]!, join(scratch('tsbox-trace-'), 'blob'));
     } finally {
       session.close();
     }
@@ -76,7 +77,7 @@ describe('the pull trace', () => {
     tamper = true;
     try {
       const image = await resolveImage(session, { domain: host, path: 't/app', tag: 'v1', digest: undefined });
-      await expect(fetchBlob(session, image.layers[0]!, join(mkdtempSync(join(tmpdir(), 'tsbox-trace-')), 'blob'))).rejects.toThrow(/digest mismatch/);
+      await expect(fetchBlob(session, image.layers[0]!, join(scratch('tsbox-trace-'), 'blob'))).rejects.toThrow(/digest mismatch/);
     } finally {
       tamper = false;
       session.close();

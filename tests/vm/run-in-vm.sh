@@ -244,13 +244,17 @@ elapsed_ms=$((($(date +%s%N) - started) / 1000000))
 
 [ -f "$job/output.log" ] && cat "$job/output.log"
 
+# What the script left in its results dir is kept for the caller: in TSBOX_VM_RESULTS, or
+# else in a dir of its own under /var/tmp (made only when there is something to keep).
 results=${TSBOX_VM_RESULTS:-}
-if [ -z "$results" ]; then
+if [ -n "$results" ]; then
+  mkdir -p "$results"
+  cp -a "$job/results/." "$results/"
+elif [ -n "$(ls -A "$job/results" 2>/dev/null)" ]; then
   results=$(mktemp -d /var/tmp/tsbox-vm-results.XXXXXX)
+  cp -a "$job/results/." "$results/"
   echo "run-in-vm: results in $results" >&2
 fi
-mkdir -p "$results"
-cp -a "$job/results/." "$results/"
 
 if [ ! -f "$job/exit-code" ]; then
   echo "run-in-vm: the script did not finish (timeout ${timeout_s}s, or the VM failed); console tail:" >&2
