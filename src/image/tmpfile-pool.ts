@@ -13,6 +13,13 @@
  * never makes it wait, and nothing depends on it (a filesystem without O_TMPFILE, or a
  * failed link, just turns it off).
  *
+ * Only where allocation is slow: the pool starts once the extractor's own first creations
+ * prove slow (noteDirectCreate). Where they are cheap (a journaled ext4, as mkfs.ext4 makes
+ * it) the threads only add work and compete with gunzip on the thread pool, and every file
+ * made ahead lands in the tree root's block group instead of its directory's: measured on a
+ * 204 MB Debian image (5 interleaved runs each), a pull took 1.23 s without the pool against
+ * 1.48 s with it, a first run 0.49 s against 0.62 s.
+ *
  * Safety is unchanged: the files are made in the tree's own root directory, unnamed and
  * invisible, and a file gets its name by linkat on the in-root parent fd and the final
  * name, which never follows anything and fails on an existing name, as O_EXCL does. Unused
@@ -30,6 +37,13 @@ import { close, O, openat, openTmpfileAsync } from '../sys/fs.js';
 const IN_FLIGHT = 64;
 /** Ready files kept: the extractor may take many between two turns of the event loop (it yields every ~20 ms). */
 const READY = 256;
+/**
+ * The extractor's creations are timed in windows of WINDOW; the pool starts after the first
+ * window whose mean is above SLOW_CREATE_NS. Not only the first window: on ext4 without a
+ * journal the slow allocations come once the extraction reaches recently freed inodes.
+ */
+const WINDOW = 32;
+const SLOW_CREATE_NS = 100_000n;
 
 export class TmpfilePool {
   private readonly dirFd: number;
@@ -37,6 +51,9 @@ export class TmpfilePool {
   private inflight = 0;
   private off = false;
   private drained: (() => void) | null = null;
+  private started = false;
+  private timed = 0;
+  private timedNs = 0n;
   /** Files the extraction took from the pool (tests check that the path was taken). */
   taken = 0;
 
@@ -45,9 +62,33 @@ export class TmpfilePool {
     return this.ready.length;
   }
 
-  /** `treeFd`: the tree's root directory; the pool keeps its own fd of it. */
-  constructor(treeFd: number) {
+  /**
+   * `treeFd`: the tree's root directory; the pool keeps its own fd of it. `start`: 'when-slow'
+   * waits for noteDirectCreate to show slow allocation; 'now' fills at once.
+   */
+  constructor(treeFd: number, start: 'now' | 'when-slow' = 'when-slow') {
     this.dirFd = openat(treeFd, '.', O.RDONLY | O.DIRECTORY);
+    if (start === 'now') this.begin();
+  }
+
+  /** The extractor created a file itself in `elapsedNs`; a window of slow ones starts the pool. */
+  noteDirectCreate(elapsedNs: bigint): void {
+    if (!this.deciding) return;
+    this.timed++;
+    this.timedNs += elapsedNs;
+    if (this.timed < WINDOW) return;
+    if (this.timedNs / BigInt(WINDOW) > SLOW_CREATE_NS) this.begin();
+    this.timed = 0;
+    this.timedNs = 0n;
+  }
+
+  /** Whether the extractor should time its own creations for noteDirectCreate. */
+  get deciding(): boolean {
+    return !this.started && !this.off;
+  }
+
+  private begin(): void {
+    this.started = true;
     this.fill();
   }
 
@@ -75,7 +116,7 @@ export class TmpfilePool {
   }
 
   private fill(): void {
-    while (!this.off && this.inflight < IN_FLIGHT && this.inflight + this.ready.length < READY) {
+    while (this.started && !this.off && this.inflight < IN_FLIGHT && this.inflight + this.ready.length < READY) {
       this.inflight++;
       void openTmpfileAsync(this.dirFd).then((fd) => {
         this.inflight--;

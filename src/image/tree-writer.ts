@@ -121,7 +121,11 @@ export class TreeWriter {
       if (named !== null) return named;
     }
     try {
-      return this.openNew(parent, name, flags, plan);
+      if (this.tmpfiles?.deciding !== true) return this.openNew(parent, name, flags, plan);
+      const before = process.hrtime.bigint();
+      const file = this.openNew(parent, name, flags, plan);
+      this.tmpfiles.noteDirectCreate(process.hrtime.bigint() - before);
+      return file;
     } catch (err) {
       if (!isErrno(err, 'EEXIST')) throw err;
       this.removeExisting(parent, name, plan.path);

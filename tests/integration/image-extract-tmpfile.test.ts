@@ -60,7 +60,7 @@ describe('files named from the tmpfile pool', () => {
     const tree = join(work, 'ours');
     mkdirSync(tree);
     const scratchFd = openat(AT.FDCWD, work, O.RDONLY | O.DIRECTORY);
-    const pool = new TmpfilePool(scratchFd);
+    const pool = new TmpfilePool(scratchFd, 'now');
     try {
       const regular = entries().filter((e) => (e.type ?? '0') === '0').length;
       // Filled before the first member: every regular file can take a ready one.
@@ -86,5 +86,31 @@ describe('files named from the tmpfile pool', () => {
     expect(readFileSync(outside, 'utf8')).toBe('host file\n');
     expect(readFileSync(join(tree, 'victim'), 'utf8')).toBe('inside\n');
     expect(readFileSync(join(tree, 'dup'), 'utf8')).toBe('second\n');
+  });
+
+  it('starts only once a window of the extractor\'s own creations proves slow (32 of them, mean over 100 us)', async () => {
+    const scratchFd = openat(AT.FDCWD, work, O.RDONLY | O.DIRECTORY);
+    const [fast, slow] = [new TmpfilePool(scratchFd), new TmpfilePool(scratchFd)];
+    try {
+      for (let i = 0; i < 32 * 10; i++) fast.noteDirectCreate(20_000n); // 20 us: a journaled ext4
+      // Fast at first, then 300 us (ext4 without a journal reaching recently freed inodes).
+      for (let i = 0; i < 32 * 3; i++) slow.noteDirectCreate(20_000n);
+      for (let i = 0; i < 31; i++) slow.noteDirectCreate(300_000n);
+      expect(slow.deciding).toBe(true);
+      slow.noteDirectCreate(300_000n);
+      expect([fast.deciding, slow.deciding]).toEqual([true, false]);
+      // The slow one fills (polled); the fast one never made a file.
+      while (slow.available === 0) await new Promise((r) => setImmediate(r));
+      await new Promise((r) => setTimeout(r, 50));
+      expect(fast.available).toBe(0);
+      expect(fast.take()).toBeNull();
+      const fd = slow.take();
+      expect(fd).not.toBeNull();
+      close(fd!);
+    } finally {
+      await fast.close();
+      await slow.close();
+      close(scratchFd);
+    }
   });
 });
