@@ -3,7 +3,8 @@
  * thread pool, then linkat'd into place) come out exactly as GNU tar makes them, and a
  * member that replaces a planted symlink replaces it, never writes through it. The pool is
  * filled before the extraction starts (polled, not timed), so every regular file here takes
- * that path; the test checks that it did.
+ * that path; the test checks that it did. An extraction's own pool starts only once a window
+ * of the extractor's creations is slow: the second test drives that decision.
  */
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
